@@ -1,0 +1,30 @@
+import { Workspace } from './workspaces/workspace.entity.js';
+import { User } from './identity/user.entity.js';
+import { Membership, Team, TeamMember } from './identity/membership.entity.js';
+import { Tag } from './tags/tag.entity.js';
+import { Company } from './customers/company.entity.js';
+import { Contact } from './customers/contact.entity.js';
+import { Activity } from './activities/activity.entity.js';
+import { TimelineLink } from './timeline/timeline-link.entity.js';
+import { TimelineEvent } from './timeline/timeline-event.entity.js';
+import { Comment } from './comments/comment.entity.js';
+import { CustomFieldDefinition } from './custom-fields/custom-field-definition.entity.js';
+import { ImportJob, ImportRowError } from './import-export/import-job.entity.js';
+
+export const kernelEntities = [
+  Workspace,
+  User,
+  Membership,
+  Team,
+  TeamMember,
+  Tag,
+  Company,
+  Contact,
+  Activity,
+  TimelineLink,
+  TimelineEvent,
+  Comment,
+  CustomFieldDefinition,
+  ImportJob,
+  ImportRowError,
+];
