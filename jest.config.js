@@ -5,7 +5,7 @@ export default {
   transform: { '^.+\\.ts$': ['@swc/jest', { swcrc: true }] },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/plugins/**/test/**/*.test.ts'],
-  globalSetup: '<rootDir>/test/support/global-setup.ts',
-  testTimeout: 60000,
+  globalSetup: '<rootDir>/test/support/global-setup.mjs',
+  testTimeout: 30000,
   maxWorkers: 2,
 };

@@ -42,6 +42,9 @@ export class Migration20261123000000Kernel extends Migration {
     this.addSql("create table \"import_row_error\" (\"id\" uuid not null, \"workspace_id\" uuid not null, \"created_at\" timestamptz not null, \"updated_at\" timestamptz not null, \"job_id\" uuid not null, \"row_number\" int not null, \"field\" varchar(200) null, \"code\" varchar(40) not null, \"message\" text not null, primary key (\"id\"))");
     this.addSql("create index \"import_row_error_workspace_id_index\" on \"import_row_error\" (\"workspace_id\")");
     this.addSql("create index \"import_row_error_job_id_row_number_index\" on \"import_row_error\" (\"job_id\", \"row_number\")");
+    this.addSql("create table \"idempotency_record\" (\"id\" uuid not null, \"workspace_id\" uuid not null, \"created_at\" timestamptz not null, \"updated_at\" timestamptz not null, \"operation\" varchar(60) not null, \"key\" varchar(200) not null, \"result_id\" uuid not null, primary key (\"id\"))");
+    this.addSql("create index \"idempotency_record_workspace_id_index\" on \"idempotency_record\" (\"workspace_id\")");
+    this.addSql("alter table \"idempotency_record\" add constraint \"idempotency_record_workspace_id_operation_key_unique\" unique (\"workspace_id\", \"operation\", \"key\")");
     this.addSql("create table \"custom_field_definition\" (\"id\" uuid not null, \"workspace_id\" uuid not null, \"created_at\" timestamptz not null, \"updated_at\" timestamptz not null, \"object_type\" varchar(40) not null, \"key\" varchar(64) not null, \"label\" varchar(200) not null, \"type\" \"custom_field_type\" not null, \"required\" boolean not null default false, \"options\" jsonb not null, \"min\" double precision null, \"max\" double precision null, \"max_length\" int null, \"currency\" varchar(3) null, \"position\" int not null default 0, \"archived_at\" timestamptz null, primary key (\"id\"))");
     this.addSql("create index \"custom_field_definition_workspace_id_index\" on \"custom_field_definition\" (\"workspace_id\")");
     this.addSql("alter table \"custom_field_definition\" add constraint \"custom_field_definition_workspace_id_object_type_key_unique\" unique (\"workspace_id\", \"object_type\", \"key\")");
@@ -78,6 +81,7 @@ export class Migration20261123000000Kernel extends Migration {
     this.addSql("alter table \"import_job\" add constraint \"import_job_workspace_id_foreign\" foreign key (\"workspace_id\") references \"workspace\" (\"id\") on delete cascade");
     this.addSql("alter table \"import_row_error\" add constraint \"import_row_error_workspace_id_foreign\" foreign key (\"workspace_id\") references \"workspace\" (\"id\") on delete cascade");
     this.addSql("alter table \"import_row_error\" add constraint \"import_row_error_job_id_foreign\" foreign key (\"job_id\") references \"import_job\" (\"id\") on delete cascade");
+    this.addSql("alter table \"idempotency_record\" add constraint \"idempotency_record_workspace_id_foreign\" foreign key (\"workspace_id\") references \"workspace\" (\"id\") on delete cascade");
     this.addSql("alter table \"custom_field_definition\" add constraint \"custom_field_definition_workspace_id_foreign\" foreign key (\"workspace_id\") references \"workspace\" (\"id\") on delete cascade");
     this.addSql("alter table \"company\" add constraint \"company_workspace_id_foreign\" foreign key (\"workspace_id\") references \"workspace\" (\"id\") on delete cascade");
     this.addSql("alter table \"company\" add constraint \"company_owner_id_foreign\" foreign key (\"owner_id\") references \"app_user\" (\"id\") on delete set null");
@@ -97,10 +101,10 @@ export class Migration20261123000000Kernel extends Migration {
   }
 
   override async down(): Promise<void> {
-    for (const table of ['import_row_error', 'import_job', 'comment', 'timeline_link', 'timeline_event', 'activity', 'contact_tag', 'company_tag', 'contact', 'company', 'tag', 'custom_field_definition', 'team_member', 'team', 'membership', 'app_user', 'workspace']) {
+    for (const table of ["comment", "activity", "company_tag", "contact_tag", "contact", "company", "custom_field_definition", "idempotency_record", "import_row_error", "import_job", "membership", "tag", "team", "team_member", "timeline_event", "timeline_link", "workspace", "app_user"]) {
       this.addSql(`drop table if exists "${table}" cascade`);
     }
-    for (const type of ['custom_field_type', 'import_status', 'membership_role', 'lifecycle_stage', 'consent_status', 'activity_type', 'activity_direction', 'task_priority']) {
+    for (const type of ["membership_role", "import_status", "custom_field_type", "lifecycle_stage", "consent_status", "activity_type", "activity_direction", "task_priority"]) {
       this.addSql(`drop type if exists "${type}"`);
     }
   }

@@ -10,6 +10,7 @@ import { TimelineEvent } from './timeline/timeline-event.entity.js';
 import { Comment } from './comments/comment.entity.js';
 import { CustomFieldDefinition } from './custom-fields/custom-field-definition.entity.js';
 import { ImportJob, ImportRowError } from './import-export/import-job.entity.js';
+import { IdempotencyRecord } from './idempotency/idempotency-record.entity.js';
 
 export const kernelEntities = [
   Workspace,
@@ -27,4 +28,5 @@ export const kernelEntities = [
   CustomFieldDefinition,
   ImportJob,
   ImportRowError,
+  IdempotencyRecord,
 ];

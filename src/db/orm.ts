@@ -28,7 +28,7 @@ export function ormOptions(target: DatabaseTarget): Options {
     entities: kernelEntities,
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
-    migrations: { migrationsList: kernelMigrations, transactional: true, allOrNothing: true, snapshot: false },
+    migrations: { migrationsList: kernelMigrations, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     debug: target.debug ?? false,
     forceUtcTimezone: true,
     ignoreUndefinedInQuery: true,

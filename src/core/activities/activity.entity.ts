@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { EditableTenantEntity, TenantFilter } from '../shared/tenant-entity.js';
 import { User } from '../identity/user.entity.js';
@@ -38,7 +39,7 @@ export class Activity extends EditableTenantEntity {
   body?: string | null;
 
   @Property({ type: 'datetime' })
-  occurredAt: Date = new Date();
+  occurredAt: Opt<Date> = new Date();
 
   @Property({ type: 'integer', nullable: true })
   durationSeconds?: number | null;

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
 import { Activity } from '../activities/activity.entity.js';
@@ -18,7 +19,7 @@ export class Comment extends TenantEntity {
 
   /** Users @mentioned in the body. */
   @Property({ type: 'uuid[]' })
-  mentionedUserIds: string[] = [];
+  mentionedUserIds: Opt<string[]> = [];
 
   @Property({ type: 'datetime', nullable: true })
   editedAt?: Date | null;

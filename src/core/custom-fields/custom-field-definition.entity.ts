@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
 
@@ -37,10 +38,10 @@ export class CustomFieldDefinition extends TenantEntity {
   type!: CustomFieldType;
 
   @Property({ type: 'boolean' })
-  required: boolean = false;
+  required: Opt<boolean> = false;
 
   @Property({ type: 'json' })
-  options: CustomFieldOption[] = [];
+  options: Opt<CustomFieldOption[]> = [];
 
   @Property({ type: 'double', nullable: true })
   min?: number | null;
@@ -56,7 +57,7 @@ export class CustomFieldDefinition extends TenantEntity {
   currency?: string | null;
 
   @Property({ type: 'integer' })
-  position: number = 0;
+  position: Opt<number> = 0;
 
   @Property({ type: 'datetime', nullable: true })
   archivedAt?: Date | null;

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Collection } from '@mikro-orm/core';
 import { Entity, Enum, Index, ManyToMany, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { EditableTenantEntity, TenantFilter } from '../shared/tenant-entity.js';
@@ -18,7 +19,7 @@ export class Company extends EditableTenantEntity {
 
   /** Lower-cased, without scheme or `www.`; the first is the primary domain. */
   @Property({ type: 'text[]' })
-  domains: string[] = [];
+  domains: Opt<string[]> = [];
 
   @Property({ type: 'string', length: 253, nullable: true })
   primaryDomain?: string | null;
@@ -40,7 +41,7 @@ export class Company extends EditableTenantEntity {
   address?: PostalAddress | null;
 
   @Property({ type: 'json' })
-  phones: PhoneEntry[] = [];
+  phones: Opt<PhoneEntry[]> = [];
 
   @Property({ type: 'string', length: 2048, nullable: true })
   website?: string | null;
@@ -55,11 +56,11 @@ export class Company extends EditableTenantEntity {
   lifecycleStage?: LifecycleStage | null;
 
   @Property({ type: 'json' })
-  customFields: CustomFieldValues = {};
+  customFields: Opt<CustomFieldValues> = {};
 
   /** Lower-cased, unaccented text that `search` matches (name, domains, phones). */
   @Property({ type: 'text', lazy: true })
-  searchText: string = '';
+  searchText: Opt<string> = '';
 
   @Property({ type: 'uuid', nullable: true })
   mergedIntoId?: string | null;

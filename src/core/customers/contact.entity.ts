@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Collection } from '@mikro-orm/core';
 import { Entity, Enum, Index, ManyToMany, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { EditableTenantEntity, TenantFilter } from '../shared/tenant-entity.js';
@@ -33,14 +34,14 @@ export class Contact extends EditableTenantEntity {
   lastName?: string | null;
 
   @Property({ type: 'json' })
-  emails: EmailEntry[] = [];
+  emails: Opt<EmailEntry[]> = [];
 
   /** Lower-cased primary email, indexed for upsert and duplicate detection. */
   @Property({ type: 'string', length: 320, nullable: true })
   primaryEmail?: string | null;
 
   @Property({ type: 'json' })
-  phones: PhoneEntry[] = [];
+  phones: Opt<PhoneEntry[]> = [];
 
   @Property({ type: 'string', length: 200, nullable: true })
   jobTitle?: string | null;
@@ -58,31 +59,31 @@ export class Contact extends EditableTenantEntity {
   tags = new Collection<Tag>(this);
 
   @Enum({ items: () => LifecycleStage, nativeEnumName: 'lifecycle_stage' })
-  lifecycleStage: LifecycleStage = LifecycleStage.LEAD;
+  lifecycleStage: Opt<LifecycleStage> = LifecycleStage.LEAD;
 
   @Property({ type: 'string', length: 120, nullable: true })
   source?: string | null;
 
   @Enum({ items: () => ConsentStatus, nativeEnumName: 'consent_status' })
-  marketingConsent: ConsentStatus = ConsentStatus.UNKNOWN;
+  marketingConsent: Opt<ConsentStatus> = ConsentStatus.UNKNOWN;
 
   @Property({ type: 'datetime', nullable: true })
   consentUpdatedAt?: Date | null;
 
   @Property({ type: 'boolean' })
-  doNotContact: boolean = false;
+  doNotContact: Opt<boolean> = false;
 
   @Property({ type: 'boolean' })
-  doNotEmail: boolean = false;
+  doNotEmail: Opt<boolean> = false;
 
   @Property({ type: 'boolean' })
-  doNotCall: boolean = false;
+  doNotCall: Opt<boolean> = false;
 
   @Property({ type: 'json' })
-  customFields: CustomFieldValues = {};
+  customFields: Opt<CustomFieldValues> = {};
 
   @Property({ type: 'text', lazy: true })
-  searchText: string = '';
+  searchText: Opt<string> = '';
 
   @Property({ type: 'uuid', nullable: true })
   mergedIntoId?: string | null;

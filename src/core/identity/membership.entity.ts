@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
 
@@ -20,7 +21,7 @@ export class Membership extends TenantEntity {
   userId!: string;
 
   @Enum({ items: () => MembershipRole, nativeEnumName: 'membership_role' })
-  role: MembershipRole = MembershipRole.SALES;
+  role: Opt<MembershipRole> = MembershipRole.SALES;
 }
 
 @Entity()

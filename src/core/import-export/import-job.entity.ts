@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
 
@@ -16,26 +17,26 @@ export class ImportJob extends TenantEntity {
   objectType!: string;
 
   @Enum({ items: () => ImportStatus, nativeEnumName: 'import_status' })
-  status: ImportStatus = ImportStatus.PENDING;
+  status: Opt<ImportStatus> = ImportStatus.PENDING;
 
   /** CSV column → field path (`firstName`, `emails`, `custom.region`…). */
   @Property({ type: 'json' })
-  mapping: Record<string, string> = {};
+  mapping: Opt<Record<string, string>> = {};
 
   @Property({ type: 'string', length: 300, nullable: true })
   fileName?: string | null;
 
   @Property({ type: 'integer' })
-  processedRows: number = 0;
+  processedRows: Opt<number> = 0;
 
   @Property({ type: 'integer' })
-  createdCount: number = 0;
+  createdCount: Opt<number> = 0;
 
   @Property({ type: 'integer' })
-  updatedCount: number = 0;
+  updatedCount: Opt<number> = 0;
 
   @Property({ type: 'integer' })
-  failedCount: number = 0;
+  failedCount: Opt<number> = 0;
 
   @Property({ type: 'text', nullable: true })
   failureMessage?: string | null;

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { Filter, ManyToOne, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 import { Workspace } from '../workspaces/workspace.entity.js';
@@ -12,16 +13,16 @@ export const TenantFilter = () =>
 
 export abstract class TenantEntity {
   @PrimaryKey({ type: 'uuid' })
-  id: string = randomUUID();
+  id: Opt<string> = randomUUID();
 
   @ManyToOne({ entity: () => Workspace, fieldName: 'workspace_id', mapToPk: true, deleteRule: 'cascade', index: true })
   workspaceId!: string;
 
   @Property({ type: 'datetime', onCreate: () => new Date() })
-  createdAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
 
   @Property({ type: 'datetime', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  updatedAt: Opt<Date> = new Date();
 }
 
 /** Records people edit concurrently carry a version (optimistic locking) and can be soft-deleted. */

@@ -1,3 +1,4 @@
+import type { Opt } from '@mikro-orm/core';
 import { Entity, Property } from '@mikro-orm/decorators/legacy';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
 
@@ -16,10 +17,10 @@ export class TimelineEvent extends TenantEntity {
   body?: string | null;
 
   @Property({ type: 'json' })
-  data: Record<string, unknown> = {};
+  data: Opt<Record<string, unknown>> = {};
 
   @Property({ type: 'datetime' })
-  occurredAt: Date = new Date();
+  occurredAt: Opt<Date> = new Date();
 
   @Property({ type: 'uuid', nullable: true })
   actorId?: string | null;

@@ -1,10 +1,11 @@
+import type { Opt } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { Entity, PrimaryKey, Property } from '@mikro-orm/decorators/legacy';
 
 @Entity()
 export class Workspace {
   @PrimaryKey({ type: 'uuid' })
-  id: string = randomUUID();
+  id: Opt<string> = randomUUID();
 
   @Property({ type: 'string', length: 200 })
   name!: string;
@@ -13,11 +14,11 @@ export class Workspace {
   slug!: string;
 
   @Property({ type: 'string', length: 3 })
-  defaultCurrency: string = 'USD';
+  defaultCurrency: Opt<string> = 'USD';
 
   @Property({ type: 'datetime', onCreate: () => new Date() })
-  createdAt: Date = new Date();
+  createdAt: Opt<Date> = new Date();
 
   @Property({ type: 'datetime', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
+  updatedAt: Opt<Date> = new Date();
 }

@@ -1,0 +1,105 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+import { Node, Connection } from '../../graphql/relay.js';
+import { UserError } from '../../graphql/errors.js';
+import { Address, AddressInput, MoneyInput, Phone, PhoneInput } from '../shared/value-types.js';
+import { LifecycleStage } from '../shared/value-objects.js';
+import { CustomFieldFilter, DateTimeFilter, IdFilter, IntFilter, SortDirection, StringFilter } from '../shared/filters.js';
+
+@ObjectType('Company', { implements: Node })
+export class CompanyNode extends Node {
+  @Field() name!: string;
+  @Field(() => [String], { description: 'Domains, lower-cased; the first is the primary one.' }) domains!: string[];
+  @Field(() => String, { nullable: true }) primaryDomain?: string | null;
+  @Field(() => String, { nullable: true }) industry?: string | null;
+  @Field(() => Int, { nullable: true }) employeeCount?: number | null;
+  @Field(() => Address, { nullable: true }) address?: Address | null;
+  @Field(() => [Phone]) phones!: Phone[];
+  @Field(() => String, { nullable: true }) website?: string | null;
+  @Field(() => LifecycleStage, { nullable: true }) lifecycleStage?: LifecycleStage | null;
+  @Field(() => GraphQLJSON, { description: 'Custom field values by key.' }) customFields!: Record<string, unknown>;
+  @Field(() => Int, { description: 'Optimistic-locking version: send it back when you update.' }) version!: number;
+  @Field() createdAt!: Date;
+  @Field() updatedAt!: Date;
+  @Field(() => Date, { nullable: true, description: 'Set while the company is in the trash.' }) deletedAt?: Date | null;
+}
+
+export const CompanyConnection = Connection(CompanyNode, 'Company');
+
+export enum CompanySortField {
+  NAME = 'name',
+  CREATED_AT = 'createdAt',
+  UPDATED_AT = 'updatedAt',
+  EMPLOYEE_COUNT = 'employeeCount',
+  ANNUAL_REVENUE = 'annualRevenue',
+  INDUSTRY = 'industry',
+  LIFECYCLE_STAGE = 'lifecycleStage',
+}
+registerEnumType(CompanySortField, { name: 'CompanySortField' });
+
+@InputType({ description: 'Sort by a built-in `field` or by a `customField` key (exactly one).' })
+export class CompanyOrder {
+  @Field(() => CompanySortField, { nullable: true }) field?: CompanySortField;
+  @Field(() => String, { nullable: true }) customField?: string;
+  @Field(() => SortDirection, { defaultValue: SortDirection.ASC }) direction!: SortDirection;
+}
+
+@InputType()
+export class CompanyFilter {
+  @Field(() => StringFilter, { nullable: true }) name?: StringFilter;
+  @Field(() => StringFilter, { nullable: true }) domain?: StringFilter;
+  @Field(() => StringFilter, { nullable: true }) industry?: StringFilter;
+  @Field(() => IntFilter, { nullable: true }) employeeCount?: IntFilter;
+  @Field(() => IntFilter, { nullable: true, description: 'Annual revenue in minor units.' }) annualRevenue?: IntFilter;
+  @Field(() => [LifecycleStage], { nullable: true }) lifecycleStage?: LifecycleStage[];
+  @Field(() => IdFilter, { nullable: true }) owner?: IdFilter;
+  @Field(() => [ID], { nullable: true, description: 'Companies having all of these tags.' }) tags?: string[];
+  @Field(() => DateTimeFilter, { nullable: true }) createdAt?: DateTimeFilter;
+  @Field(() => DateTimeFilter, { nullable: true }) updatedAt?: DateTimeFilter;
+  @Field(() => [CustomFieldFilter], { nullable: true }) custom?: CustomFieldFilter[];
+  @Field(() => String, { nullable: true, description: 'Free text, matched like `search`.' }) query?: string;
+  @Field({ defaultValue: false, description: 'List companies in the trash instead.' }) deleted!: boolean;
+}
+
+@InputType()
+export class CreateCompanyInput {
+  @Field() name!: string;
+  @Field(() => [String], { nullable: true }) domains?: string[];
+  @Field(() => String, { nullable: true }) industry?: string | null;
+  @Field(() => Int, { nullable: true }) employeeCount?: number | null;
+  @Field(() => MoneyInput, { nullable: true }) annualRevenue?: MoneyInput | null;
+  @Field(() => AddressInput, { nullable: true }) address?: AddressInput | null;
+  @Field(() => [PhoneInput], { nullable: true }) phones?: PhoneInput[];
+  @Field(() => String, { nullable: true }) website?: string | null;
+  @Field(() => ID, { nullable: true }) ownerId?: string | null;
+  @Field(() => [ID], { nullable: true }) tagIds?: string[];
+  @Field(() => LifecycleStage, { nullable: true }) lifecycleStage?: LifecycleStage | null;
+  @Field(() => GraphQLJSON, { nullable: true }) customFields?: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'Repeating a create with the same key returns the first result.' })
+  idempotencyKey?: string | null;
+}
+
+@InputType({ description: 'Only the given fields change; `null` clears a field.' })
+export class UpdateCompanyInput {
+  @Field(() => ID) id!: string;
+  @Field(() => Int, { description: 'The version you edited; a newer stored version is a CONFLICT.' }) version!: number;
+  @Field(() => String, { nullable: true }) name?: string;
+  @Field(() => [String], { nullable: true }) domains?: string[];
+  @Field(() => String, { nullable: true }) industry?: string | null;
+  @Field(() => Int, { nullable: true }) employeeCount?: number | null;
+  @Field(() => MoneyInput, { nullable: true }) annualRevenue?: MoneyInput | null;
+  @Field(() => AddressInput, { nullable: true }) address?: AddressInput | null;
+  @Field(() => [PhoneInput], { nullable: true }) phones?: PhoneInput[];
+  @Field(() => String, { nullable: true }) website?: string | null;
+  @Field(() => ID, { nullable: true }) ownerId?: string | null;
+  @Field(() => [ID], { nullable: true }) tagIds?: string[];
+  @Field(() => LifecycleStage, { nullable: true }) lifecycleStage?: LifecycleStage | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Merged over current values; a null value clears that key.' })
+  customFields?: Record<string, unknown>;
+}
+
+@ObjectType()
+export class CompanyPayload {
+  @Field(() => CompanyNode, { nullable: true }) company?: unknown;
+  @Field(() => [UserError]) userErrors!: UserError[];
+}

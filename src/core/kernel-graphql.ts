@@ -1,0 +1,30 @@
+import type { NonEmptyArray } from 'type-graphql';
+import { nodeRegistry } from '../graphql/node-registry.js';
+import { NodeResolver } from '../graphql/node.resolver.js';
+import { Workspace } from './workspaces/workspace.entity.js';
+import { WorkspaceResolver } from './workspaces/workspace.resolver.js';
+import { User } from './identity/user.entity.js';
+import { UserResolver } from './identity/user.resolver.js';
+import { Tag } from './tags/tag.entity.js';
+import { TagResolver } from './tags/tag.resolver.js';
+import { Company } from './customers/company.entity.js';
+import { CompanyResolver } from './customers/company.resolver.js';
+
+/** Resolvers of the kernel's GraphQL API. */
+export const kernelResolvers: NonEmptyArray<Function> = [NodeResolver, WorkspaceResolver, UserResolver, TagResolver, CompanyResolver];
+
+nodeRegistry.register({
+  typeName: 'Workspace',
+  rootClass: Workspace,
+  load: async (ctx, id) => (id === ctx.principal.workspaceId ? ctx.em.findOne(Workspace, { id }) : null),
+});
+nodeRegistry.register({
+  typeName: 'User',
+  rootClass: User,
+  load: async (ctx, id) => {
+    const member = await ctx.em.execute('select 1 from membership where user_id = ? and workspace_id = ?', [id, ctx.principal.workspaceId]);
+    return member.length ? ctx.loaders.byId(User).load(id) : null;
+  },
+});
+nodeRegistry.register({ typeName: 'Tag', rootClass: Tag, load: (ctx, id) => ctx.loaders.byId(Tag).load(id) });
+nodeRegistry.register({ typeName: 'Company', rootClass: Company, load: (ctx, id) => ctx.loaders.byId(Company).load(id) });

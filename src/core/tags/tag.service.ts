@@ -1,0 +1,68 @@
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { z } from 'zod';
+import { Tag } from './tag.entity.js';
+import { Sql, sql, raw } from '../../db/sql.js';
+import { ErrorCode, InputRejected } from '../../graphql/errors.js';
+import { expectGlobalId } from '../../graphql/global-id.js';
+import { parseInput, trimmed } from '../shared/validation.js';
+import type { RequestContext } from '../../graphql/context.js';
+
+export const tagInput = z.object({
+  name: trimmed(80).pipe(z.string().min(1, { message: 'must not be empty' })),
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, { message: 'must be a hex colour such as #3366ff' }).nullish(),
+});
+
+/** Which pivot table links a record type to its tags. */
+export const TAG_PIVOTS = {
+  Company: { table: 'company_tag', column: 'company_id' },
+  Contact: { table: 'contact_tag', column: 'contact_id' },
+} as const;
+export type Taggable = keyof typeof TAG_PIVOTS;
+
+export async function createTag(em: SqlEntityManager, workspaceId: string, input: unknown): Promise<Tag> {
+  const data = parseInput(tagInput, input);
+  const existing = await em.findOne(Tag, { normalizedName: data.name.toLowerCase() });
+  if (existing) throw InputRejected.one('name', `a tag named "${existing.name}" already exists`, ErrorCode.CONFLICT);
+  const tag = em.create(Tag, { workspaceId, name: data.name, normalizedName: data.name.toLowerCase(), color: data.color ?? null });
+  await em.flush();
+  return tag;
+}
+
+/** Resolves tag ids (global) to ids of tags in the workspace; rejects unknown or foreign ones naming the field. */
+export async function resolveTagIds(em: SqlEntityManager, globalIds: string[], field: string): Promise<string[]> {
+  const ids = [...new Set(globalIds.map((g, i) => expectGlobalId(g, 'Tag', `${field}.${i}`)))];
+  if (ids.length === 0) return [];
+  const found = await em.find(Tag, { id: { $in: ids } }, { fields: ['id'] });
+  const known = new Set(found.map((t) => t.id));
+  const missing = globalIds.findIndex((g, i) => !known.has(expectGlobalId(g, 'Tag', `${field}.${i}`)));
+  if (missing >= 0) throw InputRejected.one(`${field}.${missing}`, 'tag not found', ErrorCode.NOT_FOUND);
+  return ids;
+}
+
+/** Replaces the tags of one record. */
+export async function setTags(em: SqlEntityManager, type: Taggable, recordId: string, tagIds: string[]): Promise<void> {
+  const pivot = TAG_PIVOTS[type];
+  await em.execute(`delete from ${pivot.table} where ${pivot.column} = ?`, [recordId]);
+  if (tagIds.length) {
+    const values = Sql.join(tagIds.map((t) => sql`(${recordId}, ${t})`), ', ');
+    const insert = sql`insert into ${raw(pivot.table)} (${raw(pivot.column)}, tag_id) values ${values} on conflict do nothing`;
+    await em.execute(insert.text, insert.params);
+  }
+}
+
+/** Loads tags of many records of one type in one query. */
+export function tagsLoader(ctx: RequestContext, type: Taggable) {
+  return ctx.loaders.get<string, Tag[]>(`tags.of.${type}`, async (ids, c) => {
+    const pivot = TAG_PIVOTS[type];
+    const q = sql`select p.${raw(pivot.column)} as record_id, t.* from ${raw(pivot.table)} p join tag t on t.id = p.tag_id where p.${raw(pivot.column)} in (${Sql.join(ids.map((i) => sql`${i}`), ', ')}) and t.workspace_id = ${c.principal.workspaceId} order by t.name`;
+    const rows = await c.em.execute<Record<string, unknown>[]>(q.text, q.params);
+    const byRecord = new Map<string, Tag[]>();
+    for (const row of rows) {
+      const recordId = row.record_id as string;
+      delete row.record_id;
+      const tag = c.em.map(Tag, row);
+      byRecord.set(recordId, [...(byRecord.get(recordId) ?? []), tag]);
+    }
+    return ids.map((id) => byRecord.get(id) ?? []);
+  });
+}

@@ -1,0 +1,95 @@
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { Sql, sql, raw } from './sql.js';
+import { encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
+import { ErrorCode, InputRejected } from '../graphql/errors.js';
+
+export interface SortKey {
+  /** SQL expression over the list's alias, chosen by code. */
+  expr: string;
+  direction: 'ASC' | 'DESC';
+}
+
+export interface ListQuery {
+  /** `from` clause including joins, e.g. `contact c`. */
+  from: string;
+  /** Selected columns, e.g. `c.*`. */
+  select: string;
+  where: Sql;
+  /** Sort keys; the id column is appended as the final tie-breaker. */
+  orderBy: SortKey[];
+  idExpr: string;
+}
+
+/**
+ * Keyset pagination over any list: stable under inserts, O(page) at any depth. Sort values travel in the
+ * cursor as text so timestamps keep their microseconds; nulls sort last in both directions.
+ */
+export async function keysetPage<T>(
+  em: SqlEntityManager,
+  query: ListQuery,
+  request: PageRequest,
+  mapRow: (row: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  const keys: SortKey[] = [...query.orderBy, { expr: query.idExpr, direction: 'ASC' }];
+  const effective = keys.map((k) => ({
+    expr: k.expr,
+    // backward pages read the reverse order, then flip the rows
+    ascending: (k.direction === 'ASC') !== request.backward,
+    nullsFirst: request.backward,
+  }));
+  const conditions: Sql[] = [query.where];
+  if (request.cursor) {
+    if (request.cursor.length !== keys.length || request.cursor.some((v) => v !== null && typeof v !== 'string')) {
+      throw InputRejected.one(request.backward ? 'before' : 'after', 'cursor does not match this list and orderBy', ErrorCode.BAD_USER_INPUT);
+    }
+    conditions.push(after(effective, request.cursor as (string | null)[]));
+  }
+  const keyColumns = keys.map((k, i) => `(${k.expr})::text as "_k${i}"`).join(', ');
+  const order = effective
+    .map((k) => `${k.expr} ${k.ascending ? 'asc' : 'desc'} nulls ${k.nullsFirst ? 'first' : 'last'}`)
+    .join(', ');
+  const statement = sql`select ${raw(query.select)}, ${raw(keyColumns)} from ${raw(query.from)} where ${Sql.and(conditions)} order by ${raw(order)} limit ${request.limit + 1}`;
+  const rows = request.limit === 0 ? [] : await em.execute<Record<string, unknown>[]>(statement.text, statement.params);
+  const hasMore = rows.length > request.limit;
+  const pageRows = rows.slice(0, request.limit);
+  if (request.backward) pageRows.reverse();
+  const cursors = pageRows.map((row) => encodeCursor(keys.map((_, i) => row[`_k${i}`] ?? null)));
+  const nodes = pageRows.map((row) => {
+    for (let i = 0; i < keys.length; i++) delete row[`_k${i}`];
+    return mapRow(row);
+  });
+  let total: Promise<number> | undefined;
+  return {
+    nodes,
+    cursors,
+    pageInfo: {
+      hasNextPage: request.backward ? request.cursor !== null : hasMore,
+      hasPreviousPage: request.backward ? hasMore : request.cursor !== null,
+      startCursor: cursors[0] ?? null,
+      endCursor: cursors.at(-1) ?? null,
+    },
+    count: () =>
+      (total ??= (async () => {
+        const count = sql`select count(*)::int as n from ${raw(query.from)} where ${query.where}`;
+        const [row] = await em.execute<{ n: number }[]>(count.text, count.params);
+        return Number(row?.n ?? 0);
+      })()),
+  };
+}
+
+function after(keys: { expr: string; ascending: boolean; nullsFirst: boolean }[], values: (string | null)[], i = 0): Sql {
+  const key = keys[i]!;
+  const value = values[i]!;
+  const last = i === keys.length - 1;
+  const rest = last ? null : after(keys, values, i + 1);
+  const e = raw(key.expr);
+  if (value === null) {
+    const sameThenRest = rest ? sql`${e} is null and ${rest}` : sql`false`;
+    return key.nullsFirst ? Sql.or([sql`${e} is not null`, sameThenRest]) : sameThenRest;
+  }
+  const op = raw(key.ascending ? '>' : '<');
+  const parts = [sql`${e} ${op} ${value}`];
+  if (!key.nullsFirst) parts.push(sql`${e} is null`);
+  if (rest) parts.push(sql`${e} = ${value} and ${rest}`);
+  return Sql.or(parts);
+}

@@ -1,0 +1,94 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { Logger } from 'pino';
+import type { AppConfig } from '../config.js';
+import type { Orm } from '../db/orm.js';
+import { createRequestContext, type RequestContext } from '../graphql/context.js';
+import { ErrorCode } from '../graphql/errors.js';
+import { InputRejected } from '../graphql/errors.js';
+import { buildAppSchema } from '../graphql/schema.js';
+import { principalFromHeaders, UnknownUser, UnknownWorkspace } from './principal.js';
+import { registerImportExportRoutes } from '../core/import-export/import-export.routes.js';
+
+export interface App {
+  http: FastifyInstance;
+  schema: GraphQLSchema;
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  orm: Orm;
+  config: AppConfig;
+  logger: Logger;
+}
+
+/** The HTTP host: GraphQL at /graphql, health probes, CSV import/export routes. */
+export async function createApp({ orm, config, logger }: AppOptions): Promise<App> {
+  const schema = await buildAppSchema();
+  const http: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES, disableRequestLogging: config.NODE_ENV === 'test' });
+  const production = config.NODE_ENV === 'production';
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: !production,
+    includeStacktraceInErrorResponses: false,
+    formatError: (formatted, error) => formatError(formatted, error, logger),
+    plugins: [
+      fastifyApolloDrainPlugin(http),
+      production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+    ],
+  });
+  await apollo.start();
+
+  await http.register(fastifyApollo<RequestContext>(apollo), {
+    path: '/graphql',
+    context: async (request) => {
+      try {
+        const principal = await principalFromHeaders(orm, request.headers);
+        return createRequestContext(orm, config, request.log as unknown as Logger, principal);
+      } catch (error) {
+        if (error instanceof UnknownWorkspace || error instanceof UnknownUser) {
+          throw new GraphQLError(error.message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
+        }
+        throw error;
+      }
+    },
+  });
+
+  http.get('/healthz', async () => ({ status: 'ok' }));
+  http.get('/readyz', async (_request, reply) => {
+    try {
+      await orm.em.getConnection().execute('select 1');
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'unavailable' });
+    }
+  });
+  registerImportExportRoutes(http, { orm, config, logger });
+
+  return {
+    http,
+    schema,
+    async close() {
+      await http.close();
+    },
+  };
+}
+
+/** Every error leaves with a code; unexpected ones are logged and masked (no stack, no SQL). */
+function formatError(formatted: GraphQLFormattedError, error: unknown, logger: Logger): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : undefined;
+  if (original instanceof InputRejected) {
+    const first = original.errors[0]!;
+    return { ...formatted, message: original.message, extensions: { code: first.code, field: first.field, userErrors: original.errors } };
+  }
+  const code = formatted.extensions?.code as string | undefined;
+  if (code && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    const { stacktrace: _ignored, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  logger.error({ err: original ?? error }, 'unexpected error while resolving a GraphQL operation');
+  return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+}

@@ -1,0 +1,49 @@
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './logger.js';
+import { migrate, openDatabase } from './db/orm.js';
+import { createApp } from './http/app.js';
+import { seedDemoIfEmpty } from './seed/demo.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const logger = createLogger(config);
+  const orm = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.DATABASE_URL ? undefined : config.PGLITE_DIR });
+  const applied = await migrate(orm);
+  logger.info({ applied, database: config.DATABASE_URL ? 'postgresql' : `pglite:${config.PGLITE_DIR}` }, 'database ready');
+  if (config.SEED_DEMO) {
+    const seeded = await seedDemoIfEmpty(orm);
+    if (seeded) logger.info(seeded, 'seeded the demo workspace (X-Workspace: demo)');
+  }
+  const app = await createApp({ orm, config, logger });
+  await app.http.listen({ port: config.PORT, host: config.HOST });
+  logger.info(`GraphQL API at http://localhost:${config.PORT}/graphql`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: draining requests');
+    const force = setTimeout(() => process.exit(1), 15_000).unref();
+    try {
+      await app.close();
+      await orm.close();
+    } finally {
+      clearTimeout(force);
+      logger.info('stopped');
+      process.exit(0);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { migrate, openDatabase, type Orm } from '../../src/db/orm.js';
+import { createApp, type App } from '../../src/http/app.js';
+import { Workspace } from '../../src/core/workspaces/workspace.entity.js';
+import { User } from '../../src/core/identity/user.entity.js';
+import { Membership, MembershipRole } from '../../src/core/identity/membership.entity.js';
+
+export interface GraphQLResponse<T = any> {
+  data?: T;
+  errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
+}
+
+export interface TestServer {
+  orm: Orm;
+  app: App;
+  /** Sends a GraphQL operation through the real HTTP stack. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  /** A fresh workspace with an admin member; tests isolate by workspace. */
+  newWorkspace(): Promise<TestWorkspace>;
+  /** Rows of a table in one workspace (for "nothing was written" checks). */
+  count(table: string, workspaceId: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface TestWorkspace {
+  id: string;
+  slug: string;
+  userId: string;
+  userEmail: string;
+  headers: Record<string, string>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  /** Like gql, but fails the test on any GraphQL error and returns data. */
+  ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  addMember(name: string, role?: MembershipRole): Promise<{ id: string; email: string }>;
+}
+
+export const databaseUrl = () => process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+
+/** One database and app per test file: PGlite in memory, or the shared PostgreSQL test database. */
+export async function startTestServer(): Promise<TestServer> {
+  const url = databaseUrl();
+  const config = loadConfig({ NODE_ENV: 'test', ...(url ? { DATABASE_URL: url } : {}) });
+  const logger = createLogger(config);
+  const orm = await openDatabase({ url, poolMax: 4 });
+  if (url) {
+    // workers share the PostgreSQL test database: the first one migrates it
+    await orm.em.getConnection().execute('select pg_advisory_lock(4242)');
+    try {
+      await migrate(orm);
+    } finally {
+      await orm.em.getConnection().execute('select pg_advisory_unlock(4242)');
+    }
+  } else {
+    await migrate(orm);
+  }
+  const app = await createApp({ orm, config, logger });
+
+  const gql = async (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const response = await app.http.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json', ...headers },
+      payload: JSON.stringify({ query, variables }),
+    });
+    return JSON.parse(response.body) as GraphQLResponse;
+  };
+
+  const server: TestServer = {
+    orm,
+    app,
+    gql,
+    async newWorkspace() {
+      const em = orm.em.fork();
+      const slug = `t-${randomUUID().slice(0, 12)}`;
+      const workspace = em.create(Workspace, { name: `Test ${slug}`, slug });
+      const user = em.create(User, { email: `admin@${slug}.test`, name: 'Ada Admin' });
+      em.create(Membership, { workspaceId: workspace.id, userId: user.id, role: MembershipRole.ADMIN });
+      await em.flush();
+      const headers = { 'x-workspace': slug, 'x-user': user.email };
+      const ws: TestWorkspace = {
+        id: workspace.id,
+        slug,
+        userId: user.id,
+        userEmail: user.email,
+        headers,
+        gql: (query, variables) => gql(query, variables, headers),
+        async ok(query, variables) {
+          const res = await gql(query, variables, headers);
+          if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors, null, 2)}`);
+          return res.data;
+        },
+        async addMember(name, role = MembershipRole.SALES) {
+          const fork = orm.em.fork();
+          const member = fork.create(User, { email: `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@${slug}.test`, name });
+          fork.create(Membership, { workspaceId: workspace.id, userId: member.id, role });
+          await fork.flush();
+          return { id: member.id, email: member.email };
+        },
+      };
+      return ws;
+    },
+    async count(table, workspaceId) {
+      const rows = await orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from "${table}" where workspace_id = ?`, [workspaceId]);
+      return Number(rows[0]!.n);
+    },
+    async close() {
+      await app.close();
+      await orm.close(true);
+    },
+  };
+  return server;
+}
