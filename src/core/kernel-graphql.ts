@@ -9,9 +9,27 @@ import { Tag } from './tags/tag.entity.js';
 import { TagResolver } from './tags/tag.resolver.js';
 import { Company } from './customers/company.entity.js';
 import { CompanyResolver } from './customers/company.resolver.js';
+import { contactResolvers } from './customers/contact.module.js';
+import { duplicateResolvers } from './duplicates/duplicates.module.js';
+import { activityResolvers } from './activities/activities.module.js';
+import { searchResolvers } from './search/search.module.js';
+import { importExportResolvers } from './import-export/import-export.module.js';
+import { customFieldResolvers } from './custom-fields/custom-fields.module.js';
 
 /** Resolvers of the kernel's GraphQL API. */
-export const kernelResolvers: NonEmptyArray<Function> = [NodeResolver, WorkspaceResolver, UserResolver, TagResolver, CompanyResolver];
+export const kernelResolvers: NonEmptyArray<Function> = [
+  NodeResolver,
+  WorkspaceResolver,
+  UserResolver,
+  TagResolver,
+  CompanyResolver,
+  ...contactResolvers,
+  ...duplicateResolvers,
+  ...activityResolvers,
+  ...searchResolvers,
+  ...importExportResolvers,
+  ...customFieldResolvers,
+];
 
 nodeRegistry.register({
   typeName: 'Workspace',

@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { print } from 'graphql';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { migrate, openDatabase, type Orm } from '../../src/db/orm.js';
@@ -6,6 +8,9 @@ import { createApp, type App } from '../../src/http/app.js';
 import { Workspace } from '../../src/core/workspaces/workspace.entity.js';
 import { User } from '../../src/core/identity/user.entity.js';
 import { Membership, MembershipRole } from '../../src/core/identity/membership.entity.js';
+
+/** An operation: a generated typed document (test/operations/*.graphql) or a query string. */
+export type Operation<T = any, V = any> = TypedDocumentNode<T, V> | string;
 
 export interface GraphQLResponse<T = any> {
   data?: T;
@@ -16,7 +21,7 @@ export interface TestServer {
   orm: Orm;
   app: App;
   /** Sends a GraphQL operation through the real HTTP stack. */
-  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
+  gql<T = any, V = any>(query: Operation<T, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** A fresh workspace with an admin member; tests isolate by workspace. */
   newWorkspace(): Promise<TestWorkspace>;
   /** Rows of a table in one workspace (for "nothing was written" checks). */
@@ -30,9 +35,9 @@ export interface TestWorkspace {
   userId: string;
   userEmail: string;
   headers: Record<string, string>;
-  gql<T = any>(query: string, variables?: Record<string, unknown>): Promise<GraphQLResponse<T>>;
+  gql<T = any, V = any>(query: Operation<T, V>, variables?: V): Promise<GraphQLResponse<T>>;
   /** Like gql, but fails the test on any GraphQL error and returns data. */
-  ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  ok<T = any, V = any>(query: Operation<T, V>, variables?: V): Promise<T>;
   addMember(name: string, role?: MembershipRole): Promise<{ id: string; email: string }>;
 }
 
@@ -57,7 +62,8 @@ export async function startTestServer(): Promise<TestServer> {
   }
   const app = await createApp({ orm, config, logger });
 
-  const gql = async (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}) => {
+  const gql = async (operation: Operation, variables?: unknown, headers: Record<string, string> = {}) => {
+    const query = typeof operation === 'string' ? operation : print(operation);
     const response = await app.http.inject({
       method: 'POST',
       url: '/graphql',
@@ -70,7 +76,7 @@ export async function startTestServer(): Promise<TestServer> {
   const server: TestServer = {
     orm,
     app,
-    gql,
+    gql: gql as TestServer['gql'],
     async newWorkspace() {
       const em = orm.em.fork();
       const slug = `t-${randomUUID().slice(0, 12)}`;
@@ -85,11 +91,11 @@ export async function startTestServer(): Promise<TestServer> {
         userId: user.id,
         userEmail: user.email,
         headers,
-        gql: (query, variables) => gql(query, variables, headers),
+        gql: (query, variables) => gql(query, variables, headers) as never,
         async ok(query, variables) {
           const res = await gql(query, variables, headers);
           if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors, null, 2)}`);
-          return res.data;
+          return res.data as never;
         },
         async addMember(name, role = MembershipRole.SALES) {
           const fork = orm.em.fork();
