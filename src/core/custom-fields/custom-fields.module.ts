@@ -1,2 +1,12 @@
-/** GraphQL surface of: Custom field definitions. Node types are registered with `nodeRegistry` here too. */
-export const customFieldResolvers: Function[] = [];
+import { nodeRegistry } from '../../graphql/node-registry.js';
+import { CustomFieldDefinition } from './custom-field-definition.entity.js';
+import { CustomFieldResolver } from './custom-field.resolver.js';
+
+/** GraphQL surface of: custom field definitions (admin). */
+export const customFieldResolvers: Function[] = [CustomFieldResolver];
+
+nodeRegistry.register({
+  typeName: 'CustomFieldDefinition',
+  rootClass: CustomFieldDefinition,
+  load: (ctx, id) => ctx.loaders.byId(CustomFieldDefinition).load(id),
+});

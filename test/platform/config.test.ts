@@ -1,0 +1,27 @@
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration from the environment', () => {
+  it('has working defaults: PGlite under ./.data, port 4000, demo seed on', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ PORT: 4000, PGLITE_DIR: './.data/pglite', SEED_DEMO: true });
+    expect(config.DATABASE_URL).toBeUndefined();
+  });
+
+  it('names every bad variable in one message', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SEED_DEMO: 'maybe' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/PORT:/);
+    expect(message).toMatch(/DATABASE_URL: must be a postgres/);
+    expect(message).toMatch(/SEED_DEMO:/);
+  });
+
+  it('reads overrides', () => {
+    expect(loadConfig({ PORT: '8080', SEED_DEMO: 'false', DATABASE_URL: 'postgres://u@h/db' })).toMatchObject({ PORT: 8080, SEED_DEMO: false, DATABASE_URL: 'postgres://u@h/db' });
+  });
+});
