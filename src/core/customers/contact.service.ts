@@ -1,0 +1,274 @@
+import { z } from 'zod';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { Company } from './company.entity.js';
+import { ConsentStatus, Contact } from './contact.entity.js';
+import { LifecycleStage } from '../shared/value-objects.js';
+import { Sql, sql, raw } from '../../db/sql.js';
+import { keysetPage, type SortKey } from '../../db/keyset-page.js';
+import type { RequestContext } from '../../graphql/context.js';
+import { workspaceOf } from '../../graphql/context.js';
+import { ErrorCode, InputRejected } from '../../graphql/errors.js';
+import { expectGlobalId } from '../../graphql/global-id.js';
+import { pageRequest, type ConnectionArgs } from '../../graphql/relay.js';
+import { address, emailList, optionalText, parseInput, phoneList } from '../shared/validation.js';
+import { dateFilterSql, idFilterSql, stringFilterSql, SortDirection, type StringFilter } from '../shared/filters.js';
+import { customFieldExprOrReject, customFilterSql, definitionsFor, mergeCustomValues } from '../custom-fields/custom-field.service.js';
+import { resolveTagIds, setTags } from '../tags/tag.service.js';
+import { contactSearchText, foldText } from '../search/search-text.js';
+import { once } from '../idempotency/idempotency.js';
+import { ownerIdOrReject } from './company.service.js';
+import { ContactSortField, type ContactFilter, type ContactOrder } from './contact.types.js';
+
+export const CONTACT = 'Contact';
+
+const fields = {
+  firstName: optionalText(200),
+  lastName: optionalText(200),
+  emails: emailList,
+  phones: phoneList,
+  jobTitle: optionalText(200),
+  companyId: z.string().nullish(),
+  address: address.nullish(),
+  ownerId: z.string().nullish(),
+  tagIds: z.array(z.string()).max(100, { message: 'at most 100 tags' }),
+  lifecycleStage: z.enum(LifecycleStage).nullish(),
+  source: optionalText(120),
+  marketingConsent: z.enum(ConsentStatus).nullish(),
+  doNotContact: z.boolean().nullish(),
+  doNotEmail: z.boolean().nullish(),
+  doNotCall: z.boolean().nullish(),
+  customFields: z.unknown().optional(),
+  idempotencyKey: z.string().nullish(),
+};
+const createSchema = z.object({ ...fields, emails: fields.emails.default([]), phones: fields.phones.default([]), tagIds: fields.tagIds.default([]) });
+const updateSchema = z.object({ id: z.string(), version: z.number().int() }).extend(z.object(fields).partial().shape);
+type ContactData = Partial<z.infer<typeof createSchema>>;
+
+/** The full name as SQL, "first last" (either may be missing). */
+export const contactNameSql = (alias = 'c') => `concat_ws(' ', ${alias}.first_name, ${alias}.last_name)`;
+
+/** The name shown for a contact: the full name, else the primary email. */
+export function contactDisplayName(c: Pick<Contact, 'firstName' | 'lastName' | 'primaryEmail'>): string {
+  return [c.firstName, c.lastName].filter(Boolean).join(' ') || c.primaryEmail || '';
+}
+
+const sortColumns: Record<ContactSortField, string[]> = {
+  [ContactSortField.NAME]: ['lower(c.last_name)', 'lower(c.first_name)'],
+  [ContactSortField.FIRST_NAME]: ['lower(c.first_name)'],
+  [ContactSortField.LAST_NAME]: ['lower(c.last_name)'],
+  [ContactSortField.EMAIL]: ['c.primary_email'],
+  [ContactSortField.CREATED_AT]: ['c.created_at'],
+  [ContactSortField.UPDATED_AT]: ['c.updated_at'],
+  [ContactSortField.LIFECYCLE_STAGE]: ['c.lifecycle_stage'],
+};
+
+/** Columns read for lists (search_text is internal). */
+export const CONTACT_COLUMNS = [
+  'id', 'workspace_id', 'created_at', 'updated_at', 'version', 'deleted_at', 'first_name', 'last_name', 'emails', 'primary_email',
+  'phones', 'job_title', 'company_id', 'address', 'owner_id', 'lifecycle_stage', 'source', 'marketing_consent', 'consent_updated_at',
+  'do_not_contact', 'do_not_email', 'do_not_call', 'custom_fields', 'merged_into_id',
+];
+export const contactColumns = (alias = 'c') => CONTACT_COLUMNS.map((col) => `${alias}.${col}`).join(', ');
+
+/** Emails are stored lower-cased, so exact comparisons use the lower-cased value. */
+function lowerCasedEmailFilter(f: StringFilter): StringFilter {
+  return { ...f, eq: f.eq?.toLowerCase(), ne: f.ne?.toLowerCase(), in: f.in?.map((v) => v.toLowerCase()) };
+}
+
+export async function contactWhere(ctx: RequestContext, filter: ContactFilter | null | undefined, alias = 'c'): Promise<Sql> {
+  const workspaceId = workspaceOf(ctx);
+  const f = filter ?? ({ deleted: false } as ContactFilter);
+  const defs = f.custom?.length ? await definitionsFor(ctx, CONTACT) : new Map();
+  const parts: Sql[] = [
+    sql`${raw(alias)}.workspace_id = ${workspaceId}`,
+    raw(f.deleted ? `${alias}.deleted_at is not null and ${alias}.merged_into_id is null` : `${alias}.deleted_at is null`),
+    ...stringFilterSql(contactNameSql(alias), f.name),
+    ...stringFilterSql(`${alias}.first_name`, f.firstName),
+    ...stringFilterSql(`${alias}.last_name`, f.lastName),
+    ...stringFilterSql(`${alias}.job_title`, f.jobTitle),
+    ...stringFilterSql(`${alias}.source`, f.source),
+    ...idFilterSql(`${alias}.company_id`, f.company, 'Company', 'filter.company'),
+    ...idFilterSql(`${alias}.owner_id`, f.owner, 'User', 'filter.owner'),
+    ...dateFilterSql(`${alias}.created_at`, f.createdAt),
+    ...dateFilterSql(`${alias}.updated_at`, f.updatedAt),
+    ...customFilterSql(defs, alias, f.custom),
+  ];
+  if (f.email) {
+    const { isNull, ...rest } = lowerCasedEmailFilter(f.email);
+    const emailParts = stringFilterSql(`(e.value->>'email')`, rest);
+    if (emailParts.length) {
+      parts.push(sql`exists (select 1 from jsonb_array_elements(${raw(alias)}.emails) as e(value) where ${Sql.and(emailParts)})`);
+    }
+    if (isNull != null) parts.push(raw(`jsonb_array_length(${alias}.emails) ${isNull ? '=' : '>'} 0`));
+  }
+  if (f.doNotContact != null) parts.push(sql`${raw(alias)}.do_not_contact = ${f.doNotContact}`);
+  if (f.lifecycleStage) {
+    parts.push(f.lifecycleStage.length ? sql`${raw(alias)}.lifecycle_stage::text in (${Sql.join(f.lifecycleStage.map((s) => sql`${s}`), ', ')})` : sql`false`);
+  }
+  if (f.tags?.length) {
+    const tagIds = f.tags.map((t, i) => expectGlobalId(t, 'Tag', `filter.tags.${i}`));
+    parts.push(sql`(select count(*) from contact_tag ct where ct.contact_id = ${raw(alias)}.id and ct.tag_id in (${Sql.join(tagIds.map((t) => sql`${t}`), ', ')})) = ${new Set(tagIds).size}`);
+  }
+  if (f.query != null) {
+    const q = foldText(f.query);
+    if (q.length > 200) throw InputRejected.one('filter.query', 'must be at most 200 characters');
+    if (q) parts.push(sql`(${raw(alias)}.search_text ilike ${'%' + q.replace(/[\\%_]/g, (ch) => '\\' + ch) + '%'} or ${raw(alias)}.search_text % ${q})`);
+  }
+  return Sql.and(parts);
+}
+
+export async function contactOrderBy(ctx: RequestContext, orderBy: ContactOrder[] | null | undefined, alias = 'c'): Promise<SortKey[]> {
+  if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC' }];
+  const defs = await definitionsFor(ctx, CONTACT);
+  return orderBy.flatMap((o, i) => {
+    if ((o.field == null) === (o.customField == null)) {
+      throw InputRejected.one(`orderBy.${i}`, 'give exactly one of field or customField');
+    }
+    const direction = o.direction === SortDirection.DESC ? 'DESC' : 'ASC';
+    const exprs = o.field
+      ? sortColumns[o.field].map((e) => e.replaceAll('c.', `${alias}.`))
+      : [customFieldExprOrReject(defs, o.customField!, alias, `orderBy.${i}.customField`).expr];
+    return exprs.map((expr) => ({ expr, direction }) as SortKey);
+  });
+}
+
+export async function listContacts(ctx: RequestContext, args: ConnectionArgs, filter?: ContactFilter | null, orderBy?: ContactOrder[] | null, extra?: Sql) {
+  const request = pageRequest(args);
+  const where = await contactWhere(ctx, filter);
+  const order = await contactOrderBy(ctx, orderBy);
+  return keysetPage(
+    ctx.em,
+    { from: 'contact c', select: contactColumns('c'), where: extra ? Sql.and([where, extra]) : where, orderBy: order, idExpr: 'c.id' },
+    request,
+    (row) => ctx.em.map(Contact, row),
+  );
+}
+
+/** A contact of the caller's workspace by global id; null when missing or foreign. */
+export async function findContact(ctx: RequestContext, globalId: string, field = 'id'): Promise<Contact | null> {
+  const id = expectGlobalId(globalId, CONTACT, field);
+  return ctx.loaders.byId(Contact).load(id);
+}
+
+/** A live company of the workspace for a contact's `companyId`; rejects unknown, foreign and trashed ones. */
+export async function companyIdOrReject(em: SqlEntityManager, workspaceId: string, globalId: string | null | undefined, field = 'companyId'): Promise<Company | null | undefined> {
+  if (globalId === undefined) return undefined;
+  if (globalId === null) return null;
+  const id = expectGlobalId(globalId, 'Company', field);
+  const company = await em.findOne(Company, { id, workspaceId, deletedAt: null });
+  if (!company) throw InputRejected.one(field, 'company not found in this workspace', ErrorCode.NOT_FOUND);
+  return company;
+}
+
+function applyContactFields(contact: Contact, data: ContactData) {
+  if (data.firstName !== undefined) contact.firstName = data.firstName;
+  if (data.lastName !== undefined) contact.lastName = data.lastName;
+  if (data.emails !== undefined) {
+    contact.emails = data.emails;
+    contact.primaryEmail = data.emails.find((e) => e.primary)?.email ?? null;
+  }
+  if (data.phones !== undefined) contact.phones = data.phones;
+  if (data.jobTitle !== undefined) contact.jobTitle = data.jobTitle;
+  if (data.address !== undefined) contact.address = data.address;
+  if (data.lifecycleStage !== undefined) contact.lifecycleStage = data.lifecycleStage ?? LifecycleStage.LEAD;
+  if (data.source !== undefined) contact.source = data.source;
+  if (data.marketingConsent !== undefined) {
+    const consent = data.marketingConsent ?? ConsentStatus.UNKNOWN;
+    if (consent !== contact.marketingConsent) {
+      contact.marketingConsent = consent;
+      contact.consentUpdatedAt = new Date();
+    }
+  }
+  if (data.doNotContact !== undefined) contact.doNotContact = data.doNotContact ?? false;
+  if (data.doNotEmail !== undefined) contact.doNotEmail = data.doNotEmail ?? false;
+  if (data.doNotCall !== undefined) contact.doNotCall = data.doNotCall ?? false;
+  refreshContactSearchText(contact);
+}
+
+export function refreshContactSearchText(contact: Contact): void {
+  contact.searchText = contactSearchText(contact);
+}
+
+function requireIdentity(contact: Contact) {
+  if (!contact.firstName && !contact.lastName && contact.emails.length === 0) {
+    throw InputRejected.one('firstName', 'a contact needs at least a first name, a last name or an email address');
+  }
+}
+
+export async function createContact(ctx: RequestContext, input: unknown): Promise<Contact> {
+  const em = ctx.em;
+  const workspaceId = workspaceOf(ctx);
+  const data = parseInput(createSchema, input);
+  const { id } = await once(em, workspaceId, 'createContact', data.idempotencyKey, async () => {
+    const contact = em.create(Contact, { workspaceId } as Contact);
+    applyContactFields(contact, data);
+    requireIdentity(contact);
+    contact.company = (await companyIdOrReject(em, workspaceId, data.companyId)) ?? null;
+    contact.owner = (await ownerIdOrReject(em, workspaceId, data.ownerId)) ?? null;
+    contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), {}, data.customFields, { creating: true });
+    const tagIds = await resolveTagIds(em, data.tagIds, 'tagIds');
+    await em.flush();
+    await setTags(em, CONTACT, contact.id, tagIds);
+    return contact.id;
+  });
+  return em.findOneOrFail(Contact, { id });
+}
+
+/** Loads a live contact for editing and checks the version the client edited. */
+export async function contactForUpdate(em: SqlEntityManager, globalId: string, version: number | null | undefined, field = 'id'): Promise<Contact> {
+  const id = expectGlobalId(globalId, CONTACT, field);
+  const contact = await em.findOne(Contact, { id, deletedAt: null });
+  if (!contact) throw InputRejected.one(field, 'contact not found', ErrorCode.NOT_FOUND);
+  if (version != null && contact.version !== version) {
+    throw InputRejected.one('version', `the contact is at version ${contact.version}, not ${version}; reload it and try again`, ErrorCode.CONFLICT);
+  }
+  return contact;
+}
+
+export async function updateContact(ctx: RequestContext, input: unknown): Promise<Contact> {
+  const em = ctx.em;
+  const workspaceId = workspaceOf(ctx);
+  const data = parseInput(updateSchema, input);
+  const contact = await contactForUpdate(em, data.id!, data.version);
+  applyContactFields(contact, data);
+  requireIdentity(contact);
+  const company = await companyIdOrReject(em, workspaceId, data.companyId);
+  if (company !== undefined) contact.company = company;
+  const owner = await ownerIdOrReject(em, workspaceId, data.ownerId);
+  if (owner !== undefined) contact.owner = owner;
+  if (data.customFields !== undefined) {
+    contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), contact.customFields, data.customFields, { creating: false });
+  }
+  if (data.tagIds !== undefined) await setTags(em, CONTACT, contact.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
+  contact.updatedAt = new Date();
+  await em.flush();
+  return contact;
+}
+
+/** Moves a contact to the trash. */
+export async function deleteContact(em: SqlEntityManager, globalId: string, version?: number | null): Promise<Contact> {
+  const contact = await contactForUpdate(em, globalId, version);
+  contact.deletedAt = new Date();
+  await em.flush();
+  return contact;
+}
+
+export async function restoreContact(em: SqlEntityManager, globalId: string): Promise<Contact> {
+  const id = expectGlobalId(globalId, CONTACT, 'id');
+  const contact = await em.findOne(Contact, { id, deletedAt: { $ne: null }, mergedIntoId: null });
+  if (!contact) throw InputRejected.one('id', 'no contact with this id is in the trash', ErrorCode.NOT_FOUND);
+  contact.deletedAt = null;
+  await em.flush();
+  return contact;
+}
+
+/** Erases a trashed contact for good, with its tags and timeline links. */
+export async function purgeContact(em: SqlEntityManager, globalId: string): Promise<string> {
+  const id = expectGlobalId(globalId, CONTACT, 'id');
+  const contact = await em.findOne(Contact, { id, deletedAt: { $ne: null } });
+  if (!contact) throw InputRejected.one('id', 'only a contact in the trash can be purged', ErrorCode.NOT_FOUND);
+  await em.execute('delete from timeline_link where workspace_id = ? and target_type = ? and target_id = ?', [contact.workspaceId, CONTACT, id]);
+  await em.execute('delete from contact_tag where contact_id = ?', [id]);
+  await em.nativeDelete(Contact, { id });
+  return id;
+}

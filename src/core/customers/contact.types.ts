@@ -1,0 +1,128 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GraphQLJSON } from 'graphql-scalars';
+import { Node, Connection } from '../../graphql/relay.js';
+import { UserError } from '../../graphql/errors.js';
+import { Address, AddressInput, EmailAddress, EmailAddressInput, Phone, PhoneInput } from '../shared/value-types.js';
+import { LifecycleStage } from '../shared/value-objects.js';
+import { CustomFieldFilter, DateTimeFilter, IdFilter, SortDirection, StringFilter } from '../shared/filters.js';
+import { ConsentStatus } from './contact.entity.js';
+
+registerEnumType(ConsentStatus, { name: 'ConsentStatus', description: 'Whether the person agreed to marketing messages.' });
+
+@ObjectType('Contact', { implements: Node })
+export class ContactNode extends Node {
+  @Field(() => String, { nullable: true }) firstName?: string | null;
+  @Field(() => String, { nullable: true }) lastName?: string | null;
+  @Field(() => [EmailAddress], { description: 'Email addresses, lower-cased; exactly one is primary.' }) emails!: EmailAddress[];
+  @Field(() => String, { nullable: true }) primaryEmail?: string | null;
+  @Field(() => [Phone]) phones!: Phone[];
+  @Field(() => String, { nullable: true }) jobTitle?: string | null;
+  @Field(() => Address, { nullable: true }) address?: Address | null;
+  @Field(() => LifecycleStage) lifecycleStage!: LifecycleStage;
+  @Field(() => String, { nullable: true, description: 'Where the contact came from (web form, import, event, …).' }) source?: string | null;
+  @Field(() => ConsentStatus) marketingConsent!: ConsentStatus;
+  @Field(() => Date, { nullable: true, description: 'When marketingConsent last changed.' }) consentUpdatedAt?: Date | null;
+  @Field() doNotContact!: boolean;
+  @Field() doNotEmail!: boolean;
+  @Field() doNotCall!: boolean;
+  @Field(() => GraphQLJSON, { description: 'Custom field values by key.' }) customFields!: Record<string, unknown>;
+  @Field(() => Int, { description: 'Optimistic-locking version: send it back when you update.' }) version!: number;
+  @Field() createdAt!: Date;
+  @Field() updatedAt!: Date;
+  @Field(() => Date, { nullable: true, description: 'Set while the contact is in the trash.' }) deletedAt?: Date | null;
+}
+
+export const ContactConnection = Connection(ContactNode, 'Contact');
+
+export enum ContactSortField {
+  NAME = 'name',
+  FIRST_NAME = 'firstName',
+  LAST_NAME = 'lastName',
+  EMAIL = 'email',
+  CREATED_AT = 'createdAt',
+  UPDATED_AT = 'updatedAt',
+  LIFECYCLE_STAGE = 'lifecycleStage',
+}
+registerEnumType(ContactSortField, {
+  name: 'ContactSortField',
+  valuesConfig: { NAME: { description: 'Last name, then first name.' }, EMAIL: { description: 'The primary email.' } },
+});
+
+@InputType({ description: 'Sort by a built-in `field` or by a `customField` key (exactly one).' })
+export class ContactOrder {
+  @Field(() => ContactSortField, { nullable: true }) field?: ContactSortField;
+  @Field(() => String, { nullable: true }) customField?: string;
+  @Field(() => SortDirection, { defaultValue: SortDirection.ASC }) direction!: SortDirection;
+}
+
+@InputType()
+export class ContactFilter {
+  @Field(() => StringFilter, { nullable: true, description: 'The full name, "first last".' }) name?: StringFilter;
+  @Field(() => StringFilter, { nullable: true }) firstName?: StringFilter;
+  @Field(() => StringFilter, { nullable: true }) lastName?: StringFilter;
+  @Field(() => StringFilter, { nullable: true, description: 'Matches when any of the contact\'s emails matches.' }) email?: StringFilter;
+  @Field(() => StringFilter, { nullable: true }) jobTitle?: StringFilter;
+  @Field(() => StringFilter, { nullable: true }) source?: StringFilter;
+  @Field(() => IdFilter, { nullable: true }) company?: IdFilter;
+  @Field(() => IdFilter, { nullable: true }) owner?: IdFilter;
+  @Field(() => [LifecycleStage], { nullable: true }) lifecycleStage?: LifecycleStage[];
+  @Field(() => [ID], { nullable: true, description: 'Contacts having all of these tags.' }) tags?: string[];
+  @Field(() => Boolean, { nullable: true }) doNotContact?: boolean;
+  @Field(() => DateTimeFilter, { nullable: true }) createdAt?: DateTimeFilter;
+  @Field(() => DateTimeFilter, { nullable: true }) updatedAt?: DateTimeFilter;
+  @Field(() => [CustomFieldFilter], { nullable: true }) custom?: CustomFieldFilter[];
+  @Field(() => String, { nullable: true, description: 'Free text, matched like `search`.' }) query?: string;
+  @Field({ defaultValue: false, description: 'List contacts in the trash instead.' }) deleted!: boolean;
+}
+
+@InputType()
+export class CreateContactInput {
+  @Field(() => String, { nullable: true }) firstName?: string | null;
+  @Field(() => String, { nullable: true }) lastName?: string | null;
+  @Field(() => [EmailAddressInput], { nullable: true, description: 'The first entry flagged primary (else the first) is the primary email.' })
+  emails?: EmailAddressInput[];
+  @Field(() => [PhoneInput], { nullable: true }) phones?: PhoneInput[];
+  @Field(() => String, { nullable: true }) jobTitle?: string | null;
+  @Field(() => ID, { nullable: true }) companyId?: string | null;
+  @Field(() => AddressInput, { nullable: true }) address?: AddressInput | null;
+  @Field(() => ID, { nullable: true }) ownerId?: string | null;
+  @Field(() => [ID], { nullable: true }) tagIds?: string[];
+  @Field(() => LifecycleStage, { nullable: true }) lifecycleStage?: LifecycleStage | null;
+  @Field(() => String, { nullable: true }) source?: string | null;
+  @Field(() => ConsentStatus, { nullable: true }) marketingConsent?: ConsentStatus | null;
+  @Field(() => Boolean, { nullable: true }) doNotContact?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) doNotEmail?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) doNotCall?: boolean | null;
+  @Field(() => GraphQLJSON, { nullable: true }) customFields?: Record<string, unknown>;
+  @Field(() => String, { nullable: true, description: 'Repeating a create with the same key returns the first result.' })
+  idempotencyKey?: string | null;
+}
+
+@InputType({ description: 'Only the given fields change; `null` clears a field.' })
+export class UpdateContactInput {
+  @Field(() => ID) id!: string;
+  @Field(() => Int, { description: 'The version you edited; a newer stored version is a CONFLICT.' }) version!: number;
+  @Field(() => String, { nullable: true }) firstName?: string | null;
+  @Field(() => String, { nullable: true }) lastName?: string | null;
+  @Field(() => [EmailAddressInput], { nullable: true }) emails?: EmailAddressInput[];
+  @Field(() => [PhoneInput], { nullable: true }) phones?: PhoneInput[];
+  @Field(() => String, { nullable: true }) jobTitle?: string | null;
+  @Field(() => ID, { nullable: true }) companyId?: string | null;
+  @Field(() => AddressInput, { nullable: true }) address?: AddressInput | null;
+  @Field(() => ID, { nullable: true }) ownerId?: string | null;
+  @Field(() => [ID], { nullable: true }) tagIds?: string[];
+  @Field(() => LifecycleStage, { nullable: true }) lifecycleStage?: LifecycleStage | null;
+  @Field(() => String, { nullable: true }) source?: string | null;
+  @Field(() => ConsentStatus, { nullable: true }) marketingConsent?: ConsentStatus | null;
+  @Field(() => Boolean, { nullable: true }) doNotContact?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) doNotEmail?: boolean | null;
+  @Field(() => Boolean, { nullable: true }) doNotCall?: boolean | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Merged over current values; a null value clears that key.' })
+  customFields?: Record<string, unknown>;
+}
+
+@ObjectType()
+export class ContactPayload {
+  @Field(() => ContactNode, { nullable: true }) contact?: unknown;
+  @Field(() => [UserError]) userErrors!: UserError[];
+}
