@@ -1,0 +1,192 @@
+import { z } from 'zod';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { TimelineEvent } from './timeline-event.entity.js';
+import { TimelineEntryKind, TimelineLink } from './timeline-link.entity.js';
+import { Activity } from '../activities/activity.entity.js';
+import { Sql, sql, raw } from '../../db/sql.js';
+import type { RequestContext } from '../../graphql/context.js';
+import { workspaceOf } from '../../graphql/context.js';
+import { ErrorCode, InputRejected } from '../../graphql/errors.js';
+import { parseGlobalId } from '../../graphql/global-id.js';
+import { encodeCursor, pageRequest, type ConnectionArgs, type Page, type PageRequest } from '../../graphql/relay.js';
+import { parseInput, trimmed } from '../shared/validation.js';
+
+/** A record whose timeline shows an entry: its GraphQL type name and uuid. */
+export interface TimelineTarget {
+  type: string;
+  id: string;
+}
+
+export interface TimelineEventInput {
+  /** Namespaced event type, e.g. `deal.stageChanged`. */
+  entryType: string;
+  title: string;
+  body?: string | null;
+  data?: Record<string, unknown>;
+  occurredAt?: Date;
+  /** uuid of the user who caused the event, if any. */
+  actorId?: string | null;
+  /** Records whose timelines show the event (type name + uuid). */
+  targets: TimelineTarget[];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const uuid = z.string().regex(UUID, { message: 'must be a uuid' });
+const eventSchema = z.object({
+  entryType: z.string().regex(/^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/, { message: 'must be namespaced, e.g. deal.stageChanged' }).max(80),
+  title: trimmed(500).pipe(z.string().min(1, { message: 'must not be empty' })),
+  body: z.string().max(100_000).nullish(),
+  data: z.record(z.string(), z.unknown()).default({}),
+  occurredAt: z.date().optional(),
+  actorId: uuid.nullish(),
+  targets: z
+    .array(z.object({ type: z.string().regex(/^[A-Z][A-Za-z0-9]{0,39}$/, { message: 'must be a GraphQL type name' }), id: uuid }))
+    .min(1, { message: 'at least one target' })
+    .max(50, { message: 'at most 50 targets' }),
+});
+
+/**
+ * Kernel API for plugins: records an event (a deal changed stage, a ticket was answered…) on the timelines of
+ * its targets. Call it inside the plugin's own transaction (pass the mutation's tx context or entity manager)
+ * so the event is written together with the change it describes.
+ */
+export async function recordTimelineEvent(ctxOrEm: RequestContext | SqlEntityManager, input: TimelineEventInput): Promise<TimelineEvent> {
+  const em = 'em' in ctxOrEm && 'loaders' in ctxOrEm ? ctxOrEm.em : (ctxOrEm as SqlEntityManager);
+  const workspaceId =
+    'principal' in ctxOrEm ? workspaceOf(ctxOrEm) : em.getFilterParams<{ workspaceId?: string }>('tenant')?.workspaceId;
+  if (!workspaceId) throw new Error('recordTimelineEvent needs an entity manager scoped to a workspace');
+  const data = parseInput(eventSchema, input);
+  const event = em.create(TimelineEvent, {
+    workspaceId,
+    entryType: data.entryType,
+    title: data.title,
+    body: data.body ?? null,
+    data: data.data,
+    occurredAt: data.occurredAt ?? new Date(),
+    actorId: data.actorId?.toLowerCase() ?? null,
+  });
+  linkEntry(em, workspaceId, { kind: TimelineEntryKind.EVENT, id: event.id, type: event.entryType, occurredAt: event.occurredAt }, data.targets);
+  await em.flush();
+  return event;
+}
+
+interface EntryRef {
+  kind: TimelineEntryKind;
+  id: string;
+  type: string;
+  occurredAt: Date;
+}
+
+/** Persists (on the next flush) one link per distinct target. */
+export function linkEntry(em: SqlEntityManager, workspaceId: string, entry: EntryRef, targets: TimelineTarget[]): void {
+  const seen = new Set<string>();
+  for (const target of targets) {
+    const key = `${target.type}:${target.id.toLowerCase()}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    em.create(TimelineLink, {
+      workspaceId,
+      targetType: target.type,
+      targetId: target.id.toLowerCase(),
+      entryKind: entry.kind,
+      entryId: entry.id,
+      entryType: entry.type,
+      occurredAt: entry.occurredAt,
+    });
+  }
+}
+
+/** Keeps the copies of an entry's type and time on its links in step with the entry. */
+export async function syncLinks(em: SqlEntityManager, entryId: string, entryType: string, occurredAt: Date): Promise<void> {
+  await em.execute('update timeline_link set entry_type = ?, occurred_at = ?, updated_at = now() where entry_id = ?', [entryType, occurredAt, entryId]);
+}
+
+export async function replaceLinks(em: SqlEntityManager, workspaceId: string, entry: EntryRef, targets: TimelineTarget[]): Promise<void> {
+  await em.execute('delete from timeline_link where entry_id = ? and workspace_id = ?', [entry.id, workspaceId]);
+  linkEntry(em, workspaceId, entry, targets);
+  await em.flush();
+}
+
+/**
+ * Entries of deleted activities stay linked (restore brings them back) but are hidden from timelines. Asking for
+ * "no deleted activity with this id" lets PostgreSQL hash the few deleted activities instead of probing per row.
+ */
+const LIVE_ENTRY = `(l.entry_kind <> '${TimelineEntryKind.ACTIVITY}' or not exists (select 1 from activity a where a.id = l.entry_id and a.deleted_at is not null))`;
+
+/**
+ * Keyset page over timeline links, newest first. Unlike the generic keysetPage it orders and compares with
+ * plain row values (both columns are NOT NULL), so PostgreSQL walks `timeline_link_target_idx` backwards and
+ * stops after one page at any depth instead of sorting the whole timeline.
+ */
+/** `timestamptz::text` as PostgreSQL prints it; kept as text in cursors so microseconds survive. */
+const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2})?|Z)?$/;
+
+async function timelineLinkPage(em: SqlEntityManager, where: Sql, request: PageRequest): Promise<Page<{ kind: TimelineEntryKind; id: string }>> {
+  const conditions = [where];
+  if (request.cursor) {
+    const [at, id] = request.cursor as unknown[];
+    if (request.cursor.length !== 2 || typeof at !== 'string' || !TIMESTAMP_TEXT.test(at) || typeof id !== 'string' || !UUID.test(id)) {
+      throw InputRejected.one(request.backward ? 'before' : 'after', 'cursor does not match this list');
+    }
+    const op = raw(request.backward ? '>' : '<');
+    conditions.push(sql`(l.occurred_at, l.entry_id) ${op} (cast(${at} as timestamptz), cast(${id} as uuid))`);
+  }
+  const direction = request.backward ? 'asc' : 'desc';
+  const statement = sql`select l.entry_kind, l.entry_id, l.occurred_at::text as at from timeline_link l where ${Sql.and(conditions)} order by l.occurred_at ${raw(direction)}, l.entry_id ${raw(direction)} limit ${request.limit + 1}`;
+  const rows = request.limit === 0 ? [] : await em.execute<{ entry_kind: TimelineEntryKind; entry_id: string; at: string }[]>(statement.text, statement.params);
+  const hasMore = rows.length > request.limit;
+  const pageRows = rows.slice(0, request.limit);
+  if (request.backward) pageRows.reverse();
+  const cursors = pageRows.map((r) => encodeCursor([r.at, r.entry_id]));
+  let total: Promise<number> | undefined;
+  return {
+    nodes: pageRows.map((r) => ({ kind: r.entry_kind, id: r.entry_id })),
+    cursors,
+    pageInfo: {
+      hasNextPage: request.backward ? request.cursor !== null : hasMore,
+      hasPreviousPage: request.backward ? hasMore : request.cursor !== null,
+      startCursor: cursors[0] ?? null,
+      endCursor: cursors.at(-1) ?? null,
+    },
+    count: () =>
+      (total ??= (async () => {
+        const count = sql`select count(*)::int as n from timeline_link l where ${where}`;
+        const [row] = await em.execute<{ n: number }[]>(count.text, count.params);
+        return Number(row?.n ?? 0);
+      })()),
+  };
+}
+
+/** One page of a record's timeline, newest first; entries are loaded per kind in one query each. */
+export async function timelinePage(
+  ctx: RequestContext,
+  target: TimelineTarget,
+  args: ConnectionArgs,
+  types?: string[] | null,
+): Promise<Page<Activity | TimelineEvent>> {
+  const request = pageRequest(args);
+  const parts: Sql[] = [
+    sql`l.workspace_id = ${workspaceOf(ctx)}`,
+    sql`l.target_type = ${target.type}`,
+    sql`l.target_id = ${target.id}`,
+    new Sql(LIVE_ENTRY),
+  ];
+  if (types) {
+    if (types.length > 50) throw InputRejected.one('types', 'at most 50 types');
+    parts.push(types.length ? sql`l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql`false`);
+  }
+  const page = await timelineLinkPage(ctx.em, Sql.and(parts), request);
+  const entries = await Promise.all(
+    page.nodes.map((ref) => (ref.kind === TimelineEntryKind.ACTIVITY ? ctx.loaders.byId(Activity) : ctx.loaders.byId(TimelineEvent)).load(ref.id)),
+  );
+  // an entry deleted between the two reads drops out of the page together with its cursor
+  const kept = entries.map((e, i) => [e, page.cursors[i]!] as const).filter(([e]) => e != null);
+  return { ...page, nodes: kept.map(([e]) => e!), cursors: kept.map(([, c]) => c) };
+}
+
+/** Parses a global id naming any record type, for timelines of plugin records too. */
+export function timelineTargetOf(globalId: string, field = 'targetId'): TimelineTarget {
+  const parsed = parseGlobalId(globalId);
+  if (!parsed) throw InputRejected.one(field, 'is not a valid id', ErrorCode.BAD_USER_INPUT);
+  return parsed;
+}
