@@ -53,7 +53,7 @@ export class Migration20261123000000Kernel extends Migration {
     this.addSql("create index \"company_custom_fields_gin\" on \"company\" using gin (\"custom_fields\" jsonb_path_ops)");
     this.addSql("create index \"company_domains_gin\" on \"company\" using gin (\"domains\")");
     this.addSql("create index \"company_search_trgm\" on \"company\" using gin (\"search_text\" gin_trgm_ops)");
-    this.addSql("create index \"company_workspace_id_created_at_index\" on \"company\" (\"workspace_id\", \"created_at\")");
+    this.addSql("create index \"company_workspace_id_created_at_id_index\" on \"company\" (\"workspace_id\", \"created_at\", \"id\")");
     this.addSql("create index \"company_workspace_id_primary_domain_index\" on \"company\" (\"workspace_id\", \"primary_domain\")");
     this.addSql("create table \"contact\" (\"id\" uuid not null, \"workspace_id\" uuid not null, \"created_at\" timestamptz not null, \"updated_at\" timestamptz not null, \"version\" int not null default 1, \"deleted_at\" timestamptz null, \"first_name\" varchar(200) null, \"last_name\" varchar(200) null, \"emails\" jsonb not null, \"primary_email\" varchar(320) null, \"phones\" jsonb not null, \"job_title\" varchar(200) null, \"company_id\" uuid null, \"address\" jsonb null, \"owner_id\" uuid null, \"lifecycle_stage\" \"lifecycle_stage\" not null default 'LEAD', \"source\" varchar(120) null, \"marketing_consent\" \"consent_status\" not null default 'UNKNOWN', \"consent_updated_at\" timestamptz null, \"do_not_contact\" boolean not null default false, \"do_not_email\" boolean not null default false, \"do_not_call\" boolean not null default false, \"custom_fields\" jsonb not null, \"search_text\" text not null default '', \"merged_into_id\" uuid null, primary key (\"id\"))");
     this.addSql("create index \"contact_workspace_id_index\" on \"contact\" (\"workspace_id\")");
@@ -61,7 +61,7 @@ export class Migration20261123000000Kernel extends Migration {
     this.addSql("create index \"contact_custom_fields_gin\" on \"contact\" using gin (\"custom_fields\" jsonb_path_ops)");
     this.addSql("create index \"contact_emails_gin\" on \"contact\" using gin (\"emails\" jsonb_path_ops)");
     this.addSql("create index \"contact_search_trgm\" on \"contact\" using gin (\"search_text\" gin_trgm_ops)");
-    this.addSql("create index \"contact_workspace_id_created_at_index\" on \"contact\" (\"workspace_id\", \"created_at\")");
+    this.addSql("create index \"contact_workspace_id_created_at_id_index\" on \"contact\" (\"workspace_id\", \"created_at\", \"id\")");
     this.addSql("create index \"contact_workspace_id_primary_email_index\" on \"contact\" (\"workspace_id\", \"primary_email\")");
     this.addSql("create table \"contact_tag\" (\"contact_id\" uuid not null, \"tag_id\" uuid not null, primary key (\"contact_id\", \"tag_id\"))");
     this.addSql("create table \"company_tag\" (\"company_id\" uuid not null, \"tag_id\" uuid not null, primary key (\"company_id\", \"tag_id\"))");

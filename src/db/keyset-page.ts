@@ -7,6 +7,8 @@ export interface SortKey {
   /** SQL expression over the list's alias, chosen by code. */
   expr: string;
   direction: 'ASC' | 'DESC';
+  /** Declare `false` for columns that are never null: the order then matches plain b-tree indexes. */
+  nullable?: boolean;
 }
 
 export interface ListQuery {
@@ -30,11 +32,14 @@ export async function keysetPage<T>(
   request: PageRequest,
   mapRow: (row: Record<string, unknown>) => T,
 ): Promise<Page<T>> {
-  const keys: SortKey[] = [...query.orderBy, { expr: query.idExpr, direction: 'ASC' }];
-  const effective = keys.map((k) => ({
+  // the id breaks ties in the direction of the last key, so `(created_at desc, id desc)` walks one index
+  const tieBreak = query.orderBy.at(-1)?.direction ?? 'ASC';
+  const keys: SortKey[] = [...query.orderBy, { expr: query.idExpr, direction: tieBreak, nullable: false }];
+  const effective: EffectiveKey[] = keys.map((k) => ({
     expr: k.expr,
     // backward pages read the reverse order, then flip the rows
     ascending: (k.direction === 'ASC') !== request.backward,
+    nullable: k.nullable !== false,
     nullsFirst: request.backward,
   }));
   const conditions: Sql[] = [query.where];
@@ -46,7 +51,7 @@ export async function keysetPage<T>(
   }
   const keyColumns = keys.map((k, i) => `(${k.expr})::text as "_k${i}"`).join(', ');
   const order = effective
-    .map((k) => `${k.expr} ${k.ascending ? 'asc' : 'desc'} nulls ${k.nullsFirst ? 'first' : 'last'}`)
+    .map((k) => `${k.expr} ${k.ascending ? 'asc' : 'desc'}${k.nullable ? ` nulls ${k.nullsFirst ? 'first' : 'last'}` : ''}`)
     .join(', ');
   const statement = sql`select ${raw(query.select)}, ${raw(keyColumns)} from ${raw(query.from)} where ${Sql.and(conditions)} order by ${raw(order)} limit ${request.limit + 1}`;
   const rows = request.limit === 0 ? [] : await em.execute<Record<string, unknown>[]>(statement.text, statement.params);
@@ -77,11 +82,30 @@ export async function keysetPage<T>(
   };
 }
 
-function after(keys: { expr: string; ascending: boolean; nullsFirst: boolean }[], values: (string | null)[], i = 0): Sql {
+interface EffectiveKey {
+  expr: string;
+  ascending: boolean;
+  nullable: boolean;
+  nullsFirst: boolean;
+}
+
+/** Rows strictly after the cursor in the effective order. */
+function after(keys: EffectiveKey[], values: (string | null)[]): Sql {
+  const simple = keys.every((k) => !k.nullable && k.ascending === keys[0]!.ascending) && values.every((v) => v !== null);
+  if (simple) {
+    // one row comparison: PostgreSQL turns it into an index range
+    const columns = raw(keys.map((k) => k.expr).join(', '));
+    const cursor = Sql.join(values.map((v) => sql`${v}`), ', ');
+    return sql`(${columns}) ${raw(keys[0]!.ascending ? '>' : '<')} (${cursor})`;
+  }
+  return afterNullable(keys, values);
+}
+
+function afterNullable(keys: EffectiveKey[], values: (string | null)[], i = 0): Sql {
   const key = keys[i]!;
   const value = values[i]!;
   const last = i === keys.length - 1;
-  const rest = last ? null : after(keys, values, i + 1);
+  const rest = last ? null : afterNullable(keys, values, i + 1);
   const e = raw(key.expr);
   if (value === null) {
     const sameThenRest = rest ? sql`${e} is null and ${rest}` : sql`false`;
@@ -89,7 +113,7 @@ function after(keys: { expr: string; ascending: boolean; nullsFirst: boolean }[]
   }
   const op = raw(key.ascending ? '>' : '<');
   const parts = [sql`${e} ${op} ${value}`];
-  if (!key.nullsFirst) parts.push(sql`${e} is null`);
+  if (!key.nullsFirst && key.nullable) parts.push(sql`${e} is null`);
   if (rest) parts.push(sql`${e} = ${value} and ${rest}`);
   return Sql.or(parts);
 }

@@ -216,7 +216,7 @@ export async function listActivities(ctx: RequestContext, args: ConnectionArgs, 
   if (f.overdue != null) parts.push(raw(f.overdue ? OVERDUE : `not (${OVERDUE})`));
   const order: SortKey[] = orderBy?.length
     ? orderBy.map((o) => ({ expr: sortColumns[o.field], direction: o.direction === SortDirection.DESC ? 'DESC' : 'ASC' }))
-    : [{ expr: 'a.occurred_at', direction: 'DESC' }];
+    : [{ expr: 'a.occurred_at', direction: 'DESC', nullable: false }];
   return keysetPage(ctx.em, { from: 'activity a', select: 'a.*', where: Sql.and(parts), orderBy: order, idExpr: 'a.id' }, request, (row) =>
     ctx.em.map(Activity, row),
   );

@@ -114,7 +114,7 @@ export function mentionsPage(ctx: RequestContext, userId: string, args: Connecti
   const where = sql`c.workspace_id = ${workspaceOf(ctx)} and ${userId} = any(c.mentioned_user_ids) and c.deleted_at is null and a.deleted_at is null`;
   return keysetPage(
     ctx.em,
-    { from: 'comment c join activity a on a.id = c.activity_id', select: 'c.*', where, orderBy: [{ expr: 'c.created_at', direction: 'DESC' }], idExpr: 'c.id' },
+    { from: 'comment c join activity a on a.id = c.activity_id', select: 'c.*', where, orderBy: [{ expr: 'c.created_at', direction: 'DESC', nullable: false }], idExpr: 'c.id' },
     pageRequest(args),
     (row) => ctx.em.map(Comment, row),
   );

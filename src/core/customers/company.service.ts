@@ -49,6 +49,8 @@ const sortColumns: Record<CompanySortField, string> = {
   [CompanySortField.LIFECYCLE_STAGE]: 'c.lifecycle_stage',
 };
 
+const NOT_NULL_SORTS = new Set([CompanySortField.NAME, CompanySortField.CREATED_AT, CompanySortField.UPDATED_AT]);
+
 /** Columns read for lists (search_text is internal). */
 export const COMPANY_COLUMNS =
   'c.id, c.workspace_id, c.created_at, c.updated_at, c.version, c.deleted_at, c.name, c.domains, c.primary_domain, c.industry, c.employee_count, c.annual_revenue_amount, c.annual_revenue_currency, c.address, c.phones, c.website, c.owner_id, c.lifecycle_stage, c.custom_fields, c.merged_into_id';
@@ -89,14 +91,14 @@ export async function companyWhere(ctx: RequestContext, filter: CompanyFilter | 
 }
 
 export async function companyOrderBy(ctx: RequestContext, orderBy: CompanyOrder[] | null | undefined, alias = 'c'): Promise<SortKey[]> {
-  if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC' }];
+  if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC', nullable: false }];
   const defs = await definitionsFor(ctx, COMPANY);
   return orderBy.map((o, i) => {
     if ((o.field == null) === (o.customField == null)) {
       throw InputRejected.one(`orderBy.${i}`, 'give exactly one of field or customField');
     }
     const expr = o.field ? sortColumns[o.field].replaceAll('c.', `${alias}.`) : customFieldExprOrReject(defs, o.customField!, alias, `orderBy.${i}.customField`).expr;
-    return { expr, direction: o.direction === SortDirection.DESC ? 'DESC' : 'ASC' };
+    return { expr, direction: o.direction === SortDirection.DESC ? 'DESC' : 'ASC', nullable: !o.field || !NOT_NULL_SORTS.has(o.field) };
   });
 }
 

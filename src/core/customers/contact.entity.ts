@@ -22,7 +22,7 @@ export enum ConsentStatus {
 @Entity()
 @TenantFilter()
 @Index({ properties: ['workspaceId', 'primaryEmail'] })
-@Index({ properties: ['workspaceId', 'createdAt'] })
+@Index({ properties: ['workspaceId', 'createdAt', 'id'] })
 @Index({ name: 'contact_search_trgm', expression: 'create index "contact_search_trgm" on "contact" using gin ("search_text" gin_trgm_ops)' })
 @Index({ name: 'contact_emails_gin', expression: 'create index "contact_emails_gin" on "contact" using gin ("emails" jsonb_path_ops)' })
 @Index({ name: 'contact_custom_fields_gin', expression: 'create index "contact_custom_fields_gin" on "contact" using gin ("custom_fields" jsonb_path_ops)' })

@@ -62,6 +62,8 @@ const sortColumns: Record<ContactSortField, string[]> = {
   [ContactSortField.LIFECYCLE_STAGE]: ['c.lifecycle_stage'],
 };
 
+const NOT_NULL_SORTS = new Set([ContactSortField.CREATED_AT, ContactSortField.UPDATED_AT, ContactSortField.LIFECYCLE_STAGE]);
+
 /** Columns read for lists (search_text is internal). */
 export const CONTACT_COLUMNS = [
   'id', 'workspace_id', 'created_at', 'updated_at', 'version', 'deleted_at', 'first_name', 'last_name', 'emails', 'primary_email',
@@ -118,7 +120,7 @@ export async function contactWhere(ctx: RequestContext, filter: ContactFilter | 
 }
 
 export async function contactOrderBy(ctx: RequestContext, orderBy: ContactOrder[] | null | undefined, alias = 'c'): Promise<SortKey[]> {
-  if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC' }];
+  if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC', nullable: false }];
   const defs = await definitionsFor(ctx, CONTACT);
   return orderBy.flatMap((o, i) => {
     if ((o.field == null) === (o.customField == null)) {
@@ -128,7 +130,8 @@ export async function contactOrderBy(ctx: RequestContext, orderBy: ContactOrder[
     const exprs = o.field
       ? sortColumns[o.field].map((e) => e.replaceAll('c.', `${alias}.`))
       : [customFieldExprOrReject(defs, o.customField!, alias, `orderBy.${i}.customField`).expr];
-    return exprs.map((expr) => ({ expr, direction }) as SortKey);
+    const nullable = !o.field || !NOT_NULL_SORTS.has(o.field);
+    return exprs.map((expr) => ({ expr, direction, nullable }) as SortKey);
   });
 }
 
