@@ -1,2 +1,83 @@
-/** GraphQL surface of: CSV import jobs and export. Node types are registered with `nodeRegistry` here too. */
-export const importExportResolvers: Function[] = [];
+import { Readable } from 'node:stream';
+import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
+import type { RequestContext } from '../../graphql/context.js';
+import { workspaceOf } from '../../graphql/context.js';
+import { userError } from '../../graphql/errors.js';
+import { expectGlobalId, toGlobalId } from '../../graphql/global-id.js';
+import { nodeRegistry } from '../../graphql/node-registry.js';
+import { ConnectionArgs, pageRequest, toConnection } from '../../graphql/relay.js';
+import { keysetPage } from '../../db/keyset-page.js';
+import { sql } from '../../db/sql.js';
+import { ImportJob, ImportRowError } from './import-job.entity.js';
+import { checkMapping, ImportRejected, importCsvStream } from './import-engine.js';
+import { ImportCsvInput, ImportCsvPayload, ImportJobConnection, ImportJobNode, ImportObjectType, ImportRowErrorConnection } from './import-export.types.js';
+
+export const IMPORT_JOB = 'ImportJob';
+export const MAX_INLINE_CSV_BYTES = 5 * 1024 * 1024;
+
+@Resolver(() => ImportJobNode)
+export class ImportJobResolver {
+  @Query(() => ImportJobNode, { nullable: true, description: 'A CSV import of this workspace, with its progress.' })
+  importJob(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
+    workspaceOf(ctx);
+    return ctx.loaders.byId(ImportJob).load(expectGlobalId(id, IMPORT_JOB, 'id'));
+  }
+
+  @Query(() => ImportJobConnection, { description: 'CSV imports of this workspace, newest first.' })
+  async importJobs(@Args() page: ConnectionArgs, @Ctx() ctx: RequestContext) {
+    const workspaceId = workspaceOf(ctx);
+    const result = await keysetPage(
+      ctx.em,
+      { from: 'import_job j', select: 'j.*', where: sql`j.workspace_id = ${workspaceId}`, orderBy: [{ expr: 'j.created_at', direction: 'DESC' }], idExpr: 'j.id' },
+      pageRequest(page),
+      (row) => ctx.em.map(ImportJob, row as never),
+    );
+    return toConnection(result);
+  }
+
+  @Mutation(() => ImportCsvPayload, { description: 'Imports a small CSV (≤ 5 MB) inline and returns the finished job; rows that fail are listed in job.errors.' })
+  async importCsv(@Arg('input', () => ImportCsvInput) input: ImportCsvInput, @Ctx() ctx: RequestContext) {
+    const workspaceId = workspaceOf(ctx);
+    if (Buffer.byteLength(input.csv, 'utf8') > MAX_INLINE_CSV_BYTES) {
+      return { job: null, userErrors: [userError('csv', `must be at most ${MAX_INLINE_CSV_BYTES} bytes; upload larger files to POST /imports/${input.objectType}`)] };
+    }
+    try {
+      checkMapping(input.objectType, input.mapping);
+    } catch (error) {
+      if (error instanceof ImportRejected) return { job: null, userErrors: [userError(error.field, error.message)] };
+      throw error;
+    }
+    const result = await importCsvStream(ctx.orm, workspaceId, input.objectType, Readable.from([input.csv]), input.mapping ?? null, {
+      batchSize: ctx.config.IMPORT_BATCH_SIZE,
+      fileName: input.fileName ?? null,
+      logger: ctx.logger,
+    });
+    return { job: await ctx.em.findOne(ImportJob, { id: result.jobId }), userErrors: [] };
+  }
+
+  @FieldResolver(() => ID)
+  id(@Root() job: ImportJob) {
+    return toGlobalId(IMPORT_JOB, job.id);
+  }
+
+  @FieldResolver(() => ImportObjectType)
+  objectType(@Root() job: ImportJob) {
+    return job.objectType === 'Company' ? ImportObjectType.COMPANIES : ImportObjectType.CONTACTS;
+  }
+
+  @FieldResolver(() => ImportRowErrorConnection, { description: 'Rows that were not imported, in file order.' })
+  async errors(@Root() job: ImportJob, @Args() page: ConnectionArgs, @Ctx() ctx: RequestContext) {
+    const result = await keysetPage(
+      ctx.em,
+      { from: 'import_row_error e', select: 'e.*', where: sql`e.job_id = ${job.id} and e.workspace_id = ${job.workspaceId}`, orderBy: [{ expr: 'e.row_number', direction: 'ASC' }], idExpr: 'e.id' },
+      pageRequest(page),
+      (row) => ctx.em.map(ImportRowError, row as never),
+    );
+    return toConnection(result);
+  }
+}
+
+nodeRegistry.register({ typeName: IMPORT_JOB, rootClass: ImportJob, load: (ctx, id) => ctx.loaders.byId(ImportJob).load(id) });
+
+/** GraphQL surface of: CSV import jobs and export. */
+export const importExportResolvers: Function[] = [ImportJobResolver];

@@ -1,0 +1,109 @@
+import { Company } from '../customers/company.entity.js';
+import { Contact } from '../customers/contact.entity.js';
+import { sql } from '../../db/sql.js';
+import type { RequestContext } from '../../graphql/context.js';
+import { workspaceOf } from '../../graphql/context.js';
+import { InputRejected } from '../../graphql/errors.js';
+import { foldText, phoneDigits } from './search-text.js';
+import { mappedColumns, searchRegistry, trigramSearch, type SearchProvider, type SearchRequest, type SearchResult } from './search-provider.js';
+
+export const MAX_QUERY_LENGTH = 200;
+export const MAX_HITS = 100;
+/** Word-similarity threshold for fuzzy matches: 0.5 lets one typo through in words of 5+ letters. */
+const FUZZY_THRESHOLD = 0.5;
+const PHONE_LIKE = /^\+?[\d\s().\-/]+$/;
+
+/** Which field a hit matched, judged on the folded field values. */
+export function matchedField(term: string, isPhone: boolean, fields: [string, (string | null | undefined)[]][]): string | null {
+  const candidates = fields.map(([name, values]) => [name, values.filter((v): v is string => !!v).map((v) => (name === 'phone' ? phoneDigits(v) : foldText(v)))] as const);
+  const test = [
+    (v: string) => v === term,
+    (v: string) => v.startsWith(term) || v.split(/[\s@.\-_]+/).some((w) => w.startsWith(term)),
+    (v: string) => v.includes(term),
+  ];
+  for (const t of test) {
+    for (const [name, values] of candidates) {
+      if (isPhone && name !== 'phone') continue;
+      if (values.some(t)) return name;
+    }
+  }
+  // fuzzy: the field sharing the query's first letters
+  const head = term.slice(0, 2);
+  return candidates.find(([, values]) => values.some((v) => v.split(/[\s@.\-_]+/).some((w) => w.startsWith(head))))?.[0] ?? null;
+}
+
+export const companySearchProvider: SearchProvider = {
+  key: 'COMPANY',
+  typeName: 'Company',
+  async search(ctx, request) {
+    const rows = await trigramSearch(ctx.em, Company, {
+      table: 'company',
+      alias: 'c',
+      select: mappedColumns(ctx.em, Company, 'c'),
+      where: sql`c.workspace_id = ${request.workspaceId} and c.deleted_at is null`,
+      term: request.term,
+      fuzzy: !request.isPhone,
+      limit: request.limit,
+    });
+    return rows.map(({ entity, score }) => ({
+      node: entity,
+      score,
+      matchedOn: matchedField(request.term, request.isPhone, [
+        ['name', [entity.name]],
+        ['domain', entity.domains],
+        ['phone', entity.phones.map((p) => p.number)],
+      ]),
+    }));
+  },
+};
+
+export const contactSearchProvider: SearchProvider = {
+  key: 'CONTACT',
+  typeName: 'Contact',
+  async search(ctx, request) {
+    const rows = await trigramSearch(ctx.em, Contact, {
+      table: 'contact',
+      alias: 'c',
+      select: mappedColumns(ctx.em, Contact, 'c'),
+      where: sql`c.workspace_id = ${request.workspaceId} and c.deleted_at is null`,
+      term: request.term,
+      fuzzy: !request.isPhone,
+      limit: request.limit,
+    });
+    return rows.map(({ entity, score }) => ({
+      node: entity,
+      score,
+      matchedOn: matchedField(request.term, request.isPhone, [
+        ['name', [[entity.firstName, entity.lastName].filter(Boolean).join(' ')]],
+        ['email', entity.emails.map((e) => e.email)],
+        ['phone', entity.phones.map((p) => p.number)],
+      ]),
+    }));
+  },
+};
+
+searchRegistry.register(companySearchProvider);
+searchRegistry.register(contactSearchProvider);
+
+/** Searches every registered (or the requested) record type and merges the hits by score. */
+export async function search(ctx: RequestContext, query: string, first: number, types?: string[] | null): Promise<SearchResult[]> {
+  const workspaceId = workspaceOf(ctx);
+  const folded = foldText(query ?? '');
+  if (!folded) throw InputRejected.one('query', 'must not be empty');
+  if (query.length > MAX_QUERY_LENGTH) throw InputRejected.one('query', `must be at most ${MAX_QUERY_LENGTH} characters`);
+  if (first < 1 || first > MAX_HITS) throw InputRejected.one('first', `must be between 1 and ${MAX_HITS}`);
+  const digits = phoneDigits(folded);
+  const isPhone = PHONE_LIKE.test(folded) && digits.length >= 3;
+  const request: SearchRequest = { workspaceId, term: isPhone ? digits : folded, isPhone, limit: first };
+  const providers = searchRegistry.providers(types);
+  const hits = await ctx.em.transactional(async (em) => {
+    const tx = { ...ctx, em } as RequestContext;
+    // SET LOCAL keeps the threshold to this transaction (pooled connections are shared)
+    await em.execute(`select set_config('pg_trgm.word_similarity_threshold', '${FUZZY_THRESHOLD}', true)`);
+    const all: SearchResult[] = [];
+    // sequential: one connection per transaction
+    for (const provider of providers) all.push(...(await provider.search(tx, request)));
+    return all;
+  });
+  return hits.sort((a, b) => b.score - a.score).slice(0, first);
+}
