@@ -50,6 +50,9 @@ export class SearchRegistry {
 
 export const searchRegistry = new SearchRegistry();
 
+/** Rows matching every word that are ranked per query; beyond it, arbitrary matching rows are left out. */
+const CANDIDATE_LIMIT = 500;
+
 /** Escapes regular-expression syntax in user text. */
 export const regexEscape = (value: string) => value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -84,7 +87,9 @@ export async function trigramSearch<T extends object>(em: SqlEntityManager, enti
   const whole = regexEscape(term);
   const termTier = sql`case when ${st} ~ ${'^\\m' + whole + '\\M'} then 3 when ${st} ~ ${'\\m' + whole + '\\M'} then 2.5 when ${st} like ${likeEscape(term) + '%'} then 2 when ${st} ~ ${'\\m' + whole} then 1.5 when ${st} like ${'%' + likeEscape(term) + '%'} then 1 else 0 end`;
   const wordTiers = Sql.join(words.map((w) => sql`(case when ${st} ~ ${word(w) + '\\M'} then 2 when ${st} ~ ${word(w)} then 1 else 0 end)`), ' + ');
-  const exact = sql`select ${raw(options.select)}, (1 + greatest(${termTier}, (${wordTiers}) / ${raw(words.length + ".0")}) + word_similarity(${term}, ${st})) / 5.0 as _score from ${raw(options.table)} ${raw(a)} where ${options.where} and ${allWords} order by _score desc, ${raw(a)}.id limit ${options.limit}`;
+  // score a bounded candidate set: a very common term must not make every matching row go through the regexes
+  const candidates = sql`(select * from ${raw(options.table)} ${raw(a)} where ${options.where} and ${allWords} limit ${CANDIDATE_LIMIT}) ${raw(a)}`;
+  const exact = sql`select ${raw(options.select)}, (1 + greatest(${termTier}, (${wordTiers}) / ${raw(words.length + ".0")}) + word_similarity(${term}, ${st})) / 5.0 as _score from ${candidates} order by _score desc, ${raw(a)}.id limit ${options.limit}`;
   const hits = await scoredRows(em, entity, exact);
   if (!options.fuzzy || hits.length >= options.limit || term.length < 3) return hits;
   const fuzzy = sql`select ${raw(options.select)}, word_similarity(${term}, ${st}) / 5.0 as _score from ${raw(options.table)} ${raw(a)} where ${options.where} and ${term} <% ${st} and not (${allWords}) order by _score desc, ${raw(a)}.id limit ${options.limit - hits.length}`;
