@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { EntityClass } from '@mikro-orm/core';
 import type { RequestContext } from './context.js';
+import { readByIds } from '../db/read-rows.js';
 
 export type BatchFn<K, V> = (keys: readonly K[], ctx: RequestContext) => Promise<ArrayLike<V | Error>>;
 
@@ -22,10 +23,10 @@ export class Loaders {
     return loader;
   }
 
-  /** Loads entities of one class by primary key (null when missing or outside the workspace). */
+  /** Loads records of one entity class by primary key, read-only (null when missing or outside the workspace). */
   byId<T extends { id: string }>(entity: EntityClass<T>): DataLoader<string, T | null> {
     return this.get<string, T | null>(`${entity.name}.byId`, async (ids, ctx) => {
-      const rows = await ctx.em.find(entity, { id: { $in: [...ids] } } as never);
+      const rows = await readByIds(ctx.em, entity, ids, ctx.principal.workspaceId);
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
     });

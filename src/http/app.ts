@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -28,7 +29,7 @@ export interface AppOptions {
 /** The HTTP host: GraphQL at /graphql, health probes, CSV import/export routes. */
 export async function createApp({ orm, config, logger }: AppOptions): Promise<App> {
   const schema = await buildAppSchema();
-  const http: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES, disableRequestLogging: config.NODE_ENV === 'test' });
+  const http: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES });
   const production = config.NODE_ENV === 'production';
   const apollo = new ApolloServer<RequestContext>({
     schema,
@@ -37,6 +38,8 @@ export async function createApp({ orm, config, logger }: AppOptions): Promise<Ap
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
       fastifyApolloDrainPlugin(http),
+      // per-field cache hints are not used; the default plugin would wrap every field resolver
+      ApolloServerPluginCacheControlDisabled(),
       production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ],
   });

@@ -3,6 +3,9 @@ import type { Principal } from '../graphql/context.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** Workspace slugs and ids never change once created (there is no rename or delete yet): resolve each once. */
+const knownWorkspaces = new Map<string, string>();
+
 /**
  * Resolves who calls from the request headers: `X-Workspace` (slug or id) and optionally `X-User`
  * (email or id of a member). This stands in for sign-in until the identity module replaces it.
@@ -13,12 +16,18 @@ export async function principalFromHeaders(orm: Orm, headers: Record<string, str
   const conn = orm.em.getConnection();
   let workspaceId: string | null = null;
   if (workspaceRef) {
-    const rows = await conn.execute<{ id: string }[]>(
-      UUID.test(workspaceRef) ? 'select id from workspace where id = ?' : 'select id from workspace where slug = ?',
-      [workspaceRef.toLowerCase()],
-    );
-    workspaceId = rows[0]?.id ?? null;
-    if (!workspaceId) throw new UnknownWorkspace(workspaceRef);
+    const key = workspaceRef.toLowerCase();
+    workspaceId = knownWorkspaces.get(key) ?? null;
+    if (!workspaceId) {
+      const rows = await conn.execute<{ id: string }[]>(
+        UUID.test(key) ? 'select id from workspace where id = ?' : 'select id from workspace where slug = ?',
+        [key],
+      );
+      workspaceId = rows[0]?.id ?? null;
+      if (!workspaceId) throw new UnknownWorkspace(workspaceRef);
+      if (knownWorkspaces.size >= 10_000) knownWorkspaces.clear();
+      knownWorkspaces.set(key, workspaceId);
+    }
   }
   let userId: string | null = null;
   if (userRef && workspaceId) {

@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Activity, ActivityDirection, ActivityType, TaskPriority } from './activity.entity.js';
@@ -218,7 +219,7 @@ export async function listActivities(ctx: RequestContext, args: ConnectionArgs, 
     ? orderBy.map((o) => ({ expr: sortColumns[o.field], direction: o.direction === SortDirection.DESC ? 'DESC' : 'ASC' }))
     : [{ expr: 'a.occurred_at', direction: 'DESC', nullable: false }];
   return keysetPage(ctx.em, { from: 'activity a', select: 'a.*', where: Sql.and(parts), orderBy: order, idExpr: 'a.id' }, request, (row) =>
-    ctx.em.map(Activity, row),
+    readRow(ctx.em, Activity, row),
   );
 }
 
@@ -252,7 +253,9 @@ export function recentActivitiesLoader(ctx: RequestContext, targetType: string, 
       const targetId = row._target_id as string;
       delete row._target_id;
       delete row._at;
-      byTarget.set(targetId, [...(byTarget.get(targetId) ?? []), c.em.map(Activity, row)]);
+      const list = byTarget.get(targetId);
+      if (list) list.push(readRow(c.em, Activity, row));
+      else byTarget.set(targetId, [readRow(c.em, Activity, row)]);
     }
     return ids.map((id) => {
       const list = byTarget.get(id) ?? [];

@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Comment } from './comment.entity.js';
@@ -105,7 +106,7 @@ export async function deleteComment(ctx: RequestContext, globalId: string): Prom
 export function commentsPage(ctx: RequestContext, activityId: string, args: ConnectionArgs) {
   const where = sql`c.workspace_id = ${workspaceOf(ctx)} and c.activity_id = ${activityId} and c.deleted_at is null`;
   return keysetPage(ctx.em, { from: 'comment c', select: 'c.*', where, orderBy: [{ expr: 'c.created_at', direction: 'ASC' }], idExpr: 'c.id' }, pageRequest(args), (row) =>
-    ctx.em.map(Comment, row),
+    readRow(ctx.em, Comment, row),
   );
 }
 
@@ -116,7 +117,7 @@ export function mentionsPage(ctx: RequestContext, userId: string, args: Connecti
     ctx.em,
     { from: 'comment c join activity a on a.id = c.activity_id', select: 'c.*', where, orderBy: [{ expr: 'c.created_at', direction: 'DESC', nullable: false }], idExpr: 'c.id' },
     pageRequest(args),
-    (row) => ctx.em.map(Comment, row),
+    (row) => readRow(ctx.em, Comment, row),
   );
 }
 

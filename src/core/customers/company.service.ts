@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Company } from './company.entity.js';
@@ -107,7 +108,7 @@ export async function listCompanies(ctx: RequestContext, args: ConnectionArgs, f
   const where = await companyWhere(ctx, filter);
   const order = await companyOrderBy(ctx, orderBy);
   return keysetPage(ctx.em, { from: 'company c', select: COMPANY_COLUMNS, where, orderBy: order, idExpr: 'c.id' }, request, (row) =>
-    ctx.em.map(Company, row),
+    readRow(ctx.em, Company, row),
   );
 }
 

@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Company } from './company.entity.js';
@@ -143,7 +144,7 @@ export async function listContacts(ctx: RequestContext, args: ConnectionArgs, fi
     ctx.em,
     { from: 'contact c', select: contactColumns('c'), where: extra ? Sql.and([where, extra]) : where, orderBy: order, idExpr: 'c.id' },
     request,
-    (row) => ctx.em.map(Contact, row),
+    (row) => readRow(ctx.em, Contact, row),
   );
 }
 

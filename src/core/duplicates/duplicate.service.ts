@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import { Sql, sql, raw } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
@@ -72,7 +73,7 @@ async function rankCandidates<T extends object>(
     if (Number(row.name_similarity) >= NAME_SIMILARITY) reasons.push(DuplicateReason.SIMILAR_NAME);
     const score = Math.round(Number(row.score) * 1000) / 1000;
     for (const key of [...Object.keys(signals), 'name_similarity', 'score']) delete row[key];
-    return { record: ctx.em.map(entity, row), reasons, score };
+    return { record: readRow(ctx.em, entity, row), reasons, score };
   });
 }
 

@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import { Args, Ctx, FieldResolver, ID, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
@@ -19,7 +20,7 @@ export class UserResolver {
       ctx.em,
       { from: 'app_user u join membership m on m.user_id = u.id', select: 'u.id, u.email, u.name, u.created_at, u.updated_at', where, orderBy: [{ expr: 'lower(u.name)', direction: 'ASC' }], idExpr: 'u.id' },
       pageRequest(page),
-      (row) => ctx.em.map(User, row),
+      (row) => readRow(ctx.em, User, row),
     );
     return toConnection(result);
   }

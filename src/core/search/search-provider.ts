@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import type { EntityClass } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { registerEnumType } from 'type-graphql';
@@ -101,7 +102,7 @@ async function scoredRows<T extends object>(em: SqlEntityManager, entity: Entity
   return rows.map((row) => {
     const score = Number(row._score);
     delete row._score;
-    return { entity: em.map(entity, row as never), score };
+    return { entity: readRow(em, entity, row), score };
   });
 }
 

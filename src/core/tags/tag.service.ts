@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { z } from 'zod';
 import { Tag } from './tag.entity.js';
@@ -60,7 +61,7 @@ export function tagsLoader(ctx: RequestContext, type: Taggable) {
     for (const row of rows) {
       const recordId = row.record_id as string;
       delete row.record_id;
-      const tag = c.em.map(Tag, row);
+      const tag = readRow(c.em, Tag, row);
       byRecord.set(recordId, [...(byRecord.get(recordId) ?? []), tag]);
     }
     return ids.map((id) => byRecord.get(id) ?? []);
