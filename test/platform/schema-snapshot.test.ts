@@ -7,3 +7,17 @@ describe('schema snapshot', () => {
     expect(printAppSchema(await buildAppSchema())).toBe(committed);
   });
 });
+
+describe('README', () => {
+  it('shows only GraphQL examples that validate against the schema', async () => {
+    const { parse, validate } = await import('graphql');
+    const schema = await buildAppSchema();
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split(/\n(?=\{|mutation)/));
+    expect(examples.length).toBeGreaterThan(4);
+    for (const example of examples) {
+      const document = parse(example.replace(/"<[^>]+>"/g, '"placeholder"'));
+      expect(validate(schema, document).map((e) => e.message)).toEqual([]);
+    }
+  });
+});
