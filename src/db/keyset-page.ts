@@ -54,7 +54,7 @@ export async function keysetPage<T>(
     .map((k) => `${k.expr} ${k.ascending ? 'asc' : 'desc'}${k.nullable ? ` nulls ${k.nullsFirst ? 'first' : 'last'}` : ''}`)
     .join(', ');
   const statement = sql`select ${raw(query.select)}, ${raw(keyColumns)} from ${raw(query.from)} where ${Sql.and(conditions)} order by ${raw(order)} limit ${request.limit + 1}`;
-  const rows = request.limit === 0 ? [] : await em.execute<Record<string, unknown>[]>(statement.text, statement.params);
+  const rows = request.limit === 0 ? [] : await execute(em, statement, request);
   const hasMore = rows.length > request.limit;
   const pageRows = rows.slice(0, request.limit);
   if (request.backward) pageRows.reverse();
@@ -116,4 +116,17 @@ function afterNullable(keys: EffectiveKey[], values: (string | null)[], i = 0): 
   if (!key.nullsFirst && key.nullable) parts.push(sql`${e} is null`);
   if (rest) parts.push(sql`${e} = ${value} and ${rest}`);
   return Sql.or(parts);
+}
+
+/** A cursor is client input: values the database cannot read as the sort column's type reject the cursor. */
+async function execute(em: SqlEntityManager, statement: Sql, request: PageRequest): Promise<Record<string, unknown>[]> {
+  try {
+    return await em.execute<Record<string, unknown>[]>(statement.text, statement.params);
+  } catch (error) {
+    const code = String((error as { code?: unknown }).code ?? '');
+    if (request.cursor && /^22/.test(code)) {
+      throw InputRejected.one(request.backward ? 'before' : 'after', 'is not a valid cursor for this list', ErrorCode.BAD_USER_INPUT);
+    }
+    throw error;
+  }
 }

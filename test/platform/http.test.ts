@@ -53,3 +53,12 @@ describe('HTTP host', () => {
     expect(await server.count('company', ws.id)).toBe(1);
   });
 });
+
+describe('cursors', () => {
+  it('rejects a tampered cursor with BAD_USER_INPUT, not a server error', async () => {
+    const ws = await server.newWorkspace();
+    const forged = Buffer.from(JSON.stringify(['not-a-date', 'not-a-uuid'])).toString('base64url');
+    const res = await ws.gql('query($c: String) { companies(first: 5, after: $c) { totalCount } }', { c: forged });
+    expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: ['after'] });
+  });
+});

@@ -1,4 +1,4 @@
-import { readRow } from '../../db/read-rows.js';
+import { readColumns, readRow } from '../../db/read-rows.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Company } from './company.entity.js';
@@ -52,9 +52,6 @@ const sortColumns: Record<CompanySortField, string> = {
 
 const NOT_NULL_SORTS = new Set([CompanySortField.NAME, CompanySortField.CREATED_AT, CompanySortField.UPDATED_AT]);
 
-/** Columns read for lists (search_text is internal). */
-export const COMPANY_COLUMNS =
-  'c.id, c.workspace_id, c.created_at, c.updated_at, c.version, c.deleted_at, c.name, c.domains, c.primary_domain, c.industry, c.employee_count, c.annual_revenue_amount, c.annual_revenue_currency, c.address, c.phones, c.website, c.owner_id, c.lifecycle_stage, c.custom_fields, c.merged_into_id';
 
 export async function companyWhere(ctx: RequestContext, filter: CompanyFilter | null | undefined, alias = 'c'): Promise<Sql> {
   const workspaceId = workspaceOf(ctx);
@@ -107,7 +104,7 @@ export async function listCompanies(ctx: RequestContext, args: ConnectionArgs, f
   const request = pageRequest(args);
   const where = await companyWhere(ctx, filter);
   const order = await companyOrderBy(ctx, orderBy);
-  return keysetPage(ctx.em, { from: 'company c', select: COMPANY_COLUMNS, where, orderBy: order, idExpr: 'c.id' }, request, (row) =>
+  return keysetPage(ctx.em, { from: 'company c', select: readColumns(ctx.em, Company, 'c'), where, orderBy: order, idExpr: 'c.id' }, request, (row) =>
     readRow(ctx.em, Company, row),
   );
 }

@@ -1,4 +1,4 @@
-import { readRow } from '../../db/read-rows.js';
+import { readColumns, readRow } from '../../db/read-rows.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Company } from './company.entity.js';
@@ -65,13 +65,6 @@ const sortColumns: Record<ContactSortField, string[]> = {
 
 const NOT_NULL_SORTS = new Set([ContactSortField.CREATED_AT, ContactSortField.UPDATED_AT, ContactSortField.LIFECYCLE_STAGE]);
 
-/** Columns read for lists (search_text is internal). */
-export const CONTACT_COLUMNS = [
-  'id', 'workspace_id', 'created_at', 'updated_at', 'version', 'deleted_at', 'first_name', 'last_name', 'emails', 'primary_email',
-  'phones', 'job_title', 'company_id', 'address', 'owner_id', 'lifecycle_stage', 'source', 'marketing_consent', 'consent_updated_at',
-  'do_not_contact', 'do_not_email', 'do_not_call', 'custom_fields', 'merged_into_id',
-];
-export const contactColumns = (alias = 'c') => CONTACT_COLUMNS.map((col) => `${alias}.${col}`).join(', ');
 
 /** Emails are stored lower-cased, so exact comparisons use the lower-cased value. */
 function lowerCasedEmailFilter(f: StringFilter): StringFilter {
@@ -142,7 +135,7 @@ export async function listContacts(ctx: RequestContext, args: ConnectionArgs, fi
   const order = await contactOrderBy(ctx, orderBy);
   return keysetPage(
     ctx.em,
-    { from: 'contact c', select: contactColumns('c'), where: extra ? Sql.and([where, extra]) : where, orderBy: order, idExpr: 'c.id' },
+    { from: 'contact c', select: readColumns(ctx.em, Contact, 'c'), where: extra ? Sql.and([where, extra]) : where, orderBy: order, idExpr: 'c.id' },
     request,
     (row) => readRow(ctx.em, Contact, row),
   );

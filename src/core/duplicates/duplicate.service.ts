@@ -1,4 +1,4 @@
-import { readRow } from '../../db/read-rows.js';
+import { readColumns, readRow } from '../../db/read-rows.js';
 import { Sql, sql, raw } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
@@ -6,8 +6,8 @@ import { expectGlobalId } from '../../graphql/global-id.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { Company } from '../customers/company.entity.js';
 import { Contact } from '../customers/contact.entity.js';
-import { COMPANY, COMPANY_COLUMNS } from '../customers/company.service.js';
-import { CONTACT, contactColumns, contactNameSql } from '../customers/contact.service.js';
+import { COMPANY } from '../customers/company.service.js';
+import { CONTACT, contactNameSql } from '../customers/contact.service.js';
 import { phoneDigits } from '../search/search-text.js';
 import { DuplicateReason } from './duplicate.types.js';
 
@@ -88,7 +88,7 @@ export async function contactDuplicates(ctx: RequestContext, globalId: string): 
   return rankCandidates(
     ctx,
     Contact,
-    contactColumns('c'),
+    readColumns(ctx.em, Contact, 'c'),
     'contact c',
     sql`c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id <> ${id}`,
     {
@@ -108,7 +108,7 @@ export async function companyDuplicates(ctx: RequestContext, globalId: string): 
   return rankCandidates(
     ctx,
     Company,
-    COMPANY_COLUMNS,
+    readColumns(ctx.em, Company, 'c'),
     'company c',
     sql`c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id <> ${id}`,
     {

@@ -105,13 +105,3 @@ async function scoredRows<T extends object>(em: SqlEntityManager, entity: Entity
     return { entity: readRow(em, entity, row), score };
   });
 }
-
-/** Columns an entity maps (lazy ones such as search_text excluded), for selecting full rows with raw SQL. */
-export function mappedColumns(em: SqlEntityManager, entity: EntityClass<object>, alias: string): string {
-  const meta = em.getMetadata().find(entity)!;
-  return meta.props
-    .filter((p) => !p.lazy && p.persist !== false && p.fieldNames?.length && (p.kind === 'scalar' || p.kind === 'm:1' || p.kind === 'embedded'))
-    .flatMap((p) => p.fieldNames)
-    .map((f) => `${alias}.${f}`)
-    .join(', ');
-}

@@ -1,3 +1,5 @@
+import type { EntityClass } from '@mikro-orm/core';
+import { readColumns } from '../../db/read-rows.js';
 import { Company } from '../customers/company.entity.js';
 import { Contact } from '../customers/contact.entity.js';
 import { sql } from '../../db/sql.js';
@@ -5,7 +7,7 @@ import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { foldText, phoneDigits } from './search-text.js';
-import { mappedColumns, searchRegistry, trigramSearch, type SearchProvider, type SearchRequest, type SearchResult } from './search-provider.js';
+import { searchRegistry, trigramSearch, type SearchProvider, type SearchRequest, type SearchResult } from './search-provider.js';
 
 export const MAX_QUERY_LENGTH = 200;
 export const MAX_HITS = 100;
@@ -32,55 +34,55 @@ export function matchedField(term: string, isPhone: boolean, fields: [string, (s
   return candidates.find(([, values]) => values.some((v) => v.split(/[\s@.\-_]+/).some((w) => w.startsWith(head))))?.[0] ?? null;
 }
 
-export const companySearchProvider: SearchProvider = {
+/** A provider over a kernel table with a `search_text` column; `fields` tells which field a hit matched on. */
+function tableSearchProvider<T extends object>(options: {
+  key: string;
+  typeName: string;
+  entity: EntityClass<T>;
+  table: string;
+  fields: (record: T) => [string, (string | null | undefined)[]][];
+}): SearchProvider {
+  return {
+    key: options.key,
+    typeName: options.typeName,
+    async search(ctx, request) {
+      const rows = await trigramSearch(ctx.em, options.entity, {
+        table: options.table,
+        alias: 'c',
+        select: readColumns(ctx.em, options.entity, 'c'),
+        where: sql`c.workspace_id = ${request.workspaceId} and c.deleted_at is null`,
+        term: request.term,
+        fuzzy: !request.isPhone,
+        limit: request.limit,
+      });
+      return rows.map(({ entity, score }) => ({ node: entity, score, matchedOn: matchedField(request.term, request.isPhone, options.fields(entity)) }));
+    },
+  };
+}
+
+export const companySearchProvider = tableSearchProvider({
   key: 'COMPANY',
   typeName: 'Company',
-  async search(ctx, request) {
-    const rows = await trigramSearch(ctx.em, Company, {
-      table: 'company',
-      alias: 'c',
-      select: mappedColumns(ctx.em, Company, 'c'),
-      where: sql`c.workspace_id = ${request.workspaceId} and c.deleted_at is null`,
-      term: request.term,
-      fuzzy: !request.isPhone,
-      limit: request.limit,
-    });
-    return rows.map(({ entity, score }) => ({
-      node: entity,
-      score,
-      matchedOn: matchedField(request.term, request.isPhone, [
-        ['name', [entity.name]],
-        ['domain', entity.domains],
-        ['phone', entity.phones.map((p) => p.number)],
-      ]),
-    }));
-  },
-};
+  entity: Company,
+  table: 'company',
+  fields: (c) => [
+    ['name', [c.name]],
+    ['domain', c.domains],
+    ['phone', c.phones.map((p) => p.number)],
+  ],
+});
 
-export const contactSearchProvider: SearchProvider = {
+export const contactSearchProvider = tableSearchProvider({
   key: 'CONTACT',
   typeName: 'Contact',
-  async search(ctx, request) {
-    const rows = await trigramSearch(ctx.em, Contact, {
-      table: 'contact',
-      alias: 'c',
-      select: mappedColumns(ctx.em, Contact, 'c'),
-      where: sql`c.workspace_id = ${request.workspaceId} and c.deleted_at is null`,
-      term: request.term,
-      fuzzy: !request.isPhone,
-      limit: request.limit,
-    });
-    return rows.map(({ entity, score }) => ({
-      node: entity,
-      score,
-      matchedOn: matchedField(request.term, request.isPhone, [
-        ['name', [[entity.firstName, entity.lastName].filter(Boolean).join(' ')]],
-        ['email', entity.emails.map((e) => e.email)],
-        ['phone', entity.phones.map((p) => p.number)],
-      ]),
-    }));
-  },
-};
+  entity: Contact,
+  table: 'contact',
+  fields: (c) => [
+    ['name', [[c.firstName, c.lastName].filter(Boolean).join(' ')]],
+    ['email', c.emails.map((e) => e.email)],
+    ['phone', c.phones.map((p) => p.number)],
+  ],
+});
 
 searchRegistry.register(companySearchProvider);
 searchRegistry.register(contactSearchProvider);

@@ -1,14 +1,15 @@
+import { keysetPage } from '../../db/keyset-page.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { TimelineEvent } from './timeline-event.entity.js';
 import { TimelineEntryKind, TimelineLink } from './timeline-link.entity.js';
 import { Activity } from '../activities/activity.entity.js';
-import { Sql, sql, raw } from '../../db/sql.js';
+import { Sql, sql } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { parseGlobalId } from '../../graphql/global-id.js';
-import { encodeCursor, pageRequest, type ConnectionArgs, type Page, type PageRequest } from '../../graphql/relay.js';
+import { pageRequest, type ConnectionArgs, type Page } from '../../graphql/relay.js';
 import { parseInput, trimmed } from '../shared/validation.js';
 
 /** A record whose timeline shows an entry: its GraphQL type name and uuid. */
@@ -113,50 +114,6 @@ export async function replaceLinks(em: SqlEntityManager, workspaceId: string, en
  */
 const LIVE_ENTRY = `(l.entry_kind <> '${TimelineEntryKind.ACTIVITY}' or not exists (select 1 from activity a where a.id = l.entry_id and a.deleted_at is not null))`;
 
-/**
- * Keyset page over timeline links, newest first. Unlike the generic keysetPage it orders and compares with
- * plain row values (both columns are NOT NULL), so PostgreSQL walks `timeline_link_target_idx` backwards and
- * stops after one page at any depth instead of sorting the whole timeline.
- */
-/** `timestamptz::text` as PostgreSQL prints it; kept as text in cursors so microseconds survive. */
-const TIMESTAMP_TEXT = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:\d{2})?|Z)?$/;
-
-async function timelineLinkPage(em: SqlEntityManager, where: Sql, request: PageRequest): Promise<Page<{ kind: TimelineEntryKind; id: string }>> {
-  const conditions = [where];
-  if (request.cursor) {
-    const [at, id] = request.cursor as unknown[];
-    if (request.cursor.length !== 2 || typeof at !== 'string' || !TIMESTAMP_TEXT.test(at) || typeof id !== 'string' || !UUID.test(id)) {
-      throw InputRejected.one(request.backward ? 'before' : 'after', 'cursor does not match this list');
-    }
-    const op = raw(request.backward ? '>' : '<');
-    conditions.push(sql`(l.occurred_at, l.entry_id) ${op} (cast(${at} as timestamptz), cast(${id} as uuid))`);
-  }
-  const direction = request.backward ? 'asc' : 'desc';
-  const statement = sql`select l.entry_kind, l.entry_id, l.occurred_at::text as at from timeline_link l where ${Sql.and(conditions)} order by l.occurred_at ${raw(direction)}, l.entry_id ${raw(direction)} limit ${request.limit + 1}`;
-  const rows = request.limit === 0 ? [] : await em.execute<{ entry_kind: TimelineEntryKind; entry_id: string; at: string }[]>(statement.text, statement.params);
-  const hasMore = rows.length > request.limit;
-  const pageRows = rows.slice(0, request.limit);
-  if (request.backward) pageRows.reverse();
-  const cursors = pageRows.map((r) => encodeCursor([r.at, r.entry_id]));
-  let total: Promise<number> | undefined;
-  return {
-    nodes: pageRows.map((r) => ({ kind: r.entry_kind, id: r.entry_id })),
-    cursors,
-    pageInfo: {
-      hasNextPage: request.backward ? request.cursor !== null : hasMore,
-      hasPreviousPage: request.backward ? hasMore : request.cursor !== null,
-      startCursor: cursors[0] ?? null,
-      endCursor: cursors.at(-1) ?? null,
-    },
-    count: () =>
-      (total ??= (async () => {
-        const count = sql`select count(*)::int as n from timeline_link l where ${where}`;
-        const [row] = await em.execute<{ n: number }[]>(count.text, count.params);
-        return Number(row?.n ?? 0);
-      })()),
-  };
-}
-
 /** One page of a record's timeline, newest first; entries are loaded per kind in one query each. */
 export async function timelinePage(
   ctx: RequestContext,
@@ -175,7 +132,13 @@ export async function timelinePage(
     if (types.length > 50) throw InputRejected.one('types', 'at most 50 types');
     parts.push(types.length ? sql`l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql`false`);
   }
-  const page = await timelineLinkPage(ctx.em, Sql.and(parts), request);
+  // both sort columns are NOT NULL: the page walks timeline_link_target_idx backwards and stops after one page
+  const page = await keysetPage(
+    ctx.em,
+    { from: 'timeline_link l', select: 'l.entry_kind, l.entry_id', where: Sql.and(parts), orderBy: [{ expr: 'l.occurred_at', direction: 'DESC', nullable: false }], idExpr: 'l.entry_id' },
+    request,
+    (row) => ({ kind: row.entry_kind as TimelineEntryKind, id: row.entry_id as string }),
+  );
   const entries = await Promise.all(
     page.nodes.map((ref) => (ref.kind === TimelineEntryKind.ACTIVITY ? ctx.loaders.byId(Activity) : ctx.loaders.byId(TimelineEvent)).load(ref.id)),
   );
