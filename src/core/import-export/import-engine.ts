@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
-import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
-import type { Orm } from '../../db/orm.js';
+import { isPglite, type Orm } from '../../db/orm.js';
 import { Sql, sql, raw } from '../../db/sql.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { parseGlobalId } from '../../graphql/global-id.js';
@@ -13,6 +12,7 @@ import { companySearchText, contactSearchText, phoneDigits } from '../search/sea
 import { domainName } from '../shared/validation.js';
 import type { CustomFieldValues, EmailEntry, PhoneEntry, PostalAddress } from '../shared/value-objects.js';
 import { ImportStatus } from './import-job.entity.js';
+import { openImportDb, type BatchDb } from './import-db.js';
 import { CUSTOM_PREFIX, customCellValue, defaultFieldFor, isKnownField, OBJECT_TYPE_NAMES, parseCell, type ImportObjectKind } from './import-fields.js';
 
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
@@ -101,36 +101,52 @@ export async function importCsvStream(
 ): Promise<ImportResult> {
   const explicit = checkMapping(kind, mapping);
   const jobId = options.jobId ?? (await createImportJob(orm, workspaceId, kind, explicit, options.fileName));
-  const batchSize = options.batchSize ?? 1000;
+  const pglite = isPglite(orm);
+  // PGlite runs the INSERT form of each batch in statements of limited size; PostgreSQL streams a batch with COPY
+  // at most 20k rows: a batch's lookups bind up to three parameters per row, and PostgreSQL allows 65,535
+  const batchSize = Math.min(options.batchSize ?? (pglite ? 2_000 : 10_000), 20_000);
   const counts = { processedRows: 0, createdCount: 0, updatedCount: 0, failedCount: 0 };
   const conn = orm.em.getConnection();
   await conn.execute('update import_job set status = ?, updated_at = ? where id = ?', [ImportStatus.RUNNING, new Date().toISOString(), jobId]);
 
-  const pendingErrors: RowError[] = [];
+  let pendingErrors: RowError[] = [];
   let batch: ImportRow[] = [];
   let failedRowsInErrors = 0;
   const typeName = OBJECT_TYPE_NAMES[kind];
-  const flush = async () => {
-    if (!batch.length && !pendingErrors.length) return;
-    const rows = batch;
-    batch = [];
-    const em = orm.em.fork({ clear: true, useContext: false }) as SqlEntityManager;
-    em.setFilterParams('tenant', { workspaceId });
-    await em.transactional(async (tx) => {
-      const t = tx as SqlEntityManager;
-      const defs = await definitionsOf(t, workspaceId, typeName);
-      const outcome = kind === 'contacts' ? await upsertContacts(t, workspaceId, defs, rows) : await upsertCompanies(t, workspaceId, defs, rows);
-      const errors = [...pendingErrors.splice(0), ...outcome.errors];
+  let db: Awaited<ReturnType<typeof openImportDb>> | null = null;
+  let defs: Map<string, CustomFieldDefinition> | null = null;
+  // one batch is written while the parser reads the next: at most two batches are held
+  let writing: Promise<void> | null = null;
+  let writeError: unknown = null;
+  const settle = async () => {
+    if (writing) await writing;
+    writing = null;
+    if (writeError) throw writeError;
+  };
+  const writeBatch = async (rows: ImportRow[], parseErrors: RowError[], malformedRows: number, processedRows: number) => {
+    db ??= await openImportDb(orm);
+    defs ??= await definitionsOf(orm, workspaceId, typeName);
+    await db.batch(async (tx) => {
+      const outcome = kind === 'contacts' ? await upsertContacts(tx, workspaceId, defs!, rows) : await upsertCompanies(tx, workspaceId, defs!, rows);
       counts.createdCount += outcome.created;
       counts.updatedCount += outcome.updated;
-      counts.failedCount += failedRowsInErrors + new Set(outcome.errors.map((e) => e.rowNumber)).size;
-      failedRowsInErrors = 0;
-      await insertRowErrors(t, workspaceId, jobId, errors);
-      await t.execute(
+      counts.failedCount += malformedRows + new Set(outcome.errors.map((e) => e.rowNumber)).size;
+      await insertRowErrors(tx, workspaceId, jobId, [...parseErrors, ...outcome.errors]);
+      await tx.query(
         'update import_job set processed_rows = ?, created_count = ?, updated_count = ?, failed_count = ?, updated_at = ? where id = ?',
-        [counts.processedRows, counts.createdCount, counts.updatedCount, counts.failedCount, new Date().toISOString(), jobId],
+        [processedRows, counts.createdCount, counts.updatedCount, counts.failedCount, new Date().toISOString(), jobId],
       );
     });
+  };
+  const flush = async () => {
+    if (!batch.length && !pendingErrors.length) return;
+    await settle();
+    writing = writeBatch(batch, pendingErrors, failedRowsInErrors, counts.processedRows).catch((error) => {
+      writeError = error;
+    });
+    batch = [];
+    pendingErrors = [];
+    failedRowsInErrors = 0;
   };
 
   let status = ImportStatus.COMPLETED;
@@ -172,11 +188,15 @@ export async function importCsvStream(
       if (batch.length >= batchSize || pendingErrors.length >= batchSize) await flush();
     }
     await flush();
+    await settle();
   } catch (error) {
+    await writing;
     status = ImportStatus.FAILED;
     failureMessage = error instanceof ImportRejected ? error.message : `import stopped: ${(error as Error).message}`;
     if (!(error instanceof ImportRejected)) options.logger?.error({ err: error, jobId }, 'CSV import failed');
     readable.destroy();
+  } finally {
+    await (db as Awaited<ReturnType<typeof openImportDb>> | null)?.close().catch(() => undefined);
   }
   await conn.execute(
     'update import_job set status = ?, failure_message = ?, finished_at = ?, updated_at = ?, processed_rows = ?, created_count = ?, updated_count = ?, failed_count = ? where id = ?',
@@ -233,7 +253,9 @@ function readRow(kind: ImportObjectKind, header: string[], fields: (string | nul
   return errors.length ? { errors } : { rowNumber, values, custom };
 }
 
-async function definitionsOf(em: SqlEntityManager, workspaceId: string, objectType: string): Promise<Map<string, CustomFieldDefinition>> {
+async function definitionsOf(orm: Orm, workspaceId: string, objectType: string): Promise<Map<string, CustomFieldDefinition>> {
+  const em = orm.em.fork({ clear: true, useContext: false });
+  em.setFilterParams('tenant', { workspaceId });
   const defs = await em.find(CustomFieldDefinition, { workspaceId, objectType, archivedAt: null });
   return new Map(defs.map((d) => [d.key, d]));
 }
@@ -249,15 +271,15 @@ function mergeCustom(defs: Map<string, CustomFieldDefinition>, current: CustomFi
   }
 }
 
-async function insertRowErrors(em: SqlEntityManager, workspaceId: string, jobId: string, errors: RowError[]) {
+async function insertRowErrors(db: BatchDb, workspaceId: string, jobId: string, errors: RowError[]) {
   if (!errors.length) return;
   const now = new Date().toISOString();
-  const values = Sql.join(
-    errors.map((e) => sql`(${randomUUID()}, ${workspaceId}, ${now}, ${now}, ${jobId}, ${e.rowNumber}, ${e.field?.slice(0, 200) ?? null}, ${e.code.slice(0, 40)}, ${e.message})`),
-    ', ',
+  await db.fill(
+    'import_row_error',
+    ['id', 'workspace_id', 'created_at', 'updated_at', 'job_id', 'row_number', 'field', 'code', 'message'],
+    ['', '', '', '', '', '::int', '', '', ''],
+    errors.map((e) => [randomUUID(), workspaceId, now, now, jobId, e.rowNumber, e.field?.slice(0, 200) ?? null, e.code.slice(0, 40), e.message]),
   );
-  const q = sql`insert into import_row_error (id, workspace_id, created_at, updated_at, job_id, row_number, field, code, message) values ${values}`;
-  await em.execute(q.text, q.params);
 }
 
 // ---------- shared list helpers ----------
@@ -292,7 +314,7 @@ function applyAddress(current: PostalAddress | null | undefined, values: Map<str
 }
 
 /** Tag names → ids, creating missing tags (two statements per batch). */
-async function tagIdsByName(em: SqlEntityManager, workspaceId: string, names: string[]): Promise<Map<string, string>> {
+async function tagIdsByName(db: BatchDb, workspaceId: string, names: string[]): Promise<Map<string, string>> {
   const unique = [...new Map(names.map((n) => [n.toLowerCase(), n])).entries()];
   if (!unique.length) return new Map();
   const now = new Date().toISOString();
@@ -300,33 +322,32 @@ async function tagIdsByName(em: SqlEntityManager, workspaceId: string, names: st
     unique.map(([norm, name]) => sql`(${randomUUID()}, ${workspaceId}, ${now}, ${now}, ${name}, ${norm})`),
     ', ',
   )} on conflict (workspace_id, normalized_name) do nothing`;
-  await em.execute(insert.text, insert.params);
+  await db.query(insert.text, insert.params);
   const select = sql`select id, normalized_name from tag where workspace_id = ${workspaceId} and normalized_name in (${Sql.join(unique.map(([n]) => sql`${n}`), ', ')})`;
-  const rows = await em.execute<{ id: string; normalized_name: string }[]>(select.text, select.params);
+  const rows = await db.query<{ id: string; normalized_name: string }>(select.text, select.params);
   return new Map(rows.map((r) => [r.normalized_name, r.id]));
 }
 
-async function addTags(em: SqlEntityManager, pivot: 'contact_tag' | 'company_tag', column: string, links: [string, string][]) {
-  if (!links.length) return;
-  const q = sql`insert into ${raw(pivot)} (${raw(column)}, tag_id) values ${Sql.join(links.map(([r, t]) => sql`(${r}, ${t})`), ', ')} on conflict do nothing`;
-  await em.execute(q.text, q.params);
+async function addTags(db: BatchDb, pivot: 'contact_tag' | 'company_tag', column: string, links: [string, string][]) {
+  for (let i = 0; i < links.length; i += 10_000) {
+    const chunk = links.slice(i, i + 10_000);
+    const q = sql`insert into ${raw(pivot)} (${raw(column)}, tag_id) values ${Sql.join(chunk.map(([r, t]) => sql`(${r}, ${t})`), ', ')} on conflict do nothing`;
+    await db.query(q.text, q.params);
+  }
 }
 
-/** Runs `update <table> set … from (values …)` for changed rows. */
-async function updateFromValues(em: SqlEntityManager, table: string, columns: [string, string][], rows: unknown[][]) {
+/** Stages the changed rows (id + text columns) in a temporary table, then runs one `update … from` it. */
+async function updateFromStage(db: BatchDb, table: 'contact' | 'company', columns: [string, string][], rows: unknown[][]) {
   if (!rows.length) return;
-  const names = ['id', ...columns.map(([c]) => c)];
-  const values = Sql.join(rows.map((r) => sql`(${Sql.join(r.map((v) => sql`${v}`), ', ')})`), ', ');
+  const stage = `import_stage_${table}`;
+  await db.query(`create temp table if not exists ${stage} (id uuid not null, ${columns.map(([c]) => `${c} text`).join(', ')}) on commit delete rows`);
+  await db.fill(stage, ['id', ...columns.map(([c]) => c)], ['::uuid', ...columns.map(() => '::text')], rows);
   const set = columns.map(([c, cast]) => `${c} = v.${c}${cast}`).join(', ');
-  const q = sql`update ${raw(table)} t set ${raw(set)}, version = t.version + 1, updated_at = now() from (values ${values}) as v(${raw(names.join(', '))}) where t.id = v.id::uuid`;
-  await em.execute(q.text, q.params);
+  await db.query(`update ${table} t set ${set}, version = t.version + 1, updated_at = now() from ${stage} v where t.id = v.id`);
 }
 
-async function insertRows(em: SqlEntityManager, table: string, columns: string[], casts: string[], rows: unknown[][]) {
-  if (!rows.length) return;
-  const values = Sql.join(rows.map((r) => sql`(${Sql.join(r.map((v, i) => sql`${v}${raw(casts[i]!)}`), ', ')})`), ', ');
-  const q = sql`insert into ${raw(table)} (${raw(columns.join(', '))}) values ${values}`;
-  await em.execute(q.text, q.params);
+function insertRows(db: BatchDb, table: string, columns: string[], casts: string[], rows: unknown[][]) {
+  return db.fill(table, columns, casts, rows);
 }
 
 // ---------- companies ----------
@@ -374,7 +395,7 @@ const comparableCompany = ({ isNew: _n, tagIds: _t, ...rest }: CompanyState) => 
 const looksLikeDomain = (ref: string) => !/\s/.test(ref) && domainName.safeParse(ref).success;
 
 /** Existing live companies matching ids, domains or (lower-cased) names, oldest first. */
-async function findCompanies(em: SqlEntityManager, workspaceId: string, ids: string[], domains: string[], names: string[]) {
+async function findCompanies(db: BatchDb, workspaceId: string, ids: string[], domains: string[], names: string[]) {
   const or: Sql[] = [];
   const list = (values: string[]) => Sql.join(values.map((v) => sql`${v}`), ', ');
   if (ids.length) or.push(sql`id in (${list(ids)})`);
@@ -382,7 +403,7 @@ async function findCompanies(em: SqlEntityManager, workspaceId: string, ids: str
   if (names.length) or.push(sql`lower(name) in (${list(names)})`);
   if (!or.length) return [];
   const q = sql`select ${raw(COMPANY_STATE_COLUMNS)} from company where workspace_id = ${workspaceId} and deleted_at is null and (${Sql.or(or)}) order by created_at, id`;
-  return em.execute<Record<string, any>[]>(q.text, q.params);
+  return db.query<Record<string, any>>(q.text, q.params);
 }
 
 class CompanyIndex {
@@ -398,12 +419,12 @@ class CompanyIndex {
   }
 }
 
-async function upsertCompanies(em: SqlEntityManager, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[]) {
+async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[]) {
   const errors: RowError[] = [];
   const domainsOf = (r: ImportRow) => [...((r.values.get('domain') ? [r.values.get('domain')] : []) as string[]), ...((r.values.get('domains') as string[]) ?? [])];
   const index = new CompanyIndex();
   const existing = await findCompanies(
-    em,
+    db,
     workspaceId,
     rows.flatMap((r) => (r.values.has('id') ? [r.values.get('id') as string] : [])),
     [...new Set(rows.flatMap(domainsOf))],
@@ -415,7 +436,7 @@ async function upsertCompanies(em: SqlEntityManager, workspaceId: string, defs: 
     originals.set(state.id, JSON.stringify(comparableCompany(state)));
     index.add(state);
   }
-  const tagIds = await tagIdsByName(em, workspaceId, rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []));
+  const tagIds = await tagIdsByName(db, workspaceId, rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []));
   const touched = new Map<string, CompanyState>();
   for (const row of rows) {
     const v = row.values;
@@ -510,19 +531,19 @@ async function upsertCompanies(em: SqlEntityManager, workspaceId: string, defs: 
     ['custom_fields', '::jsonb'],
     ['search_text', ''],
   ];
-  await insertRows(em, 'company', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', ...columns.map(([c]) => c)], ['', '', '', '', '', ...columns.map(([, cast]) => cast)], inserts);
-  await updateFromValues(em, 'company', columns, updates);
-  await addTags(em, 'company_tag', 'company_id', links);
+  await insertRows(db, 'company', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', ...columns.map(([c]) => c)], ['', '', '', '', '', ...columns.map(([, cast]) => cast)], inserts);
+  await updateFromStage(db, 'company', columns, updates);
+  await addTags(db, 'company_tag', 'company_id', links);
   return { created, updated, errors };
 }
 
 /** Company ids for contacts' `company` cells (name or domain), creating the missing companies. */
-async function companyIdsByRef(em: SqlEntityManager, workspaceId: string, refs: string[]): Promise<Map<string, string>> {
+async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[]): Promise<Map<string, string>> {
   const unique = [...new Set(refs.map((r) => r.trim()).filter(Boolean))];
   const out = new Map<string, string>();
   if (!unique.length) return out;
   const domains = unique.filter(looksLikeDomain).map((d) => domainName.parse(d));
-  const rows = await findCompanies(em, workspaceId, [], domains, unique.map((r) => r.toLowerCase()));
+  const rows = await findCompanies(db, workspaceId, [], domains, unique.map((r) => r.toLowerCase()));
   const index = new CompanyIndex();
   rows.forEach((r) => index.add(companyState(r)));
   const now = new Date().toISOString();
@@ -539,7 +560,7 @@ async function companyIdsByRef(em: SqlEntityManager, workspaceId: string, refs: 
     out.set(ref.toLowerCase(), found.id);
   }
   await insertRows(
-    em,
+    db,
     'company',
     ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'name', 'domains', 'primary_domain', 'phones', 'custom_fields', 'search_text'],
     ['', '', '', '', '', '', '::text[]', '', '::jsonb', '::jsonb', ''],
@@ -596,27 +617,36 @@ function contactState(row: Record<string, any>): ContactState {
 
 const comparableContact = ({ isNew: _n, tagIds: _t, ...rest }: ContactState) => rest;
 
-async function upsertContacts(em: SqlEntityManager, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[]) {
+async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[]) {
   const errors: RowError[] = [];
   const ids = rows.flatMap((r) => (r.values.has('id') ? [r.values.get('id') as string] : []));
   const emails = [...new Set(rows.flatMap((r) => (r.values.has('email') ? [r.values.get('email') as string] : ((r.values.get('emails') as string[] | undefined)?.slice(0, 1) ?? []))))];
-  const or: Sql[] = [];
-  if (ids.length) or.push(sql`id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')})`);
-  if (emails.length) or.push(sql`primary_email in (${Sql.join(emails.map((e) => sql`${e}`), ', ')})`);
+  const stateColumns = raw(
+    'c.id, c.first_name, c.last_name, c.emails, c.primary_email, c.phones, c.job_title, c.company_id, c.address, c.lifecycle_stage, c.source, c.marketing_consent, c.consent_updated_at, c.do_not_contact, c.do_not_email, c.do_not_call, c.custom_fields, c.created_at',
+  );
+  const lookups: Sql[] = [];
+  if (ids.length) lookups.push(sql`select ${stateColumns} from contact c where c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')})`);
+  // one probe of (workspace_id, primary_email) per address: during a large import the statistics are stale and
+  // an IN list would be planned as a scan of the whole workspace, every batch
+  if (emails.length) {
+    lookups.push(
+      sql`select ${stateColumns} from (values ${Sql.join(emails.map((e) => sql`(${e})`), ', ')}) as wanted(email) cross join lateral (select c.* from contact c where c.workspace_id = ${workspaceId} and c.primary_email = wanted.email and c.deleted_at is null) c`,
+    );
+  }
   const byId = new Map<string, ContactState>();
   const byEmail = new Map<string, ContactState>();
   const originals = new Map<string, string>();
-  if (or.length) {
-    const q = sql`select id, first_name, last_name, emails, primary_email, phones, job_title, company_id, address, lifecycle_stage, source, marketing_consent, consent_updated_at, do_not_contact, do_not_email, do_not_call, custom_fields from contact where workspace_id = ${workspaceId} and deleted_at is null and (${Sql.or(or)}) order by created_at, id`;
-    for (const row of await em.execute<Record<string, any>[]>(q.text, q.params)) {
+  if (lookups.length) {
+    const q = sql`${Sql.join(lookups, ' union ')} order by created_at, id`;
+    for (const row of await db.query<Record<string, any>>(q.text, q.params)) {
       const state = contactState(row);
       originals.set(state.id, JSON.stringify(comparableContact(state)));
       byId.set(state.id, state);
       if (row.primary_email && !byEmail.has(row.primary_email)) byEmail.set(row.primary_email, state);
     }
   }
-  const companies = await companyIdsByRef(em, workspaceId, rows.flatMap((r) => (r.values.has('company') ? [r.values.get('company') as string] : [])));
-  const tagIds = await tagIdsByName(em, workspaceId, rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []));
+  const companies = await companyIdsByRef(db, workspaceId, rows.flatMap((r) => (r.values.has('company') ? [r.values.get('company') as string] : [])));
+  const tagIds = await tagIdsByName(db, workspaceId, rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []));
   const touched = new Map<string, ContactState>();
   const now = new Date().toISOString();
   for (const row of rows) {
@@ -744,9 +774,9 @@ async function upsertContacts(em: SqlEntityManager, workspaceId: string, defs: M
     ['custom_fields', '::jsonb'],
     ['search_text', ''],
   ];
-  await insertRows(em, 'contact', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', ...columns.map(([c]) => c)], ['', '', '', '', '', ...columns.map(([, cast]) => cast)], inserts);
-  await updateFromValues(em, 'contact', columns, updates);
-  await addTags(em, 'contact_tag', 'contact_id', links);
+  await insertRows(db, 'contact', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', ...columns.map(([c]) => c)], ['', '', '', '', '', ...columns.map(([, cast]) => cast)], inserts);
+  await updateFromStage(db, 'contact', columns, updates);
+  await addTags(db, 'contact_tag', 'contact_id', links);
   return { created, updated, errors };
 }
 

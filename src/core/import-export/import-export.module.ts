@@ -1,3 +1,4 @@
+import { readRow } from '../../db/read-rows.js';
 import { Readable } from 'node:stream';
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context.js';
@@ -30,7 +31,7 @@ export class ImportJobResolver {
       ctx.em,
       { from: 'import_job j', select: 'j.*', where: sql`j.workspace_id = ${workspaceId}`, orderBy: [{ expr: 'j.created_at', direction: 'DESC' }], idExpr: 'j.id' },
       pageRequest(page),
-      (row) => ctx.em.map(ImportJob, row as never),
+      (row) => readRow(ctx.em, ImportJob, row as never),
     );
     return toConnection(result);
   }
@@ -71,7 +72,7 @@ export class ImportJobResolver {
       ctx.em,
       { from: 'import_row_error e', select: 'e.*', where: sql`e.job_id = ${job.id} and e.workspace_id = ${job.workspaceId}`, orderBy: [{ expr: 'e.row_number', direction: 'ASC' }], idExpr: 'e.id' },
       pageRequest(page),
-      (row) => ctx.em.map(ImportRowError, row as never),
+      (row) => readRow(ctx.em, ImportRowError, row as never),
     );
     return toConnection(result);
   }

@@ -7,25 +7,65 @@ import { CustomFieldType, type CustomFieldDefinition } from '../custom-fields/cu
 export type ImportObjectKind = 'contacts' | 'companies';
 export const OBJECT_TYPE_NAMES: Record<ImportObjectKind, 'Contact' | 'Company'> = { contacts: 'Contact', companies: 'Company' };
 
-/** How a CSV cell becomes a field value; `list` fields split on `;`. */
+type CellResult = { value: unknown } | { error: string };
+
+/**
+ * How a CSV cell becomes a field value; `list` fields split on `;`. `check` is a plain-function twin of
+ * `schema` (same result, same messages) used on the import's hot path; the zod schema stays the definition.
+ */
 interface FieldSpec {
   schema: z.ZodType;
+  check?: (cell: string) => CellResult;
   list?: boolean;
 }
 
-const text = (max: number): FieldSpec => ({ schema: trimmed(max) });
+const tooLong = (max: number) => ({ error: `must be at most ${max} characters` });
+const text = (max: number): FieldSpec => ({ schema: trimmed(max), check: (s) => (s.length > max ? tooLong(max) : { value: s.trim() }) });
+const BOOL_VALUES: Record<string, boolean> = { true: true, yes: true, '1': true, false: false, no: false, '0': false };
 const bool: FieldSpec = {
   schema: z
     .string()
     .transform((s) => s.trim().toLowerCase())
     .pipe(z.enum(['true', 'false', 'yes', 'no', '1', '0'], { message: 'must be true or false' }))
     .transform((s) => s === 'true' || s === 'yes' || s === '1'),
+  check: (s) => {
+    const value = BOOL_VALUES[s.trim().toLowerCase()];
+    return value === undefined ? { error: 'must be true or false' } : { value };
+  },
 };
-const upperEnum = <T extends Record<string, string>>(values: T): FieldSpec => ({
-  schema: z
-    .string()
-    .transform((s) => s.trim().toUpperCase().replace(/[\s-]+/g, '_'))
-    .pipe(z.enum(values, { message: `must be one of ${Object.values(values).join(', ')}` })),
+const upperEnum = <T extends Record<string, string>>(values: T): FieldSpec => {
+  const message = `must be one of ${Object.values(values).join(', ')}`;
+  const allowed = new Set<string>(Object.values(values));
+  return {
+    schema: z
+      .string()
+      .transform((s) => s.trim().toUpperCase().replace(/[\s-]+/g, '_'))
+      .pipe(z.enum(values, { message })),
+    check: (s) => {
+      const value = s.trim().toUpperCase().replace(/[\s-]+/g, '_');
+      return allowed.has(value) ? { value } : { error: message };
+    },
+  };
+};
+const EMAIL = z.regexes.email;
+const emailSpec = (list: boolean): FieldSpec => ({
+  schema: emailAddress,
+  list,
+  check: (s) => {
+    if (s.length > 320) return tooLong(320);
+    const value = s.trim().toLowerCase();
+    return EMAIL.test(value) ? { value } : { error: 'is not a valid email address' };
+  },
+});
+const PHONE = /^\+?[0-9 ().\-/]{3,}(\s*(x|ext\.?)\s*\d+)?$/i;
+const phoneSpec = (list: boolean): FieldSpec => ({
+  schema: phoneNumber,
+  list,
+  check: (s) => {
+    if (s.length > 40) return tooLong(40);
+    const value = s.trim();
+    return PHONE.test(value) && /\d{3}/.test(value.replace(/\D/g, '')) ? { value } : { error: 'is not a valid phone number' };
+  },
 });
 const int = (min: number, max: number, what = 'a whole number'): FieldSpec => ({
   schema: z
@@ -36,13 +76,20 @@ const int = (min: number, max: number, what = 'a whole number'): FieldSpec => ({
     .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` })),
 });
 const tagName: FieldSpec = { schema: trimmed(80).pipe(z.string().min(1)), list: true };
+const COUNTRY = /^[A-Za-z]{2}$/;
 const globalIdSpec: FieldSpec = { schema: z.string().trim().min(1) };
 const addressFields: Record<string, FieldSpec> = {
   'address.street': text(300),
   'address.city': text(120),
   'address.region': text(120),
   'address.postalCode': text(20),
-  'address.country': { schema: z.string().trim().regex(/^[A-Za-z]{2}$/, { message: 'must be an ISO-3166 alpha-2 code such as DE' }).transform((c) => c.toUpperCase()) },
+  'address.country': {
+    schema: z.string().trim().regex(COUNTRY, { message: 'must be an ISO-3166 alpha-2 code such as DE' }).transform((c) => c.toUpperCase()),
+    check: (s) => {
+      const value = s.trim();
+      return COUNTRY.test(value) ? { value: value.toUpperCase() } : { error: 'must be an ISO-3166 alpha-2 code such as DE' };
+    },
+  },
 };
 
 export const FIELD_SPECS: Record<ImportObjectKind, Record<string, FieldSpec>> = {
@@ -50,10 +97,10 @@ export const FIELD_SPECS: Record<ImportObjectKind, Record<string, FieldSpec>> = 
     id: globalIdSpec,
     firstName: text(200),
     lastName: text(200),
-    email: { schema: emailAddress },
-    emails: { schema: emailAddress, list: true },
-    phone: { schema: phoneNumber },
-    phones: { schema: phoneNumber, list: true },
+    email: emailSpec(false),
+    emails: emailSpec(true),
+    phone: phoneSpec(false),
+    phones: phoneSpec(true),
     jobTitle: text(200),
     company: text(300),
     lifecycleStage: upperEnum(LifecycleStage),
@@ -74,8 +121,8 @@ export const FIELD_SPECS: Record<ImportObjectKind, Record<string, FieldSpec>> = 
     employeeCount: int(0, 10_000_000),
     annualRevenue: int(0, Number.MAX_SAFE_INTEGER, 'whole minor units (cents)'),
     annualRevenueCurrency: { schema: z.string().trim().toUpperCase().pipe(currencyCode) },
-    phone: { schema: phoneNumber },
-    phones: { schema: phoneNumber, list: true },
+    phone: phoneSpec(false),
+    phones: phoneSpec(true),
     website: { schema: webUrl },
     lifecycleStage: upperEnum(LifecycleStage),
     tags: tagName,
@@ -142,9 +189,10 @@ export function isKnownField(kind: ImportObjectKind, field: string): boolean {
 }
 
 /** Validates one cell. Empty cells are skipped by the caller (they leave the stored value unchanged). */
-export function parseCell(kind: ImportObjectKind, field: string, cell: string): { value: unknown } | { error: string } {
+export function parseCell(kind: ImportObjectKind, field: string, cell: string): CellResult {
   const spec = FIELD_SPECS[kind][field]!;
-  const parse = (raw: string) => {
+  const parse = (raw: string): CellResult => {
+    if (spec.check) return spec.check(raw);
     const r = spec.schema.safeParse(raw);
     return r.success ? { value: r.data } : { error: r.error.issues[0]?.message ?? 'is not valid' };
   };
