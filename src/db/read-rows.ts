@@ -65,9 +65,38 @@ function metadataOf<T extends object>(em: SqlEntityManager, entity: EntityClass<
 
 const toDate = (value: unknown) => {
   if (value == null || value instanceof Date) return value ?? null;
-  // PostgreSQL text form `2026-11-23 14:00:00.123456+00`
-  return new Date(String(value).replace(' ', 'T').replace(/([+-]\d{2})$/, '$1:00'));
+  return parseTimestamp(String(value));
 };
+
+const digits = (s: string, at: number, count: number) => {
+  let v = 0;
+  for (let i = at; i < at + count; i++) v = v * 10 + (s.charCodeAt(i) - 48);
+  return v;
+};
+
+/**
+ * Parses PostgreSQL's text form of timestamptz (`2026-11-23 14:00:00.123456+00`, the session runs in UTC)
+ * without regular expressions: list pages hold hundreds of timestamps and generic parsing showed in profiles.
+ */
+export function parseTimestamp(text: string): Date {
+  if (text.length < 22 || text[4] !== '-' || text[10] !== ' ') return new Date(text);
+  let i = 19;
+  let millis = 0;
+  if (text[i] === '.') {
+    i++;
+    let scale = 100;
+    while (i < text.length && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) {
+      millis += (text.charCodeAt(i) - 48) * scale;
+      scale /= 10;
+      i++;
+    }
+    millis = Math.floor(millis);
+  }
+  const sign = text[i] === '-' ? -1 : 1;
+  const offsetMinutes = digits(text, i + 1, 2) * 60 + (text[i + 3] === ':' ? digits(text, i + 4, 2) : 0);
+  const utc = Date.UTC(digits(text, 0, 4), digits(text, 5, 2) - 1, digits(text, 8, 2), digits(text, 11, 2), digits(text, 14, 2), digits(text, 17, 2), millis);
+  return new Date(utc - sign * offsetMinutes * 60_000);
+}
 const toNumber = (value: unknown) => (value == null ? null : Number(value));
 const same = (value: unknown) => value;
 const toReference = (value: unknown) => (value == null ? null : { id: value });
