@@ -22,16 +22,15 @@ export interface ListQuery {
   idExpr: string;
 }
 
-/**
- * Keyset pagination over any list: stable under inserts, O(page) at any depth. Sort values travel in the
- * cursor as text so timestamps keep their microseconds; nulls sort last in both directions.
- */
-export async function keysetPage<T>(
-  em: SqlEntityManager,
-  query: ListQuery,
-  request: PageRequest,
-  mapRow: (row: Record<string, unknown>) => T,
-): Promise<Page<T>> {
+interface PreparedPage {
+  keys: SortKey[];
+  /** Conditions of the page: the list's filter and the cursor. */
+  conditions: Sql[];
+  keyColumns: string;
+  order: string;
+}
+
+function preparePage(query: ListQuery, request: PageRequest): PreparedPage {
   // the id breaks ties in the direction of the last key, so `(created_at desc, id desc)` walks one index
   const tieBreak = query.orderBy.at(-1)?.direction ?? 'ASC';
   const keys: SortKey[] = [...query.orderBy, { expr: query.idExpr, direction: tieBreak, nullable: false }];
@@ -49,12 +48,16 @@ export async function keysetPage<T>(
     }
     conditions.push(after(effective, request.cursor as (string | null)[]));
   }
-  const keyColumns = keys.map((k, i) => `(${k.expr})::text as "_k${i}"`).join(', ');
-  const order = effective
-    .map((k) => `${k.expr} ${k.ascending ? 'asc' : 'desc'}${k.nullable ? ` nulls ${k.nullsFirst ? 'first' : 'last'}` : ''}`)
-    .join(', ');
-  const statement = sql`select ${raw(query.select)}, ${raw(keyColumns)} from ${raw(query.from)} where ${Sql.and(conditions)} order by ${raw(order)} limit ${request.limit + 1}`;
-  const rows = request.limit === 0 ? [] : await execute(em, statement, request);
+  return {
+    keys,
+    conditions,
+    keyColumns: keys.map((k, i) => `(${k.expr})::text as "_k${i}"`).join(', '),
+    order: effective.map((k) => `${k.expr} ${k.ascending ? 'asc' : 'desc'}${k.nullable ? ` nulls ${k.nullsFirst ? 'first' : 'last'}` : ''}`).join(', '),
+  };
+}
+
+function toPage<T>(rows: Record<string, unknown>[], prepared: PreparedPage, request: PageRequest, mapRow: (row: Record<string, unknown>) => T, count: () => Promise<number>): Page<T> {
+  const { keys } = prepared;
   const hasMore = rows.length > request.limit;
   const pageRows = rows.slice(0, request.limit);
   if (request.backward) pageRows.reverse();
@@ -63,7 +66,6 @@ export async function keysetPage<T>(
     for (let i = 0; i < keys.length; i++) delete row[`_k${i}`];
     return mapRow(row);
   });
-  let total: Promise<number> | undefined;
   return {
     nodes,
     cursors,
@@ -73,13 +75,68 @@ export async function keysetPage<T>(
       startCursor: cursors[0] ?? null,
       endCursor: cursors.at(-1) ?? null,
     },
-    count: () =>
-      (total ??= (async () => {
-        const count = sql`select count(*)::int as n from ${raw(query.from)} where ${query.where}`;
-        const [row] = await em.execute<{ n: number }[]>(count.text, count.params);
-        return Number(row?.n ?? 0);
-      })()),
+    count,
   };
+}
+
+/**
+ * Keyset pagination over any list: stable under inserts, O(page) at any depth. Sort values travel in the
+ * cursor as text so timestamps keep their microseconds; nulls sort last in both directions.
+ */
+export async function keysetPage<T>(
+  em: SqlEntityManager,
+  query: ListQuery,
+  request: PageRequest,
+  mapRow: (row: Record<string, unknown>) => T,
+): Promise<Page<T>> {
+  const prepared = preparePage(query, request);
+  const statement = sql`select ${raw(query.select)}, ${raw(prepared.keyColumns)} from ${raw(query.from)} where ${Sql.and(prepared.conditions)} order by ${raw(prepared.order)} limit ${request.limit + 1}`;
+  const rows = request.limit === 0 ? [] : await execute(em, statement, request);
+  let total: Promise<number> | undefined;
+  return toPage(rows, prepared, request, mapRow, () =>
+    (total ??= (async () => {
+      const count = sql`select count(*)::int as n from ${raw(query.from)} where ${query.where}`;
+      const [row] = await em.execute<{ n: number }[]>(count.text, count.params);
+      return Number(row?.n ?? 0);
+    })()),
+  );
+}
+
+/**
+ * The same page of one list for many parents (the contacts of 50 companies, the comments of 20 activities) in one
+ * statement: a lateral keyset page per parent. `parentColumn` is the list's column holding the parent's uuid.
+ * Counts, when asked for, come from one grouped query for all parents.
+ */
+export async function keysetPagesByParent<T>(
+  em: SqlEntityManager,
+  query: ListQuery,
+  parentColumn: string,
+  parentIds: readonly string[],
+  request: PageRequest,
+  mapRow: (row: Record<string, unknown>) => T,
+): Promise<Page<T>[]> {
+  const prepared = preparePage(query, request);
+  const parents = `{${parentIds.join(',')}}`;
+  const statement = sql`select p.parent_id::text as "_parent", r.* from unnest(cast(${parents} as uuid[])) p(parent_id) cross join lateral (
+      select ${raw(query.select)}, ${raw(prepared.keyColumns)} from ${raw(query.from)}
+      where ${Sql.and([...prepared.conditions, sql`${raw(parentColumn)} = p.parent_id`])} order by ${raw(prepared.order)} limit ${request.limit + 1}) r`;
+  const rows = request.limit === 0 || parentIds.length === 0 ? [] : await execute(em, statement, request);
+  const byParent = new Map<string, Record<string, unknown>[]>();
+  for (const row of rows) {
+    const parent = row._parent as string;
+    delete row._parent;
+    const list = byParent.get(parent);
+    if (list) list.push(row);
+    else byParent.set(parent, [row]);
+  }
+  let counts: Promise<Map<string, number>> | undefined;
+  const countAll = () =>
+    (counts ??= (async () => {
+      const count = sql`select ${raw(parentColumn)}::text as parent, count(*)::int as n from ${raw(query.from)} where ${query.where} and ${raw(parentColumn)} = any(cast(${parents} as uuid[])) group by 1`;
+      const result = await em.execute<{ parent: string; n: number }[]>(count.text, count.params);
+      return new Map(result.map((r) => [r.parent, Number(r.n)]));
+    })());
+  return parentIds.map((id) => toPage(byParent.get(id) ?? [], prepared, request, mapRow, async () => (await countAll()).get(id) ?? 0));
 }
 
 interface EffectiveKey {

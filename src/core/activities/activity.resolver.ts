@@ -30,7 +30,7 @@ import {
   updateActivity,
 } from './activity.service.js';
 import { CommentConnection } from '../comments/comment.types.js';
-import { commentCountLoader, commentsPage } from '../comments/comment.service.js';
+import { activityCommentsLoader, commentCountLoader } from '../comments/comment.service.js';
 import { Node } from '../../graphql/relay.js';
 
 @Resolver(() => ActivityNode)
@@ -114,7 +114,7 @@ export class ActivityResolver {
 
   @FieldResolver(() => CommentConnection, { description: 'Comments, oldest first.' })
   async comments(@Root() activity: Activity, @Args() page: ConnectionArgs, @Ctx() ctx: RequestContext) {
-    return toConnection(await commentsPage(ctx, activity.id, page));
+    return toConnection(await activityCommentsLoader(ctx, page).load(activity.id));
   }
 
   @FieldResolver(() => Int)

@@ -5,12 +5,12 @@ import { Comment } from './comment.entity.js';
 import { Activity } from '../activities/activity.entity.js';
 import { User } from '../identity/user.entity.js';
 import { Sql, sql } from '../../db/sql.js';
-import { keysetPage } from '../../db/keyset-page.js';
+import { keysetPage, keysetPagesByParent } from '../../db/keyset-page.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected, userError, type UserError } from '../../graphql/errors.js';
 import { expectGlobalId, parseGlobalId } from '../../graphql/global-id.js';
-import { pageRequest, type ConnectionArgs } from '../../graphql/relay.js';
+import { pageRequest, type ConnectionArgs, type Page } from '../../graphql/relay.js';
 import { parseInput, trimmed } from '../shared/validation.js';
 
 export const COMMENT = 'Comment';
@@ -102,11 +102,18 @@ export async function deleteComment(ctx: RequestContext, globalId: string): Prom
   return comment;
 }
 
-/** Comments of one activity, oldest first. */
-export function commentsPage(ctx: RequestContext, activityId: string, args: ConnectionArgs) {
-  const where = sql`c.workspace_id = ${workspaceOf(ctx)} and c.activity_id = ${activityId} and c.deleted_at is null`;
-  return keysetPage(ctx.em, { from: 'comment c', select: 'c.*', where, orderBy: [{ expr: 'c.created_at', direction: 'ASC' }], idExpr: 'c.id' }, pageRequest(args), (row) =>
-    readRow(ctx.em, Comment, row),
+/** Comment pages of every activity on a page, oldest first, in one statement per distinct set of arguments. */
+export function activityCommentsLoader(ctx: RequestContext, args: ConnectionArgs) {
+  const request = pageRequest(args);
+  return ctx.loaders.get<string, Page<Comment>>(`activity.comments.${JSON.stringify(args)}`, (activityIds, c) =>
+    keysetPagesByParent(
+      c.em,
+      { from: 'comment c', select: 'c.*', where: sql`c.workspace_id = ${workspaceOf(c)} and c.deleted_at is null`, orderBy: [{ expr: 'c.created_at', direction: 'ASC', nullable: false }], idExpr: 'c.id' },
+      'c.activity_id',
+      activityIds,
+      request,
+      (row) => readRow(c.em, Comment, row),
+    ),
   );
 }
 

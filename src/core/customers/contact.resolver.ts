@@ -2,7 +2,6 @@ import { Arg, Args, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root
 import type { RequestContext } from '../../graphql/context.js';
 import { ConnectionArgs, toConnection } from '../../graphql/relay.js';
 import { toGlobalId } from '../../graphql/global-id.js';
-import { sql } from '../../db/sql.js';
 import { runMutation } from '../shared/mutation.js';
 import { UserNode } from '../identity/user.types.js';
 import { User } from '../identity/user.entity.js';
@@ -23,6 +22,7 @@ import {
 } from './contact.types.js';
 import {
   CONTACT,
+  companyContactsLoader,
   contactDisplayName,
   createContact,
   deleteContact,
@@ -115,6 +115,6 @@ export class CompanyContactsField {
     @Arg('orderBy', () => [ContactOrder], { nullable: true }) orderBy: ContactOrder[] | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return toConnection(await listContacts(ctx, page, null, orderBy, sql`c.company_id = ${company.id}`));
+    return toConnection(await companyContactsLoader(ctx, page, orderBy).load(company.id));
   }
 }

@@ -5,12 +5,12 @@ import { Company } from './company.entity.js';
 import { ConsentStatus, Contact } from './contact.entity.js';
 import { LifecycleStage } from '../shared/value-objects.js';
 import { Sql, sql, raw } from '../../db/sql.js';
-import { keysetPage, type SortKey } from '../../db/keyset-page.js';
+import { keysetPage, keysetPagesByParent, type ListQuery, type SortKey } from '../../db/keyset-page.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { expectGlobalId } from '../../graphql/global-id.js';
-import { pageRequest, type ConnectionArgs } from '../../graphql/relay.js';
+import { pageRequest, type ConnectionArgs, type Page } from '../../graphql/relay.js';
 import { address, emailList, optionalText, parseInput, phoneList } from '../shared/validation.js';
 import { dateFilterSql, idFilterSql, stringFilterSql, SortDirection, type StringFilter } from '../shared/filters.js';
 import { customFieldExprOrReject, customFilterSql, definitionsFor, mergeCustomValues } from '../custom-fields/custom-field.service.js';
@@ -129,15 +129,23 @@ export async function contactOrderBy(ctx: RequestContext, orderBy: ContactOrder[
   });
 }
 
-export async function listContacts(ctx: RequestContext, args: ConnectionArgs, filter?: ContactFilter | null, orderBy?: ContactOrder[] | null, extra?: Sql) {
+export async function listContacts(ctx: RequestContext, args: ConnectionArgs, filter?: ContactFilter | null, orderBy?: ContactOrder[] | null) {
   const request = pageRequest(args);
+  const query = await contactListQuery(ctx, filter, orderBy);
+  return keysetPage(ctx.em, query, request, (row) => readRow(ctx.em, Contact, row));
+}
+
+async function contactListQuery(ctx: RequestContext, filter?: ContactFilter | null, orderBy?: ContactOrder[] | null): Promise<ListQuery> {
   const where = await contactWhere(ctx, filter);
   const order = await contactOrderBy(ctx, orderBy);
-  return keysetPage(
-    ctx.em,
-    { from: 'contact c', select: readColumns(ctx.em, Contact, 'c'), where: extra ? Sql.and([where, extra]) : where, orderBy: order, idExpr: 'c.id' },
-    request,
-    (row) => readRow(ctx.em, Contact, row),
+  return { from: 'contact c', select: readColumns(ctx.em, Contact, 'c'), where, orderBy: order, idExpr: 'c.id' };
+}
+
+/** `Company.contacts` pages of every company on a page, in one statement per distinct set of arguments. */
+export function companyContactsLoader(ctx: RequestContext, args: ConnectionArgs, orderBy?: ContactOrder[] | null) {
+  const request = pageRequest(args);
+  return ctx.loaders.get<string, Page<Contact>>(`company.contacts.${JSON.stringify([args, orderBy])}`, async (companyIds, c) =>
+    keysetPagesByParent(c.em, await contactListQuery(c, null, orderBy), 'c.company_id', companyIds, request, (row) => readRow(c.em, Contact, row)),
   );
 }
 

@@ -11,7 +11,7 @@ import { RecentActivities } from '../activities/activity.types.js';
 import { recentActivitiesLoader } from '../activities/activity.service.js';
 import type { TimelineEvent } from './timeline-event.entity.js';
 import { TimelineArgs, TimelineConnection, TimelineEventNode } from './timeline.types.js';
-import { timelinePage, timelineTargetOf } from './timeline.service.js';
+import { timelinePage, timelinePagesLoader, timelineTargetOf } from './timeline.service.js';
 
 export const TIMELINE_EVENT = 'TimelineEvent';
 
@@ -41,7 +41,7 @@ export function timelineFieldsFor(nodeType: Function, typeName: string) {
   class TimelineFields {
     @FieldResolver(() => TimelineConnection, { description: 'Activities and plugin events on this record, newest first.' })
     async timeline(@Root() record: { id: string }, @Args() args: TimelineArgs, @Ctx() ctx: RequestContext) {
-      return toConnection(await timelinePage(ctx, { type: typeName, id: record.id }, args, args.types));
+      return toConnection(await timelinePagesLoader(ctx, typeName, args, args.types).load(record.id));
     }
 
     @FieldResolver(() => RecentActivities, {

@@ -1,4 +1,4 @@
-import { keysetPage } from '../../db/keyset-page.js';
+import { keysetPage, keysetPagesByParent, type ListQuery } from '../../db/keyset-page.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { TimelineEvent } from './timeline-event.entity.js';
@@ -114,6 +114,32 @@ export async function replaceLinks(em: SqlEntityManager, workspaceId: string, en
  */
 const LIVE_ENTRY = `(l.entry_kind <> '${TimelineEntryKind.ACTIVITY}' or not exists (select 1 from activity a where a.id = l.entry_id and a.deleted_at is not null))`;
 
+/** Which entry a link points at. */
+type LinkedEntry = Pick<EntryRef, 'kind' | 'id'>;
+
+/** Timeline links of one target type, newest first (the target itself is added by the caller). */
+function timelineQuery(ctx: RequestContext, targetType: string, types?: string[] | null): ListQuery {
+  const parts: Sql[] = [sql`l.workspace_id = ${workspaceOf(ctx)}`, sql`l.target_type = ${targetType}`, new Sql(LIVE_ENTRY)];
+  if (types) {
+    if (types.length > 50) throw InputRejected.one('types', 'at most 50 types');
+    parts.push(types.length ? sql`l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql`false`);
+  }
+  // both sort columns are NOT NULL: the page walks timeline_link_target_idx backwards and stops after one page
+  return { from: 'timeline_link l', select: 'l.entry_kind, l.entry_id', where: Sql.and(parts), orderBy: [{ expr: 'l.occurred_at', direction: 'DESC', nullable: false }], idExpr: 'l.entry_id' };
+}
+
+const linkedEntry = (row: Record<string, unknown>): LinkedEntry => ({ kind: row.entry_kind as TimelineEntryKind, id: row.entry_id as string });
+
+/** Loads the entries a page of links points at, batched per kind. */
+async function withEntries(ctx: RequestContext, page: Page<LinkedEntry>): Promise<Page<Activity | TimelineEvent>> {
+  const entries = await Promise.all(
+    page.nodes.map((ref) => (ref.kind === TimelineEntryKind.ACTIVITY ? ctx.loaders.byId(Activity) : ctx.loaders.byId(TimelineEvent)).load(ref.id)),
+  );
+  // an entry deleted between the two reads drops out of the page together with its cursor
+  const kept = entries.map((e, i) => [e, page.cursors[i]!] as const).filter(([e]) => e != null);
+  return { ...page, nodes: kept.map(([e]) => e!), cursors: kept.map(([, c]) => c) };
+}
+
 /** One page of a record's timeline, newest first; entries are loaded per kind in one query each. */
 export async function timelinePage(
   ctx: RequestContext,
@@ -122,29 +148,18 @@ export async function timelinePage(
   types?: string[] | null,
 ): Promise<Page<Activity | TimelineEvent>> {
   const request = pageRequest(args);
-  const parts: Sql[] = [
-    sql`l.workspace_id = ${workspaceOf(ctx)}`,
-    sql`l.target_type = ${target.type}`,
-    sql`l.target_id = ${target.id}`,
-    new Sql(LIVE_ENTRY),
-  ];
-  if (types) {
-    if (types.length > 50) throw InputRejected.one('types', 'at most 50 types');
-    parts.push(types.length ? sql`l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql`false`);
-  }
-  // both sort columns are NOT NULL: the page walks timeline_link_target_idx backwards and stops after one page
-  const page = await keysetPage(
-    ctx.em,
-    { from: 'timeline_link l', select: 'l.entry_kind, l.entry_id', where: Sql.and(parts), orderBy: [{ expr: 'l.occurred_at', direction: 'DESC', nullable: false }], idExpr: 'l.entry_id' },
-    request,
-    (row) => ({ kind: row.entry_kind as TimelineEntryKind, id: row.entry_id as string }),
-  );
-  const entries = await Promise.all(
-    page.nodes.map((ref) => (ref.kind === TimelineEntryKind.ACTIVITY ? ctx.loaders.byId(Activity) : ctx.loaders.byId(TimelineEvent)).load(ref.id)),
-  );
-  // an entry deleted between the two reads drops out of the page together with its cursor
-  const kept = entries.map((e, i) => [e, page.cursors[i]!] as const).filter(([e]) => e != null);
-  return { ...page, nodes: kept.map(([e]) => e!), cursors: kept.map(([, c]) => c) };
+  const query = timelineQuery(ctx, target.type, types);
+  const page = await keysetPage(ctx.em, { ...query, where: Sql.and([query.where, sql`l.target_id = ${target.id}`]) }, request, linkedEntry);
+  return withEntries(ctx, page);
+}
+
+/** Timeline pages of every record of a list (e.g. `companies { nodes { timeline } }`) in one statement. */
+export function timelinePagesLoader(ctx: RequestContext, targetType: string, args: ConnectionArgs, types?: string[] | null) {
+  const request = pageRequest(args);
+  return ctx.loaders.get<string, Page<Activity | TimelineEvent>>(`timeline.${targetType}.${JSON.stringify([args, types])}`, async (ids, c) => {
+    const pages = await keysetPagesByParent(c.em, timelineQuery(c, targetType, types), 'l.target_id', ids, request, linkedEntry);
+    return Promise.all(pages.map((page) => withEntries(c, page)));
+  });
 }
 
 /** Parses a global id naming any record type, for timelines of plugin records too. */
