@@ -1,3 +1,4 @@
+import { parseTimestamp } from '../../db/read-rows.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { InputRejected } from '../../graphql/errors.js';
@@ -23,7 +24,7 @@ interface ExportSpec {
 }
 
 const joinList = (values: string[] | undefined | null) => (values ?? []).join(';');
-const iso = (d: unknown) => (d ? new Date(d as string).toISOString() : '');
+const iso = (d: unknown) => (d ? (d instanceof Date ? d : parseTimestamp(String(d))).toISOString() : '');
 
 const SPECS: Record<ImportObjectKind, ExportSpec> = {
   contacts: {

@@ -93,7 +93,8 @@ export async function trigramSearch<T extends object>(em: SqlEntityManager, enti
   const exact = sql`select ${raw(options.select)}, (1 + greatest(${termTier}, (${wordTiers}) / ${raw(words.length + ".0")}) + word_similarity(${term}, ${st})) / 5.0 as _score from ${candidates} order by _score desc, ${raw(a)}.id limit ${options.limit}`;
   const hits = await scoredRows(em, entity, exact);
   if (!options.fuzzy || hits.length >= options.limit || term.length < 3) return hits;
-  const fuzzy = sql`select ${raw(options.select)}, word_similarity(${term}, ${st}) / 5.0 as _score from ${raw(options.table)} ${raw(a)} where ${options.where} and ${term} <% ${st} and not (${allWords}) order by _score desc, ${raw(a)}.id limit ${options.limit - hits.length}`;
+  const fuzzyCandidates = sql`(select * from ${raw(options.table)} ${raw(a)} where ${options.where} and ${term} <% ${st} and not (${allWords}) limit ${CANDIDATE_LIMIT}) ${raw(a)}`;
+  const fuzzy = sql`select ${raw(options.select)}, word_similarity(${term}, ${st}) / 5.0 as _score from ${fuzzyCandidates} order by _score desc, ${raw(a)}.id limit ${options.limit - hits.length}`;
   return [...hits, ...(await scoredRows(em, entity, fuzzy))];
 }
 
