@@ -56,7 +56,7 @@ const NOT_NULL_SORTS = new Set([CompanySortField.NAME, CompanySortField.CREATED_
 export async function companyWhere(ctx: RequestContext, filter: CompanyFilter | null | undefined, alias = 'c'): Promise<Sql> {
   const workspaceId = workspaceOf(ctx);
   const f = filter ?? ({ deleted: false } as CompanyFilter);
-  const defs = await definitionsFor(ctx, COMPANY);
+  const defs = f.custom?.length ? await definitionsFor(ctx, COMPANY) : new Map();
   const parts: Sql[] = [
     sql`${raw(alias)}.workspace_id = ${workspaceId}`,
     raw(f.deleted ? `${alias}.deleted_at is not null and ${alias}.merged_into_id is null` : `${alias}.deleted_at is null`),
@@ -90,7 +90,7 @@ export async function companyWhere(ctx: RequestContext, filter: CompanyFilter | 
 
 export async function companyOrderBy(ctx: RequestContext, orderBy: CompanyOrder[] | null | undefined, alias = 'c'): Promise<SortKey[]> {
   if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC', nullable: false }];
-  const defs = await definitionsFor(ctx, COMPANY);
+  const defs = orderBy.some((o) => o.customField != null) ? await definitionsFor(ctx, COMPANY) : new Map();
   return orderBy.map((o, i) => {
     if ((o.field == null) === (o.customField == null)) {
       throw InputRejected.one(`orderBy.${i}`, 'give exactly one of field or customField');

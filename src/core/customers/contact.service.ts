@@ -115,7 +115,7 @@ export async function contactWhere(ctx: RequestContext, filter: ContactFilter | 
 
 export async function contactOrderBy(ctx: RequestContext, orderBy: ContactOrder[] | null | undefined, alias = 'c'): Promise<SortKey[]> {
   if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC', nullable: false }];
-  const defs = await definitionsFor(ctx, CONTACT);
+  const defs = orderBy.some((o) => o.customField != null) ? await definitionsFor(ctx, CONTACT) : new Map();
   return orderBy.flatMap((o, i) => {
     if ((o.field == null) === (o.customField == null)) {
       throw InputRejected.one(`orderBy.${i}`, 'give exactly one of field or customField');
