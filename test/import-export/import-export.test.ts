@@ -236,6 +236,29 @@ describe('CSV export', () => {
     const other = await server.newWorkspace();
     expect((await download(other, 'companies.csv')).body.trim().split('\n')).toHaveLength(1);
   });
+
+  it('exports filtered activities with their targets and assignee', async () => {
+    const ws = await server.newWorkspace();
+    const company = (await ws.ok(`mutation { createCompany(input: { name: "Initech" }) { company { id } } }`)).createCompany.company.id;
+    const log = `mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id } userErrors { message } } }`;
+    const { users } = await ws.ok(`{ users(first: 1) { nodes { id } } }`);
+    await ws.ok(log, { input: { type: 'CALL', subject: 'Kick-off call', durationSeconds: 600, targetIds: [company] } });
+    await ws.ok(log, { input: { type: 'TASK', subject: 'Send, "quote"', dueAt: '2030-01-02T09:00:00.000Z', assigneeId: users.nodes[0].id, targetIds: [company] } });
+    const all = await download(ws, 'activities.csv');
+    expect(all.status).toBe(200);
+    const [header, ...rows] = all.body.trim().split('\n');
+    expect(header).toBe('id,type,subject,body,occurredAt,durationSeconds,direction,outcome,dueAt,priority,completedAt,assignee,targets,createdAt');
+    expect(rows).toHaveLength(2);
+    const tasks = await download(ws, 'activities.csv', { type: ['TASK'], dueAfter: '2029-12-31T00:00:00Z' });
+    const lines = tasks.body.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain('"Send, ""quote"""');
+    expect(lines[1]).toContain(',2030-01-02T09:00:00.000Z,');
+    expect(lines[1]).toContain(`,${ws.userEmail},${company},`);
+    const bad = await download(ws, 'activities.csv', { dueAfter: 'not a date' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error).toMatchObject({ code: 'BAD_USER_INPUT', field: 'filter.dueAfter' });
+  });
 });
 
 describe('importCsvStream (engine)', () => {

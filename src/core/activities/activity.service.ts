@@ -205,9 +205,8 @@ const sortColumns: Record<ActivitySortField, string> = {
   [ActivitySortField.CREATED_AT]: 'a.created_at',
 };
 
-/** Activities of the workspace (task lists): by type, assignee, due window, completion and overdue state. */
-export async function listActivities(ctx: RequestContext, args: ConnectionArgs, filter?: ActivityFilter | null, orderBy?: ActivityOrder[] | null) {
-  const request = pageRequest(args);
+/** Live activities of the caller's workspace matching a filter (alias `a`). */
+export function activityWhere(ctx: RequestContext, filter?: ActivityFilter | null): Sql {
   const f = filter ?? {};
   const parts: Sql[] = [sql`a.workspace_id = ${workspaceOf(ctx)}`, raw('a.deleted_at is null'), ...idFilterSql('a.assignee_id', f.assignee, 'User', 'filter.assignee')];
   if (f.type) parts.push(f.type.length ? sql`a.type::text in (${Sql.join(f.type.map((t) => sql`${t}`), ', ')})` : sql`false`);
@@ -215,10 +214,16 @@ export async function listActivities(ctx: RequestContext, args: ConnectionArgs, 
   if (f.dueAfter) parts.push(sql`a.due_at >= ${f.dueAfter.toISOString()}`);
   if (f.completed != null) parts.push(raw(f.completed ? `a.type = 'TASK' and a.completed_at is not null` : OPEN_TASK));
   if (f.overdue != null) parts.push(raw(f.overdue ? OVERDUE : `not (${OVERDUE})`));
+  return Sql.and(parts);
+}
+
+/** Activities of the workspace (task lists): by type, assignee, due window, completion and overdue state. */
+export async function listActivities(ctx: RequestContext, args: ConnectionArgs, filter?: ActivityFilter | null, orderBy?: ActivityOrder[] | null) {
+  const request = pageRequest(args);
   const order: SortKey[] = orderBy?.length
     ? orderBy.map((o) => ({ expr: sortColumns[o.field], direction: o.direction === SortDirection.DESC ? 'DESC' : 'ASC' }))
     : [{ expr: 'a.occurred_at', direction: 'DESC', nullable: false }];
-  return keysetPage(ctx.em, { from: 'activity a', select: 'a.*', where: Sql.and(parts), orderBy: order, idExpr: 'a.id' }, request, (row) =>
+  return keysetPage(ctx.em, { from: 'activity a', select: 'a.*', where: activityWhere(ctx, filter), orderBy: order, idExpr: 'a.id' }, request, (row) =>
     readRow(ctx.em, Activity, row),
   );
 }

@@ -8,6 +8,8 @@ import { companyWhere } from '../customers/company.service.js';
 import { contactWhere } from '../customers/contact.service.js';
 import type { CompanyFilter } from '../customers/company.types.js';
 import type { ContactFilter } from '../customers/contact.types.js';
+import { activityWhere } from '../activities/activity.service.js';
+import type { ActivityFilter } from '../activities/activity.types.js';
 import { definitionsFor } from '../custom-fields/custom-field.service.js';
 import type { EmailEntry, PhoneEntry, PostalAddress } from '../shared/value-objects.js';
 import { customCellText, OBJECT_TYPE_NAMES, type ImportObjectKind } from './import-fields.js';
@@ -15,19 +17,32 @@ import { customCellText, OBJECT_TYPE_NAMES, type ImportObjectKind } from './impo
 const PAGE = 1000;
 const ADDRESS_PARTS = ['street', 'city', 'region', 'postalCode', 'country'] as const;
 
+/** Lists that export as CSV: the importable ones plus activities. */
+export type ExportKind = ImportObjectKind | 'activities';
+export const EXPORT_KINDS: ExportKind[] = ['contacts', 'companies', 'activities'];
+
 interface ExportSpec {
   from: string;
+  /** Alias of the exported table in `from`. */
+  alias: string;
   select: string;
   where: (ctx: RequestContext, filter: unknown) => Promise<Sql>;
-  tagPivot: [string, string];
+  tagPivot?: [string, string];
+  /** Record type whose custom fields become `custom.<key>` columns. */
+  customFieldsOf?: string;
+  /** Filter keys holding date-times (JSON strings become dates). */
+  dateKeys: string[];
   columns: [string, (row: Record<string, any>) => unknown][];
 }
 
 const joinList = (values: string[] | undefined | null) => (values ?? []).join(';');
 const iso = (d: unknown) => (d ? (d instanceof Date ? d : parseTimestamp(String(d))).toISOString() : '');
 
-const SPECS: Record<ImportObjectKind, ExportSpec> = {
+const SPECS: Record<ExportKind, ExportSpec> = {
   contacts: {
+    alias: 'c',
+    customFieldsOf: OBJECT_TYPE_NAMES.contacts,
+    dateKeys: ['createdAt', 'updatedAt'],
     from: 'contact c left join company co on co.id = c.company_id and co.deleted_at is null',
     select: 'c.*, coalesce(co.primary_domain, co.name) as company_ref',
     where: (ctx, filter) => contactWhere(ctx, filter as ContactFilter),
@@ -54,6 +69,9 @@ const SPECS: Record<ImportObjectKind, ExportSpec> = {
     ],
   },
   companies: {
+    alias: 'c',
+    customFieldsOf: OBJECT_TYPE_NAMES.companies,
+    dateKeys: ['createdAt', 'updatedAt'],
     from: 'company c',
     select: 'c.*',
     where: (ctx, filter) => companyWhere(ctx, filter as CompanyFilter),
@@ -75,10 +93,34 @@ const SPECS: Record<ImportObjectKind, ExportSpec> = {
       ['updatedAt', (r) => iso(r.updated_at)],
     ],
   },
+  activities: {
+    alias: 'a',
+    dateKeys: ['dueBefore', 'dueAfter'],
+    from: 'activity a left join app_user u on u.id = a.assignee_id',
+    select: `a.*, u.email as assignee_email,
+      array(select l.target_type || ':' || l.target_id from timeline_link l where l.entry_id = a.id and l.workspace_id = a.workspace_id and l.entry_kind = 'activity' order by 1) as targets`,
+    where: async (ctx, filter) => activityWhere(ctx, filter as ActivityFilter),
+    columns: [
+      ['id', (r) => toGlobalId('Activity', r.id)],
+      ['type', (r) => r.type],
+      ['subject', (r) => r.subject],
+      ['body', (r) => r.body],
+      ['occurredAt', (r) => iso(r.occurred_at)],
+      ['durationSeconds', (r) => r.duration_seconds],
+      ['direction', (r) => r.direction],
+      ['outcome', (r) => r.outcome],
+      ['dueAt', (r) => iso(r.due_at)],
+      ['priority', (r) => r.priority],
+      ['completedAt', (r) => iso(r.completed_at)],
+      ['assignee', (r) => r.assignee_email],
+      ['targets', (r) => joinList((r.targets as string[]).map((t) => toGlobalId(t.slice(0, t.indexOf(':')), t.slice(t.indexOf(':') + 1))))],
+      ['createdAt', (r) => iso(r.created_at)],
+    ],
+  },
 };
 
 /** The `filter` query parameter: the JSON of the GraphQL filter input; DateTime conditions become dates. */
-export function parseExportFilter(text: string | undefined): unknown {
+export function parseExportFilter(kind: ExportKind, text: string | undefined): unknown {
   if (!text) return undefined;
   let filter: unknown;
   try {
@@ -87,9 +129,16 @@ export function parseExportFilter(text: string | undefined): unknown {
     throw InputRejected.one('filter', 'is not valid JSON');
   }
   if (typeof filter !== 'object' || filter === null || Array.isArray(filter)) throw InputRejected.one('filter', 'must be a JSON object');
-  for (const key of ['createdAt', 'updatedAt'] as const) {
-    const f = (filter as Record<string, Record<string, unknown> | undefined>)[key];
-    if (!f) continue;
+  for (const key of SPECS[kind].dateKeys) {
+    const record = filter as Record<string, unknown>;
+    if (typeof record[key] === 'string') {
+      const date = new Date(record[key] as string);
+      if (Number.isNaN(date.getTime())) throw InputRejected.one(`filter.${key}`, 'is not a valid date-time');
+      record[key] = date;
+      continue;
+    }
+    const f = record[key] as Record<string, unknown> | undefined;
+    if (!f || typeof f !== 'object') continue;
     for (const op of ['gt', 'gte', 'lt', 'lte']) {
       if (f[op] == null) continue;
       const date = new Date(String(f[op]));
@@ -104,22 +153,27 @@ export function parseExportFilter(text: string | undefined): unknown {
  * CSV rows (header first) of the caller's contacts or companies matching the filter, read in keyset pages of
  * 1000 so memory stays flat. Custom fields get one column each (`custom.<key>`); the file re-imports as is.
  */
-export async function* exportRows(ctx: RequestContext, kind: ImportObjectKind, filter: unknown): AsyncGenerator<unknown[]> {
+export async function* exportRows(ctx: RequestContext, kind: ExportKind, filter: unknown): AsyncGenerator<unknown[]> {
   const workspaceId = workspaceOf(ctx);
   const spec = SPECS[kind];
+  const a = spec.alias;
   const where = await spec.where(ctx, filter);
-  const defs = [...(await definitionsFor(ctx, OBJECT_TYPE_NAMES[kind])).values()];
+  const defs = spec.customFieldsOf ? [...(await definitionsFor(ctx, spec.customFieldsOf)).values()] : [];
   yield [...spec.columns.map(([name]) => name), ...defs.map((d) => `custom.${d.key}`)];
   let after: string | null = null;
   for (;;) {
-    const page: Sql = sql`select ${raw(spec.select)} from ${raw(spec.from)} where ${where}${after ? sql` and c.id > ${after}` : raw('')} order by c.id limit ${PAGE}`;
+    const page: Sql = sql`select ${raw(spec.select)} from ${raw(spec.from)} where ${where}${after ? sql` and ${raw(a)}.id > ${after}` : raw('')} order by ${raw(a)}.id limit ${PAGE}`;
     const rows = await ctx.em.execute<Record<string, any>[]>(page.text, page.params);
     if (!rows.length) return;
-    const [pivot, column] = spec.tagPivot;
-    const tags = sql`select p.${raw(column)} as record_id, t.name from ${raw(pivot)} p join tag t on t.id = p.tag_id where p.${raw(column)} in (${Sql.join(rows.map((r) => sql`${r.id}`), ', ')}) and t.workspace_id = ${workspaceId} order by t.name`;
     const byRecord = new Map<string, string[]>();
-    for (const t of await ctx.em.execute<{ record_id: string; name: string }[]>(tags.text, tags.params)) {
-      byRecord.set(t.record_id, [...(byRecord.get(t.record_id) ?? []), t.name]);
+    if (spec.tagPivot) {
+      const [pivot, column] = spec.tagPivot;
+      const tags = sql`select p.${raw(column)} as record_id, t.name from ${raw(pivot)} p join tag t on t.id = p.tag_id where p.${raw(column)} in (${Sql.join(rows.map((r) => sql`${r.id}`), ', ')}) and t.workspace_id = ${workspaceId} order by t.name`;
+      for (const t of await ctx.em.execute<{ record_id: string; name: string }[]>(tags.text, tags.params)) {
+        const list = byRecord.get(t.record_id);
+        if (list) list.push(t.name);
+        else byRecord.set(t.record_id, [t.name]);
+      }
     }
     for (const row of rows) {
       row._tags = byRecord.get(row.id);

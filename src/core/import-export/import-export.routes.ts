@@ -8,7 +8,7 @@ import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { toGlobalId } from '../../graphql/global-id.js';
 import type { Principal } from '../../graphql/context.js';
 import { checkMapping, createImportJob, ImportRejected, importCsvStream, MAX_IMPORT_BYTES } from './import-engine.js';
-import { exportRows, parseExportFilter } from './export-engine.js';
+import { EXPORT_KINDS, exportRows, parseExportFilter } from './export-engine.js';
 import type { ImportObjectKind } from './import-fields.js';
 
 const KINDS: ImportObjectKind[] = ['contacts', 'companies'];
@@ -83,14 +83,13 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
   http.get<{ Params: { file: string }; Querystring: { filter?: string } }>('/exports/:file', async (request, reply) => {
     const principal = await principalOr401(request, reply);
     if (!principal) return reply;
-    const match = /^(contacts|companies)\.csv$/.exec(request.params.file);
-    if (!match) return fail(reply, 404, ErrorCode.NOT_FOUND, 'export contacts.csv or companies.csv', 'objectType');
-    const kind = match[1] as ImportObjectKind;
+    const kind = EXPORT_KINDS.find((k) => request.params.file === `${k}.csv`);
+    if (!kind) return fail(reply, 404, ErrorCode.NOT_FOUND, `export one of: ${EXPORT_KINDS.map((k) => `${k}.csv`).join(', ')}`, 'objectType');
     const ctx = createRequestContext(orm, config, request.log as never, principal);
     let rows: AsyncGenerator<unknown[]>;
     let first: IteratorResult<unknown[]>;
     try {
-      rows = exportRows(ctx, kind, parseExportFilter(request.query.filter));
+      rows = exportRows(ctx, kind, parseExportFilter(kind, request.query.filter));
       // the header is produced after the filter is checked: bad filters still get a 400
       first = await rows.next();
     } catch (error) {
