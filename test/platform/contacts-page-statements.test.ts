@@ -58,3 +58,14 @@ describe('contacts page with relations', () => {
     expect(forty).toBeLessThanOrEqual(5);
   });
 });
+
+describe('latest activities of a list', () => {
+  it('read only the columns a selection needs, through fragments too, with the same values', async () => {
+    const narrow = await ws.ok(`{ contacts(first: 3, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { nodes { activities(first: 1) { nodes { ...A } } } } } fragment A on Activity { subject }`);
+    const wide = await ws.ok(`{ contacts(first: 3, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { nodes { activities(first: 1) { nodes { subject type isOverdue body version createdAt } } } } }`);
+    const subjects = (data: any) => data.contacts.nodes.map((c: any) => c.activities.nodes[0].subject);
+    expect(subjects(narrow)).toEqual(subjects(wide));
+    expect(subjects(narrow)[0]).toMatch(/^Note \d for 0$/);
+    expect(wide.contacts.nodes[0].activities.nodes[0]).toMatchObject({ type: 'NOTE', isOverdue: false, body: null, version: 1 });
+  });
+});

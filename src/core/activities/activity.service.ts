@@ -239,15 +239,47 @@ export const MAX_RECENT = 50;
  * The latest `first` activities of many records of one type in ONE statement (a lateral join per record over
  * the timeline index), so a list of N records costs one query for all their activities.
  */
-export function recentActivitiesLoader(ctx: RequestContext, targetType: string, first: number, types?: ActivityType[] | null) {
+/** Columns each `Activity` field reads; fields not listed (targets, comments, plugin fields) need no column. */
+const ACTIVITY_FIELD_COLUMNS: Record<string, string[]> = {
+  type: ['type'],
+  entryType: ['type'],
+  subject: ['subject'],
+  body: ['body'],
+  occurredAt: ['occurred_at'],
+  durationSeconds: ['duration_seconds'],
+  direction: ['direction'],
+  outcome: ['outcome'],
+  dueAt: ['due_at'],
+  assignee: ['assignee_id'],
+  priority: ['priority'],
+  completedAt: ['completed_at'],
+  isOverdue: ['type', 'due_at', 'completed_at'],
+  createdBy: ['created_by_id'],
+  version: ['version'],
+  createdAt: ['created_at'],
+  updatedAt: ['updated_at'],
+  deletedAt: ['deleted_at'],
+};
+
+/** The activity columns a selection needs (all of them when the selection is unknown). */
+export function activityColumns(fields: Set<string> | null): string {
+  if (!fields) return 'a.*';
+  const columns = new Set(['id', 'workspace_id', 'type']);
+  for (const field of fields) for (const column of ACTIVITY_FIELD_COLUMNS[field] ?? []) columns.add(column);
+  return [...columns].map((c) => `a.${c}`).join(', ');
+}
+
+export function recentActivitiesLoader(ctx: RequestContext, targetType: string, first: number, types?: ActivityType[] | null, fields: Set<string> | null = null) {
   if (first < 0 || first > MAX_RECENT) throw InputRejected.one('first', `must be between 0 and ${MAX_RECENT}`);
-  const name = `activities.recent.${targetType}.${first}.${types ? [...types].sort().join(',') : '*'}`;
+  // wide rows cost more than the lookups themselves: read only what the query selects
+  const columns = activityColumns(fields);
+  const name = `activities.recent.${targetType}.${first}.${types ? [...types].sort().join(',') : '*'}.${columns}`;
   return ctx.loaders.get<string, RecentActivityList>(name, async (ids, c) => {
     if (first === 0 || types?.length === 0) return ids.map(() => ({ nodes: [], hasMore: false }));
     const typeCondition = types ? sql` and l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql``;
     const targets = Sql.join(ids.map((id) => sql`(cast(${id} as uuid))`), ', ');
     const q = sql`select t.target_id as "_target_id", r.* from (values ${targets}) t(target_id) cross join lateral (
-        select a.*, l.occurred_at as "_at" from timeline_link l join activity a on a.id = l.entry_id and a.deleted_at is null
+        select ${raw(columns)}, l.occurred_at as "_at" from timeline_link l join activity a on a.id = l.entry_id and a.deleted_at is null
         where l.workspace_id = ${workspaceOf(c)} and l.target_type = ${targetType} and l.target_id = t.target_id
           and l.entry_kind = ${TimelineEntryKind.ACTIVITY}${typeCondition}
         order by l.occurred_at desc, l.entry_id desc limit ${first + 1}

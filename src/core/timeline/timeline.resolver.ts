@@ -1,4 +1,6 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import { Arg, Args, Ctx, FieldResolver, ID, Info, Int, Query, Resolver, Root } from 'type-graphql';
+import type { GraphQLResolveInfo } from 'graphql';
+import { selectedFields } from '../../graphql/selection.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { toConnection } from '../../graphql/relay.js';
 import { toGlobalId } from '../../graphql/global-id.js';
@@ -52,8 +54,9 @@ export function timelineFieldsFor(nodeType: Function, typeName: string) {
       @Arg('first', () => Int, { defaultValue: 5, description: 'At most 50.' }) first: number,
       @Arg('types', () => [ActivityType], { nullable: true }) types: ActivityType[] | null,
       @Ctx() ctx: RequestContext,
+      @Info() info: GraphQLResolveInfo,
     ) {
-      return recentActivitiesLoader(ctx, typeName, first, types).load(record.id);
+      return recentActivitiesLoader(ctx, typeName, first, types, selectedFields(info, ['nodes'])).load(record.id);
     }
   }
   Object.defineProperty(TimelineFields, 'name', { value: `${typeName}TimelineFields` });
