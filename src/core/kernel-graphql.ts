@@ -1,5 +1,7 @@
 import type { NonEmptyArray } from 'type-graphql';
 import { nodeRegistry } from '../graphql/node-registry.js';
+import { workspaceOf } from '../graphql/context.js';
+import { memberIds } from './identity/members.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
 import { Workspace } from './workspaces/workspace.entity.js';
 import { WorkspaceResolver } from './workspaces/workspace.resolver.js';
@@ -39,10 +41,7 @@ nodeRegistry.register({
 nodeRegistry.register({
   typeName: 'User',
   rootClass: User,
-  load: async (ctx, id) => {
-    const member = await ctx.em.execute('select 1 from membership where user_id = ? and workspace_id = ?', [id, ctx.principal.workspaceId]);
-    return member.length ? ctx.loaders.byId(User).load(id) : null;
-  },
+  load: async (ctx, id) => ((await memberIds(ctx.em, workspaceOf(ctx), [id])).has(id) ? ctx.loaders.byId(User).load(id) : null),
 });
 nodeRegistry.register({ typeName: 'Tag', rootClass: Tag, load: (ctx, id) => ctx.loaders.byId(Tag).load(id) });
 nodeRegistry.register({ typeName: 'Company', rootClass: Company, load: (ctx, id) => ctx.loaders.byId(Company).load(id) });

@@ -1,5 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Sql, sql, raw } from './sql.js';
+import { groupBy, takeColumn } from './group-by.js';
 import { encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
 import { ErrorCode, InputRejected } from '../graphql/errors.js';
 
@@ -121,14 +122,7 @@ export async function keysetPagesByParent<T>(
       select ${raw(query.select)}, ${raw(prepared.keyColumns)} from ${raw(query.from)}
       where ${Sql.and([...prepared.conditions, sql`${raw(parentColumn)} = p.parent_id`])} order by ${raw(prepared.order)} limit ${request.limit + 1}) r`;
   const rows = request.limit === 0 || parentIds.length === 0 ? [] : await execute(em, statement, request);
-  const byParent = new Map<string, Record<string, unknown>[]>();
-  for (const row of rows) {
-    const parent = row._parent as string;
-    delete row._parent;
-    const list = byParent.get(parent);
-    if (list) list.push(row);
-    else byParent.set(parent, [row]);
-  }
+  const byParent = groupBy(rows, (row) => takeColumn(row, '_parent'));
   let counts: Promise<Map<string, number>> | undefined;
   const countAll = () =>
     (counts ??= (async () => {

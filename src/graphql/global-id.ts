@@ -1,6 +1,7 @@
 import { ErrorCode, InputRejected } from './errors.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Record ids are uuids. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Opaque global id: base64url of `Type:uuid`. */
 export function toGlobalId(type: string, id: string): string {

@@ -1,7 +1,7 @@
 import type { Orm } from '../db/orm.js';
 import type { Principal } from '../graphql/context.js';
+import { UUID } from '../graphql/global-id.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Workspace slugs and ids never change once created (there is no rename or delete yet): resolve each once. */
 const knownWorkspaces = new Map<string, string>();

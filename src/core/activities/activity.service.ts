@@ -1,4 +1,5 @@
 import { readRow } from '../../db/read-rows.js';
+import { groupBy, takeColumn } from '../../db/group-by.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Activity, ActivityDirection, ActivityType, TaskPriority } from './activity.entity.js';
@@ -17,7 +18,7 @@ import { nodeRegistry } from '../../graphql/node-registry.js';
 import { pageRequest, type ConnectionArgs } from '../../graphql/relay.js';
 import { optionalText, parseInput, trimmed } from '../shared/validation.js';
 import { idFilterSql, SortDirection } from '../shared/filters.js';
-import { ownerIdOrReject } from '../customers/company.service.js';
+import { memberOrReject } from '../identity/members.js';
 import { once } from '../idempotency/idempotency.js';
 import { ActivitySortField, type ActivityFilter, type ActivityOrder } from './activity.types.js';
 
@@ -121,7 +122,7 @@ export async function logActivity(ctx: RequestContext, input: unknown): Promise<
   const data = parseInput(logSchema, input);
   const { id } = await once(em, workspaceId, 'logActivity', data.idempotencyKey, async () => {
     const targets = await resolveTargets(ctx, data.targetIds);
-    const assignee = await ownerIdOrReject(em, workspaceId, data.assigneeId, 'assigneeId');
+    const assignee = await memberOrReject(em, workspaceId, data.assigneeId, 'assigneeId');
     const activity = em.create(Activity, { workspaceId, type: data.type, subject: data.subject } as Activity);
     applyActivityFields(activity, data);
     activity.assignee = assignee ?? null;
@@ -152,7 +153,7 @@ export async function updateActivity(ctx: RequestContext, input: unknown): Promi
   const before = { type: activity.type, occurredAt: activity.occurredAt.getTime() };
   applyActivityFields(activity, data);
   rejectTaskFieldsOnNonTask(activity, data);
-  const assignee = await ownerIdOrReject(em, workspaceId, data.assigneeId, 'assigneeId');
+  const assignee = await memberOrReject(em, workspaceId, data.assigneeId, 'assigneeId');
   if (assignee !== undefined) activity.assignee = assignee;
   activity.updatedAt = new Date();
   await em.flush();
@@ -285,15 +286,14 @@ export function recentActivitiesLoader(ctx: RequestContext, targetType: string, 
         order by l.occurred_at desc, l.entry_id desc limit ${first + 1}
       ) r order by t.target_id, r."_at" desc, r.id desc`;
     const rows = await c.em.execute<Record<string, unknown>[]>(q.text, q.params);
-    const byTarget = new Map<string, Activity[]>();
-    for (const row of rows) {
-      const targetId = row._target_id as string;
-      delete row._target_id;
-      delete row._at;
-      const list = byTarget.get(targetId);
-      if (list) list.push(readRow(c.em, Activity, row));
-      else byTarget.set(targetId, [readRow(c.em, Activity, row)]);
-    }
+    const byTarget = groupBy(
+      rows,
+      (row) => {
+        delete row._at;
+        return takeColumn(row, '_target_id');
+      },
+      (row) => readRow(c.em, Activity, row),
+    );
     return ids.map((id) => {
       const list = byTarget.get(id) ?? [];
       return { nodes: list.slice(0, first), hasMore: list.length > first };
@@ -306,10 +306,7 @@ export function activityTargetsLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, { targetType: string; targetId: string }[]>('activity.targets', async (ids, c) => {
     const q = sql`select entry_id, target_type, target_id from timeline_link where workspace_id = ${workspaceOf(c)} and entry_id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')}) order by target_type, target_id`;
     const rows = await c.em.execute<{ entry_id: string; target_type: string; target_id: string }[]>(q.text, q.params);
-    const byEntry = new Map<string, { targetType: string; targetId: string }[]>();
-    for (const row of rows) {
-      byEntry.set(row.entry_id, [...(byEntry.get(row.entry_id) ?? []), { targetType: row.target_type, targetId: row.target_id }]);
-    }
+    const byEntry = groupBy(rows, (row) => row.entry_id, (row) => ({ targetType: row.target_type, targetId: row.target_id }));
     return ids.map((id) => byEntry.get(id) ?? []);
   });
 }

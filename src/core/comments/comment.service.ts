@@ -1,6 +1,7 @@
 import { readRow } from '../../db/read-rows.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import { memberIds } from '../identity/members.js';
 import { Comment } from './comment.entity.js';
 import { Activity } from '../activities/activity.entity.js';
 import { User } from '../identity/user.entity.js';
@@ -47,8 +48,7 @@ async function resolveMentions(em: SqlEntityManager, workspaceId: string, text: 
   if (all.length > MAX_MENTIONS) throw InputRejected.one('mentionedUserIds', `at most ${MAX_MENTIONS} mentions`);
   if (!all.length) return [];
   const ids = [...new Set(all.map((m) => m.id))];
-  const q = sql`select user_id from membership where workspace_id = ${workspaceId} and user_id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')})`;
-  const members = new Set((await em.execute<{ user_id: string }[]>(q.text, q.params)).map((r) => r.user_id));
+  const members = await memberIds(em, workspaceId, ids);
   const errors: UserError[] = all.filter((m) => !members.has(m.id)).map((m) => userError(m.field, 'user is not a member of this workspace', ErrorCode.NOT_FOUND));
   if (errors.length) throw new InputRejected(errors);
   return ids;

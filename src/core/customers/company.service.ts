@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Company } from './company.entity.js';
 import { Contact } from './contact.entity.js';
-import { User } from '../identity/user.entity.js';
+import { memberOrReject } from '../identity/members.js';
 import { LifecycleStage } from '../shared/value-objects.js';
 import { Sql, sql, raw } from '../../db/sql.js';
 import { keysetPage, type SortKey } from '../../db/keyset-page.js';
@@ -115,19 +115,6 @@ export async function findCompany(ctx: RequestContext, globalId: string, field =
   return ctx.loaders.byId(Company).load(id);
 }
 
-/** The workspace member a record is assigned to; rejects unknown users and users of other workspaces. */
-export async function ownerIdOrReject(em: SqlEntityManager, workspaceId: string, globalId: string | null | undefined, field = 'ownerId'): Promise<User | null | undefined> {
-  if (globalId === undefined) return undefined;
-  if (globalId === null) return null;
-  const id = expectGlobalId(globalId, 'User', field);
-  const owner = await em.execute<{ id: string }[]>(
-    'select u.id from app_user u join membership m on m.user_id = u.id where u.id = ? and m.workspace_id = ?',
-    [id, workspaceId],
-  );
-  if (!owner.length) throw InputRejected.one(field, 'user not found in this workspace', ErrorCode.NOT_FOUND);
-  return em.getReference(User, id);
-}
-
 function applyCompanyFields(company: Company, data: Partial<z.infer<typeof createSchema>>) {
   if (data.name !== undefined) company.name = data.name;
   if (data.domains !== undefined) {
@@ -154,7 +141,7 @@ export async function createCompany(ctx: RequestContext, input: unknown): Promis
   const { id } = await once(em, workspaceId, 'createCompany', data.idempotencyKey, async () => {
     const company = em.create(Company, { workspaceId, name: data.name } as Company);
     applyCompanyFields(company, data);
-    company.owner = (await ownerIdOrReject(em, workspaceId, data.ownerId)) ?? null;
+    company.owner = (await memberOrReject(em, workspaceId, data.ownerId, 'ownerId')) ?? null;
     company.customFields = mergeCustomValues(await definitionsFor(ctx, COMPANY), {}, data.customFields, { creating: true });
     const tagIds = await resolveTagIds(em, data.tagIds, 'tagIds');
     await em.flush();
@@ -180,7 +167,7 @@ export async function updateCompany(ctx: RequestContext, input: unknown): Promis
   const data = parseInput(updateSchema, input);
   const company = await companyForUpdate(em, data.id!, data.version);
   applyCompanyFields(company, data);
-  const owner = await ownerIdOrReject(em, workspaceOf(ctx), data.ownerId);
+  const owner = await memberOrReject(em, workspaceOf(ctx), data.ownerId, 'ownerId');
   if (owner !== undefined) company.owner = owner;
   if (data.customFields !== undefined) {
     company.customFields = mergeCustomValues(await definitionsFor(ctx, COMPANY), company.customFields, data.customFields, { creating: false });

@@ -17,7 +17,7 @@ import { customFieldExprOrReject, customFilterSql, definitionsFor, mergeCustomVa
 import { resolveTagIds, setTags } from '../tags/tag.service.js';
 import { contactSearchText, foldText } from '../search/search-text.js';
 import { once } from '../idempotency/idempotency.js';
-import { ownerIdOrReject } from './company.service.js';
+import { memberOrReject } from '../identity/members.js';
 import { ContactSortField, type ContactFilter, type ContactOrder } from './contact.types.js';
 
 export const CONTACT = 'Contact';
@@ -209,7 +209,7 @@ export async function createContact(ctx: RequestContext, input: unknown): Promis
     applyContactFields(contact, data);
     requireIdentity(contact);
     contact.company = (await companyIdOrReject(em, workspaceId, data.companyId)) ?? null;
-    contact.owner = (await ownerIdOrReject(em, workspaceId, data.ownerId)) ?? null;
+    contact.owner = (await memberOrReject(em, workspaceId, data.ownerId, 'ownerId')) ?? null;
     contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), {}, data.customFields, { creating: true });
     const tagIds = await resolveTagIds(em, data.tagIds, 'tagIds');
     await em.flush();
@@ -239,7 +239,7 @@ export async function updateContact(ctx: RequestContext, input: unknown): Promis
   requireIdentity(contact);
   const company = await companyIdOrReject(em, workspaceId, data.companyId);
   if (company !== undefined) contact.company = company;
-  const owner = await ownerIdOrReject(em, workspaceId, data.ownerId);
+  const owner = await memberOrReject(em, workspaceId, data.ownerId, 'ownerId');
   if (owner !== undefined) contact.owner = owner;
   if (data.customFields !== undefined) {
     contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), contact.customFields, data.customFields, { creating: false });

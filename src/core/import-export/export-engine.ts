@@ -11,6 +11,8 @@ import type { ContactFilter } from '../customers/contact.types.js';
 import { activityWhere } from '../activities/activity.service.js';
 import type { ActivityFilter } from '../activities/activity.types.js';
 import { definitionsFor } from '../custom-fields/custom-field.service.js';
+import { tagsOf, type Taggable } from '../tags/tag.service.js';
+import type { Tag } from '../tags/tag.entity.js';
 import type { EmailEntry, PhoneEntry, PostalAddress } from '../shared/value-objects.js';
 import { customCellText, OBJECT_TYPE_NAMES, type ImportObjectKind } from './import-fields.js';
 
@@ -27,7 +29,7 @@ interface ExportSpec {
   alias: string;
   select: string;
   where: (ctx: RequestContext, filter: unknown) => Promise<Sql>;
-  tagPivot?: [string, string];
+  taggable?: Taggable;
   /** Record type whose custom fields become `custom.<key>` columns. */
   customFieldsOf?: string;
   /** Filter keys holding date-times (JSON strings become dates). */
@@ -46,7 +48,7 @@ const SPECS: Record<ExportKind, ExportSpec> = {
     from: 'contact c left join company co on co.id = c.company_id and co.deleted_at is null',
     select: 'c.*, coalesce(co.primary_domain, co.name) as company_ref',
     where: (ctx, filter) => contactWhere(ctx, filter as ContactFilter),
-    tagPivot: ['contact_tag', 'contact_id'],
+    taggable: 'Contact',
     columns: [
       ['id', (r) => toGlobalId('Contact', r.id)],
       ['firstName', (r) => r.first_name],
@@ -75,7 +77,7 @@ const SPECS: Record<ExportKind, ExportSpec> = {
     from: 'company c',
     select: 'c.*',
     where: (ctx, filter) => companyWhere(ctx, filter as CompanyFilter),
-    tagPivot: ['company_tag', 'company_id'],
+    taggable: 'Company',
     columns: [
       ['id', (r) => toGlobalId('Company', r.id)],
       ['name', (r) => r.name],
@@ -165,18 +167,9 @@ export async function* exportRows(ctx: RequestContext, kind: ExportKind, filter:
     const page: Sql = sql`select ${raw(spec.select)} from ${raw(spec.from)} where ${where}${after ? sql` and ${raw(a)}.id > ${after}` : raw('')} order by ${raw(a)}.id limit ${PAGE}`;
     const rows = await ctx.em.execute<Record<string, any>[]>(page.text, page.params);
     if (!rows.length) return;
-    const byRecord = new Map<string, string[]>();
-    if (spec.tagPivot) {
-      const [pivot, column] = spec.tagPivot;
-      const tags = sql`select p.${raw(column)} as record_id, t.name from ${raw(pivot)} p join tag t on t.id = p.tag_id where p.${raw(column)} in (${Sql.join(rows.map((r) => sql`${r.id}`), ', ')}) and t.workspace_id = ${workspaceId} order by t.name`;
-      for (const t of await ctx.em.execute<{ record_id: string; name: string }[]>(tags.text, tags.params)) {
-        const list = byRecord.get(t.record_id);
-        if (list) list.push(t.name);
-        else byRecord.set(t.record_id, [t.name]);
-      }
-    }
+    const tags = spec.taggable ? await tagsOf(ctx.em, workspaceId, spec.taggable, rows.map((r) => r.id as string)) : new Map<string, Tag[]>();
     for (const row of rows) {
-      row._tags = byRecord.get(row.id);
+      row._tags = tags.get(row.id)?.map((t) => t.name);
       yield [...spec.columns.map(([, read]) => read(row) ?? ''), ...defs.map((d) => customCellText(row.custom_fields?.[d.key]))];
     }
     if (rows.length < PAGE) return;

@@ -6,7 +6,8 @@ import { Sql, sql, raw } from '../../db/sql.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { expectGlobalId } from '../../graphql/global-id.js';
 import { parseInput, trimmed } from '../shared/validation.js';
-import type { RequestContext } from '../../graphql/context.js';
+import { workspaceOf, type RequestContext } from '../../graphql/context.js';
+import { groupBy, takeColumn } from '../../db/group-by.js';
 
 export const tagInput = z.object({
   name: trimmed(80).pipe(z.string().min(1, { message: 'must not be empty' })),
@@ -51,19 +52,19 @@ export async function setTags(em: SqlEntityManager, type: Taggable, recordId: st
   }
 }
 
+/** Tags of many records of one type, by record id, in one query. */
+export async function tagsOf(em: SqlEntityManager, workspaceId: string, type: Taggable, recordIds: readonly string[]): Promise<Map<string, Tag[]>> {
+  if (recordIds.length === 0) return new Map();
+  const pivot = TAG_PIVOTS[type];
+  const q = sql`select p.${raw(pivot.column)} as record_id, t.* from ${raw(pivot.table)} p join tag t on t.id = p.tag_id where p.${raw(pivot.column)} in (${Sql.join(recordIds.map((i) => sql`${i}`), ', ')}) and t.workspace_id = ${workspaceId} order by t.name`;
+  const rows = await em.execute<Record<string, unknown>[]>(q.text, q.params);
+  return groupBy(rows, (row) => takeColumn(row, 'record_id'), (row) => readRow(em, Tag, row));
+}
+
 /** Loads tags of many records of one type in one query. */
 export function tagsLoader(ctx: RequestContext, type: Taggable) {
   return ctx.loaders.get<string, Tag[]>(`tags.of.${type}`, async (ids, c) => {
-    const pivot = TAG_PIVOTS[type];
-    const q = sql`select p.${raw(pivot.column)} as record_id, t.* from ${raw(pivot.table)} p join tag t on t.id = p.tag_id where p.${raw(pivot.column)} in (${Sql.join(ids.map((i) => sql`${i}`), ', ')}) and t.workspace_id = ${c.principal.workspaceId} order by t.name`;
-    const rows = await c.em.execute<Record<string, unknown>[]>(q.text, q.params);
-    const byRecord = new Map<string, Tag[]>();
-    for (const row of rows) {
-      const recordId = row.record_id as string;
-      delete row.record_id;
-      const tag = readRow(c.em, Tag, row);
-      byRecord.set(recordId, [...(byRecord.get(recordId) ?? []), tag]);
-    }
+    const byRecord = await tagsOf(c.em, workspaceOf(c), type, ids);
     return ids.map((id) => byRecord.get(id) ?? []);
   });
 }

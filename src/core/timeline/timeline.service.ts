@@ -8,7 +8,7 @@ import { Sql, sql } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
-import { parseGlobalId } from '../../graphql/global-id.js';
+import { parseGlobalId, UUID } from '../../graphql/global-id.js';
 import { pageRequest, type ConnectionArgs, type Page } from '../../graphql/relay.js';
 import { parseInput, trimmed } from '../shared/validation.js';
 
@@ -31,7 +31,6 @@ export interface TimelineEventInput {
   targets: TimelineTarget[];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const uuid = z.string().regex(UUID, { message: 'must be a uuid' });
 const eventSchema = z.object({
   entryType: z.string().regex(/^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/, { message: 'must be namespaced, e.g. deal.stageChanged' }).max(80),
