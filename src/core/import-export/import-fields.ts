@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConsentStatus } from '../customers/contact.entity.js';
 import { LifecycleStage } from '../shared/value-objects.js';
-import { currencyCode, domainName, emailAddress, phoneNumber, trimmed, webUrl } from '../shared/validation.js';
+import { currencyCode, domainName, emailAddress, isPhoneNumber, phoneNumber, trimmed, webUrl } from '../shared/validation.js';
 import { CustomFieldType, type CustomFieldDefinition } from '../custom-fields/custom-field-definition.entity.js';
 
 export type ImportObjectKind = 'contacts' | 'companies';
@@ -57,14 +57,13 @@ const emailSpec = (list: boolean): FieldSpec => ({
     return EMAIL.test(value) ? { value } : { error: 'is not a valid email address' };
   },
 });
-const PHONE = /^\+?[0-9 ().\-/]{3,}(\s*(x|ext\.?)\s*\d+)?$/i;
 const phoneSpec = (list: boolean): FieldSpec => ({
   schema: phoneNumber,
   list,
   check: (s) => {
     if (s.length > 40) return tooLong(40);
     const value = s.trim();
-    return PHONE.test(value) && /\d{3}/.test(value.replace(/\D/g, '')) ? { value } : { error: 'is not a valid phone number' };
+    return isPhoneNumber(value) ? { value } : { error: 'is not a valid phone number' };
   },
 });
 const int = (min: number, max: number, what = 'a whole number'): FieldSpec => ({

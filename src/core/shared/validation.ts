@@ -42,13 +42,16 @@ export const emailAddress = z
   .transform((s) => s.trim().toLowerCase())
   .pipe(z.email({ message: 'is not a valid email address' }));
 
+/** Digits with the usual separators and an optional extension; at least three digits. */
+export function isPhoneNumber(text: string): boolean {
+  return /^\+?[0-9 ().\-/]{3,}(\s*(x|ext\.?)\s*\d+)?$/i.test(text) && /\d{3}/.test(text.replace(/\D/g, ''));
+}
+
 export const phoneNumber = z
   .string()
   .max(40, { message: 'must be at most 40 characters' })
   .transform((s) => s.trim())
-  .refine((s) => /^\+?[0-9 ().\-/]{3,}(\s*(x|ext\.?)\s*\d+)?$/i.test(s) && /\d{3}/.test(s.replace(/\D/g, '')), {
-    message: 'is not a valid phone number',
-  });
+  .refine(isPhoneNumber, { message: 'is not a valid phone number' });
 
 export const webUrl = z
   .string()
