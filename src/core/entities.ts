@@ -11,6 +11,7 @@ import { Comment } from './comments/comment.entity.js';
 import { CustomFieldDefinition } from './custom-fields/custom-field-definition.entity.js';
 import { ImportJob, ImportRowError } from './import-export/import-job.entity.js';
 import { IdempotencyRecord } from './idempotency/idempotency-record.entity.js';
+import { CustomRole } from './permissions/role.entity.js';
 
 export const kernelEntities = [
   Workspace,
@@ -29,4 +30,5 @@ export const kernelEntities = [
   ImportJob,
   ImportRowError,
   IdempotencyRecord,
+  CustomRole,
 ];

@@ -1,15 +1,13 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
+import type { RequestSession } from '../db/request-session.js';
 import type { AppConfig } from '../config.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import { ErrorCode, graphqlError } from './errors.js';
 
-/** Who is calling and where. Until the identity module lands, the caller names the workspace and user in headers. */
-export interface Principal {
-  workspaceId: string | null;
-  userId: string | null;
-}
+import type { Principal } from '../core/permissions/principal.js';
+export type { Principal };
 
 export interface RequestContext {
   orm: Orm;
@@ -18,13 +16,13 @@ export interface RequestContext {
   /** A fork of the entity manager for this request only, scoped to the caller's workspace. */
   em: SqlEntityManager;
   principal: Principal;
+  /** The request's database session (ended when the response is sent). */
+  session: RequestSession;
   loaders: Loaders;
 }
 
-export function createRequestContext(orm: Orm, config: AppConfig, logger: Logger, principal: Principal): RequestContext {
-  const em = orm.em.fork({ clear: true, useContext: false }) as SqlEntityManager;
-  if (principal.workspaceId) em.setFilterParams('tenant', { workspaceId: principal.workspaceId });
-  const ctx = { orm, config, logger, em, principal } as RequestContext;
+export function createRequestContext(orm: Orm, config: AppConfig, logger: Logger, session: RequestSession, principal: Principal): RequestContext {
+  const ctx = { orm, config, logger, em: session.em, session, principal } as RequestContext;
   ctx.loaders = createLoaders(ctx);
   return ctx;
 }
@@ -32,7 +30,7 @@ export function createRequestContext(orm: Orm, config: AppConfig, logger: Logger
 /** The caller's workspace id, or an UNAUTHENTICATED error when the request names none. */
 export function workspaceOf(ctx: RequestContext): string {
   if (!ctx.principal.workspaceId) {
-    throw graphqlError(ErrorCode.UNAUTHENTICATED, 'This operation needs a workspace: send the X-Workspace header (workspace slug or id).');
+    throw graphqlError(ErrorCode.UNAUTHENTICATED, 'Sign in first: send `Authorization: Bearer <access token or API key>`.');
   }
   return ctx.principal.workspaceId;
 }

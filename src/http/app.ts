@@ -11,7 +11,9 @@ import { createRequestContext, type RequestContext } from '../graphql/context.js
 import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
 import { buildAppSchema } from '../graphql/schema.js';
-import { principalFromHeaders, UnknownUser, UnknownWorkspace } from './principal.js';
+import { UnknownUser, UnknownWorkspace } from './principal.js';
+import { readCredentials } from './credentials.js';
+import { openRequestSession } from '../db/request-session.js';
 import { registerImportExportRoutes } from '../core/import-export/import-export.routes.js';
 
 export interface App {
@@ -40,6 +42,16 @@ export async function createApp({ orm, config, logger }: AppOptions): Promise<Ap
       fastifyApolloDrainPlugin(http),
       // per-field cache hints are not used; the default plugin would wrap every field resolver
       ApolloServerPluginCacheControlDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ contextValue, response }) {
+              const single = response.body.kind === 'single' ? response.body.singleResult : null;
+              await contextValue.session?.end(single && !single.data && single.errors?.length ? single.errors : undefined);
+            },
+          };
+        },
+      },
       production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
     ],
   });
@@ -49,8 +61,14 @@ export async function createApp({ orm, config, logger }: AppOptions): Promise<Ap
     path: '/graphql',
     context: async (request) => {
       try {
-        const principal = await principalFromHeaders(orm, request.headers);
-        return createRequestContext(orm, config, request.log as unknown as Logger, principal);
+        const credentials = await readCredentials(orm, config, request.headers);
+        const session = await openRequestSession(orm, credentials.workspaceId);
+        try {
+          return createRequestContext(orm, config, request.log as unknown as Logger, session, await credentials.principal(session.em));
+        } catch (error) {
+          await session.end(error);
+          throw error;
+        }
       } catch (error) {
         if (error instanceof UnknownWorkspace || error instanceof UnknownUser) {
           throw new GraphQLError(error.message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });

@@ -1,5 +1,6 @@
 import type { Orm } from '../db/orm.js';
 import type { Principal } from '../graphql/context.js';
+import { anonymous, memberPrincipal } from '../core/permissions/principal.js';
 import { UUID } from '../graphql/global-id.js';
 
 
@@ -38,7 +39,11 @@ export async function principalFromHeaders(orm: Orm, headers: Record<string, str
     userId = rows[0]?.id ?? null;
     if (!userId) throw new UnknownUser(userRef);
   }
-  return { workspaceId, userId };
+  if (!workspaceId) return anonymous();
+  if (!userId) return { ...anonymous(), workspaceId };
+  const principal = await memberPrincipal(orm.em.fork() as never, workspaceId, userId);
+  if (!principal) throw new UnknownUser(userRef!);
+  return principal;
 }
 
 function header(headers: Record<string, string | string[] | undefined>, name: string): string | null {

@@ -1,16 +1,10 @@
 import type { Opt } from '@mikro-orm/core';
-import { Entity, Enum, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Entity, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
+import { BuiltinRoleKey } from '../permissions/builtin-roles.js';
 
-export enum MembershipRole {
-  OWNER = 'OWNER',
-  ADMIN = 'ADMIN',
-  MANAGER = 'MANAGER',
-  SALES = 'SALES',
-  SUPPORT = 'SUPPORT',
-  MARKETING = 'MARKETING',
-  READ_ONLY = 'READ_ONLY',
-}
+/** The built-in roles' keys; a membership may also hold a custom role's id. */
+export { BuiltinRoleKey as MembershipRole };
 
 /** A user's membership of one workspace, with the role that decides what they may do there. */
 @Entity()
@@ -20,8 +14,9 @@ export class Membership extends TenantEntity {
   @Property({ type: 'uuid', index: true })
   userId!: string;
 
-  @Enum({ items: () => MembershipRole, nativeEnumName: 'membership_role' })
-  role: Opt<MembershipRole> = MembershipRole.SALES;
+  /** A built-in role key (`SALES`) or a custom role's id. */
+  @Property({ type: 'string', length: 64 })
+  role: Opt<string> = BuiltinRoleKey.SALES;
 }
 
 @Entity()

@@ -4,6 +4,7 @@ import { stringify } from 'csv-stringify';
 import type { AppOptions } from '../../http/app.js';
 import { principalFromHeaders, UnknownUser, UnknownWorkspace } from '../../http/principal.js';
 import { createRequestContext } from '../../graphql/context.js';
+import { openRequestSession } from '../../db/request-session.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { toGlobalId } from '../../graphql/global-id.js';
 import type { Principal } from '../../graphql/context.js';
@@ -85,7 +86,8 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
     if (!principal) return reply;
     const kind = EXPORT_KINDS.find((k) => request.params.file === `${k}.csv`);
     if (!kind) return fail(reply, 404, ErrorCode.NOT_FOUND, `export one of: ${EXPORT_KINDS.map((k) => `${k}.csv`).join(', ')}`, 'objectType');
-    const ctx = createRequestContext(orm, config, request.log as never, principal);
+    const session = await openRequestSession(orm, principal.workspaceId);
+    const ctx = createRequestContext(orm, config, request.log as never, session, principal);
     let rows: AsyncGenerator<unknown[]>;
     let first: IteratorResult<unknown[]>;
     try {

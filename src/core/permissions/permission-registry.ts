@@ -1,0 +1,73 @@
+/**
+ * Permissions are named `resource:action`. Scoped permissions are granted with a scope that decides which
+ * records they reach: the caller's own, their teams', or all of the workspace's.
+ */
+export enum Scope {
+  OWN = 'OWN',
+  TEAM = 'TEAM',
+  ALL = 'ALL',
+}
+
+export interface PermissionDefinition {
+  /** `resource:action`, e.g. `contact:read`. */
+  name: string;
+  description: string;
+  /** Whether own / team scopes apply (records have owners); unscoped permissions are all-or-nothing. */
+  scoped: boolean;
+}
+
+const NAME = /^[a-z][a-zA-Z0-9]*:[a-z][a-zA-Z0-9]*$/;
+
+export class PermissionRegistry {
+  readonly #definitions = new Map<string, PermissionDefinition>();
+
+  register(...definitions: PermissionDefinition[]): void {
+    for (const definition of definitions) {
+      if (!NAME.test(definition.name)) throw new Error(`Permission "${definition.name}" is not of the form resource:action`);
+      if (this.#definitions.has(definition.name)) throw new Error(`Permission "${definition.name}" is registered twice`);
+      this.#definitions.set(definition.name, definition);
+    }
+  }
+
+  get(name: string): PermissionDefinition | undefined {
+    return this.#definitions.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.#definitions.has(name);
+  }
+
+  list(): PermissionDefinition[] {
+    return [...this.#definitions.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+}
+
+export const permissionRegistry = new PermissionRegistry();
+
+const crud = (resource: string, label: string, scoped: boolean): PermissionDefinition[] => [
+  { name: `${resource}:read`, description: `See ${label}`, scoped },
+  { name: `${resource}:create`, description: `Create ${label}`, scoped: false },
+  { name: `${resource}:update`, description: `Edit ${label}`, scoped },
+  { name: `${resource}:delete`, description: `Delete, restore and purge ${label}`, scoped },
+];
+
+permissionRegistry.register(
+  ...crud('contact', 'contacts', true),
+  ...crud('company', 'companies', true),
+  ...crud('activity', 'activities (calls, emails, meetings, notes, tasks) and their comments', true),
+  { name: 'comment:create', description: 'Comment on activities one may see', scoped: false },
+  { name: 'comment:delete', description: "Edit and delete comments (own: one's own comments)", scoped: true },
+  { name: 'tag:read', description: 'See tags', scoped: false },
+  { name: 'tag:manage', description: 'Create, rename and delete tags', scoped: false },
+  { name: 'customField:read', description: 'See custom field definitions', scoped: false },
+  { name: 'customField:manage', description: 'Create, change, archive and delete custom fields', scoped: false },
+  { name: 'user:read', description: 'See the members of the workspace', scoped: false },
+  { name: 'member:manage', description: 'Invite members, change their roles, remove them', scoped: false },
+  { name: 'team:manage', description: 'Create teams and change who is in them', scoped: false },
+  { name: 'role:manage', description: 'Create and edit custom roles', scoped: false },
+  { name: 'apiKey:manage', description: 'Create and revoke API keys', scoped: false },
+  { name: 'audit:read', description: 'Read the audit log', scoped: false },
+  { name: 'workspace:update', description: 'Rename the workspace and change its settings', scoped: false },
+  { name: 'import:run', description: 'Import CSV files (also needs create and update on the records)', scoped: false },
+  { name: 'export:run', description: 'Export lists as CSV (only records and fields one may read)', scoped: false },
+);
