@@ -16,13 +16,15 @@ export interface RequestContext {
   /** A fork of the entity manager for this request only, scoped to the caller's workspace. */
   em: SqlEntityManager;
   principal: Principal;
+  /** The client's IP address (rate limits, audit of failed sign-ins). */
+  ip: string;
   /** The request's database session (ended when the response is sent). */
   session: RequestSession;
   loaders: Loaders;
 }
 
-export function createRequestContext(orm: Orm, config: AppConfig, logger: Logger, session: RequestSession, principal: Principal): RequestContext {
-  const ctx = { orm, config, logger, em: session.em, session, principal } as RequestContext;
+export function createRequestContext(orm: Orm, config: AppConfig, logger: Logger, session: RequestSession, principal: Principal, ip = ''): RequestContext {
+  const ctx = { orm, config, logger, em: session.em, session, principal, ip } as RequestContext;
   ctx.loaders = createLoaders(ctx);
   return ctx;
 }

@@ -64,7 +64,7 @@ export async function createApp({ orm, config, logger }: AppOptions): Promise<Ap
         const credentials = await readCredentials(orm, config, request.headers);
         const session = await openRequestSession(orm, credentials.workspaceId);
         try {
-          return createRequestContext(orm, config, request.log as unknown as Logger, session, await credentials.principal(session.em));
+          return createRequestContext(orm, config, request.log as unknown as Logger, session, await credentials.principal(session.em), request.ip);
         } catch (error) {
           await session.end(error);
           throw error;

@@ -1,0 +1,55 @@
+import { allow, rule } from 'graphql-shield';
+import type { ShieldRule } from 'graphql-shield/typings/types.js';
+import type { RequestContext } from '../context.js';
+import { ErrorCode, graphqlError } from '../errors.js';
+import { permissionRegistry } from '../../core/permissions/permission-registry.js';
+
+export type { ShieldRule };
+
+const unauthenticated = () => graphqlError(ErrorCode.UNAUTHENTICATED, 'Sign in first: send `Authorization: Bearer <access token or API key>`.');
+const forbidden = (message: string) => graphqlError(ErrorCode.FORBIDDEN, message);
+
+/** Anyone, signed in or not (sign-in, token refresh, accepting an invitation). */
+export const anyone: ShieldRule = allow;
+
+/** A member or API key of a workspace, whatever its permissions (e.g. `me`, `node`, `search`: they filter by permission themselves). */
+export const signedIn: ShieldRule = rule('signedIn', { cache: 'contextual' })((_parent, _args, ctx: RequestContext) =>
+  ctx.principal.workspaceId && ctx.principal.kind !== 'anonymous' ? true : unauthenticated(),
+);
+
+/** A signed-in user (not an API key): changing one's password, enrolling two-factor, listing one's sessions. */
+export const signedInUser: ShieldRule = rule('signedInUser', { cache: 'contextual' })((_parent, _args, ctx: RequestContext) => {
+  if (ctx.principal.kind === 'anonymous') return unauthenticated();
+  return ctx.principal.kind === 'user' ? true : forbidden('Only a signed-in user can do this, not an API key.');
+});
+
+const byPermission = new Map<string, ShieldRule>();
+
+/** The caller holds the permission (with any scope; the scope is applied by the query itself). */
+export function requires(permission: string): ShieldRule {
+  let cached = byPermission.get(permission);
+  if (!cached) {
+    if (!permissionRegistry.has(permission)) throw new Error(`Shield rule names the unknown permission "${permission}"`);
+    cached = rule(`requires:${permission}`, { cache: 'contextual' })((_parent, _args, ctx: RequestContext) => {
+      if (ctx.principal.kind === 'anonymous' || !ctx.principal.workspaceId) return unauthenticated();
+      return ctx.principal.access.can(permission) ? true : forbidden(`Your role lacks the permission ${permission}.`);
+    });
+    byPermission.set(permission, cached);
+  }
+  return cached;
+}
+
+const byField = new Map<string, ShieldRule>();
+
+/** A protected field: hidden (null + FORBIDDEN at its path) when the caller's field allowlist leaves it out. */
+export function fieldVisible(type: string, field: string): ShieldRule {
+  const key = `${type}.${field}`;
+  let cached = byField.get(key);
+  if (!cached) {
+    cached = rule(`visible:${key}`, { cache: 'contextual' })((_parent, _args, ctx: RequestContext) =>
+      ctx.principal.access.canSeeField(type, field) ? true : forbidden(`${key} is hidden by your field allowlist.`),
+    );
+    byField.set(key, cached);
+  }
+  return cached;
+}
