@@ -1,10 +1,13 @@
 import { allow, rule } from 'graphql-shield';
-import type { ShieldRule } from 'graphql-shield/typings/types.js';
+import type { IRule } from 'graphql-shield';
+
+/** A shield rule (logic rules such as and/or are accepted too). */
+export type ShieldRule = IRule | ReturnType<typeof import('graphql-shield').and>;
 import type { RequestContext } from '../context.js';
 import { ErrorCode, graphqlError } from '../errors.js';
 import { permissionRegistry } from '../../core/permissions/permission-registry.js';
 
-export type { ShieldRule };
+
 
 const unauthenticated = () => graphqlError(ErrorCode.UNAUTHENTICATED, 'Sign in first: send `Authorization: Bearer <access token or API key>`.');
 const forbidden = (message: string) => graphqlError(ErrorCode.FORBIDDEN, message);
