@@ -1,4 +1,9 @@
 import type { NonEmptyArray } from 'type-graphql';
+import type { RuleDeclarations } from '../graphql/shield/declarations.js';
+import { kernelRules } from './kernel.rules.js';
+import { authRules } from './auth/auth.rules.js';
+import { workspaceAdminRules } from './workspace-admin/workspace-admin.rules.js';
+import { auditRules } from './audit/audit.rules.js';
 import { nodeRegistry } from '../graphql/node-registry.js';
 import { workspaceOf } from '../graphql/context.js';
 import { memberIds } from './identity/members.js';
@@ -11,12 +16,16 @@ import { Tag } from './tags/tag.entity.js';
 import { TagResolver } from './tags/tag.resolver.js';
 import { Company } from './customers/company.entity.js';
 import { CompanyResolver } from './customers/company.resolver.js';
+import { readable } from './customers/record-scope.js';
 import { contactResolvers } from './customers/contact.module.js';
 import { duplicateResolvers } from './duplicates/duplicates.module.js';
 import { activityResolvers } from './activities/activities.module.js';
 import { searchResolvers } from './search/search.module.js';
 import { importExportResolvers } from './import-export/import-export.module.js';
 import { customFieldResolvers } from './custom-fields/custom-fields.module.js';
+
+/** Authorization rules of the kernel's GraphQL API, one declaration per area. */
+export const kernelRuleDeclarations: RuleDeclarations[] = [kernelRules, authRules, workspaceAdminRules, auditRules];
 
 /** Resolvers of the kernel's GraphQL API. */
 export const kernelResolvers: NonEmptyArray<Function> = [
@@ -41,7 +50,8 @@ nodeRegistry.register({
 nodeRegistry.register({
   typeName: 'User',
   rootClass: User,
+  permission: 'user:read',
   load: async (ctx, id) => ((await memberIds(ctx.em, workspaceOf(ctx), [id])).has(id) ? ctx.loaders.byId(User).load(id) : null),
 });
-nodeRegistry.register({ typeName: 'Tag', rootClass: Tag, load: (ctx, id) => ctx.loaders.byId(Tag).load(id) });
-nodeRegistry.register({ typeName: 'Company', rootClass: Company, load: (ctx, id) => ctx.loaders.byId(Company).load(id) });
+nodeRegistry.register({ typeName: 'Tag', rootClass: Tag, permission: 'tag:read', load: (ctx, id) => ctx.loaders.byId(Tag).load(id) });
+nodeRegistry.register({ typeName: 'Company', rootClass: Company, permission: 'company:read', load: (ctx, id) => readable(ctx, 'Company').load(id) });

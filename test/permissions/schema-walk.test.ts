@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import { execute, parse, type GraphQLSchema } from 'graphql';
+import { Ctx, Query, Resolver } from 'type-graphql';
+import { allow } from 'graphql-shield';
+import { allRuleDeclarations, buildAppSchema, buildUnshieldedSchema } from '../../src/graphql/schema.js';
+import { nonNullProtectedFields, resolveFieldRules } from '../../src/graphql/shield/apply-shield.js';
+import { protectedFields } from '../../src/core/permissions/protected-fields.js';
+import { anonymous } from '../../src/core/permissions/principal.js';
+
+@Resolver()
+class UndeclaredResolver {
+  @Query(() => String, { description: 'A field nobody declared a rule for.' })
+  undeclaredProbe(@Ctx() _ctx: unknown) {
+    return 'secret';
+  }
+}
+
+describe('schema walk: every field is behind an explicit shield rule', () => {
+  let schema: GraphQLSchema;
+  beforeAll(async () => {
+    schema = await buildUnshieldedSchema();
+  });
+
+  it('finds a declared rule (by field, type wildcard or the Connection/Edge/Payload convention) for every field of every object type', () => {
+    const rules = resolveFieldRules(schema, allRuleDeclarations());
+    expect(rules.length).toBeGreaterThan(250);
+    expect(rules.filter((r) => r.source === 'fallback').map((r) => `${r.type}.${r.field}`)).toEqual([]);
+    // root fields are named one by one, never through a wildcard or convention
+    const root = rules.filter((r) => ['Query', 'Mutation', 'Subscription'].includes(r.type));
+    expect(root.length).toBeGreaterThan(50);
+    expect(root.every((r) => r.source === 'field')).toBe(true);
+  });
+
+  it('puts every protected field behind its visibility rule, and protected fields are nullable', () => {
+    const rules = resolveFieldRules(schema, allRuleDeclarations());
+    for (const p of protectedFields.all()) {
+      const rule = rules.find((r) => r.type === p.type && r.field === p.field);
+      expect(rule).toBeDefined();
+      expect(rule!.rule).not.toBe(allow);
+    }
+    expect(nonNullProtectedFields(schema)).toEqual([]);
+  });
+
+  it('denies a field that has no rule, at run time', async () => {
+    const withProbe = await buildAppSchema([UndeclaredResolver]);
+    const rules = resolveFieldRules(await buildUnshieldedSchema([UndeclaredResolver]), allRuleDeclarations());
+    expect(rules.find((r) => r.field === 'undeclaredProbe')?.source).toBe('fallback');
+    const result = await execute({ schema: withProbe, document: parse('{ undeclaredProbe }'), contextValue: { principal: { ...anonymous(), kind: 'user', workspaceId: 'w' } } });
+    expect(result.data).toBeNull();
+    expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    const anonymousResult = await execute({ schema: withProbe, document: parse('{ undeclaredProbe }'), contextValue: { principal: anonymous() } });
+    expect(anonymousResult.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses declarations naming fields the schema does not have', async () => {
+    const { applyShield } = await import('../../src/graphql/shield/apply-shield.js');
+    const { mergeDeclarations } = await import('../../src/graphql/shield/apply-shield.js');
+    expect(() => mergeDeclarations([{ Query: { contacts: allow } }, { Query: { contacts: allow } }])).toThrow(/Two rules declared for Query.contacts/);
+    expect(() => applyShield(schema, { types: { Contact: { noSuchField: allow } } })).toThrow(/noSuchField/);
+  });
+});
