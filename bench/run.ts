@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { migrate, openDatabase } from '../src/db/orm.js';
+import { openServingDatabase } from '../src/db/orm.js';
 import { toGlobalId } from '../src/graphql/global-id.js';
 import { foldText } from '../src/core/search/search-text.js';
 import { Rng } from '../src/seed/generate.js';
@@ -180,8 +180,10 @@ async function main() {
 
   log(`recreating ${new URL(url).pathname.slice(1)} and migrating`);
   await recreateDatabase(url);
-  const orm = await openDatabase({ url, poolMax: 10 });
-  await migrate(orm);
+  // the owner migrates; the engine import below runs as the API's role, under row-level security like the API
+  const database = await openServingDatabase({ url, poolMax: 10 });
+  await database.closeOwner();
+  const orm = database.orm;
 
   const sqlClient = new pg.Client({ connectionString: url });
   await sqlClient.connect();

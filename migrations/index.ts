@@ -1,9 +1,17 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000000Kernel } from './Migration20261123000000Kernel.js';
 import { Migration20261123100000Permissions } from './Migration20261123100000Permissions.js';
+import { Migration20261123110000Auth } from './Migration20261123110000Auth.js';
+import { Migration20261123120000WorkspaceAdmin } from './Migration20261123120000WorkspaceAdmin.js';
+import { Migration20261123130000Audit } from './Migration20261123130000Audit.js';
+import { Migration20261123190000RowLevelSecurity } from './Migration20261123190000RowLevelSecurity.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123000000Kernel', class: Migration20261123000000Kernel },
   { name: 'Migration20261123100000Permissions', class: Migration20261123100000Permissions },
+  { name: 'Migration20261123110000Auth', class: Migration20261123110000Auth },
+  { name: 'Migration20261123120000WorkspaceAdmin', class: Migration20261123120000WorkspaceAdmin },
+  { name: 'Migration20261123130000Audit', class: Migration20261123130000Audit },
+  { name: 'Migration20261123190000RowLevelSecurity', class: Migration20261123190000RowLevelSecurity },
 ];

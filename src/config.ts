@@ -1,5 +1,11 @@
 import { z } from 'zod';
 
+/** Development and test only: production refuses to start without its own JWT_SECRET. */
+const DEV_JWT_SECRET = 'crm-development-only-jwt-secret-change-me!';
+
+const limit = (what: string, fallback: number) =>
+  z.coerce.number({ message: `must be ${what} (a whole number, 0 = no limit)` }).int().min(0).default(fallback);
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number({ message: 'must be a port number (0–65535)' }).int().min(0).max(65535).default(4000),
@@ -8,11 +14,45 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  /** The API's own PostgreSQL connection: a role that owns no table, without superuser/BYPASSRLS (row-level security
+   * applies to it). Unset: the API connects as `crm_app` (provisioned by DATABASE_URL's role) to DATABASE_URL's database. */
+  APP_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  /** Password given to the provisioned `crm_app` role (when APP_DATABASE_URL is unset); without one it needs trust auth. */
+  APP_DATABASE_PASSWORD: z.string().min(1).optional(),
   PGLITE_DIR: z.string().min(1).default('./.data/pglite'),
   SEED_DEMO: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).default('true').transform((v) => v === 'true' || v === '1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number({ message: 'must be a number of bytes' }).int().positive().default(16 * 1024 * 1024),
+  /** GraphQL operation limits (graphql-armor; src/http/hardening/README.md). 0 turns a limit off. */
+  GRAPHQL_MAX_DEPTH: limit('a query depth', 15),
+  GRAPHQL_MAX_ALIASES: limit('a number of aliases', 30),
+  GRAPHQL_MAX_DIRECTIVES: limit('a number of directives', 50),
+  GRAPHQL_MAX_TOKENS: limit('a number of tokens', 5000),
+  GRAPHQL_MAX_COST: limit('a query cost', 500_000),
+  /** GraphQL requests per minute per API key / user / anonymous IP, in each server process. 0: no limit. */
+  RATE_LIMIT_PER_MINUTE: limit('a number of requests', 1200),
+  /** Sign-in throttle: failed attempts per client IP and per email within LOGIN_THROTTLE_WINDOW_SECONDS. */
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number({ message: 'must be a whole number ≥ 1' }).int().min(1).default(30),
+  LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number({ message: 'must be a whole number ≥ 1' }).int().min(1).default(10),
+  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number({ message: 'must be a number of seconds ≥ 1' }).int().min(1).default(15 * 60),
+  /** Fastify `trustProxy` behind a load balancer: true, or the trusted proxies' addresses/CIDRs (comma-separated) — so IP limits see the client. */
+  TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | string => (v === 'true' ? true : v === 'false' || v === '' ? false : v)),
   IMPORT_BATCH_SIZE: z.coerce.number({ message: 'must be a whole number from 1 to 20000' }).int().min(1).max(20000).optional(),
+  /** Outgoing mail (invitations), e.g. smtp://user:pass@mail.example.com:587 or smtps://…; unset: links are logged instead. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+  MAIL_FROM: z.string().min(3).default('CRM <no-reply@localhost>'),
+  /** Base URL of the app that people open from emails (invitation links). */
+  PUBLIC_URL: z.url({ message: 'must be an http(s) URL' }).default('http://localhost:4000'),
+  /** HS256 key of access tokens; required in production (the default only suits development and tests). */
+  JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters (use a random string)' }).default(DEV_JWT_SECRET),
+  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'must be a number of seconds (60–86400)' }).int().min(60).max(86400).default(900),
+  REFRESH_TOKEN_TTL_DAYS: z.coerce.number({ message: 'must be a number of days (1–365)' }).int().min(1).max(365).default(30),
 });
 
 export type AppConfig = z.infer<typeof schema>;
@@ -22,8 +62,9 @@ export class ConfigError extends Error {}
 /** Reads and validates configuration from the environment; one line per bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const result = schema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  const lines = result.success ? [] : result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) lines.push('  JWT_SECRET: is required in production (at least 32 random characters)');
+  if (!result.success || lines.length) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   return result.data;

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { migrate, openDatabase } from './db/orm.js';
+import { openServingDatabase } from './db/orm.js';
 import { createApp } from './http/app.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
 
@@ -16,8 +16,15 @@ async function main() {
     throw error;
   }
   const logger = createLogger(config);
-  const orm = await openDatabase({ url: config.DATABASE_URL, pgliteDir: config.DATABASE_URL ? undefined : config.PGLITE_DIR });
-  const applied = await migrate(orm);
+  // PostgreSQL: DATABASE_URL's role migrates and provisions; the API then connects as a role row-level security applies to
+  const database = await openServingDatabase({
+    url: config.DATABASE_URL,
+    pgliteDir: config.DATABASE_URL ? undefined : config.PGLITE_DIR,
+    appUrl: config.APP_DATABASE_URL,
+    appPassword: config.APP_DATABASE_PASSWORD,
+  });
+  await database.closeOwner();
+  const { orm, applied } = database;
   logger.info({ applied, database: config.DATABASE_URL ? 'postgresql' : `pglite:${config.PGLITE_DIR}` }, 'database ready');
   if (config.SEED_DEMO) {
     const seeded = await seedDemoIfEmpty(orm);

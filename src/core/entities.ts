@@ -12,6 +12,9 @@ import { CustomFieldDefinition } from './custom-fields/custom-field-definition.e
 import { ImportJob, ImportRowError } from './import-export/import-job.entity.js';
 import { IdempotencyRecord } from './idempotency/idempotency-record.entity.js';
 import { CustomRole } from './permissions/role.entity.js';
+import { ApiKey, AuthSession, RefreshToken } from './auth/auth.entities.js';
+import { Invitation } from './workspace-admin/invitation.entity.js';
+import { AuditEntry } from './audit/audit-entry.entity.js';
 
 export const kernelEntities = [
   Workspace,
@@ -31,4 +34,9 @@ export const kernelEntities = [
   ImportRowError,
   IdempotencyRecord,
   CustomRole,
+  AuthSession,
+  RefreshToken,
+  ApiKey,
+  Invitation,
+  AuditEntry,
 ];

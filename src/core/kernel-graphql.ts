@@ -4,10 +4,12 @@ import { kernelRules } from './kernel.rules.js';
 import { authRules } from './auth/auth.rules.js';
 import { workspaceAdminRules } from './workspace-admin/workspace-admin.rules.js';
 import { auditRules } from './audit/audit.rules.js';
+import { AuditResolver } from './audit/audit.resolver.js';
 import { nodeRegistry } from '../graphql/node-registry.js';
 import { workspaceOf } from '../graphql/context.js';
 import { memberIds } from './identity/members.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
+import { authResolvers } from './auth/auth.module.js';
 import { Workspace } from './workspaces/workspace.entity.js';
 import { WorkspaceResolver } from './workspaces/workspace.resolver.js';
 import { User } from './identity/user.entity.js';
@@ -23,6 +25,7 @@ import { activityResolvers } from './activities/activities.module.js';
 import { searchResolvers } from './search/search.module.js';
 import { importExportResolvers } from './import-export/import-export.module.js';
 import { customFieldResolvers } from './custom-fields/custom-fields.module.js';
+import { workspaceAdminResolvers } from './workspace-admin/workspace-admin.resolver.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [kernelRules, authRules, workspaceAdminRules, auditRules];
@@ -40,6 +43,9 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...searchResolvers,
   ...importExportResolvers,
   ...customFieldResolvers,
+  AuditResolver,
+  ...workspaceAdminResolvers,
+  ...authResolvers,
 ];
 
 nodeRegistry.register({

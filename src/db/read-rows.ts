@@ -1,5 +1,6 @@
 import { ReferenceKind, type EntityClass, type EntityMetadata } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Sql } from './sql.js';
 
 /**
  * Read path without the unit of work. Lists and loaders turn SQL rows into plain objects of the entity's class
@@ -36,19 +37,24 @@ export function readColumns(em: SqlEntityManager, entity: EntityClass<object>, a
     .join(', ');
 }
 
-/** Loads rows of one entity by primary key, scoped to a workspace when the entity is tenant-owned. */
+/**
+ * Loads rows of one entity by primary key, scoped to a workspace when the entity is tenant-owned. `condition`
+ * (over the alias `t`) narrows the rows further, e.g. to the caller's record scope.
+ */
 export async function readByIds<T extends { id: string }>(
   em: SqlEntityManager,
   entity: EntityClass<T>,
   ids: readonly string[],
   workspaceId: string | null,
+  condition?: Sql,
 ): Promise<T[]> {
   if (ids.length === 0) return [];
   const meta = metadataOf(em, entity);
   const tenant = meta.properties['workspaceId' as keyof typeof meta.properties] ? ' and t.workspace_id = ?' : '';
+  const extra = condition ? ` and (${condition.text})` : '';
   const rows = await em.execute<Record<string, unknown>[]>(
-    `select ${readColumns(em, entity, 't')} from "${meta.tableName}" t where t.id in (${ids.map(() => '?').join(', ')})${tenant}`,
-    tenant ? [...ids, workspaceId] : [...ids],
+    `select ${readColumns(em, entity, 't')} from "${meta.tableName}" t where t.id in (${ids.map(() => '?').join(', ')})${tenant}${extra}`,
+    [...ids, ...(tenant ? [workspaceId] : []), ...(condition?.params ?? [])],
   );
   return readRows(em, entity, rows);
 }

@@ -2,6 +2,7 @@ import DataLoader from 'dataloader';
 import type { EntityClass } from '@mikro-orm/core';
 import type { RequestContext } from './context.js';
 import { readByIds } from '../db/read-rows.js';
+import type { Sql } from '../db/sql.js';
 
 export type BatchFn<K, V> = (keys: readonly K[], ctx: RequestContext) => Promise<ArrayLike<V | Error>>;
 
@@ -23,10 +24,25 @@ export class Loaders {
     return loader;
   }
 
-  /** Loads records of one entity class by primary key, read-only (null when missing or outside the workspace). */
+  /**
+   * Loads records of one entity class by primary key, read-only (null when missing or outside the workspace).
+   * Unscoped: records that have owners are loaded through `byIdWhere` with the caller's scope (record-scope.ts).
+   */
   byId<T extends { id: string }>(entity: EntityClass<T>): DataLoader<string, T | null> {
     return this.get<string, T | null>(`${entity.name}.byId`, async (ids, ctx) => {
       const rows = await readByIds(ctx.em, entity, ids, ctx.principal.workspaceId);
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    });
+  }
+
+  /**
+   * Like `byId`, limited by a SQL condition over the alias `t` (e.g. the caller's read scope): rows outside it
+   * resolve to null, in the same one query per batch. `key` names the condition (one loader per entity and key).
+   */
+  byIdWhere<T extends { id: string }>(entity: EntityClass<T>, key: string, condition: (ctx: RequestContext) => Sql): DataLoader<string, T | null> {
+    return this.get<string, T | null>(`${entity.name}.byId.${key}`, async (ids, ctx) => {
+      const rows = await readByIds(ctx.em, entity, ids, ctx.principal.workspaceId, condition(ctx));
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
     });

@@ -7,6 +7,12 @@ interface NodeTypeEntry {
   typeName: string;
   /** Class of the root objects resolvers return for this type. */
   rootClass: abstract new (...args: never[]) => object;
+  /**
+   * The permission needed to read this type through `node(id:)` (e.g. `contact:read`); without it `node` returns
+   * null. Types that need none (the caller's workspace, plugin timeline events) leave it out. `load` itself must
+   * apply the record scope (return null for records outside it).
+   */
+  permission?: string;
   load: NodeLoader;
 }
 
@@ -22,6 +28,11 @@ export class NodeRegistry {
 
   loader(typeName: string): NodeLoader | undefined {
     return this.#byName.get(typeName)?.load;
+  }
+
+  /** The permission reading a type needs (undefined: none, or the type is unknown). */
+  permission(typeName: string): string | undefined {
+    return this.#byName.get(typeName)?.permission;
   }
 
   typeNameOf(root: object): string | undefined {

@@ -7,12 +7,16 @@ import { nodeRegistry } from './node-registry.js';
 
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { nullable: true, description: 'Any object by its global id; null when it does not exist in this workspace.' })
+  @Query(() => Node, { nullable: true, description: 'Any object by its global id; null when it does not exist in this workspace or the caller may not read it.' })
   async node(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     workspaceOf(ctx);
     const parsed = parseGlobalId(id);
     const load = parsed && nodeRegistry.loader(parsed.type);
-    return load ? load(ctx, parsed.id) : null;
+    if (!load) return null;
+    // a type the caller may not read does not exist for them; records outside their scope load as null
+    const permission = nodeRegistry.permission(parsed.type);
+    if (permission && !ctx.principal.access.can(permission)) return null;
+    return load(ctx, parsed.id);
   }
 
   @Query(() => [Node], { nullable: 'items', description: 'Several objects by global id, in the order asked.' })

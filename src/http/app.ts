@@ -11,10 +11,10 @@ import { createRequestContext, type RequestContext } from '../graphql/context.js
 import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
 import { buildAppSchema } from '../graphql/schema.js';
-import { UnknownUser, UnknownWorkspace } from './principal.js';
 import { readCredentials } from './credentials.js';
-import { openRequestSession } from '../db/request-session.js';
+import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
 import { registerImportExportRoutes } from '../core/import-export/import-export.routes.js';
+import { graphqlHardening } from './hardening/index.js';
 
 export interface App {
   http: FastifyInstance;
@@ -31,15 +31,17 @@ export interface AppOptions {
 /** The HTTP host: GraphQL at /graphql, health probes, CSV import/export routes. */
 export async function createApp({ orm, config, logger }: AppOptions): Promise<App> {
   const schema = await buildAppSchema();
-  const http: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES });
+  const http: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.TRUST_PROXY });
   const production = config.NODE_ENV === 'production';
+  // armor limits, CSRF prevention, no introspection/suggestions in production, rate limits (src/http/hardening)
+  const hardening = graphqlHardening(config);
   const apollo = new ApolloServer<RequestContext>({
     schema,
-    introspection: !production,
-    includeStacktraceInErrorResponses: false,
+    ...hardening.options,
     formatError: (formatted, error) => formatError(formatted, error, logger),
     plugins: [
       fastifyApolloDrainPlugin(http),
+      ...hardening.plugins,
       // per-field cache hints are not used; the default plugin would wrap every field resolver
       ApolloServerPluginCacheControlDisabled(),
       {
@@ -59,20 +61,15 @@ export async function createApp({ orm, config, logger }: AppOptions): Promise<Ap
 
   await http.register(fastifyApollo<RequestContext>(apollo), {
     path: '/graphql',
-    context: async (request) => {
+    context: async (request, reply) => {
+      const credentials = await readCredentials(orm, config, request.headers);
+      const session = await openRequestSession(orm, credentials.workspaceId, { userId: credentials.userId ?? null });
+      // normally ended in willSendResponse; this only rolls back one that a failed request left open
+      endSessionWithResponse(reply.raw, session);
       try {
-        const credentials = await readCredentials(orm, config, request.headers);
-        const session = await openRequestSession(orm, credentials.workspaceId);
-        try {
-          return createRequestContext(orm, config, request.log as unknown as Logger, session, await credentials.principal(session.em), request.ip);
-        } catch (error) {
-          await session.end(error);
-          throw error;
-        }
+        return createRequestContext(orm, config, request.log as unknown as Logger, session, await credentials.principal(session.em), request.ip);
       } catch (error) {
-        if (error instanceof UnknownWorkspace || error instanceof UnknownUser) {
-          throw new GraphQLError(error.message, { extensions: { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } } });
-        }
+        await session.end(error);
         throw error;
       }
     },

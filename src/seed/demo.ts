@@ -1,9 +1,13 @@
 import type { EntityManager, Orm } from '../db/orm.js';
 import { COMPANY_TIERS, CONTACT_CHANNELS, CONTACT_REGIONS, generateCustomers, insertStatements, Rng, TABLES, type Row, type TableName, type TableSpec } from './generate.js';
 import { TAGS } from './names.js';
+import { hashPassword } from '../core/auth/passwords.js';
+import { setTenantContext } from '../db/rls/tenant-context.js';
 
 export const DEMO_WORKSPACE_SLUG = 'demo';
 export const DEMO_OWNER_EMAIL = 'admin@demo.example';
+/** Every demo member signs in with this password (demo data only: never seed a production database). */
+export const DEMO_PASSWORD = 'demo-password';
 
 export const DEMO_SIZES = { companies: 300, contacts: 600, activities: 4000 };
 
@@ -62,16 +66,22 @@ export async function seedDemoIfEmpty(orm: Orm, sizes = DEMO_SIZES): Promise<Rec
     const iso = now.toISOString();
     const workspaceId = rng.uuid();
     await em.execute('insert into workspace (id, name, slug, default_currency, created_at, updated_at) values (?, ?, ?, ?, ?, ?)', [workspaceId, 'Demo Inc', DEMO_WORKSPACE_SLUG, 'USD', iso, iso]);
+    // the workspace's rows are written under row-level security (the API's role on PostgreSQL)
+    await setTenantContext(em, { workspaceId });
 
     // users are global (unique email): keep any that already exist
     const userRows: Row[] = DEMO_USERS.map((u) => [rng.uuid(), u.email, u.name, iso, iso]);
     await write(em, { table: 'app_user', columns: ['id', 'email', 'name', 'created_at', 'updated_at'], casts: { id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' } }, userRows, true);
     const users = await em.execute<{ id: string; email: string }[]>(`select id, email from app_user where email in (${DEMO_USERS.map(() => '?').join(', ')})`, DEMO_USERS.map((u) => u.email));
     const userId = new Map(users.map((u) => [u.email, u.id]));
+    await em.execute(`update app_user set password_hash = ? where password_hash is null and email in (${DEMO_USERS.map(() => '?').join(', ')})`, [
+      await hashPassword(DEMO_PASSWORD),
+      ...DEMO_USERS.map((u) => u.email),
+    ]);
     const members = DEMO_USERS.map((u) => ({ ...u, id: userId.get(u.email)! }));
 
     const counts: Record<string, number> = { workspaces: 1, users: members.length };
-    counts.memberships = await write(em, { table: 'membership', columns: ['id', 'workspace_id', 'user_id', 'role', 'created_at', 'updated_at'], casts: { id: 'uuid', workspace_id: 'uuid', user_id: 'uuid', role: 'membership_role', created_at: 'timestamptz', updated_at: 'timestamptz' } },
+    counts.memberships = await write(em, { table: 'membership', columns: ['id', 'workspace_id', 'user_id', 'role', 'created_at', 'updated_at'], casts: { id: 'uuid', workspace_id: 'uuid', user_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' } },
       members.map((m) => [rng.uuid(), workspaceId, m.id, m.role, iso, iso]));
 
     const teamRows: Row[] = [];

@@ -644,21 +644,21 @@ export type UpdateCompanyMutationVariables = Exact<{
 
 export type UpdateCompanyMutation = { updateCompany: { company: { id: string, name: string, version: number, industry: string | null } | null, userErrors: Array<{ field: Array<string>, message: string, code: ErrorCode }> } };
 
-export type ContactFieldsFragment = { id: string, firstName: string | null, lastName: string | null, name: string, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, source: string | null, marketingConsent: ConsentStatus, consentUpdatedAt: string | null, doNotContact: boolean, doNotEmail: boolean, doNotCall: boolean, customFields: any, version: number, deletedAt: string | null, emails: Array<{ email: string, label: string | null, primary: boolean }>, phones: Array<{ number: string, label: string | null, primary: boolean }>, company: { id: string, name: string } | null, owner: { id: string, name: string } | null, tags: Array<{ id: string, name: string }> };
+export type ContactFieldsFragment = { id: string, firstName: string | null, lastName: string | null, name: string, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, source: string | null, marketingConsent: ConsentStatus, consentUpdatedAt: string | null, doNotContact: boolean, doNotEmail: boolean, doNotCall: boolean, customFields: any, version: number, deletedAt: string | null, emails: Array<{ email: string, label: string | null, primary: boolean }> | null, phones: Array<{ number: string, label: string | null, primary: boolean }> | null, company: { id: string, name: string } | null, owner: { id: string, name: string } | null, tags: Array<{ id: string, name: string }> };
 
 export type CreateContactMutationVariables = Exact<{
   input: CreateContactInput;
 }>;
 
 
-export type CreateContactMutation = { createContact: { contact: { id: string, firstName: string | null, lastName: string | null, name: string, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, source: string | null, marketingConsent: ConsentStatus, consentUpdatedAt: string | null, doNotContact: boolean, doNotEmail: boolean, doNotCall: boolean, customFields: any, version: number, deletedAt: string | null, emails: Array<{ email: string, label: string | null, primary: boolean }>, phones: Array<{ number: string, label: string | null, primary: boolean }>, company: { id: string, name: string } | null, owner: { id: string, name: string } | null, tags: Array<{ id: string, name: string }> } | null, userErrors: Array<{ field: Array<string>, message: string, code: ErrorCode }> } };
+export type CreateContactMutation = { createContact: { contact: { id: string, firstName: string | null, lastName: string | null, name: string, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, source: string | null, marketingConsent: ConsentStatus, consentUpdatedAt: string | null, doNotContact: boolean, doNotEmail: boolean, doNotCall: boolean, customFields: any, version: number, deletedAt: string | null, emails: Array<{ email: string, label: string | null, primary: boolean }> | null, phones: Array<{ number: string, label: string | null, primary: boolean }> | null, company: { id: string, name: string } | null, owner: { id: string, name: string } | null, tags: Array<{ id: string, name: string }> } | null, userErrors: Array<{ field: Array<string>, message: string, code: ErrorCode }> } };
 
 export type UpdateContactMutationVariables = Exact<{
   input: UpdateContactInput;
 }>;
 
 
-export type UpdateContactMutation = { updateContact: { contact: { id: string, firstName: string | null, lastName: string | null, name: string, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, source: string | null, marketingConsent: ConsentStatus, consentUpdatedAt: string | null, doNotContact: boolean, doNotEmail: boolean, doNotCall: boolean, customFields: any, version: number, deletedAt: string | null, emails: Array<{ email: string, label: string | null, primary: boolean }>, phones: Array<{ number: string, label: string | null, primary: boolean }>, company: { id: string, name: string } | null, owner: { id: string, name: string } | null, tags: Array<{ id: string, name: string }> } | null, userErrors: Array<{ field: Array<string>, message: string, code: ErrorCode }> } };
+export type UpdateContactMutation = { updateContact: { contact: { id: string, firstName: string | null, lastName: string | null, name: string, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, source: string | null, marketingConsent: ConsentStatus, consentUpdatedAt: string | null, doNotContact: boolean, doNotEmail: boolean, doNotCall: boolean, customFields: any, version: number, deletedAt: string | null, emails: Array<{ email: string, label: string | null, primary: boolean }> | null, phones: Array<{ number: string, label: string | null, primary: boolean }> | null, company: { id: string, name: string } | null, owner: { id: string, name: string } | null, tags: Array<{ id: string, name: string }> } | null, userErrors: Array<{ field: Array<string>, message: string, code: ErrorCode }> } };
 
 export type DeleteContactMutationVariables = Exact<{
   id: string | number;
@@ -687,7 +687,7 @@ export type GetContactQueryVariables = Exact<{
 }>;
 
 
-export type GetContactQuery = { contact: { id: string, firstName: string | null, lastName: string | null, name: string, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, source: string | null, marketingConsent: ConsentStatus, consentUpdatedAt: string | null, doNotContact: boolean, doNotEmail: boolean, doNotCall: boolean, customFields: any, version: number, deletedAt: string | null, emails: Array<{ email: string, label: string | null, primary: boolean }>, phones: Array<{ number: string, label: string | null, primary: boolean }>, company: { id: string, name: string } | null, owner: { id: string, name: string } | null, tags: Array<{ id: string, name: string }> } | null };
+export type GetContactQuery = { contact: { id: string, firstName: string | null, lastName: string | null, name: string, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, source: string | null, marketingConsent: ConsentStatus, consentUpdatedAt: string | null, doNotContact: boolean, doNotEmail: boolean, doNotCall: boolean, customFields: any, version: number, deletedAt: string | null, emails: Array<{ email: string, label: string | null, primary: boolean }> | null, phones: Array<{ number: string, label: string | null, primary: boolean }> | null, company: { id: string, name: string } | null, owner: { id: string, name: string } | null, tags: Array<{ id: string, name: string }> } | null };
 
 export type ListContactsQueryVariables = Exact<{
   first?: number | null | undefined;
@@ -781,7 +781,7 @@ export type MergeContactsMutationVariables = Exact<{
 }>;
 
 
-export type MergeContactsMutation = { mergeContacts: { mergedIds: Array<string>, contact: { id: string, firstName: string | null, lastName: string | null, jobTitle: string | null, primaryEmail: string | null, customFields: any, doNotEmail: boolean, version: number, emails: Array<{ email: string, primary: boolean }>, phones: Array<{ number: string, primary: boolean }>, tags: Array<{ name: string }> } | null, userErrors: Array<{ field: Array<string>, message: string, code: ErrorCode }> } };
+export type MergeContactsMutation = { mergeContacts: { mergedIds: Array<string>, contact: { id: string, firstName: string | null, lastName: string | null, jobTitle: string | null, primaryEmail: string | null, customFields: any, doNotEmail: boolean, version: number, emails: Array<{ email: string, primary: boolean }> | null, phones: Array<{ number: string, primary: boolean }> | null, tags: Array<{ name: string }> } | null, userErrors: Array<{ field: Array<string>, message: string, code: ErrorCode }> } };
 
 export type MergeCompaniesMutationVariables = Exact<{
   input: MergeInput;
@@ -855,7 +855,7 @@ export type ImportedContactsQueryVariables = Exact<{
 }>;
 
 
-export type ImportedContactsQuery = { contacts: { totalCount: number, nodes: Array<{ id: string, firstName: string | null, lastName: string | null, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, customFields: any, version: number, emails: Array<{ email: string, primary: boolean }>, phones: Array<{ number: string }>, company: { name: string, domains: Array<string> } | null, tags: Array<{ name: string }> }> } };
+export type ImportedContactsQuery = { contacts: { totalCount: number, nodes: Array<{ id: string, firstName: string | null, lastName: string | null, primaryEmail: string | null, jobTitle: string | null, lifecycleStage: LifecycleStage, customFields: any, version: number, emails: Array<{ email: string, primary: boolean }> | null, phones: Array<{ number: string }> | null, company: { name: string, domains: Array<string> } | null, tags: Array<{ name: string }> }> } };
 
 export type ImportedCompaniesQueryVariables = Exact<{ [key: string]: never; }>;
 

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { seedDemoIfEmpty, DEMO_OWNER_EMAIL, DEMO_SIZES } from '../../src/seed/demo.js';
+import { seedDemoIfEmpty, DEMO_OWNER_EMAIL, DEMO_PASSWORD, DEMO_SIZES } from '../../src/seed/demo.js';
 import { databaseUrl, startTestServer, type GraphQLResponse, type TestServer } from '../support/harness.js';
 
 /**
@@ -24,6 +24,10 @@ beforeAll(async () => {
     if (shared) process.env.TEST_DATABASE_URL = shared;
   }
   seeded = await seedDemoIfEmpty(server.orm);
+  // the README's sign-in: the demo owner with the demo password
+  const signIn = await server.gql(`mutation($i: SignInInput!) { signIn(input: $i) { accessToken } }`, { i: { email: DEMO_OWNER_EMAIL, password: DEMO_PASSWORD } });
+  if (signIn.errors?.length) throw new Error(JSON.stringify(signIn.errors));
+  demo = { authorization: `Bearer ${signIn.data.signIn.accessToken}` };
 }, 60_000);
 
 afterAll(async () => {
@@ -43,7 +47,7 @@ async function admin(url: string, ...statements: string[]) {
   }
 }
 
-const demo = { 'x-workspace': 'demo', 'x-user': DEMO_OWNER_EMAIL };
+let demo: Record<string, string>;
 async function ok<T = any>(query: string, variables?: Record<string, unknown>): Promise<T> {
   const res: GraphQLResponse<T> = await server.gql(query, variables, demo);
   if (res.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(res.errors, null, 2)}`);

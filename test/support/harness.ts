@@ -3,11 +3,13 @@ import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { migrate, openDatabase, type Orm } from '../../src/db/orm.js';
+import { openServingDatabase, type Orm } from '../../src/db/orm.js';
 import { createApp, type App } from '../../src/http/app.js';
 import { Workspace } from '../../src/core/workspaces/workspace.entity.js';
 import { User } from '../../src/core/identity/user.entity.js';
 import { Membership, MembershipRole } from '../../src/core/identity/membership.entity.js';
+import { issueSession } from '../../src/core/auth/auth.module.js';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 
 /** An operation: a generated typed document (test/operations/*.graphql) or a query string. */
 export type Operation<T = any, V = any> = TypedDocumentNode<T, V> | string;
@@ -18,7 +20,10 @@ export interface GraphQLResponse<T = any> {
 }
 
 export interface TestServer {
+  /** The database owner (PostgreSQL: a superuser, not subject to row-level security) for test setup and assertions. */
   orm: Orm;
+  /** The ORM the app serves with (PostgreSQL: the application role, under row-level security; PGlite: `orm`). */
+  appOrm: Orm;
   app: App;
   /** Sends a GraphQL operation through the real HTTP stack. */
   gql<T = any, V = any>(query: Operation<T, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
@@ -38,29 +43,33 @@ export interface TestWorkspace {
   gql<T = any, V = any>(query: Operation<T, V>, variables?: V): Promise<GraphQLResponse<T>>;
   /** Like gql, but fails the test on any GraphQL error and returns data. */
   ok<T = any, V = any>(query: Operation<T, V>, variables?: V): Promise<T>;
-  addMember(name: string, role?: MembershipRole): Promise<{ id: string; email: string }>;
+  /** A new member with a signed-in session: `headers` act as that member. */
+  addMember(name: string, role?: MembershipRole): Promise<{ id: string; email: string; headers: Record<string, string> }>;
 }
 
 export const databaseUrl = () => process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
 
+export interface TestServerOptions {
+  /** Extra environment for loadConfig (e.g. small rate limits, NODE_ENV=production). */
+  env?: Record<string, string>;
+  /** A database of the file's own (in-memory PGlite) even when TEST_DATABASE_URL is set: for tests that break the schema. */
+  privateDatabase?: boolean;
+}
+
 /** One database and app per test file: PGlite in memory, or the shared PostgreSQL test database. */
-export async function startTestServer(): Promise<TestServer> {
-  const url = databaseUrl();
-  const config = loadConfig({ NODE_ENV: 'test', ...(url ? { DATABASE_URL: url } : {}) });
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const url = options.privateDatabase ? undefined : databaseUrl();
+  const config = loadConfig({ NODE_ENV: 'test', ...(url ? { DATABASE_URL: url } : {}), ...options.env });
   const logger = createLogger(config);
-  const orm = await openDatabase({ url, poolMax: 4 });
-  if (url) {
-    // workers share the PostgreSQL test database: the first one migrates it
-    await orm.em.getConnection().execute('select pg_advisory_lock(4242)');
-    try {
-      await migrate(orm);
-    } finally {
-      await orm.em.getConnection().execute('select pg_advisory_unlock(4242)');
-    }
-  } else {
-    await migrate(orm);
-  }
-  const app = await createApp({ orm, config, logger });
+  // PostgreSQL: workers share the test database; the first one migrates it (under an advisory lock) and provisions
+  // the application role the app then connects as, under row-level security. `orm` is the owner (a superuser here:
+  // test setup and assertions see every workspace); `appOrm` is what the app serves with (the same ORM on PGlite).
+  const database = await openServingDatabase({ url, poolMax: 4 });
+  const orm = database.owner;
+  const appOrm = database.orm;
+  // tests count the app's statements through `server.orm.config.set('onQuery', …)`
+  if (appOrm !== orm) appOrm.config.set('onQuery', (sql: string, params: readonly unknown[]) => orm.config.get('onQuery')(sql, params));
+  const app = await createApp({ orm: appOrm, config, logger });
 
   const gql = async (operation: Operation, variables?: unknown, headers: Record<string, string> = {}) => {
     const query = typeof operation === 'string' ? operation : print(operation);
@@ -75,6 +84,7 @@ export async function startTestServer(): Promise<TestServer> {
 
   const server: TestServer = {
     orm,
+    appOrm,
     app,
     gql: gql as TestServer['gql'],
     async newWorkspace() {
@@ -84,7 +94,12 @@ export async function startTestServer(): Promise<TestServer> {
       const user = em.create(User, { email: `admin@${slug}.test`, name: 'Ada Admin' });
       em.create(Membership, { workspaceId: workspace.id, userId: user.id, role: MembershipRole.ADMIN });
       await em.flush();
-      const headers = { 'x-workspace': slug, 'x-user': user.email };
+      // a real signed-in session, minted directly (no password needed)
+      const signIn = async (userId: string) => {
+        const tokens = await issueSession(orm.em.fork() as SqlEntityManager, { workspaceId: workspace.id, userId }, config);
+        return { authorization: `Bearer ${tokens.accessToken}` };
+      };
+      const headers = await signIn(user.id);
       const ws: TestWorkspace = {
         id: workspace.id,
         slug,
@@ -102,7 +117,7 @@ export async function startTestServer(): Promise<TestServer> {
           const member = fork.create(User, { email: `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@${slug}.test`, name });
           fork.create(Membership, { workspaceId: workspace.id, userId: member.id, role });
           await fork.flush();
-          return { id: member.id, email: member.email };
+          return { id: member.id, email: member.email, headers: await signIn(member.id) };
         },
       };
       return ws;
@@ -113,7 +128,7 @@ export async function startTestServer(): Promise<TestServer> {
     },
     async close() {
       await app.close();
-      await orm.close(true);
+      await database.close();
     },
   };
   return server;

@@ -6,7 +6,8 @@ import { expectGlobalId, toGlobalId } from '../../graphql/global-id.js';
 import { runMutation } from '../shared/mutation.js';
 import { UserNode } from '../identity/user.types.js';
 import { User } from '../identity/user.entity.js';
-import { Activity } from './activity.entity.js';
+import type { Activity } from './activity.entity.js';
+import { readable } from '../customers/record-scope.js';
 import {
   ActivityConnection,
   ActivityFilter,
@@ -38,7 +39,7 @@ export class ActivityResolver {
   @Query(() => ActivityNode, { nullable: true })
   async activity(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     workspaceOf(ctx);
-    return ctx.loaders.byId(Activity).load(expectGlobalId(id, ACTIVITY, 'id'));
+    return readable(ctx, 'Activity').load(expectGlobalId(id, ACTIVITY, 'id'));
   }
 
   @Query(() => ActivityConnection, { description: 'Activities of the workspace, e.g. task lists: filter by type, assignee, due window, completion.' })
@@ -63,22 +64,22 @@ export class ActivityResolver {
 
   @Mutation(() => ActivityPayload)
   completeTask(@Arg('id', () => ID) id: string, @Arg('version', () => Int, { nullable: true }) version: number | null, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async (tx) => ({ activity: await setTaskCompleted(tx.em, id, version, true) }));
+    return runMutation(ctx, async (tx) => ({ activity: await setTaskCompleted(tx, id, version, true) }));
   }
 
   @Mutation(() => ActivityPayload)
   reopenTask(@Arg('id', () => ID) id: string, @Arg('version', () => Int, { nullable: true }) version: number | null, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async (tx) => ({ activity: await setTaskCompleted(tx.em, id, version, false) }));
+    return runMutation(ctx, async (tx) => ({ activity: await setTaskCompleted(tx, id, version, false) }));
   }
 
   @Mutation(() => ActivityPayload, { description: 'Removes an activity from all timelines (restore with restoreActivity).' })
   deleteActivity(@Arg('id', () => ID) id: string, @Arg('version', () => Int, { nullable: true }) version: number | null, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async (tx) => ({ activity: await deleteActivity(tx.em, id, version) }));
+    return runMutation(ctx, async (tx) => ({ activity: await deleteActivity(tx, id, version) }));
   }
 
   @Mutation(() => ActivityPayload)
   restoreActivity(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async (tx) => ({ activity: await restoreActivity(tx.em, id) }));
+    return runMutation(ctx, async (tx) => ({ activity: await restoreActivity(tx, id) }));
   }
 
   @FieldResolver(() => ID)

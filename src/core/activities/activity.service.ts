@@ -21,6 +21,7 @@ import { idFilterSql, SortDirection } from '../shared/filters.js';
 import { memberOrReject } from '../identity/members.js';
 import { once } from '../idempotency/idempotency.js';
 import { ActivitySortField, type ActivityFilter, type ActivityOrder } from './activity.types.js';
+import { ACTIVITY_SCOPE, RECORD_SCOPES, readable, readScopeSql } from '../customers/record-scope.js';
 
 export const ACTIVITY = 'Activity';
 export const MAX_TARGETS = 50;
@@ -79,12 +80,8 @@ export async function resolveTargets(ctx: RequestContext, globalIds: string[], f
   if (errors.length) throw new InputRejected(errors);
   const found = await Promise.all(
     parsed.map(async (target) => {
-      const kernelClass = KERNEL_TARGETS[target!.type as keyof typeof KERNEL_TARGETS];
-      if (kernelClass) {
-        const record = await ctx.loaders.byId<Contact | Company>(kernelClass).load(target!.id);
-        return record != null && record.deletedAt == null;
-      }
-      const record = await nodeRegistry.loader(target!.type)!(ctx, target!.id);
+      // a record the caller may not read is not found, like a missing one
+      const record = await loadTarget(ctx, target!.type, target!.id);
       return record != null && (record as { deletedAt?: Date | null }).deletedAt == null;
     }),
   );
@@ -134,11 +131,22 @@ export async function logActivity(ctx: RequestContext, input: unknown): Promise<
   return em.findOneOrFail(Activity, { id });
 }
 
-/** Loads a live activity for editing and checks the version the client edited. */
-export async function activityForUpdate(em: SqlEntityManager, globalId: string, version: number | null | undefined, field = 'id'): Promise<Activity> {
+const ownersOf = (activity: Activity) => [activity.assignee?.id, activity.createdBy?.id];
+
+/**
+ * Loads a live activity for editing and checks the version the client edited. An activity outside the caller's
+ * `permission` scope (update, or delete) is NOT_FOUND, exactly like a missing one.
+ */
+export async function activityForUpdate(
+  ctx: RequestContext,
+  globalId: string,
+  version: number | null | undefined,
+  field = 'id',
+  permission = ACTIVITY_SCOPE.update,
+): Promise<Activity> {
   const id = expectGlobalId(globalId, ACTIVITY, field);
-  const activity = await em.findOne(Activity, { id, deletedAt: null });
-  if (!activity) throw InputRejected.one(field, 'activity not found', ErrorCode.NOT_FOUND);
+  const activity = await ctx.em.findOne(Activity, { id, deletedAt: null });
+  if (!activity || !ctx.principal.access.reaches(permission, ownersOf(activity))) throw InputRejected.one(field, 'activity not found', ErrorCode.NOT_FOUND);
   if (version != null && activity.version !== version) {
     throw InputRejected.one('version', `the activity is at version ${activity.version}, not ${version}; reload it and try again`, ErrorCode.CONFLICT);
   }
@@ -149,7 +157,7 @@ export async function updateActivity(ctx: RequestContext, input: unknown): Promi
   const em = ctx.em;
   const workspaceId = workspaceOf(ctx);
   const data = parseInput(updateSchema, input);
-  const activity = await activityForUpdate(em, data.id, data.version);
+  const activity = await activityForUpdate(ctx, data.id, data.version);
   const before = { type: activity.type, occurredAt: activity.occurredAt.getTime() };
   applyActivityFields(activity, data);
   rejectTaskFieldsOnNonTask(activity, data);
@@ -166,8 +174,9 @@ export async function updateActivity(ctx: RequestContext, input: unknown): Promi
   return activity;
 }
 
-export async function setTaskCompleted(em: SqlEntityManager, globalId: string, version: number | null | undefined, completed: boolean): Promise<Activity> {
-  const activity = await activityForUpdate(em, globalId, version);
+export async function setTaskCompleted(ctx: RequestContext, globalId: string, version: number | null | undefined, completed: boolean): Promise<Activity> {
+  const em = ctx.em;
+  const activity = await activityForUpdate(ctx, globalId, version);
   if (activity.type !== ActivityType.TASK) throw InputRejected.one('id', `a ${activity.type} is not a task`);
   // completing twice keeps the first completion time
   if (completed && !activity.completedAt) activity.completedAt = new Date();
@@ -178,17 +187,19 @@ export async function setTaskCompleted(em: SqlEntityManager, globalId: string, v
 }
 
 /** Soft delete: the activity leaves every timeline (its links stay, so restoring brings it back). */
-export async function deleteActivity(em: SqlEntityManager, globalId: string, version?: number | null): Promise<Activity> {
-  const activity = await activityForUpdate(em, globalId, version);
+export async function deleteActivity(ctx: RequestContext, globalId: string, version?: number | null): Promise<Activity> {
+  const em = ctx.em;
+  const activity = await activityForUpdate(ctx, globalId, version, 'id', ACTIVITY_SCOPE.delete);
   activity.deletedAt = new Date();
   await em.flush();
   return activity;
 }
 
-export async function restoreActivity(em: SqlEntityManager, globalId: string): Promise<Activity> {
+export async function restoreActivity(ctx: RequestContext, globalId: string): Promise<Activity> {
+  const em = ctx.em;
   const id = expectGlobalId(globalId, ACTIVITY, 'id');
   const activity = await em.findOne(Activity, { id, deletedAt: { $ne: null } });
-  if (!activity) throw InputRejected.one('id', 'no deleted activity with this id', ErrorCode.NOT_FOUND);
+  if (!activity || !ctx.principal.access.reaches(ACTIVITY_SCOPE.delete, ownersOf(activity))) throw InputRejected.one('id', 'no deleted activity with this id', ErrorCode.NOT_FOUND);
   activity.deletedAt = null;
   await em.flush();
   return activity;
@@ -209,7 +220,12 @@ const sortColumns: Record<ActivitySortField, string> = {
 /** Live activities of the caller's workspace matching a filter (alias `a`). */
 export function activityWhere(ctx: RequestContext, filter?: ActivityFilter | null): Sql {
   const f = filter ?? {};
-  const parts: Sql[] = [sql`a.workspace_id = ${workspaceOf(ctx)}`, raw('a.deleted_at is null'), ...idFilterSql('a.assignee_id', f.assignee, 'User', 'filter.assignee')];
+  const parts: Sql[] = [
+    sql`a.workspace_id = ${workspaceOf(ctx)}`,
+    raw('a.deleted_at is null'),
+    // record scope: activities assigned to or logged by the users the caller's activity:read reaches
+    readScopeSql(ctx, ACTIVITY_SCOPE, 'a'),
+    ...idFilterSql('a.assignee_id', f.assignee, 'User', 'filter.assignee')];
   if (f.type) parts.push(f.type.length ? sql`a.type::text in (${Sql.join(f.type.map((t) => sql`${t}`), ', ')})` : sql`false`);
   if (f.dueBefore) parts.push(sql`a.due_at < ${f.dueBefore.toISOString()}`);
   if (f.dueAfter) parts.push(sql`a.due_at >= ${f.dueAfter.toISOString()}`);
@@ -281,6 +297,7 @@ export function recentActivitiesLoader(ctx: RequestContext, targetType: string, 
     const targets = Sql.join(ids.map((id) => sql`(cast(${id} as uuid))`), ', ');
     const q = sql`select t.target_id as "_target_id", r.* from (values ${targets}) t(target_id) cross join lateral (
         select ${raw(columns)}, l.occurred_at as "_at" from timeline_link l join activity a on a.id = l.entry_id and a.deleted_at is null
+          and ${readScopeSql(c, ACTIVITY_SCOPE, 'a')}
         where l.workspace_id = ${workspaceOf(c)} and l.target_type = ${targetType} and l.target_id = t.target_id
           and l.entry_kind = ${TimelineEntryKind.ACTIVITY}${typeCondition}
         order by l.occurred_at desc, l.entry_id desc limit ${first + 1}
@@ -301,10 +318,18 @@ export function recentActivitiesLoader(ctx: RequestContext, targetType: string, 
   });
 }
 
-/** Targets of many activities in one query. */
+/**
+ * Targets of many activities in one query. Contacts and companies the caller may not read are left out (in SQL);
+ * plugin records resolve through their node loaders, which apply their own scope.
+ */
 export function activityTargetsLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, { targetType: string; targetId: string }[]>('activity.targets', async (ids, c) => {
-    const q = sql`select entry_id, target_type, target_id from timeline_link where workspace_id = ${workspaceOf(c)} and entry_id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')}) order by target_type, target_id`;
+    const visible = (type: keyof typeof KERNEL_TARGETS, table: string) => {
+      const scope = RECORD_SCOPES[type]!;
+      return sql`(l.target_type <> ${type} or exists (select 1 from ${raw(table)} r where r.id = l.target_id and ${readScopeSql(c, scope, 'r')}))`;
+    };
+    const q = sql`select l.entry_id, l.target_type, l.target_id from timeline_link l where l.workspace_id = ${workspaceOf(c)} and l.entry_id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')})
+      and ${visible('Contact', 'contact')} and ${visible('Company', 'company')} order by l.target_type, l.target_id`;
     const rows = await c.em.execute<{ entry_id: string; target_type: string; target_id: string }[]>(q.text, q.params);
     const byEntry = groupBy(rows, (row) => row.entry_id, (row) => ({ targetType: row.target_type, targetId: row.target_id }));
     return ids.map((id) => byEntry.get(id) ?? []);
@@ -313,8 +338,9 @@ export function activityTargetsLoader(ctx: RequestContext) {
 
 /** Loads target records of any type, batched per type (contacts and companies through their id loaders). */
 export function loadTarget(ctx: RequestContext, targetType: string, id: string): Promise<object | null> {
-  const kernelClass = KERNEL_TARGETS[targetType as keyof typeof KERNEL_TARGETS];
-  if (kernelClass) return ctx.loaders.byId<Contact | Company>(kernelClass).load(id);
+  if (targetType in KERNEL_TARGETS) return readable(ctx, targetType as keyof typeof KERNEL_TARGETS).load(id);
   const load = nodeRegistry.loader(targetType);
+  const permission = nodeRegistry.permission(targetType);
+  if (permission && !ctx.principal.access.can(permission)) return Promise.resolve(null);
   return load ? load(ctx, id) : Promise.resolve(null);
 }

@@ -6,7 +6,7 @@ import { toGlobalId } from '../../graphql/global-id.js';
 import { runMutation } from '../shared/mutation.js';
 import { UserNode } from '../identity/user.types.js';
 import { User } from '../identity/user.entity.js';
-import { Activity } from '../activities/activity.entity.js';
+import { readable } from '../customers/record-scope.js';
 import { ActivityNode } from '../activities/activity.types.js';
 import type { Comment } from './comment.entity.js';
 import { AddCommentInput, CommentConnection, CommentNode, CommentPayload } from './comment.types.js';
@@ -42,7 +42,7 @@ export class CommentResolver {
 
   @FieldResolver(() => ActivityNode, { nullable: true })
   activity(@Root() comment: Comment, @Ctx() ctx: RequestContext) {
-    return ctx.loaders.byId(Activity).load(comment.activity.id);
+    return readable(ctx, 'Activity').load(comment.activity.id);
   }
 
   @FieldResolver(() => UserNode, { nullable: true })

@@ -4,6 +4,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { memberIds } from '../identity/members.js';
 import { Comment } from './comment.entity.js';
 import { Activity } from '../activities/activity.entity.js';
+import { ACTIVITY_SCOPE, readableComments, readScopeSql } from '../customers/record-scope.js';
 import { User } from '../identity/user.entity.js';
 import { Sql, sql } from '../../db/sql.js';
 import { keysetPage, keysetPagesByParent } from '../../db/keyset-page.js';
@@ -60,7 +61,8 @@ export async function addComment(ctx: RequestContext, input: unknown): Promise<C
   const data = parseInput(addSchema, input);
   const activityId = expectGlobalId(data.activityId, 'Activity', 'activityId');
   const activity = await em.findOne(Activity, { id: activityId, deletedAt: null });
-  if (!activity) throw InputRejected.one('activityId', 'activity not found', ErrorCode.NOT_FOUND);
+  // one may comment on the activities one may read; others are not found
+  if (!activity || !ctx.principal.access.reaches(ACTIVITY_SCOPE.read, [activity.assignee?.id, activity.createdBy?.id])) throw InputRejected.one('activityId', 'activity not found', ErrorCode.NOT_FOUND);
   const mentionedUserIds = await resolveMentions(em, workspaceId, data.body, data.mentionedUserIds);
   const comment = em.create(Comment, {
     workspaceId,
@@ -73,20 +75,24 @@ export async function addComment(ctx: RequestContext, input: unknown): Promise<C
   return comment;
 }
 
-async function ownCommentForUpdate(ctx: RequestContext, globalId: string): Promise<Comment> {
+/**
+ * A live comment on an activity the caller may read (else NOT_FOUND). Editing is for its author only; deleting
+ * follows `comment:delete` (own: one's own comments, team / all: also others').
+ */
+async function commentForChange(ctx: RequestContext, globalId: string, change: 'edit' | 'delete'): Promise<Comment> {
   const id = expectGlobalId(globalId, COMMENT, 'id');
-  const comment = await ctx.em.findOne(Comment, { id, deletedAt: null });
-  if (!comment) throw InputRejected.one('id', 'comment not found', ErrorCode.NOT_FOUND);
-  if (comment.author && comment.author.id !== ctx.principal.userId) {
-    throw InputRejected.one('id', 'only the author can change a comment', ErrorCode.FORBIDDEN);
-  }
-  return comment;
+  const comment = await readableComments(ctx).load(id);
+  if (!comment || comment.deletedAt) throw InputRejected.one('id', 'comment not found', ErrorCode.NOT_FOUND);
+  const authorId = comment.author?.id ?? null;
+  const allowed = change === 'edit' ? authorId === null || authorId === ctx.principal.userId : ctx.principal.access.reaches('comment:delete', [authorId]);
+  if (!allowed) throw InputRejected.one('id', change === 'edit' ? 'only the author can change a comment' : 'you may not delete this comment', ErrorCode.FORBIDDEN);
+  return ctx.em.findOneOrFail(Comment, { id });
 }
 
 /** Replaces the body; mentions are the earlier ones plus those in the new body. */
 export async function editComment(ctx: RequestContext, input: unknown): Promise<Comment> {
   const data = parseInput(editSchema, input);
-  const comment = await ownCommentForUpdate(ctx, data.id);
+  const comment = await commentForChange(ctx, data.id, 'edit');
   const added = await resolveMentions(ctx.em, workspaceOf(ctx), data.body, []);
   comment.body = data.body;
   comment.mentionedUserIds = [...new Set([...comment.mentionedUserIds, ...added])];
@@ -96,7 +102,7 @@ export async function editComment(ctx: RequestContext, input: unknown): Promise<
 }
 
 export async function deleteComment(ctx: RequestContext, globalId: string): Promise<Comment> {
-  const comment = await ownCommentForUpdate(ctx, globalId);
+  const comment = await commentForChange(ctx, globalId, 'delete');
   comment.deletedAt = new Date();
   await ctx.em.flush();
   return comment;
@@ -119,7 +125,8 @@ export function activityCommentsLoader(ctx: RequestContext, args: ConnectionArgs
 
 /** Comments mentioning a user, newest first. */
 export function mentionsPage(ctx: RequestContext, userId: string, args: ConnectionArgs) {
-  const where = sql`c.workspace_id = ${workspaceOf(ctx)} and ${userId} = any(c.mentioned_user_ids) and c.deleted_at is null and a.deleted_at is null`;
+  // only mentions on activities the caller may (still) read
+  const where = sql`c.workspace_id = ${workspaceOf(ctx)} and ${userId} = any(c.mentioned_user_ids) and c.deleted_at is null and a.deleted_at is null and ${readScopeSql(ctx, ACTIVITY_SCOPE, 'a')}`;
   return keysetPage(
     ctx.em,
     { from: 'comment c join activity a on a.id = c.activity_id', select: 'c.*', where, orderBy: [{ expr: 'c.created_at', direction: 'DESC', nullable: false }], idExpr: 'c.id' },

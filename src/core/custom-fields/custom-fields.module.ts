@@ -8,5 +8,6 @@ export const customFieldResolvers: Function[] = [CustomFieldResolver];
 nodeRegistry.register({
   typeName: 'CustomFieldDefinition',
   rootClass: CustomFieldDefinition,
+  permission: 'customField:read',
   load: (ctx, id) => ctx.loaders.byId(CustomFieldDefinition).load(id),
 });

@@ -63,17 +63,17 @@ export class CompanyResolver {
     @Arg('version', () => Int, { nullable: true }) version: number | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return runMutation(ctx, async (tx) => ({ company: await deleteCompany(tx.em, id, version ?? undefined) }));
+    return runMutation(ctx, async (tx) => ({ company: await deleteCompany(tx, id, version ?? undefined) }));
   }
 
   @Mutation(() => CompanyPayload)
   restoreCompany(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async (tx) => ({ company: await restoreCompany(tx.em, id) }));
+    return runMutation(ctx, async (tx) => ({ company: await restoreCompany(tx, id) }));
   }
 
   @Mutation(() => DeletePayload, { description: 'Erases a company in the trash for good.' })
   purgeCompany(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async (tx) => ({ deletedId: toGlobalId(COMPANY, await purgeCompany(tx.em, id)) }));
+    return runMutation(ctx, async (tx) => ({ deletedId: toGlobalId(COMPANY, await purgeCompany(tx, id)) }));
   }
 
   @FieldResolver(() => ID)

@@ -19,6 +19,9 @@ import { resolveTagIds, setTags } from '../tags/tag.service.js';
 import { companySearchText, foldText } from '../search/search-text.js';
 import { once } from '../idempotency/idempotency.js';
 import { CompanySortField, type CompanyFilter, type CompanyOrder } from './company.types.js';
+import { COMPANY_SCOPE, readable, readScopeSql, rejectProbes, visibleSearchText } from './record-scope.js';
+import { ownerOrReject } from './contact.service.js';
+import { erasedFields, recordAuditAs } from '../audit/audit-log.js';
 
 export const COMPANY = 'Company';
 
@@ -56,9 +59,12 @@ const NOT_NULL_SORTS = new Set([CompanySortField.NAME, CompanySortField.CREATED_
 export async function companyWhere(ctx: RequestContext, filter: CompanyFilter | null | undefined, alias = 'c'): Promise<Sql> {
   const workspaceId = workspaceOf(ctx);
   const f = filter ?? ({ deleted: false } as CompanyFilter);
+  rejectProbes(ctx, COMPANY, f, null);
   const defs = f.custom?.length ? await definitionsFor(ctx, COMPANY) : new Map();
   const parts: Sql[] = [
     sql`${raw(alias)}.workspace_id = ${workspaceId}`,
+    // record scope: only companies the caller may read, in lists, counts and exports alike
+    readScopeSql(ctx, COMPANY_SCOPE, alias),
     raw(f.deleted ? `${alias}.deleted_at is not null and ${alias}.merged_into_id is null` : `${alias}.deleted_at is null`),
     ...stringFilterSql(`${alias}.name`, f.name),
     ...stringFilterSql(`${alias}.industry`, f.industry),
@@ -83,13 +89,16 @@ export async function companyWhere(ctx: RequestContext, filter: CompanyFilter | 
   if (f.query != null) {
     const q = foldText(f.query);
     if (q.length > 200) throw InputRejected.one('filter.query', 'must be at most 200 characters');
-    if (q) parts.push(sql`(${raw(alias)}.search_text ilike ${'%' + q.replace(/[\\%_]/g, (ch) => '\\' + ch) + '%'} or ${raw(alias)}.search_text % ${q})`);
+    // hidden phone numbers are left out of the text the query matches
+    const text = raw(visibleSearchText(ctx, COMPANY, alias));
+    if (q) parts.push(sql`(${text} ilike ${'%' + q.replace(/[\\%_]/g, (ch) => '\\' + ch) + '%'} or ${text} % ${q})`);
   }
   return Sql.and(parts);
 }
 
 export async function companyOrderBy(ctx: RequestContext, orderBy: CompanyOrder[] | null | undefined, alias = 'c'): Promise<SortKey[]> {
   if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC', nullable: false }];
+  rejectProbes(ctx, COMPANY, null, orderBy);
   const defs = orderBy.some((o) => o.customField != null) ? await definitionsFor(ctx, COMPANY) : new Map();
   return orderBy.map((o, i) => {
     if ((o.field == null) === (o.customField == null)) {
@@ -109,10 +118,10 @@ export async function listCompanies(ctx: RequestContext, args: ConnectionArgs, f
   );
 }
 
-/** A company of the caller's workspace by global id; null when missing or foreign. */
+/** A company of the caller's workspace by global id; null when missing, foreign or outside the caller's read scope. */
 export async function findCompany(ctx: RequestContext, globalId: string, field = 'id'): Promise<Company | null> {
   const id = expectGlobalId(globalId, COMPANY, field);
-  return ctx.loaders.byId(Company).load(id);
+  return readable(ctx, 'Company').load(id);
 }
 
 function applyCompanyFields(company: Company, data: Partial<z.infer<typeof createSchema>>) {
@@ -141,7 +150,7 @@ export async function createCompany(ctx: RequestContext, input: unknown): Promis
   const { id } = await once(em, workspaceId, 'createCompany', data.idempotencyKey, async () => {
     const company = em.create(Company, { workspaceId, name: data.name } as Company);
     applyCompanyFields(company, data);
-    company.owner = (await memberOrReject(em, workspaceId, data.ownerId, 'ownerId')) ?? null;
+    company.owner = (await ownerOrReject(ctx, COMPANY_SCOPE.update, data.ownerId, true)) ?? null;
     company.customFields = mergeCustomValues(await definitionsFor(ctx, COMPANY), {}, data.customFields, { creating: true });
     const tagIds = await resolveTagIds(em, data.tagIds, 'tagIds');
     await em.flush();
@@ -151,11 +160,14 @@ export async function createCompany(ctx: RequestContext, input: unknown): Promis
   return em.findOneOrFail(Company, { id });
 }
 
-/** Loads a live company for editing and checks the version the client edited. */
-export async function companyForUpdate(em: SqlEntityManager, globalId: string, version: number | undefined, field = 'id'): Promise<Company> {
+/**
+ * Loads a live company for editing and checks the version the client edited. A company outside the caller's
+ * `permission` scope (update, or delete for trashing) is NOT_FOUND, exactly like a missing one.
+ */
+export async function companyForUpdate(ctx: RequestContext, globalId: string, version: number | undefined, field = 'id', permission = COMPANY_SCOPE.update): Promise<Company> {
   const id = expectGlobalId(globalId, COMPANY, field);
-  const company = await em.findOne(Company, { id, deletedAt: null });
-  if (!company) throw InputRejected.one(field, 'company not found', ErrorCode.NOT_FOUND);
+  const company = await ctx.em.findOne(Company, { id, deletedAt: null });
+  if (!company || !ctx.principal.access.reaches(permission, [company.owner?.id])) throw InputRejected.one(field, 'company not found', ErrorCode.NOT_FOUND);
   if (version !== undefined && company.version !== version) {
     throw InputRejected.one('version', `the company is at version ${company.version}, not ${version}; reload it and try again`, ErrorCode.CONFLICT);
   }
@@ -165,9 +177,9 @@ export async function companyForUpdate(em: SqlEntityManager, globalId: string, v
 export async function updateCompany(ctx: RequestContext, input: unknown): Promise<Company> {
   const em = ctx.em;
   const data = parseInput(updateSchema, input);
-  const company = await companyForUpdate(em, data.id!, data.version);
+  const company = await companyForUpdate(ctx, data.id!, data.version);
   applyCompanyFields(company, data);
-  const owner = await memberOrReject(em, workspaceOf(ctx), data.ownerId, 'ownerId');
+  const owner = await ownerOrReject(ctx, COMPANY_SCOPE.update, data.ownerId, false);
   if (owner !== undefined) company.owner = owner;
   if (data.customFields !== undefined) {
     company.customFields = mergeCustomValues(await definitionsFor(ctx, COMPANY), company.customFields, data.customFields, { creating: false });
@@ -179,29 +191,33 @@ export async function updateCompany(ctx: RequestContext, input: unknown): Promis
 }
 
 /** Moves a company to the trash; its contacts keep the link and come back with it. */
-export async function deleteCompany(em: SqlEntityManager, globalId: string, version?: number): Promise<Company> {
-  const company = await companyForUpdate(em, globalId, version);
+export async function deleteCompany(ctx: RequestContext, globalId: string, version?: number): Promise<Company> {
+  const em = ctx.em;
+  const company = await companyForUpdate(ctx, globalId, version, 'id', COMPANY_SCOPE.delete);
   company.deletedAt = new Date();
   await em.flush();
   return company;
 }
 
-export async function restoreCompany(em: SqlEntityManager, globalId: string): Promise<Company> {
+export async function restoreCompany(ctx: RequestContext, globalId: string): Promise<Company> {
+  const em = ctx.em;
   const id = expectGlobalId(globalId, COMPANY, 'id');
   const company = await em.findOne(Company, { id, deletedAt: { $ne: null }, mergedIntoId: null });
-  if (!company) throw InputRejected.one('id', 'no company with this id is in the trash', ErrorCode.NOT_FOUND);
+  if (!company || !ctx.principal.access.reaches(COMPANY_SCOPE.delete, [company.owner?.id])) throw InputRejected.one('id', 'no company with this id is in the trash', ErrorCode.NOT_FOUND);
   company.deletedAt = null;
   await em.flush();
   return company;
 }
 
 /** Erases a trashed company for good, with its tags, custom values and timeline links. */
-export async function purgeCompany(em: SqlEntityManager, globalId: string): Promise<string> {
+export async function purgeCompany(ctx: RequestContext, globalId: string): Promise<string> {
+  const em = ctx.em;
   const id = expectGlobalId(globalId, COMPANY, 'id');
   const company = await em.findOne(Company, { id, deletedAt: { $ne: null } });
-  if (!company) throw InputRejected.one('id', 'only a company in the trash can be purged', ErrorCode.NOT_FOUND);
+  if (!company || !ctx.principal.access.reaches(COMPANY_SCOPE.delete, [company.owner?.id])) throw InputRejected.one('id', 'only a company in the trash can be purged', ErrorCode.NOT_FOUND);
   await em.nativeUpdate(Contact, { company: id }, { company: null });
   await em.execute('delete from timeline_link where target_type = ? and target_id = ?', [COMPANY, id]);
   await em.nativeDelete(Company, { id });
+  await recordAuditAs(ctx, { action: 'company.purged', objectType: COMPANY, objectId: id, changes: erasedFields(em, company) });
   return id;
 }

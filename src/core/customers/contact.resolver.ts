@@ -7,7 +7,8 @@ import { UserNode } from '../identity/user.types.js';
 import { User } from '../identity/user.entity.js';
 import { TagNode } from '../tags/tag.types.js';
 import { tagsLoader } from '../tags/tag.service.js';
-import { Company } from './company.entity.js';
+import type { Company } from './company.entity.js';
+import { readable } from './record-scope.js';
 import { CompanyNode } from './company.types.js';
 import type { Contact } from './contact.entity.js';
 import { DeletePayload } from '../shared/delete-payload.js';
@@ -66,17 +67,17 @@ export class ContactResolver {
     @Arg('version', () => Int, { nullable: true }) version: number | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return runMutation(ctx, async (tx) => ({ contact: await deleteContact(tx.em, id, version) }));
+    return runMutation(ctx, async (tx) => ({ contact: await deleteContact(tx, id, version) }));
   }
 
   @Mutation(() => ContactPayload)
   restoreContact(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async (tx) => ({ contact: await restoreContact(tx.em, id) }));
+    return runMutation(ctx, async (tx) => ({ contact: await restoreContact(tx, id) }));
   }
 
   @Mutation(() => DeletePayload, { description: 'Erases a contact in the trash for good.' })
   purgeContact(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async (tx) => ({ deletedId: toGlobalId(CONTACT, await purgeContact(tx.em, id)) }));
+    return runMutation(ctx, async (tx) => ({ deletedId: toGlobalId(CONTACT, await purgeContact(tx, id)) }));
   }
 
   @FieldResolver(() => ID)
@@ -91,7 +92,8 @@ export class ContactResolver {
 
   @FieldResolver(() => CompanyNode, { nullable: true })
   company(@Root() contact: Contact, @Ctx() ctx: RequestContext) {
-    return contact.company ? ctx.loaders.byId(Company).load(contact.company.id) : null;
+    // null when the company is outside the caller's read scope
+    return contact.company ? readable(ctx, 'Company').load(contact.company.id) : null;
   }
 
   @FieldResolver(() => UserNode, { nullable: true })

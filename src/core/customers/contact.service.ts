@@ -17,8 +17,11 @@ import { customFieldExprOrReject, customFilterSql, definitionsFor, mergeCustomVa
 import { resolveTagIds, setTags } from '../tags/tag.service.js';
 import { contactSearchText, foldText } from '../search/search-text.js';
 import { once } from '../idempotency/idempotency.js';
-import { memberOrReject } from '../identity/members.js';
+import { memberIds, memberOrReject } from '../identity/members.js';
+import { User } from '../identity/user.entity.js';
 import { ContactSortField, type ContactFilter, type ContactOrder } from './contact.types.js';
+import { CONTACT_SCOPE, COMPANY_SCOPE, readable, readScopeSql, rejectProbes, visibleSearchText } from './record-scope.js';
+import { erasedFields, recordAuditAs } from '../audit/audit-log.js';
 
 export const CONTACT = 'Contact';
 
@@ -74,9 +77,12 @@ function lowerCasedEmailFilter(f: StringFilter): StringFilter {
 export async function contactWhere(ctx: RequestContext, filter: ContactFilter | null | undefined, alias = 'c'): Promise<Sql> {
   const workspaceId = workspaceOf(ctx);
   const f = filter ?? ({ deleted: false } as ContactFilter);
+  rejectProbes(ctx, CONTACT, f, null);
   const defs = f.custom?.length ? await definitionsFor(ctx, CONTACT) : new Map();
   const parts: Sql[] = [
     sql`${raw(alias)}.workspace_id = ${workspaceId}`,
+    // record scope: only contacts the caller may read, in lists, counts and exports alike
+    readScopeSql(ctx, CONTACT_SCOPE, alias),
     raw(f.deleted ? `${alias}.deleted_at is not null and ${alias}.merged_into_id is null` : `${alias}.deleted_at is null`),
     ...stringFilterSql(contactNameSql(alias), f.name),
     ...stringFilterSql(`${alias}.first_name`, f.firstName),
@@ -108,13 +114,16 @@ export async function contactWhere(ctx: RequestContext, filter: ContactFilter | 
   if (f.query != null) {
     const q = foldText(f.query);
     if (q.length > 200) throw InputRejected.one('filter.query', 'must be at most 200 characters');
-    if (q) parts.push(sql`(${raw(alias)}.search_text ilike ${'%' + q.replace(/[\\%_]/g, (ch) => '\\' + ch) + '%'} or ${raw(alias)}.search_text % ${q})`);
+    // hidden emails and phone numbers are left out of the text the query matches
+    const text = raw(visibleSearchText(ctx, CONTACT, alias));
+    if (q) parts.push(sql`(${text} ilike ${'%' + q.replace(/[\\%_]/g, (ch) => '\\' + ch) + '%'} or ${text} % ${q})`);
   }
   return Sql.and(parts);
 }
 
 export async function contactOrderBy(ctx: RequestContext, orderBy: ContactOrder[] | null | undefined, alias = 'c'): Promise<SortKey[]> {
   if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC', nullable: false }];
+  rejectProbes(ctx, CONTACT, null, orderBy);
   const defs = orderBy.some((o) => o.customField != null) ? await definitionsFor(ctx, CONTACT) : new Map();
   return orderBy.flatMap((o, i) => {
     if ((o.field == null) === (o.customField == null)) {
@@ -149,20 +158,56 @@ export function companyContactsLoader(ctx: RequestContext, args: ConnectionArgs,
   );
 }
 
-/** A contact of the caller's workspace by global id; null when missing or foreign. */
+/** A contact of the caller's workspace by global id; null when missing, foreign or outside the caller's read scope. */
 export async function findContact(ctx: RequestContext, globalId: string, field = 'id'): Promise<Contact | null> {
   const id = expectGlobalId(globalId, CONTACT, field);
-  return ctx.loaders.byId(Contact).load(id);
+  return readable(ctx, 'Contact').load(id);
 }
 
-/** A live company of the workspace for a contact's `companyId`; rejects unknown, foreign and trashed ones. */
-export async function companyIdOrReject(em: SqlEntityManager, workspaceId: string, globalId: string | null | undefined, field = 'companyId'): Promise<Company | null | undefined> {
+/**
+ * A live company of the workspace for a contact's `companyId`; rejects unknown, foreign and trashed ones, and (given
+ * the caller's context) companies outside the caller's read scope, as if they did not exist.
+ */
+export async function companyIdOrReject(
+  em: SqlEntityManager,
+  workspaceId: string,
+  globalId: string | null | undefined,
+  field = 'companyId',
+  ctx?: RequestContext,
+): Promise<Company | null | undefined> {
   if (globalId === undefined) return undefined;
   if (globalId === null) return null;
   const id = expectGlobalId(globalId, 'Company', field);
   const company = await em.findOne(Company, { id, workspaceId, deletedAt: null });
-  if (!company) throw InputRejected.one(field, 'company not found in this workspace', ErrorCode.NOT_FOUND);
+  if (!company || (ctx && !ctx.principal.access.reaches(COMPANY_SCOPE.read, [company.owner?.id]))) {
+    throw InputRejected.one(field, 'company not found in this workspace', ErrorCode.NOT_FOUND);
+  }
   return company;
+}
+
+/**
+ * The owner of a record being created or re-assigned. Creating without an owner makes the caller the owner. An
+ * explicit owner (or none, with `null`) must be within the caller's `update` scope: someone whose scope is OWN
+ * cannot hand records to others, TEAM keeps them in the caller's teams, ALL may choose anyone (FORBIDDEN otherwise).
+ */
+export async function ownerOrReject(
+  ctx: RequestContext,
+  updatePermission: string,
+  globalId: string | null | undefined,
+  creating: boolean,
+  field = 'ownerId',
+): Promise<User | null | undefined> {
+  const em = ctx.em;
+  const workspaceId = workspaceOf(ctx);
+  if (globalId === undefined) {
+    if (!creating) return undefined;
+    return ctx.principal.userId && (await memberIds(em, workspaceId, [ctx.principal.userId])).has(ctx.principal.userId) ? em.getReference(User, ctx.principal.userId) : null;
+  }
+  const owner = await memberOrReject(em, workspaceId, globalId, field);
+  if (ctx.principal.access.scope(updatePermission) !== 'ALL' && !ctx.principal.access.reaches(updatePermission, [owner?.id])) {
+    throw InputRejected.one(field, owner ? 'you may not assign records to this member' : 'you may not leave a record without an owner', ErrorCode.FORBIDDEN);
+  }
+  return owner;
 }
 
 function applyContactFields(contact: Contact, data: ContactData) {
@@ -208,8 +253,8 @@ export async function createContact(ctx: RequestContext, input: unknown): Promis
     const contact = em.create(Contact, { workspaceId } as Contact);
     applyContactFields(contact, data);
     requireIdentity(contact);
-    contact.company = (await companyIdOrReject(em, workspaceId, data.companyId)) ?? null;
-    contact.owner = (await memberOrReject(em, workspaceId, data.ownerId, 'ownerId')) ?? null;
+    contact.company = (await companyIdOrReject(em, workspaceId, data.companyId, 'companyId', ctx)) ?? null;
+    contact.owner = (await ownerOrReject(ctx, CONTACT_SCOPE.update, data.ownerId, true)) ?? null;
     contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), {}, data.customFields, { creating: true });
     const tagIds = await resolveTagIds(em, data.tagIds, 'tagIds');
     await em.flush();
@@ -219,11 +264,20 @@ export async function createContact(ctx: RequestContext, input: unknown): Promis
   return em.findOneOrFail(Contact, { id });
 }
 
-/** Loads a live contact for editing and checks the version the client edited. */
-export async function contactForUpdate(em: SqlEntityManager, globalId: string, version: number | null | undefined, field = 'id'): Promise<Contact> {
+/**
+ * Loads a live contact for editing and checks the version the client edited. A contact outside the caller's
+ * `permission` scope (update, or delete for trashing) is NOT_FOUND, exactly like a missing one.
+ */
+export async function contactForUpdate(
+  ctx: RequestContext,
+  globalId: string,
+  version: number | null | undefined,
+  field = 'id',
+  permission = CONTACT_SCOPE.update,
+): Promise<Contact> {
   const id = expectGlobalId(globalId, CONTACT, field);
-  const contact = await em.findOne(Contact, { id, deletedAt: null });
-  if (!contact) throw InputRejected.one(field, 'contact not found', ErrorCode.NOT_FOUND);
+  const contact = await ctx.em.findOne(Contact, { id, deletedAt: null });
+  if (!contact || !ctx.principal.access.reaches(permission, [contact.owner?.id])) throw InputRejected.one(field, 'contact not found', ErrorCode.NOT_FOUND);
   if (version != null && contact.version !== version) {
     throw InputRejected.one('version', `the contact is at version ${contact.version}, not ${version}; reload it and try again`, ErrorCode.CONFLICT);
   }
@@ -234,12 +288,12 @@ export async function updateContact(ctx: RequestContext, input: unknown): Promis
   const em = ctx.em;
   const workspaceId = workspaceOf(ctx);
   const data = parseInput(updateSchema, input);
-  const contact = await contactForUpdate(em, data.id!, data.version);
+  const contact = await contactForUpdate(ctx, data.id!, data.version);
   applyContactFields(contact, data);
   requireIdentity(contact);
-  const company = await companyIdOrReject(em, workspaceId, data.companyId);
+  const company = await companyIdOrReject(em, workspaceId, data.companyId, 'companyId', ctx);
   if (company !== undefined) contact.company = company;
-  const owner = await memberOrReject(em, workspaceId, data.ownerId, 'ownerId');
+  const owner = await ownerOrReject(ctx, CONTACT_SCOPE.update, data.ownerId, false);
   if (owner !== undefined) contact.owner = owner;
   if (data.customFields !== undefined) {
     contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), contact.customFields, data.customFields, { creating: false });
@@ -251,29 +305,33 @@ export async function updateContact(ctx: RequestContext, input: unknown): Promis
 }
 
 /** Moves a contact to the trash. */
-export async function deleteContact(em: SqlEntityManager, globalId: string, version?: number | null): Promise<Contact> {
-  const contact = await contactForUpdate(em, globalId, version);
+export async function deleteContact(ctx: RequestContext, globalId: string, version?: number | null): Promise<Contact> {
+  const em = ctx.em;
+  const contact = await contactForUpdate(ctx, globalId, version, 'id', CONTACT_SCOPE.delete);
   contact.deletedAt = new Date();
   await em.flush();
   return contact;
 }
 
-export async function restoreContact(em: SqlEntityManager, globalId: string): Promise<Contact> {
+export async function restoreContact(ctx: RequestContext, globalId: string): Promise<Contact> {
+  const em = ctx.em;
   const id = expectGlobalId(globalId, CONTACT, 'id');
   const contact = await em.findOne(Contact, { id, deletedAt: { $ne: null }, mergedIntoId: null });
-  if (!contact) throw InputRejected.one('id', 'no contact with this id is in the trash', ErrorCode.NOT_FOUND);
+  if (!contact || !ctx.principal.access.reaches(CONTACT_SCOPE.delete, [contact.owner?.id])) throw InputRejected.one('id', 'no contact with this id is in the trash', ErrorCode.NOT_FOUND);
   contact.deletedAt = null;
   await em.flush();
   return contact;
 }
 
 /** Erases a trashed contact for good, with its tags and timeline links. */
-export async function purgeContact(em: SqlEntityManager, globalId: string): Promise<string> {
+export async function purgeContact(ctx: RequestContext, globalId: string): Promise<string> {
+  const em = ctx.em;
   const id = expectGlobalId(globalId, CONTACT, 'id');
   const contact = await em.findOne(Contact, { id, deletedAt: { $ne: null } });
-  if (!contact) throw InputRejected.one('id', 'only a contact in the trash can be purged', ErrorCode.NOT_FOUND);
+  if (!contact || !ctx.principal.access.reaches(CONTACT_SCOPE.delete, [contact.owner?.id])) throw InputRejected.one('id', 'only a contact in the trash can be purged', ErrorCode.NOT_FOUND);
   await em.execute('delete from timeline_link where workspace_id = ? and target_type = ? and target_id = ?', [contact.workspaceId, CONTACT, id]);
   await em.execute('delete from contact_tag where contact_id = ?', [id]);
   await em.nativeDelete(Contact, { id });
+  await recordAuditAs(ctx, { action: 'contact.purged', objectType: CONTACT, objectId: id, changes: erasedFields(em, contact) });
   return id;
 }

@@ -13,9 +13,9 @@ registerEnumType(ConsentStatus, { name: 'ConsentStatus', description: 'Whether t
 export class ContactNode extends Node {
   @Field(() => String, { nullable: true }) firstName?: string | null;
   @Field(() => String, { nullable: true }) lastName?: string | null;
-  @Field(() => [EmailAddress], { description: 'Email addresses, lower-cased; exactly one is primary.' }) emails!: EmailAddress[];
+  @Field(() => [EmailAddress], { nullable: true, description: 'Email addresses, lower-cased; exactly one is primary. Null when hidden by your field allowlist.' }) emails?: EmailAddress[] | null;
   @Field(() => String, { nullable: true }) primaryEmail?: string | null;
-  @Field(() => [Phone]) phones!: Phone[];
+  @Field(() => [Phone], { nullable: true, description: 'Null when hidden by your field allowlist.' }) phones?: Phone[] | null;
   @Field(() => String, { nullable: true }) jobTitle?: string | null;
   @Field(() => Address, { nullable: true }) address?: Address | null;
   @Field(() => LifecycleStage) lifecycleStage!: LifecycleStage;
@@ -25,7 +25,7 @@ export class ContactNode extends Node {
   @Field() doNotContact!: boolean;
   @Field() doNotEmail!: boolean;
   @Field() doNotCall!: boolean;
-  @Field(() => GraphQLJSON, { description: 'Custom field values by key.' }) customFields!: Record<string, unknown>;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Custom field values by key. Null when hidden by your field allowlist.' }) customFields?: Record<string, unknown> | null;
   @Field(() => Int, { description: 'Optimistic-locking version: send it back when you update.' }) version!: number;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;

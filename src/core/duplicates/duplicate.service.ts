@@ -10,6 +10,8 @@ import { COMPANY } from '../customers/company.service.js';
 import { CONTACT, contactNameSql } from '../customers/contact.service.js';
 import { phoneDigits } from '../search/search-text.js';
 import { DuplicateReason } from './duplicate.types.js';
+import type DataLoader from 'dataloader';
+import { canSearchOn, COMPANY_SCOPE, CONTACT_SCOPE, readable, readScopeSql } from '../customers/record-scope.js';
 
 /** Names at least this similar (pg_trgm `similarity`) count as a duplicate signal. */
 export const NAME_SIMILARITY = 0.6;
@@ -81,8 +83,9 @@ async function rankCandidates<T extends object>(
 export async function contactDuplicates(ctx: RequestContext, globalId: string): Promise<Candidate<Contact>[]> {
   const workspaceId = workspaceOf(ctx);
   const id = expectGlobalId(globalId, CONTACT, 'id');
-  const contact = await ctx.em.findOne(Contact, { id, workspaceId, deletedAt: null });
-  if (!contact) return [];
+  // the contact compared must be readable, and so must every candidate
+  const contact = await readable(ctx, 'Contact').load(id);
+  if (!contact || contact.deletedAt) return [];
   const emails = contact.emails.map((e) => e.email);
   const name = [contact.firstName, contact.lastName].filter(Boolean).join(' ').toLowerCase();
   return rankCandidates(
@@ -90,10 +93,11 @@ export async function contactDuplicates(ctx: RequestContext, globalId: string): 
     Contact,
     readColumns(ctx.em, Contact, 'c'),
     'contact c',
-    sql`c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id <> ${id}`,
+    sql`c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id <> ${id} and ${readScopeSql(ctx, CONTACT_SCOPE, 'c')}`,
     {
-      [DuplicateReason.SAME_EMAIL]: emails.length ? Sql.or(emails.map((e) => sql`c.emails @> ${JSON.stringify([{ email: e }])}::jsonb`)) : sql`false`,
-      [DuplicateReason.SAME_PHONE]: samePhoneSql('c', matchableDigits(contact.phones)),
+      // signals on fields hidden from the caller are not used (they would reveal the hidden values)
+      [DuplicateReason.SAME_EMAIL]: emails.length && canSearchOn(ctx, CONTACT, 'email') ? Sql.or(emails.map((e) => sql`c.emails @> ${JSON.stringify([{ email: e }])}::jsonb`)) : sql`false`,
+      [DuplicateReason.SAME_PHONE]: canSearchOn(ctx, CONTACT, 'phone') ? samePhoneSql('c', matchableDigits(contact.phones)) : sql`false`,
     },
     name ? sql`similarity(lower(${raw(contactNameSql('c'))}), ${name})` : sql`0`,
   );
@@ -103,17 +107,17 @@ export async function contactDuplicates(ctx: RequestContext, globalId: string): 
 export async function companyDuplicates(ctx: RequestContext, globalId: string): Promise<Candidate<Company>[]> {
   const workspaceId = workspaceOf(ctx);
   const id = expectGlobalId(globalId, COMPANY, 'id');
-  const company = await ctx.em.findOne(Company, { id, workspaceId, deletedAt: null });
-  if (!company) return [];
+  const company = await readable(ctx, 'Company').load(id);
+  if (!company || company.deletedAt) return [];
   return rankCandidates(
     ctx,
     Company,
     readColumns(ctx.em, Company, 'c'),
     'company c',
-    sql`c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id <> ${id}`,
+    sql`c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id <> ${id} and ${readScopeSql(ctx, COMPANY_SCOPE, 'c')}`,
     {
       [DuplicateReason.SAME_DOMAIN]: company.domains.length ? sql`c.domains && array[${values(company.domains)}]::text[]` : sql`false`,
-      [DuplicateReason.SAME_PHONE]: samePhoneSql('c', matchableDigits(company.phones)),
+      [DuplicateReason.SAME_PHONE]: canSearchOn(ctx, COMPANY, 'phone') ? samePhoneSql('c', matchableDigits(company.phones)) : sql`false`,
     },
     sql`similarity(lower(c.name), ${company.name.toLowerCase()})`,
   );
@@ -123,8 +127,10 @@ const MAX_GROUPS = 100;
 const phoneKeySql = (alias: string) => `regexp_replace(${alias}.value->>'number', '[^0-9]', '', 'g')`;
 
 /** Ids sharing one key, per signal, as SQL (exact matches only: they use plain grouping, no pairwise scan). */
-function sharedKeySql(table: 'contact' | 'company', workspaceId: string): Sql {
-  const live = sql`c.workspace_id = ${workspaceId} and c.deleted_at is null`;
+function sharedKeySql(ctx: RequestContext, table: 'contact' | 'company', workspaceId: string): Sql {
+  // only records in the caller's read scope are grouped (and only those are loaded)
+  const scope = readScopeSql(ctx, table === 'contact' ? CONTACT_SCOPE : COMPANY_SCOPE, 'c');
+  const live = sql`c.workspace_id = ${workspaceId} and c.deleted_at is null and ${scope}`;
   const byPhone = sql`select ${DuplicateReason.SAME_PHONE} as reason, string_agg(distinct c.id::text, ',') as ids
     from ${raw(table)} c cross join lateral jsonb_array_elements(c.phones) as p(value)
     where ${live} and length(${raw(phoneKeySql('p'))}) >= ${MIN_PHONE_DIGITS}
@@ -137,7 +143,10 @@ function sharedKeySql(table: 'contact' | 'company', workspaceId: string): Sql {
       : sql`select ${DuplicateReason.SAME_DOMAIN} as reason, string_agg(distinct c.id::text, ',') as ids
           from company c cross join lateral unnest(c.domains) as d(domain)
           where ${live} group by d.domain having count(distinct c.id) > 1`;
-  return sql`${byKey} union all ${byPhone}`;
+  const type = table === 'contact' ? CONTACT : COMPANY;
+  // keys on fields hidden from the caller are not grouped on (they would reveal the hidden values)
+  const parts = [...(table === 'company' || canSearchOn(ctx, type, 'email') ? [byKey] : []), ...(canSearchOn(ctx, type, 'phone') ? [byPhone] : [])];
+  return parts.length ? Sql.join(parts, ' union all ') : sql`select null::text as reason, null::text as ids where false`;
 }
 
 /**
@@ -152,7 +161,7 @@ export async function duplicateGroups<T extends { id: string; createdAt: Date }>
 ): Promise<{ records: T[]; reasons: DuplicateReason[] }[]> {
   const limit = first ?? 20;
   if (limit < 0 || limit > MAX_GROUPS) throw InputRejected.one('first', `must be between 0 and ${MAX_GROUPS}`);
-  const statement = sharedKeySql(table, workspaceOf(ctx));
+  const statement = sharedKeySql(ctx, table, workspaceOf(ctx));
   const rows = await ctx.em.execute<{ reason: DuplicateReason; ids: string }[]>(statement.text, statement.params);
   // union-find over records that share any key
   const parent = new Map<string, string>();
@@ -178,7 +187,7 @@ export async function duplicateGroups<T extends { id: string; createdAt: Date }>
   const chosen = [...groups.values()]
     .sort((a, b) => b.ids.size - a.ids.size || [...a.ids].sort()[0]!.localeCompare([...b.ids].sort()[0]!))
     .slice(0, limit);
-  const loader = ctx.loaders.byId(entity);
+  const loader = readable(ctx, table === 'contact' ? 'Contact' : 'Company') as unknown as DataLoader<string, T | null>;
   return Promise.all(
     chosen.map(async (g) => ({
       records: ((await loader.loadMany([...g.ids])) as (T | null | Error)[])

@@ -13,6 +13,8 @@ import { CONTACT, refreshContactSearchText } from '../customers/contact.service.
 import { companySearchText, phoneDigits } from '../search/search-text.js';
 import type { CustomFieldValues, EmailEntry, PhoneEntry } from '../shared/value-objects.js';
 import { moveCompanyRows, moveContactRows } from './merge-rows.js';
+import { annotateMerge } from '../audit/merge-audit.js';
+import { RECORD_SCOPES } from '../customers/record-scope.js';
 
 export const MAX_MERGE_SOURCES = 20;
 
@@ -30,10 +32,14 @@ interface MergeSet<T> {
   sources: T[];
 }
 
-type Mergeable = { id: string; version: number; deletedAt?: Date | null; mergedIntoId?: string | null; updatedAt: Date; customFields: CustomFieldValues };
+type Mergeable = { id: string; version: number; owner?: { id: string } | null; deletedAt?: Date | null; mergedIntoId?: string | null; updatedAt: Date; customFields: CustomFieldValues };
 
-/** Loads and locks the target and the sources (all live, all in the caller's workspace), in the order given. */
+/**
+ * Loads and locks the target and the sources (all live, all in the caller's workspace), in the order given. The
+ * target must be in the caller's update scope and every source in their delete scope; others are NOT_FOUND.
+ */
 async function loadMergeSet<T extends Mergeable>(ctx: RequestContext, entity: new () => T, type: string, input: unknown): Promise<MergeSet<T>> {
+  const scope = RECORD_SCOPES[type]!;
   const data = parseInput(mergeSchema, input);
   const workspaceId = workspaceOf(ctx);
   const targetId = expectGlobalId(data.targetId, type, 'targetId');
@@ -49,10 +55,10 @@ async function loadMergeSet<T extends Mergeable>(ctx: RequestContext, entity: ne
   );
   const byId = new Map(rows.map((r) => [r.id, r]));
   const target = byId.get(targetId);
-  if (!target) throw InputRejected.one('targetId', `${type.toLowerCase()} not found`, ErrorCode.NOT_FOUND);
+  if (!target || !ctx.principal.access.reaches(scope.update, [target.owner?.id])) throw InputRejected.one('targetId', `${type.toLowerCase()} not found`, ErrorCode.NOT_FOUND);
   const sources = sourceIds.map((id, i) => {
     const source = byId.get(id);
-    if (!source) throw InputRejected.one(`sourceIds.${i}`, `${type.toLowerCase()} not found`, ErrorCode.NOT_FOUND);
+    if (!source || !ctx.principal.access.reaches(scope.delete, [source.owner?.id])) throw InputRejected.one(`sourceIds.${i}`, `${type.toLowerCase()} not found`, ErrorCode.NOT_FOUND);
     return source;
   });
   if (data.version != null && target.version !== data.version) {
@@ -121,6 +127,7 @@ export async function mergeContacts(ctx: RequestContext, input: unknown): Promis
   const now = new Date();
   target.updatedAt = now;
   retire(sources, target.id, now);
+  await annotateMerge(em, 'Contact', target.workspaceId, target, sources);
   await moveContactRows(em, target.workspaceId, target.id, sources.map((s) => s.id));
   await em.flush();
   return { contact: target, mergedIds: sources.map((s) => s.id) };
@@ -145,6 +152,7 @@ export async function mergeCompanies(ctx: RequestContext, input: unknown): Promi
   const now = new Date();
   target.updatedAt = now;
   retire(sources, target.id, now);
+  await annotateMerge(em, 'Company', target.workspaceId, target, sources);
   await moveCompanyRows(em, target.workspaceId, target.id, sources.map((s) => s.id));
   await em.flush();
   return { company: target, mergedIds: sources.map((s) => s.id) };

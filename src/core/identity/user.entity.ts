@@ -18,6 +18,25 @@ export class User {
   @Property({ type: 'text', nullable: true, hidden: true, lazy: true })
   passwordHash?: string | null;
 
+  /** Sessions and access tokens issued before this moment are rejected (set on password change; global, so it reaches every workspace). */
+  @Property({ type: 'datetime', nullable: true })
+  sessionsValidAfter?: Date | null;
+
+  /** Base32 TOTP secret (pending until `totpEnabledAt` is set); never exposed through the API. */
+  @Property({ type: 'text', nullable: true, hidden: true, lazy: true })
+  totpSecret?: string | null;
+
+  @Property({ type: 'datetime', nullable: true })
+  totpEnabledAt?: Date | null;
+
+  /** The last 30-second TOTP step accepted (a code is never accepted twice). */
+  @Property({ type: 'integer', nullable: true, hidden: true, lazy: true })
+  totpLastStep?: number | null;
+
+  /** sha256 hashes of the unused recovery codes; never exposed through the API. */
+  @Property({ type: 'json', nullable: true, hidden: true, lazy: true })
+  recoveryCodeHashes?: string[] | null;
+
   @Property({ type: 'datetime', onCreate: () => new Date() })
   createdAt: Opt<Date> = new Date();
 

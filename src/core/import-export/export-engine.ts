@@ -15,6 +15,8 @@ import { tagsOf, type Taggable } from '../tags/tag.service.js';
 import type { Tag } from '../tags/tag.entity.js';
 import type { EmailEntry, PhoneEntry, PostalAddress } from '../shared/value-objects.js';
 import { customCellText, OBJECT_TYPE_NAMES, type ImportObjectKind } from './import-fields.js';
+import { COMPANY_SCOPE, CONTACT_SCOPE, readScopeSql } from '../customers/record-scope.js';
+import { hiddenPaths, isHiddenPath } from './import-export.access.js';
 
 const PAGE = 1000;
 const ADDRESS_PARTS = ['street', 'city', 'region', 'postalCode', 'country'] as const;
@@ -24,10 +26,11 @@ export type ExportKind = ImportObjectKind | 'activities';
 export const EXPORT_KINDS: ExportKind[] = ['contacts', 'companies', 'activities'];
 
 interface ExportSpec {
-  from: string;
+  /** `from` clause; joined records are limited to the caller's read scope. */
+  from: (ctx: RequestContext) => Sql;
   /** Alias of the exported table in `from`. */
   alias: string;
-  select: string;
+  select: (ctx: RequestContext) => Sql;
   where: (ctx: RequestContext, filter: unknown) => Promise<Sql>;
   taggable?: Taggable;
   /** Record type whose custom fields become `custom.<key>` columns. */
@@ -45,8 +48,9 @@ const SPECS: Record<ExportKind, ExportSpec> = {
     alias: 'c',
     customFieldsOf: OBJECT_TYPE_NAMES.contacts,
     dateKeys: ['createdAt', 'updatedAt'],
-    from: 'contact c left join company co on co.id = c.company_id and co.deleted_at is null',
-    select: 'c.*, coalesce(co.primary_domain, co.name) as company_ref',
+    // the company column names only companies the caller may read (like Contact.company)
+    from: (ctx) => sql`contact c left join company co on co.id = c.company_id and co.deleted_at is null and ${readScopeSql(ctx, COMPANY_SCOPE, 'co')}`,
+    select: () => raw('c.*, coalesce(co.primary_domain, co.name) as company_ref'),
     where: (ctx, filter) => contactWhere(ctx, filter as ContactFilter),
     taggable: 'Contact',
     columns: [
@@ -74,8 +78,8 @@ const SPECS: Record<ExportKind, ExportSpec> = {
     alias: 'c',
     customFieldsOf: OBJECT_TYPE_NAMES.companies,
     dateKeys: ['createdAt', 'updatedAt'],
-    from: 'company c',
-    select: 'c.*',
+    from: () => raw('company c'),
+    select: () => raw('c.*'),
     where: (ctx, filter) => companyWhere(ctx, filter as CompanyFilter),
     taggable: 'Company',
     columns: [
@@ -98,9 +102,13 @@ const SPECS: Record<ExportKind, ExportSpec> = {
   activities: {
     alias: 'a',
     dateKeys: ['dueBefore', 'dueAfter'],
-    from: 'activity a left join app_user u on u.id = a.assignee_id',
-    select: `a.*, u.email as assignee_email,
-      array(select l.target_type || ':' || l.target_id from timeline_link l where l.entry_id = a.id and l.workspace_id = a.workspace_id and l.entry_kind = 'activity' order by 1) as targets`,
+    from: () => raw('activity a left join app_user u on u.id = a.assignee_id'),
+    // targets: contacts and companies outside the caller's read scope are left out (like Activity.targets)
+    select: (ctx) => sql`a.*, u.email as assignee_email,
+      array(select l.target_type || ':' || l.target_id from timeline_link l where l.entry_id = a.id and l.workspace_id = a.workspace_id and l.entry_kind = 'activity'
+        and (l.target_type <> 'Contact' or exists (select 1 from contact r where r.id = l.target_id and ${readScopeSql(ctx, CONTACT_SCOPE, 'r')}))
+        and (l.target_type <> 'Company' or exists (select 1 from company r where r.id = l.target_id and ${readScopeSql(ctx, COMPANY_SCOPE, 'r')}))
+        order by 1) as targets`,
     where: async (ctx, filter) => activityWhere(ctx, filter as ActivityFilter),
     columns: [
       ['id', (r) => toGlobalId('Activity', r.id)],
@@ -159,18 +167,24 @@ export async function* exportRows(ctx: RequestContext, kind: ExportKind, filter:
   const workspaceId = workspaceOf(ctx);
   const spec = SPECS[kind];
   const a = spec.alias;
+  // the filter is checked first: a filter on a hidden field is refused (FORBIDDEN) before anything is read
   const where = await spec.where(ctx, filter);
-  const defs = spec.customFieldsOf ? [...(await definitionsFor(ctx, spec.customFieldsOf)).values()] : [];
-  yield [...spec.columns.map(([name]) => name), ...defs.map((d) => `custom.${d.key}`)];
+  // columns of fields hidden by the caller's allowlist are left out of the file
+  const hidden = hiddenPaths(ctx.principal, kind);
+  const columns = spec.columns.filter(([name]) => !isHiddenPath(hidden, name));
+  const defs = spec.customFieldsOf && !isHiddenPath(hidden, 'custom.') ? [...(await definitionsFor(ctx, spec.customFieldsOf)).values()] : [];
+  yield [...columns.map(([name]) => name), ...defs.map((d) => `custom.${d.key}`)];
   let after: string | null = null;
+  const select = spec.select(ctx);
+  const from = spec.from(ctx);
   for (;;) {
-    const page: Sql = sql`select ${raw(spec.select)} from ${raw(spec.from)} where ${where}${after ? sql` and ${raw(a)}.id > ${after}` : raw('')} order by ${raw(a)}.id limit ${PAGE}`;
+    const page: Sql = sql`select ${select} from ${from} where ${where}${after ? sql` and ${raw(a)}.id > ${after}` : raw('')} order by ${raw(a)}.id limit ${PAGE}`;
     const rows = await ctx.em.execute<Record<string, any>[]>(page.text, page.params);
     if (!rows.length) return;
     const tags = spec.taggable ? await tagsOf(ctx.em, workspaceId, spec.taggable, rows.map((r) => r.id as string)) : new Map<string, Tag[]>();
     for (const row of rows) {
       row._tags = tags.get(row.id)?.map((t) => t.name);
-      yield [...spec.columns.map(([, read]) => read(row) ?? ''), ...defs.map((d) => customCellText(row.custom_fields?.[d.key]))];
+      yield [...columns.map(([, read]) => read(row) ?? ''), ...defs.map((d) => customCellText(row.custom_fields?.[d.key]))];
     }
     if (rows.length < PAGE) return;
     after = rows.at(-1)!.id;

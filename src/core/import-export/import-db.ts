@@ -5,6 +5,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { isPglite, type Orm } from '../../db/orm.js';
 import { Sql, sql, raw } from '../../db/sql.js';
+import { SET_TENANT_SQL, tenantParams } from '../../db/rls/tenant-context.js';
 
 /**
  * The statements of one import batch, all inside one transaction. Only how rows are appended differs:
@@ -24,14 +25,15 @@ export interface ImportDb {
   close(): Promise<void>;
 }
 
-export async function openImportDb(orm: Orm): Promise<ImportDb> {
+/** A connection for one workspace's import: each batch's transaction runs in that workspace's tenant context. */
+export async function openImportDb(orm: Orm, workspaceId: string): Promise<ImportDb> {
   if (isPglite(orm)) return pgliteImportDb(orm);
   const client = new pg.Client({ connectionString: orm.config.get('clientUrl') });
   await client.connect();
-  return postgresImportDb(client);
+  return postgresImportDb(client, workspaceId);
 }
 
-function postgresImportDb(client: pg.Client): ImportDb {
+function postgresImportDb(client: pg.Client, workspaceId: string): ImportDb {
   const db: BatchDb = {
     async query<T>(text: string, params: unknown[] = []) {
       let n = 0;
@@ -40,14 +42,24 @@ function postgresImportDb(client: pg.Client): ImportDb {
     },
     async fill(table, columns, _casts, rows) {
       if (!rows.length) return;
-      const sink = client.query(copyFrom(`copy ${table} (${columns.join(', ')}) from stdin`));
+      // COPY FROM refuses tables under row-level security: copy into a temporary table of the same columns (no
+      // policies there), then one INSERT … SELECT, which the policies check like any insert
+      const stage = `crm_fill_${table}`;
+      const list = columns.join(', ');
+      await client.query(`drop table if exists pg_temp.${stage}`);
+      await client.query(`create temporary table ${stage} on commit drop as select ${list} from ${table} with no data`);
+      const sink = client.query(copyFrom(`copy ${stage} (${list}) from stdin`));
       await pipeline(Readable.from(copyChunks(rows)), sink);
+      await client.query(`insert into ${table} (${list}) select ${list} from ${stage}`);
+      await client.query(`drop table ${stage}`);
     },
   };
   return {
     async batch(work) {
       await client.query('begin');
       try {
+        // row-level security: the application role sees and writes only this workspace's rows
+        await db.query(SET_TENANT_SQL, tenantParams({ workspaceId }));
         const result = await work(db);
         await client.query('commit');
         return result;

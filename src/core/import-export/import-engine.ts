@@ -3,6 +3,7 @@ import { pipeline, Transform, type Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import type { Logger } from 'pino';
 import { isPglite, type Orm } from '../../db/orm.js';
+import { withWorkspace } from '../../db/rls/tenant-context.js';
 import { Sql, sql, raw } from '../../db/sql.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { parseGlobalId } from '../../graphql/global-id.js';
@@ -14,17 +15,36 @@ import type { CustomFieldValues, EmailEntry, PhoneEntry, PostalAddress } from '.
 import { ImportStatus } from './import-job.entity.js';
 import { openImportDb, type BatchDb } from './import-db.js';
 import { CUSTOM_PREFIX, customCellValue, defaultFieldFor, isKnownField, OBJECT_TYPE_NAMES, parseCell, type ImportObjectKind } from './import-fields.js';
+import { recordAudit } from '../audit/audit-log.js';
+import type { AuditActor } from '../audit/audit-context.js';
 
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
 const MAX_RECORD_BYTES = 1024 * 1024;
 
+/**
+ * What the importing caller may do (from their principal): created records belong to them; existing records
+ * outside their update scope are not changed (the row fails); companies outside their read scope are not linked.
+ * Without it (scripts, the benchmark) the import runs unrestricted.
+ */
+export interface ImportAccess {
+  ownerId: string | null;
+  mayUpdate: (ownerId: string | null) => boolean;
+  mayReadCompany: (ownerId: string | null) => boolean;
+  /** Import field paths (or prefixes ending in `.`) the caller's allowlist hides: mapping a column to them is refused. */
+  hiddenFields: string[];
+}
+
 export interface ImportOptions {
+  /** The caller's rights; omitted: unrestricted (trusted callers only). */
+  access?: ImportAccess | null;
   /** A job created beforehand with createImportJob (the async HTTP route does); else one is created. */
   jobId?: string;
   batchSize?: number;
   fileName?: string | null;
   logger?: Logger;
   maxBytes?: number;
+  /** Who runs the import: one summary entry per job goes to the audit log (rows are not audited one by one). */
+  auditActor?: AuditActor | null;
 }
 
 export interface ImportResult {
@@ -77,12 +97,12 @@ export function checkMapping(kind: ImportObjectKind, mapping: unknown): Record<s
 export async function createImportJob(orm: Orm, workspaceId: string, kind: ImportObjectKind, mapping: Record<string, string> | null, fileName?: string | null): Promise<string> {
   const id = randomUUID();
   const now = new Date().toISOString();
-  await orm.em
-    .getConnection()
-    .execute(
+  await withWorkspace(orm, workspaceId, (em) =>
+    em.execute(
       'insert into import_job (id, workspace_id, created_at, updated_at, object_type, status, mapping, file_name) values (?, ?, ?, ?, ?, ?, ?::jsonb, ?)',
       [id, workspaceId, now, now, OBJECT_TYPE_NAMES[kind], ImportStatus.PENDING, JSON.stringify(mapping ?? {}), fileName ?? null],
-    );
+    ),
+  );
   return id;
 }
 
@@ -106,7 +126,8 @@ export async function importCsvStream(
   // at most 20k rows: a batch's lookups bind up to three parameters per row, and PostgreSQL allows 65,535
   const batchSize = Math.min(options.batchSize ?? (pglite ? 2_000 : 10_000), 20_000);
   const counts = { processedRows: 0, createdCount: 0, updatedCount: 0, failedCount: 0 };
-  const conn = orm.em.getConnection();
+  // the job's own statements run in the workspace's tenant context (row-level security on PostgreSQL)
+  const conn = { execute: (text: string, params: unknown[]) => withWorkspace(orm, workspaceId, (em) => em.execute(text, params)) };
   await conn.execute('update import_job set status = ?, updated_at = ? where id = ?', [ImportStatus.RUNNING, new Date().toISOString(), jobId]);
 
   let pendingErrors: RowError[] = [];
@@ -124,10 +145,11 @@ export async function importCsvStream(
     if (writeError) throw writeError;
   };
   const writeBatch = async (rows: ImportRow[], parseErrors: RowError[], malformedRows: number, processedRows: number) => {
-    db ??= await openImportDb(orm);
+    db ??= await openImportDb(orm, workspaceId);
     defs ??= await definitionsOf(orm, workspaceId, typeName);
     await db.batch(async (tx) => {
-      const outcome = kind === 'contacts' ? await upsertContacts(tx, workspaceId, defs!, rows) : await upsertCompanies(tx, workspaceId, defs!, rows);
+      const access = options.access ?? null;
+      const outcome = kind === 'contacts' ? await upsertContacts(tx, workspaceId, defs!, rows, access) : await upsertCompanies(tx, workspaceId, defs!, rows, access);
       counts.createdCount += outcome.created;
       counts.updatedCount += outcome.updated;
       counts.failedCount += malformedRows + new Set(outcome.errors.map((e) => e.rowNumber)).size;
@@ -177,6 +199,9 @@ export async function importCsvStream(
       if (!header) {
         header = record.map((h) => h.trim());
         fields = columnFields(kind, header, explicit);
+        const hidden = options.access?.hiddenFields ?? [];
+        const refused = fields.find((f) => f && hidden.some((h) => (h.endsWith('.') ? f.startsWith(h) : f === h)));
+        if (refused) throw new ImportRejected('mapping', `the field ${refused} is hidden by your field allowlist and cannot be imported`);
         continue;
       }
       counts.processedRows++;
@@ -202,6 +227,21 @@ export async function importCsvStream(
     'update import_job set status = ?, failure_message = ?, finished_at = ?, updated_at = ?, processed_rows = ?, created_count = ?, updated_count = ?, failed_count = ? where id = ?',
     [status, failureMessage, new Date().toISOString(), new Date().toISOString(), counts.processedRows, counts.createdCount, counts.updatedCount, counts.failedCount, jobId],
   );
+  const actor = options.auditActor;
+  if (actor) {
+    await withWorkspace(orm, workspaceId, (em) =>
+      recordAudit(em, {
+        workspaceId,
+        actorUserId: actor.userId,
+        actorApiKeyId: actor.apiKeyId,
+        ip: actor.ip,
+        action: status === ImportStatus.COMPLETED ? 'import.completed' : 'import.failed',
+        objectType: 'ImportJob',
+        objectId: jobId,
+        metadata: { objectType: typeName, fileName: options.fileName ?? null, failureMessage, ...counts },
+      }),
+    );
+  }
   return { jobId, status, failureMessage, ...counts };
 }
 
@@ -254,9 +294,7 @@ function readRow(kind: ImportObjectKind, header: string[], fields: (string | nul
 }
 
 async function definitionsOf(orm: Orm, workspaceId: string, objectType: string): Promise<Map<string, CustomFieldDefinition>> {
-  const em = orm.em.fork({ clear: true, useContext: false });
-  em.setFilterParams('tenant', { workspaceId });
-  const defs = await em.find(CustomFieldDefinition, { workspaceId, objectType, archivedAt: null });
+  const defs = await withWorkspace(orm, workspaceId, (em) => em.find(CustomFieldDefinition, { workspaceId, objectType, archivedAt: null }));
   return new Map(defs.map((d) => [d.key, d]));
 }
 
@@ -355,6 +393,7 @@ function insertRows(db: BatchDb, table: string, columns: string[], casts: string
 interface CompanyState {
   id: string;
   isNew: boolean;
+  ownerId: string | null;
   name: string;
   domains: string[];
   industry: string | null;
@@ -370,12 +409,13 @@ interface CompanyState {
 }
 
 const COMPANY_STATE_COLUMNS =
-  'id, name, domains, primary_domain, industry, employee_count, annual_revenue_amount, annual_revenue_currency, address, phones, website, lifecycle_stage, custom_fields, created_at';
+  'id, owner_id, name, domains, primary_domain, industry, employee_count, annual_revenue_amount, annual_revenue_currency, address, phones, website, lifecycle_stage, custom_fields, created_at';
 
 function companyState(row: Record<string, any>): CompanyState {
   return {
     id: row.id,
     isNew: false,
+    ownerId: row.owner_id ?? null,
     name: row.name,
     domains: row.domains ?? [],
     industry: row.industry,
@@ -419,7 +459,7 @@ class CompanyIndex {
   }
 }
 
-async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[]) {
+async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[], access: ImportAccess | null) {
   const errors: RowError[] = [];
   const domainsOf = (r: ImportRow) => [...((r.values.get('domain') ? [r.values.get('domain')] : []) as string[]), ...((r.values.get('domains') as string[]) ?? [])];
   const index = new CompanyIndex();
@@ -451,6 +491,14 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
     } else {
       target = domains.map((d) => index.byDomain.get(d)).find(Boolean) ?? (domains.length ? undefined : index.byName.get(String(v.get('name') ?? '').toLowerCase()));
     }
+    if (target && !target.isNew && access && !access.mayUpdate(target.ownerId)) {
+      errors.push(
+        v.has('id')
+          ? { rowNumber: row.rowNumber, field: 'id', code: 'NOT_FOUND', message: 'no live company with this id in the workspace' }
+          : { rowNumber: row.rowNumber, field: domains.length ? 'domain' : 'name', code: 'FORBIDDEN', message: 'matches an existing company you may not edit' },
+      );
+      continue;
+    }
     const creating = !target;
     if (creating && !v.has('name')) {
       errors.push({ rowNumber: row.rowNumber, field: 'name', code: 'BAD_USER_INPUT', message: 'a new company needs a name' });
@@ -458,7 +506,7 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
     }
     const next: CompanyState = target
       ? { ...target, tagIds: new Set(target.tagIds) }
-      : { id: randomUUID(), isNew: true, name: '', domains: [], industry: null, employeeCount: null, annualRevenueAmount: null, annualRevenueCurrency: null, address: null, phones: [], website: null, lifecycleStage: null, customFields: {}, tagIds: new Set() };
+      : { id: randomUUID(), isNew: true, ownerId: access?.ownerId ?? null, name: '', domains: [], industry: null, employeeCount: null, annualRevenueAmount: null, annualRevenueCurrency: null, address: null, phones: [], website: null, lifecycleStage: null, customFields: {}, tagIds: new Set() };
     const custom = mergeCustom(defs, next.customFields, row, creating);
     if (Array.isArray(custom)) {
       errors.push(...custom);
@@ -509,7 +557,7 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
   for (const c of touched.values()) {
     links.push(...[...c.tagIds].map((t) => [c.id, t] as [string, string]));
     if (c.isNew) {
-      inserts.push([c.id, workspaceId, now, now, 1, ...cells(c)]);
+      inserts.push([c.id, workspaceId, now, now, 1, c.ownerId, ...cells(c)]);
       created++;
     } else if (originals.get(c.id) !== JSON.stringify(comparableCompany(c))) {
       updates.push([c.id, ...cells(c)]);
@@ -531,30 +579,31 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
     ['custom_fields', '::jsonb'],
     ['search_text', ''],
   ];
-  await insertRows(db, 'company', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', ...columns.map(([c]) => c)], ['', '', '', '', '', ...columns.map(([, cast]) => cast)], inserts);
+  await insertRows(db, 'company', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'owner_id', ...columns.map(([c]) => c)], ['', '', '', '', '', '::uuid', ...columns.map(([, cast]) => cast)], inserts);
   await updateFromStage(db, 'company', columns, updates);
   await addTags(db, 'company_tag', 'company_id', links);
   return { created, updated, errors };
 }
 
 /** Company ids for contacts' `company` cells (name or domain), creating the missing companies. */
-async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[]): Promise<Map<string, string>> {
+async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[], access: ImportAccess | null): Promise<Map<string, string>> {
   const unique = [...new Set(refs.map((r) => r.trim()).filter(Boolean))];
   const out = new Map<string, string>();
   if (!unique.length) return out;
   const domains = unique.filter(looksLikeDomain).map((d) => domainName.parse(d));
   const rows = await findCompanies(db, workspaceId, [], domains, unique.map((r) => r.toLowerCase()));
   const index = new CompanyIndex();
-  rows.forEach((r) => index.add(companyState(r)));
+  // companies the caller may not read are not linked to (nor revealed): a company of the caller's is created instead
+  rows.filter((r) => !access || access.mayReadCompany(r.owner_id ?? null)).forEach((r) => index.add(companyState(r)));
   const now = new Date().toISOString();
   const inserts: unknown[][] = [];
   for (const ref of unique) {
     const domain = looksLikeDomain(ref) ? domainName.parse(ref) : null;
     let found = (domain && index.byDomain.get(domain)) || index.byName.get(ref.toLowerCase());
     if (!found) {
-      const state: CompanyState = { ...companyState({ id: randomUUID(), name: ref, domains: domain ? [domain] : [] }), isNew: true };
+      const state: CompanyState = { ...companyState({ id: randomUUID(), name: ref, domains: domain ? [domain] : [] }), isNew: true, ownerId: access?.ownerId ?? null };
       index.add(state);
-      inserts.push([state.id, workspaceId, now, now, 1, state.name, `{${state.domains.map((d) => `"${d}"`).join(',')}}`, domain, '[]', '{}', companySearchText(state)]);
+      inserts.push([state.id, workspaceId, now, now, 1, state.ownerId, state.name, `{${state.domains.map((d) => `"${d}"`).join(',')}}`, domain, '[]', '{}', companySearchText(state)]);
       found = state;
     }
     out.set(ref.toLowerCase(), found.id);
@@ -562,8 +611,8 @@ async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[])
   await insertRows(
     db,
     'company',
-    ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'name', 'domains', 'primary_domain', 'phones', 'custom_fields', 'search_text'],
-    ['', '', '', '', '', '', '::text[]', '', '::jsonb', '::jsonb', ''],
+    ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'owner_id', 'name', 'domains', 'primary_domain', 'phones', 'custom_fields', 'search_text'],
+    ['', '', '', '', '', '::uuid', '', '::text[]', '', '::jsonb', '::jsonb', ''],
     inserts,
   );
   return out;
@@ -574,6 +623,7 @@ async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[])
 interface ContactState {
   id: string;
   isNew: boolean;
+  ownerId: string | null;
   firstName: string | null;
   lastName: string | null;
   emails: EmailEntry[];
@@ -596,6 +646,7 @@ function contactState(row: Record<string, any>): ContactState {
   return {
     id: row.id,
     isNew: false,
+    ownerId: row.owner_id ?? null,
     firstName: row.first_name,
     lastName: row.last_name,
     emails: row.emails ?? [],
@@ -617,12 +668,12 @@ function contactState(row: Record<string, any>): ContactState {
 
 const comparableContact = ({ isNew: _n, tagIds: _t, ...rest }: ContactState) => rest;
 
-async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[]) {
+async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[], access: ImportAccess | null) {
   const errors: RowError[] = [];
   const ids = rows.flatMap((r) => (r.values.has('id') ? [r.values.get('id') as string] : []));
   const emails = [...new Set(rows.flatMap((r) => (r.values.has('email') ? [r.values.get('email') as string] : ((r.values.get('emails') as string[] | undefined)?.slice(0, 1) ?? []))))];
   const stateColumns = raw(
-    'c.id, c.first_name, c.last_name, c.emails, c.primary_email, c.phones, c.job_title, c.company_id, c.address, c.lifecycle_stage, c.source, c.marketing_consent, c.consent_updated_at, c.do_not_contact, c.do_not_email, c.do_not_call, c.custom_fields, c.created_at',
+    'c.id, c.owner_id, c.first_name, c.last_name, c.emails, c.primary_email, c.phones, c.job_title, c.company_id, c.address, c.lifecycle_stage, c.source, c.marketing_consent, c.consent_updated_at, c.do_not_contact, c.do_not_email, c.do_not_call, c.custom_fields, c.created_at',
   );
   const lookups: Sql[] = [];
   if (ids.length) lookups.push(sql`select ${stateColumns} from contact c where c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')})`);
@@ -645,7 +696,7 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
       if (row.primary_email && !byEmail.has(row.primary_email)) byEmail.set(row.primary_email, state);
     }
   }
-  const companies = await companyIdsByRef(db, workspaceId, rows.flatMap((r) => (r.values.has('company') ? [r.values.get('company') as string] : [])));
+  const companies = await companyIdsByRef(db, workspaceId, rows.flatMap((r) => (r.values.has('company') ? [r.values.get('company') as string] : [])), access);
   const tagIds = await tagIdsByName(db, workspaceId, rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []));
   const touched = new Map<string, ContactState>();
   const now = new Date().toISOString();
@@ -660,6 +711,14 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
         continue;
       }
     } else if (primaryEmail) target = byEmail.get(primaryEmail);
+    if (target && !target.isNew && access && !access.mayUpdate(target.ownerId)) {
+      errors.push(
+        v.has('id')
+          ? { rowNumber: row.rowNumber, field: 'id', code: 'NOT_FOUND', message: 'no live contact with this id in the workspace' }
+          : { rowNumber: row.rowNumber, field: 'email', code: 'FORBIDDEN', message: 'matches an existing contact you may not edit' },
+      );
+      continue;
+    }
     const creating = !target;
     if (creating && !v.has('firstName') && !v.has('lastName') && !primaryEmail) {
       errors.push({ rowNumber: row.rowNumber, field: 'email', code: 'BAD_USER_INPUT', message: 'a new contact needs a name or an email' });
@@ -670,6 +729,7 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
       : {
           id: randomUUID(),
           isNew: true,
+          ownerId: access?.ownerId ?? null,
           firstName: null,
           lastName: null,
           emails: [],
@@ -748,7 +808,7 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
   for (const c of touched.values()) {
     links.push(...[...c.tagIds].map((t) => [c.id, t] as [string, string]));
     if (c.isNew) {
-      inserts.push([c.id, workspaceId, now, now, 1, ...cells(c)]);
+      inserts.push([c.id, workspaceId, now, now, 1, c.ownerId, ...cells(c)]);
       created++;
     } else if (originals.get(c.id) !== JSON.stringify(comparableContact(c))) {
       updates.push([c.id, ...cells(c)]);
@@ -774,7 +834,7 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
     ['custom_fields', '::jsonb'],
     ['search_text', ''],
   ];
-  await insertRows(db, 'contact', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', ...columns.map(([c]) => c)], ['', '', '', '', '', ...columns.map(([, cast]) => cast)], inserts);
+  await insertRows(db, 'contact', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'owner_id', ...columns.map(([c]) => c)], ['', '', '', '', '', '::uuid', ...columns.map(([, cast]) => cast)], inserts);
   await updateFromStage(db, 'contact', columns, updates);
   await addTags(db, 'contact_tag', 'contact_id', links);
   return { created, updated, errors };

@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
-import { userError } from '../../graphql/errors.js';
+import { ErrorCode, userError } from '../../graphql/errors.js';
+import { importAccessOf, importDenied } from './import-export.access.js';
 import { expectGlobalId, toGlobalId } from '../../graphql/global-id.js';
 import { nodeRegistry } from '../../graphql/node-registry.js';
 import { ConnectionArgs, pageRequest, toConnection } from '../../graphql/relay.js';
@@ -12,6 +13,7 @@ import { sql } from '../../db/sql.js';
 import { ImportJob, ImportRowError } from './import-job.entity.js';
 import { checkMapping, ImportRejected, importCsvStream } from './import-engine.js';
 import { ImportCsvInput, ImportCsvPayload, ImportJobConnection, ImportJobNode, ImportObjectType, ImportRowErrorConnection } from './import-export.types.js';
+import { auditActorFor } from '../audit/audit-context.js';
 
 export const IMPORT_JOB = 'ImportJob';
 export const MAX_INLINE_CSV_BYTES = 5 * 1024 * 1024;
@@ -39,6 +41,9 @@ export class ImportJobResolver {
   @Mutation(() => ImportCsvPayload, { description: 'Imports a small CSV (≤ 5 MB) inline and returns the finished job; rows that fail are listed in job.errors.' })
   async importCsv(@Arg('input', () => ImportCsvInput) input: ImportCsvInput, @Ctx() ctx: RequestContext) {
     const workspaceId = workspaceOf(ctx);
+    // besides import:run, importing creates and updates records of the type
+    const denied = importDenied(ctx.principal, input.objectType);
+    if (denied) return { job: null, userErrors: [userError('objectType', denied, ErrorCode.FORBIDDEN)] };
     if (Buffer.byteLength(input.csv, 'utf8') > MAX_INLINE_CSV_BYTES) {
       return { job: null, userErrors: [userError('csv', `must be at most ${MAX_INLINE_CSV_BYTES} bytes; upload larger files to POST /imports/${input.objectType}`)] };
     }
@@ -52,6 +57,8 @@ export class ImportJobResolver {
       batchSize: ctx.config.IMPORT_BATCH_SIZE,
       fileName: input.fileName ?? null,
       logger: ctx.logger,
+      access: importAccessOf(ctx.principal, input.objectType),
+      auditActor: auditActorFor(ctx.principal, ctx.ip),
     });
     return { job: await ctx.em.findOne(ImportJob, { id: result.jobId }), userErrors: [] };
   }
@@ -78,7 +85,7 @@ export class ImportJobResolver {
   }
 }
 
-nodeRegistry.register({ typeName: IMPORT_JOB, rootClass: ImportJob, load: (ctx, id) => ctx.loaders.byId(ImportJob).load(id) });
+nodeRegistry.register({ typeName: IMPORT_JOB, rootClass: ImportJob, permission: 'import:run', load: (ctx, id) => ctx.loaders.byId(ImportJob).load(id) });
 
 /** GraphQL surface of: CSV import jobs and export. */
 export const importExportResolvers: Function[] = [ImportJobResolver];

@@ -2,15 +2,19 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify';
 import type { AppOptions } from '../../http/app.js';
-import { principalFromHeaders, UnknownUser, UnknownWorkspace } from '../../http/principal.js';
+import { GraphQLError } from 'graphql';
+import { readCredentials } from '../../http/credentials.js';
 import { createRequestContext } from '../../graphql/context.js';
-import { openRequestSession } from '../../db/request-session.js';
+import { endSessionWithResponse, openRequestSession } from '../../db/request-session.js';
+import { withWorkspace } from '../../db/rls/tenant-context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { toGlobalId } from '../../graphql/global-id.js';
 import type { Principal } from '../../graphql/context.js';
 import { checkMapping, createImportJob, ImportRejected, importCsvStream, MAX_IMPORT_BYTES } from './import-engine.js';
 import { EXPORT_KINDS, exportRows, parseExportFilter } from './export-engine.js';
+import { exportDenied, importAccessOf, importDenied } from './import-export.access.js';
 import type { ImportObjectKind } from './import-fields.js';
+import { auditActorFor } from '../audit/audit-context.js';
 
 const KINDS: ImportObjectKind[] = ['contacts', 'companies'];
 
@@ -41,11 +45,21 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
 
   async function principalOr401(request: FastifyRequest, reply: FastifyReply): Promise<Principal | null> {
     try {
-      const principal = await principalFromHeaders(orm, request.headers);
-      if (principal.workspaceId) return principal;
-      fail(reply, 401, ErrorCode.UNAUTHENTICATED, 'Send the X-Workspace header (workspace slug or id).');
+      const credentials = await readCredentials(orm, config, request.headers);
+      if (credentials.workspaceId) {
+        const session = await openRequestSession(orm, credentials.workspaceId);
+        try {
+          const principal = await credentials.principal(session.em);
+          await session.end();
+          return principal;
+        } catch (error) {
+          await session.end(error);
+          throw error;
+        }
+      }
+      fail(reply, 401, ErrorCode.UNAUTHENTICATED, 'Sign in first: send `Authorization: Bearer <access token or API key>`.');
     } catch (error) {
-      if (!(error instanceof UnknownWorkspace || error instanceof UnknownUser)) throw error;
+      if (!(error instanceof GraphQLError && error.extensions.code === ErrorCode.UNAUTHENTICATED)) throw error;
       fail(reply, 401, ErrorCode.UNAUTHENTICATED, error.message);
     }
     return null;
@@ -60,6 +74,8 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
       if (!principal) return reply;
       const kind = request.params.objectType as ImportObjectKind;
       if (!KINDS.includes(kind)) return fail(reply, 404, ErrorCode.NOT_FOUND, `cannot import "${kind}": use contacts or companies`, 'objectType');
+      const denied = importDenied(principal, kind);
+      if (denied) return fail(reply, 403, ErrorCode.FORBIDDEN, denied);
       if (!(body instanceof Readable)) return fail(reply, 415, ErrorCode.BAD_USER_INPUT, 'send the CSV as the request body with content-type text/csv', 'body');
       let mapping: Record<string, string> | null;
       try {
@@ -70,8 +86,14 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
       }
       const workspaceId = principal.workspaceId!;
       const jobId = await createImportJob(orm, workspaceId, kind, mapping, request.query.fileName ?? null);
-      const run = importCsvStream(orm, workspaceId, kind, body, mapping, { jobId, batchSize: config.IMPORT_BATCH_SIZE, logger: request.log as never });
-      const jobRow = async () => (await orm.em.getConnection().execute('select * from import_job where id = ?', [jobId]))[0] as Record<string, unknown>;
+      const run = importCsvStream(orm, workspaceId, kind, body, mapping, {
+        jobId,
+        batchSize: config.IMPORT_BATCH_SIZE,
+        logger: request.log as never,
+        access: importAccessOf(principal, kind),
+        auditActor: auditActorFor(principal, request.ip),
+      });
+      const jobRow = () => withWorkspace(orm, workspaceId, async (em) => (await em.execute('select * from import_job where id = ?', [jobId]))[0] as Record<string, unknown>);
       if (request.query.async === 'true') {
         run.catch((error) => logger.error({ err: error, jobId }, 'CSV import failed'));
         return reply.code(202).send(importJobJson(await jobRow()));
@@ -86,7 +108,12 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
     if (!principal) return reply;
     const kind = EXPORT_KINDS.find((k) => request.params.file === `${k}.csv`);
     if (!kind) return fail(reply, 404, ErrorCode.NOT_FOUND, `export one of: ${EXPORT_KINDS.map((k) => `${k}.csv`).join(', ')}`, 'objectType');
-    const session = await openRequestSession(orm, principal.workspaceId);
+    const denied = exportDenied(principal, kind);
+    if (denied) return fail(reply, 403, ErrorCode.FORBIDDEN, denied);
+    const session = await openRequestSession(orm, principal.workspaceId, { userId: principal.userId });
+    // the rows stream after this handler returns: the session (one transaction on PostgreSQL) ends with the response
+    let streamError: unknown = undefined;
+    endSessionWithResponse(reply.raw, session, () => streamError);
     const ctx = createRequestContext(orm, config, request.log as never, session, principal);
     let rows: AsyncGenerator<unknown[]>;
     let first: IteratorResult<unknown[]>;
@@ -95,7 +122,10 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
       // the header is produced after the filter is checked: bad filters still get a 400
       first = await rows.next();
     } catch (error) {
+      await session.end(error);
       if (error instanceof InputRejected) return fail(reply, 400, ErrorCode.BAD_USER_INPUT, error.message, error.errors[0]!.field.join('.'));
+      // a filter on a field hidden by the caller's allowlist
+      if (error instanceof GraphQLError && error.extensions.code === ErrorCode.FORBIDDEN) return fail(reply, 403, ErrorCode.FORBIDDEN, error.message, 'filter');
       throw error;
     }
     const source = Readable.from(
@@ -106,6 +136,7 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
     );
     const csv = stringify({ cast: { boolean: (b) => (b ? 'true' : 'false') } });
     source.on('error', (error) => {
+      streamError = error;
       logger.error({ err: error }, 'CSV export failed');
       csv.destroy(error);
     });

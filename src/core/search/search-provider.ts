@@ -22,7 +22,11 @@ export interface SearchResult {
   matchedOn: string | null;
 }
 
-/** A searchable record type. The kernel registers companies and contacts; plugins register theirs. */
+/**
+ * A searchable record type. The kernel registers companies and contacts; plugins register theirs. A provider must
+ * apply its type's read permission and record scope inside its query (return nothing when the caller cannot read
+ * the type), and must not match on fields the caller's allowlist hides.
+ */
 export interface SearchProvider {
   /** Value of the `SearchableType` GraphQL enum, e.g. `COMPANY`. */
   key: string;
@@ -62,8 +66,13 @@ export interface TrigramSearchOptions {
   alias: string;
   /** Selected columns (full rows for em.map). */
   select: string;
-  /** Tenant and liveness conditions. */
+  /** Tenant, liveness and record-scope conditions. */
   where: Sql;
+  /**
+   * SQL expression over the alias for the folded text to match (default `<alias>.search_text`); callers pass a
+   * narrower one when some fields are hidden from the caller.
+   */
+  text?: string;
   term: string;
   /** Also look for typos (`term <% search_text`) when exact matching finds too few hits. */
   fuzzy: boolean;
@@ -81,7 +90,7 @@ export interface TrigramSearchOptions {
  */
 export async function trigramSearch<T extends object>(em: SqlEntityManager, entity: EntityClass<T>, options: TrigramSearchOptions): Promise<{ entity: T; score: number }[]> {
   const { alias: a, term } = options;
-  const st = raw(`${a}.search_text`);
+  const st = raw(options.text ?? `${a}.search_text`);
   const words = [...new Set(term.split(' ').filter(Boolean))].slice(0, 8);
   const word = (w: string) => '\\m' + regexEscape(w);
   const allWords = Sql.and(words.map((w) => (w.length < 3 ? sql`${st} ~ ${word(w)}` : sql`${st} like ${'%' + likeEscape(w) + '%'}`)));

@@ -7,6 +7,7 @@ import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { foldText, phoneDigits } from './search-text.js';
+import { canSearchOn, COMPANY_SCOPE, CONTACT_SCOPE, readScopeSql, visibleSearchText, type RecordScope } from '../customers/record-scope.js';
 import { searchRegistry, trigramSearch, type SearchProvider, type SearchRequest, type SearchResult } from './search-provider.js';
 
 export const MAX_QUERY_LENGTH = 200;
@@ -34,28 +35,42 @@ export function matchedField(term: string, isPhone: boolean, fields: [string, (s
   return candidates.find(([, values]) => values.some((v) => v.split(/[\s@.\-_]+/).some((w) => w.startsWith(head))))?.[0] ?? null;
 }
 
-/** A provider over a kernel table with a `search_text` column; `fields` tells which field a hit matched on. */
+/**
+ * A provider over a kernel table with a `search_text` column; `fields` tells which field a hit matched on. It
+ * searches only records in the caller's read scope (in SQL), skips its type when the caller cannot read it, and
+ * does not match on fields the caller's allowlist hides (email, phone digits).
+ */
 function tableSearchProvider<T extends object>(options: {
   key: string;
   typeName: string;
   entity: EntityClass<T>;
   table: string;
+  scope: RecordScope;
   fields: (record: T) => [string, (string | null | undefined)[]][];
 }): SearchProvider {
   return {
     key: options.key,
     typeName: options.typeName,
     async search(ctx, request) {
+      if (!ctx.principal.access.can(options.scope.read)) return [];
+      // a phone number is matched on phone digits only: nothing to match when they are hidden
+      if (request.isPhone && !canSearchOn(ctx, options.typeName, 'phone')) return [];
+      const hidden = new Set(['email', 'phone'].filter((key) => !canSearchOn(ctx, options.typeName, key)));
       const rows = await trigramSearch(ctx.em, options.entity, {
         table: options.table,
         alias: 'c',
         select: readColumns(ctx.em, options.entity, 'c'),
-        where: sql`c.workspace_id = ${request.workspaceId} and c.deleted_at is null`,
+        where: sql`c.workspace_id = ${request.workspaceId} and c.deleted_at is null and ${readScopeSql(ctx, options.scope, 'c')}`,
+        text: visibleSearchText(ctx, options.typeName, 'c'),
         term: request.term,
         fuzzy: !request.isPhone,
         limit: request.limit,
       });
-      return rows.map(({ entity, score }) => ({ node: entity, score, matchedOn: matchedField(request.term, request.isPhone, options.fields(entity)) }));
+      return rows.map(({ entity, score }) => ({
+        node: entity,
+        score,
+        matchedOn: matchedField(request.term, request.isPhone, options.fields(entity).filter(([name]) => !hidden.has(name))),
+      }));
     },
   };
 }
@@ -65,6 +80,7 @@ export const companySearchProvider = tableSearchProvider({
   typeName: 'Company',
   entity: Company,
   table: 'company',
+  scope: COMPANY_SCOPE,
   fields: (c) => [
     ['name', [c.name]],
     ['domain', c.domains],
@@ -77,6 +93,7 @@ export const contactSearchProvider = tableSearchProvider({
   typeName: 'Contact',
   entity: Contact,
   table: 'contact',
+  scope: CONTACT_SCOPE,
   fields: (c) => [
     ['name', [[c.firstName, c.lastName].filter(Boolean).join(' ')]],
     ['email', c.emails.map((e) => e.email)],

@@ -2,6 +2,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ErrorCode, InputRejected, userError, type UserError } from '../../graphql/errors.js';
 import { withEntityManager, type RequestContext } from '../../graphql/context.js';
+import { attachAuditActor, auditActorFor } from '../audit/audit-context.js';
 
 /**
  * Runs a write in one transaction on a child entity manager. Rejected input, stale versions and unique
@@ -13,7 +14,11 @@ export async function runMutation<T extends object>(
 ): Promise<T & { userErrors: UserError[] }> {
   try {
     // everything inside reads and writes through the transaction (PGlite has a single connection)
-    const result = await ctx.em.transactional((em) => work(withEntityManager(ctx, em as SqlEntityManager)));
+    const result = await ctx.em.transactional((em) => {
+      // the audit subscriber records this transaction's writes with the caller as actor
+      if (ctx.principal.userId || ctx.principal.apiKeyId) attachAuditActor(em, auditActorFor(ctx.principal, ctx.ip));
+      return work(withEntityManager(ctx, em as SqlEntityManager));
+    });
     return { ...result, userErrors: [] };
   } catch (error) {
     const errors = asUserErrors(error);

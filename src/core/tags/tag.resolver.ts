@@ -9,6 +9,7 @@ import { DeletePayload } from '../shared/delete-payload.js';
 import { Tag } from './tag.entity.js';
 import { CreateTagInput, TagNode, TagPayload, UpdateTagInput } from './tag.types.js';
 import { createTag, tagInput } from './tag.service.js';
+import { recordAuditAs } from '../audit/audit-log.js';
 
 @Resolver(() => TagNode)
 export class TagResolver {
@@ -43,9 +44,11 @@ export class TagResolver {
 
   @Mutation(() => DeletePayload, { description: 'Deletes a tag and removes it from every record.' })
   deleteTag(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async ({ em }) => {
-      const deleted = await em.nativeDelete(Tag, { id: expectGlobalId(id, 'Tag', 'id') });
+    return runMutation(ctx, async (tx) => {
+      const tagId = expectGlobalId(id, 'Tag', 'id');
+      const deleted = await tx.em.nativeDelete(Tag, { id: tagId });
       if (!deleted) throw InputRejected.one('id', 'tag not found', ErrorCode.NOT_FOUND);
+      await recordAuditAs(tx, { action: 'tag.deleted', objectType: 'Tag', objectId: tagId });
       return { deletedId: id };
     });
   }

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { TimelineEvent } from './timeline-event.entity.js';
 import { TimelineEntryKind, TimelineLink } from './timeline-link.entity.js';
-import { Activity } from '../activities/activity.entity.js';
+import type { Activity } from '../activities/activity.entity.js';
+import { readable, readableActivitySql } from '../customers/record-scope.js';
+import { nodeRegistry } from '../../graphql/node-registry.js';
 import { Sql, sql } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
@@ -118,7 +120,13 @@ type LinkedEntry = Pick<EntryRef, 'kind' | 'id'>;
 
 /** Timeline links of one target type, newest first (the target itself is added by the caller). */
 function timelineQuery(ctx: RequestContext, targetType: string, types?: string[] | null): ListQuery {
-  const parts: Sql[] = [sql`l.workspace_id = ${workspaceOf(ctx)}`, sql`l.target_type = ${targetType}`, new Sql(LIVE_ENTRY)];
+  const parts: Sql[] = [
+    sql`l.workspace_id = ${workspaceOf(ctx)}`,
+    sql`l.target_type = ${targetType}`,
+    new Sql(LIVE_ENTRY),
+    // activities the caller may not read drop out of every timeline (plugin events stay)
+    sql`(l.entry_kind <> ${TimelineEntryKind.ACTIVITY} or ${readableActivitySql(ctx, 'l.entry_id')})`,
+  ];
   if (types) {
     if (types.length > 50) throw InputRejected.one('types', 'at most 50 types');
     parts.push(types.length ? sql`l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql`false`);
@@ -132,7 +140,7 @@ const linkedEntry = (row: Record<string, unknown>): LinkedEntry => ({ kind: row.
 /** Loads the entries a page of links points at, batched per kind. */
 async function withEntries(ctx: RequestContext, page: Page<LinkedEntry>): Promise<Page<Activity | TimelineEvent>> {
   const entries = await Promise.all(
-    page.nodes.map((ref) => (ref.kind === TimelineEntryKind.ACTIVITY ? ctx.loaders.byId(Activity) : ctx.loaders.byId(TimelineEvent)).load(ref.id)),
+    page.nodes.map((ref) => (ref.kind === TimelineEntryKind.ACTIVITY ? readable(ctx, 'Activity') : ctx.loaders.byId(TimelineEvent)).load(ref.id)),
   );
   // an entry deleted between the two reads drops out of the page together with its cursor
   const kept = entries.map((e, i) => [e, page.cursors[i]!] as const).filter(([e]) => e != null);
@@ -148,8 +156,27 @@ export async function timelinePage(
 ): Promise<Page<Activity | TimelineEvent>> {
   const request = pageRequest(args);
   const query = timelineQuery(ctx, target.type, types);
+  if (!(await targetReadable(ctx, target))) return emptyPage();
   const page = await keysetPage(ctx.em, { ...query, where: Sql.and([query.where, sql`l.target_id = ${target.id}`]) }, request, linkedEntry);
   return withEntries(ctx, page);
+}
+
+/**
+ * Whether the caller may see a record's timeline: contacts and companies in their read scope, plugin records
+ * their node loader returns (with its type's read permission). Types without a node loader cannot be judged
+ * and stay visible (their events carry no owner).
+ */
+async function targetReadable(ctx: RequestContext, target: TimelineTarget): Promise<boolean> {
+  if (target.type === 'Contact' || target.type === 'Company') return (await readable(ctx, target.type).load(target.id)) != null;
+  const load = nodeRegistry.loader(target.type);
+  if (!load) return true;
+  const permission = nodeRegistry.permission(target.type);
+  if (permission && !ctx.principal.access.can(permission)) return false;
+  return (await load(ctx, target.id)) != null;
+}
+
+function emptyPage<T>(): Page<T> {
+  return { nodes: [], cursors: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, count: async () => 0 };
 }
 
 /** Timeline pages of every record of a list (e.g. `companies { nodes { timeline } }`) in one statement. */
