@@ -8,6 +8,8 @@ export interface Stats {
   mean: number;
   /** Operations per second, run one after another. */
   throughput: number;
+  /** Every timing, sorted (ms). */
+  samples: number[];
 }
 
 export function percentile(sorted: number[], p: number): number {
@@ -24,6 +26,7 @@ export function summarize(durationsMs: number[], totalMs: number): Stats {
     p95: percentile(sorted, 95),
     mean: sorted.reduce((s, d) => s + d, 0) / Math.max(1, sorted.length),
     throughput: (sorted.length / totalMs) * 1000,
+    samples: sorted,
   };
 }
 

@@ -6,6 +6,7 @@
  * then imports a generated CSV file through the import engine beside PostgreSQL COPY of the same file.
  * Prints a markdown table and writes bench/.tmp/results.json. Targets are reported, never enforced.
  */
+import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,11 +15,15 @@ import { dirname, join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { randomBytes } from 'node:crypto';
+import { issueSession } from '../src/core/auth/auth.module.js';
+import { withWorkspace } from '../src/db/rls/tenant-context.js';
+import { runShieldCase, type ShieldResult } from './shield.js';
 import { openServingDatabase } from '../src/db/orm.js';
 import { toGlobalId } from '../src/graphql/global-id.js';
 import { foldText } from '../src/core/search/search-text.js';
 import { Rng } from '../src/seed/generate.js';
-import { BENCH_SLUG, BENCH_USER, recreateDatabase, type SeedResult } from './seed.js';
+import { BENCH_USER, recreateDatabase, type SeedResult } from './seed.js';
 import { findImportFunction, runCopyBaseline, runCopyIntoContactsBaseline, runEngineImport, writeContactsCsv, type CopyResult, type ImportResult } from './import.js';
 import { graphqlClient, log, mb, measure, ms, perSecond, type Stats } from './lib.js';
 
@@ -139,7 +144,7 @@ async function seedInChildProcess(url: string, contacts: number): Promise<SeedRe
 }
 
 /** Starts `dist/src/server.js` on a free loopback port and waits until it is ready. */
-async function startServerProcess(url: string): Promise<{ port: number; stop: () => Promise<void> }> {
+async function startServerProcess(url: string, entry: string, env: Record<string, string>): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await new Promise<number>((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -149,8 +154,8 @@ async function startServerProcess(url: string): Promise<{ port: number; stop: ()
     });
   });
   const here = dirname(fileURLToPath(import.meta.url));
-  const child = spawn(process.execPath, [join(here, '..', 'src', 'server.js')], {
-    env: { ...process.env, DATABASE_URL: url, NODE_ENV: 'production', LOG_LEVEL: 'warn', SEED_DEMO: 'false', PORT: String(port), HOST: '127.0.0.1' },
+  const child = spawn(process.execPath, [join(here, '..', entry)], {
+    env: { ...process.env, ...env, DATABASE_URL: url, NODE_ENV: 'production', LOG_LEVEL: 'warn', SEED_DEMO: 'false', PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const deadline = Date.now() + 60_000;
@@ -193,9 +198,15 @@ async function main() {
   const ws = seed.workspaceId;
 
   // the API runs as its own process, as in production: the benchmark's seeding and client work stay out of its heap
-  const server = await startServerProcess(url);
+  // one sequential client is one principal: the per-principal rate limit would throttle the benchmark itself
+  const jwtSecret = randomBytes(32).toString('hex');
+  const serverEnv = { JWT_SECRET: jwtSecret, RATE_LIMIT_PER_MINUTE: '0' };
+  const server = await startServerProcess(url, join('src', 'server.js'), serverEnv);
   const port = server.port;
-  const gql = graphqlClient(`http://127.0.0.1:${port}/graphql`, { 'x-workspace': BENCH_SLUG, 'x-user': BENCH_USER });
+  const { rows: [benchUser] } = await sqlClient.query<{ id: string }>('select id from app_user where email = $1', [BENCH_USER]);
+  const tokens = await withWorkspace(orm, ws, (em) => issueSession(em, { workspaceId: ws, userId: benchUser!.id }, { JWT_SECRET: jwtSecret, ACCESS_TOKEN_TTL_SECONDS: 24 * 3600, REFRESH_TOKEN_TTL_DAYS: 1 }));
+  const auth = { authorization: `Bearer ${tokens.accessToken}` };
+  const gql = graphqlClient(`http://127.0.0.1:${port}/graphql`, auth);
   log(`app listening on 127.0.0.1:${port}`);
 
   const rng = new Rng(7);
@@ -251,6 +262,18 @@ async function main() {
     (i) => sqlClient.query(TIMELINE_SQL, [ws, sampleContacts[i % sampleContacts.length]!.id]),
   );
 
+  // the same API without graphql-shield, as a second process on the same database
+  log('case: shield on/off, 1,000 contacts in pages of 200');
+  const unshieldedServer = await startServerProcess(url, join('bench', 'unshielded-server.js'), serverEnv);
+  let shield: ShieldResult | { error: string };
+  try {
+    shield = await runShieldCase(gql, graphqlClient(`http://127.0.0.1:${unshieldedServer.port}/graphql`, auth), { ...opts, rows: Math.min(1000, args.contacts) });
+  } catch (error) {
+    shield = { error: (error as Error).message };
+    log(`shield case failed: ${shield.error}`);
+  }
+  await unshieldedServer.stop();
+
   let importResult: ImportResult | { error: string } | undefined;
   let copyResult: CopyResult | { error: string } | undefined;
   let copyIntoContacts: CopyResult | { error: string } | undefined;
@@ -278,14 +301,28 @@ async function main() {
     copyIntoContacts = await runCopyIntoContactsBaseline(url, csv, args.importRows);
   }
 
-  const report = renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts);
+  const report = renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts) + '\n' + renderShield(shield);
   process.stdout.write(report + '\n');
-  writeFileSync(join(tmp, 'results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, args, seed, cases, import: importResult, copy: copyResult, copyIntoContacts }, null, 2));
+  writeFileSync(join(tmp, 'results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, args, seed, cases, shield, import: importResult, copy: copyResult, copyIntoContacts }, null, 2));
   log(`results written to ${join(tmp, 'results.json')}`);
 
   await server.stop();
   await sqlClient.end();
   await orm.close(true);
+}
+
+function renderShield(shield: ShieldResult | { error: string }): string {
+  if ('error' in shield) return `Shield on/off: failed (${shield.error})`;
+  return [
+    `Shield on/off: walking ${shield.rows.toLocaleString('en-US')} contacts in pages of 200 (every list field, protected fields, company, owner, tags); alternating rounds`,
+    '',
+    '| server | p50 | p95 | requests |',
+    '|---|---|---|---|',
+    `| with graphql-shield | ${ms(shield.on.p50)} | ${ms(shield.on.p95)} | ${shield.on.iterations} |`,
+    `| same server without shield | ${ms(shield.off.p50)} | ${ms(shield.off.p95)} | ${shield.off.iterations} |`,
+    '',
+    `Ratio (p50): ${shield.ratio.toFixed(2)}× — target ≤ 1.3×: ${shield.ratio <= 1.3 ? 'met' : 'not met'}`,
+  ].join('\n');
 }
 
 function renderReport(

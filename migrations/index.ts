@@ -5,6 +5,7 @@ import { Migration20261123110000Auth } from './Migration20261123110000Auth.js';
 import { Migration20261123120000WorkspaceAdmin } from './Migration20261123120000WorkspaceAdmin.js';
 import { Migration20261123130000Audit } from './Migration20261123130000Audit.js';
 import { Migration20261123190000RowLevelSecurity } from './Migration20261123190000RowLevelSecurity.js';
+import { Migration20261123200000LeakproofSearch } from './Migration20261123200000LeakproofSearch.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123120000WorkspaceAdmin', class: Migration20261123120000WorkspaceAdmin },
   { name: 'Migration20261123130000Audit', class: Migration20261123130000Audit },
   { name: 'Migration20261123190000RowLevelSecurity', class: Migration20261123190000RowLevelSecurity },
+  { name: 'Migration20261123200000LeakproofSearch', class: Migration20261123200000LeakproofSearch },
 ];

@@ -3,8 +3,15 @@ import { createLogger } from './logger.js';
 import { openServingDatabase } from './db/orm.js';
 import { createApp } from './http/app.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
+import type { GraphQLSchema } from 'graphql';
 
-async function main() {
+export interface ServeOptions {
+  /** Builds the schema to serve instead of the kernel's (the benchmark serves one without shield beside the real one). */
+  schema?: () => Promise<GraphQLSchema>;
+}
+
+/** Migrates, seeds the demo workspace on an empty database, serves the API and drains on SIGTERM. */
+export async function serve(options: ServeOptions = {}) {
   let config;
   try {
     config = loadConfig();
@@ -30,7 +37,7 @@ async function main() {
     const seeded = await seedDemoIfEmpty(orm);
     if (seeded) logger.info(seeded, 'seeded the demo workspace (X-Workspace: demo)');
   }
-  const app = await createApp({ orm, config, logger });
+  const app = await createApp({ orm, config, logger, schema: options.schema ? await options.schema() : undefined });
   await app.http.listen({ port: config.PORT, host: config.HOST });
   logger.info(`GraphQL API at http://localhost:${config.PORT}/graphql`);
 
@@ -53,4 +60,5 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }
 
-await main();
+// run when started as the entry point (`node dist/src/server.js`), not when imported
+if (process.argv[1] && import.meta.url === (await import('node:url')).pathToFileURL(process.argv[1]).href) await serve();

@@ -26,11 +26,13 @@ export interface AppOptions {
   orm: Orm;
   config: AppConfig;
   logger: Logger;
+  /** The GraphQL schema to serve; the kernel's shielded schema when omitted (the benchmark passes one without shield). */
+  schema?: GraphQLSchema;
 }
 
 /** The HTTP host: GraphQL at /graphql, health probes, CSV import/export routes. */
-export async function createApp({ orm, config, logger }: AppOptions): Promise<App> {
-  const schema = await buildAppSchema();
+export async function createApp({ orm, config, logger, schema: given }: AppOptions): Promise<App> {
+  const schema = given ?? (await buildAppSchema());
   const http: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.TRUST_PROXY });
   const production = config.NODE_ENV === 'production';
   // armor limits, CSRF prevention, no introspection/suggestions in production, rate limits (src/http/hardening)
