@@ -23,10 +23,11 @@ const schema = z.object({
   /** Password given to the provisioned `crm_app` role (when APP_DATABASE_URL is unset); without one it needs trust auth. */
   APP_DATABASE_PASSWORD: z.string().min(1).optional(),
   PGLITE_DIR: z.string().min(1).default('./.data/pglite'),
-  SEED_DEMO: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).default('true').transform((v) => v === 'true' || v === '1'),
+  /** Unset: seed outside production only (the demo members share a published password). */
+  SEED_DEMO: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   BODY_LIMIT_BYTES: z.coerce.number({ message: 'must be a number of bytes' }).int().positive().default(16 * 1024 * 1024),
-  /** GraphQL operation limits (graphql-armor; src/http/hardening/README.md). 0 turns a limit off. */
+  /** GraphQL operation limits (graphql-armor; README, "Hardening"). 0 turns a limit off. */
   GRAPHQL_MAX_DEPTH: limit('a query depth', 15),
   GRAPHQL_MAX_ALIASES: limit('a number of aliases', 30),
   GRAPHQL_MAX_DIRECTIVES: limit('a number of directives', 50),
@@ -55,7 +56,7 @@ const schema = z.object({
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number({ message: 'must be a number of days (1–365)' }).int().min(1).max(365).default(30),
 });
 
-export type AppConfig = z.infer<typeof schema>;
+export type AppConfig = Omit<z.infer<typeof schema>, 'SEED_DEMO'> & { SEED_DEMO: boolean };
 
 export class ConfigError extends Error {}
 
@@ -67,5 +68,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!result.success || lines.length) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return result.data;
+  return { ...result.data, SEED_DEMO: result.data.SEED_DEMO ?? result.data.NODE_ENV !== 'production' };
 }

@@ -85,6 +85,22 @@ describe('signIn', () => {
     expect(chosen.data?.signIn.workspace.slug).toBe(other.slug);
   });
 
+  it('makes the creator of a new workspace its owner, who can then sign in to it', async () => {
+    const ws = await server.newWorkspace();
+    await setPassword(ws.userId);
+    const slug = `new-${randomUUID().slice(0, 8)}`;
+    const created = await ws.ok(`mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { slug } userErrors { message } } }`, { i: { name: 'Second', slug } });
+    expect(created.createWorkspace).toEqual({ workspace: { slug }, userErrors: [] });
+    // the request went on in the caller's own workspace
+    expect((await ws.ok(`{ workspace { slug } }`)).workspace.slug).toBe(ws.slug);
+    const there = await server.gql(SIGN_IN, { input: { email: ws.userEmail, password: PASSWORD, workspace: slug } });
+    expect(there.errors).toBeUndefined();
+    const me = await server.gql(ME, {}, { authorization: `Bearer ${there.data!.signIn.accessToken}` });
+    expect(me.data!.me).toMatchObject({ role: 'OWNER', workspace: { slug } });
+    const taken = await ws.ok(`mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { slug } userErrors { code } } }`, { i: { name: 'Again', slug } });
+    expect(taken.createWorkspace).toEqual({ workspace: null, userErrors: [{ code: 'CONFLICT' }] });
+  });
+
   it('refuses a wrong password, an unknown email and a foreign workspace alike, writing only the audit entry', async () => {
     const ws = await server.newWorkspace();
     const stranger = await server.newWorkspace();

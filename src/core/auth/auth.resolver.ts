@@ -88,11 +88,7 @@ export class SessionResolver {
   confirmTotp(@Arg('input', () => ConfirmTotpInput) input: ConfirmTotpInput, @Ctx() ctx: RequestContext) {
     const { userId } = signedInUser(ctx);
     return runMutation(ctx, async ({ em }) => {
-      const rows = await em.execute<{ totp_secret: string | null; enabled: boolean }[]>(
-        'select totp_secret, (totp_enabled_at is not null) as enabled from app_user where id = ?',
-        [userId],
-      );
-      const row = rows[0]!;
+      const row = await totpState(em, userId);
       if (row.enabled) throw InputRejected.one('input', 'two-factor is already on', ErrorCode.CONFLICT);
       if (!row.totp_secret) throw InputRejected.one('input', 'start with enrollTotp', ErrorCode.CONFLICT);
       if (!(await acceptTotpCode(em, userId, row.totp_secret, input.code))) throw InputRejected.one('code', 'is not a valid code: check the app and your clock');
@@ -111,11 +107,7 @@ export class SessionResolver {
   disableTotp(@Arg('input', () => DisableTotpInput) input: DisableTotpInput, @Ctx() ctx: RequestContext) {
     const { userId } = signedInUser(ctx);
     return runMutation(ctx, async ({ em }) => {
-      const rows = await em.execute<{ totp_secret: string | null; enabled: boolean }[]>(
-        'select totp_secret, (totp_enabled_at is not null) as enabled from app_user where id = ?',
-        [userId],
-      );
-      const row = rows[0]!;
+      const row = await totpState(em, userId);
       if (!row.enabled) return { twoFactorEnabled: false };
       if (!input.password && !input.code) throw InputRejected.one('input', 'send your password or a current two-factor code');
       const proven = input.code
@@ -191,4 +183,10 @@ export class ApiKeyResolver {
   createdBy(@Root() key: ApiKey, @Ctx() ctx: RequestContext) {
     return ctx.loaders.byId(User).load(key.createdBy);
   }
+}
+
+/** The user's two-factor secret (set by enrollTotp) and whether it is switched on. */
+async function totpState(em: SqlEntityManager, userId: string): Promise<{ totp_secret: string | null; enabled: boolean }> {
+  const rows = await em.execute<{ totp_secret: string | null; enabled: boolean }[]>('select totp_secret, (totp_enabled_at is not null) as enabled from app_user where id = ?', [userId]);
+  return rows[0]!;
 }

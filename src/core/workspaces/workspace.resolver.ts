@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
 import type { SqlEntityManager } from '@mikro-orm/sql';
@@ -9,6 +10,9 @@ import { Node } from '../../graphql/relay.js';
 import { runMutation } from '../shared/mutation.js';
 import { currencyCode, parseInput, trimmed } from '../shared/validation.js';
 import { Workspace } from './workspace.entity.js';
+import { Membership } from '../identity/membership.entity.js';
+import { BuiltinRoleKey } from '../permissions/builtin-roles.js';
+import { setTenantContext } from '../../db/rls/tenant-context.js';
 
 @ObjectType('Workspace', { implements: Node })
 export class WorkspaceNode extends Node {
@@ -37,13 +41,18 @@ const workspaceInput = z.object({
   defaultCurrency: currencyCode.default('USD'),
 });
 
-export async function createWorkspace(em: SqlEntityManager, input: unknown): Promise<Workspace> {
+/** Creates a workspace whose owner is `ownerId`; the caller's own workspace context is restored afterwards. */
+export async function createWorkspace(em: SqlEntityManager, input: unknown, ownerId: string, current: { workspaceId: string | null; userId: string | null }): Promise<Workspace> {
   const data = parseInput(workspaceInput, input);
-  if (await em.findOne(Workspace, { slug: data.slug })) {
+  if (await em.findOne(Workspace, { slug: data.slug }, { filters: false })) {
     throw InputRejected.one('slug', `the slug "${data.slug}" is taken`, ErrorCode.CONFLICT);
   }
   const workspace = em.create(Workspace, data);
   await em.flush();
+  // the membership belongs to the new workspace: row-level security checks it against that workspace
+  await setTenantContext(em, { workspaceId: workspace.id, userId: ownerId });
+  await em.insert(Membership, { id: randomUUID(), workspaceId: workspace.id, userId: ownerId, role: BuiltinRoleKey.OWNER, createdAt: new Date(), updatedAt: new Date() });
+  await setTenantContext(em, current);
   return workspace;
 }
 
@@ -54,9 +63,10 @@ export class WorkspaceResolver {
     return ctx.em.findOneOrFail(Workspace, { id: workspaceOf(ctx) });
   }
 
-  @Mutation(() => WorkspacePayload)
+  @Mutation(() => WorkspacePayload, { description: 'Creates a workspace with the caller as its owner (sign in to it to work there).' })
   createWorkspace(@Arg('input', () => CreateWorkspaceInput) input: CreateWorkspaceInput, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async ({ em }) => ({ workspace: await createWorkspace(em, input) }));
+    const { userId, workspaceId } = ctx.principal;
+    return runMutation(ctx, async ({ em }) => ({ workspace: await createWorkspace(em, input, userId!, { workspaceId, userId }) }));
   }
 
   @FieldResolver(() => ID)
