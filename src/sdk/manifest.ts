@@ -1,0 +1,107 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import type { z } from 'zod';
+import type { RuleDeclarations } from '../graphql/shield/declarations.js';
+import type { PermissionDefinition } from '../core/permissions/permission-registry.js';
+import type { ProtectedField } from '../core/permissions/protected-fields.js';
+import type { SearchProvider } from '../core/search/search-provider.js';
+
+/**
+ * A plugin's typed manifest: everything the host needs to validate, install, enable and run it. Built-in plugins
+ * live in `plugins/<id>/plugin.ts`; third-party ones are npm packages or paths listed in configuration.
+ */
+export interface PluginManifest<Settings extends z.ZodType = z.ZodType> {
+  /** Unique, lower-case: `pipeline`, `acme-loyalty`. Prefixes the plugin's migrations and settings. */
+  id: string;
+  name: string;
+  /** semver of the plugin itself. */
+  version: string;
+  /** semver range of the kernel it works with, e.g. `^1.0.0`. */
+  kernel: string;
+  /** Other plugins it needs, id → semver range. */
+  dependsOn?: Record<string, string>;
+  /** MikroORM entity classes (always registered once installed, enabled or not). */
+  entities?: Function[];
+  /** Migrations, applied in dependency order and tracked per plugin. */
+  migrations?: MigrationObject[];
+  /** type-graphql resolver classes, incl. field resolvers that add fields to kernel types. */
+  resolvers?: Function[];
+  /** Authorization of every root field and object type the plugin adds (deny by default). */
+  rules?: RuleDeclarations;
+  permissions?: PermissionDefinition[];
+  protectedFields?: ProtectedField[];
+  /** Run inside the write's transaction, ordered by `order` then plugin load order; throw a user error to veto. */
+  hooks?: BeforeHook[];
+  /** Delivered after commit from the transactional outbox, at least once. */
+  subscribers?: Subscriber[];
+  jobs?: ScheduledJob[];
+  /** zod schema of the plugin's per-workspace settings; defaults fill what a workspace did not set. */
+  settings?: Settings;
+  /** Timeline entry types the plugin records (`deal.stageChanged` …). */
+  timelineEntryTypes?: string[];
+  searchProviders?: SearchProvider[];
+  /** Seeds the demo workspace when the plugin is enabled there. */
+  demoData?: (ctx: PluginContext) => Promise<void>;
+  onInstall?: (ctx: PluginContext) => Promise<void>;
+  onEnable?: (ctx: PluginContext) => Promise<void>;
+  onDisable?: (ctx: PluginContext) => Promise<void>;
+  onUninstall?: (ctx: PluginContext) => Promise<void>;
+}
+
+/** What lifecycle callbacks and jobs receive: the workspace (when there is one) and a database handle scoped to it. */
+export interface PluginContext {
+  workspaceId: string | null;
+  /** A MikroORM entity manager, in a transaction scoped to the workspace (row-level security). */
+  em: unknown;
+  settings: Record<string, unknown>;
+}
+
+/** A typed domain event as subscribers receive it. `id` is stable across redeliveries (idempotency). */
+export interface DomainEvent<Payload = Record<string, unknown>> {
+  id: string;
+  /** `contact.created`, `contact.updated`, `deal.won` … */
+  type: string;
+  workspaceId: string;
+  occurredAt: Date;
+  actor: { userId: string | null; apiKeyId: string | null };
+  payload: Payload;
+}
+
+export interface BeforeHook {
+  /** The write it guards: `contact.create`, `contact.update`, `activity.log`, or a plugin's. */
+  on: string;
+  /** Lower runs first (default 100). */
+  order?: number;
+  /** May change `draft` in place; throw `InputRejected` to veto (the transaction rolls back, nothing is written). */
+  run(draft: Record<string, unknown>, context: HookContext): Promise<void> | void;
+}
+
+export interface HookContext {
+  workspaceId: string;
+  actor: { userId: string | null; apiKeyId: string | null };
+  /** The write's transaction. */
+  em: unknown;
+}
+
+export interface Subscriber {
+  /** Unique within the plugin; deliveries are tracked per subscriber. */
+  name: string;
+  /** Event types it receives (`*` for all). */
+  on: string[];
+  /** Milliseconds before a delivery counts as failed (default 10 s). */
+  timeoutMs?: number;
+  /** Attempts before the delivery goes to the dead-letter list (default 8). */
+  maxAttempts?: number;
+  handle(event: DomainEvent, context: PluginContext): Promise<void>;
+}
+
+export interface ScheduledJob {
+  name: string;
+  /** Interval in seconds between runs (per workspace where the plugin is enabled). */
+  everySeconds: number;
+  run(context: PluginContext): Promise<void>;
+}
+
+/** Declares a plugin; the host validates it at start-up. */
+export function definePlugin<Settings extends z.ZodType>(manifest: PluginManifest<Settings>): PluginManifest<Settings> {
+  return manifest;
+}
