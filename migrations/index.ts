@@ -4,6 +4,8 @@ import { Migration20261123100000Permissions } from './Migration20261123100000Per
 import { Migration20261123110000Auth } from './Migration20261123110000Auth.js';
 import { Migration20261123120000WorkspaceAdmin } from './Migration20261123120000WorkspaceAdmin.js';
 import { Migration20261123130000Audit } from './Migration20261123130000Audit.js';
+import { Migration20261123140000Outbox } from './Migration20261123140000Outbox.js';
+import { Migration20261123150000Modules } from './Migration20261123150000Modules.js';
 import { Migration20261123190000RowLevelSecurity } from './Migration20261123190000RowLevelSecurity.js';
 import { Migration20261123200000LeakproofSearch } from './Migration20261123200000LeakproofSearch.js';
 
@@ -14,6 +16,8 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123110000Auth', class: Migration20261123110000Auth },
   { name: 'Migration20261123120000WorkspaceAdmin', class: Migration20261123120000WorkspaceAdmin },
   { name: 'Migration20261123130000Audit', class: Migration20261123130000Audit },
+  { name: 'Migration20261123140000Outbox', class: Migration20261123140000Outbox },
+  { name: 'Migration20261123150000Modules', class: Migration20261123150000Modules },
   { name: 'Migration20261123190000RowLevelSecurity', class: Migration20261123190000RowLevelSecurity },
   { name: 'Migration20261123200000LeakproofSearch', class: Migration20261123200000LeakproofSearch },
 ];

@@ -54,6 +54,11 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters (use a random string)' }).default(DEV_JWT_SECRET),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'must be a number of seconds (60–86400)' }).int().min(60).max(86400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number({ message: 'must be a number of days (1–365)' }).int().min(1).max(365).default(30),
+  /** Third-party plugins, comma-separated: npm package names, or paths (absolute or starting with `.`, from the working directory). */
+  PLUGINS: z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
 });
 
 export type AppConfig = Omit<z.infer<typeof schema>, 'SEED_DEMO'> & { SEED_DEMO: boolean };

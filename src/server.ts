@@ -3,6 +3,7 @@ import { createLogger } from './logger.js';
 import { openServingDatabase } from './db/orm.js';
 import { createApp } from './http/app.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
+import { startOutboxWorkerFromEnv } from './events/index.js';
 import type { GraphQLSchema } from 'graphql';
 
 export interface ServeOptions {
@@ -40,6 +41,8 @@ export async function serve(options: ServeOptions = {}) {
   const app = await createApp({ orm, config, logger, schema: options.schema ? await options.schema() : undefined });
   await app.http.listen({ port: config.PORT, host: config.HOST });
   logger.info(`GraphQL API at http://localhost:${config.PORT}/graphql`);
+  // delivers domain events to after subscribers (OUTBOX_WORKER=off: another process does)
+  const outbox = startOutboxWorkerFromEnv(orm, logger);
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -49,6 +52,7 @@ export async function serve(options: ServeOptions = {}) {
     const force = setTimeout(() => process.exit(1), 15_000).unref();
     try {
       await app.close();
+      await outbox?.stop();
       await orm.close();
     } finally {
       clearTimeout(force);

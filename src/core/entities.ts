@@ -15,6 +15,8 @@ import { CustomRole } from './permissions/role.entity.js';
 import { ApiKey, AuthSession, RefreshToken } from './auth/auth.entities.js';
 import { Invitation } from './workspace-admin/invitation.entity.js';
 import { AuditEntry } from './audit/audit-entry.entity.js';
+import { OutboxDelivery, OutboxEvent } from '../events/outbox.entities.js';
+import { WorkspaceModule } from '../kernel/modules/workspace-module.entity.js';
 
 export const kernelEntities = [
   Workspace,
@@ -39,4 +41,7 @@ export const kernelEntities = [
   ApiKey,
   Invitation,
   AuditEntry,
+  OutboxEvent,
+  OutboxDelivery,
+  WorkspaceModule,
 ];

@@ -5,6 +5,8 @@ import { authRules } from './auth/auth.rules.js';
 import { workspaceAdminRules } from './workspace-admin/workspace-admin.rules.js';
 import { auditRules } from './audit/audit.rules.js';
 import { AuditResolver } from './audit/audit.resolver.js';
+import { eventRules } from '../events/events.rules.js';
+import { DeadLetterResolver } from '../events/dead-letters.resolver.js';
 import { nodeRegistry } from '../graphql/node-registry.js';
 import { workspaceOf } from '../graphql/context.js';
 import { memberIds } from './identity/members.js';
@@ -26,9 +28,11 @@ import { searchResolvers } from './search/search.module.js';
 import { importExportResolvers } from './import-export/import-export.module.js';
 import { customFieldResolvers } from './custom-fields/custom-fields.module.js';
 import { workspaceAdminResolvers } from './workspace-admin/workspace-admin.resolver.js';
+import { ModuleResolver } from '../kernel/modules/modules.resolver.js';
+import { moduleRules } from '../kernel/modules/modules.rules.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
-export const kernelRuleDeclarations: RuleDeclarations[] = [kernelRules, authRules, workspaceAdminRules, auditRules];
+export const kernelRuleDeclarations: RuleDeclarations[] = [kernelRules, authRules, workspaceAdminRules, auditRules, moduleRules, eventRules];
 
 /** Resolvers of the kernel's GraphQL API. */
 export const kernelResolvers: NonEmptyArray<Function> = [
@@ -44,8 +48,10 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...importExportResolvers,
   ...customFieldResolvers,
   AuditResolver,
+  DeadLetterResolver,
   ...workspaceAdminResolvers,
   ...authResolvers,
+  ModuleResolver,
 ];
 
 nodeRegistry.register({

@@ -11,6 +11,7 @@ import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { kernelEntities } from '../core/entities.js';
 import { kernelMigrations } from '../../migrations/index.js';
 import { AuditSubscriber } from '../core/audit/audit.subscriber.js';
+import { DomainEventSubscriber } from '../events/domain-events.subscriber.js';
 import { appRoleUrl, assertAppRole, provisionAppRole } from './rls/app-role.js';
 
 export type Orm = MikroORM;
@@ -23,14 +24,16 @@ export interface DatabaseTarget {
   pgliteDir?: string;
   debug?: boolean;
   poolMax?: number;
+  /** Entities registered besides the kernel's: installed plugins' (src/kernel/plugin-migrations.ts, `pluginEntities`). */
+  extraEntities?: Function[];
 }
 
 export function ormOptions(target: DatabaseTarget): Options {
   const common: Partial<Options> = {
-    entities: kernelEntities,
+    entities: [...kernelEntities, ...(target.extraEntities ?? [])],
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
-    subscribers: [new AuditSubscriber()],
+    subscribers: [new AuditSubscriber(), new DomainEventSubscriber()],
     migrations: { migrationsList: kernelMigrations, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     debug: target.debug ?? false,
     forceUtcTimezone: true,

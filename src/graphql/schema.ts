@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { buildSchema, type NonEmptyArray } from 'type-graphql';
+import { buildSchema, getMetadataStorage, type NonEmptyArray } from 'type-graphql';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { kernelResolvers, kernelRuleDeclarations } from '../core/kernel-graphql.js';
 import type { RuleDeclarations } from './shield/declarations.js';
@@ -7,6 +7,7 @@ import { applyShield, mergeDeclarations } from './shield/apply-shield.js';
 
 /** The schema's types and resolvers without authorization (for printing and for the schema-walk test). */
 export async function buildUnshieldedSchema(extraResolvers: Function[] = []): Promise<GraphQLSchema> {
+  forgetFieldResolverFields();
   return buildSchema({
     resolvers: [...kernelResolvers, ...extraResolvers] as NonEmptyArray<Function>,
     validate: false,
@@ -23,4 +24,16 @@ export async function buildAppSchema(extraResolvers: Function[] = [], extraRules
 
 export function printAppSchema(schema: GraphQLSchema): string {
   return printSchema(lexicographicSortSchema(schema)) + '\n';
+}
+
+/**
+ * type-graphql keeps its metadata globally and, while building a schema, appends the fields that field resolvers
+ * add to an object type (`Contact.loyaltyPoints`) to that type's shared metadata (`def.fields`, computed once).
+ * A later schema built WITHOUT the plugin's resolver would still show the field. Clearing the computed field lists
+ * before every build makes each one recompute them from the decorated fields plus only its own resolvers' field
+ * resolvers (the build runs synchronously, so builds cannot interleave).
+ */
+function forgetFieldResolverFields(): void {
+  const storage = getMetadataStorage() as unknown as { objectTypes: { fields?: unknown }[]; interfaceTypes: { fields?: unknown }[] };
+  for (const definition of [...storage.objectTypes, ...storage.interfaceTypes]) definition.fields = undefined;
 }

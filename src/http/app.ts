@@ -1,8 +1,8 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
-import { ApolloServer } from '@apollo/server';
+import { Readable } from 'node:stream';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { ApolloServer, HeaderMap, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config.js';
@@ -10,15 +10,22 @@ import type { Orm } from '../db/orm.js';
 import { createRequestContext, type RequestContext } from '../graphql/context.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
-import { buildAppSchema } from '../graphql/schema.js';
-import { readCredentials } from './credentials.js';
+import { SchemaCache } from '../graphql/schema-cache.js';
+import { readCredentials, type Credentials } from './credentials.js';
+import { ModuleHost, attachModuleHost } from '../kernel/modules/module-host.js';
+import type { PluginManifest } from '../sdk/manifest.js';
 import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
 import { registerImportExportRoutes } from '../core/import-export/import-export.routes.js';
 import { graphqlHardening } from './hardening/index.js';
 
 export interface App {
   http: FastifyInstance;
+  /** The kernel-only schema (anonymous callers and workspaces without enabled plugins). */
   schema: GraphQLSchema;
+  /** The installed plugins and each workspace's enabled set. */
+  modules: ModuleHost;
+  /** The schema (and its Apollo server) per distinct enabled set. */
+  schemas: SchemaCache<ApolloServer<RequestContext>>;
   close(): Promise<void>;
 }
 
@@ -28,53 +35,91 @@ export interface AppOptions {
   logger: Logger;
   /** The GraphQL schema to serve; the kernel's shielded schema when omitted (the benchmark passes one without shield). */
   schema?: GraphQLSchema;
+  /** Installed plugins, validated and in dependency order (src/kernel/load-plugins.ts); each workspace enables its own. */
+  plugins?: PluginManifest[];
+  /** How long the enabled set of a workspace is cached in this process (default 1 s). */
+  enabledSetTtlMs?: number;
 }
 
-/** The HTTP host: GraphQL at /graphql, health probes, CSV import/export routes. */
-export async function createApp({ orm, config, logger, schema: given }: AppOptions): Promise<App> {
-  const schema = given ?? (await buildAppSchema());
+/**
+ * The HTTP host: GraphQL at /graphql, health probes, CSV import/export routes.
+ *
+ * GraphQL is served per workspace: the caller's credentials name the workspace before any database read, its enabled
+ * plugins pick the schema (kernel + those plugins, built once per distinct set, src/graphql/schema-cache.ts), and the
+ * request runs on that schema's ApolloServer (Apollo has no per-request schema). Anonymous callers get the kernel.
+ */
+export async function createApp({ orm, config, logger, schema: given, plugins = [], enabledSetTtlMs }: AppOptions): Promise<App> {
   const http: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.TRUST_PROXY });
   const production = config.NODE_ENV === 'production';
-  // armor limits, CSRF prevention, no introspection/suggestions in production, rate limits (src/http/hardening)
+  // armor limits, CSRF prevention, no introspection/suggestions in production, rate limits (src/http/hardening);
+  // made once: every schema's server shares the same plugins (one rate-limit state per process)
   const hardening = graphqlHardening(config);
-  const apollo = new ApolloServer<RequestContext>({
-    schema,
-    ...hardening.options,
-    formatError: (formatted, error) => formatError(formatted, error, logger),
-    plugins: [
-      fastifyApolloDrainPlugin(http),
-      ...hardening.plugins,
-      // per-field cache hints are not used; the default plugin would wrap every field resolver
-      ApolloServerPluginCacheControlDisabled(),
-      {
-        async requestDidStart() {
-          return {
-            async willSendResponse({ contextValue, response }) {
-              const single = response.body.kind === 'single' ? response.body.singleResult : null;
-              await contextValue.session?.end(single && !single.data && single.errors?.length ? single.errors : undefined);
-            },
-          };
-        },
+  const serverPlugins: ApolloServerPlugin<RequestContext>[] = [
+    ...hardening.plugins,
+    // per-field cache hints are not used; the default plugin would wrap every field resolver
+    ApolloServerPluginCacheControlDisabled(),
+    {
+      async requestDidStart() {
+        return {
+          async willSendResponse({ contextValue, response }) {
+            const single = response.body.kind === 'single' ? response.body.singleResult : null;
+            await contextValue.session?.end(single && !single.data && single.errors?.length ? single.errors : undefined);
+          },
+        };
       },
-      production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
-    ],
-  });
-  await apollo.start();
+    },
+    production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
+  ];
+  const serve = async (schema: GraphQLSchema) => {
+    const apollo = new ApolloServer<RequestContext>({
+      schema,
+      ...hardening.options,
+      formatError: (formatted, error) => formatError(formatted, error, logger),
+      plugins: serverPlugins,
+      // the app stops every server when its HTTP server closes (server.ts drains on SIGTERM)
+      stopOnTerminationSignals: false,
+    });
+    await apollo.start();
+    return apollo;
+  };
+  const modules = new ModuleHost(plugins, orm, enabledSetTtlMs);
+  const schemas = new SchemaCache(plugins, { kernelSchema: given, serve });
+  const kernel = await schemas.get([]);
 
-  await http.register(fastifyApollo<RequestContext>(apollo), {
-    path: '/graphql',
-    context: async (request, reply) => {
-      const credentials = await readCredentials(orm, config, request.headers);
+  const graphqlRoute = async (request: FastifyRequest, reply: FastifyReply) => {
+    // the workspace comes from the credentials before any database read; failures surface from the context function
+    // below, as they always did (CSRF and landing-page handling run first)
+    let credentials: Credentials | undefined;
+    let failure: unknown;
+    let apollo = kernel.served;
+    try {
+      credentials = await readCredentials(orm, config, request.headers);
+      if (credentials.workspaceId) apollo = (await schemas.get(await modules.enabledIds(credentials.workspaceId))).served;
+    } catch (error) {
+      failure = error;
+    }
+    const context = async (): Promise<RequestContext> => {
+      if (!credentials || failure) throw failure;
       const session = await openRequestSession(orm, credentials.workspaceId, { userId: credentials.userId ?? null });
       // normally ended in willSendResponse; this only rolls back one that a failed request left open
       endSessionWithResponse(reply.raw, session);
       try {
-        return createRequestContext(orm, config, request.log as unknown as Logger, session, await credentials.principal(session.em), request.ip);
+        const ctx = createRequestContext(orm, config, request.log as unknown as Logger, session, await credentials.principal(session.em), request.ip);
+        return attachModuleHost(ctx, modules);
       } catch (error) {
         await session.end(error);
         throw error;
       }
-    },
+    };
+    const { headers, body, status } = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toHTTPGraphQLRequest(request), context });
+    for (const [key, value] of headers) void reply.header(key, value);
+    void reply.code(status ?? 200);
+    if (body.kind === 'complete') return body.string;
+    return reply.send(Readable.from(body.asyncIterator));
+  };
+  http.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: graphqlRoute });
+  http.addHook('onClose', async () => {
+    for (const entry of await schemas.entries()) await entry.served.stop();
   });
 
   http.get('/healthz', async () => ({ status: 'ok' }));
@@ -90,10 +135,26 @@ export async function createApp({ orm, config, logger, schema: given }: AppOptio
 
   return {
     http,
-    schema,
+    schema: kernel.schema,
+    modules,
+    schemas,
     async close() {
       await http.close();
     },
+  };
+}
+
+/** The request as Apollo sees it (as @as-integrations/fastify builds it: parsed body, method, headers, query string). */
+function toHTTPGraphQLRequest(request: FastifyRequest): HTTPGraphQLRequest {
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(request.headers)) {
+    if (value) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  return {
+    body: request.body,
+    method: request.method.toUpperCase(),
+    headers,
+    search: new URL(request.url, `${request.protocol}://${request.hostname}/`).search,
   };
 }
 

@@ -1,4 +1,49 @@
 /**
- * The public plugin SDK: the only kernel module that plugins (built-in and third-party) import.
+ * The public plugin SDK: the only kernel module that plugins (built-in and third-party) import. A curated list:
+ * whatever is not re-exported here is kernel-internal and may change without notice (test/kernel/plugin-boundary.test.ts
+ * fails on any plugin file importing from src/ other than src/sdk).
  */
+import 'reflect-metadata'; // decorator metadata (type-graphql, MikroORM) before any decorated class is defined
+
+// The manifest: definePlugin and the types of everything a plugin declares (hooks, subscribers, jobs, events, lifecycle).
 export * from './manifest.js';
+
+// zod, the same instance the host validates settings with.
+export { z } from 'zod';
+
+// The per-request context resolvers receive (principal, workspace, entity manager, loaders).
+export type { RequestContext } from '../graphql/context.js';
+
+// Writes: one transaction per mutation; rejected input comes back as typed `userErrors`, nothing written.
+export { runMutation } from '../core/shared/mutation.js';
+
+// Errors: user errors for mutation payloads, GraphQL errors with a machine-readable `extensions.code`.
+export { ErrorCode, InputRejected, UserError, graphqlError, userError } from '../graphql/errors.js';
+
+// Opaque global ids (`node(id:)`).
+export { expectGlobalId, toGlobalId } from '../graphql/global-id.js';
+
+// Relay connections: the Node interface, connection types and arguments, paging.
+export { Connection, ConnectionArgs, Node, pageRequest, toConnection, type Page, type PageRequest } from '../graphql/relay.js';
+
+// SQL: parameterised fragments (`?` placeholders), keyset pages, rows read back into entities.
+export { Sql, raw, sql } from '../db/sql.js';
+export { keysetPage, type ListQuery, type SortKey } from '../db/keyset-page.js';
+export { readRow, readRows } from '../db/read-rows.js';
+
+// Entities: base classes of workspace-owned rows and the tenant filter every one of them carries.
+export { EditableTenantEntity, TenantEntity, TenantFilter } from '../core/shared/tenant-entity.js';
+
+// Authorization: shield rules for the plugin's fields (deny by default) and their declarations.
+export { anyone, requires, signedIn, type ShieldRule } from '../graphql/shield/rules.js';
+export type { RuleDeclarations, TypeRules } from '../graphql/shield/declarations.js';
+
+// Timeline: record entries on contacts, companies and other records.
+export { recordTimelineEvent, type TimelineEventInput, type TimelineTarget } from '../core/timeline/timeline.service.js';
+
+// Search: providers that add a plugin's records to global search.
+export type { SearchProvider, SearchRequest, SearchResult } from '../core/search/search-provider.js';
+
+// Migrations: the base class, and row-level security for every new table with a workspace_id column.
+export { Migration } from '@mikro-orm/migrations';
+export { tenantRlsSql } from '../db/rls/index.js';

@@ -19,6 +19,8 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType> {
   kernel: string;
   /** Other plugins it needs, id → semver range. */
   dependsOn?: Record<string, string>;
+  /** Whether a workspace that never enabled or disabled the plugin has it enabled (default false: admins enable it). */
+  enabledByDefault?: boolean;
   /** MikroORM entity classes (always registered once installed, enabled or not). */
   entities?: Function[];
   /** Migrations, applied in dependency order and tracked per plugin. */

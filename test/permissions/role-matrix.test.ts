@@ -48,6 +48,8 @@ const EXPECTED: Record<string, string> = {
   'Mutation.createTeam': 'yyy----', 'Mutation.renameTeam': 'yyy----', 'Mutation.deleteTeam': 'yyy----',
   'Mutation.addTeamMember': 'yyy----', 'Mutation.removeTeamMember': 'yyy----',
   'Query.auditLog': 'yyy----',
+  'Query.deadLetters': ADMINS, 'Mutation.retryDeadLetter': ADMINS,
+  'Query.modules': EVERYONE, 'Mutation.enableModule': ADMINS, 'Mutation.disableModule': ADMINS, 'Mutation.updateModuleSettings': ADMINS,
 };
 
 /** A value the argument's type accepts (shape only: the operation may still be refused for bad input, never for the shape). */

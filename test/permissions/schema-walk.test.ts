@@ -58,4 +58,13 @@ describe('schema walk: every field is behind an explicit shield rule', () => {
     expect(() => mergeDeclarations([{ Query: { contacts: allow } }, { Query: { contacts: allow } }])).toThrow(/Two rules declared for Query.contacts/);
     expect(() => applyShield(schema, { types: { Contact: { noSuchField: allow } } })).toThrow(/noSuchField/);
   });
+
+  it('refuses to build a schema whose rules require a permission nobody registered', async () => {
+    const { requires } = await import('../../src/graphql/shield/rules.js');
+    const { permissionRegistry } = await import('../../src/core/permissions/permission-registry.js');
+    requires('ghost:haunt');
+    await expect(buildAppSchema()).rejects.toThrow(/permissions nobody registered: ghost:haunt/);
+    permissionRegistry.register({ name: 'ghost:haunt', description: 'registered late, as a plugin would', scoped: false });
+    await expect(buildAppSchema()).resolves.toBeDefined();
+  });
 });

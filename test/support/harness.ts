@@ -10,6 +10,7 @@ import { User } from '../../src/core/identity/user.entity.js';
 import { Membership, MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { issueSession } from '../../src/core/auth/auth.module.js';
 import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { PluginManifest } from '../../src/sdk/manifest.js';
 
 /** An operation: a generated typed document (test/operations/*.graphql) or a query string. */
 export type Operation<T = any, V = any> = TypedDocumentNode<T, V> | string;
@@ -54,6 +55,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** A database of the file's own (in-memory PGlite) even when TEST_DATABASE_URL is set: for tests that break the schema. */
   privateDatabase?: boolean;
+  /** Installed plugins (validated, in dependency order) passed to createApp. */
+  plugins?: PluginManifest[];
 }
 
 /** One database and app per test file: PGlite in memory, or the shared PostgreSQL test database. */
@@ -69,7 +72,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const appOrm = database.orm;
   // tests count the app's statements through `server.orm.config.set('onQuery', …)`
   if (appOrm !== orm) appOrm.config.set('onQuery', (sql: string, params: readonly unknown[]) => orm.config.get('onQuery')(sql, params));
-  const app = await createApp({ orm: appOrm, config, logger });
+  const app = await createApp({ orm: appOrm, config, logger, plugins: options.plugins });
 
   const gql = async (operation: Operation, variables?: unknown, headers: Record<string, string> = {}) => {
     const query = typeof operation === 'string' ? operation : print(operation);

@@ -22,6 +22,7 @@ import { User } from '../identity/user.entity.js';
 import { ContactSortField, type ContactFilter, type ContactOrder } from './contact.types.js';
 import { CONTACT_SCOPE, COMPANY_SCOPE, readable, readScopeSql, rejectProbes, visibleSearchText } from './record-scope.js';
 import { erasedFields, recordAuditAs } from '../audit/audit-log.js';
+import { runBeforeHooks } from '../../events/before-hooks.js';
 
 export const CONTACT = 'Contact';
 
@@ -248,7 +249,7 @@ function requireIdentity(contact: Contact) {
 export async function createContact(ctx: RequestContext, input: unknown): Promise<Contact> {
   const em = ctx.em;
   const workspaceId = workspaceOf(ctx);
-  const data = parseInput(createSchema, input);
+  const data = await runBeforeHooks(ctx, 'contact.create', parseInput(createSchema, input));
   const { id } = await once(em, workspaceId, 'createContact', data.idempotencyKey, async () => {
     const contact = em.create(Contact, { workspaceId } as Contact);
     applyContactFields(contact, data);
@@ -287,7 +288,7 @@ export async function contactForUpdate(
 export async function updateContact(ctx: RequestContext, input: unknown): Promise<Contact> {
   const em = ctx.em;
   const workspaceId = workspaceOf(ctx);
-  const data = parseInput(updateSchema, input);
+  const data = await runBeforeHooks(ctx, 'contact.update', parseInput(updateSchema, input));
   const contact = await contactForUpdate(ctx, data.id!, data.version);
   applyContactFields(contact, data);
   requireIdentity(contact);

@@ -67,7 +67,9 @@ permissionRegistry.register(
   { name: 'role:manage', description: 'Create and edit custom roles', scoped: false },
   { name: 'apiKey:manage', description: 'Create and revoke API keys', scoped: false },
   { name: 'audit:read', description: 'Read the audit log', scoped: false },
+  { name: 'event:manage', description: 'See and retry dead-lettered event deliveries', scoped: false },
   { name: 'workspace:update', description: 'Rename the workspace and change its settings', scoped: false },
   { name: 'import:run', description: 'Import CSV files (also needs create and update on the records)', scoped: false },
   { name: 'export:run', description: 'Export lists as CSV (only records and fields one may read)', scoped: false },
+  { name: 'module:manage', description: 'Enable, disable and configure the workspace’s modules (plugins)', scoped: false },
 );

@@ -4,7 +4,7 @@ import { defaultFieldResolver, GraphQLError, isIntrospectionType, isNonNullType,
 import { ErrorCode, graphqlError } from '../errors.js';
 import { protectedFields } from '../../core/permissions/protected-fields.js';
 import type { RuleDeclarations } from './declarations.js';
-import { fieldVisible, type ShieldRule } from './rules.js';
+import { fieldVisible, unregisteredPermissions, type ShieldRule } from './rules.js';
 
 const ROOT_TYPES = ['Query', 'Mutation', 'Subscription'] as const;
 
@@ -57,6 +57,8 @@ export function resolveFieldRules(schema: GraphQLSchema, declarations: RuleDecla
     else for (const field of Object.keys(rules)) if (field !== '*' && !type.getFields()[field]) unknown.push(`${typeName}.${field}`);
   }
   if (unknown.length) throw new Error(`Shield rules name what the schema does not have: ${unknown.join(', ')}`);
+  const unregistered = unregisteredPermissions();
+  if (unregistered.length) throw new Error(`Shield rules require permissions nobody registered: ${unregistered.join(', ')}`);
   const result: FieldRule[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue;

@@ -32,7 +32,6 @@ const byPermission = new Map<string, ShieldRule>();
 export function requires(permission: string): ShieldRule {
   let cached = byPermission.get(permission);
   if (!cached) {
-    if (!permissionRegistry.has(permission)) throw new Error(`Shield rule names the unknown permission "${permission}"`);
     cached = rule(`requires:${permission}`, { cache: 'contextual' })((_parent, _args, ctx: RequestContext) => {
       if (ctx.principal.kind === 'anonymous' || !ctx.principal.workspaceId) return unauthenticated();
       return ctx.principal.access.can(permission) ? true : forbidden(`Your role lacks the permission ${permission}.`);
@@ -40,6 +39,14 @@ export function requires(permission: string): ShieldRule {
     byPermission.set(permission, cached);
   }
   return cached;
+}
+
+/**
+ * Permissions named by `requires` that nobody registered. Plugins create their rules when imported, before the host
+ * registers their permissions, so the check runs when the schema is shielded (applyShield refuses to build).
+ */
+export function unregisteredPermissions(): string[] {
+  return [...byPermission.keys()].filter((permission) => !permissionRegistry.has(permission));
 }
 
 const byField = new Map<string, ShieldRule>();

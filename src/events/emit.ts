@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import { auditActorOf } from '../core/audit/audit-context.js';
+import { subscribersFor } from './registry.js';
+
+export interface EventInput {
+  workspaceId: string;
+  type: string;
+  payload: Record<string, unknown>;
+  actorUserId?: string | null;
+  actorApiKeyId?: string | null;
+}
+
+const TYPE = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/;
+
+/** bigint values (money in minor units) as numbers when exact, else text. */
+const jsonSafe = (_key: string, value: unknown) => (typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value);
+
+/**
+ * Inserts events into the outbox through `em` — inside the caller's transaction, so they commit or roll back
+ * with the write they describe — and one pending delivery per subscriber registered for each event's type now.
+ * Returns the events' ids.
+ */
+export async function insertEvents(em: SqlEntityManager, events: EventInput[]): Promise<string[]> {
+  if (!events.length) return [];
+  const ids: string[] = [];
+  const eventParams: unknown[] = [];
+  const deliveryParams: unknown[] = [];
+  for (const event of events) {
+    if (!TYPE.test(event.type) || event.type.length > 120) throw new Error(`Event type "${event.type}" is not of the form thing.happened`);
+    const id = randomUUID();
+    ids.push(id);
+    eventParams.push(id, event.workspaceId, event.type, JSON.stringify(event.payload ?? {}, jsonSafe), event.actorUserId ?? null, event.actorApiKeyId ?? null);
+    for (const subscriber of subscribersFor(event.type)) deliveryParams.push(randomUUID(), id, event.workspaceId, subscriber.key, subscriber.plugin);
+  }
+  await em.execute(
+    `insert into outbox_event (id, workspace_id, type, payload, actor_user_id, actor_api_key_id, occurred_at) values ${events.map(() => '(?, ?, ?, cast(? as jsonb), ?, ?, clock_timestamp())').join(', ')}`,
+    eventParams,
+  );
+  if (deliveryParams.length) {
+    await em.execute(
+      `insert into outbox_delivery (id, event_id, workspace_id, subscriber, plugin) values ${Array.from({ length: deliveryParams.length / 5 }, () => '(?, ?, ?, ?, ?)').join(', ')}`,
+      deliveryParams,
+    );
+  }
+  return ids;
+}
+
+/**
+ * Emits a plugin's own domain event inside the current write (`runMutation`'s transaction): delivered to its
+ * subscribers after commit, never if the write rolls back. The workspace and actor default to the transaction's.
+ */
+export async function emitEvent(
+  em: EntityManager | SqlEntityManager,
+  event: { type: string; payload: Record<string, unknown>; workspaceId?: string },
+): Promise<string> {
+  const actor = auditActorOf(em as EntityManager);
+  const workspaceId = event.workspaceId ?? actor?.workspaceId;
+  if (!workspaceId) throw new Error(`emitEvent("${event.type}") needs a workspace: call it inside runMutation or pass workspaceId`);
+  const [id] = await insertEvents(em as SqlEntityManager, [
+    { workspaceId, type: event.type, payload: event.payload, actorUserId: actor?.userId ?? null, actorApiKeyId: actor?.apiKeyId ?? null },
+  ]);
+  return id!;
+}
