@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { issueSession } from '../src/core/auth/auth.module.js';
 import { withWorkspace } from '../src/db/rls/tenant-context.js';
 import { runShieldCase, type ShieldResult } from './shield.js';
+import { measureLiveSchema, type LiveSchemaNumbers } from './live-schema.js';
 import { openServingDatabase } from '../src/db/orm.js';
 import { toGlobalId } from '../src/graphql/global-id.js';
 import { foldText } from '../src/core/search/search-text.js';
@@ -274,6 +275,15 @@ async function main() {
   }
   await unshieldedServer.stop();
 
+  log('case: live per-workspace schema (plugin host)');
+  let live: LiveSchemaNumbers | { error: string };
+  try {
+    live = await measureLiveSchema(url);
+  } catch (error) {
+    live = { error: (error as Error).message };
+    log(`live schema case failed: ${live.error}`);
+  }
+
   let importResult: ImportResult | { error: string } | undefined;
   let copyResult: CopyResult | { error: string } | undefined;
   let copyIntoContacts: CopyResult | { error: string } | undefined;
@@ -301,14 +311,34 @@ async function main() {
     copyIntoContacts = await runCopyIntoContactsBaseline(url, csv, args.importRows);
   }
 
-  const report = renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts) + '\n' + renderShield(shield);
+  const report = renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts) + '\n' + renderShield(shield) + '\n\n' + renderLive(live);
   process.stdout.write(report + '\n');
-  writeFileSync(join(tmp, 'results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, args, seed, cases, shield, import: importResult, copy: copyResult, copyIntoContacts }, null, 2));
+  writeFileSync(join(tmp, 'results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, args, seed, cases, shield, live, import: importResult, copy: copyResult, copyIntoContacts }, null, 2));
   log(`results written to ${join(tmp, 'results.json')}`);
 
   await server.stop();
   await sqlClient.end();
   await orm.close(true);
+}
+
+function renderLive(live: LiveSchemaNumbers | { error: string }): string {
+  if ('error' in live) return `Live schema: failed (${live.error})`;
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return [
+    'Live per-workspace schema (kernel + one plugin; two apps on one database):',
+    '',
+    '| measure | ms |',
+    '|---|---|',
+    `| kernel schema, first build in the process | ${live.kernelBuildMs.toFixed(1)} |`,
+    `| kernel + plugin schema, cold | ${live.coldBuildKernelPlusPluginMs.toFixed(1)} |`,
+    `| kernel + plugin schema, built again | ${live.warmBuildKernelPlusPluginMs.toFixed(1)} |`,
+    `| schema build + Apollo start through the cache | ${live.coldBuildAndApolloStartMs.toFixed(1)} |`,
+    `| disableModule returned → first request on the new schema (set built before), median | ${median(live.disableToNewSchemaWarmMs).toFixed(1)} |`,
+    `| the same for a set never built before | ${live.disableToNewSchemaColdSetMs.toFixed(1)} |`,
+    `| the other app serving the new schema, median | ${median(live.otherAppConvergenceMs).toFixed(1)} |`,
+    '',
+    `Target: disableModule → new schema ≤ 1,000 ms: ${Math.max(live.disableToNewSchemaColdSetMs, median(live.disableToNewSchemaWarmMs)) <= 1000 ? 'met' : 'not met'}`,
+  ].join('\n');
 }
 
 function renderShield(shield: ShieldResult | { error: string }): string {

@@ -3,6 +3,9 @@ import { createLogger } from './logger.js';
 import { openServingDatabase } from './db/orm.js';
 import { createApp } from './http/app.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
+import { builtinPluginsDir, loadPlugins, PluginLoadError } from './kernel/load-plugins.js';
+import { allMigrations, pluginEntities } from './kernel/plugin-migrations.js';
+import { registerPluginContributions } from './kernel/install-plugins.js';
 import { startOutboxWorkerFromEnv } from './events/index.js';
 import type { GraphQLSchema } from 'graphql';
 
@@ -25,7 +28,21 @@ export async function serve(options: ServeOptions = {}) {
   }
   const logger = createLogger(config);
   // PostgreSQL: DATABASE_URL's role migrates and provisions; the API then connects as a role row-level security applies to
+  // installed plugins: built-in ones from plugins/*, third-party ones from PLUGINS; refused with a message naming each
+  let plugins;
+  try {
+    plugins = await loadPlugins({ builtinDir: builtinPluginsDir(), extra: config.PLUGINS });
+  } catch (error) {
+    if (error instanceof PluginLoadError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  registerPluginContributions(plugins);
   const database = await openServingDatabase({
+    extraEntities: pluginEntities(plugins),
+    migrations: allMigrations(plugins),
     url: config.DATABASE_URL,
     pgliteDir: config.DATABASE_URL ? undefined : config.PGLITE_DIR,
     appUrl: config.APP_DATABASE_URL,
@@ -36,9 +53,9 @@ export async function serve(options: ServeOptions = {}) {
   logger.info({ applied, database: config.DATABASE_URL ? 'postgresql' : `pglite:${config.PGLITE_DIR}` }, 'database ready');
   if (config.SEED_DEMO) {
     const seeded = await seedDemoIfEmpty(orm);
-    if (seeded) logger.info(seeded, 'seeded the demo workspace (X-Workspace: demo)');
+    if (seeded) logger.info(seeded, 'seeded the demo workspace (slug demo)');
   }
-  const app = await createApp({ orm, config, logger, schema: options.schema ? await options.schema() : undefined });
+  const app = await createApp({ orm, config, logger, schema: options.schema ? await options.schema() : undefined, plugins: plugins.map((p) => p.manifest) });
   await app.http.listen({ port: config.PORT, host: config.HOST });
   logger.info(`GraphQL API at http://localhost:${config.PORT}/graphql`);
   // delivers domain events to after subscribers (OUTBOX_WORKER=off: another process does)

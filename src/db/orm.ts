@@ -1,3 +1,4 @@
+import type { MigrationObject } from '@mikro-orm/core';
 import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
 import { MikroORM, type Options } from '@mikro-orm/core';
@@ -26,6 +27,8 @@ export interface DatabaseTarget {
   poolMax?: number;
   /** Entities registered besides the kernel's: installed plugins' (src/kernel/plugin-migrations.ts, `pluginEntities`). */
   extraEntities?: Function[];
+  /** The migrations to apply: the kernel's, then installed plugins' (`allMigrations`); default the kernel's. */
+  migrations?: MigrationObject[];
 }
 
 export function ormOptions(target: DatabaseTarget): Options {
@@ -34,7 +37,7 @@ export function ormOptions(target: DatabaseTarget): Options {
     metadataProvider: ReflectMetadataProvider,
     extensions: [Migrator],
     subscribers: [new AuditSubscriber(), new DomainEventSubscriber()],
-    migrations: { migrationsList: kernelMigrations, transactional: true, allOrNothing: true, snapshot: false, silent: true },
+    migrations: { migrationsList: target.migrations ?? kernelMigrations, transactional: true, allOrNothing: true, snapshot: false, silent: true },
     debug: target.debug ?? false,
     forceUtcTimezone: true,
     ignoreUndefinedInQuery: true,

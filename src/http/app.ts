@@ -12,6 +12,7 @@ import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
 import { SchemaCache } from '../graphql/schema-cache.js';
 import { readCredentials, type Credentials } from './credentials.js';
+import { setPluginEnabledCheck } from '../events/registry.js';
 import { ModuleHost, attachModuleHost } from '../kernel/modules/module-host.js';
 import type { PluginManifest } from '../sdk/manifest.js';
 import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
@@ -83,6 +84,8 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
     return apollo;
   };
   const modules = new ModuleHost(plugins, orm, enabledSetTtlMs);
+  // hooks and outbox deliveries of a plugin run only where it is enabled
+  if (plugins.length) setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));
   const schemas = new SchemaCache(plugins, { kernelSchema: given, serve });
   const kernel = await schemas.get([]);
 

@@ -1,33 +1,33 @@
 /**
  * Measures the live per-workspace schema (a script, not a test; `npm run build` first):
  *
- *   node dist/src/kernel/modules/measure-live-schema.js              # in-memory PGlite
- *   DATABASE_URL=postgres://… node dist/src/kernel/modules/measure-live-schema.js
+ *   node dist/bench/live-schema.js              # in-memory PGlite
+ *   DATABASE_URL=postgres://… node dist/bench/live-schema.js
  *
  * - cold build of kernel + 1 plugin (a field resolver on Contact and a query), with and without starting its ApolloServer;
  * - from `disableModule`'s response to the first response served with the new schema, in the same app (the set's
  *   schema already built, and a set seen for the first time), and in a second app on the same database (other process).
- * Exported as `measureLiveSchema()` for the benchmark.
+ * `npm run bench` runs it too (`measureLiveSchema()`).
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { loadConfig } from '../../config.js';
-import { createLogger } from '../../logger.js';
-import { openServingDatabase } from '../../db/orm.js';
-import { createApp, type App } from '../../http/app.js';
-import { buildAppSchema } from '../../graphql/schema.js';
-import { buildWorkspaceSchema } from '../../graphql/schema-cache.js';
-import { ContactNode } from '../../core/customers/contact.types.js';
-import { Workspace } from '../../core/workspaces/workspace.entity.js';
-import { User } from '../../core/identity/user.entity.js';
-import { Membership, MembershipRole } from '../../core/identity/membership.entity.js';
-import { issueSession } from '../../core/auth/auth.module.js';
-import { requires } from '../../graphql/shield/rules.js';
-import { definePlugin, type PluginManifest } from '../../sdk/manifest.js';
-import type { RequestContext } from '../../graphql/context.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { openServingDatabase } from '../src/db/orm.js';
+import { createApp, type App } from '../src/http/app.js';
+import { buildAppSchema } from '../src/graphql/schema.js';
+import { buildWorkspaceSchema } from '../src/graphql/schema-cache.js';
+import { ContactNode } from '../src/core/customers/contact.types.js';
+import { Workspace } from '../src/core/workspaces/workspace.entity.js';
+import { User } from '../src/core/identity/user.entity.js';
+import { Membership, MembershipRole } from '../src/core/identity/membership.entity.js';
+import { issueSession } from '../src/core/auth/auth.module.js';
+import { requires } from '../src/graphql/shield/rules.js';
+import { definePlugin, type PluginManifest } from '../src/sdk/manifest.js';
+import type { RequestContext } from '../src/graphql/context.js';
 
 @Resolver(() => ContactNode)
 class MeasureContactResolver {
