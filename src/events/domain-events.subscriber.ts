@@ -2,9 +2,9 @@ import { ChangeSetType, type ChangeSet, type EventSubscriber, type FlushEventArg
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { auditActorOf } from '../core/audit/audit-context.js';
 import { insertEvents, type EventInput } from './emit.js';
+import { fieldChanges, type FieldChange } from '../db/change-sets.js';
 
-type Change = { before: unknown; after: unknown };
-type PropInfo = { hidden?: boolean; customType?: { constructor: { name: string }; convertToJSValue(value: unknown, platform: Platform): unknown } };
+type Change = FieldChange;
 
 /** Entity class → event prefix. */
 const sources = new Map([
@@ -13,53 +13,13 @@ const sources = new Map([
   ['Activity', 'activity'],
 ]);
 
-/** Columns that change on every write or are derived. */
-const noise = new Set(['id', 'workspaceId', 'createdAt', 'updatedAt', 'version', 'searchText']);
-
-function plain(value: unknown, prop: PropInfo | undefined, platform: Platform): unknown {
-  if (value === undefined) return null;
-  if (typeof value === 'string' && prop?.customType) {
-    try {
-      value = prop.customType.constructor.name === 'JsonType' ? JSON.parse(value) : prop.customType.convertToJSValue(value, platform);
-    } catch {
-      // keep the stored form
-    }
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (value && typeof value === 'object' && 'id' in value && !Array.isArray(value)) return (value as { id: unknown }).id;
-  return value;
-}
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-
-/** Field-level before/after (creates: after only; deletes: before only), without noise and hidden columns. */
-function changesOf(cs: ChangeSet<object>, platform: Platform): Record<string, Change> {
-  const changes: Record<string, Change> = {};
-  const original = (cs.originalEntity ?? {}) as Record<string, unknown>;
-  const deleting = cs.type === ChangeSetType.DELETE || cs.type === ChangeSetType.DELETE_EARLY;
-  const source = (deleting ? original : cs.payload) as Record<string, unknown>;
-  for (const [field, value] of Object.entries(source)) {
-    if (noise.has(field)) continue;
-    const prop = cs.meta.properties[field as keyof object] as PropInfo | undefined;
-    if (prop?.hidden) continue;
-    if (cs.type === ChangeSetType.CREATE) changes[field] = { before: null, after: plain(value, prop, platform) };
-    else if (deleting) changes[field] = { before: plain(value, prop, platform), after: null };
-    else {
-      const change = { before: plain(original[field], prop, platform), after: plain(value, prop, platform) };
-      if (!same(change.before, change.after)) changes[field] = change;
-    }
-  }
-  return changes;
-}
-
 const afterValues = (changes: Record<string, Change>) => Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.after]));
 const beforeValues = (changes: Record<string, Change>) => Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.before]));
 
 /** The kernel's domain events of one change set (empty when nothing meaningful changed). */
 export function eventsOf(prefix: string, cs: ChangeSet<object>, platform: Platform): { type: string; payload: Record<string, unknown> }[] {
   const id = cs.getSerializedPrimaryKey();
-  const changes = changesOf(cs, platform);
+  const { changes } = fieldChanges(cs, platform);
   if (cs.type === ChangeSetType.CREATE) {
     return [{ type: prefix === 'activity' ? 'activity.logged' : `${prefix}.created`, payload: { id, [prefix]: afterValues(changes) } }];
   }

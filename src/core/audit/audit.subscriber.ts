@@ -1,8 +1,9 @@
-import { ChangeSetType, type ChangeSet, type Platform, type EventSubscriber, type FlushEventArgs, type UnitOfWork } from '@mikro-orm/core';
+import { ChangeSetType, type ChangeSet, type EventSubscriber, type FlushEventArgs, type UnitOfWork } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { auditActorOf, takeAuditAnnotation } from './audit-context.js';
 import { recordAuditEntries, type AuditEntryInput } from './audit-log.js';
 import type { Changes } from './redact.js';
+import { fieldChanges } from '../../db/change-sets.js';
 
 /** Entities never audited row by row: the log itself, derived rows, bookkeeping. Plugins may add theirs. */
 const excluded = new Set(['AuditEntry', 'TimelineLink', 'TimelineEvent', 'IdempotencyRecord', 'ImportJob', 'ImportRowError', 'AuthSession', 'RefreshToken']);
@@ -13,9 +14,6 @@ const names = new Map<string, [string, string]>([
   ['CustomRole', ['Role', 'role']],
   ['CustomFieldDefinition', ['CustomField', 'customField']],
 ]);
-
-/** Columns that change on every write or are derived: noise in a change log. */
-const noise = new Set(['id', 'workspaceId', 'createdAt', 'updatedAt', 'version', 'searchText']);
 
 export function excludeFromAudit(...entityClassNames: string[]): void {
   for (const name of entityClassNames) excluded.add(name);
@@ -34,24 +32,6 @@ function isAudited(cs: ChangeSet<object>): boolean {
   return !excluded.has(meta.className) && ('workspaceId' in meta.properties || meta.className === 'User');
 }
 
-type PropInfo = { hidden?: boolean; customType?: { constructor: { name: string }; convertToJSValue(value: unknown, platform: Platform): unknown } };
-
-/** A JSON-safe value: the payload holds database forms (json and array columns serialized) — turn them back. */
-function plain(value: unknown, prop: PropInfo | undefined, platform: Platform): unknown {
-  if (value === undefined) return null;
-  if (typeof value === 'string' && prop?.customType) {
-    try {
-      value = prop.customType.constructor.name === 'JsonType' ? JSON.parse(value) : prop.customType.convertToJSValue(value, platform);
-    } catch {
-      // keep the stored form
-    }
-  }
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  return value;
-}
-
-const isEmpty = (value: unknown) => value == null || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && Object.keys(value as object).length === 0);
 
 function verbOf(type: ChangeSetType, changes: Changes): string {
   if (type === ChangeSetType.CREATE) return 'created';
@@ -61,33 +41,6 @@ function verbOf(type: ChangeSetType, changes: Changes): string {
   if (trash && trash.before != null && trash.after == null) return 'restored';
   if (changes.revokedAt && changes.revokedAt.before == null && changes.revokedAt.after != null) return 'revoked';
   return 'updated';
-}
-
-/** Field-level before/after of one change set, without noise columns and hidden (secret) properties. */
-function changesOf(cs: ChangeSet<object>, platform: Platform): { changes: Changes; hidden: string[] } {
-  const changes: Changes = {};
-  const hidden: string[] = [];
-  const original = (cs.originalEntity ?? {}) as Record<string, unknown>;
-  const deleting = cs.type === ChangeSetType.DELETE || cs.type === ChangeSetType.DELETE_EARLY;
-  const source = (deleting ? original : cs.payload) as Record<string, unknown>;
-  for (const [field, value] of Object.entries(source)) {
-    if (noise.has(field)) continue;
-    const prop = cs.meta.properties[field as keyof object] as PropInfo | undefined;
-    if (prop?.hidden) {
-      hidden.push(field);
-      continue;
-    }
-    if (cs.type === ChangeSetType.CREATE) {
-      const after = plain(value, prop, platform);
-      if (!isEmpty(after)) changes[field] = { before: null, after };
-    } else if (deleting) {
-      const before = plain(value, prop, platform);
-      if (!isEmpty(before)) changes[field] = { before, after: null };
-    } else {
-      changes[field] = { before: plain(original[field], prop, platform), after: plain(value, prop, platform) };
-    }
-  }
-  return { changes, hidden };
 }
 
 /**
@@ -108,7 +61,7 @@ export class AuditSubscriber implements EventSubscriber {
     for (const cs of uow.getChangeSets() as ChangeSet<object>[]) {
       if (!isAudited(cs)) continue;
       const [objectType, prefix] = auditNames(cs.meta.className);
-      const { changes, hidden } = changesOf(cs, platform);
+      const { changes, hidden } = fieldChanges(cs, platform, { skipEmpty: true });
       const annotation = takeAuditAnnotation(cs.entity);
       const metadata: Record<string, unknown> = { ...annotation?.metadata };
       if (hidden.length) metadata.redactedFields = hidden;
