@@ -6,6 +6,7 @@ import { Migration20261123120000WorkspaceAdmin } from './Migration20261123120000
 import { Migration20261123130000Audit } from './Migration20261123130000Audit.js';
 import { Migration20261123140000Outbox } from './Migration20261123140000Outbox.js';
 import { Migration20261123150000Modules } from './Migration20261123150000Modules.js';
+import { Migration20261123160000Jobs } from './Migration20261123160000Jobs.js';
 import { Migration20261123190000RowLevelSecurity } from './Migration20261123190000RowLevelSecurity.js';
 import { Migration20261123200000LeakproofSearch } from './Migration20261123200000LeakproofSearch.js';
 
@@ -18,6 +19,7 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123130000Audit', class: Migration20261123130000Audit },
   { name: 'Migration20261123140000Outbox', class: Migration20261123140000Outbox },
   { name: 'Migration20261123150000Modules', class: Migration20261123150000Modules },
+  { name: 'Migration20261123160000Jobs', class: Migration20261123160000Jobs },
   { name: 'Migration20261123190000RowLevelSecurity', class: Migration20261123190000RowLevelSecurity },
   { name: 'Migration20261123200000LeakproofSearch', class: Migration20261123200000LeakproofSearch },
 ];

@@ -7,6 +7,7 @@ import { builtinPluginsDir, loadPlugins, PluginLoadError } from './kernel/load-p
 import { allMigrations, pluginEntities } from './kernel/plugin-migrations.js';
 import { registerPluginContributions } from './kernel/install-plugins.js';
 import { startOutboxWorkerFromEnv } from './events/index.js';
+import { startJobRunnerFromEnv } from './kernel/jobs/index.js';
 import type { GraphQLSchema } from 'graphql';
 
 export interface ServeOptions {
@@ -60,6 +61,8 @@ export async function serve(options: ServeOptions = {}) {
   logger.info(`GraphQL API at http://localhost:${config.PORT}/graphql`);
   // delivers domain events to after subscribers (OUTBOX_WORKER=off: another process does)
   const outbox = startOutboxWorkerFromEnv(orm, logger);
+  // runs plugins' scheduled jobs where they are enabled (JOB_RUNNER=off: another process does)
+  const jobs = startJobRunnerFromEnv(orm, logger, plugins.map((p) => p.manifest));
 
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -70,6 +73,7 @@ export async function serve(options: ServeOptions = {}) {
     try {
       await app.close();
       await outbox?.stop();
+      await jobs?.stop();
       await orm.close();
     } finally {
       clearTimeout(force);

@@ -1,3 +1,4 @@
+import { JobRun } from '../kernel/jobs/job-run.entity.js';
 import { Workspace } from './workspaces/workspace.entity.js';
 import { User } from './identity/user.entity.js';
 import { Membership, Team, TeamMember } from './identity/membership.entity.js';
@@ -44,4 +45,5 @@ export const kernelEntities = [
   OutboxEvent,
   OutboxDelivery,
   WorkspaceModule,
+  JobRun,
 ];

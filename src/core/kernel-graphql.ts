@@ -30,9 +30,11 @@ import { customFieldResolvers } from './custom-fields/custom-fields.module.js';
 import { workspaceAdminResolvers } from './workspace-admin/workspace-admin.resolver.js';
 import { ModuleResolver } from '../kernel/modules/modules.resolver.js';
 import { moduleRules } from '../kernel/modules/modules.rules.js';
+import { EventSubscriptionResolver } from '../events/subscriptions/events.subscription.js';
+import { subscriptionRules } from '../events/subscriptions/subscriptions.rules.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
-export const kernelRuleDeclarations: RuleDeclarations[] = [kernelRules, authRules, workspaceAdminRules, auditRules, moduleRules, eventRules];
+export const kernelRuleDeclarations: RuleDeclarations[] = [kernelRules, authRules, workspaceAdminRules, auditRules, moduleRules, eventRules, subscriptionRules];
 
 /** Resolvers of the kernel's GraphQL API. */
 export const kernelResolvers: NonEmptyArray<Function> = [
@@ -52,6 +54,7 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...workspaceAdminResolvers,
   ...authResolvers,
   ModuleResolver,
+  EventSubscriptionResolver,
 ];
 
 nodeRegistry.register({

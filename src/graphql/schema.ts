@@ -4,6 +4,7 @@ import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphq
 import { kernelResolvers, kernelRuleDeclarations } from '../core/kernel-graphql.js';
 import type { RuleDeclarations } from './shield/declarations.js';
 import { applyShield, mergeDeclarations } from './shield/apply-shield.js';
+import { unusedPubSub } from '../events/subscriptions/events.subscription.js';
 
 /** The schema's types and resolvers without authorization (for printing and for the schema-walk test). */
 export async function buildUnshieldedSchema(extraResolvers: Function[] = []): Promise<GraphQLSchema> {
@@ -11,6 +12,7 @@ export async function buildUnshieldedSchema(extraResolvers: Function[] = []): Pr
   return buildSchema({
     resolvers: [...kernelResolvers, ...extraResolvers] as NonEmptyArray<Function>,
     validate: false,
+    pubSub: unusedPubSub,
   });
 }
 

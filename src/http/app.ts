@@ -18,6 +18,7 @@ import type { PluginManifest } from '../sdk/manifest.js';
 import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
 import { registerImportExportRoutes } from '../core/import-export/import-export.routes.js';
 import { graphqlHardening } from './hardening/index.js';
+import { registerGraphqlWebSocket } from '../events/subscriptions/websocket.js';
 
 export interface App {
   http: FastifyInstance;
@@ -135,6 +136,8 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
     }
   });
   registerImportExportRoutes(http, { orm, config, logger });
+  // GraphQL subscriptions (graphql-ws) at /graphql/ws, on the workspace's schema
+  await registerGraphqlWebSocket(http, { orm, config, logger, modules, schemas });
 
   return {
     http,

@@ -38,6 +38,10 @@ export { EditableTenantEntity, TenantEntity, TenantFilter } from '../core/shared
 export { anyone, requires, signedIn, type ShieldRule } from '../graphql/shield/rules.js';
 export type { RuleDeclarations, TypeRules } from '../graphql/shield/declarations.js';
 
+// Kernel GraphQL types a plugin extends with field resolvers (`@Resolver(() => ContactNode)` + `@FieldResolver`).
+export { ContactNode } from '../core/customers/contact.types.js';
+export { CompanyNode } from '../core/customers/company.types.js';
+
 // Timeline: record entries on contacts, companies and other records.
 export { recordTimelineEvent, type TimelineEventInput, type TimelineTarget } from '../core/timeline/timeline.service.js';
 
@@ -47,3 +51,6 @@ export type { SearchProvider, SearchRequest, SearchResult } from '../core/search
 // Migrations: the base class, and row-level security for every new table with a workspace_id column.
 export { Migration } from '@mikro-orm/migrations';
 export { tenantRlsSql } from '../db/rls/index.js';
+
+// Contract test kit: takes a plugin through install → enable → use → disable → re-enable → uninstall on a real database.
+export * from './contract-kit.js';

@@ -1,0 +1,27 @@
+import { Entity, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { TenantEntity, TenantFilter } from '../../src/sdk/index.js';
+
+/** A contact's loyalty balance in one workspace (one row per contact that was ever awarded points). */
+@Entity({ tableName: 'loyalty_account' })
+@TenantFilter()
+@Unique({ properties: ['workspaceId', 'contactId'] })
+export class LoyaltyAccount extends TenantEntity {
+  /** The kernel contact's id (uuid, not the global id). */
+  @Property({ type: 'uuid' })
+  contactId!: string;
+
+  @Property({ type: 'integer' })
+  points: number = 0;
+}
+
+/**
+ * Domain events the `activity.logged` subscriber has already counted: deliveries are at least once, so the award and
+ * this row are written by one statement, and a redelivered event id awards nothing.
+ */
+@Entity({ tableName: 'loyalty_processed_event' })
+@TenantFilter()
+@Unique({ properties: ['workspaceId', 'eventId'] })
+export class LoyaltyProcessedEvent extends TenantEntity {
+  @Property({ type: 'uuid' })
+  eventId!: string;
+}

@@ -1,0 +1,68 @@
+import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
+import { ContactNode, ErrorCode, expectGlobalId, InputRejected, runMutation, sql, UserError, type RequestContext } from '../../src/sdk/index.js';
+
+/** The most points one award may give (or take back, negative). */
+export const MAX_AWARD = 10_000;
+
+@InputType({ description: 'Points to add to (or, negative, take from) a contact’s loyalty balance (acme-loyalty).' })
+export class AwardLoyaltyPointsInput {
+  @Field(() => ID, { description: 'Global id of a contact.' }) contactId!: string;
+  @Field(() => Int, { description: `Non-zero, at most ${MAX_AWARD} either way; the balance never goes below 0.` }) points!: number;
+}
+
+@ObjectType({ description: 'A contact’s loyalty balance (acme-loyalty).' })
+export class LoyaltyBalance {
+  @Field(() => ID) contactId!: string;
+  @Field(() => Int) points!: number;
+}
+
+@ObjectType()
+export class AwardLoyaltyPointsPayload {
+  @Field(() => LoyaltyBalance, { nullable: true }) balance?: LoyaltyBalance | null;
+  @Field(() => [UserError]) userErrors!: UserError[];
+}
+
+/** A contact's balance (0 without an account). `ctx.em` is scoped to the caller's workspace (row-level security). */
+export async function pointsOf(ctx: Pick<RequestContext, 'em'>, workspaceId: string, contactId: string): Promise<number> {
+  const q = sql`select points from loyalty_account where workspace_id = ${workspaceId} and contact_id = ${contactId}`;
+  const rows = await ctx.em.execute<{ points: number }[]>(q.text, q.params);
+  return Number(rows[0]?.points ?? 0);
+}
+
+/** Adds `Contact.loyaltyPoints` to the kernel's Contact type, only in workspaces where the plugin is enabled. */
+@Resolver(() => ContactNode)
+export class LoyaltyContactResolver {
+  @FieldResolver(() => Int, { description: 'Loyalty points of the contact (acme-loyalty).' })
+  loyaltyPoints(@Root() contact: { id: string }, @Ctx() ctx: RequestContext): Promise<number> {
+    return pointsOf(ctx, ctx.principal.workspaceId!, contact.id);
+  }
+}
+
+@Resolver()
+export class LoyaltyResolver {
+  @Mutation(() => AwardLoyaltyPointsPayload, { description: 'Awards loyalty points to a contact (needs loyalty:award).' })
+  awardLoyaltyPoints(@Arg('input', () => AwardLoyaltyPointsInput) input: AwardLoyaltyPointsInput, @Ctx() ctx: RequestContext) {
+    return runMutation(ctx, async (tx) => {
+      // validation: thrown InputRejected roll the transaction back and come back as `userErrors`
+      const contactId = expectGlobalId(input.contactId, 'Contact', 'contactId');
+      if (!Number.isInteger(input.points) || input.points === 0 || Math.abs(input.points) > MAX_AWARD) {
+        throw InputRejected.one('points', `points must be a non-zero whole number between -${MAX_AWARD} and ${MAX_AWARD}`);
+      }
+      const workspaceId = ctx.principal.workspaceId!;
+      const exists = sql`select 1 from contact where workspace_id = ${workspaceId} and id = ${contactId} and deleted_at is null`;
+      if (!(await tx.em.execute(exists.text, exists.params)).length) throw InputRejected.one('contactId', 'no such contact', ErrorCode.NOT_FOUND);
+      const points = await addPoints(tx, workspaceId, contactId, input.points);
+      return { balance: { contactId: input.contactId, points } };
+    });
+  }
+}
+
+/** Adds points (never below 0) and returns the new balance. */
+export async function addPoints(ctx: Pick<RequestContext, 'em'>, workspaceId: string, contactId: string, points: number): Promise<number> {
+  const q = sql`insert into loyalty_account (id, workspace_id, created_at, updated_at, contact_id, points)
+    values (gen_random_uuid(), ${workspaceId}, now(), now(), ${contactId}, greatest(${points}::int, 0))
+    on conflict (workspace_id, contact_id) do update set points = greatest(loyalty_account.points + ${points}::int, 0), updated_at = now()
+    returning points`;
+  const rows = await ctx.em.execute<{ points: number }[]>(q.text, q.params);
+  return Number(rows[0]!.points);
+}

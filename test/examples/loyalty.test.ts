@@ -1,0 +1,141 @@
+import { describePluginContract, runPluginContract, startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
+import loyalty from '../../examples/loyalty/plugin.js';
+import { Migration20261201000000LoyaltyAccounts } from '../../examples/loyalty/migrations/Migration20261201000000LoyaltyAccounts.js';
+
+/**
+ * The example third-party plugin (examples/loyalty): the SDK's contract kit, then end to end — activity.logged
+ * delivered from the outbox awards points once per event, awardLoyaltyPoints needs loyalty:award. PGlite in memory,
+ * or PostgreSQL with TEST_DATABASE_URL (the kit creates a database of its own beside it).
+ */
+
+const CREATE_CONTACT = `mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { message } } }`;
+const LOG = `mutation($i: LogActivityInput!) { logActivity(input: $i) { activity { id } userErrors { field message } } }`;
+const POINTS = `query($id: ID!) { contact(id: $id) { loyaltyPoints } }`;
+const AWARD = `mutation($i: AwardLoyaltyPointsInput!) { awardLoyaltyPoints(input: $i) { balance { contactId points } userErrors { field message code } } }`;
+
+async function newContact(ws: { ok: PluginTestWorkspace['ok'] }, firstName = 'Lola'): Promise<string> {
+  const data = await ws.ok(CREATE_CONTACT, { i: { firstName, lastName: 'Loyal' } });
+  return data.createContact.contact.id;
+}
+
+async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error('waitFor: timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describePluginContract(loyalty, {
+  async use({ workspace }) {
+    const contactId = await newContact(workspace);
+    const award = await workspace.ok(AWARD, { i: { contactId, points: 5 } });
+    expect(award.awardLoyaltyPoints).toEqual({ balance: { contactId, points: 5 }, userErrors: [] });
+    expect(await workspace.ok(POINTS, { id: contactId })).toEqual({ contact: { loyaltyPoints: 5 } });
+    // after disable → re-enable: the same balance
+    return async ({ workspace: again }) => {
+      expect(await again.ok(POINTS, { id: contactId })).toEqual({ contact: { loyaltyPoints: 5 } });
+    };
+  },
+});
+
+describe('acme-loyalty end to end', () => {
+  let server: PluginTestServer;
+  let ws: PluginTestWorkspace;
+
+  beforeAll(async () => {
+    server = await startPluginServer([loyalty]);
+    ws = await server.newWorkspace();
+    await ws.enable('acme-loyalty');
+    await server.startOutboxWorker(); // delivers activity.logged to the plugin's subscriber
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const owner = () => server.orm.em.getConnection();
+  const deliveries = (workspaceId: string) =>
+    owner().execute<{ id: string; event_id: string; status: string; attempts: number }[]>(
+      `select id, event_id, status, attempts from outbox_delivery where workspace_id = ? and subscriber = 'acme-loyalty/award-activity-points' order by created_at, id`,
+      [workspaceId],
+    );
+
+  it('a logged activity earns each contact target a point, once per event even when redelivered', async () => {
+    const a = await newContact(ws, 'Ann');
+    const b = await newContact(ws, 'Bob');
+    expect(await ws.ok(POINTS, { id: a })).toEqual({ contact: { loyaltyPoints: 0 } });
+
+    const logged = await ws.ok(LOG, { i: { type: 'CALL', subject: 'Intro call', targetIds: [a, b] } });
+    expect(logged.logActivity.userErrors).toEqual([]);
+    await waitFor(async () => (await ws.ok(POINTS, { id: a })).contact.loyaltyPoints === 1);
+    expect(await ws.ok(POINTS, { id: b })).toEqual({ contact: { loyaltyPoints: 1 } });
+
+    await ws.ok(LOG, { i: { type: 'NOTE', subject: 'Follow-up', targetIds: [a] } });
+    await waitFor(async () => (await ws.ok(POINTS, { id: a })).contact.loyaltyPoints === 2);
+    expect(await ws.ok(POINTS, { id: b })).toEqual({ contact: { loyaltyPoints: 1 } });
+
+    // at-least-once: deliver the first event again; its id was recorded, nothing more is awarded
+    const [first] = await deliveries(ws.id);
+    expect(first).toMatchObject({ status: 'delivered', attempts: 1 });
+    await owner().execute(`update outbox_delivery set status = 'pending', next_attempt_at = now(), delivered_at = null where id = ?`, [first!.id]);
+    await waitFor(async () => (await deliveries(ws.id)).find((d) => d.id === first!.id && d.status === 'delivered' && d.attempts === 2));
+    expect(await ws.ok(POINTS, { id: a })).toEqual({ contact: { loyaltyPoints: 2 } });
+    expect(await ws.ok(POINTS, { id: b })).toEqual({ contact: { loyaltyPoints: 1 } });
+  });
+
+  it('does not award in a workspace where the plugin is disabled (its delivery is skipped)', async () => {
+    const other = await server.newWorkspace();
+    const contactId = await newContact(other);
+    await other.ok(LOG, { i: { type: 'CALL', subject: 'Call', targetIds: [contactId] } });
+    await waitFor(async () => (await deliveries(other.id)).find((d) => d.status === 'skipped'));
+    const rows = await owner().execute<{ n: number }[]>(`select count(*)::int as n from loyalty_account where workspace_id = ?`, [other.id]);
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+
+  it('awardLoyaltyPoints needs loyalty:award: a SALES member is FORBIDDEN, an admin holds it; bad input comes back as userErrors', async () => {
+    const sales = await ws.addMember('Sam Sales', 'SALES');
+    const contactId = await newContact(sales, 'Cleo'); // the member's own contact: readable with the SALES role's scope
+    const refused = await sales.gql(AWARD, { i: { contactId, points: 3 } });
+    expect(refused.data?.awardLoyaltyPoints ?? null).toBeNull();
+    expect(refused.errors!.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+    // reading the field needs only contact:read
+    expect(await sales.ok(POINTS, { id: contactId })).toEqual({ contact: { loyaltyPoints: 0 } });
+
+    expect((await ws.ok(AWARD, { i: { contactId, points: 3 } })).awardLoyaltyPoints).toEqual({ balance: { contactId, points: 3 }, userErrors: [] });
+    expect((await ws.ok(AWARD, { i: { contactId, points: -10 } })).awardLoyaltyPoints.balance).toEqual({ contactId, points: 0 });
+
+    const zero = await ws.ok(AWARD, { i: { contactId, points: 0 } });
+    expect(zero.awardLoyaltyPoints).toEqual({ balance: null, userErrors: [{ field: ['points'], code: 'BAD_USER_INPUT', message: expect.stringMatching(/non-zero/) }] });
+    const otherWorkspace = await server.newWorkspace();
+    const foreign = await newContact(otherWorkspace, 'Fay');
+    const missing = await ws.ok(AWARD, { i: { contactId: foreign, points: 1 } });
+    expect(missing.awardLoyaltyPoints).toEqual({ balance: null, userErrors: [{ field: ['contactId'], code: 'NOT_FOUND', message: 'no such contact' }] });
+  });
+});
+
+describe('the contract kit', () => {
+  it('fails a plugin whose onUninstall leaves the workspace’s rows behind, naming the tables', async () => {
+    const leaky = { ...loyalty, onUninstall: undefined };
+    await expect(
+      runPluginContract(leaky, {
+        async use({ workspace }) {
+          const contactId = await newContact(workspace);
+          await workspace.ok(AWARD, { i: { contactId, points: 2 } });
+        },
+      }),
+    ).rejects.toThrow('Plugin contract: rows left after onUninstall: loyalty_account (1)');
+  });
+
+  // row-level security exists on PostgreSQL only (PGlite serves a single connection as the owner)
+  (process.env.TEST_DATABASE_URL ? it : it.skip)('fails a plugin whose migration leaves a workspace_id table without row-level security (PostgreSQL)', async () => {
+    class WithoutRls extends Migration20261201000000LoyaltyAccounts {
+      override addSql(statement: string) {
+        if (!statement.includes('crm_rls')) super.addSql(statement);
+      }
+    }
+    const unsafe = { ...loyalty, migrations: [{ name: 'Migration20261201000000LoyaltyAccounts', class: WithoutRls }] };
+    await expect(runPluginContract(unsafe)).rejects.toThrow("table loyalty_account has a workspace_id column but no row-level security: add this.addSql(tenantRlsSql('loyalty_account')) to the migration");
+  });
+});
