@@ -8,9 +8,7 @@ import { isPglite } from '../../db/orm.js';
 import { setTenantContext, withWorkspace } from '../../db/rls/tenant-context.js';
 import { recordAudit, type AuditEntryInput } from '../audit/audit-log.js';
 import { assertLoginAllowed, noteLoginFailure, noteLoginSuccess } from '../../http/hardening/login-throttle.js';
-import { findRole, type Principal } from '../permissions/principal.js';
-import { Access } from '../permissions/access.js';
-import { protectedFields } from '../permissions/protected-fields.js';
+import { accessOf, findRole, type Principal } from '../permissions/principal.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { AuthSession, RefreshToken } from './auth.entities.js';
 import { newRefreshToken, parseRefreshToken, sha256, signAccessToken, unauthenticated, type AccessClaims } from './tokens.js';
@@ -113,13 +111,7 @@ export async function accessTokenPrincipal(em: SqlEntityManager, claims: AccessC
   if (!role) throw unauthenticated('Your role no longer exists: ask an admin.');
   // the team is read in the same statement (what accessFor would read with a second one)
   const team = (typeof row.team === 'string' ? (JSON.parse(row.team) as string[]) : row.team) ?? [];
-  const access = new Access(
-    new Map(Object.entries(role.grants)),
-    claims.userId,
-    team.includes(claims.userId) ? team : [claims.userId, ...team],
-    role.fieldAllowlist ? [role.fieldAllowlist] : [],
-    (type) => protectedFields.of(type).map((f) => f.field),
-  );
+  const access = accessOf(role, claims.userId, team);
   return { kind: 'user', workspaceId: claims.workspaceId, userId: claims.userId, apiKeyId: null, sessionId: claims.sessionId, roleKey: row.role, access };
 }
 

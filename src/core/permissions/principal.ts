@@ -47,7 +47,14 @@ export async function teamMatesOf(em: SqlEntityManager, workspaceId: string, use
   return ids.includes(userId) ? ids : [userId, ...ids];
 }
 
-/** The access of a role held by a user, narrowed by an optional extra allowlist (an API key's). */
+/** The access of a role held by a user whose teammates are known, narrowed by an optional extra allowlist (an API key's). */
+export function accessOf(role: RoleDefinition, userId: string | null, teamUserIds: readonly string[], extraAllowlist: FieldAllowlist | null = null): Access {
+  const allowlists = [role.fieldAllowlist, extraAllowlist].filter((a): a is FieldAllowlist => a != null);
+  const team = userId && !teamUserIds.includes(userId) ? [userId, ...teamUserIds] : teamUserIds;
+  return new Access(new Map(Object.entries(role.grants)), userId, team, allowlists, (type) => protectedFields.of(type).map((f) => f.field));
+}
+
+/** The access of a role held by a user (reads the user's teammates), narrowed by an optional extra allowlist. */
 export async function accessFor(
   em: SqlEntityManager,
   workspaceId: string,
@@ -55,17 +62,13 @@ export async function accessFor(
   role: RoleDefinition,
   extraAllowlist: FieldAllowlist | null = null,
 ): Promise<Access> {
-  const team = userId ? await teamMatesOf(em, workspaceId, userId) : [];
-  const allowlists = [role.fieldAllowlist, extraAllowlist].filter((a): a is FieldAllowlist => a != null);
-  return new Access(new Map(Object.entries(role.grants)), userId, team, allowlists, (type) => protectedFields.of(type).map((f) => f.field));
+  return accessOf(role, userId, userId ? await teamMatesOf(em, workspaceId, userId) : [], extraAllowlist);
 }
 
-/** A signed-in member's principal, or null when the user is not a member of the workspace. */
+/** A member's principal in a workspace (no session), or null when the user is not a member there. */
 export async function memberPrincipal(em: SqlEntityManager, workspaceId: string, userId: string, sessionId: string | null = null): Promise<Principal | null> {
   const rows = await em.execute<{ role: string }[]>('select role from membership where workspace_id = ? and user_id = ?', [workspaceId, userId]);
-  const roleKey = rows[0]?.role;
-  if (!roleKey) return null;
-  const role = await findRole(em, workspaceId, roleKey);
+  const role = rows[0] ? await findRole(em, workspaceId, rows[0].role) : null;
   if (!role) return null;
-  return { kind: 'user', workspaceId, userId, apiKeyId: null, sessionId, roleKey, access: await accessFor(em, workspaceId, userId, role) };
+  return { kind: 'user', workspaceId, userId, apiKeyId: null, sessionId, roleKey: role.key, access: await accessFor(em, workspaceId, userId, role) };
 }
