@@ -2,7 +2,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../db/orm.js';
 import { withWorkspace } from '../db/rls/tenant-context.js';
 import type { DomainEvent } from '../sdk/manifest.js';
-import { allSubscribers, isPluginEnabled, subscriberByKey, type PluginEnabledCheck, type RegisteredSubscriber } from './registry.js';
+import { allSubscribers, isPluginEnabled, pluginSettingsIn, subscriberByKey, type PluginEnabledCheck, type RegisteredSubscriber } from './registry.js';
 
 /** The transaction-local setting the `outbox_worker` policies admit (migrations/Migration20261123140000Outbox.ts). */
 export const WORKER_SETTING = 'app.outbox_worker';
@@ -216,7 +216,7 @@ export class OutboxWorker {
   async #run(subscriber: RegisteredSubscriber, event: DomainEvent): Promise<void> {
     await withWorkspace(this.#orm, event.workspaceId, async (em) => {
       let timer: NodeJS.Timeout | undefined;
-      const handled = Promise.resolve().then(() => subscriber.handle(event, { workspaceId: event.workspaceId, em, settings: {} }));
+      const handled = pluginSettingsIn(em, event.workspaceId, subscriber.plugin).then((settings) => subscriber.handle(event, { workspaceId: event.workspaceId, em, settings }));
       handled.catch(() => undefined); // a handler that fails after its timeout must not become an unhandled rejection
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new DeliveryTimeout(`timed out after ${subscriber.timeoutMs} ms`)), subscriber.timeoutMs);

@@ -1,3 +1,4 @@
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { BeforeHook, Subscriber } from '../sdk/manifest.js';
 
 /**
@@ -34,6 +35,20 @@ let enabledCheck: PluginEnabledCheck = () => true;
 /** Installs how hooks and workers learn whether a plugin is enabled in a workspace (the kernel always is). */
 export function setPluginEnabledCheck(check: PluginEnabledCheck): void {
   enabledCheck = check;
+}
+
+/** Reads a plugin's settings in a workspace (defaults filled in), inside a transaction scoped to it. */
+export type PluginSettingsReader = (em: SqlEntityManager, workspaceId: string, pluginId: string) => Promise<Record<string, unknown>>;
+
+let settingsReader: PluginSettingsReader = async () => ({});
+
+/** Installs how subscribers learn their plugin's settings in the event's workspace (createApp: the module host). */
+export function setPluginSettingsReader(reader: PluginSettingsReader): void {
+  settingsReader = reader;
+}
+
+export function pluginSettingsIn(em: SqlEntityManager, workspaceId: string, pluginId: string): Promise<Record<string, unknown>> {
+  return pluginId === 'kernel' ? Promise.resolve({}) : settingsReader(em, workspaceId, pluginId);
 }
 
 export async function isPluginEnabled(workspaceId: string, pluginId: string): Promise<boolean> {

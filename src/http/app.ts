@@ -12,7 +12,8 @@ import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
 import { SchemaCache } from '../graphql/schema-cache.js';
 import { readCredentials, type Credentials } from './credentials.js';
-import { setPluginEnabledCheck } from '../events/registry.js';
+import { setPluginEnabledCheck, setPluginSettingsReader } from '../events/registry.js';
+import { effectiveSettings } from '../kernel/modules/modules.service.js';
 import { ModuleHost, attachModuleHost } from '../kernel/modules/module-host.js';
 import type { PluginManifest } from '../sdk/manifest.js';
 import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
@@ -86,7 +87,13 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
   };
   const modules = new ModuleHost(plugins, orm, enabledSetTtlMs);
   // hooks and outbox deliveries of a plugin run only where it is enabled
-  if (plugins.length) setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));
+  if (plugins.length) {
+    setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));
+    setPluginSettingsReader(async (em, workspaceId, pluginId) => {
+      const plugin = modules.plugin(pluginId);
+      return plugin ? effectiveSettings(plugin, (await modules.readRows(em, workspaceId)).get(pluginId)?.settings) : {};
+    });
+  }
   const schemas = new SchemaCache(plugins, { kernelSchema: given, serve });
   const kernel = await schemas.get([]);
 

@@ -13,7 +13,7 @@ export function registerPluginContributions(plugins: LoadedPlugin[]): void {
   for (const { id, manifest } of plugins) {
     permissionRegistry.register(...(manifest.permissions ?? []));
     protectedFields.register(...(manifest.protectedFields ?? []));
-    for (const provider of manifest.searchProviders ?? []) searchRegistry.register(provider);
+    for (const provider of manifest.searchProviders ?? []) searchRegistry.register(provider, id);
     for (const hook of manifest.hooks ?? []) registerHook({ ...hook, plugin: id });
     for (const subscriber of manifest.subscribers ?? []) registerSubscriber({ ...subscriber, plugin: id });
   }

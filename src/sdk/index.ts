@@ -54,3 +54,6 @@ export { tenantRlsSql } from '../db/rls/index.js';
 
 // Contract test kit: takes a plugin through install → enable → use → disable → re-enable → uninstall on a real database.
 export * from './contract-kit.js';
+
+// Kernel services: plugin events, kernel writes from background work (actAs), scope, validation, custom fields, tags, settings.
+export * from './kernel-api.js';

@@ -1,20 +1,14 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
-import type { SqlEntityManager } from '@mikro-orm/sql';
-import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Orm } from '../../src/db/orm.js';
-import { Workspace } from '../../src/core/workspaces/workspace.entity.js';
-import { User } from '../../src/core/identity/user.entity.js';
-import { Membership, MembershipRole } from '../../src/core/identity/membership.entity.js';
-import { issueSession } from '../../src/core/auth/auth.module.js';
 import { databaseUrl } from '../support/harness.js';
+import { expectBuiltServer, freshDatabase, killProcess, postGraphql, randomPort, seedAdminWorkspace, startServerProcess } from '../support/server-process.js';
 
 /**
  * Nothing is lost when a server process dies with SIGKILL between the commit of a write and the delivery of its
- * event: the built server (`node dist/src/server.js`, built here with tsc) runs against a database of its own,
+ * event: the built server (`node dist/src/server.js`, built once by the test run's global setup) runs against a database of its own,
  * three times —
  *   1. the worker has polled and sleeps (OUTBOX_POLL_MS = 1 h) when a contact is created: the event is committed,
  *      its delivery pending; SIGKILL.
@@ -25,32 +19,20 @@ import { databaseUrl } from '../support/harness.js';
  */
 const url = databaseUrl();
 const onPostgres = url ? describe : describe.skip;
-const root = join(import.meta.dirname, '..', '..');
 
 onPostgres('outbox across a SIGKILL (PostgreSQL only; skipped without TEST_DATABASE_URL)', () => {
   let crashUrl: string;
   let dir: string;
   let recordFile: string;
-  const port = 41000 + Math.floor(Math.random() * 2000);
+  const port = randomPort();
   let child: ChildProcess | null = null;
   let orm: Orm;
 
   beforeAll(async () => {
-    const base = new URL(url!);
-    const name = `${base.pathname.slice(1)}_crash`;
-    const admin = new URL(url!);
-    admin.pathname = '/postgres';
-    const client = new pg.Client({ connectionString: admin.toString() });
-    await client.connect();
-    await client.query(`drop database if exists "${name}" with (force)`);
-    await client.query(`create database "${name}"`);
-    await client.end();
-    base.pathname = `/${name}`;
-    crashUrl = base.toString();
+    crashUrl = await freshDatabase(url!, 'crash');
     dir = mkdtempSync(join(tmpdir(), 'outbox-crash-'));
     recordFile = join(dir, 'deliveries.jsonl');
-    const build = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', root], { encoding: 'utf8' });
-    if (!existsSync(join(root, 'dist', 'src', 'server.js'))) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+    expectBuiltServer();
   }, 120_000);
 
   afterAll(async () => {
@@ -59,29 +41,10 @@ onPostgres('outbox across a SIGKILL (PostgreSQL only; skipped without TEST_DATAB
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  async function start(env: Record<string, string>): Promise<ChildProcess> {
-    const proc = spawn(process.execPath, [join(root, 'dist', 'src', 'server.js')], {
-      cwd: root,
-      env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', SEED_DEMO: 'false', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: crashUrl, TEST_DATABASE_URL: '', OUTBOX_TEST_RECORD_FILE: recordFile, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    proc.stdout!.on('data', (d) => (output += d));
-    proc.stderr!.on('data', (d) => (output += d));
-    const until = Date.now() + 30_000;
-    for (;;) {
-      if (proc.exitCode !== null) throw new Error(`server exited (${proc.exitCode}): ${output}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
-      if (ok) return proc;
-      if (Date.now() > until) throw new Error(`server did not start: ${output}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
+  const start = (env: Record<string, string>) => startServerProcess(crashUrl, port, { OUTBOX_TEST_RECORD_FILE: recordFile, ...env });
 
   async function kill(proc: ChildProcess) {
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill('SIGKILL');
-    await exited;
+    await killProcess(proc);
     child = null;
   }
 
@@ -101,18 +64,9 @@ onPostgres('outbox across a SIGKILL (PostgreSQL only; skipped without TEST_DATAB
     // run 1: migrates the database; the worker polls once at start and then sleeps for an hour
     child = await start({ OUTBOX_POLL_MS: '3600000' });
     orm = await openDatabase({ url: crashUrl, poolMax: 2 });
-    const em = orm.em.fork();
-    const workspace = em.create(Workspace, { name: 'Crash', slug: `crash-${port}` });
-    const user = em.create(User, { email: `admin@crash-${port}.test`, name: 'Ada' });
-    em.create(Membership, { workspaceId: workspace.id, userId: user.id, role: MembershipRole.ADMIN });
-    await em.flush();
-    const tokens = await issueSession(orm.em.fork() as SqlEntityManager, { workspaceId: workspace.id, userId: user.id }, loadConfig({ NODE_ENV: 'test' }));
-    const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.accessToken}` },
-      body: JSON.stringify({ query: `mutation { createContact(input: { firstName: "Kill", lastName: "Me" }) { contact { id } userErrors { field } } }` }),
-    });
-    const body = (await response.json()) as { data: { createContact: { userErrors: unknown[] } } };
+    const { workspaceId, accessToken } = await seedAdminWorkspace(orm, `crash-${port}`);
+    const workspace = { id: workspaceId };
+    const body = (await postGraphql(port, accessToken, `mutation { createContact(input: { firstName: "Kill", lastName: "Me" }) { contact { id } userErrors { field } } }`)) as { data: { createContact: { userErrors: unknown[] } } };
     expect(body.data.createContact.userErrors).toEqual([]);
     const conn = orm.em.getConnection();
     const [event] = await conn.execute<{ id: string }[]>(`select id from outbox_event where workspace_id = ? and type = 'contact.created'`, [workspace.id]);

@@ -85,6 +85,21 @@ describe('acme-loyalty end to end', () => {
     expect(await ws.ok(POINTS, { id: b })).toEqual({ contact: { loyaltyPoints: 1 } });
   });
 
+  it('the subscriber gets the workspace’s settings of the plugin: pointsPerActivity 3 awards 3 there, other workspaces keep the default', async () => {
+    const tuned = await server.newWorkspace();
+    await tuned.enable('acme-loyalty');
+    const set = await tuned.ok(`mutation { updateModuleSettings(input: { id: "acme-loyalty", settings: { pointsPerActivity: 3 } }) { module { settings } userErrors { message } } }`);
+    expect(set.updateModuleSettings).toEqual({ module: { settings: { pointsPerActivity: 3 } }, userErrors: [] });
+    const tunedContact = await newContact(tuned, 'Tia');
+    const defaultContact = await newContact(ws, 'Dee');
+    await tuned.ok(LOG, { i: { type: 'CALL', subject: 'Call', targetIds: [tunedContact] } });
+    await ws.ok(LOG, { i: { type: 'CALL', subject: 'Call', targetIds: [defaultContact] } });
+    await waitFor(async () => (await tuned.ok(POINTS, { id: tunedContact })).contact.loyaltyPoints > 0);
+    await waitFor(async () => (await ws.ok(POINTS, { id: defaultContact })).contact.loyaltyPoints > 0);
+    expect(await tuned.ok(POINTS, { id: tunedContact })).toEqual({ contact: { loyaltyPoints: 3 } });
+    expect(await ws.ok(POINTS, { id: defaultContact })).toEqual({ contact: { loyaltyPoints: 1 } });
+  });
+
   it('does not award in a workspace where the plugin is disabled (its delivery is skipped)', async () => {
     const other = await server.newWorkspace();
     const contactId = await newContact(other);

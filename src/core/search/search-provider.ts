@@ -40,14 +40,15 @@ export const SearchableType: Record<string, string> = {};
 registerEnumType(SearchableType, { name: 'SearchableType', description: 'Record types `search` looks through.' });
 
 export class SearchRegistry {
-  readonly #providers = new Map<string, SearchProvider>();
+  readonly #providers = new Map<string, SearchProvider & { plugin: string }>();
 
-  register(provider: SearchProvider): void {
-    this.#providers.set(provider.key, provider);
+  /** `plugin`: the plugin the provider belongs to (searched only in workspaces where it is enabled), else the kernel. */
+  register(provider: SearchProvider, plugin = 'kernel'): void {
+    this.#providers.set(provider.key, { ...provider, search: provider.search.bind(provider), plugin });
     SearchableType[provider.key] = provider.key;
   }
 
-  providers(keys?: string[] | null): SearchProvider[] {
+  providers(keys?: string[] | null): (SearchProvider & { plugin: string })[] {
     const all = [...this.#providers.values()];
     return keys?.length ? all.filter((p) => keys.includes(p.key)) : all;
   }

@@ -1,3 +1,4 @@
+import { isPluginEnabled } from '../../events/registry.js';
 import type { EntityClass } from '@mikro-orm/core';
 import { readColumns } from '../../db/read-rows.js';
 import { Company } from '../customers/company.entity.js';
@@ -114,7 +115,10 @@ export async function search(ctx: RequestContext, query: string, first: number, 
   const digits = phoneDigits(folded);
   const isPhone = PHONE_LIKE.test(folded) && digits.length >= 3;
   const request: SearchRequest = { workspaceId, term: isPhone ? digits : folded, isPhone, limit: first };
-  const providers = searchRegistry.providers(types);
+  // a plugin's provider only where the plugin is enabled (its hits' types are not in other workspaces' schemas)
+  const registered = searchRegistry.providers(types);
+  const enabled = await Promise.all(registered.map((p) => isPluginEnabled(workspaceId, p.plugin)));
+  const providers = registered.filter((_, i) => enabled[i]);
   const hits = await ctx.em.transactional(async (em) => {
     const tx = { ...ctx, em } as RequestContext;
     // SET LOCAL keeps the threshold to this transaction (pooled connections are shared)
