@@ -2,10 +2,11 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openServingDatabase } from './db/orm.js';
 import { createApp } from './http/app.js';
+import { seedPluginDemoData } from './seed/plugin-demo.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
 import { builtinPluginsDir, loadPlugins, PluginLoadError } from './kernel/load-plugins.js';
 import { allMigrations, pluginEntities } from './kernel/plugin-migrations.js';
-import { registerPluginContributions } from './kernel/install-plugins.js';
+import { PluginInstallError, registerPluginContributions, runInstallSteps } from './kernel/install-plugins.js';
 import { startOutboxWorkerFromEnv } from './events/index.js';
 import { startJobRunnerFromEnv } from './kernel/jobs/index.js';
 import type { GraphQLSchema } from 'graphql';
@@ -49,12 +50,28 @@ export async function serve(options: ServeOptions = {}) {
     appUrl: config.APP_DATABASE_URL,
     appPassword: config.APP_DATABASE_PASSWORD,
   });
+  // first start with a plugin on this database: its onInstall (refused start-up, naming the plugin, when it fails)
+  try {
+    const installed = await runInstallSteps(database.owner, plugins.map((p) => p.manifest));
+    if (installed.length) logger.info({ installed }, 'installed plugins');
+  } catch (error) {
+    if (error instanceof PluginInstallError) {
+      console.error(error.message);
+      await database.close();
+      process.exit(2);
+    }
+    throw error;
+  }
   await database.closeOwner();
   const { orm, applied } = database;
   logger.info({ applied, database: config.DATABASE_URL ? 'postgresql' : `pglite:${config.PGLITE_DIR}` }, 'database ready');
   if (config.SEED_DEMO) {
     const seeded = await seedDemoIfEmpty(orm);
-    if (seeded) logger.info(seeded, 'seeded the demo workspace (slug demo)');
+    if (seeded) {
+      logger.info(seeded, 'seeded the demo workspace (slug demo)');
+      const withDemoData = await seedPluginDemoData(orm, plugins.map((p) => p.manifest));
+      if (withDemoData.length) logger.info({ plugins: withDemoData }, 'seeded the demo workspace’s plugin data');
+    }
   }
   const app = await createApp({ orm, config, logger, schema: options.schema ? await options.schema() : undefined, plugins: plugins.map((p) => p.manifest) });
   await app.http.listen({ port: config.PORT, host: config.HOST });

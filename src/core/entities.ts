@@ -18,6 +18,7 @@ import { Invitation } from './workspace-admin/invitation.entity.js';
 import { AuditEntry } from './audit/audit-entry.entity.js';
 import { OutboxDelivery, OutboxEvent } from '../events/outbox.entities.js';
 import { WorkspaceModule } from '../kernel/modules/workspace-module.entity.js';
+import { InstalledPlugin } from '../kernel/modules/installed-plugin.entity.js';
 
 export const kernelEntities = [
   Workspace,
@@ -45,5 +46,6 @@ export const kernelEntities = [
   OutboxEvent,
   OutboxDelivery,
   WorkspaceModule,
+  InstalledPlugin,
   JobRun,
 ];

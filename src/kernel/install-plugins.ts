@@ -2,6 +2,10 @@ import { permissionRegistry } from '../core/permissions/permission-registry.js';
 import { protectedFields } from '../core/permissions/protected-fields.js';
 import { searchRegistry } from '../core/search/search-provider.js';
 import { registerHook, registerSubscriber } from '../events/registry.js';
+import type { SqlEntityManager } from '@mikro-orm/sql';
+import type { Orm } from '../db/orm.js';
+import type { PluginManifest } from '../sdk/manifest.js';
+import { effectiveSettings } from './modules/modules.service.js';
 import type { LoadedPlugin } from './load-plugins.js';
 
 /**
@@ -17,4 +21,35 @@ export function registerPluginContributions(plugins: LoadedPlugin[]): void {
     for (const hook of manifest.hooks ?? []) registerHook({ ...hook, plugin: id });
     for (const subscriber of manifest.subscribers ?? []) registerSubscriber({ ...subscriber, plugin: id });
   }
+}
+
+/** A plugin's `onInstall` failed: the server does not start (nothing of that step was written). */
+export class PluginInstallError extends Error {}
+
+/**
+ * Records each installed plugin in `installed_plugin` (the database owner's connection, after migrations) and runs
+ * the `onInstall` of those this database sees for the first time — in the same transaction as the record, so a
+ * failing step leaves no record and runs again at the next start; concurrent starts serialize on the row. Returns
+ * the ids installed now.
+ */
+export async function runInstallSteps(orm: Orm, plugins: readonly PluginManifest[]): Promise<string[]> {
+  const installed: string[] = [];
+  for (const plugin of plugins) {
+    try {
+      await orm.em.fork().transactional(async (em) => {
+        const rows = await (em as SqlEntityManager).execute<{ inserted: boolean }[]>(
+          `insert into installed_plugin (plugin_id, version, installed_at, updated_at) values (?, ?, clock_timestamp(), clock_timestamp())
+            on conflict (plugin_id) do update set version = excluded.version, updated_at = excluded.updated_at
+            returning (xmax = 0) as inserted`,
+          [plugin.id, plugin.version],
+        );
+        if (!rows[0]?.inserted) return;
+        await plugin.onInstall?.({ workspaceId: null, em, settings: effectiveSettings(plugin, null) });
+        installed.push(plugin.id);
+      });
+    } catch (error) {
+      throw new PluginInstallError(`Plugin ${plugin.name} (${plugin.id}): onInstall failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
+  }
+  return installed;
 }

@@ -80,7 +80,7 @@ const servers = new WeakMap<ContractStage[], PluginTestServer>();
  * Dependencies must be passed too. Each workspace enables what it uses.
  */
 export async function startPluginServer(plugins: PluginManifest[], options: PluginServerOptions = {}): Promise<PluginTestServer> {
-  const [{ validatePlugins, readKernelVersion }, { registerPluginContributions }, { allMigrations, pluginEntities }, { kernelEntities }, graphql, db, http, cfg, log] =
+  const [{ validatePlugins, readKernelVersion }, installSteps, { allMigrations, pluginEntities }, { kernelEntities }, graphql, db, http, cfg, log] =
     await Promise.all([
       import('../kernel/load-plugins.js'),
       import('../kernel/install-plugins.js'),
@@ -99,7 +99,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
   // the registries are per process: each plugin id is registered once (a later manifest with the same id reuses the
   // first one's permissions, hooks and subscribers)
   const fresh = loaded.filter((p) => !registered.has(p.id));
-  registerPluginContributions(fresh);
+  installSteps.registerPluginContributions(fresh);
   for (const p of fresh) registered.add(p.id);
 
   const baseUrl = options.databaseUrl === undefined ? process.env.TEST_DATABASE_URL : options.databaseUrl ?? undefined;
@@ -122,6 +122,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
   }
   const orm = database.owner;
   const manifests = loaded.map((p) => p.manifest);
+  await installSteps.runInstallSteps(orm, manifests);
   const app = await http.createApp({ orm: database.orm, config, logger, plugins: manifests });
 
   const gql = async (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResult> => {
@@ -337,7 +338,9 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
             assert(!row.tenant || row.rls, `table ${table} has a workspace_id column but no row-level security: add this.addSql(tenantRlsSql('${table}')) to the migration`);
           }
         }
-        await plugin.onInstall?.({ workspaceId: null, em: server.orm.em.fork(), settings: await defaults(plugin) });
+        // the host ran onInstall once, recording the installation
+        const installed = await server.orm.em.getConnection().execute(`select version from installed_plugin where plugin_id = ?`, [plugin.id]);
+        assert(installed[0]?.version === plugin.version, `the installation of ${plugin.id} ${plugin.version} is not recorded in installed_plugin`);
       },
     },
     {
@@ -395,14 +398,11 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
       },
     },
     {
-      name: 'uninstall: disabled, onUninstall runs in the workspace, its rows there are removed (other workspaces keep theirs)',
+      name: 'uninstall (uninstallModule): disabled, onUninstall runs in the workspace, its rows there are removed (other workspaces keep theirs)',
       async run() {
-        const s = need();
         const elsewhere = await rowsOf(workspace.id, true);
-        await workspace.disable(plugin.id);
-        const { withWorkspace } = await import('../db/rls/tenant-context.js');
-        const settings = await defaults(plugin);
-        await withWorkspace(s.appOrm, workspace.id, (em) => plugin.onUninstall?.({ workspaceId: workspace.id, em, settings }) ?? Promise.resolve());
+        const data = await workspace.ok(`mutation($id: ID!) { uninstallModule(input: { id: $id }) { module { id enabled } userErrors { message } } }`, { id: plugin.id });
+        assert(data.uninstallModule.userErrors.length === 0 && data.uninstallModule.module.enabled === false, `uninstallModule refused: ${JSON.stringify(data.uninstallModule)}`);
         if (options.uninstallRemovesData !== false) {
           const left = Object.entries(await rowsOf(workspace.id)).filter(([, rows]) => rows.length);
           assert(left.length === 0, `rows left after onUninstall: ${left.map(([t, rows]) => `${t} (${rows.length})`).join(', ')}`);
@@ -414,11 +414,6 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
     },
   ];
   return stages;
-}
-
-async function defaults(plugin: PluginManifest): Promise<Record<string, unknown>> {
-  const { effectiveSettings } = await import('../kernel/modules/modules.service.js');
-  return effectiveSettings(plugin, null);
 }
 
 /** Runs the whole contract; throws on the first broken promise. Closes the server it started. */

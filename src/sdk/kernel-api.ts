@@ -58,6 +58,8 @@ export { UserNode } from '../core/identity/user.types.js';
 export { User } from '../core/identity/user.entity.js';
 export { Company } from '../core/customers/company.entity.js';
 export { Contact } from '../core/customers/contact.entity.js';
+/** For plugin tables without an `id` (composite keys) that still reference their workspace. */
+export { Workspace } from '../core/workspaces/workspace.entity.js';
 
 /** Registers a plugin record type for `node(id:)`, activity targets and search hits (load must apply record scope). */
 export function registerNodeType(entry: Parameters<typeof nodeRegistry.register>[0]): void {
@@ -100,3 +102,19 @@ export async function actAs<T>(context: PluginContext, userId: string | null, wo
   ctx.loaders = createLoaders(ctx);
   return work(ctx);
 }
+
+// ---- additions for record types of plugins (pipeline plugin) ----
+/** Keyset pages of one list for many parents in one statement (`Company.deals` of every company on a page). */
+export { keysetPagesByParent } from '../db/keyset-page.js';
+/** The columns `readRow(s)` reads for an entity, qualified by an alias (the `select` of a `ListQuery`). */
+export { readColumns } from '../db/read-rows.js';
+/** `timeline` and `activities` fields (the kernel's, as on Company) for a plugin's node type: `timelineFieldsFor(DealNode, 'Deal')`. */
+export { timelineFieldsFor } from '../core/timeline/timeline.resolver.js';
+
+/** Whether a plugin is enabled in the caller's workspace (e.g. a search provider of a plugin disabled there finds nothing). */
+export async function pluginEnabled(ctx: RequestContext, pluginId: string): Promise<boolean> {
+  if (!ctx.principal.workspaceId) return false;
+  return (await moduleHostOf(ctx).enabledIds(ctx.principal.workspaceId)).includes(pluginId);
+}
+/** The JSON scalar of custom field values (one instance across kernel and plugins). */
+export { GraphQLJSON } from 'graphql-scalars';

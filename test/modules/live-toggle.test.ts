@@ -6,6 +6,7 @@ import { buildAppSchema } from '../../src/graphql/schema.js';
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 import { fixturePlugins, lifecycle } from './loyalty.fixture.js';
+import { runInstallSteps } from '../../src/kernel/install-plugins.js';
 
 let server: TestServer;
 
@@ -141,6 +142,43 @@ describe('modules: live per-workspace schema', () => {
     expect(unknown.userErrors).toEqual([{ field: ['id'], code: 'NOT_FOUND', message: 'No installed module has the id "nope"' }]);
   });
 
+  it('uninstallModule: refused while an enabled module depends on it (nothing changes); otherwise disables, runs onUninstall in the workspace and forgets its settings', async () => {
+    const ws = await server.newWorkspace();
+    await toggle(ws, true, 'loyalty');
+    await toggle(ws, true, 'referrals');
+    expect((await ws.ok(SETTINGS, { id: 'loyalty', s: { pointsPerPurchase: 7 } })).updateModuleSettings.userErrors).toEqual([]);
+    const UNINSTALL = `mutation($id: ID!) { uninstallModule(input: { id: $id }) { module { id enabled settings } userErrors { field message code } } }`;
+    lifecycle.length = 0;
+    const refused = (await ws.ok(UNINSTALL, { id: 'loyalty' })).uninstallModule;
+    expect(refused).toEqual({ module: null, userErrors: [{ field: ['id'], code: 'CONFLICT', message: 'Loyalty points (loyalty) cannot be uninstalled while Referrals (referrals) depends on it: disable it first' }] });
+    expect(lifecycle).toEqual([]);
+    expect((await ws.ok(MODULES)).modules.find((m: { id: string }) => m.id === 'loyalty')).toMatchObject({ enabled: true, settings: { pointsPerPurchase: 7 } });
+
+    await toggle(ws, false, 'referrals');
+    const done = (await ws.ok(UNINSTALL, { id: 'loyalty' })).uninstallModule;
+    expect(done).toEqual({ module: { id: 'loyalty', enabled: false, settings: { pointsPerPurchase: 10, tiers: ['silver', 'gold'] } }, userErrors: [] });
+    expect(lifecycle).toEqual([
+      { event: 'disable', workspaceId: ws.id, settings: { pointsPerPurchase: 7, tiers: ['silver', 'gold'] } },
+      { event: 'uninstall', workspaceId: ws.id, settings: { pointsPerPurchase: 7, tiers: ['silver', 'gold'] } },
+    ]);
+    expect((await shape(ws.gql)).contactFields).not.toContain('loyaltyPoints');
+  });
+
+  it('onInstall runs once per database, when a server first starts with the plugin; a failing one names the plugin and records nothing', async () => {
+    const conn = server.orm.em.getConnection();
+    await conn.execute(`delete from installed_plugin where plugin_id in ('loyalty', 'referrals', 'badges', 'broken-install')`);
+    lifecycle.length = 0;
+    expect(await runInstallSteps(server.orm, fixturePlugins)).toEqual(['loyalty', 'referrals', 'badges']);
+    expect(lifecycle).toEqual([{ event: 'install', workspaceId: null, settings: { pointsPerPurchase: 10, tiers: ['silver', 'gold'] } }]);
+    expect(await runInstallSteps(server.orm, fixturePlugins)).toEqual([]);
+    expect(lifecycle).toHaveLength(1);
+    expect(await conn.execute(`select plugin_id, version from installed_plugin where plugin_id = 'loyalty'`)).toEqual([{ plugin_id: 'loyalty', version: '1.2.0' }]);
+
+    const broken = { ...fixturePlugins[0]!, id: 'broken-install', name: 'Broken', onInstall: async () => { throw new Error('no licence key'); } };
+    await expect(runInstallSteps(server.orm, [broken])).rejects.toThrow('Plugin Broken (broken-install): onInstall failed: no licence key');
+    expect(await conn.execute(`select plugin_id from installed_plugin where plugin_id = 'broken-install'`)).toEqual([]);
+  });
+
   it('validates settings with the plugin’s zod schema (userErrors, nothing written) and fills defaults', async () => {
     const ws = await server.newWorkspace();
     const bad = (await ws.ok(SETTINGS, { id: 'loyalty', s: { pointsPerPurchase: -3, tiers: [''] } })).updateModuleSettings;
@@ -184,7 +222,7 @@ describe('modules: live per-workspace schema', () => {
   });
 
   it('two app instances on one database (each with its own caches) converge within 2 s', async () => {
-    // stands in for two server processes: spawning `node dist/src/server.js` cannot load plugins until the loader lands
+    // two apps in one process (also on PGlite); two real server processes: test/modules/two-processes.test.ts (PostgreSQL)
     const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}) });
     const second: App = await createApp({ orm: server.appOrm, config, logger: createLogger(config), plugins: fixturePlugins });
     try {

@@ -104,6 +104,12 @@ export const loyalty = definePlugin({
   async onDisable(ctx) {
     lifecycle.push({ event: 'disable', workspaceId: ctx.workspaceId, settings: ctx.settings });
   },
+  async onInstall(ctx) {
+    lifecycle.push({ event: 'install', workspaceId: ctx.workspaceId, settings: ctx.settings });
+  },
+  async onUninstall(ctx) {
+    lifecycle.push({ event: 'uninstall', workspaceId: ctx.workspaceId, settings: ctx.settings });
+  },
 });
 
 export const referrals = definePlugin({

@@ -36,17 +36,24 @@ onPostgres('module toggles across two server processes (PostgreSQL only)', () =>
     await orm?.close(true);
   });
 
-  /** Polls the other process until Contact has (or lacks) `loyaltyPoints`; returns how long it took. */
-  async function convergence(port: number, token: string, expectField: boolean, limitMs: number): Promise<number> {
+  const hasField = async (port: number, token: string) =>
+    (await postGraphql<{ __type: { fields: { name: string }[] } }>(port, token, CONTACT_FIELDS)).data!.__type.fields.some((f) => f.name === 'loyaltyPoints');
+
+  /**
+   * Asks a process every 50 ms, without waiting for answers (a loaded machine answers slowly), for 2 s; returns how
+   * long after the start the first request was sent that the process served with the expected schema.
+   */
+  async function convergence(port: number, token: string, expected: boolean): Promise<number> {
     const started = Date.now();
-    for (;;) {
-      const result = await postGraphql<{ __type: { fields: { name: string }[] } }>(port, token, CONTACT_FIELDS);
-      const has = result.data!.__type.fields.some((f) => f.name === 'loyaltyPoints');
-      const elapsed = Date.now() - started;
-      if (has === expectField) return elapsed;
-      if (elapsed > limitMs) throw new Error(`process on :${port} still ${expectField ? 'lacks' : 'has'} Contact.loyaltyPoints after ${elapsed} ms`);
+    const polls: Promise<number | null>[] = [];
+    while (Date.now() - started < 2000) {
+      const sentAfter = Date.now() - started;
+      polls.push(hasField(port, token).then((has) => (has === expected ? sentAfter : null)));
       await new Promise((r) => setTimeout(r, 50));
     }
+    const seen = (await Promise.all(polls)).filter((v): v is number => v !== null);
+    if (!seen.length) throw new Error(`the process on :${port} did not converge to ${expected ? 'having' : 'lacking'} Contact.loyaltyPoints within 2 s`);
+    return Math.min(...seen);
   }
 
   it('enable through one process → the other serves the plugin within 2 s; disable → gone within 2 s', async () => {
@@ -56,13 +63,13 @@ onPostgres('module toggles across two server processes (PostgreSQL only)', () =>
     for (const port of ports) expect((await postGraphql(port, token, CONTACT_FIELDS)).data.__type.fields.map((f: { name: string }) => f.name)).not.toContain('loyaltyPoints');
 
     expect((await postGraphql(a, token, ENABLE)).data).toEqual({ enableModule: { module: { id: 'acme-loyalty', enabled: true }, userErrors: [] } });
-    // the toggling process serves the new schema at once (its first probe)
-    await convergence(a, token, true, 0);
-    await convergence(b, token, true, 2000);
+    // the toggling process serves the new schema at once; the other one within its cache's TTL
+    expect(await hasField(a, token)).toBe(true);
+    expect(await convergence(b, token, true)).toBeLessThan(2000);
 
     expect((await postGraphql(b, token, DISABLE)).data).toEqual({ disableModule: { module: { id: 'acme-loyalty', enabled: false }, userErrors: [] } });
-    await convergence(b, token, false, 0);
-    await convergence(a, token, false, 2000);
+    expect(await hasField(b, token)).toBe(false);
+    expect(await convergence(a, token, false)).toBeLessThan(2000);
     // an operation naming the plugin's field now fails validation on both
     for (const p of ports) {
       const result = await postGraphql(p, token, `{ contacts(first: 1) { edges { node { loyaltyPoints } } } }`);

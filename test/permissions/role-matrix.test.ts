@@ -49,7 +49,7 @@ const EXPECTED: Record<string, string> = {
   'Mutation.addTeamMember': 'yyy----', 'Mutation.removeTeamMember': 'yyy----',
   'Query.auditLog': 'yyy----',
   'Query.deadLetters': ADMINS, 'Mutation.retryDeadLetter': ADMINS,
-  'Query.modules': EVERYONE, 'Mutation.enableModule': ADMINS, 'Mutation.disableModule': ADMINS, 'Mutation.updateModuleSettings': ADMINS,
+  'Query.modules': EVERYONE, 'Mutation.enableModule': ADMINS, 'Mutation.disableModule': ADMINS, 'Mutation.updateModuleSettings': ADMINS, 'Mutation.uninstallModule': ADMINS,
 };
 
 /** A value the argument's type accepts (shape only: the operation may still be refused for bad input, never for the shape). */

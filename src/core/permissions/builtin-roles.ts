@@ -90,4 +90,21 @@ export const builtinRoles: Record<BuiltinRoleKey, () => RoleDefinition> = {
   READ_ONLY: () => ({ key: 'READ_ONLY', name: 'Read-only', description: 'Sees all records; changes nothing.', grants: { ...readEverything }, fieldAllowlist: null }),
 };
 
+/** Grants that registered (plugin) permissions declare for a built-in role (`PermissionDefinition.roleGrants`). */
+const declaredGrants = (key: BuiltinRoleKey): Record<string, Scope> =>
+  Object.fromEntries(
+    permissionRegistry
+      .list()
+      .map((p) => [p.name, p.roleGrants?.[key as keyof NonNullable<typeof p.roleGrants>]] as const)
+      .filter((entry): entry is readonly [string, Scope] => entry[1] != null),
+  );
+
+for (const key of Object.keys(builtinRoles) as BuiltinRoleKey[]) {
+  const role = builtinRoles[key];
+  builtinRoles[key] = () => {
+    const definition = role();
+    return { ...definition, grants: { ...declaredGrants(key), ...definition.grants } };
+  };
+}
+
 export const isBuiltinRole = (key: string): key is BuiltinRoleKey => Object.hasOwn(builtinRoles, key);

@@ -14,6 +14,12 @@ export interface PermissionDefinition {
   description: string;
   /** Whether own / team scopes apply (records have owners); unscoped permissions are all-or-nothing. */
   scoped: boolean;
+  /**
+   * Grants of this permission in built-in roles other than Owner and Admin (which hold every permission), by role
+   * key — how a plugin gives e.g. Sales its permissions: `{ SALES: 'OWN', MANAGER: 'ALL' }`. Unscoped permissions
+   * are granted with `ALL`.
+   */
+  roleGrants?: Partial<Record<'MANAGER' | 'SALES' | 'SUPPORT' | 'MARKETING' | 'READ_ONLY', 'OWN' | 'TEAM' | 'ALL'>>;
 }
 
 const NAME = /^[a-z][a-zA-Z0-9]*:[a-z][a-zA-Z0-9]*$/;

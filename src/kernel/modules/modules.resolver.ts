@@ -1,9 +1,9 @@
 import { Arg, Ctx, Mutation, Query, Resolver } from 'type-graphql';
 import { workspaceOf, type RequestContext } from '../../graphql/context.js';
 import { runMutation } from '../../core/shared/mutation.js';
-import { moduleHostOf } from './module-host.js';
-import { listModules, setModuleEnabled, updateModuleSettings } from './modules.service.js';
-import { DisableModuleInput, EnableModuleInput, ModulePayload, ModuleType, UpdateModuleSettingsInput } from './modules.types.js';
+import { moduleHostOf, type ModuleHost } from './module-host.js';
+import { listModules, setModuleEnabled, uninstallModule, updateModuleSettings, type ToggleResult } from './modules.service.js';
+import { DisableModuleInput, EnableModuleInput, ModulePayload, ModuleType, UninstallModuleInput, UpdateModuleSettingsInput } from './modules.types.js';
 
 @Resolver(() => ModuleType)
 export class ModuleResolver {
@@ -26,6 +26,14 @@ export class ModuleResolver {
     return toggle(ctx, input.id, false);
   }
 
+  @Mutation(() => ModulePayload, {
+    description:
+      'Uninstalls a module from the workspace: disables it and runs its uninstall step, which removes the workspace’s data of the module (other workspaces keep theirs); its settings there are forgotten. Refused while an enabled module depends on it. Needs `module:manage`.',
+  })
+  uninstallModule(@Arg('input', () => UninstallModuleInput) input: UninstallModuleInput, @Ctx() ctx: RequestContext) {
+    return applyToWorkspace(ctx, (host, em, workspaceId) => uninstallModule(host, em, workspaceId, input.id));
+  }
+
   @Mutation(() => ModulePayload, { description: 'Replaces a module’s settings in the workspace, validated with its settings schema. Needs `module:manage`.' })
   updateModuleSettings(@Arg('input', () => UpdateModuleSettingsInput) input: UpdateModuleSettingsInput, @Ctx() ctx: RequestContext) {
     const host = moduleHostOf(ctx);
@@ -33,12 +41,16 @@ export class ModuleResolver {
   }
 }
 
-async function toggle(ctx: RequestContext, id: string, enable: boolean) {
+function toggle(ctx: RequestContext, id: string, enable: boolean) {
+  return applyToWorkspace(ctx, (host, em, workspaceId) => setModuleEnabled(host, em, workspaceId, id, enable));
+}
+
+async function applyToWorkspace(ctx: RequestContext, change: (host: ModuleHost, em: RequestContext['em'], workspaceId: string) => Promise<ToggleResult>) {
   const host = moduleHostOf(ctx);
   const workspaceId = workspaceOf(ctx);
   let enabledIds: string[] | null = null;
   const result = await runMutation(ctx, async ({ em }) => {
-    const done = await setModuleEnabled(host, em, workspaceId, id, enable);
+    const done = await change(host, em, workspaceId);
     enabledIds = done.enabledIds;
     return { module: done.module };
   });

@@ -11,6 +11,7 @@ export const moduleRules: RuleDeclarations = {
     enableModule: requires('module:manage'),
     disableModule: requires('module:manage'),
     updateModuleSettings: requires('module:manage'),
+    uninstallModule: requires('module:manage'),
   },
   types: {
     Module: { '*': allow },

@@ -61,10 +61,7 @@ export async function setModuleEnabled(host: ModuleHost, em: SqlEntityManager, w
       throw InputRejected.one('id', `${plugin.name} (${id}) needs ${label} enabled first`, ErrorCode.CONFLICT);
     }
   } else {
-    const dependents = host.plugins.filter((p) => enabledBefore.has(p.id) && Object.hasOwn(p.dependsOn ?? {}, id));
-    if (dependents.length) {
-      throw InputRejected.one('id', `${plugin.name} (${id}) cannot be disabled while ${names(dependents)} depend${dependents.length === 1 ? 's' : ''} on it: disable ${dependents.length === 1 ? 'it' : 'them'} first`, ErrorCode.CONFLICT);
-    }
+    refuseWhileDependentsEnabled(host, plugin, enabledBefore, 'disabled');
   }
 
   const row = await upsertRow(em, workspaceId, id, { enabled: enable });
@@ -75,6 +72,35 @@ export async function setModuleEnabled(host: ModuleHost, em: SqlEntityManager, w
   rows.set(id, { pluginId: id, enabled: enable, settings: row.settings ?? null });
   const enabledIds = host.effectiveEnabled(rows);
   return { module: view(plugin, enabledIds.includes(id), rows.get(id)), enabledIds };
+}
+
+function refuseWhileDependentsEnabled(host: ModuleHost, plugin: PluginManifest, enabled: Set<string>, verb: string): void {
+  const dependents = host.plugins.filter((p) => enabled.has(p.id) && Object.hasOwn(p.dependsOn ?? {}, plugin.id));
+  if (dependents.length) {
+    throw InputRejected.one('id', `${plugin.name} (${plugin.id}) cannot be ${verb} while ${names(dependents)} depend${dependents.length === 1 ? 's' : ''} on it: disable ${dependents.length === 1 ? 'it' : 'them'} first`, ErrorCode.CONFLICT);
+  }
+}
+
+/**
+ * Uninstalls a plugin from a workspace, inside the caller's transaction: refused while an enabled plugin depends on
+ * it; disables it (`onDisable` when it was enabled), runs its `onUninstall` in the workspace — which removes the
+ * workspace's rows of the plugin — and forgets its settings there. Other workspaces and the plugin's tables are
+ * untouched (the tables belong to the installation: they stay while the plugin is installed on the server). A throw
+ * from a callback rolls everything back.
+ */
+export async function uninstallModule(host: ModuleHost, em: SqlEntityManager, workspaceId: string, id: string): Promise<ToggleResult> {
+  const plugin = requirePlugin(host, id);
+  await lockModules(em, workspaceId);
+  const rows = await host.readRows(em, workspaceId);
+  const enabledBefore = new Set(host.effectiveEnabled(rows));
+  refuseWhileDependentsEnabled(host, plugin, enabledBefore, 'uninstalled');
+  const context: PluginContext = { workspaceId, em, settings: effectiveSettings(plugin, rows.get(id)?.settings) };
+  if (enabledBefore.has(id)) await plugin.onDisable?.(context);
+  await plugin.onUninstall?.(context);
+  const row = await upsertRow(em, workspaceId, id, { enabled: false, settings: null });
+  rows.set(id, { pluginId: id, enabled: false, settings: null });
+  const enabledIds = host.effectiveEnabled(rows);
+  return { module: view(plugin, false, { pluginId: id, enabled: row.enabled, settings: null }), enabledIds };
 }
 
 /** Replaces the workspace's settings of a plugin (enabled or not) after validating them with its zod schema. */
@@ -110,7 +136,7 @@ async function lockModules(em: SqlEntityManager, workspaceId: string): Promise<v
   await em.execute(lock.text, lock.params);
 }
 
-async function upsertRow(em: SqlEntityManager, workspaceId: string, pluginId: string, change: { enabled: boolean; settings?: Record<string, unknown> }): Promise<WorkspaceModule> {
+async function upsertRow(em: SqlEntityManager, workspaceId: string, pluginId: string, change: { enabled: boolean; settings?: Record<string, unknown> | null }): Promise<WorkspaceModule> {
   let row = await em.findOne(WorkspaceModule, { workspaceId, pluginId }, { filters: false });
   if (!row) row = em.create(WorkspaceModule, { workspaceId, pluginId, enabled: change.enabled, settings: change.settings ?? null });
   else {

@@ -39,6 +39,11 @@ export class DisableModuleInput {
 }
 
 @InputType()
+export class UninstallModuleInput {
+  @Field(() => ID, { description: 'The plugin id.' }) id!: string;
+}
+
+@InputType()
 export class UpdateModuleSettingsInput {
   @Field(() => ID, { description: 'The plugin id.' }) id!: string;
   @Field(() => GraphQLJSON, { description: 'The whole settings object (replaces the stored one), validated with the plugin’s settings schema.' })

@@ -1,0 +1,26 @@
+import type { Orm } from '../db/orm.js';
+import { withWorkspace } from '../db/rls/tenant-context.js';
+import { ModuleHost } from '../kernel/modules/module-host.js';
+import { effectiveSettings } from '../kernel/modules/modules.service.js';
+import type { PluginManifest } from '../sdk/manifest.js';
+import { DEMO_WORKSPACE_SLUG } from './demo.js';
+
+/**
+ * Runs the `demoData` of every plugin enabled in the demo workspace (by default or by a row), in dependency order,
+ * each in one transaction in the workspace's tenant context. Called right after the kernel's demo data was seeded.
+ * Returns the ids of the plugins that seeded.
+ */
+export async function seedPluginDemoData(orm: Orm, plugins: readonly PluginManifest[]): Promise<string[]> {
+  const [workspace] = await orm.em.fork().getConnection().execute<{ id: string }[]>('select id from workspace where slug = ?', [DEMO_WORKSPACE_SLUG]);
+  if (!workspace) return [];
+  const host = new ModuleHost(plugins, orm);
+  const rows = await withWorkspace(orm, workspace.id, (em) => host.readRows(em, workspace.id));
+  const seeded: string[] = [];
+  for (const id of host.effectiveEnabled(rows)) {
+    const plugin = host.plugin(id)!;
+    if (!plugin.demoData) continue;
+    await withWorkspace(orm, workspace.id, (em) => plugin.demoData!({ workspaceId: workspace.id, em, settings: effectiveSettings(plugin, rows.get(id)?.settings) }));
+    seeded.push(id);
+  }
+  return seeded;
+}
