@@ -37,7 +37,7 @@ function subscribe(c: Client, query: string, variables: Record<string, unknown> 
     { query, variables },
     {
       next: (result) => (result.errors ? received.errors.push(...result.errors) : received.events.push(result.data!.events)),
-      error: (error) => received.errors.push(error),
+      error: (error) => received.errors.push(...(Array.isArray(error) ? error : [error])),
       complete: () => {},
     },
   );
@@ -117,4 +117,32 @@ test('queries and mutations are refused over WebSocket', async () => {
   const r = subscribe(client(a.headers.authorization), `{ __typename }`);
   await waitFor(() => r.errors.length > 0);
   expect(JSON.stringify(r.errors)).toMatch(/Only subscriptions/);
+});
+
+test('the HTTP route’s operation limits apply to subscriptions too (aliases, tokens)', async () => {
+  const a = await server.newWorkspace();
+  const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: id`).join(' ');
+  const tooMany = subscribe(client(a.headers.authorization), `subscription { events { ${aliases} } }`);
+  await waitFor(() => tooMany.errors.length > 0);
+  expect(tooMany.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit: 'maxAliases' }) })]);
+  expect(tooMany.events).toEqual([]);
+
+  const long = subscribe(client(a.headers.authorization), `subscription { events { ${Array.from({ length: 5100 }, () => 'id').join(' ')} } }`);
+  await waitFor(() => long.errors.length > 0);
+  expect(long.errors).toEqual([expect.objectContaining({ message: 'Token limit of 5000 exceeded.', extensions: expect.objectContaining({ limit: 'maxTokens' }) })]);
+});
+
+test('credentials are checked again at every subscribe: after sign-out, a new subscription on the open connection is UNAUTHENTICATED', async () => {
+  const a = await server.newWorkspace();
+  const member = await a.addMember('Leaving', 'SALES' as never);
+  const c = client(member.headers.authorization);
+  const first = subscribe(c, EVENTS);
+  await first.ready;
+  await settle();
+  expect(first.errors).toEqual([]);
+  const removed = await a.ok(`mutation($id: ID!) { removeMember(input: { userId: $id }) { userErrors { message } } }`, { id: toGlobalId('User', member.id) });
+  expect(removed.removeMember.userErrors).toEqual([]);
+  const second = subscribe(c, EVENTS);
+  await waitFor(() => second.errors.length > 0);
+  expect(second.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
 });

@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
-import { GraphQLError, getOperationAST, parse } from 'graphql';
+import { GraphQLError, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import { armorOptions } from '../../http/hardening/armor.js';
+import { ErrorCode } from '../../graphql/errors.js';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../config.js';
 import type { Orm } from '../../db/orm.js';
@@ -27,36 +29,54 @@ export interface GraphqlWebSocketOptions {
  * GraphQL subscriptions over WebSocket (graphql-ws protocol) at `/graphql/ws`.
  *
  * - Authentication: `connectionParams.authorization` = `Bearer <access token or API key>`, read like the HTTP header
- *   (readCredentials) and the principal loaded in a short session scoped to its workspace, once per connection (a
- *   role or key changed later applies to the next connection). Missing, invalid or anonymous: the connection is
- *   refused (close code 4403 Forbidden).
+ *   (readCredentials); the principal is loaded in a short session scoped to its workspace when the connection opens
+ *   and again for every new subscription, so a revoked key, ended session or changed role applies to the next
+ *   subscription (a running one keeps the access it started with). Missing, invalid or anonymous at connection: refused
+ *   (close code 4403 Forbidden); no longer valid at a later subscribe: that subscription fails with UNAUTHENTICATED.
  * - Schema: the workspace's (kernel + its enabled plugins, from the schema cache, with shield), looked up per
  *   operation.
- * - Only subscription operations: queries and mutations go to `POST /graphql` (its hardening, sessions and
- *   transactions are not replicated here).
+ * - The HTTP route's operation limits: graphql-js' token limit at parse and graphql-armor's depth / aliases /
+ *   directives / cost rules at validation (the same configuration), refusals with `extensions.limit`.
+ * - Only subscription operations: queries and mutations go to `POST /graphql` (its sessions and transactions are
+ *   not replicated here).
  * - Subscription resolvers get a context without a request-long transaction (`em` is a plain fork): they read the
  *   database in their own short tenant-scoped transactions (withWorkspace), as `Subscription.events` does.
  */
 export async function registerGraphqlWebSocket(http: FastifyInstance, { orm, config, logger, modules, schemas }: GraphqlWebSocketOptions): Promise<void> {
   await http.register(fastifyWebsocket);
+  const armor = armorOptions(config);
+  const rules = [...specifiedRules, ...armor.validationRules];
+
+  /** The caller's principal now, or null when the credentials no longer admit a signed-in member or key. */
+  const principalOf = async (authorization: unknown): Promise<Principal | null> => {
+    if (typeof authorization !== 'string') return null;
+    const credentials = await readCredentials(orm, config, { authorization });
+    if (!credentials.workspaceId) return null;
+    const session = await openRequestSession(orm, credentials.workspaceId, { userId: credentials.userId ?? null });
+    let principal: Principal;
+    try {
+      principal = await credentials.principal(session.em);
+      await session.end();
+    } catch (error) {
+      await session.end(error);
+      throw error;
+    }
+    return principal.kind === 'anonymous' || !principal.workspaceId ? null : principal;
+  };
+
+  const contextFor = (principal: Principal, ip: string): RequestContext => {
+    const em = orm.em.fork({ clear: true, useContext: false });
+    const context = { orm, config, logger, em, principal, ip, session: { em, end: async () => {} } } as unknown as RequestContext;
+    context.loaders = createLoaders(context);
+    return context;
+  };
+
   const handler = makeHandler<Record<string, unknown> | undefined, { principal: Principal }>({
     isProd: config.NODE_ENV === 'production',
     onConnect: async (ctx) => {
-      const authorization = ctx.connectionParams?.authorization;
-      if (typeof authorization !== 'string') return false;
       try {
-        const credentials = await readCredentials(orm, config, { authorization });
-        if (!credentials.workspaceId) return false;
-        const session = await openRequestSession(orm, credentials.workspaceId, { userId: credentials.userId ?? null });
-        let principal: Principal;
-        try {
-          principal = await credentials.principal(session.em);
-          await session.end();
-        } catch (error) {
-          await session.end(error);
-          throw error;
-        }
-        if (principal.kind === 'anonymous' || !principal.workspaceId) return false;
+        const principal = await principalOf(ctx.connectionParams?.authorization);
+        if (!principal) return false;
         ctx.extra.principal = principal;
         return true;
       } catch (error) {
@@ -64,32 +84,28 @@ export async function registerGraphqlWebSocket(http: FastifyInstance, { orm, con
         return false;
       }
     },
-    onSubscribe: (_ctx, _id, payload) => {
-      let operation;
+    onSubscribe: async (ctx, _id, payload) => {
+      let document;
       try {
-        operation = getOperationAST(parse(payload.query), payload.operationName);
-      } catch {
-        return; // graphql-ws reports the syntax error
+        document = parse(payload.query, armor.parseOptions);
+      } catch (error) {
+        const limit = error instanceof GraphQLError && /tokens/.test(error.message);
+        return [new GraphQLError(limit ? `Token limit of ${config.GRAPHQL_MAX_TOKENS} exceeded.` : (error as Error).message, { extensions: limit ? { code: ErrorCode.BAD_USER_INPUT, limit: 'maxTokens' } : { code: 'GRAPHQL_PARSE_FAILED' } })];
       }
+      const operation = getOperationAST(document, payload.operationName);
       if (operation && operation.operation !== 'subscription') {
         return [new GraphQLError('Only subscriptions are served over WebSocket: send queries and mutations to POST /graphql.')];
       }
+      const principal = await principalOf(ctx.connectionParams?.authorization).catch(() => null);
+      if (!principal) return [new GraphQLError('The connection’s credentials are no longer valid: reconnect with a fresh token.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+      ctx.extra.principal = principal;
+      const schema = (await schemas.get(await modules.enabledIds(principal.workspaceId))).schema;
+      const errors = validate(schema, document, rules);
+      if (errors.length) return errors;
+      return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: contextFor(principal, ctx.extra.request.ip) as never };
     },
     schema: async (ctx) => (await schemas.get(await modules.enabledIds(ctx.extra.principal!.workspaceId))).schema,
-    context: (ctx) => {
-      const em = orm.em.fork({ clear: true, useContext: false });
-      const context = {
-        orm,
-        config,
-        logger,
-        em,
-        principal: ctx.extra.principal!,
-        ip: ctx.extra.request.ip,
-        session: { em, end: async () => {} },
-      } as unknown as RequestContext;
-      context.loaders = createLoaders(context);
-      return context as unknown as Record<string, unknown>;
-    },
+    context: (ctx) => contextFor(ctx.extra.principal!, ctx.extra.request.ip) as unknown as Record<string, unknown>,
   });
   http.get(GRAPHQL_WS_PATH, { websocket: true }, handler);
 }
