@@ -6,6 +6,15 @@ const DEV_JWT_SECRET = 'crm-development-only-jwt-secret-change-me!';
 const limit = (what: string, fallback: number) =>
   z.coerce.number({ message: `must be ${what} (a whole number, 0 = no limit)` }).int().min(0).default(fallback);
 
+const positive = (what: string, fallback: number) =>
+  z.coerce.number({ message: `must be ${what} (a whole number ≥ 1)` }).int().min(1).default(fallback);
+
+const onOff = () =>
+  z
+    .enum(['on', 'off', 'true', 'false', '1', '0'], { message: 'must be on or off' })
+    .default('on')
+    .transform((v) => v === 'on' || v === 'true' || v === '1');
+
 const schema = z.object({
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   PORT: z.coerce.number({ message: 'must be a port number (0–65535)' }).int().min(0).max(65535).default(4000),
@@ -54,6 +63,14 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters (use a random string)' }).default(DEV_JWT_SECRET),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'must be a number of seconds (60–86400)' }).int().min(60).max(86400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number({ message: 'must be a number of days (1–365)' }).int().min(1).max(365).default(30),
+  /** Background workers in this process: `off` when other processes run them (the outbox worker, the job runner). */
+  OUTBOX_WORKER: onOff(),
+  OUTBOX_POLL_MS: positive('a number of milliseconds', 200),
+  OUTBOX_CONCURRENCY: positive('a number of deliveries', 8),
+  OUTBOX_BACKOFF_BASE_MS: positive('a number of milliseconds', 1000),
+  OUTBOX_LEASE_MARGIN_MS: positive('a number of milliseconds', 30_000),
+  JOB_RUNNER: onOff(),
+  JOB_TICK_MS: positive('a number of milliseconds', 1000),
   /** Third-party plugins, comma-separated: npm package names, or paths (absolute or starting with `.`, from the working directory). */
   PLUGINS: z
     .string()

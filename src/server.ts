@@ -7,8 +7,8 @@ import { seedDemoIfEmpty } from './seed/demo.js';
 import { builtinPluginsDir, loadPlugins, PluginLoadError } from './kernel/load-plugins.js';
 import { allMigrations, pluginEntities } from './kernel/plugin-migrations.js';
 import { PluginInstallError, registerPluginContributions, runInstallSteps } from './kernel/install-plugins.js';
-import { startOutboxWorkerFromEnv } from './events/index.js';
-import { startJobRunnerFromEnv } from './kernel/jobs/index.js';
+import { startOutboxWorker } from './events/index.js';
+import { startJobRunner } from './kernel/jobs/index.js';
 import type { GraphQLSchema } from 'graphql';
 
 export interface ServeOptions {
@@ -77,9 +77,9 @@ export async function serve(options: ServeOptions = {}) {
   await app.http.listen({ port: config.PORT, host: config.HOST });
   logger.info(`GraphQL API at http://localhost:${config.PORT}/graphql`);
   // delivers domain events to after subscribers (OUTBOX_WORKER=off: another process does)
-  const outbox = startOutboxWorkerFromEnv(orm, logger);
+  const outbox = startOutboxWorker(orm, logger, config);
   // runs plugins' scheduled jobs where they are enabled (JOB_RUNNER=off: another process does)
-  const jobs = startJobRunnerFromEnv(orm, logger, plugins.map((p) => p.manifest));
+  const jobs = startJobRunner(orm, logger, plugins.map((p) => p.manifest), config);
 
   let stopping = false;
   const shutdown = async (signal: string) => {

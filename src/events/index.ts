@@ -9,6 +9,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import type { Orm } from '../db/orm.js';
+import type { AppConfig } from '../config.js';
 import { OutboxWorker, type WorkerLogger } from './outbox-worker.js';
 import { registerSubscriber } from './registry.js';
 
@@ -17,11 +18,6 @@ export { emitEvent, insertEvents, type EventInput } from './emit.js';
 export { runBeforeHooks, type HookCaller } from './before-hooks.js';
 export { OutboxWorker, WORKER_SETTING, type OutboxWorkerOptions } from './outbox-worker.js';
 export * from './registry.js';
-
-const num = (value: string | undefined, fallback: number) => {
-  const n = value === undefined || value === '' ? NaN : Number(value);
-  return Number.isFinite(n) && n >= 0 ? n : fallback;
-};
 
 /**
  * Test instrumentation (never set in production): OUTBOX_TEST_RECORD_FILE=<path> registers a kernel subscriber
@@ -49,18 +45,23 @@ export function registerSubscribersFromEnv(env: NodeJS.ProcessEnv = process.env)
 }
 
 /**
- * The server's outbox worker, configured from the environment: OUTBOX_WORKER=off disables it (another process
- * delivers), OUTBOX_POLL_MS (200), OUTBOX_CONCURRENCY (8), OUTBOX_BACKOFF_BASE_MS (1000), OUTBOX_LEASE_MARGIN_MS (30000).
+ * The server's outbox worker (OUTBOX_WORKER=off: another process delivers), configured by OUTBOX_POLL_MS,
+ * OUTBOX_CONCURRENCY, OUTBOX_BACKOFF_BASE_MS and OUTBOX_LEASE_MARGIN_MS (src/config.ts).
  */
-export function startOutboxWorkerFromEnv(orm: Orm, logger: WorkerLogger, env: NodeJS.ProcessEnv = process.env): OutboxWorker | null {
+export function startOutboxWorker(
+  orm: Orm,
+  logger: WorkerLogger,
+  config: Pick<AppConfig, 'OUTBOX_WORKER' | 'OUTBOX_POLL_MS' | 'OUTBOX_CONCURRENCY' | 'OUTBOX_BACKOFF_BASE_MS' | 'OUTBOX_LEASE_MARGIN_MS'>,
+  env: NodeJS.ProcessEnv = process.env,
+): OutboxWorker | null {
   registerSubscribersFromEnv(env);
-  if (env.OUTBOX_WORKER === 'off' || env.OUTBOX_WORKER === 'false' || env.OUTBOX_WORKER === '0') return null;
+  if (!config.OUTBOX_WORKER) return null;
   return new OutboxWorker({
     orm,
     logger,
-    pollMs: num(env.OUTBOX_POLL_MS, 200),
-    concurrency: num(env.OUTBOX_CONCURRENCY, 8) || 8,
-    backoffBaseMs: num(env.OUTBOX_BACKOFF_BASE_MS, 1000),
-    leaseMarginMs: num(env.OUTBOX_LEASE_MARGIN_MS, 30_000),
+    pollMs: config.OUTBOX_POLL_MS,
+    concurrency: config.OUTBOX_CONCURRENCY,
+    backoffBaseMs: config.OUTBOX_BACKOFF_BASE_MS,
+    leaseMarginMs: config.OUTBOX_LEASE_MARGIN_MS,
   }).start();
 }

@@ -10,7 +10,7 @@ describe('configuration from the environment', () => {
   it('names every bad variable in one message', () => {
     let error: unknown;
     try {
-      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SEED_DEMO: 'maybe' });
+      loadConfig({ PORT: 'eighty', DATABASE_URL: 'mysql://x', SEED_DEMO: 'maybe', OUTBOX_POLL_MS: 'soon', JOB_RUNNER: 'sometimes' });
     } catch (e) {
       error = e;
     }
@@ -19,6 +19,13 @@ describe('configuration from the environment', () => {
     expect(message).toMatch(/PORT:/);
     expect(message).toMatch(/DATABASE_URL: must be a postgres/);
     expect(message).toMatch(/SEED_DEMO:/);
+    expect(message).toMatch(/OUTBOX_POLL_MS: must be a number of milliseconds/);
+    expect(message).toMatch(/JOB_RUNNER: must be on or off/);
+  });
+
+  it('background workers: on by default, off when another process runs them', () => {
+    expect(loadConfig({})).toMatchObject({ OUTBOX_WORKER: true, JOB_RUNNER: true, OUTBOX_POLL_MS: 200, JOB_TICK_MS: 1000 });
+    expect(loadConfig({ OUTBOX_WORKER: 'off', JOB_RUNNER: 'false', OUTBOX_POLL_MS: '50' })).toMatchObject({ OUTBOX_WORKER: false, JOB_RUNNER: false, OUTBOX_POLL_MS: 50 });
   });
 
   it('reads overrides', () => {

@@ -1,2 +1,2 @@
-export { JobRunner, startJobRunnerFromEnv, type JobRunnerOptions, type JobLogger } from './job-runner.js';
+export { JobRunner, startJobRunner, type JobRunnerOptions, type JobLogger } from './job-runner.js';
 export { JobRun } from './job-run.entity.js';

@@ -1,5 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../../db/orm.js';
+import type { AppConfig } from '../../config.js';
 import { withWorkspace } from '../../db/rls/tenant-context.js';
 import type { PluginContext, PluginManifest, ScheduledJob } from '../../sdk/manifest.js';
 import { ModuleHost } from '../modules/module-host.js';
@@ -124,10 +125,9 @@ export class JobRunner {
   }
 }
 
-/** The server's job runner: JOB_RUNNER=off disables it (another process runs the jobs), JOB_TICK_MS (1000). */
-export function startJobRunnerFromEnv(orm: Orm, logger: JobLogger, plugins: readonly PluginManifest[], env: NodeJS.ProcessEnv = process.env): JobRunner | null {
-  if (env.JOB_RUNNER === 'off' || env.JOB_RUNNER === 'false' || env.JOB_RUNNER === '0') return null;
-  const tickMs = Number(env.JOB_TICK_MS);
-  const runner = new JobRunner({ orm, logger, plugins, tickMs: Number.isFinite(tickMs) && tickMs > 0 ? tickMs : 1000 });
+/** The server's job runner (JOB_RUNNER=off: another process runs the jobs; JOB_TICK_MS between ticks). */
+export function startJobRunner(orm: Orm, logger: JobLogger, plugins: readonly PluginManifest[], config: Pick<AppConfig, 'JOB_RUNNER' | 'JOB_TICK_MS'>): JobRunner | null {
+  if (!config.JOB_RUNNER) return null;
+  const runner = new JobRunner({ orm, logger, plugins, tickMs: config.JOB_TICK_MS });
   return runner.hasJobs ? runner.start() : null;
 }
