@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
-import { ContactNode, ErrorCode, expectGlobalId, InputRejected, runMutation, sql, UserError, type RequestContext } from '../../src/sdk/index.js';
+import { ContactNode, ErrorCode, expectGlobalId, InputRejected, runMutation, Sql, sql, UserError, type RequestContext } from '../../src/sdk/index.js';
 
 /** The most points one award may give (or take back, negative). */
 export const MAX_AWARD = 10_000;
@@ -22,19 +22,23 @@ export class AwardLoyaltyPointsPayload {
   @Field(() => [UserError]) userErrors!: UserError[];
 }
 
-/** A contact's balance (0 without an account). `ctx.em` is scoped to the caller's workspace (row-level security). */
-export async function pointsOf(ctx: Pick<RequestContext, 'em'>, workspaceId: string, contactId: string): Promise<number> {
-  const q = sql`select points from loyalty_account where workspace_id = ${workspaceId} and contact_id = ${contactId}`;
-  const rows = await ctx.em.execute<{ points: number }[]>(q.text, q.params);
-  return Number(rows[0]?.points ?? 0);
-}
-
-/** Adds `Contact.loyaltyPoints` to the kernel's Contact type, only in workspaces where the plugin is enabled. */
+/**
+ * Adds `Contact.loyaltyPoints` to the kernel's Contact type, only in workspaces where the plugin is enabled. Batched:
+ * a page of contacts reads its balances in one statement (a per-request DataLoader from `ctx.loaders`).
+ */
 @Resolver(() => ContactNode)
 export class LoyaltyContactResolver {
   @FieldResolver(() => Int, { description: 'Loyalty points of the contact (acme-loyalty).' })
   loyaltyPoints(@Root() contact: { id: string }, @Ctx() ctx: RequestContext): Promise<number> {
-    return pointsOf(ctx, ctx.principal.workspaceId!, contact.id);
+    return ctx.loaders
+      .get<string, number>('acme-loyalty.points', async (contactIds, c) => {
+        const q = sql`select contact_id, points from loyalty_account
+          where workspace_id = ${c.principal.workspaceId} and contact_id in (${Sql.join(contactIds.map((id) => sql`${id}`), ', ')})`;
+        const rows = await c.em.execute<{ contact_id: string; points: number }[]>(q.text, q.params);
+        const points = new Map(rows.map((r) => [r.contact_id, Number(r.points)]));
+        return contactIds.map((id) => points.get(id) ?? 0);
+      })
+      .load(contact.id);
   }
 }
 

@@ -100,6 +100,32 @@ describe('acme-loyalty end to end', () => {
     expect(await ws.ok(POINTS, { id: defaultContact })).toEqual({ contact: { loyaltyPoints: 1 } });
   });
 
+  it('Contact.loyaltyPoints of a page of contacts is read in one statement (batched), with each contact’s balance', async () => {
+    const fresh = await server.newWorkspace();
+    await fresh.enable('acme-loyalty');
+    const ids = [];
+    for (const name of ['Pia', 'Quinn', 'Ray', 'Sol']) ids.push(await newContact(fresh, name));
+    await fresh.ok(AWARD, { i: { contactId: ids[1], points: 4 } });
+    await fresh.ok(AWARD, { i: { contactId: ids[3], points: 9 } });
+    const statements: string[] = [];
+    server.appOrm.config.set('onQuery', (text: string) => {
+      if (/loyalty_account/.test(text)) statements.push(text);
+      return text;
+    });
+    try {
+      const page = await fresh.ok(`{ contacts(first: 10, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { edges { node { firstName loyaltyPoints } } } }`);
+      expect(page.contacts.edges.map((e: { node: unknown }) => e.node)).toEqual([
+        { firstName: 'Pia', loyaltyPoints: 0 },
+        { firstName: 'Quinn', loyaltyPoints: 4 },
+        { firstName: 'Ray', loyaltyPoints: 0 },
+        { firstName: 'Sol', loyaltyPoints: 9 },
+      ]);
+    } finally {
+      server.appOrm.config.set('onQuery', (text: string) => text);
+    }
+    expect(statements).toHaveLength(1);
+  });
+
   it('does not award in a workspace where the plugin is disabled (its delivery is skipped)', async () => {
     const other = await server.newWorkspace();
     const contactId = await newContact(other);
