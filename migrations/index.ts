@@ -10,6 +10,7 @@ import { Migration20261123160000Jobs } from './Migration20261123160000Jobs.js';
 import { Migration20261123190000RowLevelSecurity } from './Migration20261123190000RowLevelSecurity.js';
 import { Migration20261123200000LeakproofSearch } from './Migration20261123200000LeakproofSearch.js';
 import { Migration20261123210000InstalledPlugins } from './Migration20261123210000InstalledPlugins.js';
+import { Migration20261123220000OutboxCommitOrder } from './Migration20261123220000OutboxCommitOrder.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -24,4 +25,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123190000RowLevelSecurity', class: Migration20261123190000RowLevelSecurity },
   { name: 'Migration20261123200000LeakproofSearch', class: Migration20261123200000LeakproofSearch },
   { name: 'Migration20261123210000InstalledPlugins', class: Migration20261123210000InstalledPlugins },
+  { name: 'Migration20261123220000OutboxCommitOrder', class: Migration20261123220000OutboxCommitOrder },
 ];

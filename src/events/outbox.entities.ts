@@ -9,6 +9,7 @@ import { Entity, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-o
  */
 @Entity({ tableName: 'outbox_event' })
 @Index({ name: 'outbox_event_workspace_time_idx', properties: ['workspaceId', 'occurredAt'] })
+@Index({ name: 'outbox_event_workspace_tx_idx', properties: ['workspaceId', 'txId'] })
 export class OutboxEvent {
   @PrimaryKey({ type: 'uuid' })
   id: Opt<string> = randomUUID();
@@ -31,6 +32,10 @@ export class OutboxEvent {
 
   @Property({ type: 'datetime', defaultRaw: 'clock_timestamp()' })
   occurredAt: Opt<Date> = new Date();
+
+  /** The inserting transaction (`xid8`): subscription feeds stream in commit-safe order (src/events/subscriptions). */
+  @Property({ type: 'string', columnType: 'xid8', defaultRaw: 'pg_current_xact_id()' })
+  txId!: Opt<string>;
 }
 
 /**

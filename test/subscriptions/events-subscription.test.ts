@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 import { toGlobalId } from '../../src/graphql/global-id.js';
+import { insertEvents } from '../../src/events/emit.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 
 let server: TestServer;
@@ -145,4 +146,28 @@ test('credentials are checked again at every subscribe: after sign-out, a new su
   const second = subscribe(c, EVENTS);
   await waitFor(() => second.errors.length > 0);
   expect(second.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+});
+
+// several connections at once: PostgreSQL only (PGlite serves one connection)
+(process.env.TEST_DATABASE_URL ? test : test.skip)('an event of a long transaction is streamed once when it commits; events committed meanwhile are not held back', async () => {
+  const a = await server.newWorkspace();
+  const r = subscribe(client(a.headers.authorization), EVENTS, { types: ['contact.*'] });
+  await r.ready;
+  await settle();
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  // a transaction that takes its id now and commits only when released
+  const longTx = server.orm.em.fork().transactional(async (em) => {
+    await insertEvents(em as never, [{ workspaceId: a.id, type: 'contact.longRunning', payload: { contact: { firstName: 'Long' } } }]);
+    await held;
+  });
+  await createContact(a, 'Meanwhile');
+  await waitFor(() => r.events.some((e) => e.type === 'contact.created'));
+  expect(r.events.map((e) => e.type)).toEqual(['contact.created']);
+  await settle(); // several polls while the long transaction is open
+  release();
+  await longTx;
+  await waitFor(() => r.events.some((e) => e.type === 'contact.longRunning'));
+  await settle();
+  expect(r.events.map((e) => e.type)).toEqual(['contact.created', 'contact.longRunning']);
 });

@@ -17,13 +17,8 @@ export interface StreamedEvent {
 const READ_PERMISSION: Record<string, string> = { contact: 'contact:read', company: 'company:read', activity: 'activity:read', task: 'activity:read' };
 const GRAPHQL_TYPE: Record<string, string> = { contact: 'Contact', company: 'Company', activity: 'Activity', task: 'Activity' };
 
-/** Milliseconds between polls of `outbox_event`. */
+/** Milliseconds between polls of `outbox_event` (one poll per workspace with subscribers, per process). */
 export const POLL_MS = 250;
-/**
- * Events are read by `occurred_at` (set at insert); a transaction that inserted earlier may commit later, so each
- * poll looks back this far and skips ids already sent (a write transaction longer than this could be missed).
- */
-export const LOOKBACK_MS = 10_000;
 
 /**
  * Whether the principal may see the event, and the payload it may see:
@@ -60,63 +55,126 @@ export function typeMatcher(types: readonly string[] | null | undefined): (type:
 
 const date = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
 
+type Listener = (events: StreamedEvent[]) => void;
+
 /**
- * The committed domain events of the principal's workspace from now on, as the principal may see them: polls
- * `outbox_event` every POLL_MS in the workspace's tenant context (row-level security; works across processes, only
- * committed events). Ends when `return()` is called (the client completes or disconnects).
+ * The committed events of one workspace, polled once per interval for all of its subscribers in this process, in the
+ * workspace's tenant context (row-level security). Nothing is missed, nothing sent twice, nothing held back:
+ * the horizon is the oldest transaction still running anywhere (`pg_snapshot_xmin`) — every transaction below it has
+ * finished and no new one can start below it. Each poll reads every committed event whose inserting transaction
+ * (`tx_id`) is at or above the previous horizon, and skips those already sent; ids sent are remembered only while
+ * their transaction is at or above the horizon (below it they are never read again). A long transaction thus delays
+ * nothing: its event is read when it commits, other transactions' events as soon as they commit. Polls while it has
+ * listeners.
+ */
+class WorkspaceFeed {
+  readonly #listeners = new Set<Listener>();
+  #horizon: string | null = null;
+  /** Event id → its transaction id, for events sent whose transaction is not yet below the horizon. */
+  readonly #sent = new Map<string, bigint>();
+  #timer: NodeJS.Timeout | null = null;
+  #polling: Promise<void> | null = null;
+
+  constructor(
+    private readonly orm: Orm,
+    private readonly workspaceId: string,
+    private readonly pollMs: number,
+    private readonly onIdle: () => void,
+  ) {}
+
+  /** Resolves once the feed's starting point is set: events committed after that reach the listener. */
+  async add(listener: Listener): Promise<void> {
+    this.#listeners.add(listener);
+    if (!this.#polling && !this.#timer) this.#polling = this.#poll();
+    await this.#polling;
+  }
+
+  remove(listener: Listener): void {
+    this.#listeners.delete(listener);
+    if (this.#listeners.size) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.onIdle();
+  }
+
+  async #poll(): Promise<void> {
+    try {
+      const { horizon, rows } = await withWorkspace(this.orm, this.workspaceId, async (em) => {
+        const [{ horizon }] = (await em.execute<{ horizon: string }[]>('select pg_snapshot_xmin(pg_current_snapshot())::text as horizon')) as [{ horizon: string }];
+        if (this.#horizon === null) return { horizon, rows: [] };
+        const rows = await em.execute<Record<string, unknown>[]>(
+          `select id, type, payload, actor_user_id, actor_api_key_id, occurred_at, tx_id::text as tx_id from outbox_event
+           where workspace_id = ? and tx_id >= ?::xid8 order by tx_id, occurred_at, id`,
+          [this.workspaceId, this.#horizon],
+        );
+        return { horizon, rows };
+      });
+      // only after a successful read: a failed poll is retried from the same horizon
+      this.#horizon = horizon;
+      const events = rows.filter((row) => !this.#sent.has(String(row.id)));
+      for (const row of events) this.#sent.set(String(row.id), BigInt(String(row.tx_id)));
+      const below = BigInt(horizon);
+      for (const [id, tx] of this.#sent) if (tx < below) this.#sent.delete(id);
+      if (events.length) {
+        const batch = events.map((row) => ({
+          id: String(row.id),
+          type: String(row.type),
+          occurredAt: date(row.occurred_at),
+          actorUserId: (row.actor_user_id as string | null) ?? null,
+          actorApiKeyId: (row.actor_api_key_id as string | null) ?? null,
+          payload: (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
+        }));
+        for (const listener of this.#listeners) listener(batch);
+      }
+    } catch {
+      // a failed poll (database restarting) is retried at the next interval from the same horizon
+    } finally {
+      this.#polling = null;
+      if (this.#listeners.size) {
+        this.#timer = setTimeout(() => {
+          this.#timer = null;
+          this.#polling = this.#poll();
+        }, this.pollMs);
+        this.#timer.unref?.();
+      }
+    }
+  }
+}
+
+const feeds = new WeakMap<Orm, Map<string, WorkspaceFeed>>();
+
+function feedOf(orm: Orm, workspaceId: string, pollMs: number): WorkspaceFeed {
+  let byWorkspace = feeds.get(orm);
+  if (!byWorkspace) feeds.set(orm, (byWorkspace = new Map()));
+  let feed = byWorkspace.get(workspaceId);
+  if (!feed) {
+    feed = new WorkspaceFeed(orm, workspaceId, pollMs, () => byWorkspace!.delete(workspaceId));
+    byWorkspace.set(workspaceId, feed);
+  }
+  return feed;
+}
+
+/**
+ * The committed domain events of the principal's workspace from now on, as the principal may see them (its types,
+ * permissions, scope and field allowlist), from the workspace's shared feed. Ends when `return()` is called (the client
+ * completes or disconnects).
  */
 export function eventStream(orm: Orm, principal: Principal, types?: readonly string[] | null, pollMs = POLL_MS): AsyncIterableIterator<StreamedEvent> {
-  const workspaceId = principal.workspaceId!;
   const wanted = typeMatcher(types);
   const queue: StreamedEvent[] = [];
-  const sent = new Map<string, number>();
-  let since: Date | null = null;
   let done = false;
   let wake: (() => void) | null = null;
-
-  const poll = async () => {
-    const rows = await withWorkspace(orm, workspaceId, async (em) => {
-      if (!since) {
-        const [now] = await em.execute<{ now: Date }[]>('select clock_timestamp() as now');
-        since = date(now!.now);
-        return [];
-      }
-      return em.execute<Record<string, unknown>[]>(
-        `select id, type, payload, actor_user_id, actor_api_key_id, occurred_at from outbox_event
-         where workspace_id = ? and occurred_at > ? order by occurred_at, id limit 1000`,
-        [workspaceId, new Date(since.getTime() - LOOKBACK_MS)],
-      );
-    });
-    for (const row of rows) {
-      const id = String(row.id);
-      const occurredAt = date(row.occurred_at);
-      if (sent.has(id)) continue;
-      sent.set(id, occurredAt.getTime());
-      if (occurredAt > since!) since = occurredAt;
-      if (!wanted(String(row.type))) continue;
-      const payload = (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>;
-      const event = visibleEvent(principal, {
-        id,
-        type: String(row.type),
-        occurredAt,
-        actorUserId: (row.actor_user_id as string | null) ?? null,
-        actorApiKeyId: (row.actor_api_key_id as string | null) ?? null,
-        payload,
-      });
-      if (event) queue.push(event);
+  const listener: Listener = (events) => {
+    for (const event of events) {
+      if (!wanted(event.type)) continue;
+      const visible = visibleEvent(principal, event);
+      if (visible) queue.push(visible);
     }
-    const horizon = since!.getTime() - LOOKBACK_MS;
-    for (const [id, at] of sent) if (at < horizon) sent.delete(id);
+    wake?.();
   };
-
-  const sleep = () =>
-    new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { wake = null; resolve(); }, pollMs);
-      wake = () => { clearTimeout(timer); wake = null; resolve(); };
-    });
-
+  const feed = feedOf(orm, principal.workspaceId!, pollMs);
   // the starting point is taken at once, so events committed after the subscription started are streamed
-  let started: Promise<void> | null = poll();
+  let started: Promise<void> | null = feed.add(listener);
   started.catch(() => undefined);
 
   const iterator: AsyncIterableIterator<StreamedEvent> = {
@@ -131,13 +189,12 @@ export function eventStream(orm: Orm, principal: Principal, types?: readonly str
       while (!done) {
         const event = queue.shift();
         if (event) return { value: event, done: false };
-        await sleep();
-        if (done) break;
-        await poll();
+        await new Promise<void>((resolve) => (wake = () => { wake = null; resolve(); }));
       }
       return { value: undefined, done: true };
     },
     async return() {
+      if (!done) feed.remove(listener);
       done = true;
       wake?.();
       return { value: undefined, done: true };
