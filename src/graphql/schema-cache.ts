@@ -92,5 +92,6 @@ export function buildWorkspaceSchema(modules: readonly SchemaModule[]): Promise<
   return buildAppSchema(
     modules.flatMap((m) => m.resolvers ?? []),
     modules.flatMap((m) => (m.rules ? [m.rules] : [])),
+    modules.map((m) => m.id),
   );
 }

@@ -1,18 +1,25 @@
 import 'reflect-metadata';
-import { buildSchema, getMetadataStorage, type NonEmptyArray } from 'type-graphql';
+import { buildSchemaSync, getMetadataStorage, type NonEmptyArray } from 'type-graphql';
+import { withSearchableTypesOf } from '../core/search/search-provider.js';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { kernelResolvers, kernelRuleDeclarations } from '../core/kernel-graphql.js';
 import type { RuleDeclarations } from './shield/declarations.js';
 import { applyShield, mergeDeclarations } from './shield/apply-shield.js';
 import { unusedPubSub } from '../events/subscriptions/events.subscription.js';
 
-/** The schema's types and resolvers without authorization (for printing and for the schema-walk test). */
-export async function buildUnshieldedSchema(extraResolvers: Function[] = []): Promise<GraphQLSchema> {
-  forgetFieldResolverFields();
-  return buildSchema({
-    resolvers: [...kernelResolvers, ...extraResolvers] as NonEmptyArray<Function>,
-    validate: false,
-    pubSub: unusedPubSub,
+/**
+ * The schema's types and resolvers without authorization (for printing and for the schema-walk test). `pluginIds`:
+ * the plugins whose resolvers are passed (their search types join the `SearchableType` enum). Built synchronously:
+ * type-graphql's metadata and the enum are global, so builds must not interleave.
+ */
+export async function buildUnshieldedSchema(extraResolvers: Function[] = [], pluginIds: readonly string[] = []): Promise<GraphQLSchema> {
+  return withSearchableTypesOf(pluginIds, () => {
+    forgetFieldResolverFields();
+    return buildSchemaSync({
+      resolvers: [...kernelResolvers, ...extraResolvers] as NonEmptyArray<Function>,
+      validate: false,
+      pubSub: unusedPubSub,
+    });
   });
 }
 
@@ -20,8 +27,8 @@ export async function buildUnshieldedSchema(extraResolvers: Function[] = []): Pr
 export const allRuleDeclarations = (extra: RuleDeclarations[] = []): RuleDeclarations => mergeDeclarations([...kernelRuleDeclarations, ...extra]);
 
 /** Builds the GraphQL schema of the kernel plus the given plugin resolvers, every field behind a shield rule (deny by default). */
-export async function buildAppSchema(extraResolvers: Function[] = [], extraRules: RuleDeclarations[] = []): Promise<GraphQLSchema> {
-  return applyShield(await buildUnshieldedSchema(extraResolvers), allRuleDeclarations(extraRules));
+export async function buildAppSchema(extraResolvers: Function[] = [], extraRules: RuleDeclarations[] = [], pluginIds: readonly string[] = []): Promise<GraphQLSchema> {
+  return applyShield(await buildUnshieldedSchema(extraResolvers, pluginIds), allRuleDeclarations(extraRules));
 }
 
 export function printAppSchema(schema: GraphQLSchema): string {

@@ -56,6 +56,25 @@ export class SearchRegistry {
 
 export const searchRegistry = new SearchRegistry();
 
+/**
+ * Runs a synchronous schema build with the `SearchableType` enum narrowed to the types of the kernel's providers and
+ * those of the given (enabled) plugins: type-graphql reads the enum object while building, so a workspace's schema
+ * lists only what its `search` can return.
+ */
+export function withSearchableTypesOf<T>(pluginIds: readonly string[], build: () => T): T {
+  const all = { ...SearchableType };
+  for (const key of Object.keys(SearchableType)) delete SearchableType[key];
+  for (const provider of searchRegistry.providers()) {
+    if (provider.plugin === 'kernel' || pluginIds.includes(provider.plugin)) SearchableType[provider.key] = provider.key;
+  }
+  try {
+    return build();
+  } finally {
+    for (const key of Object.keys(SearchableType)) delete SearchableType[key];
+    Object.assign(SearchableType, all);
+  }
+}
+
 /** Rows matching every word that are ranked per query; beyond it, arbitrary matching rows are left out. */
 const CANDIDATE_LIMIT = 500;
 
