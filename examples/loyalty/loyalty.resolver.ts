@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
-import { ContactNode, ErrorCode, expectGlobalId, InputRejected, runMutation, Sql, sql, UserError, type RequestContext } from '../../src/sdk/index.js';
+import { ContactNode, ErrorCode, expectGlobalId, InputRejected, recordTimelineEvent, runMutation, Sql, sql, UserError, type RequestContext } from '../../src/sdk/index.js';
 
 /** The most points one award may give (or take back, negative). */
 export const MAX_AWARD = 10_000;
@@ -56,6 +56,14 @@ export class LoyaltyResolver {
       const exists = sql`select 1 from contact where workspace_id = ${workspaceId} and id = ${contactId} and deleted_at is null`;
       if (!(await tx.em.execute(exists.text, exists.params)).length) throw InputRejected.one('contactId', 'no such contact', ErrorCode.NOT_FOUND);
       const points = await addPoints(tx, workspaceId, contactId, input.points);
+      // on the contact's timeline (an entry type the manifest declares: hidden where the plugin is disabled)
+      await recordTimelineEvent(tx, {
+        entryType: 'loyalty.pointsAwarded',
+        title: `${input.points > 0 ? 'Awarded' : 'Took back'} ${Math.abs(input.points)} loyalty points`,
+        data: { points: input.points, balance: points },
+        actorId: ctx.principal.userId,
+        targets: [{ type: 'Contact', id: contactId }],
+      });
       return { balance: { contactId: input.contactId, points } };
     });
   }

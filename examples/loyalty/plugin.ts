@@ -4,7 +4,8 @@
  *
  * - entities `LoyaltyAccount` (a contact's balance) and `LoyaltyProcessedEvent`, with their migration (row-level security)
  * - `Contact.loyaltyPoints`: a field added to the kernel's Contact type
- * - `awardLoyaltyPoints(input: { contactId, points })`: a mutation guarded by the plugin's permission `loyalty:award`
+ * - `awardLoyaltyPoints(input: { contactId, points })`: a mutation guarded by the plugin's permission `loyalty:award`,
+ *   recorded on the contact's timeline (entry type `loyalty.pointsAwarded`)
  * - a subscriber on `activity.logged`: `pointsPerActivity` points to every contact the activity was logged on,
  *   once per event id (deliveries are at least once)
  * - settings (zod): `pointsPerActivity`, default 1
@@ -66,9 +67,14 @@ export default definePlugin({
   },
   subscribers: [{ name: 'award-activity-points', on: ['activity.logged'], timeoutMs: 5000, handle: (event, context) => awardForActivity(event as DomainEvent<{ id: string }>, context) }],
   settings: loyaltySettings,
+  timelineEntryTypes: ['loyalty.pointsAwarded'],
   /** Uninstalling the plugin from a workspace removes that workspace's loyalty data (other workspaces keep theirs). */
   async onUninstall(context) {
     const em = context.em as Em;
+    for (const table of ['timeline_link', 'timeline_event']) {
+      const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId} and entry_type = 'loyalty.pointsAwarded'`;
+      await em.execute(q.text, q.params);
+    }
     for (const table of ['loyalty_processed_event', 'loyalty_account']) {
       const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId}`;
       await em.execute(q.text, q.params);

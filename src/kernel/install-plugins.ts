@@ -1,6 +1,7 @@
 import { permissionRegistry } from '../core/permissions/permission-registry.js';
 import { protectedFields } from '../core/permissions/protected-fields.js';
 import { searchRegistry } from '../core/search/search-provider.js';
+import { registerTimelineEntryTypes } from '../core/timeline/entry-types.js';
 import { registerHook, registerSubscriber } from '../events/registry.js';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../db/orm.js';
@@ -10,7 +11,7 @@ import type { LoadedPlugin } from './load-plugins.js';
 
 /**
  * Registers what installed plugins contribute to the kernel's registries: permissions (so roles and rules can name
- * them), protected fields, search providers, before hooks and after subscribers. Installed is not enabled: hooks and
+ * them), protected fields, search providers, timeline entry types, before hooks and after subscribers. Installed is not enabled: hooks and
  * subscribers check per workspace whether their plugin is enabled when they run.
  */
 export function registerPluginContributions(plugins: LoadedPlugin[]): void {
@@ -18,6 +19,7 @@ export function registerPluginContributions(plugins: LoadedPlugin[]): void {
     permissionRegistry.register(...(manifest.permissions ?? []));
     protectedFields.register(...(manifest.protectedFields ?? []));
     for (const provider of manifest.searchProviders ?? []) searchRegistry.register(provider, id);
+    registerTimelineEntryTypes(id, manifest.timelineEntryTypes ?? []);
     for (const hook of manifest.hooks ?? []) registerHook({ ...hook, plugin: id });
     for (const subscriber of manifest.subscribers ?? []) registerSubscriber({ ...subscriber, plugin: id });
   }

@@ -169,6 +169,8 @@ async function realKernel(): Promise<KernelFacts> {
 }
 
 const ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** Namespaced like the kernel's timeline events: `deal.stageChanged`. */
+const ENTRY_TYPE = /^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/;
 const KERNEL = 'kernel';
 
 /**
@@ -195,6 +197,9 @@ export function validatePlugins(candidates: PluginCandidate[], kernel: KernelFac
     }
     for (const [dep, range] of Object.entries(m.dependsOn ?? {})) {
       if (typeof range !== 'string' || !semver.validRange(range)) own.push(`dependency ${dep}: ${JSON.stringify(range)} is not a semver range`);
+    }
+    for (const type of m.timelineEntryTypes ?? []) {
+      if (typeof type !== 'string' || !ENTRY_TYPE.test(type)) own.push(`timeline entry type ${JSON.stringify(type)} is not namespaced (e.g. "deal.stageChanged")`);
     }
     if (m.settings !== undefined) {
       const schema = m.settings as { safeParse?: (value: unknown) => { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } };
@@ -234,10 +239,24 @@ export function validatePlugins(candidates: PluginCandidate[], kernel: KernelFac
   for (const cycle of findCycles(plugins, byId)) problems.push(`${cycle[0]}: dependency cycle ${cycle.join(' → ')}`);
 
   // 4. names that must be unique across kernel and plugins
-  problems.push(...entityClashes(plugins, kernel), ...ruleClashes(plugins, kernel), ...graphqlTypeClashes(plugins, kernel));
+  problems.push(...entityClashes(plugins, kernel), ...ruleClashes(plugins, kernel), ...graphqlTypeClashes(plugins, kernel), ...entryTypeClashes(plugins));
 
   if (problems.length) throw new PluginLoadError(problems);
   return dependencyOrder(plugins);
+}
+
+/** The same timeline entry type declared by two plugins (each plugin's entries are hidden where it is disabled). */
+function entryTypeClashes(plugins: LoadedPlugin[]): string[] {
+  const owner = new Map<string, string>();
+  const problems: string[] = [];
+  for (const plugin of plugins) {
+    for (const type of plugin.manifest.timelineEntryTypes ?? []) {
+      const first = owner.get(type);
+      if (first && first !== plugin.id) problems.push(`${plugin.id}: timeline entry type ${type} is already declared by ${first}`);
+      else owner.set(type, plugin.id);
+    }
+  }
+  return problems;
 }
 
 function dependsOnIds(plugin: LoadedPlugin, byId: Map<string, LoadedPlugin>): string[] {

@@ -126,6 +126,24 @@ describe('acme-loyalty end to end', () => {
     expect(statements).toHaveLength(1);
   });
 
+  it('awards show on the contact’s timeline; disabling the plugin hides its entries there, re-enabling shows them again', async () => {
+    const fresh = await server.newWorkspace();
+    await fresh.enable('acme-loyalty');
+    const contactId = await newContact(fresh, 'Tim');
+    await fresh.ok(AWARD, { i: { contactId, points: 6 } });
+    await fresh.ok(LOG, { i: { type: 'NOTE', subject: 'A note', targetIds: [contactId] } });
+    const TIMELINE = `query($id: ID!) { contact(id: $id) { timeline(first: 10) { edges { node { __typename ... on TimelineEvent { entryType title } ... on Activity { subject } } } } } }`;
+    const entries = async () => (await fresh.ok(TIMELINE, { id: contactId })).contact.timeline.edges.map((e: { node: unknown }) => e.node);
+    expect(await entries()).toEqual([
+      { __typename: 'Activity', subject: 'A note' },
+      { __typename: 'TimelineEvent', entryType: 'loyalty.pointsAwarded', title: 'Awarded 6 loyalty points' },
+    ]);
+    await fresh.disable('acme-loyalty');
+    expect(await entries()).toEqual([{ __typename: 'Activity', subject: 'A note' }]);
+    await fresh.enable('acme-loyalty');
+    expect((await entries()).map((e: { __typename: string }) => e.__typename)).toEqual(['Activity', 'TimelineEvent']);
+  });
+
   it('does not award in a workspace where the plugin is disabled (its delivery is skipped)', async () => {
     const other = await server.newWorkspace();
     const contactId = await newContact(other);

@@ -65,6 +65,11 @@ describe('loadPlugins: start-up refuses bad plugins, naming the plugin', () => {
     expect(await refusal('kernel-type-clash')).toEqual(['tags: GraphQL type Tag is already defined by kernel']);
   });
 
+  it('timeline entry types: not namespaced, or declared by two plugins', async () => {
+    expect(await refusal('invalid-entry-type')).toEqual(['sloppy: timeline entry type "DealWon" is not namespaced (e.g. "deal.stageChanged")']);
+    expect(await refusal('entry-type-clash')).toEqual(['deals-b: timeline entry type deal.won is already declared by deals-a']);
+  });
+
   it('settings schema without defaults', async () => {
     const [line, ...rest] = await refusal('invalid-settings');
     expect(rest).toEqual([]);

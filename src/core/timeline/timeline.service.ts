@@ -6,6 +6,8 @@ import { TimelineEntryKind, TimelineLink } from './timeline-link.entity.js';
 import type { Activity } from '../activities/activity.entity.js';
 import { readable, readableActivitySql } from '../customers/record-scope.js';
 import { nodeRegistry } from '../../graphql/node-registry.js';
+import { isPluginEnabled } from '../../events/registry.js';
+import { entryTypesByPlugin } from './entry-types.js';
 import { Sql, sql } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
@@ -118,8 +120,16 @@ const LIVE_ENTRY = `(l.entry_kind <> '${TimelineEntryKind.ACTIVITY}' or not exis
 /** Which entry a link points at. */
 type LinkedEntry = Pick<EntryRef, 'kind' | 'id'>;
 
+/** Entry types of plugins disabled in the caller's workspace: their entries are left out of timelines. */
+async function hiddenEntryTypes(ctx: RequestContext): Promise<string[]> {
+  const workspaceId = workspaceOf(ctx);
+  const hidden: string[] = [];
+  for (const [plugin, types] of entryTypesByPlugin()) if (!(await isPluginEnabled(workspaceId, plugin))) hidden.push(...types);
+  return hidden;
+}
+
 /** Timeline links of one target type, newest first (the target itself is added by the caller). */
-function timelineQuery(ctx: RequestContext, targetType: string, types?: string[] | null): ListQuery {
+function timelineQuery(ctx: RequestContext, targetType: string, types: string[] | null | undefined, hidden: string[]): ListQuery {
   const parts: Sql[] = [
     sql`l.workspace_id = ${workspaceOf(ctx)}`,
     sql`l.target_type = ${targetType}`,
@@ -127,6 +137,7 @@ function timelineQuery(ctx: RequestContext, targetType: string, types?: string[]
     // activities the caller may not read drop out of every timeline (plugin events stay)
     sql`(l.entry_kind <> ${TimelineEntryKind.ACTIVITY} or ${readableActivitySql(ctx, 'l.entry_id')})`,
   ];
+  if (hidden.length) parts.push(sql`(l.entry_kind <> ${TimelineEntryKind.EVENT} or l.entry_type not in (${Sql.join(hidden.map((t) => sql`${t}`), ', ')}))`);
   if (types) {
     if (types.length > 50) throw InputRejected.one('types', 'at most 50 types');
     parts.push(types.length ? sql`l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql`false`);
@@ -155,7 +166,7 @@ export async function timelinePage(
   types?: string[] | null,
 ): Promise<Page<Activity | TimelineEvent>> {
   const request = pageRequest(args);
-  const query = timelineQuery(ctx, target.type, types);
+  const query = timelineQuery(ctx, target.type, types, await hiddenEntryTypes(ctx));
   if (!(await targetReadable(ctx, target))) return emptyPage();
   const page = await keysetPage(ctx.em, { ...query, where: Sql.and([query.where, sql`l.target_id = ${target.id}`]) }, request, linkedEntry);
   return withEntries(ctx, page);
@@ -183,7 +194,7 @@ function emptyPage<T>(): Page<T> {
 export function timelinePagesLoader(ctx: RequestContext, targetType: string, args: ConnectionArgs, types?: string[] | null) {
   const request = pageRequest(args);
   return ctx.loaders.get<string, Page<Activity | TimelineEvent>>(`timeline.${targetType}.${JSON.stringify([args, types])}`, async (ids, c) => {
-    const pages = await keysetPagesByParent(c.em, timelineQuery(c, targetType, types), 'l.target_id', ids, request, linkedEntry);
+    const pages = await keysetPagesByParent(c.em, timelineQuery(c, targetType, types, await hiddenEntryTypes(c)), 'l.target_id', ids, request, linkedEntry);
     return Promise.all(pages.map((page) => withEntries(c, page)));
   });
 }
