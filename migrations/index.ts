@@ -11,6 +11,7 @@ import { Migration20261123190000RowLevelSecurity } from './Migration202611231900
 import { Migration20261123200000LeakproofSearch } from './Migration20261123200000LeakproofSearch.js';
 import { Migration20261123210000InstalledPlugins } from './Migration20261123210000InstalledPlugins.js';
 import { Migration20261123220000OutboxCommitOrder } from './Migration20261123220000OutboxCommitOrder.js';
+import { Migration20261123230000JobScheduler } from './Migration20261123230000JobScheduler.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123200000LeakproofSearch', class: Migration20261123200000LeakproofSearch },
   { name: 'Migration20261123210000InstalledPlugins', class: Migration20261123210000InstalledPlugins },
   { name: 'Migration20261123220000OutboxCommitOrder', class: Migration20261123220000OutboxCommitOrder },
+  { name: 'Migration20261123230000JobScheduler', class: Migration20261123230000JobScheduler },
 ];

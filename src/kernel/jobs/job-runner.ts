@@ -3,7 +3,7 @@ import type { Orm } from '../../db/orm.js';
 import type { AppConfig } from '../../config.js';
 import { withWorkspace } from '../../db/rls/tenant-context.js';
 import type { PluginContext, PluginManifest, ScheduledJob } from '../../sdk/manifest.js';
-import { ModuleHost } from '../modules/module-host.js';
+import { ModuleHost, type ModuleRow } from '../modules/module-host.js';
 import { effectiveSettings } from '../modules/modules.service.js';
 
 export interface JobLogger {
@@ -40,8 +40,8 @@ const CLAIM_SQL = `insert into job_run (plugin_id, job, workspace_id, last_start
  * starts: a job that fails is not retried before its next interval). The job gets a PluginContext whose `em` is a
  * transaction in the workspace's tenant context (row-level security; committed when the job resolves, rolled back
  * when it throws) and the workspace's settings of the plugin with defaults filled in. A throwing job is logged and
- * does not stop the others. Cost per tick: one read of the workspace list, one of each workspace's module rows,
- * one claim statement per enabled job — meant for ticks of a second or more.
+ * does not stop the others. Cost per tick: one read-only transaction reading the workspace list, the module rows and
+ * the last starts of every workspace (three statements), then one claim per due run — not a transaction per workspace.
  */
 export class JobRunner {
   readonly #host: ModuleHost;
@@ -84,44 +84,73 @@ export class JobRunner {
     await this.#running;
   }
 
-  /** One pass over every workspace; resolves when the jobs it started have finished. */
+  /** One pass: the due runs of every workspace, each claimed and run; resolves when the jobs it started have finished. */
   async tick(): Promise<{ ran: number; failed: number }> {
     const result = { ran: 0, failed: 0 };
     if (!this.#withJobs.length) return result;
     const { orm } = this.options;
-    // `workspace` carries no workspace_id: not under row-level security, the application role lists it
-    const workspaces = this.options.listWorkspaces ? await this.options.listWorkspaces() : (await orm.em.fork().getConnection().execute<{ id: string }[]>('select id from workspace order by id')).map((r: { id: string }) => String(r.id));
-    for (const workspaceId of workspaces) {
-      let due: { plugin: PluginManifest; job: ScheduledJob; settings: Record<string, unknown> }[] = [];
+    for (const { workspaceId, plugin, job, settings } of await this.#dueRuns()) {
+      let won: unknown[];
       try {
-        due = await withWorkspace(orm, workspaceId, async (em) => {
-          const rows = await this.#host.readRows(em, workspaceId);
-          const enabled = new Set(this.#host.effectiveEnabled(rows));
-          const claimed: typeof due = [];
-          for (const plugin of this.#withJobs) {
-            if (!enabled.has(plugin.id)) continue;
-            for (const job of plugin.jobs!) {
-              const won = await em.execute<unknown[]>(CLAIM_SQL, [plugin.id, job.name, workspaceId, Math.max(0, job.everySeconds)]);
-              if (won.length) claimed.push({ plugin, job, settings: effectiveSettings(plugin, rows.get(plugin.id)?.settings) });
-            }
-          }
-          return claimed;
-        });
+        won = await withWorkspace(orm, workspaceId, (em) => em.execute<unknown[]>(CLAIM_SQL, [plugin.id, job.name, workspaceId, Math.max(0, job.everySeconds)]));
       } catch (error) {
-        this.options.logger.error({ err: error, workspaceId }, 'job runner could not claim the workspace\'s jobs');
+        this.options.logger.error({ err: error, workspaceId, plugin: plugin.id, job: job.name }, 'job runner could not claim a run');
         continue;
       }
-      for (const { plugin, job, settings } of due) {
-        try {
-          await withWorkspace(orm, workspaceId, (em: SqlEntityManager) => job.run({ workspaceId, em, settings } satisfies PluginContext));
-          result.ran++;
-        } catch (error) {
-          result.failed++;
-          this.options.logger.error({ err: error, plugin: plugin.id, job: job.name, workspaceId }, 'scheduled job failed');
-        }
+      if (!won.length) continue; // another process took it
+      try {
+        await withWorkspace(orm, workspaceId, (em: SqlEntityManager) => job.run({ workspaceId, em, settings } satisfies PluginContext));
+        result.ran++;
+      } catch (error) {
+        result.failed++;
+        this.options.logger.error({ err: error, plugin: plugin.id, job: job.name, workspaceId }, 'scheduled job failed');
       }
     }
     return result;
+  }
+
+  /**
+   * The runs due now, from one read-only transaction (`app.job_scheduler`: the schedule policies admit every
+   * workspace's rows): every workspace's module rows and last starts, compared in memory. A candidate is only a hint:
+   * the claim in the workspace decides.
+   */
+  async #dueRuns(): Promise<{ workspaceId: string; plugin: PluginManifest; job: ScheduledJob; settings: Record<string, unknown> }[]> {
+    const { orm } = this.options;
+    const { workspaces, modules, lastRuns } = await (orm.em.fork() as SqlEntityManager).transactional(async (em) => {
+      await em.execute(`select set_config('app.job_scheduler', 'on', true)`);
+      // `workspace` carries no workspace_id: not under row-level security
+      const workspaces = this.options.listWorkspaces
+        ? await this.options.listWorkspaces()
+        : (await em.execute<{ id: string }[]>('select id from workspace order by id')).map((r) => String(r.id));
+      const modules = await em.execute<{ workspace_id: string; plugin_id: string; enabled: boolean; settings: unknown }[]>(
+        'select workspace_id, plugin_id, enabled, settings from workspace_module',
+      );
+      const lastRuns = await em.execute<{ workspace_id: string; plugin_id: string; job: string; age: number | string }[]>(
+        'select workspace_id, plugin_id, job, extract(epoch from clock_timestamp() - last_started_at) as age from job_run',
+      );
+      return { workspaces, modules, lastRuns };
+    });
+    const rowsByWorkspace = new Map<string, Map<string, ModuleRow>>();
+    for (const row of modules) {
+      const rows = rowsByWorkspace.get(row.workspace_id) ?? new Map<string, ModuleRow>();
+      const settings = (typeof row.settings === 'string' ? JSON.parse(row.settings) : row.settings) as Record<string, unknown> | null;
+      rows.set(row.plugin_id, { pluginId: row.plugin_id, enabled: row.enabled, settings });
+      rowsByWorkspace.set(row.workspace_id, rows);
+    }
+    const ages = new Map<string, number>(lastRuns.map((r) => [`${r.workspace_id} ${r.plugin_id} ${r.job}`, Number(r.age)]));
+    const due: { workspaceId: string; plugin: PluginManifest; job: ScheduledJob; settings: Record<string, unknown> }[] = [];
+    for (const workspaceId of workspaces) {
+      const rows = rowsByWorkspace.get(workspaceId) ?? new Map<string, ModuleRow>();
+      const enabled = new Set(this.#host.effectiveEnabled(rows));
+      for (const plugin of this.#withJobs) {
+        if (!enabled.has(plugin.id)) continue;
+        for (const job of plugin.jobs!) {
+          const age = ages.get(`${workspaceId} ${plugin.id} ${job.name}`);
+          if (age === undefined || age >= job.everySeconds) due.push({ workspaceId, plugin, job, settings: effectiveSettings(plugin, rows.get(plugin.id)?.settings) });
+        }
+      }
+    }
+    return due;
   }
 }
 
