@@ -4,6 +4,9 @@ import { nodeRegistry } from './node-registry.js';
 
 @InterfaceType({
   description: 'An object with an opaque global id, fetchable through `node(id:)`.',
+  // a type is in a schema only when a field reaches it: plugin node types (Deal…) must not show in workspaces
+  // (and schemas) without the plugin just because they implement Node
+  autoRegisterImplementations: false,
   resolveType: (value: object) => nodeRegistry.typeNameOf(value),
 })
 export abstract class Node {

@@ -304,11 +304,21 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
     return (plugin.entities ?? []).map((entity) => metadata.find(entity.name) ?? metadata.get(entity)).map((meta: { tableName: string }) => meta.tableName);
   };
   /** Every row of the plugin's tables in the workspace, ordered by id (the plugin's data, for "kept" checks). */
+  const primaryKeyColumns = new Map<string, string[]>();
   const rowsOf = async (workspaceId: string, outside = false) => {
+    if (!primaryKeyColumns.size) {
+      const metadata = need().orm.getMetadata();
+      for (const entity of plugin.entities ?? []) {
+        const meta = (metadata.find(entity.name) ?? metadata.get(entity)) as { tableName: string; primaryKeys: string[]; properties: Record<string, { fieldNames: string[] }> };
+        primaryKeyColumns.set(meta.tableName, meta.primaryKeys.flatMap((pk) => meta.properties[pk]!.fieldNames));
+      }
+    }
     const conn = need().orm.em.getConnection();
     const result: Record<string, unknown[]> = {};
     for (const table of tables()) {
-      result[table] = await conn.execute(`select * from "${table}" where workspace_id ${outside ? '<>' : '='} ? order by id`, [workspaceId]);
+      // ordered by the primary key (composite keys too: pivot tables have no id column)
+      const key = primaryKeyColumns.get(table)!.map((c) => `"${c}"`).join(', ');
+      result[table] = await conn.execute(`select * from "${table}" where workspace_id ${outside ? '<>' : '='} ? order by ${key}`, [workspaceId]);
     }
     return result;
   };

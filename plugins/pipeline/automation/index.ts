@@ -1,0 +1,11 @@
+import type { ScheduledJob, Subscriber } from '../../../src/sdk/index.js';
+import { rottingJob as rotting } from './rotting.js';
+import { wonDealSubscribers } from './won-deal.js';
+
+export { pipelineSettings, settingsOf, type PipelineSettings } from './settings.js';
+
+/** On deal.won: the primary contact becomes a customer, the company gets an account manager, a follow-up task. */
+export const automationSubscribers: Subscriber[] = [...wonDealSubscribers];
+
+/** Reminds deal owners of deals rotting in their stage, once per stay. */
+export const rottingJob: ScheduledJob = rotting;

@@ -1,0 +1,150 @@
+import {
+  InputRejected,
+  LifecycleStage,
+  actAs,
+  logActivity,
+  memberIds,
+  sql,
+  toGlobalId,
+  updateCompany,
+  updateContact,
+  type DomainEvent,
+  type PluginContext,
+  type RequestContext,
+  type Subscriber,
+} from '../../../src/sdk/index.js';
+import { settingsOf, type PipelineSettings } from './settings.js';
+
+type Em = RequestContext['em'];
+
+/** `deal.won` as the deals service emits it (raw uuids). */
+export interface DealWonPayload {
+  id: string;
+  pipelineId: string;
+  stageId: string;
+  ownerId: string | null;
+  companyId: string | null;
+  amount: number | null;
+  currency: string | null;
+  primaryContactId: string | null;
+}
+
+/**
+ * Records that `subscriber` handled the event, in the delivery's transaction: true the first time, false on a
+ * redelivery (deliveries are at least once) — the caller then does nothing.
+ */
+export async function claimEvent(em: Em, workspaceId: string, subscriber: string, eventId: string): Promise<boolean> {
+  const q = sql`insert into pipeline_processed_event (workspace_id, subscriber, event_id, created_at)
+    values (${workspaceId}, ${subscriber}, ${eventId}, now()) on conflict do nothing returning event_id`;
+  const rows = await em.execute<unknown[]>(q.text, q.params);
+  return rows.length > 0;
+}
+
+/** The deal as it is now, when it is still live and won (a deal reopened or deleted before delivery is left alone). */
+async function wonDeal(em: Em, workspaceId: string, dealId: string): Promise<{ name: string; owner_id: string | null; company_id: string | null } | null> {
+  const q = sql`select name, owner_id, company_id from deal where workspace_id = ${workspaceId} and id = ${dealId} and deleted_at is null and status = 'won'`;
+  const [row] = await em.execute<{ name: string; owner_id: string | null; company_id: string | null }[]>(q.text, q.params);
+  return row ?? null;
+}
+
+/**
+ * A kernel write the automation makes as the system (the owner's permissions, audited without a user): the rule
+ * belongs to the workspace, not to whoever closed the deal, whose scope may not reach the contact or company. A
+ * rejection by the kernel (e.g. the record was deleted meanwhile) is permanent, so it is not retried.
+ */
+async function asSystem(context: PluginContext, work: (ctx: RequestContext) => Promise<unknown>): Promise<void> {
+  try {
+    await actAs(context, null, work);
+  } catch (error) {
+    if (!(error instanceof InputRejected)) throw error;
+  }
+}
+
+interface Step {
+  name: string;
+  enabled(settings: PipelineSettings): boolean;
+  run(event: DomainEvent<DealWonPayload>, deal: NonNullable<Awaited<ReturnType<typeof wonDeal>>>, context: PluginContext, settings: PipelineSettings): Promise<void>;
+}
+
+/**
+ * The primary contact becomes a CUSTOMER. A contact already CUSTOMER is left as is (no update, no event); any other
+ * stage — CHURNED included: winning a deal makes them a customer again — moves to CUSTOMER.
+ */
+const contactBecomesCustomer: Step = {
+  name: 'won-deal-contact-customer',
+  enabled: (s) => s.wonDealSetsContactCustomer,
+  async run(event, _deal, context) {
+    const contactId = event.payload.primaryContactId;
+    if (!contactId) return;
+    const em = context.em as Em;
+    const q = sql`select version, lifecycle_stage from contact where workspace_id = ${event.workspaceId} and id = ${contactId} and deleted_at is null`;
+    const [contact] = await em.execute<{ version: number; lifecycle_stage: string }[]>(q.text, q.params);
+    if (!contact || contact.lifecycle_stage === LifecycleStage.CUSTOMER) return;
+    await asSystem(context, (ctx) =>
+      updateContact(ctx, { id: toGlobalId('Contact', contactId), version: Number(contact.version), lifecycleStage: LifecycleStage.CUSTOMER }),
+    );
+  },
+};
+
+/** The company gets the deal owner as account manager (its `owner`) only when it has none; an existing owner is kept. */
+const companyGetsAccountManager: Step = {
+  name: 'won-deal-account-manager',
+  enabled: (s) => s.wonDealAssignsAccountManager,
+  async run(event, deal, context) {
+    if (!deal.company_id || !deal.owner_id) return;
+    const em = context.em as Em;
+    if (!(await memberIds(em, event.workspaceId, [deal.owner_id])).has(deal.owner_id)) return;
+    const q = sql`select version, owner_id from company where workspace_id = ${event.workspaceId} and id = ${deal.company_id} and deleted_at is null`;
+    const [company] = await em.execute<{ version: number; owner_id: string | null }[]>(q.text, q.params);
+    if (!company || company.owner_id) return;
+    await asSystem(context, (ctx) =>
+      updateCompany(ctx, { id: toGlobalId('Company', deal.company_id!), version: Number(company.version), ownerId: toGlobalId('User', deal.owner_id!) }),
+    );
+  },
+};
+
+/** A follow-up task on the deal (and its company), assigned to the deal owner (unassigned when the owner left), due in N days. */
+const followUpTask: Step = {
+  name: 'won-deal-follow-up-task',
+  enabled: (s) => s.wonDealCreatesFollowUpTask,
+  async run(event, deal, context, settings) {
+    const em = context.em as Em;
+    const ownerIsMember = deal.owner_id != null && (await memberIds(em, event.workspaceId, [deal.owner_id])).has(deal.owner_id);
+    const companyLive =
+      deal.company_id != null &&
+      (await em.execute<unknown[]>(`select 1 from company where workspace_id = ? and id = ? and deleted_at is null`, [event.workspaceId, deal.company_id])).length > 0;
+    const targetIds = [toGlobalId('Deal', event.payload.id), ...(companyLive ? [toGlobalId('Company', deal.company_id!)] : [])];
+    await asSystem(context, (ctx) =>
+      logActivity(ctx, {
+        type: 'TASK',
+        subject: `Follow up on won deal: ${deal.name}`.slice(0, 500),
+        dueAt: new Date(Date.now() + settings.followUpTaskDueInDays * 86_400_000),
+        assigneeId: ownerIsMember ? toGlobalId('User', deal.owner_id!) : null,
+        priority: 'NORMAL',
+        targetIds,
+      }),
+    );
+  },
+};
+
+export const WON_DEAL_STEPS: readonly Step[] = [contactBecomesCustomer, companyGetsAccountManager, followUpTask];
+
+/**
+ * Each step is its own subscriber: its own delivery, transaction and retries, so one failing step neither blocks
+ * nor repeats the others. A step switched off in the settings does nothing (and records nothing).
+ */
+export const wonDealSubscribers: Subscriber[] = WON_DEAL_STEPS.map((step) => ({
+  name: step.name,
+  on: ['deal.won'],
+  timeoutMs: 10_000,
+  async handle(event, context) {
+    const settings = settingsOf(context.settings);
+    if (!step.enabled(settings)) return;
+    const em = context.em as Em;
+    if (!(await claimEvent(em, event.workspaceId, step.name, event.id))) return;
+    const won = event as unknown as DomainEvent<DealWonPayload>;
+    const deal = await wonDeal(em, event.workspaceId, won.payload.id);
+    if (!deal) return;
+    await step.run(won, deal, context, settings);
+  },
+}));

@@ -1,0 +1,99 @@
+import { actAs, toGlobalId, type PluginContext, type RequestContext } from '../../src/sdk/index.js';
+import { DealPriority, PipelineStage } from './entities.js';
+import { createPipeline } from './pipelines/pipeline.service.js';
+import { createDeal, markDealLost, markDealWon, moveDealToStage } from './deals/deal.service.js';
+import type { Deal, Pipeline } from './entities.js';
+
+const DAY = 86_400_000;
+
+const SALES_STAGES = [
+  { name: 'Lead', probability: 10, kind: 'open', rottingDays: 14 },
+  { name: 'Qualified', probability: 25, kind: 'open', rottingDays: 14 },
+  { name: 'Proposal', probability: 50, kind: 'open', rottingDays: 10 },
+  { name: 'Negotiation', probability: 75, kind: 'open', rottingDays: 7 },
+  { name: 'Won', probability: 100, kind: 'won', rottingDays: null },
+  { name: 'Lost', probability: 0, kind: 'lost', rottingDays: null },
+];
+const RENEWAL_STAGES = [
+  { name: 'Upcoming', probability: 60, kind: 'open', rottingDays: 30 },
+  { name: 'In talks', probability: 80, kind: 'open', rottingDays: 14 },
+  { name: 'Renewed', probability: 100, kind: 'won', rottingDays: null },
+  { name: 'Churned', probability: 0, kind: 'lost', rottingDays: null },
+];
+
+const PRODUCTS = ['Platform licence', 'Onboarding package', 'Support plan', 'Analytics add-on', 'Team expansion', 'Pilot project'];
+const SOURCES = ['Website', 'Referral', 'Event', 'Outbound', 'Partner'];
+const LOST_REASONS = ['Price', 'Chose a competitor', 'No budget', 'Timing', 'No decision'];
+const CURRENCIES = ['EUR', 'EUR', 'USD', 'GBP'];
+
+/** A small deterministic generator: the same demo workspace every time. */
+function random(seed: number) {
+  let s = seed;
+  return () => {
+    s = (s * 1_103_515_245 + 12_345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+}
+
+async function ids(ctx: RequestContext, query: string, limit: number): Promise<string[]> {
+  const rows = await ctx.em.execute<{ id: string }[]>(query, [ctx.principal.workspaceId, limit]);
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The demo workspace's pipelines (Sales, Renewals) and ~150 deals over its members, companies and contacts, moved
+ * through their stages (so each has stage history), some won, some lost. Runs through the plugin's own services:
+ * the same validation, events and timeline entries as the API.
+ */
+export async function seedPipelineDemo(context: PluginContext, count = 150): Promise<void> {
+  await actAs(context, null, async (ctx) => {
+    const rand = random(42);
+    const pick = <T>(list: T[]): T => list[Math.floor(rand() * list.length)]!;
+    const sales: Pipeline = await createPipeline(ctx, { name: 'Sales', isDefault: true, stages: SALES_STAGES });
+    const renewals: Pipeline = await createPipeline(ctx, { name: 'Renewals', stages: RENEWAL_STAGES });
+    const stagesOf = (p: Pipeline) => ctx.em.find(PipelineStage, { pipelineId: p.id }, { orderBy: { position: 'asc' } });
+    const pipelines = [
+      { pipeline: sales, stages: (await stagesOf(sales)).filter((s) => s.kind === 'open') },
+      { pipeline: renewals, stages: (await stagesOf(renewals)).filter((s) => s.kind === 'open') },
+    ];
+    const members = await ids(ctx, 'select user_id as id from membership where workspace_id = ? order by created_at limit ?', 20);
+    const companies = await ids(ctx, 'select id from company where workspace_id = ? and deleted_at is null order by created_at limit ?', 200);
+    const contacts = await ids(ctx, 'select id from contact where workspace_id = ? and deleted_at is null order by created_at limit ?', 400);
+    for (let i = 0; i < count; i++) {
+      const { pipeline, stages } = i % 5 === 4 ? pipelines[1]! : pipelines[0]!;
+      const dealContacts = contacts.length ? [0, 1].slice(0, 1 + Math.floor(rand() * 2)).map(() => pick(contacts)) : [];
+      const currency = pick(CURRENCIES);
+      let deal: Deal = await createDeal(ctx, {
+        name: `${pick(PRODUCTS)} #${i + 1}`,
+        amount: { amount: Math.round(1_000 + rand() * 99_000) * 100, currency },
+        expectedCloseDate: new Date(Date.now() + Math.round((rand() * 120 - 20) * DAY)).toISOString().slice(0, 10),
+        ownerId: members.length ? toGlobalId('User', pick(members)) : undefined,
+        companyId: companies.length ? toGlobalId('Company', pick(companies)) : null,
+        contacts: [...new Set(dealContacts)].map((id, n) => ({ contactId: toGlobalId('Contact', id), role: n === 0 ? 'Decision maker' : 'Champion', isPrimary: n === 0 })),
+        pipelineId: toGlobalId('Pipeline', pipeline.id),
+        source: pick(SOURCES),
+        priority: pick(Object.values(DealPriority)),
+      });
+      // walk it forward a few stages, then close some of them
+      const steps = Math.floor(rand() * stages.length);
+      for (let s = 1; s <= steps; s++) {
+        deal = await moveDealToStage(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version, stageId: toGlobalId('PipelineStage', stages[s]!.id) });
+      }
+      const outcome = rand();
+      if (outcome < 0.2) deal = await markDealWon(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version });
+      else if (outcome < 0.32) await markDealLost(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version, reason: pick(LOST_REASONS) });
+    }
+    // spread the history over the last months, so time in stage and rotting have something to show
+    const workspaceId = ctx.principal.workspaceId;
+    await ctx.em.execute(
+      `with shift as (select id, (abs(hashtext(id::text)) % 90) * interval '1 day' as back from deal where workspace_id = ?)
+       update deal_stage_history h set entered_at = h.entered_at - s.back, left_at = h.left_at - s.back from shift s where h.deal_id = s.id and h.workspace_id = ?`,
+      [workspaceId, workspaceId],
+    );
+    await ctx.em.execute(
+      `update deal d set stage_entered_at = h.entered_at, closed_at = case when d.closed_at is null then null else h.entered_at end
+       from deal_stage_history h where h.deal_id = d.id and h.left_at is null and d.workspace_id = ?`,
+      [workspaceId],
+    );
+  });
+}

@@ -1,0 +1,138 @@
+/**
+ * pipeline: sales pipelines with ordered stages, deals moving through them (stage history, won / lost, timeline
+ * entries, domain events), fields on companies and contacts, deal search, forecasts and automation. See README.md.
+ */
+import {
+
+  definePlugin,
+  pluginEnabled,
+  raw,
+  registerCustomizableType,
+  registerNodeType,
+  requires,
+  signedIn,
+  sql,
+  type RequestContext,
+  type RuleDeclarations,
+} from '../../src/sdk/index.js';
+import { Deal, Pipeline, PipelineStage, pipelineEntities } from './entities.js';
+import { Migration20261201100000Pipeline } from './migrations/Migration20261201100000Pipeline.js';
+import { PipelineResolver, PipelineStageResolver, livePipelines } from './pipelines/pipeline.resolver.js';
+import { DealResolver, DealTimelineFields } from './deals/deal.resolver.js';
+import { readableDeals } from './deals/deal.service.js';
+import { DEAL, DEAL_SCOPE, PIPELINE, PIPELINE_MANAGE, PIPELINE_STAGE, PLUGIN_ID } from './deals/deal-scope.js';
+import { CompanyDealsFields, ContactDealsFields } from './extensions/kernel-fields.resolver.js';
+import { dealSearchProvider } from './extensions/deal-search.js';
+import { seedPipelineDemo } from './demo-data.js';
+import { forecastResolvers, forecastRules } from './forecast/index.js';
+import { automationSubscribers, pipelineSettings, rottingJob } from './automation/index.js';
+
+// custom fields on deals (kernel custom field definitions with objectType `Deal`)
+registerCustomizableType(DEAL, 'deal');
+
+// node(id:), activity targets and timelines; nothing where the plugin is disabled (its types are not in that schema)
+const whenEnabled =
+  <T>(load: (ctx: RequestContext, id: string) => Promise<T | null>) =>
+  async (ctx: RequestContext, id: string) =>
+    (await pluginEnabled(ctx, PLUGIN_ID)) ? load(ctx, id) : null;
+registerNodeType({ typeName: DEAL, rootClass: Deal, permission: DEAL_SCOPE.read, load: whenEnabled((ctx, id) => readableDeals(ctx).load(id)) });
+registerNodeType({ typeName: PIPELINE, rootClass: Pipeline, permission: DEAL_SCOPE.read, load: whenEnabled((ctx, id) => livePipelines(ctx).load(id)) });
+registerNodeType({
+  typeName: PIPELINE_STAGE,
+  rootClass: PipelineStage,
+  permission: DEAL_SCOPE.read,
+  load: whenEnabled((ctx, id) => ctx.loaders.byId(PipelineStage).load(id)),
+});
+
+const manage = requires(PIPELINE_MANAGE);
+
+const coreRules: RuleDeclarations = {
+  Query: {
+    pipelines: requires('deal:read'),
+    pipeline: requires('deal:read'),
+    deals: requires('deal:read'),
+    deal: requires('deal:read'),
+  },
+  Mutation: {
+    createPipeline: manage,
+    updatePipeline: manage,
+    deletePipeline: manage,
+    addPipelineStage: manage,
+    updatePipelineStage: manage,
+    reorderPipelineStages: manage,
+    deletePipelineStage: manage,
+    createDeal: requires('deal:create'),
+    updateDeal: requires('deal:update'),
+    deleteDeal: requires('deal:delete'),
+    restoreDeal: requires('deal:delete'),
+    moveDealToStage: requires('deal:update'),
+    markDealWon: requires('deal:update'),
+    markDealLost: requires('deal:update'),
+    reopenDeal: requires('deal:update'),
+  },
+  types: {
+    // reachable only through the guarded root fields and relations above, which apply permissions and scope
+    Deal: { '*': signedIn },
+    DealEdge: { '*': signedIn },
+    DealConnection: { '*': signedIn },
+    DealContact: { '*': signedIn },
+    DealStageStay: { '*': signedIn },
+    DealPayload: { '*': signedIn },
+    Pipeline: { '*': signedIn },
+    PipelineStage: { '*': signedIn },
+    PipelinePayload: { '*': signedIn },
+    PipelineStagePayload: { '*': signedIn },
+    DeletePipelinePayload: { '*': signedIn },
+    Company: { deals: requires('deal:read'), openDealsValue: requires('deal:read') },
+    Contact: { deals: requires('deal:read') },
+  },
+};
+
+/** Merges rule declarations (later ones win per field). */
+function mergeRules(...all: RuleDeclarations[]): RuleDeclarations {
+  const out: Required<RuleDeclarations> = { Query: {}, Mutation: {}, Subscription: {}, types: {} };
+  for (const rules of all) {
+    Object.assign(out.Query, rules.Query);
+    Object.assign(out.Mutation, rules.Mutation);
+    Object.assign(out.Subscription, rules.Subscription);
+    for (const [type, fields] of Object.entries(rules.types ?? {})) out.types[type] = { ...out.types[type], ...fields };
+  }
+  return out;
+}
+
+/** The plugin's tables, children first (uninstall removes a workspace's rows). */
+const TABLES = ['pipeline_processed_event', 'deal_rotting_reminder', 'deal_stage_history', 'deal_tag', 'deal_contact', 'deal', 'pipeline_stage', 'pipeline'];
+
+export default definePlugin({
+  id: PLUGIN_ID,
+  name: 'Sales pipeline',
+  version: '1.0.0',
+  kernel: '^1.0.0',
+  enabledByDefault: true,
+  entities: pipelineEntities,
+  migrations: [{ name: 'Migration20261201100000Pipeline', class: Migration20261201100000Pipeline }],
+  resolvers: [PipelineResolver, PipelineStageResolver, DealResolver, DealTimelineFields, CompanyDealsFields, ContactDealsFields, ...forecastResolvers],
+  rules: mergeRules(coreRules, forecastRules),
+  permissions: [
+    { name: 'deal:read', description: 'See deals (pipeline)', scoped: true, roleGrants: { MANAGER: 'ALL', SALES: 'TEAM', SUPPORT: 'ALL', MARKETING: 'ALL', READ_ONLY: 'ALL' } },
+    { name: 'deal:create', description: 'Create deals (pipeline)', scoped: false, roleGrants: { MANAGER: 'ALL', SALES: 'ALL' } },
+    { name: 'deal:update', description: 'Edit deals and move them through stages (pipeline)', scoped: true, roleGrants: { MANAGER: 'TEAM', SALES: 'OWN' } },
+    { name: 'deal:delete', description: 'Delete and restore deals (pipeline)', scoped: true, roleGrants: { MANAGER: 'TEAM', SALES: 'OWN' } },
+    { name: 'pipeline:manage', description: 'Create, change and delete pipelines and their stages (pipeline)', scoped: false },
+  ],
+  timelineEntryTypes: ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened'],
+  searchProviders: [dealSearchProvider],
+  subscribers: automationSubscribers,
+  jobs: [rottingJob],
+  settings: pipelineSettings,
+  demoData: (context) => seedPipelineDemo(context),
+  /** Uninstalling from a workspace removes that workspace's pipeline data (other workspaces keep theirs). */
+  async onUninstall(context) {
+    const em = context.em as RequestContext['em'];
+    for (const table of TABLES) {
+      const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId}`;
+      await em.execute(q.text, q.params);
+    }
+  },
+});
+

@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto';
+import {
+  startPluginServer,
+  toGlobalId,
+  type PluginManifest,
+  type PluginTestServer,
+  type PluginTestWorkspace,
+} from '../../../src/sdk/index.js';
+import { JobRunner } from '../../../src/kernel/jobs/job-runner.js';
+import pipeline from '../../../plugins/pipeline/plugin.js';
+import { rottingJob } from '../../../plugins/pipeline/automation/index.js';
+
+/**
+ * The pipeline automation end to end: deal.won delivered by the outbox worker to the plugin's subscribers (contact
+ * becomes a customer, company gets an account manager, follow-up task), idempotent per event; the rotting job run by
+ * the kernel's JobRunner (one reminder per deal and stay, across runs and concurrent runners). PGlite in memory, or
+ * PostgreSQL with TEST_DATABASE_URL.
+ */
+
+const STEPS = ['won-deal-contact-customer', 'won-deal-account-manager', 'won-deal-follow-up-task'];
+const silent = { info: () => {}, error: (obj: object, msg?: string) => console.error(msg, obj) };
+
+async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > until) throw new Error('waitFor: timed out');
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+let server: PluginTestServer;
+
+const exec = <T = any[]>(text: string, params: unknown[] = []): Promise<T> => server.orm.em.getConnection().execute(text, params);
+const count = async (text: string, params: unknown[]) => Number((await exec<{ n: number }[]>(text, params))[0]!.n);
+
+beforeAll(async () => {
+  server = await startPluginServer([pipeline]);
+  await server.startOutboxWorker();
+});
+afterAll(async () => {
+  await server?.close();
+});
+
+interface Board {
+  pipelineId: string;
+  stages: Record<'Lead' | 'Proposal' | 'Negotiation' | 'Won' | 'Lost', string>;
+}
+
+/** A pipeline with rotting limits: Lead 5 days, Proposal 7 days, Negotiation none. */
+async function board(workspaceId: string): Promise<Board> {
+  const pipelineId = randomUUID();
+  await exec(`insert into pipeline (id, workspace_id, created_at, updated_at, name, position, is_default) values (?, ?, now(), now(), 'Sales', 0, true)`, [pipelineId, workspaceId]);
+  const stages = {} as Board['stages'];
+  const defs: [keyof Board['stages'], number, string, number | null][] = [
+    ['Lead', 10, 'open', 5],
+    ['Proposal', 50, 'open', 7],
+    ['Negotiation', 80, 'open', null],
+    ['Won', 100, 'won', null],
+    ['Lost', 0, 'lost', null],
+  ];
+  for (const [i, [name, probability, kind, rottingDays]] of defs.entries()) {
+    stages[name] = randomUUID();
+    await exec(
+      `insert into pipeline_stage (id, workspace_id, created_at, updated_at, pipeline_id, name, position, probability, kind, rotting_days) values (?, ?, now(), now(), ?, ?, ?, ?, ?, ?)`,
+      [stages[name], workspaceId, pipelineId, name, i, probability, kind, rottingDays],
+    );
+  }
+  return { pipelineId, stages };
+}
+
+async function insertDeal(
+  workspaceId: string,
+  b: Board,
+  d: { name: string; stage: keyof Board['stages']; ownerId: string | null; companyId?: string | null; daysInStage?: number; contactId?: string | null; deleted?: boolean },
+): Promise<string> {
+  const id = randomUUID();
+  const status = d.stage === 'Won' ? 'won' : d.stage === 'Lost' ? 'lost' : 'open';
+  await exec(
+    `insert into deal (id, workspace_id, created_at, updated_at, name, amount, currency, owner_id, company_id, pipeline_id, stage_id, status, stage_entered_at, closed_at, deleted_at)
+     values (?, ?, now() - interval '30 days', now(), ?, 120000, 'EUR', ?, ?, ?, ?, ?, now() - make_interval(days => ?), ?, ?)`,
+    [id, workspaceId, d.name, d.ownerId, d.companyId ?? null, b.pipelineId, b.stages[d.stage], status, d.daysInStage ?? 0, status === 'open' ? null : new Date(), d.deleted ? new Date() : null],
+  );
+  if (d.contactId) {
+    await exec(`insert into deal_contact (workspace_id, deal_id, contact_id, role, is_primary, position) values (?, ?, ?, 'Buyer', true, 0)`, [workspaceId, id, d.contactId]);
+  }
+  return id;
+}
+
+const MARK_WON = `mutation($i: CloseDealInput!) { markDealWon(input: $i) { deal { status } userErrors { field message code } } }`;
+
+/** Marks the deal won through the plugin's mutation (it emits deal.won in its transaction); returns the event's id. */
+async function winDeal(ws: PluginTestWorkspace, dealId: string): Promise<string> {
+  const [{ version }] = await exec<{ version: number }[]>(`select version from deal where id = ?`, [dealId]);
+  const data = await ws.ok(MARK_WON, { i: { id: toGlobalId('Deal', dealId), version: Number(version) } });
+  expect(data.markDealWon).toEqual({ deal: { status: 'WON' }, userErrors: [] });
+  const [event] = await exec<{ id: string }[]>(`select id from outbox_event where workspace_id = ? and type = 'deal.won' and payload->>'id' = ?`, [ws.id, dealId]);
+  return event!.id;
+}
+
+const MOVE = `mutation($i: MoveDealToStageInput!) { moveDealToStage(input: $i) { userErrors { field message code } } }`;
+
+/** Moves the deal with the plugin's mutation, then dates its arrival in the stage `daysAgo` days back. */
+async function moveTo(ws: PluginTestWorkspace, dealId: string, stageId: string, daysAgo: number) {
+  const [{ version }] = await exec<{ version: number }[]>(`select version from deal where id = ?`, [dealId]);
+  const data = await ws.ok(MOVE, { i: { id: toGlobalId('Deal', dealId), version: Number(version), stageId: toGlobalId('PipelineStage', stageId) } });
+  expect(data.moveDealToStage.userErrors).toEqual([]);
+  await exec(`update deal set stage_entered_at = now() - make_interval(days => ?) where id = ?`, [daysAgo, dealId]);
+}
+
+const deliveriesOf = (eventId: string) =>
+  exec<{ id: string; subscriber: string; status: string; attempts: number }[]>(
+    `select id, subscriber, status, attempts from outbox_delivery where event_id = ? and subscriber like 'pipeline/won-deal-%' order by subscriber`,
+    [eventId],
+  );
+
+/** Waits until every automation step's delivery of the event is delivered `attempts` times. */
+async function delivered(eventId: string, attempts = 1) {
+  return waitFor(async () => {
+    const rows = await deliveriesOf(eventId);
+    return rows.length === STEPS.length && rows.every((r) => r.status === 'delivered' && Number(r.attempts) === attempts) && rows;
+  });
+}
+
+const tasksOn = (workspaceId: string, dealId: string) =>
+  exec<{ id: string; subject: string; assignee_id: string | null; due_at: Date; created_at: Date; created_by_id: string | null }[]>(
+    `select a.id, a.subject, a.assignee_id, a.due_at, a.created_at, a.created_by_id from activity a
+     join timeline_link l on l.entry_id = a.id and l.entry_kind = 'activity'
+     where a.workspace_id = ? and a.type = 'TASK' and a.deleted_at is null and l.target_type = 'Deal' and l.target_id = ?
+     order by a.created_at, a.id`,
+    [workspaceId, dealId],
+  );
+
+const CREATE_CONTACT = `mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { message } } }`;
+const CREATE_COMPANY = `mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } userErrors { message } } }`;
+const uuidOf = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':')[1]!;
+
+async function contact(ws: PluginTestWorkspace, firstName: string, lifecycleStage = 'LEAD'): Promise<string> {
+  const data = await ws.ok(CREATE_CONTACT, { i: { firstName, lifecycleStage } });
+  expect(data.createContact.userErrors).toEqual([]);
+  return uuidOf(data.createContact.contact.id);
+}
+async function company(ws: PluginTestWorkspace, name: string, ownerId: string | null): Promise<string> {
+  const data = await ws.ok(CREATE_COMPANY, { i: { name, ownerId: ownerId ? toGlobalId('User', ownerId) : null } });
+  expect(data.createCompany.userErrors).toEqual([]);
+  return uuidOf(data.createCompany.company.id);
+}
+const contactRow = async (id: string) => (await exec<{ lifecycle_stage: string; version: number }[]>(`select lifecycle_stage, version from contact where id = ?`, [id]))[0]!;
+const companyOwner = async (id: string) => (await exec<{ owner_id: string | null }[]>(`select owner_id from company where id = ?`, [id]))[0]!.owner_id;
+
+describe('on deal.won (through the outbox)', () => {
+  let ws: PluginTestWorkspace;
+  let samId: string;
+  let b: Board;
+
+  beforeAll(async () => {
+    ws = await server.newWorkspace();
+    samId = (await ws.addMember('Sam Seller', 'SALES')).id;
+    b = await board(ws.id);
+  });
+
+  it('makes the primary contact a customer, gives an ownerless company the deal owner, and creates one follow-up task; a redelivery changes nothing', async () => {
+    const lena = await contact(ws, 'Lena');
+    const acme = await company(ws, 'Acme', null);
+    const dealId = await insertDeal(ws.id, b, { name: 'Acme renewal', stage: 'Negotiation', ownerId: samId, companyId: acme, contactId: lena });
+
+    const eventId = await winDeal(ws, dealId);
+    await delivered(eventId);
+
+    expect((await contactRow(lena)).lifecycle_stage).toBe('CUSTOMER');
+    expect(await companyOwner(acme)).toBe(samId);
+    const tasks = await tasksOn(ws.id, dealId);
+    expect(tasks).toHaveLength(1);
+    expect(tasks[0]).toMatchObject({ subject: 'Follow up on won deal: Acme renewal', assignee_id: samId, created_by_id: null });
+    // due followUpTaskDueInDays (3) days after it was created
+    expect(new Date(tasks[0]!.due_at).getTime() - new Date(tasks[0]!.created_at).getTime()).toBeGreaterThanOrEqual(3 * 86_400_000 - 60_000);
+    expect(new Date(tasks[0]!.due_at).getTime() - new Date(tasks[0]!.created_at).getTime()).toBeLessThanOrEqual(3 * 86_400_000 + 60_000);
+    // the task is on the company's timeline too
+    expect(await count(`select count(*)::int as n from timeline_link where entry_id = ? and target_type = 'Company' and target_id = ?`, [tasks[0]!.id, acme])).toBe(1);
+    expect(await count(`select count(*)::int as n from pipeline_processed_event where workspace_id = ? and event_id = ?`, [ws.id, eventId])).toBe(3);
+
+    // undo the effects by hand, then deliver the same event again: every step already handled it
+    await exec(`update contact set lifecycle_stage = 'LEAD' where id = ?`, [lena]);
+    await exec(`update company set owner_id = null where id = ?`, [acme]);
+    const rows = await deliveriesOf(eventId);
+    await exec(`update outbox_delivery set status = 'pending', next_attempt_at = now(), delivered_at = null where id in (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.id));
+    await delivered(eventId, 2);
+    expect((await contactRow(lena)).lifecycle_stage).toBe('LEAD');
+    expect(await companyOwner(acme)).toBeNull();
+    expect(await tasksOn(ws.id, dealId)).toHaveLength(1);
+    expect(await count(`select count(*)::int as n from pipeline_processed_event where workspace_id = ? and event_id = ?`, [ws.id, eventId])).toBe(3);
+  });
+
+  it('keeps a company’s existing owner and does not touch a contact who already is a customer', async () => {
+    const kai = await contact(ws, 'Kai', 'CUSTOMER');
+    const before = await contactRow(kai);
+    const globex = await company(ws, 'Globex', ws.userId);
+    const dealId = await insertDeal(ws.id, b, { name: 'Globex expansion', stage: 'Proposal', ownerId: samId, companyId: globex, contactId: kai });
+
+    await delivered(await winDeal(ws, dealId));
+    expect(await contactRow(kai)).toEqual(before); // same stage, same version: no update
+    expect(await companyOwner(globex)).toBe(ws.userId);
+    expect(await tasksOn(ws.id, dealId)).toHaveLength(1);
+  });
+
+  it('a deal without company or contact only gets its follow-up task', async () => {
+    const dealId = await insertDeal(ws.id, b, { name: 'Walk-in', stage: 'Lead', ownerId: samId });
+    await delivered(await winDeal(ws, dealId));
+    const tasks = await tasksOn(ws.id, dealId);
+    expect(tasks.map((t) => t.assignee_id)).toEqual([samId]);
+    expect(await count(`select count(*)::int as n from timeline_link where entry_id = ?`, [tasks[0]!.id])).toBe(1);
+  });
+
+  it('skips the steps switched off in the module settings', async () => {
+    const settings = await ws.ok(
+      `mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { module { settings } userErrors { field message } } }`,
+      { i: { id: 'pipeline', settings: { wonDealCreatesFollowUpTask: false, wonDealAssignsAccountManager: false } } },
+    );
+    expect(settings.updateModuleSettings.userErrors).toEqual([]);
+    expect(settings.updateModuleSettings.module.settings).toMatchObject({ wonDealCreatesFollowUpTask: false, wonDealAssignsAccountManager: false, wonDealSetsContactCustomer: true });
+
+    const mia = await contact(ws, 'Mia');
+    const initech = await company(ws, 'Initech', null);
+    const dealId = await insertDeal(ws.id, b, { name: 'Initech pilot', stage: 'Proposal', ownerId: samId, companyId: initech, contactId: mia });
+    await delivered(await winDeal(ws, dealId));
+    expect((await contactRow(mia)).lifecycle_stage).toBe('CUSTOMER');
+    expect(await companyOwner(initech)).toBeNull();
+    expect(await tasksOn(ws.id, dealId)).toEqual([]);
+
+    await ws.ok(`mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { userErrors { message } } }`, { i: { id: 'pipeline', settings: {} } });
+  });
+});
+
+describe('the rotting job (through the JobRunner)', () => {
+  let ws: PluginTestWorkspace;
+  let samId: string;
+  let b: Board;
+  /** The job as installed, but due on every tick, so each tick really runs it (the kernel's job_run claim otherwise holds it for its interval). */
+  let everyTick: PluginManifest;
+  const runner = () => new JobRunner({ orm: server.appOrm, logger: silent, plugins: [everyTick], listWorkspaces: async () => [ws.id] });
+
+  const reminders = (dealId: string) =>
+    exec<{ stage_id: string; task_id: string | null }[]>(`select stage_id, task_id from deal_rotting_reminder where deal_id = ? order by created_at`, [dealId]);
+  const rottingEvents = (dealId: string) =>
+    exec<{ payload: { id: string; stageId: string; days: number } }[]>(`select payload from outbox_event where type = 'deal.rotting' and payload->>'id' = ? order by occurred_at`, [dealId]);
+
+  beforeAll(async () => {
+    ws = await server.newWorkspace();
+    samId = (await ws.addMember('Sam Stale', 'SALES')).id;
+    b = await board(ws.id);
+    everyTick = { ...pipeline, jobs: [{ name: rottingJob.name, everySeconds: 0, run: rottingJob.run }] };
+  });
+
+  it('reminds once per deal and stay in a stage, across runs and concurrent runners; a new stay rots again', async () => {
+    const stale = await insertDeal(ws.id, b, { name: 'Stale proposal', stage: 'Proposal', ownerId: samId, daysInStage: 10 });
+    const fresh = await insertDeal(ws.id, b, { name: 'Fresh proposal', stage: 'Proposal', ownerId: samId, daysInStage: 6 });
+    const noLimit = await insertDeal(ws.id, b, { name: 'Slow negotiation', stage: 'Negotiation', ownerId: samId, daysInStage: 90 });
+    const won = await insertDeal(ws.id, b, { name: 'Closed long ago', stage: 'Won', ownerId: samId, daysInStage: 90 });
+    const trashed = await insertDeal(ws.id, b, { name: 'Trashed', stage: 'Lead', ownerId: samId, daysInStage: 90, deleted: true });
+
+    expect(await runner().tick()).toEqual({ ran: 1, failed: 0 });
+    const [task] = await tasksOn(ws.id, stale);
+    expect(task).toMatchObject({ subject: 'Deal "Stale proposal" has been in Proposal for 10 days', assignee_id: samId });
+    expect(await reminders(stale)).toEqual([{ stage_id: b.stages.Proposal, task_id: task!.id }]);
+    expect((await rottingEvents(stale)).map((e) => e.payload)).toEqual([{ id: stale, stageId: b.stages.Proposal, days: 10 }]);
+    for (const id of [fresh, noLimit, won, trashed]) {
+      expect(await tasksOn(ws.id, id)).toEqual([]);
+      expect(await reminders(id)).toEqual([]);
+    }
+
+    // again, and two runners at once: nothing new
+    await runner().tick();
+    const results = await Promise.all([runner().tick(), runner().tick()]);
+    expect(results).toEqual([{ ran: 1, failed: 0 }, { ran: 1, failed: 0 }]);
+    expect(await tasksOn(ws.id, stale)).toHaveLength(1);
+    expect(await reminders(stale)).toHaveLength(1);
+    expect(await rottingEvents(stale)).toHaveLength(1);
+
+    // the deal moves to Lead (limit 5 days) and has stayed 6 days there: a new stay, a second reminder
+    await moveTo(ws, stale, b.stages.Lead, 6);
+    await Promise.all([runner().tick(), runner().tick()]);
+    expect((await tasksOn(ws.id, stale)).map((t) => t.subject)).toEqual([
+      'Deal "Stale proposal" has been in Proposal for 10 days',
+      'Deal "Stale proposal" has been in Lead for 6 days',
+    ]);
+    expect((await reminders(stale)).map((r) => r.stage_id)).toEqual([b.stages.Proposal, b.stages.Lead]);
+
+    // back into Proposal: a new stay in the same stage rots again once
+    await moveTo(ws, stale, b.stages.Proposal, 8);
+    await runner().tick();
+    await runner().tick();
+    expect(await tasksOn(ws.id, stale)).toHaveLength(3);
+    expect((await rottingEvents(stale)).map((e) => e.payload.days)).toEqual([10, 6, 8]);
+  });
+
+  it('does nothing when rottingReminders is off', async () => {
+    const other = await server.newWorkspace();
+    const ob = await board(other.id);
+    const dealId = await insertDeal(other.id, ob, { name: 'Forgotten', stage: 'Proposal', ownerId: other.userId, daysInStage: 30 });
+    await other.ok(`mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { userErrors { message } } }`, { i: { id: 'pipeline', settings: { rottingReminders: false } } });
+    const offRunner = new JobRunner({ orm: server.appOrm, logger: silent, plugins: [everyTick], listWorkspaces: async () => [other.id] });
+    expect(await offRunner.tick()).toEqual({ ran: 1, failed: 0 });
+    expect(await tasksOn(other.id, dealId)).toEqual([]);
+    expect(await count(`select count(*)::int as n from deal_rotting_reminder where workspace_id = ?`, [other.id])).toBe(0);
+  });
+});
