@@ -82,6 +82,15 @@ export class PipelineStage extends TenantEntity {
 @Index({ properties: ['workspaceId', 'expectedCloseDate'] })
 @Index({ name: 'deal_name_trgm', expression: 'create index "deal_name_trgm" on "deal" using gin (lower("name") gin_trgm_ops)' })
 @Index({ name: 'deal_custom_fields_gin', expression: 'create index "deal_custom_fields_gin" on "deal" using gin ("custom_fields" jsonb_path_ops)' })
+// the forecast's partial covering indexes (migrations/Migration20261201200000PipelineForecastIndexes.ts)
+@Index({
+  name: 'deal_forecast_open_index',
+  expression: `create index "deal_forecast_open_index" on "deal" ("workspace_id", "expected_close_date") include ("currency", "amount", "owner_id", "pipeline_id", "stage_id") where "status" = 'open' and "deleted_at" is null`,
+})
+@Index({
+  name: 'deal_forecast_closed_index',
+  expression: `create index "deal_forecast_closed_index" on "deal" ("workspace_id", "closed_at") include ("status", "currency", "amount", "created_at", "owner_id", "pipeline_id") where "closed_at" is not null and "deleted_at" is null`,
+})
 @Check({ name: 'deal_amount_check', expression: '"amount" is null or "amount" >= 0' })
 @Check({ name: 'deal_money_check', expression: '("amount" is null) = ("currency" is null)' })
 @Check({ name: 'deal_status_check', expression: `"status" in ('open', 'won', 'lost')` })

@@ -11,12 +11,14 @@ import {
   registerNodeType,
   requires,
   signedIn,
+  Sql,
   sql,
   type RequestContext,
   type RuleDeclarations,
 } from '../../src/sdk/index.js';
 import { Deal, Pipeline, PipelineStage, pipelineEntities } from './entities.js';
 import { Migration20261201100000Pipeline } from './migrations/Migration20261201100000Pipeline.js';
+import { Migration20261201200000PipelineForecastIndexes } from './migrations/Migration20261201200000PipelineForecastIndexes.js';
 import { PipelineResolver, PipelineStageResolver, livePipelines } from './pipelines/pipeline.resolver.js';
 import { DealResolver, DealTimelineFields } from './deals/deal.resolver.js';
 import { readableDeals } from './deals/deal.service.js';
@@ -100,6 +102,8 @@ function mergeRules(...all: RuleDeclarations[]): RuleDeclarations {
   return out;
 }
 
+const TIMELINE_ENTRY_TYPES = ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened'];
+
 /** The plugin's tables, children first (uninstall removes a workspace's rows). */
 const TABLES = ['pipeline_processed_event', 'deal_rotting_reminder', 'deal_stage_history', 'deal_tag', 'deal_contact', 'deal', 'pipeline_stage', 'pipeline'];
 
@@ -110,7 +114,10 @@ export default definePlugin({
   kernel: '^1.0.0',
   enabledByDefault: true,
   entities: pipelineEntities,
-  migrations: [{ name: 'Migration20261201100000Pipeline', class: Migration20261201100000Pipeline }],
+  migrations: [
+    { name: 'Migration20261201100000Pipeline', class: Migration20261201100000Pipeline },
+    { name: 'Migration20261201200000PipelineForecastIndexes', class: Migration20261201200000PipelineForecastIndexes },
+  ],
   resolvers: [PipelineResolver, PipelineStageResolver, DealResolver, DealTimelineFields, CompanyDealsFields, ContactDealsFields, ...forecastResolvers],
   rules: mergeRules(coreRules, forecastRules),
   permissions: [
@@ -120,15 +127,27 @@ export default definePlugin({
     { name: 'deal:delete', description: 'Delete and restore deals (pipeline)', scoped: true, roleGrants: { MANAGER: 'TEAM', SALES: 'OWN' } },
     { name: 'pipeline:manage', description: 'Create, change and delete pipelines and their stages (pipeline)', scoped: false },
   ],
-  timelineEntryTypes: ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened'],
+  timelineEntryTypes: TIMELINE_ENTRY_TYPES,
   searchProviders: [dealSearchProvider],
   subscribers: automationSubscribers,
   jobs: [rottingJob],
   settings: pipelineSettings,
   demoData: (context) => seedPipelineDemo(context),
-  /** Uninstalling from a workspace removes that workspace's pipeline data (other workspaces keep theirs). */
+  /**
+   * Uninstalling from a workspace removes that workspace's pipeline data (other workspaces keep theirs): deals and
+   * pipelines, the deal entries on contacts' and companies' timelines, activities' links to deals (the activities stay
+   * on their other records), and the custom fields defined on deals.
+   */
   async onUninstall(context) {
     const em = context.em as RequestContext['em'];
+    const types = Sql.join(TIMELINE_ENTRY_TYPES.map((t) => sql`${t}`), ', ');
+    for (const q of [
+      sql`delete from timeline_link where workspace_id = ${context.workspaceId} and (target_type = ${DEAL} or (entry_kind = 'event' and entry_type in (${types})))`,
+      sql`delete from timeline_event where workspace_id = ${context.workspaceId} and entry_type in (${types})`,
+      sql`delete from custom_field_definition where workspace_id = ${context.workspaceId} and object_type = ${DEAL}`,
+    ]) {
+      await em.execute(q.text, q.params);
+    }
     for (const table of TABLES) {
       const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId}`;
       await em.execute(q.text, q.params);

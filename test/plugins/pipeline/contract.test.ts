@@ -66,3 +66,48 @@ describe('pipeline: per-workspace schema', () => {
     expect(await a.ok(list)).toEqual(before);
   });
 });
+
+describe('pipeline: what a workspace without it sees, and uninstall', () => {
+  let server: PluginTestServer;
+  beforeAll(async () => {
+    server = await startPluginServer([pipeline]);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  const SEARCHABLE = `{ __type(name: "SearchableType") { enumValues { name } } }`;
+  const TIMELINE = `query($id: ID!) { company(id: $id) { timeline(first: 20) { edges { node { __typename ... on TimelineEvent { entryType } } } } } }`;
+
+  it('disabled: no DEAL search type, deal entries left out of company timelines (back on re-enable); uninstall removes them and the custom fields on deals', async () => {
+    const ws = await server.newWorkspace();
+    const company = (await ws.ok(`mutation { createCompany(input: { name: "Timeline Co" }) { company { id } } }`)).createCompany.company.id;
+    const field = await ws.ok(`mutation { createCustomField(input: { objectType: "Deal", key: "region", label: "Region", type: TEXT }) { userErrors { message } } }`);
+    expect(field.createCustomField.userErrors).toEqual([]);
+    const p = await createPipeline(ws);
+    await createDeal(ws, { name: 'On the timeline', pipelineId: p.id, companyId: company });
+    const entryTypes = async () => (await ws.ok(TIMELINE, { id: company })).company.timeline.edges.map((e: { node: { entryType?: string } }) => e.node.entryType);
+    const searchable = async () => (await ws.ok(SEARCHABLE)).__type.enumValues.map((v: { name: string }) => v.name);
+
+    expect(await entryTypes()).toEqual(['deal.created']);
+    expect(await searchable()).toContain('DEAL');
+
+    await ws.disable('pipeline');
+    expect(await entryTypes()).toEqual([]);
+    expect(await searchable()).not.toContain('DEAL');
+    await ws.enable('pipeline');
+    expect(await entryTypes()).toEqual(['deal.created']);
+
+    const data = await ws.ok(`mutation { uninstallModule(input: { id: "pipeline" }) { module { enabled } userErrors { message } } }`);
+    expect(data.uninstallModule).toEqual({ module: { enabled: false }, userErrors: [] });
+    const conn = server.orm.em.getConnection();
+    const count = async (q: string) => Number((await conn.execute(q, [ws.id]))[0].n);
+    expect(await count(`select count(*) as n from deal where workspace_id = ?`)).toBe(0);
+    expect(await count(`select count(*) as n from timeline_event where workspace_id = ? and entry_type like 'deal.%'`)).toBe(0);
+    expect(await count(`select count(*) as n from timeline_link where workspace_id = ? and (entry_type like 'deal.%' or target_type = 'Deal')`)).toBe(0);
+    expect(await count(`select count(*) as n from custom_field_definition where workspace_id = ? and object_type = 'Deal'`)).toBe(0);
+    await ws.enable('pipeline');
+    expect(await entryTypes()).toEqual([]);
+    expect((await ws.ok(`{ deals { totalCount } }`)).deals.totalCount).toBe(0);
+  });
+});
