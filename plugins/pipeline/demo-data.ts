@@ -95,5 +95,11 @@ export async function seedPipelineDemo(context: PluginContext, count = 150): Pro
        from deal_stage_history h where h.deal_id = d.id and h.left_at is null and d.workspace_id = ?`,
       [workspaceId],
     );
+    // a deal was created when it entered its first stage (sales cycles and forecasts read created_at)
+    await ctx.em.execute(
+      `update deal d set created_at = f.first_entered from (select deal_id, min(entered_at) as first_entered from deal_stage_history where workspace_id = ? group by deal_id) f
+       where f.deal_id = d.id and d.workspace_id = ?`,
+      [workspaceId, workspaceId],
+    );
   });
 }

@@ -9,9 +9,17 @@ describe('schema snapshot', () => {
 });
 
 describe('README', () => {
-  it('shows only GraphQL examples that validate against the schema', async () => {
+  it('shows only GraphQL examples that validate against the schema (kernel + the built-in plugins, enabled by default)', async () => {
     const { parse, validate } = await import('graphql');
-    const schema = await buildAppSchema();
+    const { builtinPluginsDir, loadPlugins } = await import('../../src/kernel/load-plugins.js');
+    const { registerPluginContributions } = await import('../../src/kernel/install-plugins.js');
+    const plugins = await loadPlugins({ builtinDir: builtinPluginsDir() });
+    registerPluginContributions(plugins);
+    const schema = await buildAppSchema(
+      plugins.flatMap((p) => p.manifest.resolvers ?? []),
+      plugins.flatMap((p) => (p.manifest.rules ? [p.manifest.rules] : [])),
+      plugins.map((p) => p.id),
+    );
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split(/\n(?=\{|mutation)/));
     expect(examples.length).toBeGreaterThan(4);
