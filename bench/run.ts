@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--contacts 10000|100000|1000000] [--import-rows N | --skip-import] [--iterations 200] [--warmup 20]`
+ * `npm run bench -- [--contacts 10000|100000|1000000] [--deals N] [--import-rows N | --skip-import] [--iterations 200] [--warmup 20]`
  *
  * Recreates a PostgreSQL database (BENCH_DATABASE_URL), seeds it with the shared generator, starts the real app
  * on an ephemeral port and times GraphQL operations over HTTP beside hand-written SQL fetching the same data,
@@ -27,6 +27,7 @@ import { Rng } from '../src/seed/generate.js';
 import { BENCH_USER, recreateDatabase, type SeedResult } from './seed.js';
 import { findImportFunction, runCopyBaseline, runCopyIntoContactsBaseline, runEngineImport, writeContactsCsv, type CopyResult, type ImportResult } from './import.js';
 import { graphqlClient, log, mb, measure, ms, perSecond, type Stats } from './lib.js';
+import { runPipelineCases, seedPipelineDeals } from './pipeline.js';
 
 interface Args {
   contacts: number;
@@ -34,10 +35,12 @@ interface Args {
   skipImport: boolean;
   iterations: number;
   warmup: number;
+  /** Deals seeded for the pipeline plugin's cases (default: as many as contacts). */
+  deals: number | null;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { contacts: 10_000, importRows: 1_000_000, skipImport: false, iterations: 200, warmup: 20 };
+  const args: Args = { contacts: 10_000, importRows: 1_000_000, skipImport: false, iterations: 200, warmup: 20, deals: null };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const number = () => {
@@ -50,6 +53,7 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--skip-import') args.skipImport = true;
     else if (flag === '--iterations') args.iterations = number();
     else if (flag === '--warmup') args.warmup = number();
+    else if (flag === '--deals') args.deals = number();
     else throw new Error(`unknown option ${flag}`);
   }
   return args;
@@ -263,6 +267,13 @@ async function main() {
     (i) => sqlClient.query(TIMELINE_SQL, [ws, sampleContacts[i % sampleContacts.length]!.id]),
   );
 
+  // the pipeline plugin's tables exist once the API process applied its migrations
+  const deals = args.deals ?? args.contacts;
+  log(`seeding ${deals.toLocaleString('en-US')} deals`);
+  const pipelineSeed = await seedPipelineDeals(sqlClient, ws, deals);
+  log(`seeded ${pipelineSeed.deals.toLocaleString('en-US')} deals, ${pipelineSeed.dealContacts.toLocaleString('en-US')} deal contacts in ${pipelineSeed.seconds.toFixed(1)} s`);
+  await runPipelineCases({ runCase, gql, sql: sqlClient, workspaceId: ws, deals });
+
   // the same API without graphql-shield, as a second process on the same database
   log('case: shield on/off, 1,000 contacts in pages of 200');
   const unshieldedServer = await startServerProcess(url, join('bench', 'unshielded-server.js'), serverEnv);
@@ -332,6 +343,7 @@ function renderLive(live: LiveSchemaNumbers | { error: string }): string {
     `| kernel schema, first build in the process | ${live.kernelBuildMs.toFixed(1)} |`,
     `| kernel + plugin schema, cold | ${live.coldBuildKernelPlusPluginMs.toFixed(1)} |`,
     `| kernel + plugin schema, built again | ${live.warmBuildKernelPlusPluginMs.toFixed(1)} |`,
+    `| kernel + pipeline plugin schema (a default workspace's) | ${live.buildKernelPlusPipelineMs.toFixed(1)} |`,
     `| schema build + Apollo start through the cache | ${live.coldBuildAndApolloStartMs.toFixed(1)} |`,
     `| disableModule returned → first request on the new schema (set built before), median | ${median(live.disableToNewSchemaWarmMs).toFixed(1)} |`,
     `| the same for a set never built before | ${live.disableToNewSchemaColdSetMs.toFixed(1)} |`,
