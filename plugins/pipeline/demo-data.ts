@@ -83,11 +83,24 @@ export async function seedPipelineDemo(context: PluginContext, count = 150): Pro
       if (outcome < 0.2) deal = await markDealWon(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version });
       else if (outcome < 0.32) await markDealLost(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version, reason: pick(LOST_REASONS) });
     }
-    // spread the history over the last months, so time in stage and rotting have something to show
+    // spread the history over the last months: each stay lasts 3–14 days, the last one began 0–59 days ago, so time in
+    // stage, sales cycles, forecasts and rotting have something to show
     const workspaceId = ctx.principal.workspaceId;
     await ctx.em.execute(
-      `with shift as (select id, (abs(hashtext(id::text)) % 90) * interval '1 day' as back from deal where workspace_id = ?)
-       update deal_stage_history h set entered_at = h.entered_at - s.back, left_at = h.left_at - s.back from shift s where h.deal_id = s.id and h.workspace_id = ?`,
+      `with stays as (
+         select h.id, h.deal_id, 3 + abs(hashtext(h.id::text)) % 12 as len, abs(hashtext(h.deal_id::text)) % 60 as back,
+           row_number() over (partition by h.deal_id order by h.entered_at, h.id) as k
+         from deal_stage_history h where h.workspace_id = ?
+       ), placed as (
+         -- days ago each stay ended: the stays after it, back to the last one (which is still running, begun back days ago)
+         select id, len, back, sum(len) over (partition by deal_id) - sum(len) over (partition by deal_id order by k)
+           - first_value(len) over (partition by deal_id order by k desc) + back as ended_days_ago
+         from stays
+       )
+       update deal_stage_history h
+       set entered_at = now() - make_interval(days => (p.ended_days_ago + p.len)::int),
+           left_at = case when h.left_at is null then null else now() - make_interval(days => p.ended_days_ago::int) end
+       from placed p where p.id = h.id and h.workspace_id = ?`,
       [workspaceId, workspaceId],
     );
     await ctx.em.execute(
