@@ -179,6 +179,16 @@ describe('modules: live per-workspace schema', () => {
     expect(await conn.execute(`select plugin_id from installed_plugin where plugin_id = 'broken-install'`)).toEqual([]);
   });
 
+  it('resolvers read the workspace’s settings of their plugin (pluginSettings): defaults, then what the admin set; per workspace', async () => {
+    const ws = await server.newWorkspace();
+    const other = await server.newWorkspace();
+    for (const w of [ws, other]) await toggle(w, true, 'loyalty');
+    expect(await ws.ok(`{ loyaltyTiers }`)).toEqual({ loyaltyTiers: ['silver', 'gold'] });
+    expect((await ws.ok(SETTINGS, { id: 'loyalty', s: { tiers: ['bronze', 'platinum'] } })).updateModuleSettings.userErrors).toEqual([]);
+    expect(await ws.ok(`{ loyaltyTiers }`)).toEqual({ loyaltyTiers: ['bronze', 'platinum'] });
+    expect(await other.ok(`{ loyaltyTiers }`)).toEqual({ loyaltyTiers: ['silver', 'gold'] });
+  });
+
   it('validates settings with the plugin’s zod schema (userErrors, nothing written) and fills defaults', async () => {
     const ws = await server.newWorkspace();
     const bad = (await ws.ok(SETTINGS, { id: 'loyalty', s: { pointsPerPurchase: -3, tiers: [''] } })).updateModuleSettings;

@@ -7,7 +7,7 @@ import 'reflect-metadata';
 import { z } from 'zod';
 import { allow } from 'graphql-shield';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { definePlugin, expectGlobalId, recordTimelineEvent, requires, runMutation, sql, toGlobalId, UserError, type RequestContext } from '../../src/sdk/index.js';
+import { definePlugin, expectGlobalId, pluginSettings, recordTimelineEvent, requires, runMutation, sql, toGlobalId, UserError, type RequestContext } from '../../src/sdk/index.js';
 import { ContactNode } from '../../src/core/customers/contact.types.js';
 
 @ObjectType()
@@ -53,6 +53,11 @@ export class LoyaltyResolver {
     return rows.map((r) => ({ contactId: toGlobalId('Contact', r.contact_id), points: Number(r.points) }));
   }
 
+  @Query(() => [String], { description: 'The workspace’s tiers (its settings of the module, defaults filled in).' })
+  async loyaltyTiers(@Ctx() ctx: RequestContext) {
+    return (await pluginSettings<{ tiers: string[] }>(ctx, 'loyalty')).tiers;
+  }
+
   @Mutation(() => AwardLoyaltyPointsPayload)
   awardLoyaltyPoints(@Arg('input', () => AwardLoyaltyPointsInput) input: AwardLoyaltyPointsInput, @Ctx() ctx: RequestContext) {
     const contactId = expectGlobalId(input.contactId, 'Contact', 'contactId');
@@ -93,7 +98,7 @@ export const loyalty = definePlugin({
   kernel: '^1.0.0',
   resolvers: [LoyaltyContactResolver, LoyaltyResolver],
   rules: {
-    Query: { loyaltyLeaders: requires('contact:read') },
+    Query: { loyaltyLeaders: requires('contact:read'), loyaltyTiers: requires('contact:read') },
     Mutation: { awardLoyaltyPoints: requires('contact:update') },
     types: { LoyaltyLeader: { '*': allow }, Contact: { loyaltyPoints: requires('contact:read') } },
   },
