@@ -19,8 +19,9 @@ export class DealForecastInput {
   currency?: string | null;
 }
 
-@ObjectType({ description: 'Open pipeline of one currency.' })
-export class DealForecastTotal {
+/** The figures every forecast bucket has; each bucket type inherits its fields (no field returns this type itself). */
+@ObjectType()
+abstract class DealForecastBucket {
   @Field(() => Int, { description: 'Open deals with an amount in this bucket.' })
   dealCount!: number;
 
@@ -31,32 +32,17 @@ export class DealForecastTotal {
   weighted!: Money;
 }
 
+@ObjectType({ description: 'Open pipeline of one currency.' })
+export class DealForecastTotal extends DealForecastBucket {}
+
 @ObjectType({ description: 'Open deals expected to close in one calendar month (UTC), per currency.' })
-export class DealForecastMonth {
-  @Field(() => Int, { description: 'Open deals with an amount in this bucket.' })
-  dealCount!: number;
-
-  @Field(() => Money, { description: 'Sum of the amounts.' })
-  unweighted!: Money;
-
-  @Field(() => Money, { description: 'Sum of amount × stage probability / 100, rounded to a whole minor unit per bucket.' })
-  weighted!: Money;
-
+export class DealForecastMonth extends DealForecastBucket {
   @Field({ description: 'YYYY-MM of the expected close date.' })
   month!: string;
 }
 
 @ObjectType({ description: 'Open deals of one owner, per currency.' })
-export class DealForecastOwner {
-  @Field(() => Int, { description: 'Open deals with an amount in this bucket.' })
-  dealCount!: number;
-
-  @Field(() => Money, { description: 'Sum of the amounts.' })
-  unweighted!: Money;
-
-  @Field(() => Money, { description: 'Sum of amount × stage probability / 100, rounded to a whole minor unit per bucket.' })
-  weighted!: Money;
-
+export class DealForecastOwner extends DealForecastBucket {
   /** Internal: the owner's user id (null: deals without an owner). */
   ownerId!: string | null;
 
@@ -65,16 +51,7 @@ export class DealForecastOwner {
 }
 
 @ObjectType({ description: 'Open deals in one stage of a pipeline, per currency.' })
-export class DealForecastStage {
-  @Field(() => Int, { description: 'Open deals with an amount in this bucket.' })
-  dealCount!: number;
-
-  @Field(() => Money, { description: 'Sum of the amounts.' })
-  unweighted!: Money;
-
-  @Field(() => Money, { description: 'Sum of amount × stage probability / 100, rounded to a whole minor unit per bucket.' })
-  weighted!: Money;
-
+export class DealForecastStage extends DealForecastBucket {
   @Field(() => ID) pipelineId!: string;
   @Field() pipelineName!: string;
   @Field(() => ID) stageId!: string;
