@@ -291,6 +291,8 @@ async function emit(ctx: RequestContext, type: string, payload: Record<string, u
   await emitEvent(ctx.em, { workspaceId: workspaceOf(ctx), type, payload });
 }
 
+/** The ids events about a deal carry (raw uuids). */
+const dealRefs = (deal: Deal) => ({ id: deal.id, pipelineId: deal.pipelineId, stageId: deal.stageId, ownerId: deal.ownerId ?? null, companyId: deal.companyId ?? null });
 const moneyOf = (deal: Deal) => ({ amount: deal.amount == null ? null : Number(deal.amount), currency: deal.currency ?? null });
 
 // ---------------------------------------------------------------- writes
@@ -342,15 +344,7 @@ export async function createDeal(ctx: RequestContext, input: unknown): Promise<D
   await em.flush();
   await setContacts(em, workspaceId, deal.id, contacts);
   await setTags(em, workspaceId, deal.id, tagIds);
-  await emit(ctx, 'deal.created', {
-    id: deal.id,
-    pipelineId: deal.pipelineId,
-    stageId: deal.stageId,
-    ownerId: deal.ownerId ?? null,
-    companyId: deal.companyId ?? null,
-    ...moneyOf(deal),
-    status: deal.status,
-  });
+  await emit(ctx, 'deal.created', { ...dealRefs(deal), ...moneyOf(deal), status: deal.status });
   await recordOnTimelines(ctx, 'deal.created', deal, stage, {});
   return deal;
 }
@@ -450,18 +444,10 @@ async function changeStage(ctx: RequestContext, deal: Deal, stage: PipelineStage
   let entry = 'deal.stageChanged';
   if (deal.status === DealStatus.WON && from.status !== DealStatus.WON) {
     entry = 'deal.won';
-    await emit(ctx, 'deal.won', {
-      id: deal.id,
-      pipelineId: deal.pipelineId,
-      stageId: deal.stageId,
-      ownerId: deal.ownerId ?? null,
-      companyId: deal.companyId ?? null,
-      ...moneyOf(deal),
-      primaryContactId: await primaryContactOf(ctx.em, workspaceId, deal.id),
-    });
+    await emit(ctx, 'deal.won', { ...dealRefs(deal), ...moneyOf(deal), primaryContactId: await primaryContactOf(ctx.em, workspaceId, deal.id) });
   } else if (deal.status === DealStatus.LOST && from.status !== DealStatus.LOST) {
     entry = 'deal.lost';
-    await emit(ctx, 'deal.lost', { id: deal.id, pipelineId: deal.pipelineId, stageId: deal.stageId, ownerId: deal.ownerId ?? null, companyId: deal.companyId ?? null, lostReason: deal.lostReason ?? null });
+    await emit(ctx, 'deal.lost', { ...dealRefs(deal), lostReason: deal.lostReason ?? null });
   } else if (deal.status === DealStatus.OPEN && from.status !== DealStatus.OPEN) {
     entry = 'deal.reopened';
     await emit(ctx, 'deal.reopened', { id: deal.id, pipelineId: deal.pipelineId, stageId: deal.stageId });
