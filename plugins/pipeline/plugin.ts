@@ -5,7 +5,7 @@
 import {
 
   definePlugin,
-  pluginEnabled,
+  mergeRuleDeclarations,
   raw,
   registerCustomizableType,
   registerNodeType,
@@ -32,18 +32,15 @@ import { automationSubscribers, pipelineSettings, rottingJob } from './automatio
 // custom fields on deals (kernel custom field definitions with objectType `Deal`)
 registerCustomizableType(DEAL, 'deal');
 
-// node(id:), activity targets and timelines; nothing where the plugin is disabled (its types are not in that schema)
-const whenEnabled =
-  <T>(load: (ctx: RequestContext, id: string) => Promise<T | null>) =>
-  async (ctx: RequestContext, id: string) =>
-    (await pluginEnabled(ctx, PLUGIN_ID)) ? load(ctx, id) : null;
-registerNodeType({ typeName: DEAL, rootClass: Deal, permission: DEAL_SCOPE.read, load: whenEnabled((ctx, id) => readableDeals(ctx).load(id)) });
-registerNodeType({ typeName: PIPELINE, rootClass: Pipeline, permission: DEAL_SCOPE.read, load: whenEnabled((ctx, id) => livePipelines(ctx).load(id)) });
+// node(id:), activity targets and timelines (the kernel loads nothing where the plugin is disabled)
+registerNodeType({ typeName: DEAL, rootClass: Deal, permission: DEAL_SCOPE.read, plugin: PLUGIN_ID, load: (ctx, id) => readableDeals(ctx).load(id) });
+registerNodeType({ typeName: PIPELINE, rootClass: Pipeline, permission: DEAL_SCOPE.read, plugin: PLUGIN_ID, load: (ctx, id) => livePipelines(ctx).load(id) });
 registerNodeType({
   typeName: PIPELINE_STAGE,
   rootClass: PipelineStage,
   permission: DEAL_SCOPE.read,
-  load: whenEnabled((ctx, id) => ctx.loaders.byId(PipelineStage).load(id)),
+  plugin: PLUGIN_ID,
+  load: (ctx, id) => ctx.loaders.byId(PipelineStage).load(id),
 });
 
 const manage = requires(PIPELINE_MANAGE);
@@ -90,18 +87,6 @@ const coreRules: RuleDeclarations = {
   },
 };
 
-/** Merges rule declarations (later ones win per field). */
-function mergeRules(...all: RuleDeclarations[]): RuleDeclarations {
-  const out: Required<RuleDeclarations> = { Query: {}, Mutation: {}, Subscription: {}, types: {} };
-  for (const rules of all) {
-    Object.assign(out.Query, rules.Query);
-    Object.assign(out.Mutation, rules.Mutation);
-    Object.assign(out.Subscription, rules.Subscription);
-    for (const [type, fields] of Object.entries(rules.types ?? {})) out.types[type] = { ...out.types[type], ...fields };
-  }
-  return out;
-}
-
 const TIMELINE_ENTRY_TYPES = ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened'];
 
 /** The plugin's tables, children first (uninstall removes a workspace's rows). */
@@ -119,7 +104,7 @@ export default definePlugin({
     { name: 'Migration20261201200000PipelineForecastIndexes', class: Migration20261201200000PipelineForecastIndexes },
   ],
   resolvers: [PipelineResolver, PipelineStageResolver, DealResolver, DealTimelineFields, CompanyDealsFields, ContactDealsFields, ...forecastResolvers],
-  rules: mergeRules(coreRules, forecastRules),
+  rules: mergeRuleDeclarations([coreRules, forecastRules]),
   permissions: [
     { name: 'deal:read', description: 'See deals (pipeline)', scoped: true, roleGrants: { MANAGER: 'ALL', SALES: 'TEAM', SUPPORT: 'ALL', MARKETING: 'ALL', READ_ONLY: 'ALL' } },
     { name: 'deal:create', description: 'Create deals (pipeline)', scoped: false, roleGrants: { MANAGER: 'ALL', SALES: 'ALL' } },

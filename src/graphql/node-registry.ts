@@ -1,4 +1,5 @@
 import type { RequestContext } from './context.js';
+import { isPluginEnabled } from '../events/registry.js';
 
 type NodeLoader = (ctx: RequestContext, id: string) => Promise<object | null>;
 
@@ -14,6 +15,8 @@ interface NodeTypeEntry {
    */
   permission?: string;
   load: NodeLoader;
+  /** The plugin the type belongs to: where it is disabled the type is not in the schema, so nothing loads. */
+  plugin?: string;
 }
 
 /** Types reachable through `node(id:)`; the kernel and plugins register theirs. */
@@ -27,7 +30,10 @@ export class NodeRegistry {
   }
 
   loader(typeName: string): NodeLoader | undefined {
-    return this.#byName.get(typeName)?.load;
+    const entry = this.#byName.get(typeName);
+    if (!entry?.plugin) return entry?.load;
+    const plugin = entry.plugin;
+    return async (ctx, id) => (ctx.principal.workspaceId && (await isPluginEnabled(ctx.principal.workspaceId, plugin)) ? entry.load(ctx, id) : null);
   }
 
   /** The permission reading a type needs (undefined: none, or the type is unknown). */

@@ -27,7 +27,7 @@ export { expectGlobalId, toGlobalId } from '../graphql/global-id.js';
 export { Connection, ConnectionArgs, Node, pageRequest, toConnection, type Page, type PageRequest } from '../graphql/relay.js';
 
 // SQL: parameterised fragments (`?` placeholders), keyset pages, rows read back into entities.
-export { Sql, raw, sql } from '../db/sql.js';
+export { Sql, likeEscape, raw, sql } from '../db/sql.js';
 export { keysetPage, type ListQuery, type SortKey } from '../db/keyset-page.js';
 export { readRow, readRows } from '../db/read-rows.js';
 
@@ -37,6 +37,8 @@ export { EditableTenantEntity, TenantEntity, TenantFilter } from '../core/shared
 // Authorization: shield rules for the plugin's fields (deny by default) and their declarations.
 export { anyone, requires, signedIn, type ShieldRule } from '../graphql/shield/rules.js';
 export type { RuleDeclarations, TypeRules } from '../graphql/shield/declarations.js';
+/** Several declarations as one (a plugin's areas); a field declared twice is an error. */
+export { mergeDeclarations as mergeRuleDeclarations } from '../graphql/shield/apply-shield.js';
 
 // Kernel GraphQL types a plugin extends with field resolvers (`@Resolver(() => ContactNode)` + `@FieldResolver`).
 export { ContactNode } from '../core/customers/contact.types.js';

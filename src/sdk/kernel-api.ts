@@ -10,7 +10,6 @@ import { accessFor, memberPrincipal, type Principal } from '../core/permissions/
 import { createLoaders } from '../graphql/loaders.js';
 import type { RequestContext } from '../graphql/context.js';
 import { nodeRegistry } from '../graphql/node-registry.js';
-import { isPluginEnabled } from '../events/registry.js';
 import { moduleHostOf } from '../kernel/modules/module-host.js';
 import { effectiveSettings } from '../kernel/modules/modules.service.js';
 import type { PluginContext } from './manifest.js';
@@ -112,12 +111,5 @@ export { readColumns } from '../db/read-rows.js';
 /** `timeline` and `activities` fields (the kernel's, as on Company) for a plugin's node type: `timelineFieldsFor(DealNode, 'Deal')`. */
 export { timelineFieldsFor } from '../core/timeline/timeline.resolver.js';
 
-/**
- * Whether a plugin is enabled in the caller's workspace (e.g. a node loader of a plugin disabled there finds nothing).
- * The app's enabled-set check: request contexts and background (`actAs`) contexts alike.
- */
-export async function pluginEnabled(ctx: Pick<RequestContext, 'principal'>, pluginId: string): Promise<boolean> {
-  return ctx.principal.workspaceId ? isPluginEnabled(ctx.principal.workspaceId, pluginId) : false;
-}
 /** The JSON scalar of custom field values (one instance across kernel and plugins). */
 export { GraphQLJSON } from 'graphql-scalars';

@@ -1,4 +1,5 @@
 import {
+  likeEscape,
   customFieldExprOrReject,
   customFilterSql,
   dateFilterSql,
@@ -94,7 +95,7 @@ export async function dealWhere(ctx: RequestContext, filter: DealFilter | null |
   if (f.query != null) {
     const q = f.query.trim().toLowerCase();
     if (q.length > 200) throw InputRejected.one('filter.query', 'must be at most 200 characters');
-    if (q) parts.push(sql`(lower(${raw(a('name'))}) like ${'%' + q.replace(/[\\%_]/g, (ch) => '\\' + ch) + '%'} or lower(${raw(a('name'))}) % ${q})`);
+    if (q) parts.push(sql`(lower(${raw(a('name'))}) like ${'%' + likeEscape(q) + '%'} or lower(${raw(a('name'))}) % ${q})`);
   }
   return Sql.and(parts);
 }

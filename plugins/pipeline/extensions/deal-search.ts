@@ -1,18 +1,16 @@
-import { pluginEnabled, raw, readColumns, readRow, scopeSql, sql, type SearchProvider } from '../../../src/sdk/index.js';
+import { likeEscape, raw, readColumns, readRow, scopeSql, sql, type SearchProvider } from '../../../src/sdk/index.js';
 import { Deal } from '../entities.js';
-import { DEAL, DEAL_SCOPE, PLUGIN_ID } from '../deals/deal-scope.js';
-
-const likeEscape = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);
+import { DEAL, DEAL_SCOPE } from '../deals/deal-scope.js';
 
 /**
  * `search(query:)` over live deal names (trigram index on lower(name)), in the caller's deal:read scope, only where
- * the plugin is enabled. Scores (0.2..1) rank exact and prefix matches above substrings and fuzzy matches.
+ * the plugin is enabled (the kernel asks a plugin's providers only there). Scores (0.2..1) rank exact and prefix matches above substrings and fuzzy matches.
  */
 export const dealSearchProvider: SearchProvider = {
   key: 'DEAL',
   typeName: DEAL,
   async search(ctx, request) {
-    if (request.isPhone || !ctx.principal.access.can(DEAL_SCOPE.read) || !(await pluginEnabled(ctx, PLUGIN_ID))) return [];
+    if (request.isPhone || !ctx.principal.access.can(DEAL_SCOPE.read)) return [];
     const term = request.term;
     const name = sql`lower(d.name)`;
     const q = sql`select ${raw(readColumns(ctx.em, Deal, 'd'))},
