@@ -71,14 +71,11 @@ export async function registerGraphqlWebSocket(http: FastifyInstance, { orm, con
     return context;
   };
 
-  const handler = makeHandler<Record<string, unknown> | undefined, { principal: Principal }>({
+  const handler = makeHandler<Record<string, unknown> | undefined>({
     isProd: config.NODE_ENV === 'production',
     onConnect: async (ctx) => {
       try {
-        const principal = await principalOf(ctx.connectionParams?.authorization);
-        if (!principal) return false;
-        ctx.extra.principal = principal;
-        return true;
+        return (await principalOf(ctx.connectionParams?.authorization)) !== null;
       } catch (error) {
         logger.debug({ err: error }, 'graphql-ws connection refused');
         return false;
@@ -98,14 +95,12 @@ export async function registerGraphqlWebSocket(http: FastifyInstance, { orm, con
       }
       const principal = await principalOf(ctx.connectionParams?.authorization).catch(() => null);
       if (!principal) return [new GraphQLError('The connection’s credentials are no longer valid: reconnect with a fresh token.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
-      ctx.extra.principal = principal;
       const schema = (await schemas.get(await modules.enabledIds(principal.workspaceId))).schema;
       const errors = validate(schema, document, rules);
       if (errors.length) return errors;
+      // graphql-ws executes exactly these arguments (no `schema` / `context` server options needed)
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: contextFor(principal, ctx.extra.request.ip) as never };
     },
-    schema: async (ctx) => (await schemas.get(await modules.enabledIds(ctx.extra.principal!.workspaceId))).schema,
-    context: (ctx) => contextFor(ctx.extra.principal!, ctx.extra.request.ip) as unknown as Record<string, unknown>,
   });
   http.get(GRAPHQL_WS_PATH, { websocket: true }, handler);
 }
