@@ -42,6 +42,7 @@ export async function runInstallSteps(orm: Orm, plugins: readonly PluginManifest
         const rows = await (em as SqlEntityManager).execute<{ inserted: boolean }[]>(
           `insert into installed_plugin (plugin_id, version, installed_at, updated_at) values (?, ?, clock_timestamp(), clock_timestamp())
             on conflict (plugin_id) do update set version = excluded.version, updated_at = excluded.updated_at
+              where installed_plugin.version <> excluded.version
             returning (xmax = 0) as inserted`,
           [plugin.id, plugin.version],
         );

@@ -107,7 +107,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
   let dropDatabase: (() => Promise<void>) | null = null;
   if (url && options.freshDatabase !== false) {
     const name = `${new URL(url).pathname.slice(1)}_${loaded.at(-1)?.id ?? 'kernel'}_${randomUUID().slice(0, 6)}`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63);
-    const created = await createDatabase(url, name);
+    const created = await recreateDatabase(url, name);
     url = created.url;
     dropDatabase = created.drop;
   }
@@ -209,7 +209,8 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
   return server;
 }
 
-async function createDatabase(url: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+/** (Re)creates the database `name` on `url`'s server (through its `postgres` database); returns its URL and a drop. */
+export async function recreateDatabase(url: string, name: string): Promise<{ url: string; drop: () => Promise<void> }> {
   const { default: pg } = await import('pg');
   const admin = new URL(url);
   admin.pathname = '/postgres';

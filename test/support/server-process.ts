@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import pg from 'pg';
+import { recreateDatabase } from '../../src/sdk/contract-kit.js';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { loadConfig } from '../../src/config.js';
 import type { Orm } from '../../src/db/orm.js';
@@ -18,17 +18,7 @@ export const projectRoot = join(import.meta.dirname, '..', '..');
 
 /** Recreates `<base database>_<suffix>` beside `url` and returns its URL. */
 export async function freshDatabase(url: string, suffix: string): Promise<string> {
-  const base = new URL(url);
-  const name = `${base.pathname.slice(1)}_${suffix}`;
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`drop database if exists "${name}" with (force)`);
-  await client.query(`create database "${name}"`);
-  await client.end();
-  base.pathname = `/${name}`;
-  return base.toString();
+  return (await recreateDatabase(url, `${new URL(url).pathname.slice(1)}_${suffix}`)).url;
 }
 
 /** The built server must exist: test/support/global-setup.mjs builds it once per run on PostgreSQL. */
