@@ -363,7 +363,8 @@ describe('pipeline plugin: deals', () => {
     const statementsFor = async (n: number) => {
       let count = 0;
       server.appOrm.config.set('onQuery', (q: string) => {
-        count++;
+        // the workspace's enabled-set lookup (cached for a second, not per row) and tenant context are bookkeeping
+        if (!/workspace_module|set_config/.test(q)) count++;
         return q;
       });
       try {
