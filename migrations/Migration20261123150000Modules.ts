@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Per-workspace module state (src/kernel/modules): `workspace_module`, one row per workspace × plugin that a
+ * Per-workspace module state (src/plugin-host/modules): `workspace_module`, one row per workspace × plugin that a
  * workspace enabled, disabled or configured (no row: the plugin's default). Row-level security: the tenant policy.
  * On a fresh database this runs before Migration20261123190000RowLevelSecurity, which then enables it for every
  * table with a workspace_id (this one included); where that migration already ran, it is enabled here.

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * Scheduled jobs (src/kernel/jobs): `job_run`, one row per plugin × job × workspace holding when the job last started
+ * Scheduled jobs (src/plugin-host/jobs): `job_run`, one row per plugin × job × workspace holding when the job last started
  * there — the claim that lets several processes run a job at most once per interval. Row-level security: the tenant
  * policy (the runner claims and runs inside each workspace's tenant context). On a fresh database this runs before
  * Migration20261123190000RowLevelSecurity, which enables it for every table with a workspace_id; where that migration

@@ -1,7 +1,7 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The job runner's schedule read (src/kernel/jobs/job-runner.ts): one short read-only transaction per tick, with the
+ * The job runner's schedule read (src/plugin-host/jobs/job-runner.ts): one short read-only transaction per tick, with the
  * transaction-local setting `app.job_scheduler` on, sees every workspace's module rows and last job starts — to find
  * the due runs without a transaction per workspace. Read only: the claim and the run itself happen in the
  * workspace's tenant context, under the tenant policy.

@@ -4,11 +4,11 @@ import { openServingDatabase } from './db/orm.js';
 import { createApp } from './http/app.js';
 import { seedPluginDemoData } from './seed/plugin-demo.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
-import { builtinPluginsDir, loadPlugins, PluginLoadError } from './kernel/load-plugins.js';
-import { allMigrations, pluginEntities } from './kernel/plugin-migrations.js';
-import { PluginInstallError, registerPluginContributions, runInstallSteps } from './kernel/install-plugins.js';
+import { builtinPluginsDir, loadPlugins, PluginLoadError } from './plugin-host/load-plugins.js';
+import { allMigrations, pluginEntities } from './plugin-host/plugin-migrations.js';
+import { PluginInstallError, registerPluginContributions, runInstallSteps } from './plugin-host/install-plugins.js';
 import { startOutboxWorker } from './events/index.js';
-import { startJobRunner } from './kernel/jobs/index.js';
+import { startJobRunner } from './plugin-host/jobs/index.js';
 import type { GraphQLSchema } from 'graphql';
 
 export interface ServeOptions {

@@ -1,4 +1,4 @@
-import { JobRun } from '../kernel/jobs/job-run.entity.js';
+import { JobRun } from '../plugin-host/jobs/job-run.entity.js';
 import { Workspace } from './workspaces/workspace.entity.js';
 import { User } from './identity/user.entity.js';
 import { Membership, Team, TeamMember } from './identity/membership.entity.js';
@@ -17,8 +17,8 @@ import { ApiKey, AuthSession, RefreshToken } from './auth/auth.entities.js';
 import { Invitation } from './workspace-admin/invitation.entity.js';
 import { AuditEntry } from './audit/audit-entry.entity.js';
 import { OutboxDelivery, OutboxEvent } from '../events/outbox.entities.js';
-import { WorkspaceModule } from '../kernel/modules/workspace-module.entity.js';
-import { InstalledPlugin } from '../kernel/modules/installed-plugin.entity.js';
+import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.js';
+import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
 
 export const kernelEntities = [
   Workspace,

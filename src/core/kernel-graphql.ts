@@ -28,8 +28,8 @@ import { searchResolvers } from './search/search.module.js';
 import { importExportResolvers } from './import-export/import-export.module.js';
 import { customFieldResolvers } from './custom-fields/custom-fields.module.js';
 import { workspaceAdminResolvers } from './workspace-admin/workspace-admin.resolver.js';
-import { ModuleResolver } from '../kernel/modules/modules.resolver.js';
-import { moduleRules } from '../kernel/modules/modules.rules.js';
+import { ModuleResolver } from '../plugin-host/modules/modules.resolver.js';
+import { moduleRules } from '../plugin-host/modules/modules.rules.js';
 import { EventSubscriptionResolver } from '../events/subscriptions/events.subscription.js';
 import { subscriptionRules } from '../events/subscriptions/subscriptions.rules.js';
 

@@ -25,7 +25,7 @@ export interface DatabaseTarget {
   pgliteDir?: string;
   debug?: boolean;
   poolMax?: number;
-  /** Entities registered besides the kernel's: installed plugins' (src/kernel/plugin-migrations.ts, `pluginEntities`). */
+  /** Entities registered besides the kernel's: installed plugins' (src/plugin-host/plugin-migrations.ts, `pluginEntities`). */
   extraEntities?: Function[];
   /** The migrations to apply: the kernel's, then installed plugins' (`allMigrations`); default the kernel's. */
   migrations?: MigrationObject[];

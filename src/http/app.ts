@@ -13,8 +13,8 @@ import { InputRejected } from '../graphql/errors.js';
 import { SchemaCache } from '../graphql/schema-cache.js';
 import { readCredentials, type Credentials } from './credentials.js';
 import { setPluginEnabledCheck, setPluginSettingsReader } from '../events/registry.js';
-import { effectiveSettings } from '../kernel/modules/modules.service.js';
-import { ModuleHost, attachModuleHost } from '../kernel/modules/module-host.js';
+import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
+import { ModuleHost, attachModuleHost } from '../plugin-host/modules/module-host.js';
 import type { PluginManifest } from '../sdk/manifest.js';
 import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
 import { registerImportExportRoutes } from '../core/import-export/import-export.routes.js';
@@ -38,7 +38,7 @@ export interface AppOptions {
   logger: Logger;
   /** The GraphQL schema to serve; the kernel's shielded schema when omitted (the benchmark passes one without shield). */
   schema?: GraphQLSchema;
-  /** Installed plugins, validated and in dependency order (src/kernel/load-plugins.ts); each workspace enables its own. */
+  /** Installed plugins, validated and in dependency order (src/plugin-host/load-plugins.ts); each workspace enables its own. */
   plugins?: PluginManifest[];
   /** How long the enabled set of a workspace is cached in this process (default 1 s). */
   enabledSetTtlMs?: number;

@@ -82,9 +82,9 @@ const servers = new WeakMap<ContractStage[], PluginTestServer>();
 export async function startPluginServer(plugins: PluginManifest[], options: PluginServerOptions = {}): Promise<PluginTestServer> {
   const [{ validatePlugins, readKernelVersion }, installSteps, { allMigrations, pluginEntities }, { kernelEntities }, graphql, db, http, cfg, log] =
     await Promise.all([
-      import('../kernel/load-plugins.js'),
-      import('../kernel/install-plugins.js'),
-      import('../kernel/plugin-migrations.js'),
+      import('../plugin-host/load-plugins.js'),
+      import('../plugin-host/install-plugins.js'),
+      import('../plugin-host/plugin-migrations.js'),
       import('../core/entities.js'),
       import('../core/kernel-graphql.js'),
       import('../db/orm.js'),

@@ -1,6 +1,6 @@
 /**
  * The public plugin SDK: the only kernel module that plugins (built-in and third-party) import. A curated list:
- * whatever is not re-exported here is kernel-internal and may change without notice (test/kernel/plugin-boundary.test.ts
+ * whatever is not re-exported here is kernel-internal and may change without notice (test/plugin-host/plugin-boundary.test.ts
  * fails on any plugin file importing from src/ other than src/sdk).
  */
 import 'reflect-metadata'; // decorator metadata (type-graphql, MikroORM) before any decorated class is defined

@@ -10,8 +10,8 @@ import { accessFor, memberPrincipal, type Principal } from '../core/permissions/
 import { createLoaders } from '../graphql/loaders.js';
 import type { RequestContext } from '../graphql/context.js';
 import { nodeRegistry } from '../graphql/node-registry.js';
-import { moduleHostOf } from '../kernel/modules/module-host.js';
-import { effectiveSettings } from '../kernel/modules/modules.service.js';
+import { moduleHostOf } from '../plugin-host/modules/module-host.js';
+import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
 import type { PluginContext } from './manifest.js';
 
 // ---- events and hooks ----

@@ -1,7 +1,7 @@
 import type { Orm } from '../db/orm.js';
 import { withWorkspace } from '../db/rls/tenant-context.js';
-import { ModuleHost } from '../kernel/modules/module-host.js';
-import { effectiveSettings } from '../kernel/modules/modules.service.js';
+import { ModuleHost } from '../plugin-host/modules/module-host.js';
+import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
 import type { PluginManifest } from '../sdk/manifest.js';
 import { DEMO_WORKSPACE_SLUG } from './demo.js';
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
-import { JobRunner } from '../../src/kernel/jobs/job-runner.js';
+import { JobRunner } from '../../src/plugin-host/jobs/job-runner.js';
 import { definePlugin, type PluginContext, type PluginManifest } from '../../src/sdk/manifest.js';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 

@@ -6,7 +6,7 @@ import { buildAppSchema } from '../../src/graphql/schema.js';
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 import { fixturePlugins, lifecycle } from './loyalty.fixture.js';
-import { runInstallSteps } from '../../src/kernel/install-plugins.js';
+import { runInstallSteps } from '../../src/plugin-host/install-plugins.js';
 
 let server: TestServer;
 

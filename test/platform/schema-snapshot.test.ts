@@ -11,8 +11,8 @@ describe('schema snapshot', () => {
 describe('README', () => {
   it('shows only GraphQL examples that validate against the schema (kernel + the built-in plugins, enabled by default)', async () => {
     const { parse, validate } = await import('graphql');
-    const { builtinPluginsDir, loadPlugins } = await import('../../src/kernel/load-plugins.js');
-    const { registerPluginContributions } = await import('../../src/kernel/install-plugins.js');
+    const { builtinPluginsDir, loadPlugins } = await import('../../src/plugin-host/load-plugins.js');
+    const { registerPluginContributions } = await import('../../src/plugin-host/install-plugins.js');
     const plugins = await loadPlugins({ builtinDir: builtinPluginsDir() });
     registerPluginContributions(plugins);
     const schema = await buildAppSchema(

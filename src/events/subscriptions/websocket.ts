@@ -11,7 +11,7 @@ import type { Principal } from '../../core/permissions/principal.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { createLoaders } from '../../graphql/loaders.js';
 import type { SchemaCache } from '../../graphql/schema-cache.js';
-import type { ModuleHost } from '../../kernel/modules/module-host.js';
+import type { ModuleHost } from '../../plugin-host/modules/module-host.js';
 import { openRequestSession } from '../../db/request-session.js';
 import { readCredentials } from '../../http/credentials.js';
 

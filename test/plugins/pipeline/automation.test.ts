@@ -6,7 +6,7 @@ import {
   type PluginTestServer,
   type PluginTestWorkspace,
 } from '../../../src/sdk/index.js';
-import { JobRunner } from '../../../src/kernel/jobs/job-runner.js';
+import { JobRunner } from '../../../src/plugin-host/jobs/job-runner.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { rottingJob } from '../../../plugins/pipeline/automation/index.js';
 

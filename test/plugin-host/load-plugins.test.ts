@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { builtinPluginsDir, loadPlugins, PluginLoadError, readKernelVersion } from '../../src/kernel/load-plugins.js';
-import { allMigrations, pluginEntities, pluginMigrations } from '../../src/kernel/plugin-migrations.js';
+import { builtinPluginsDir, loadPlugins, PluginLoadError, readKernelVersion } from '../../src/plugin-host/load-plugins.js';
+import { allMigrations, pluginEntities, pluginMigrations } from '../../src/plugin-host/plugin-migrations.js';
 import { kernelMigrations } from '../../migrations/index.js';
 import { MikroORM } from '@mikro-orm/core';
 import { ormOptions } from '../../src/db/orm.js';

@@ -155,7 +155,7 @@ export function readKernelVersion(): string {
       if (pkg.name === 'crm-kernel' && pkg.version) return (kernelVersion = pkg.version);
     }
     const parent = dirname(dir);
-    if (parent === dir) throw new Error('The kernel package.json (crm-kernel) was not found above src/kernel');
+    if (parent === dir) throw new Error('The kernel package.json (crm-kernel) was not found above src/plugin-host');
     dir = parent;
   }
 }
