@@ -40,6 +40,21 @@ export type { RuleDeclarations, TypeRules } from '../graphql/shield/declarations
 /** Several declarations as one (a plugin's areas); a field declared twice is an error. */
 export { mergeDeclarations as mergeRuleDeclarations } from '../graphql/shield/apply-shield.js';
 
+// Record types: one declaration gives a complete list API (filters, sorts, scope, tags, custom fields, trash, loaders).
+export {
+  defineRecordType,
+  type FilterValues,
+  type OrderValue,
+  type ParentLink,
+  type RecordType,
+  type RecordTypeDefinition,
+} from '../core/record-types/define-record-type.js';
+export { f, sortOn, type Column, type FilterKind, type FilterTarget, type SortKind } from '../core/record-types/filter-kinds.js';
+export { DateRangeFilter, MoneyRangeFilter, isCalendarDate } from '../core/shared/filters.js';
+// The kernel's own record types (their `readable` loaders apply the caller's scope).
+export { contacts } from '../core/customers/contact.records.js';
+export { companies } from '../core/customers/company.records.js';
+
 // Kernel GraphQL types a plugin extends with field resolvers (`@Resolver(() => ContactNode)` + `@FieldResolver`).
 export { ContactNode } from '../core/customers/contact.types.js';
 export { CompanyNode } from '../core/customers/company.types.js';

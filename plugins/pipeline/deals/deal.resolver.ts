@@ -26,11 +26,8 @@ import { COMPANY_READ, CONTACT_READ, DEAL } from './deal-scope.js';
 import {
   CloseDealInput,
   CreateDealInput,
-  DealConnection,
   DealContactNode,
-  DealFilter,
   DealNode,
-  DealOrder,
   DealPayload,
   DealStageStay,
   MarkDealLostInput,
@@ -38,11 +35,11 @@ import {
   ReopenDealInput,
   UpdateDealInput,
 } from './deal.types.js';
+import { DealConnection, DealFilter, DealOrder, deals } from './deal.records.js';
 import {
   createDeal,
   deleteDeal,
   findDeal,
-  listDeals,
   markDealLost,
   markDealWon,
   moveDealToStage,
@@ -99,7 +96,7 @@ export class DealResolver {
     @Arg('orderBy', () => [DealOrder], { nullable: true }) orderBy: DealOrder[] | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return toConnection(await listDeals(ctx, page, filter, orderBy));
+    return toConnection(await deals.list(ctx, page, filter, orderBy));
   }
 
   @Query(() => DealNode, { nullable: true })

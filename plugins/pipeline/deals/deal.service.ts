@@ -1,48 +1,32 @@
 import {
-  likeEscape,
-  customFieldExprOrReject,
-  customFilterSql,
-  dateFilterSql,
   definitionsFor,
   emitEvent,
   ErrorCode,
   expectGlobalId,
-  expectVersion,
-  idFilterSql,
   InputRejected,
-  keysetPage,
-  keysetPagesByParent,
   memberIds,
   memberOrReject,
   mergeCustomValues,
   money,
   optionalText,
-  pageRequest,
   parseInput,
-  raw,
-  readColumns,
-  readRow,
   recordTimelineEvent,
   resolveTagIds,
   runBeforeHooks,
   scopeSql,
   Sql,
   sql,
-  SortDirection,
-  stringFilterSql,
   trimmed,
   z,
+  isCalendarDate,
   type ConnectionArgs,
-  type ListQuery,
-  type Page,
   type RequestContext,
-  type SortKey,
   type TimelineTarget,
 } from '../../../src/sdk/index.js';
 import { Deal, DealPriority, DealStatus, Pipeline, PipelineStage, StageKind } from '../entities.js';
 import { COMPANY_READ, CONTACT_READ, DEAL, DEAL_SCOPE, PIPELINE, PIPELINE_STAGE } from './deal-scope.js';
 import { enterStage, openStay, statusOf } from './stage-moves.js';
-import { DealSortField, type DealFilter, type DealOrder } from './deal.types.js';
+import { deals, type DealFilter, type DealOrder } from './deal.records.js';
 
 type Em = RequestContext['em'];
 
@@ -50,124 +34,24 @@ const workspaceOf = (ctx: RequestContext) => ctx.principal.workspaceId!;
 
 // ---------------------------------------------------------------- reads
 
-export async function dealWhere(ctx: RequestContext, filter: DealFilter | null | undefined, alias = 'd'): Promise<Sql> {
-  const f = filter ?? ({ deleted: false } as DealFilter);
-  const a = (column: string) => `${alias}.${column}`;
-  const defs = f.custom?.length ? await definitionsFor(ctx, DEAL) : new Map();
-  const parts: Sql[] = [
-    sql`${raw(a('workspace_id'))} = ${workspaceOf(ctx)}`,
-    // record scope: only deals the caller's deal:read reaches, in lists and counts alike
-    scopeSql(ctx, DEAL_SCOPE, DEAL_SCOPE.read, alias),
-    raw(f.deleted ? `${a('deleted_at')} is not null` : `${a('deleted_at')} is null`),
-    ...idFilterSql(a('pipeline_id'), f.pipeline, PIPELINE, 'filter.pipeline'),
-    ...idFilterSql(a('stage_id'), f.stage, PIPELINE_STAGE, 'filter.stage'),
-    ...idFilterSql(a('owner_id'), f.owner, 'User', 'filter.owner'),
-    ...idFilterSql(a('company_id'), f.company, 'Company', 'filter.company'),
-    ...stringFilterSql(a('name'), f.name),
-    ...dateFilterSql(a('created_at'), f.createdAt),
-    ...dateFilterSql(a('updated_at'), f.updatedAt),
-    ...customFilterSql(defs, alias, f.custom),
-  ];
-  if (f.status) parts.push(f.status.length ? sql`${raw(a('status'))} in (${Sql.join(f.status.map((s) => sql`${s}`), ', ')})` : sql`false`);
-  if (f.priority) parts.push(f.priority.length ? sql`${raw(a('priority'))} in (${Sql.join(f.priority.map((s) => sql`${s}`), ', ')})` : sql`false`);
-  if (f.contact != null) {
-    const contactId = expectGlobalId(f.contact, 'Contact', 'filter.contact');
-    parts.push(sql`exists (select 1 from deal_contact fc where fc.deal_id = ${raw(a('id'))} and fc.contact_id = ${contactId})`);
-  }
-  if (f.amount) {
-    const currency = parseInput(money.shape.currency, f.amount.currency, ['filter', 'amount', 'currency']);
-    parts.push(sql`${raw(a('currency'))} = ${currency}`);
-    for (const [op, symbol] of [['gt', '>'], ['gte', '>='], ['lt', '<'], ['lte', '<=']] as const) {
-      const value = f.amount[op];
-      if (value != null) parts.push(sql`${raw(a('amount'))} ${raw(symbol)} ${value}`);
-    }
-  }
-  if (f.expectedCloseDate) {
-    const { gte, lte, isNull } = f.expectedCloseDate;
-    if (gte != null) parts.push(sql`${raw(a('expected_close_date'))} >= ${dateOrReject(gte, 'filter.expectedCloseDate.gte')}::date`);
-    if (lte != null) parts.push(sql`${raw(a('expected_close_date'))} <= ${dateOrReject(lte, 'filter.expectedCloseDate.lte')}::date`);
-    if (isNull != null) parts.push(raw(`${a('expected_close_date')} is ${isNull ? '' : 'not '}null`));
-  }
-  if (f.tags?.length) {
-    const tagIds = [...new Set(f.tags.map((t, i) => expectGlobalId(t, 'Tag', `filter.tags.${i}`)))];
-    parts.push(sql`(select count(*) from deal_tag dt where dt.deal_id = ${raw(a('id'))} and dt.tag_id in (${Sql.join(tagIds.map((t) => sql`${t}`), ', ')})) = ${tagIds.length}`);
-  }
-  if (f.query != null) {
-    const q = f.query.trim().toLowerCase();
-    if (q.length > 200) throw InputRejected.one('filter.query', 'must be at most 200 characters');
-    if (q) parts.push(sql`(lower(${raw(a('name'))}) like ${'%' + likeEscape(q) + '%'} or lower(${raw(a('name'))}) % ${q})`);
-  }
-  return Sql.and(parts);
-}
-
-const sortColumns: Record<DealSortField, { expr: string; nullable: boolean }> = {
-  [DealSortField.NAME]: { expr: 'lower(d.name)', nullable: false },
-  [DealSortField.AMOUNT]: { expr: 'd.amount', nullable: true },
-  [DealSortField.EXPECTED_CLOSE_DATE]: { expr: 'd.expected_close_date', nullable: true },
-  [DealSortField.CREATED_AT]: { expr: 'd.created_at', nullable: false },
-  [DealSortField.UPDATED_AT]: { expr: 'd.updated_at', nullable: false },
-  [DealSortField.STAGE_ENTERED_AT]: { expr: 'd.stage_entered_at', nullable: false },
-};
-
-export async function dealOrderBy(ctx: RequestContext, orderBy: DealOrder[] | null | undefined, alias = 'd'): Promise<SortKey[]> {
-  if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC', nullable: false }];
-  const defs = orderBy.some((o) => o.customField != null) ? await definitionsFor(ctx, DEAL) : new Map();
-  return orderBy.map((o, i) => {
-    if ((o.field == null) === (o.customField == null)) throw InputRejected.one(`orderBy.${i}`, 'give exactly one of field or customField');
-    const direction = o.direction === SortDirection.DESC ? 'DESC' : 'ASC';
-    if (o.field) {
-      const column = sortColumns[o.field];
-      return { expr: column.expr.replaceAll('d.', `${alias}.`), direction, nullable: column.nullable } as SortKey;
-    }
-    return { expr: customFieldExprOrReject(defs, o.customField!, alias, `orderBy.${i}.customField`).expr, direction, nullable: true } as SortKey;
-  });
-}
-
-async function dealListQuery(ctx: RequestContext, filter?: DealFilter | null, orderBy?: DealOrder[] | null, from = 'deal d'): Promise<ListQuery> {
-  return { from, select: readColumns(ctx.em, Deal, 'd'), where: await dealWhere(ctx, filter), orderBy: await dealOrderBy(ctx, orderBy), idExpr: 'd.id' };
-}
-
-export async function listDeals(ctx: RequestContext, args: ConnectionArgs, filter?: DealFilter | null, orderBy?: DealOrder[] | null): Promise<Page<Deal>> {
-  const request = pageRequest(args);
-  return keysetPage(ctx.em, await dealListQuery(ctx, filter, orderBy), request, (row) => readRow(ctx.em, Deal, row));
-}
-
 /** `Company.deals` / `Contact.deals` pages of every parent on a page, in one statement per distinct set of arguments. */
 export function parentDealsLoader(ctx: RequestContext, parent: 'Company' | 'Contact', args: ConnectionArgs, filter?: DealFilter | null, orderBy?: DealOrder[] | null) {
-  const request = pageRequest(args);
-  const [from, column] = parent === 'Company' ? ['deal d', 'd.company_id'] : ['deal d join deal_contact dc on dc.deal_id = d.id', 'dc.contact_id'];
-  return ctx.loaders.get<string, Page<Deal>>(`deals.of.${parent}.${JSON.stringify([args, filter, orderBy])}`, async (ids, c) =>
-    keysetPagesByParent(c.em, await dealListQuery(c, filter, orderBy, from), column, ids, request, (row) => readRow(c.em, Deal, row)),
-  );
+  const link = parent === 'Company' ? { parentColumn: 'd.company_id' } : { parentColumn: 'dc.contact_id', from: 'deal d join deal_contact dc on dc.deal_id = d.id' };
+  return deals.pagesByParent(ctx, link, args, filter, orderBy);
 }
 
 /** Deals by id that the caller's deal:read reaches (trashed ones too, as `deal(id:)` shows them); others resolve to null. */
-export function readableDeals(ctx: RequestContext) {
-  return ctx.loaders.byIdWhere(Deal, DEAL_SCOPE.read, (c) => scopeSql(c, DEAL_SCOPE, DEAL_SCOPE.read, 't'));
-}
+export const readableDeals = (ctx: RequestContext) => deals.readable(ctx);
 
-export async function findDeal(ctx: RequestContext, globalId: string): Promise<Deal | null> {
-  return readableDeals(ctx).load(expectGlobalId(globalId, DEAL, 'id'));
-}
+export const findDeal = (ctx: RequestContext, globalId: string) => deals.find(ctx, globalId);
 
 // ---------------------------------------------------------------- validation
-
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
-function isDate(value: string): boolean {
-  if (!DATE.test(value)) return false;
-  const d = new Date(`${value}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
-}
-function dateOrReject(value: string, field: string): string {
-  if (!isDate(value)) throw InputRejected.one(field, 'must be a date such as 2026-12-31');
-  return value;
-}
 
 const contactInput = z.object({ contactId: z.string(), role: optionalText(80), isPrimary: z.boolean().default(false) });
 const fields = {
   name: trimmed(200).pipe(z.string().min(1, { message: 'must not be empty' })),
   amount: money.nullish(),
-  expectedCloseDate: z.string().refine(isDate, { message: 'must be a date such as 2026-12-31' }).nullish(),
+  expectedCloseDate: z.string().refine(isCalendarDate, { message: 'must be a date such as 2026-12-31' }).nullish(),
   ownerId: z.string().nullish(),
   companyId: z.string().nullish(),
   contacts: z.array(contactInput).max(50, { message: 'at most 50 contacts' }),
@@ -354,12 +238,8 @@ export async function createDeal(ctx: RequestContext, input: unknown): Promise<D
  * A live deal for a write: outside the caller's `permission` scope it is NOT_FOUND, exactly like a missing one; a
  * stale `version` is a CONFLICT.
  */
-async function dealForUpdate(ctx: RequestContext, globalId: string, version: number | null | undefined, permission = DEAL_SCOPE.update): Promise<Deal> {
-  const id = expectGlobalId(globalId, DEAL, 'id');
-  const deal = await ctx.em.findOne(Deal, { id, deletedAt: null });
-  if (!deal || !ctx.principal.access.reaches(permission, [deal.ownerId])) throw InputRejected.one('id', 'deal not found', ErrorCode.NOT_FOUND);
-  expectVersion(deal.version, version);
-  return deal;
+function dealForUpdate(ctx: RequestContext, globalId: string, version: number | null | undefined, permission = DEAL_SCOPE.update): Promise<Deal> {
+  return deals.forUpdate(ctx, globalId, version, { permission });
 }
 
 export async function updateDeal(ctx: RequestContext, input: unknown): Promise<Deal> {
@@ -412,20 +292,13 @@ export async function updateDeal(ctx: RequestContext, input: unknown): Promise<D
 }
 
 export async function deleteDeal(ctx: RequestContext, globalId: string, version?: number | null): Promise<Deal> {
-  const deal = await dealForUpdate(ctx, globalId, version, DEAL_SCOPE.delete);
-  deal.deletedAt = new Date();
-  await ctx.em.flush();
+  const deal = await deals.trash(ctx, globalId, version);
   await emit(ctx, 'deal.deleted', { id: deal.id });
   return deal;
 }
 
-export async function restoreDeal(ctx: RequestContext, globalId: string): Promise<Deal> {
-  const id = expectGlobalId(globalId, DEAL, 'id');
-  const deal = await ctx.em.findOne(Deal, { id, deletedAt: { $ne: null } });
-  if (!deal || !ctx.principal.access.reaches(DEAL_SCOPE.delete, [deal.ownerId])) throw InputRejected.one('id', 'no deal with this id is in the trash', ErrorCode.NOT_FOUND);
-  deal.deletedAt = null;
-  await ctx.em.flush();
-  return deal;
+export function restoreDeal(ctx: RequestContext, globalId: string): Promise<Deal> {
+  return deals.restore(ctx, globalId);
 }
 
 // ---------------------------------------------------------------- stage changes

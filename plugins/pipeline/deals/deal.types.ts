@@ -1,15 +1,9 @@
-import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import {
-  Connection,
   ContactNode,
-  CustomFieldFilter,
-  DateTimeFilter,
   GraphQLJSON,
-  IdFilter,
   MoneyInput,
   Node,
-  SortDirection,
-  StringFilter,
   UserError,
   UserNode,
 } from '../../../src/sdk/index.js';
@@ -18,16 +12,6 @@ import { PipelineStageNode } from '../pipelines/pipeline.types.js';
 
 registerEnumType(DealStatus, { name: 'DealStatus', description: 'Follows the kind of the deal’s stage.' });
 registerEnumType(DealPriority, { name: 'DealPriority' });
-
-export enum DealSortField {
-  NAME = 'name',
-  AMOUNT = 'amount',
-  EXPECTED_CLOSE_DATE = 'expectedCloseDate',
-  CREATED_AT = 'createdAt',
-  UPDATED_AT = 'updatedAt',
-  STAGE_ENTERED_AT = 'stageEnteredAt',
-}
-registerEnumType(DealSortField, { name: 'DealSortField', description: 'AMOUNT sorts by minor units whatever the currency: filter by currency to compare.' });
 
 @ObjectType('Deal', { implements: Node, description: 'A sales opportunity moving through a pipeline (pipeline plugin).' })
 export class DealNode extends Node {
@@ -46,7 +30,6 @@ export class DealNode extends Node {
   @Field(() => Date, { nullable: true, description: 'Set while the deal is in the trash.' }) deletedAt?: Date | null;
 }
 
-export const DealConnection = Connection(DealNode, 'Deal');
 
 @ObjectType('DealContact', { description: 'A contact on a deal, with their role in it.' })
 export class DealContactNode {
@@ -130,49 +113,6 @@ export class MarkDealLostInput extends CloseDealInput {
 @InputType({ description: 'Reopens a WON or LOST deal into an OPEN stage of its pipeline (default: the stage it was in last before closing, else the first).' })
 export class ReopenDealInput extends CloseDealInput {
   @Field(() => ID, { nullable: true }) stageId?: string | null;
-}
-
-@InputType({ description: 'Amount range in one currency (minor units).' })
-export class MoneyRangeFilter {
-  @Field() currency!: string;
-  @Field(() => Float, { nullable: true }) gt?: number;
-  @Field(() => Float, { nullable: true }) gte?: number;
-  @Field(() => Float, { nullable: true }) lt?: number;
-  @Field(() => Float, { nullable: true }) lte?: number;
-}
-
-@InputType({ description: 'Date range, YYYY-MM-DD, inclusive bounds with gte/lte.' })
-export class DateRangeFilter {
-  @Field(() => String, { nullable: true }) gte?: string;
-  @Field(() => String, { nullable: true }) lte?: string;
-  @Field(() => Boolean, { nullable: true }) isNull?: boolean;
-}
-
-@InputType()
-export class DealFilter {
-  @Field(() => IdFilter, { nullable: true }) pipeline?: IdFilter;
-  @Field(() => IdFilter, { nullable: true }) stage?: IdFilter;
-  @Field(() => IdFilter, { nullable: true }) owner?: IdFilter;
-  @Field(() => IdFilter, { nullable: true }) company?: IdFilter;
-  @Field(() => ID, { nullable: true, description: 'Deals this contact is on.' }) contact?: string;
-  @Field(() => [DealStatus], { nullable: true }) status?: DealStatus[];
-  @Field(() => [DealPriority], { nullable: true }) priority?: DealPriority[];
-  @Field(() => MoneyRangeFilter, { nullable: true }) amount?: MoneyRangeFilter;
-  @Field(() => DateRangeFilter, { nullable: true }) expectedCloseDate?: DateRangeFilter;
-  @Field(() => StringFilter, { nullable: true }) name?: StringFilter;
-  @Field(() => String, { nullable: true, description: 'Free text matched against the name (substring or similar).' }) query?: string;
-  @Field(() => [ID], { nullable: true, description: 'Deals having all of these tags.' }) tags?: string[];
-  @Field(() => DateTimeFilter, { nullable: true }) createdAt?: DateTimeFilter;
-  @Field(() => DateTimeFilter, { nullable: true }) updatedAt?: DateTimeFilter;
-  @Field(() => [CustomFieldFilter], { nullable: true }) custom?: CustomFieldFilter[];
-  @Field({ defaultValue: false, description: 'List deals in the trash instead.' }) deleted!: boolean;
-}
-
-@InputType({ description: 'Sort by a built-in `field` or by a `customField` key (exactly one).' })
-export class DealOrder {
-  @Field(() => DealSortField, { nullable: true }) field?: DealSortField;
-  @Field(() => String, { nullable: true }) customField?: string;
-  @Field(() => SortDirection, { defaultValue: SortDirection.ASC }) direction!: SortDirection;
 }
 
 @ObjectType()

@@ -1,6 +1,6 @@
 import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
 import { CompanyNode, ConnectionArgs, ContactNode, Money, scopeSql, Sql, sql, toConnection, type RequestContext } from '../../../src/sdk/index.js';
-import { DealConnection, DealFilter, DealOrder } from '../deals/deal.types.js';
+import { DealConnection, DealFilter, DealOrder } from '../deals/deal.records.js';
 import { parentDealsLoader } from '../deals/deal.service.js';
 import { DEAL_SCOPE } from '../deals/deal-scope.js';
 

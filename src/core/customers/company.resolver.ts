@@ -9,21 +9,13 @@ import { User } from '../identity/user.entity.js';
 import { TagNode } from '../tags/tag.types.js';
 import { tagsLoader } from '../tags/tag.service.js';
 import type { Company } from './company.entity.js';
-import {
-  CompanyConnection,
-  CompanyFilter,
-  CompanyNode,
-  CompanyOrder,
-  CompanyPayload,
-  CreateCompanyInput,
-  UpdateCompanyInput,
-} from './company.types.js';
+import { CompanyNode, CompanyPayload, CreateCompanyInput, UpdateCompanyInput } from './company.types.js';
+import { CompanyConnection, CompanyFilter, CompanyOrder, companies } from './company.records.js';
 import {
   COMPANY,
   createCompany,
   deleteCompany,
   findCompany,
-  listCompanies,
   purgeCompany,
   restoreCompany,
   updateCompany,
@@ -39,7 +31,7 @@ export class CompanyResolver {
     @Arg('orderBy', () => [CompanyOrder], { nullable: true }) orderBy: CompanyOrder[] | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return toConnection(await listCompanies(ctx, page, filter, orderBy));
+    return toConnection(await companies.list(ctx, page, filter, orderBy));
   }
 
   @Query(() => CompanyNode, { nullable: true })

@@ -1,10 +1,9 @@
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { Node, Connection } from '../../graphql/relay.js';
+import { Node } from '../../graphql/relay.js';
 import { UserError } from '../../graphql/errors.js';
 import { Address, AddressInput, MoneyInput, Phone, PhoneInput } from '../shared/value-types.js';
 import { LifecycleStage } from '../shared/value-objects.js';
-import { CustomFieldFilter, DateTimeFilter, IdFilter, IntFilter, SortDirection, StringFilter } from '../shared/filters.js';
 
 @ObjectType('Company', { implements: Node })
 export class CompanyNode extends Node {
@@ -22,43 +21,6 @@ export class CompanyNode extends Node {
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
   @Field(() => Date, { nullable: true, description: 'Set while the company is in the trash.' }) deletedAt?: Date | null;
-}
-
-export const CompanyConnection = Connection(CompanyNode, 'Company');
-
-export enum CompanySortField {
-  NAME = 'name',
-  CREATED_AT = 'createdAt',
-  UPDATED_AT = 'updatedAt',
-  EMPLOYEE_COUNT = 'employeeCount',
-  ANNUAL_REVENUE = 'annualRevenue',
-  INDUSTRY = 'industry',
-  LIFECYCLE_STAGE = 'lifecycleStage',
-}
-registerEnumType(CompanySortField, { name: 'CompanySortField' });
-
-@InputType({ description: 'Sort by a built-in `field` or by a `customField` key (exactly one).' })
-export class CompanyOrder {
-  @Field(() => CompanySortField, { nullable: true }) field?: CompanySortField;
-  @Field(() => String, { nullable: true }) customField?: string;
-  @Field(() => SortDirection, { defaultValue: SortDirection.ASC }) direction!: SortDirection;
-}
-
-@InputType()
-export class CompanyFilter {
-  @Field(() => StringFilter, { nullable: true }) name?: StringFilter;
-  @Field(() => StringFilter, { nullable: true }) domain?: StringFilter;
-  @Field(() => StringFilter, { nullable: true }) industry?: StringFilter;
-  @Field(() => IntFilter, { nullable: true }) employeeCount?: IntFilter;
-  @Field(() => IntFilter, { nullable: true, description: 'Annual revenue in minor units.' }) annualRevenue?: IntFilter;
-  @Field(() => [LifecycleStage], { nullable: true }) lifecycleStage?: LifecycleStage[];
-  @Field(() => IdFilter, { nullable: true }) owner?: IdFilter;
-  @Field(() => [ID], { nullable: true, description: 'Companies having all of these tags.' }) tags?: string[];
-  @Field(() => DateTimeFilter, { nullable: true }) createdAt?: DateTimeFilter;
-  @Field(() => DateTimeFilter, { nullable: true }) updatedAt?: DateTimeFilter;
-  @Field(() => [CustomFieldFilter], { nullable: true }) custom?: CustomFieldFilter[];
-  @Field(() => String, { nullable: true, description: 'Free text, matched like `search`.' }) query?: string;
-  @Field({ defaultValue: false, description: 'List companies in the trash instead.' }) deleted!: boolean;
 }
 
 @InputType()

@@ -12,23 +12,14 @@ import { readable } from './record-scope.js';
 import { CompanyNode } from './company.types.js';
 import type { Contact } from './contact.entity.js';
 import { DeletePayload } from '../shared/delete-payload.js';
-import {
-  ContactConnection,
-  ContactFilter,
-  ContactNode,
-  ContactOrder,
-  ContactPayload,
-  CreateContactInput,
-  UpdateContactInput,
-} from './contact.types.js';
+import { ContactNode, ContactPayload, CreateContactInput, UpdateContactInput } from './contact.types.js';
+import { ContactConnection, ContactFilter, ContactOrder, contacts } from './contact.records.js';
 import {
   CONTACT,
-  companyContactsLoader,
   contactDisplayName,
   createContact,
   deleteContact,
   findContact,
-  listContacts,
   purgeContact,
   restoreContact,
   updateContact,
@@ -43,7 +34,7 @@ export class ContactResolver {
     @Arg('orderBy', () => [ContactOrder], { nullable: true }) orderBy: ContactOrder[] | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return toConnection(await listContacts(ctx, page, filter, orderBy));
+    return toConnection(await contacts.list(ctx, page, filter, orderBy));
   }
 
   @Query(() => ContactNode, { nullable: true })
@@ -117,6 +108,6 @@ export class CompanyContactsField {
     @Arg('orderBy', () => [ContactOrder], { nullable: true }) orderBy: ContactOrder[] | null,
     @Ctx() ctx: RequestContext,
   ) {
-    return toConnection(await companyContactsLoader(ctx, page, orderBy).load(company.id));
+    return toConnection(await contacts.pagesByParent(ctx, { parentColumn: 'c.company_id' }, page, null, orderBy).load(company.id));
   }
 }

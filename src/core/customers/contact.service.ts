@@ -1,26 +1,21 @@
-import { readColumns, readRow } from '../../db/read-rows.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Company } from './company.entity.js';
 import { ConsentStatus, Contact } from './contact.entity.js';
 import { LifecycleStage } from '../shared/value-objects.js';
-import { Sql, sql, raw } from '../../db/sql.js';
-import { keysetPage, keysetPagesByParent, type ListQuery, type SortKey } from '../../db/keyset-page.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { expectGlobalId } from '../../graphql/global-id.js';
-import { pageRequest, type ConnectionArgs, type Page } from '../../graphql/relay.js';
 import { address, emailList, optionalText, parseInput, phoneList } from '../shared/validation.js';
-import { dateFilterSql, idFilterSql, stringFilterSql, SortDirection, type StringFilter } from '../shared/filters.js';
-import { customFieldExprOrReject, customFilterSql, definitionsFor, mergeCustomValues } from '../custom-fields/custom-field.service.js';
+import { definitionsFor, mergeCustomValues } from '../custom-fields/custom-field.service.js';
 import { resolveTagIds, setTags } from '../tags/tag.service.js';
-import { contactSearchText, foldText } from '../search/search-text.js';
+import { contactSearchText } from '../search/search-text.js';
 import { once } from '../idempotency/idempotency.js';
 import { memberIds, memberOrReject } from '../identity/members.js';
 import { User } from '../identity/user.entity.js';
-import { ContactSortField, type ContactFilter, type ContactOrder } from './contact.types.js';
-import { CONTACT_SCOPE, COMPANY_SCOPE, readable, readScopeSql, rejectProbes, visibleSearchText } from './record-scope.js';
+import { contacts } from './contact.records.js';
+import { CONTACT_SCOPE, COMPANY_SCOPE } from './record-scope.js';
 import { erasedFields, recordAuditAs } from '../audit/audit-log.js';
 import { runBeforeHooks } from '../../events/before-hooks.js';
 
@@ -49,120 +44,16 @@ const createSchema = z.object({ ...fields, emails: fields.emails.default([]), ph
 const updateSchema = z.object({ id: z.string(), version: z.number().int() }).extend(z.object(fields).partial().shape);
 type ContactData = Partial<z.infer<typeof createSchema>>;
 
-/** The full name as SQL, "first last" (either may be missing). */
-export const contactNameSql = (alias = 'c') => `concat_ws(' ', ${alias}.first_name, ${alias}.last_name)`;
+export { contactNameSql } from './contact.records.js';
 
 /** The name shown for a contact: the full name, else the primary email. */
 export function contactDisplayName(c: Pick<Contact, 'firstName' | 'lastName' | 'primaryEmail'>): string {
   return [c.firstName, c.lastName].filter(Boolean).join(' ') || c.primaryEmail || '';
 }
 
-const sortColumns: Record<ContactSortField, string[]> = {
-  [ContactSortField.NAME]: ['lower(c.last_name)', 'lower(c.first_name)'],
-  [ContactSortField.FIRST_NAME]: ['lower(c.first_name)'],
-  [ContactSortField.LAST_NAME]: ['lower(c.last_name)'],
-  [ContactSortField.EMAIL]: ['c.primary_email'],
-  [ContactSortField.CREATED_AT]: ['c.created_at'],
-  [ContactSortField.UPDATED_AT]: ['c.updated_at'],
-  [ContactSortField.LIFECYCLE_STAGE]: ['c.lifecycle_stage'],
-};
-
-const NOT_NULL_SORTS = new Set([ContactSortField.CREATED_AT, ContactSortField.UPDATED_AT, ContactSortField.LIFECYCLE_STAGE]);
-
-
-/** Emails are stored lower-cased, so exact comparisons use the lower-cased value. */
-function lowerCasedEmailFilter(f: StringFilter): StringFilter {
-  return { ...f, eq: f.eq?.toLowerCase(), ne: f.ne?.toLowerCase(), in: f.in?.map((v) => v.toLowerCase()) };
-}
-
-export async function contactWhere(ctx: RequestContext, filter: ContactFilter | null | undefined, alias = 'c'): Promise<Sql> {
-  const workspaceId = workspaceOf(ctx);
-  const f = filter ?? ({ deleted: false } as ContactFilter);
-  rejectProbes(ctx, CONTACT, f, null);
-  const defs = f.custom?.length ? await definitionsFor(ctx, CONTACT) : new Map();
-  const parts: Sql[] = [
-    sql`${raw(alias)}.workspace_id = ${workspaceId}`,
-    // record scope: only contacts the caller may read, in lists, counts and exports alike
-    readScopeSql(ctx, CONTACT_SCOPE, alias),
-    raw(f.deleted ? `${alias}.deleted_at is not null and ${alias}.merged_into_id is null` : `${alias}.deleted_at is null`),
-    ...stringFilterSql(contactNameSql(alias), f.name),
-    ...stringFilterSql(`${alias}.first_name`, f.firstName),
-    ...stringFilterSql(`${alias}.last_name`, f.lastName),
-    ...stringFilterSql(`${alias}.job_title`, f.jobTitle),
-    ...stringFilterSql(`${alias}.source`, f.source),
-    ...idFilterSql(`${alias}.company_id`, f.company, 'Company', 'filter.company'),
-    ...idFilterSql(`${alias}.owner_id`, f.owner, 'User', 'filter.owner'),
-    ...dateFilterSql(`${alias}.created_at`, f.createdAt),
-    ...dateFilterSql(`${alias}.updated_at`, f.updatedAt),
-    ...customFilterSql(defs, alias, f.custom),
-  ];
-  if (f.email) {
-    const { isNull, ...rest } = lowerCasedEmailFilter(f.email);
-    const emailParts = stringFilterSql(`(e.value->>'email')`, rest);
-    if (emailParts.length) {
-      parts.push(sql`exists (select 1 from jsonb_array_elements(${raw(alias)}.emails) as e(value) where ${Sql.and(emailParts)})`);
-    }
-    if (isNull != null) parts.push(raw(`jsonb_array_length(${alias}.emails) ${isNull ? '=' : '>'} 0`));
-  }
-  if (f.doNotContact != null) parts.push(sql`${raw(alias)}.do_not_contact = ${f.doNotContact}`);
-  if (f.lifecycleStage) {
-    parts.push(f.lifecycleStage.length ? sql`${raw(alias)}.lifecycle_stage::text in (${Sql.join(f.lifecycleStage.map((s) => sql`${s}`), ', ')})` : sql`false`);
-  }
-  if (f.tags?.length) {
-    const tagIds = f.tags.map((t, i) => expectGlobalId(t, 'Tag', `filter.tags.${i}`));
-    parts.push(sql`(select count(*) from contact_tag ct where ct.contact_id = ${raw(alias)}.id and ct.tag_id in (${Sql.join(tagIds.map((t) => sql`${t}`), ', ')})) = ${new Set(tagIds).size}`);
-  }
-  if (f.query != null) {
-    const q = foldText(f.query);
-    if (q.length > 200) throw InputRejected.one('filter.query', 'must be at most 200 characters');
-    // hidden emails and phone numbers are left out of the text the query matches
-    const text = raw(visibleSearchText(ctx, CONTACT, alias));
-    if (q) parts.push(sql`(${text} ilike ${'%' + q.replace(/[\\%_]/g, (ch) => '\\' + ch) + '%'} or ${text} % ${q})`);
-  }
-  return Sql.and(parts);
-}
-
-export async function contactOrderBy(ctx: RequestContext, orderBy: ContactOrder[] | null | undefined, alias = 'c'): Promise<SortKey[]> {
-  if (!orderBy?.length) return [{ expr: `${alias}.created_at`, direction: 'DESC', nullable: false }];
-  rejectProbes(ctx, CONTACT, null, orderBy);
-  const defs = orderBy.some((o) => o.customField != null) ? await definitionsFor(ctx, CONTACT) : new Map();
-  return orderBy.flatMap((o, i) => {
-    if ((o.field == null) === (o.customField == null)) {
-      throw InputRejected.one(`orderBy.${i}`, 'give exactly one of field or customField');
-    }
-    const direction = o.direction === SortDirection.DESC ? 'DESC' : 'ASC';
-    const exprs = o.field
-      ? sortColumns[o.field].map((e) => e.replaceAll('c.', `${alias}.`))
-      : [customFieldExprOrReject(defs, o.customField!, alias, `orderBy.${i}.customField`).expr];
-    const nullable = !o.field || !NOT_NULL_SORTS.has(o.field);
-    return exprs.map((expr) => ({ expr, direction, nullable }) as SortKey);
-  });
-}
-
-export async function listContacts(ctx: RequestContext, args: ConnectionArgs, filter?: ContactFilter | null, orderBy?: ContactOrder[] | null) {
-  const request = pageRequest(args);
-  const query = await contactListQuery(ctx, filter, orderBy);
-  return keysetPage(ctx.em, query, request, (row) => readRow(ctx.em, Contact, row));
-}
-
-async function contactListQuery(ctx: RequestContext, filter?: ContactFilter | null, orderBy?: ContactOrder[] | null): Promise<ListQuery> {
-  const where = await contactWhere(ctx, filter);
-  const order = await contactOrderBy(ctx, orderBy);
-  return { from: 'contact c', select: readColumns(ctx.em, Contact, 'c'), where, orderBy: order, idExpr: 'c.id' };
-}
-
-/** `Company.contacts` pages of every company on a page, in one statement per distinct set of arguments. */
-export function companyContactsLoader(ctx: RequestContext, args: ConnectionArgs, orderBy?: ContactOrder[] | null) {
-  const request = pageRequest(args);
-  return ctx.loaders.get<string, Page<Contact>>(`company.contacts.${JSON.stringify([args, orderBy])}`, async (companyIds, c) =>
-    keysetPagesByParent(c.em, await contactListQuery(c, null, orderBy), 'c.company_id', companyIds, request, (row) => readRow(c.em, Contact, row)),
-  );
-}
-
 /** A contact of the caller's workspace by global id; null when missing, foreign or outside the caller's read scope. */
-export async function findContact(ctx: RequestContext, globalId: string, field = 'id'): Promise<Contact | null> {
-  const id = expectGlobalId(globalId, CONTACT, field);
-  return readable(ctx, 'Contact').load(id);
+export function findContact(ctx: RequestContext, globalId: string, field = 'id'): Promise<Contact | null> {
+  return contacts.find(ctx, globalId, field);
 }
 
 /**
@@ -269,20 +160,8 @@ export async function createContact(ctx: RequestContext, input: unknown): Promis
  * Loads a live contact for editing and checks the version the client edited. A contact outside the caller's
  * `permission` scope (update, or delete for trashing) is NOT_FOUND, exactly like a missing one.
  */
-export async function contactForUpdate(
-  ctx: RequestContext,
-  globalId: string,
-  version: number | null | undefined,
-  field = 'id',
-  permission = CONTACT_SCOPE.update,
-): Promise<Contact> {
-  const id = expectGlobalId(globalId, CONTACT, field);
-  const contact = await ctx.em.findOne(Contact, { id, deletedAt: null });
-  if (!contact || !ctx.principal.access.reaches(permission, [contact.owner?.id])) throw InputRejected.one(field, 'contact not found', ErrorCode.NOT_FOUND);
-  if (version != null && contact.version !== version) {
-    throw InputRejected.one('version', `the contact is at version ${contact.version}, not ${version}; reload it and try again`, ErrorCode.CONFLICT);
-  }
-  return contact;
+export function contactForUpdate(ctx: RequestContext, globalId: string, version: number | null | undefined, field = 'id', permission = CONTACT_SCOPE.update): Promise<Contact> {
+  return contacts.forUpdate(ctx, globalId, version, { field, permission });
 }
 
 export async function updateContact(ctx: RequestContext, input: unknown): Promise<Contact> {
@@ -306,22 +185,12 @@ export async function updateContact(ctx: RequestContext, input: unknown): Promis
 }
 
 /** Moves a contact to the trash. */
-export async function deleteContact(ctx: RequestContext, globalId: string, version?: number | null): Promise<Contact> {
-  const em = ctx.em;
-  const contact = await contactForUpdate(ctx, globalId, version, 'id', CONTACT_SCOPE.delete);
-  contact.deletedAt = new Date();
-  await em.flush();
-  return contact;
+export function deleteContact(ctx: RequestContext, globalId: string, version?: number | null): Promise<Contact> {
+  return contacts.trash(ctx, globalId, version);
 }
 
-export async function restoreContact(ctx: RequestContext, globalId: string): Promise<Contact> {
-  const em = ctx.em;
-  const id = expectGlobalId(globalId, CONTACT, 'id');
-  const contact = await em.findOne(Contact, { id, deletedAt: { $ne: null }, mergedIntoId: null });
-  if (!contact || !ctx.principal.access.reaches(CONTACT_SCOPE.delete, [contact.owner?.id])) throw InputRejected.one('id', 'no contact with this id is in the trash', ErrorCode.NOT_FOUND);
-  contact.deletedAt = null;
-  await em.flush();
-  return contact;
+export function restoreContact(ctx: RequestContext, globalId: string): Promise<Contact> {
+  return contacts.restore(ctx, globalId);
 }
 
 /** Erases a trashed contact for good, with its tags and timeline links. */

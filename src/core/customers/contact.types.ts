@@ -1,10 +1,9 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import { Node, Connection } from '../../graphql/relay.js';
+import { Node } from '../../graphql/relay.js';
 import { UserError } from '../../graphql/errors.js';
 import { Address, AddressInput, EmailAddress, EmailAddressInput, Phone, PhoneInput } from '../shared/value-types.js';
 import { LifecycleStage } from '../shared/value-objects.js';
-import { CustomFieldFilter, DateTimeFilter, IdFilter, SortDirection, StringFilter } from '../shared/filters.js';
 import { ConsentStatus } from './contact.entity.js';
 
 registerEnumType(ConsentStatus, { name: 'ConsentStatus', description: 'Whether the person agreed to marketing messages.' });
@@ -30,49 +29,6 @@ export class ContactNode extends Node {
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
   @Field(() => Date, { nullable: true, description: 'Set while the contact is in the trash.' }) deletedAt?: Date | null;
-}
-
-export const ContactConnection = Connection(ContactNode, 'Contact');
-
-export enum ContactSortField {
-  NAME = 'name',
-  FIRST_NAME = 'firstName',
-  LAST_NAME = 'lastName',
-  EMAIL = 'email',
-  CREATED_AT = 'createdAt',
-  UPDATED_AT = 'updatedAt',
-  LIFECYCLE_STAGE = 'lifecycleStage',
-}
-registerEnumType(ContactSortField, {
-  name: 'ContactSortField',
-  valuesConfig: { NAME: { description: 'Last name, then first name.' }, EMAIL: { description: 'The primary email.' } },
-});
-
-@InputType({ description: 'Sort by a built-in `field` or by a `customField` key (exactly one).' })
-export class ContactOrder {
-  @Field(() => ContactSortField, { nullable: true }) field?: ContactSortField;
-  @Field(() => String, { nullable: true }) customField?: string;
-  @Field(() => SortDirection, { defaultValue: SortDirection.ASC }) direction!: SortDirection;
-}
-
-@InputType()
-export class ContactFilter {
-  @Field(() => StringFilter, { nullable: true, description: 'The full name, "first last".' }) name?: StringFilter;
-  @Field(() => StringFilter, { nullable: true }) firstName?: StringFilter;
-  @Field(() => StringFilter, { nullable: true }) lastName?: StringFilter;
-  @Field(() => StringFilter, { nullable: true, description: 'Matches when any of the contact\'s emails matches.' }) email?: StringFilter;
-  @Field(() => StringFilter, { nullable: true }) jobTitle?: StringFilter;
-  @Field(() => StringFilter, { nullable: true }) source?: StringFilter;
-  @Field(() => IdFilter, { nullable: true }) company?: IdFilter;
-  @Field(() => IdFilter, { nullable: true }) owner?: IdFilter;
-  @Field(() => [LifecycleStage], { nullable: true }) lifecycleStage?: LifecycleStage[];
-  @Field(() => [ID], { nullable: true, description: 'Contacts having all of these tags.' }) tags?: string[];
-  @Field(() => Boolean, { nullable: true }) doNotContact?: boolean;
-  @Field(() => DateTimeFilter, { nullable: true }) createdAt?: DateTimeFilter;
-  @Field(() => DateTimeFilter, { nullable: true }) updatedAt?: DateTimeFilter;
-  @Field(() => [CustomFieldFilter], { nullable: true }) custom?: CustomFieldFilter[];
-  @Field(() => String, { nullable: true, description: 'Free text, matched like `search`.' }) query?: string;
-  @Field({ defaultValue: false, description: 'List contacts in the trash instead.' }) deleted!: boolean;
 }
 
 @InputType()

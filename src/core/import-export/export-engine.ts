@@ -4,10 +4,8 @@ import { workspaceOf } from '../../graphql/context.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { toGlobalId } from '../../graphql/global-id.js';
 import { Sql, sql, raw } from '../../db/sql.js';
-import { companyWhere } from '../customers/company.service.js';
-import { contactWhere } from '../customers/contact.service.js';
-import type { CompanyFilter } from '../customers/company.types.js';
-import type { ContactFilter } from '../customers/contact.types.js';
+import { companies, type CompanyFilter } from '../customers/company.records.js';
+import { contacts, type ContactFilter } from '../customers/contact.records.js';
 import { activityWhere } from '../activities/activity.service.js';
 import type { ActivityFilter } from '../activities/activity.types.js';
 import { definitionsFor } from '../custom-fields/custom-field.service.js';
@@ -51,7 +49,7 @@ const SPECS: Record<ExportKind, ExportSpec> = {
     // the company column names only companies the caller may read (like Contact.company)
     from: (ctx) => sql`contact c left join company co on co.id = c.company_id and co.deleted_at is null and ${readScopeSql(ctx, COMPANY_SCOPE, 'co')}`,
     select: () => raw('c.*, coalesce(co.primary_domain, co.name) as company_ref'),
-    where: (ctx, filter) => contactWhere(ctx, filter as ContactFilter),
+    where: (ctx, filter) => contacts.where(ctx, filter as ContactFilter),
     taggable: 'Contact',
     columns: [
       ['id', (r) => toGlobalId('Contact', r.id)],
@@ -80,7 +78,7 @@ const SPECS: Record<ExportKind, ExportSpec> = {
     dateKeys: ['createdAt', 'updatedAt'],
     from: () => raw('company c'),
     select: () => raw('c.*'),
-    where: (ctx, filter) => companyWhere(ctx, filter as CompanyFilter),
+    where: (ctx, filter) => companies.where(ctx, filter as CompanyFilter),
     taggable: 'Company',
     columns: [
       ['id', (r) => toGlobalId('Company', r.id)],

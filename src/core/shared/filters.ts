@@ -3,6 +3,7 @@ import { GraphQLJSON } from 'graphql-scalars';
 import { Sql, sql, raw, likeEscape } from '../../db/sql.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { expectGlobalId } from '../../graphql/global-id.js';
+import { currencyCode, parseInput } from './validation.js';
 
 export enum SortDirection {
   ASC = 'ASC',
@@ -116,4 +117,54 @@ export function idFilterSql(expr: string, f: IdFilter | undefined | null, type: 
 
 export function rejectUnknown(field: string, message: string): never {
   throw InputRejected.one(field, message, ErrorCode.BAD_USER_INPUT);
+}
+
+@InputType({ description: 'Amount range in one currency (minor units).' })
+export class MoneyRangeFilter {
+  @Field() currency!: string;
+  @Field(() => Float, { nullable: true }) gt?: number;
+  @Field(() => Float, { nullable: true }) gte?: number;
+  @Field(() => Float, { nullable: true }) lt?: number;
+  @Field(() => Float, { nullable: true }) lte?: number;
+}
+
+@InputType({ description: 'Date range, YYYY-MM-DD, inclusive bounds with gte/lte.' })
+export class DateRangeFilter {
+  @Field(() => String, { nullable: true }) gte?: string;
+  @Field(() => String, { nullable: true }) lte?: string;
+  @Field(() => Boolean, { nullable: true }) isNull?: boolean;
+}
+
+const CALENDAR_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Whether `value` is a real calendar date written YYYY-MM-DD. */
+export function isCalendarDate(value: string): boolean {
+  if (!CALENDAR_DATE.test(value)) return false;
+  const d = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === value;
+}
+
+export function dateRangeFilterSql(expr: string, f: DateRangeFilter | undefined | null, field: string): Sql[] {
+  if (!f) return [];
+  const e = raw(expr);
+  const out: Sql[] = [];
+  for (const [op, symbol] of [['gte', '>='], ['lte', '<=']] as const) {
+    const value = f[op];
+    if (value == null) continue;
+    if (!isCalendarDate(value)) throw InputRejected.one(`${field}.${op}`, 'must be a date such as 2026-12-31');
+    out.push(sql`${e} ${raw(symbol)} ${value}::date`);
+  }
+  if (f.isNull != null) out.push(f.isNull ? sql`${e} is null` : sql`${e} is not null`);
+  return out;
+}
+
+export function moneyRangeFilterSql(amountExpr: string, currencyExpr: string, f: MoneyRangeFilter | undefined | null, field: string): Sql[] {
+  if (!f) return [];
+  const currency = parseInput(currencyCode, f.currency, [...field.split('.'), 'currency']);
+  const out: Sql[] = [sql`${raw(currencyExpr)} = ${currency}`];
+  for (const [op, symbol] of [['gt', '>'], ['gte', '>='], ['lt', '<'], ['lte', '<=']] as const) {
+    const value = f[op];
+    if (value != null) out.push(sql`${raw(amountExpr)} ${raw(symbol)} ${value}`);
+  }
+  return out;
 }
