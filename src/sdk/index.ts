@@ -49,6 +49,7 @@ export {
   type RecordType,
   type RecordTypeDefinition,
 } from '../core/record-types/define-record-type.js';
+export { recordTypeQueries, recordTypeQueryRules, type RecordTypeQueryNames } from '../core/record-types/record-type-queries.js';
 export { f, sortOn, type Column, type FilterKind, type FilterTarget, type SortKind } from '../core/record-types/filter-kinds.js';
 export { DateRangeFilter, MoneyRangeFilter, isCalendarDate } from '../core/shared/filters.js';
 // The kernel's own record types (their `readable` loaders apply the caller's scope).

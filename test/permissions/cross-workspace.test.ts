@@ -1,11 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import {
-  getNamedType, isAbstractType, isEnumType, isInputObjectType, isLeafType, isListType, isNonNullType, isObjectType,
-  type GraphQLAbstractType, type GraphQLInputType, type GraphQLObjectType, type GraphQLSchema,
-} from 'graphql';
+import type { GraphQLObjectType } from 'graphql';
 import { startTestServer, databaseUrl, type TestServer, type TestWorkspace } from '../support/harness.js';
 import { parseGlobalId, toGlobalId } from '../../src/graphql/global-id.js';
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
+import { containsId, operation, withoutMessages } from '../support/schema-walks.js';
 
 /**
  * Workspace A's admin (every permission) calls every root operation of the schema with workspace B's ids in
@@ -13,80 +11,6 @@ import { MembershipRole } from '../../src/core/identity/membership.entity.js';
  * must be byte-for-byte unchanged. On PostgreSQL the API connects as a role under row-level security.
  */
 const marker = `zqx${randomUUID().slice(0, 8)}`;
-
-function containsId(type: GraphQLInputType, depth = 0): boolean {
-  const named = getNamedType(type);
-  if (named.name === 'ID') return true;
-  if (!isInputObjectType(named) || depth > 3) return false;
-  return Object.values(named.getFields()).some((f) => containsId(f.type, depth + 1));
-}
-
-/** Fills required fields (shape only) and every field that can carry an id, with B's id and B's marker. */
-function fill(type: GraphQLInputType, id: string, text: string, depth = 0): unknown {
-  if (isNonNullType(type)) return fill(type.ofType, id, text, depth);
-  if (isListType(type)) return [fill(type.ofType, id, text, depth)];
-  if (isEnumType(type)) return type.getValues()[0]!.name;
-  if (isInputObjectType(type)) {
-    const value: Record<string, unknown> = {};
-    for (const field of Object.values(type.getFields())) {
-      const required = isNonNullType(field.type) && field.defaultValue === undefined;
-      if (required || (depth < 3 && containsId(field.type)) || ['query', 'search'].includes(field.name)) value[field.name] = fill(field.type, id, text, depth + 1);
-    }
-    return value;
-  }
-  switch (getNamedType(type).name) {
-    case 'ID': return id;
-    case 'Int': case 'Float': return 1;
-    case 'Boolean': return false;
-    case 'DateTimeISO': case 'DateTime': return '2026-01-01T00:00:00.000Z';
-    case 'JSON': case 'JSONObject': return {};
-    default: return text;
-  }
-}
-
-function operation(schema: GraphQLSchema, root: 'Query' | 'Mutation', name: string, id: string) {
-  const field = (schema.getType(root) as GraphQLObjectType).getFields()[name]!;
-  const args = field.args.filter((a) => (isNonNullType(a.type) && a.defaultValue === undefined) || containsId(a.type) || ['query', 'search'].includes(a.name));
-  const text = root === 'Query' ? marker : 'x';
-  const named = getNamedType(field.type);
-  const selection = isLeafType(named) ? '' : isObjectType(named) ? ` ${deepSelection(schema, named, 2)}` : isAbstractType(named) ? ` ${abstractSelection(schema, named, 1)}` : '';
-  return {
-    query: `${root === 'Query' ? 'query' : 'mutation'} Probe${args.length ? `(${args.map((a) => `$${a.name}: ${a.type}`).join(', ')})` : ''} { ${name}${args.length ? `(${args.map((a) => `${a.name}: $${a.name}`).join(', ')})` : ''}${selection} }`,
-    variables: Object.fromEntries(args.map((a) => [a.name, fill(a.type, id, text)])),
-  };
-}
-
-/**
- * Scalar fields and, a few levels down, object fields without required arguments; abstract types (Node,
- * TimelineEntry) expand into every possible type, with aliases so that fields of different types never clash.
- */
-function deepSelection(schema: GraphQLSchema, type: GraphQLObjectType, depth: number, clashing: ReadonlySet<string> = new Set()): string {
-  const parts: string[] = ['__typename'];
-  for (const field of Object.values(type.getFields())) {
-    if (field.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined)) continue;
-    const named = getNamedType(field.type);
-    const name = clashing.has(field.name) ? `${type.name}_${field.name}: ${field.name}` : field.name;
-    if (isLeafType(named)) parts.push(name);
-    else if (depth > 0 && isObjectType(named)) parts.push(`${name} ${deepSelection(schema, named, depth - 1)}`);
-    else if (depth > 0 && isAbstractType(named)) parts.push(`${name} ${abstractSelection(schema, named, depth - 1)}`);
-  }
-  return `{ ${parts.join(' ')} }`;
-}
-
-function abstractSelection(schema: GraphQLSchema, type: GraphQLAbstractType, depth: number): string {
-  const possible = schema.getPossibleTypes(type);
-  const signatures = new Map<string, Set<string>>();
-  for (const t of possible) for (const f of Object.values(t.getFields())) (signatures.get(f.name) ?? signatures.set(f.name, new Set()).get(f.name)!).add(String(f.type));
-  const clashing = new Set([...signatures].filter(([, types]) => types.size > 1).map(([name]) => name));
-  return `{ __typename ${possible.map((t) => `... on ${t.name} ${deepSelection(schema, t, depth, clashing)}`).join(' ')} }`;
-}
-
-/** Everything without `message` texts (an error may echo the id it was given; that reveals nothing). */
-function withoutMessages(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(withoutMessages);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'message').map(([k, v]) => [k, withoutMessages(v)]));
-  return value;
-}
 
 describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level security' : 'PGlite'})`, () => {
   let server: TestServer;
@@ -153,7 +77,7 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
     const schema = server.app.schema;
     // control: the same probes sent by the victim itself do reveal its data
     for (const [name, id] of [['node', victimIds[1]!], ['contact', victimIds[1]!], ['timeline', victimIds[1]!]] as const) {
-      const { query, variables } = operation(schema, 'Query', name, id);
+      const { query, variables } = operation(schema, 'Query', name, id, marker);
       expect(JSON.stringify(await victim.gql(query, variables)).toLowerCase()).toContain(marker);
     }
     const rawIds = victimIds.map((gid) => parseGlobalId(gid)!.id);
@@ -168,7 +92,7 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
       const takesIds = (schema.getType(root) as GraphQLObjectType).getFields()[name]!.args.some((a) => containsId(a.type));
       {
         for (const id of takesIds ? victimIds : victimIds.slice(0, 1)) {
-          const { query, variables } = operation(schema, root, name, id);
+          const { query, variables } = operation(schema, root, name, id, marker);
           const response = await server.gql(query, variables, walker);
           calls++;
           const body = JSON.stringify(response);

@@ -1,11 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import {
-  getNamedType, isEnumType, isInputObjectType, isLeafType, isListType, isNonNullType, isObjectType, isAbstractType,
-  type GraphQLArgument, type GraphQLInputType, type GraphQLObjectType, type GraphQLSchema,
-} from 'graphql';
+import type { GraphQLObjectType } from 'graphql';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 import { toGlobalId } from '../../src/graphql/global-id.js';
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
+import { operationFor } from '../support/schema-walks.js';
 
 /**
  * Each built-in role against every root operation of the kernel's schema. `y`: allowed, `-`: refused with
@@ -51,40 +48,6 @@ const EXPECTED: Record<string, string> = {
   'Query.deadLetters': ADMINS, 'Mutation.retryDeadLetter': ADMINS,
   'Query.modules': EVERYONE, 'Mutation.enableModule': ADMINS, 'Mutation.disableModule': ADMINS, 'Mutation.updateModuleSettings': ADMINS, 'Mutation.uninstallModule': ADMINS,
 };
-
-/** A value the argument's type accepts (shape only: the operation may still be refused for bad input, never for the shape). */
-function dummy(type: GraphQLInputType, depth = 0): unknown {
-  if (isNonNullType(type)) return dummy(type.ofType, depth);
-  if (isListType(type)) return [dummy(type.ofType, depth)];
-  if (isEnumType(type)) return type.getValues()[0]!.name;
-  if (isInputObjectType(type)) {
-    const value: Record<string, unknown> = {};
-    for (const field of Object.values(type.getFields())) if (isNonNullType(field.type) && field.defaultValue === undefined) value[field.name] = dummy(field.type, depth + 1);
-    return value;
-  }
-  switch (getNamedType(type).name) {
-    case 'ID': return toGlobalId('Contact', randomUUID());
-    case 'Int': case 'Float': return 1;
-    case 'Boolean': return true;
-    case 'DateTimeISO': case 'DateTime': return '2026-01-01T00:00:00.000Z';
-    case 'JSON': case 'JSONObject': return {};
-    default: return 'x';
-  }
-}
-
-function operationFor(schema: GraphQLSchema, root: 'Query' | 'Mutation', fieldName: string): { query: string; variables: Record<string, unknown> } {
-  const field = (schema.getType(root) as GraphQLObjectType).getFields()[fieldName]!;
-  const required = field.args.filter((a: GraphQLArgument) => isNonNullType(a.type) && a.defaultValue === undefined);
-  const vars = required.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ');
-  const args = required.map((a) => `${a.name}: $${a.name}`).join(', ');
-  const named = getNamedType(field.type);
-  const selection = isLeafType(named) ? '' : isObjectType(named) || isAbstractType(named) ? ' { __typename }' : '';
-  const keyword = root === 'Query' ? 'query' : 'mutation';
-  return {
-    query: `${keyword} Probe${vars ? `(${vars})` : ''} { ${fieldName}${args ? `(${args})` : ''}${selection} }`,
-    variables: Object.fromEntries(required.map((a) => [a.name, dummy(a.type)])),
-  };
-}
 
 describe('role × operation matrix', () => {
   let server: TestServer;

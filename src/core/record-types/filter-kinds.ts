@@ -1,4 +1,4 @@
-import { ID } from 'type-graphql';
+import { ID, registerEnumType } from 'type-graphql';
 import { Sql, sql, raw, likeEscape } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { InputRejected } from '../../graphql/errors.js';
@@ -71,12 +71,18 @@ export const f = {
     description: options.description,
     toSql: (value, t) => idFilterSql(columnSql(column, t.alias), value, type, t.path),
   }),
-  /** Any of the given values of an enum column. */
-  oneOf: <E extends Record<string, string>>(column: Column, enumType: E, options: Described = {}): FilterKind<E[keyof E][]> => ({
-    graphqlType: () => [enumType],
-    description: options.description,
-    toSql: (value, t) => [anyOf(`${columnSql(column, t.alias)}::text`, value)],
-  }),
+  /**
+   * Any of the given values of an enum column. `enumName` registers the enum with GraphQL under that name (leave it
+   * out when the enum is registered already, e.g. because the node type shows it).
+   */
+  oneOf: <E extends Record<string, string>>(column: Column, enumType: E, options: Described & { enumName?: string } = {}): FilterKind<E[keyof E][]> => {
+    if (options.enumName) registerEnumType(enumType, { name: options.enumName });
+    return {
+      graphqlType: () => [enumType],
+      description: options.description,
+      toSql: (value, t) => [anyOf(`${columnSql(column, t.alias)}::text`, value)],
+    };
+  },
   boolean: (column: Column, options: Described = {}): FilterKind<boolean> => ({
     graphqlType: () => Boolean,
     description: options.description,
