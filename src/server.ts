@@ -6,7 +6,7 @@ import { seedPluginDemoData } from './seed/plugin-demo.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
 import { builtinPluginsDir, loadPlugins, PluginLoadError } from './plugin-host/load-plugins.js';
 import { allMigrations, pluginEntities } from './plugin-host/plugin-migrations.js';
-import { PluginInstallError, registerPluginContributions, runInstallSteps } from './plugin-host/install-plugins.js';
+import { PluginInstallError, runInstallSteps } from './plugin-host/install-plugins.js';
 import { startOutboxWorker } from './events/index.js';
 import { startJobRunner } from './plugin-host/jobs/index.js';
 import type { GraphQLSchema } from 'graphql';
@@ -41,7 +41,6 @@ export async function serve(options: ServeOptions = {}) {
     }
     throw error;
   }
-  registerPluginContributions(plugins);
   const database = await openServingDatabase({
     extraEntities: pluginEntities(plugins),
     migrations: allMigrations(plugins),

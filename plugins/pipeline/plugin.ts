@@ -3,12 +3,9 @@
  * entries, domain events), fields on companies and contacts, deal search, forecasts and automation. See README.md.
  */
 import {
-
   definePlugin,
   mergeRuleDeclarations,
   raw,
-  registerCustomizableType,
-  registerNodeType,
   requires,
   signedIn,
   Sql,
@@ -16,32 +13,18 @@ import {
   type RequestContext,
   type RuleDeclarations,
 } from '../../src/sdk/index.js';
-import { Deal, Pipeline, PipelineStage, pipelineEntities } from './entities.js';
+import { Pipeline, PipelineStage, pipelineEntities } from './entities.js';
 import { Migration20261201100000Pipeline } from './migrations/Migration20261201100000Pipeline.js';
 import { Migration20261201200000PipelineForecastIndexes } from './migrations/Migration20261201200000PipelineForecastIndexes.js';
 import { PipelineResolver, PipelineStageResolver, livePipelines } from './pipelines/pipeline.resolver.js';
 import { DealResolver, DealTimelineFields } from './deals/deal.resolver.js';
-import { readableDeals } from './deals/deal.service.js';
+import { deals } from './deals/deal.records.js';
 import { DEAL, DEAL_SCOPE, PIPELINE, PIPELINE_MANAGE, PIPELINE_STAGE, PLUGIN_ID } from './deals/deal-scope.js';
 import { CompanyDealsFields, ContactDealsFields } from './extensions/kernel-fields.resolver.js';
 import { dealSearchProvider } from './extensions/deal-search.js';
 import { seedPipelineDemo } from './demo-data.js';
 import { forecastResolvers, forecastRules } from './forecast/index.js';
 import { automationSubscribers, pipelineSettings, rottingJob } from './automation/index.js';
-
-// custom fields on deals (kernel custom field definitions with objectType `Deal`)
-registerCustomizableType(DEAL, 'deal');
-
-// node(id:), activity targets and timelines (the kernel loads nothing where the plugin is disabled)
-registerNodeType({ typeName: DEAL, rootClass: Deal, permission: DEAL_SCOPE.read, plugin: PLUGIN_ID, load: (ctx, id) => readableDeals(ctx).load(id) });
-registerNodeType({ typeName: PIPELINE, rootClass: Pipeline, permission: DEAL_SCOPE.read, plugin: PLUGIN_ID, load: (ctx, id) => livePipelines(ctx).load(id) });
-registerNodeType({
-  typeName: PIPELINE_STAGE,
-  rootClass: PipelineStage,
-  permission: DEAL_SCOPE.read,
-  plugin: PLUGIN_ID,
-  load: (ctx, id) => ctx.loaders.byId(PipelineStage).load(id),
-});
 
 const manage = requires(PIPELINE_MANAGE);
 
@@ -88,6 +71,7 @@ const coreRules: RuleDeclarations = {
 };
 
 const TIMELINE_ENTRY_TYPES = ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened'];
+const EVENT_TYPES = ['deal.created', 'deal.updated', 'deal.deleted', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.rotting'];
 
 /** The plugin's tables, children first (uninstall removes a workspace's rows). */
 const TABLES = ['pipeline_processed_event', 'deal_rotting_reminder', 'deal_stage_history', 'deal_tag', 'deal_contact', 'deal', 'pipeline_stage', 'pipeline'];
@@ -112,6 +96,14 @@ export default definePlugin({
     { name: 'deal:delete', description: 'Delete and restore deals (pipeline)', scoped: true, roleGrants: { MANAGER: 'TEAM', SALES: 'OWN' } },
     { name: 'pipeline:manage', description: 'Create, change and delete pipelines and their stages (pipeline)', scoped: false },
   ],
+  // deals: node(id:), activity targets, custom fields and tags; pipelines and stages: node(id:) only
+  recordTypes: [deals],
+  nodeTypes: [
+    { typeName: PIPELINE, rootClass: Pipeline, permission: DEAL_SCOPE.read, load: (ctx, id) => livePipelines(ctx).load(id) },
+    { typeName: PIPELINE_STAGE, rootClass: PipelineStage, permission: DEAL_SCOPE.read, load: (ctx, id) => ctx.loaders.byId(PipelineStage).load(id) },
+  ],
+  events: EVENT_TYPES,
+  writePoints: ['deal.create', 'deal.update'],
   timelineEntryTypes: TIMELINE_ENTRY_TYPES,
   searchProviders: [dealSearchProvider],
   subscribers: automationSubscribers,

@@ -7,7 +7,7 @@ import { auditRules } from './audit/audit.rules.js';
 import { AuditResolver } from './audit/audit.resolver.js';
 import { eventRules } from '../events/events.rules.js';
 import { DeadLetterResolver } from '../events/dead-letters.resolver.js';
-import { nodeRegistry } from '../graphql/node-registry.js';
+import { kernelNodeTypes } from '../graphql/node-registry.js';
 import { workspaceOf } from '../graphql/context.js';
 import { memberIds } from './identity/members.js';
 import { NodeResolver } from '../graphql/node.resolver.js';
@@ -57,16 +57,16 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   EventSubscriptionResolver,
 ];
 
-nodeRegistry.register({
+kernelNodeTypes.register({
   typeName: 'Workspace',
   rootClass: Workspace,
   load: async (ctx, id) => (id === ctx.principal.workspaceId ? ctx.em.findOne(Workspace, { id }) : null),
 });
-nodeRegistry.register({
+kernelNodeTypes.register({
   typeName: 'User',
   rootClass: User,
   permission: 'user:read',
   load: async (ctx, id) => ((await memberIds(ctx.em, workspaceOf(ctx), [id])).has(id) ? ctx.loaders.byId(User).load(id) : null),
 });
-nodeRegistry.register({ typeName: 'Tag', rootClass: Tag, permission: 'tag:read', load: (ctx, id) => ctx.loaders.byId(Tag).load(id) });
-nodeRegistry.register({ typeName: 'Company', rootClass: Company, permission: 'company:read', load: (ctx, id) => readable(ctx, 'Company').load(id) });
+kernelNodeTypes.register({ typeName: 'Tag', rootClass: Tag, permission: 'tag:read', load: (ctx, id) => ctx.loaders.byId(Tag).load(id) });
+kernelNodeTypes.register({ typeName: 'Company', rootClass: Company, permission: 'company:read', load: (ctx, id) => readable(ctx, 'Company').load(id) });

@@ -1,6 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { HookContext } from '../sdk/manifest.js';
-import { hooksFor, isPluginEnabled } from './registry.js';
+import { eventsOf } from './registry.js';
 
 /** What a write passes: its transaction's entity manager and the caller (a `RequestContext` inside runMutation fits). */
 export interface HookCaller {
@@ -15,13 +15,14 @@ export interface HookCaller {
  * transaction back and returns the hook's userErrors. Returns the draft.
  */
 export async function runBeforeHooks<Draft extends object>(tx: HookCaller, on: string, draft: Draft): Promise<Draft> {
-  const hooks = hooksFor(on);
+  const events = eventsOf(tx.em);
+  const hooks = events.hooksFor(on);
   if (!hooks.length) return draft;
   const workspaceId = tx.principal.workspaceId;
   if (!workspaceId) return draft;
   const context: HookContext = { workspaceId, actor: { userId: tx.principal.userId, apiKeyId: tx.principal.apiKeyId }, em: tx.em };
   for (const hook of hooks) {
-    if (!(await isPluginEnabled(workspaceId, hook.plugin))) continue;
+    if (!(await events.isPluginEnabled(workspaceId, hook.plugin))) continue;
     await hook.run(draft as Record<string, unknown>, context);
   }
   return draft;

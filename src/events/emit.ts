@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { auditActorOf } from '../core/audit/audit-context.js';
-import { subscribersFor } from './registry.js';
+import { eventsOf } from './registry.js';
+import type { EventType } from './event-type.js';
 
 export interface EventInput {
   workspaceId: string;
@@ -24,6 +25,7 @@ const jsonSafe = (_key: string, value: unknown) => (typeof value === 'bigint' ? 
  */
 export async function insertEvents(em: SqlEntityManager, events: EventInput[]): Promise<string[]> {
   if (!events.length) return [];
+  const registry = eventsOf(em);
   const ids: string[] = [];
   const eventParams: unknown[] = [];
   const deliveryParams: unknown[] = [];
@@ -32,7 +34,7 @@ export async function insertEvents(em: SqlEntityManager, events: EventInput[]): 
     const id = randomUUID();
     ids.push(id);
     eventParams.push(id, event.workspaceId, event.type, JSON.stringify(event.payload ?? {}, jsonSafe), event.actorUserId ?? null, event.actorApiKeyId ?? null);
-    for (const subscriber of subscribersFor(event.type)) deliveryParams.push(randomUUID(), id, event.workspaceId, subscriber.key, subscriber.plugin);
+    for (const subscriber of registry.subscribersFor(event.type)) deliveryParams.push(randomUUID(), id, event.workspaceId, subscriber.key, subscriber.plugin);
   }
   await em.execute(
     `insert into outbox_event (id, workspace_id, type, payload, actor_user_id, actor_api_key_id, occurred_at) values ${events.map(() => '(?, ?, ?, cast(? as jsonb), ?, ?, clock_timestamp())').join(', ')}`,
@@ -51,15 +53,28 @@ export async function insertEvents(em: SqlEntityManager, events: EventInput[]): 
  * Emits a plugin's own domain event inside the current write (`runMutation`'s transaction): delivered to its
  * subscribers after commit, never if the write rolls back. The workspace and actor default to the transaction's.
  */
+export async function emitEvent<Payload extends object>(
+  em: EntityManager | SqlEntityManager,
+  event: EventType<Payload>,
+  payload: Payload,
+  options?: { workspaceId?: string },
+): Promise<string>;
 export async function emitEvent(
   em: EntityManager | SqlEntityManager,
   event: { type: string; payload: Record<string, unknown>; workspaceId?: string },
+): Promise<string>;
+export async function emitEvent(
+  em: EntityManager | SqlEntityManager,
+  token: { type: string; payload?: object; workspaceId?: string },
+  typedPayload?: object,
+  options?: { workspaceId?: string },
 ): Promise<string> {
+  const event = typedPayload === undefined ? token : { type: token.type, payload: typedPayload, workspaceId: options?.workspaceId };
   const actor = auditActorOf(em as EntityManager);
   const workspaceId = event.workspaceId ?? actor?.workspaceId;
   if (!workspaceId) throw new Error(`emitEvent("${event.type}") needs a workspace: call it inside runMutation or pass workspaceId`);
   const [id] = await insertEvents(em as SqlEntityManager, [
-    { workspaceId, type: event.type, payload: event.payload, actorUserId: actor?.userId ?? null, actorApiKeyId: actor?.apiKeyId ?? null },
+    { workspaceId, type: event.type, payload: (event.payload ?? {}) as Record<string, unknown>, actorUserId: actor?.userId ?? null, actorApiKeyId: actor?.apiKeyId ?? null },
   ]);
   return id!;
 }

@@ -2,7 +2,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../db/orm.js';
 import { withWorkspace } from '../db/rls/tenant-context.js';
 import type { DomainEvent } from '../sdk/manifest.js';
-import { allSubscribers, isPluginEnabled, pluginSettingsIn, subscriberByKey, type PluginEnabledCheck, type RegisteredSubscriber } from './registry.js';
+import { eventsOf, type PluginEnabledCheck, type RegisteredSubscriber } from './registry.js';
 
 /** The transaction-local setting the `outbox_worker` policies admit (migrations/Migration20261123140000Outbox.ts). */
 export const WORKER_SETTING = 'app.outbox_worker';
@@ -26,7 +26,7 @@ export interface OutboxWorkerOptions {
   backoffMaxMs?: number;
   /** A claim lasts the subscriber's timeout plus this (a crashed worker's claims expire then; default 30 s). */
   leaseMarginMs?: number;
-  /** Whether a plugin is enabled in a workspace; default: the registry's check (setPluginEnabledCheck). */
+  /** Whether a plugin is enabled in a workspace; default: the check of the app owning `orm` (eventsOf). */
   isEnabled?: PluginEnabledCheck;
   logger?: WorkerLogger;
 }
@@ -89,7 +89,7 @@ export class OutboxWorker {
     this.#backoffBaseMs = options.backoffBaseMs ?? 1000;
     this.#backoffMaxMs = options.backoffMaxMs ?? 60 * 60 * 1000;
     this.#leaseMarginMs = options.leaseMarginMs ?? 30_000;
-    this.#isEnabled = options.isEnabled ?? ((workspaceId, plugin) => isPluginEnabled(workspaceId, plugin));
+    this.#isEnabled = options.isEnabled ?? ((workspaceId, plugin) => eventsOf(this.#orm).isPluginEnabled(workspaceId, plugin));
     this.#logger = options.logger ?? silent;
   }
 
@@ -162,7 +162,7 @@ export class OutboxWorker {
   }
 
   async #claim(limit: number): Promise<ClaimedRow[]> {
-    const subscribers = allSubscribers();
+    const subscribers = eventsOf(this.#orm).allSubscribers();
     if (!subscribers.length || limit <= 0) return [];
     return this.#asWorker(async (em) => {
       const rows = await em.execute<ClaimedRow[]>(
@@ -175,7 +175,7 @@ export class OutboxWorker {
         [subscribers.map((s) => s.key), limit],
       );
       for (const row of rows) {
-        const lease = (subscriberByKey(row.subscriber)?.timeoutMs ?? 10_000) + this.#leaseMarginMs;
+        const lease = (eventsOf(this.#orm).subscriberByKey(row.subscriber)?.timeoutMs ?? 10_000) + this.#leaseMarginMs;
         await em.execute(
           `update outbox_delivery set attempts = attempts + 1, locked_until = clock_timestamp() + cast(? as double precision) * interval '1 millisecond', updated_at = clock_timestamp() where id = ?`,
           [lease, row.id],
@@ -187,7 +187,7 @@ export class OutboxWorker {
   }
 
   async #deliver(row: ClaimedRow): Promise<void> {
-    const subscriber = subscriberByKey(row.subscriber);
+    const subscriber = eventsOf(this.#orm).subscriberByKey(row.subscriber);
     if (!subscriber) return this.#release(row);
     let enabled: boolean;
     try {
@@ -216,7 +216,7 @@ export class OutboxWorker {
   async #run(subscriber: RegisteredSubscriber, event: DomainEvent): Promise<void> {
     await withWorkspace(this.#orm, event.workspaceId, async (em) => {
       let timer: NodeJS.Timeout | undefined;
-      const handled = pluginSettingsIn(em, event.workspaceId, subscriber.plugin).then((settings) => subscriber.handle(event, { workspaceId: event.workspaceId, em, settings }));
+      const handled = eventsOf(em).pluginSettingsIn(em, event.workspaceId, subscriber.plugin).then((settings) => subscriber.handle(event, { workspaceId: event.workspaceId, em, settings }));
       handled.catch(() => undefined); // a handler that fails after its timeout must not become an unhandled rejection
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new DeliveryTimeout(`timed out after ${subscriber.timeoutMs} ms`)), subscriber.timeoutMs);

@@ -1,13 +1,15 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { BeforeHook, Subscriber } from '../sdk/manifest.js';
+import { eventTypeName } from './event-type.js';
+import { AppSlot, lookupInApp, type AppScoped } from '../registries/app-slot.js';
 
 /**
- * Before hooks and after subscribers, registered by plugin id (`kernel` for the kernel's own and for tests).
- * Whether a plugin is enabled in a workspace is asked through `setPluginEnabledCheck` (default: always enabled);
- * the module toggling installs the real check.
+ * Before hooks, after subscribers and the plugin-enabled check of one app. The kernel's own (and tests' kernel-level
+ * ones) live in `kernelEvents`; each app builds an `EventRegistry` over it from its plugin set and attaches it to its
+ * ORM (`eventsOf(em)` finds it), so two apps in one process never run each other's hooks or subscribers.
  */
 
-/** The kernel's domain event types. Plugins emit their own (`emitEvent`), named `<thing>.<pastTense>`. */
+/** The kernel's domain event types. Plugins declare theirs (`events` in the manifest), named `<thing>.<pastTense>`. */
 export const KERNEL_EVENT_TYPES = [
   'contact.created',
   'contact.updated',
@@ -28,34 +30,17 @@ export const KERNEL_EVENT_TYPES = [
   'task.completed',
 ] as const;
 
+/** The kernel's writes that run before hooks (`runBeforeHooks(ctx, 'contact.create', draft)`). */
+export const KERNEL_WRITE_POINTS = ['contact.create', 'contact.update'] as const;
+
 export type PluginEnabledCheck = (workspaceId: string, pluginId: string) => boolean | Promise<boolean>;
-
-let enabledCheck: PluginEnabledCheck = () => true;
-
-/** Installs how hooks and workers learn whether a plugin is enabled in a workspace (the kernel always is). */
-export function setPluginEnabledCheck(check: PluginEnabledCheck): void {
-  enabledCheck = check;
-}
 
 /** Reads a plugin's settings in a workspace (defaults filled in), inside a transaction scoped to it. */
 export type PluginSettingsReader = (em: SqlEntityManager, workspaceId: string, pluginId: string) => Promise<Record<string, unknown>>;
 
-let settingsReader: PluginSettingsReader = async () => ({});
-
-/** Installs how subscribers learn their plugin's settings in the event's workspace (createApp: the module host). */
-export function setPluginSettingsReader(reader: PluginSettingsReader): void {
-  settingsReader = reader;
-}
-
-export function pluginSettingsIn(em: SqlEntityManager, workspaceId: string, pluginId: string): Promise<Record<string, unknown>> {
-  return pluginId === 'kernel' ? Promise.resolve({}) : settingsReader(em, workspaceId, pluginId);
-}
-
-export async function isPluginEnabled(workspaceId: string, pluginId: string): Promise<boolean> {
-  return pluginId === 'kernel' || (await enabledCheck(workspaceId, pluginId));
-}
-
-export interface RegisteredSubscriber extends Subscriber {
+export interface RegisteredSubscriber extends Omit<Subscriber, 'on'> {
+  /** The event type names it receives. */
+  on: string[];
   plugin: string;
   /** `<plugin>/<name>`: the delivery rows' subscriber column. */
   key: string;
@@ -70,54 +55,99 @@ export interface RegisteredHook extends BeforeHook {
   seq: number;
 }
 
-const subscribers = new Map<string, RegisteredSubscriber>();
-const hooks: RegisteredHook[] = [];
-let hookSeq = 0;
-
 export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_ATTEMPTS = 8;
 
-/** Registers an after subscriber; returns a function that unregisters it. Refuses a duplicate `<plugin>/<name>`. */
-export function registerSubscriber(subscriber: Subscriber & { plugin: string }): () => void {
-  const key = `${subscriber.plugin}/${subscriber.name}`;
-  if (subscribers.has(key)) throw new Error(`Subscriber "${key}" is registered twice`);
-  if (!subscriber.on.length) throw new Error(`Subscriber "${key}" listens to no event type`);
-  const registered: RegisteredSubscriber = {
-    ...subscriber,
-    key,
-    timeoutMs: subscriber.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    maxAttempts: Math.max(1, subscriber.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
-  };
-  subscribers.set(key, registered);
-  return () => {
-    if (subscribers.get(key) === registered) subscribers.delete(key);
-  };
+let hookSeq = 0;
+
+export class EventRegistry {
+  readonly #subscribers = new Map<string, RegisteredSubscriber>();
+  readonly #hooks: RegisteredHook[] = [];
+  #enabledCheck: PluginEnabledCheck | undefined;
+  #settingsReader: PluginSettingsReader | undefined;
+
+  constructor(readonly base?: EventRegistry) {}
+
+  /** Registers an after subscriber; returns a function that unregisters it. Refuses a duplicate `<plugin>/<name>`. */
+  registerSubscriber(subscriber: Subscriber & { plugin: string }): () => void {
+    const key = `${subscriber.plugin}/${subscriber.name}`;
+    if (this.subscriberByKey(key)) throw new Error(`${subscriber.plugin}: subscriber "${key}" is registered twice`);
+    if (!subscriber.on.length) throw new Error(`${subscriber.plugin}: subscriber "${key}" listens to no event type`);
+    const registered: RegisteredSubscriber = {
+      ...subscriber,
+      on: subscriber.on.map(eventTypeName),
+      key,
+      timeoutMs: subscriber.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      maxAttempts: Math.max(1, subscriber.maxAttempts ?? DEFAULT_MAX_ATTEMPTS),
+    };
+    this.#subscribers.set(key, registered);
+    return () => {
+      if (this.#subscribers.get(key) === registered) this.#subscribers.delete(key);
+    };
+  }
+
+  subscriberByKey(key: string): RegisteredSubscriber | undefined {
+    return this.#subscribers.get(key) ?? this.base?.subscriberByKey(key);
+  }
+
+  allSubscribers(): RegisteredSubscriber[] {
+    return [...(this.base?.allSubscribers() ?? []), ...this.#subscribers.values()];
+  }
+
+  /** Subscribers whose `on` names the type (or `*`), in registration order. */
+  subscribersFor(type: string): RegisteredSubscriber[] {
+    return this.allSubscribers().filter((s) => s.on.includes(type) || s.on.includes('*'));
+  }
+
+  /** Registers a before hook; returns a function that unregisters it. */
+  registerHook(hook: BeforeHook & { plugin: string }): () => void {
+    const registered: RegisteredHook = { ...hook, order: hook.order ?? 100, seq: hookSeq++ };
+    this.#hooks.push(registered);
+    return () => {
+      const at = this.#hooks.indexOf(registered);
+      if (at >= 0) this.#hooks.splice(at, 1);
+    };
+  }
+
+  /** Hooks guarding `on`, by `order` then registration order. */
+  hooksFor(on: string): RegisteredHook[] {
+    return [...(this.base?.hooksFor(on) ?? []), ...this.#hooks.filter((h) => h.on === on)].sort((a, b) => a.order - b.order || a.seq - b.seq);
+  }
+
+  /** How hooks, workers and node loaders learn whether a plugin is enabled in a workspace (default: always). */
+  setPluginEnabledCheck(check: PluginEnabledCheck): void {
+    this.#enabledCheck = check;
+  }
+
+  /** How subscribers learn their plugin's settings in the event's workspace (createApp: the module host). */
+  setPluginSettingsReader(reader: PluginSettingsReader): void {
+    this.#settingsReader = reader;
+  }
+
+  async isPluginEnabled(workspaceId: string, pluginId: string): Promise<boolean> {
+    if (pluginId === 'kernel') return true;
+    const check = this.#enabledCheck ?? (this.base ? this.base.#enabledCheck : undefined);
+    return check ? await check(workspaceId, pluginId) : true;
+  }
+
+  pluginSettingsIn(em: SqlEntityManager, workspaceId: string, pluginId: string): Promise<Record<string, unknown>> {
+    const reader = this.#settingsReader ?? (this.base ? this.base.#settingsReader : undefined);
+    return pluginId === 'kernel' || !reader ? Promise.resolve({}) : reader(em, workspaceId, pluginId);
+  }
 }
 
-export function subscriberByKey(key: string): RegisteredSubscriber | undefined {
-  return subscribers.get(key);
+/** The kernel's hooks and subscribers (and those tests register as `kernel`); every app's registry builds on it. */
+export const kernelEvents = new EventRegistry();
+
+export const EVENTS_SLOT = new AppSlot<EventRegistry>('event registry');
+
+/** The event registry of the app that owns `holder` (an entity manager or ORM); the kernel's when none is attached. */
+export function eventsOf(holder: AppScoped): EventRegistry {
+  return lookupInApp(holder, EVENTS_SLOT) ?? kernelEvents;
 }
 
-export function allSubscribers(): RegisteredSubscriber[] {
-  return [...subscribers.values()];
-}
-
-/** Subscribers whose `on` names the type (or `*`), in registration order. */
-export function subscribersFor(type: string): RegisteredSubscriber[] {
-  return allSubscribers().filter((s) => s.on.includes(type) || s.on.includes('*'));
-}
-
-/** Registers a before hook; returns a function that unregisters it. */
-export function registerHook(hook: BeforeHook & { plugin: string }): () => void {
-  const registered: RegisteredHook = { ...hook, order: hook.order ?? 100, seq: hookSeq++ };
-  hooks.push(registered);
-  return () => {
-    const at = hooks.indexOf(registered);
-    if (at >= 0) hooks.splice(at, 1);
-  };
-}
-
-/** Hooks guarding `on`, by `order` then registration order. */
-export function hooksFor(on: string): RegisteredHook[] {
-  return hooks.filter((h) => h.on === on).sort((a, b) => a.order - b.order || a.seq - b.seq);
-}
+// Kernel-level registration (the kernel's own hooks and subscribers, and tests without an app).
+export const registerSubscriber = (subscriber: Subscriber & { plugin: string }) => kernelEvents.registerSubscriber(subscriber);
+export const registerHook = (hook: BeforeHook & { plugin: string }) => kernelEvents.registerHook(hook);
+/** The check used where no app is attached (an ORM without createApp: tests of the outbox alone). */
+export const setPluginEnabledCheck = (check: PluginEnabledCheck) => kernelEvents.setPluginEnabledCheck(check);

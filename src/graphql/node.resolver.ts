@@ -3,7 +3,7 @@ import type { RequestContext } from './context.js';
 import { workspaceOf } from './context.js';
 import { Node } from './relay.js';
 import { parseGlobalId } from './global-id.js';
-import { nodeRegistry } from './node-registry.js';
+import { nodeTypesOf } from './node-registry.js';
 
 @Resolver()
 export class NodeResolver {
@@ -11,10 +11,10 @@ export class NodeResolver {
   async node(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     workspaceOf(ctx);
     const parsed = parseGlobalId(id);
-    const load = parsed && nodeRegistry.loader(parsed.type);
+    const load = parsed && nodeTypesOf(ctx).loader(parsed.type);
     if (!load) return null;
     // a type the caller may not read does not exist for them; records outside their scope load as null
-    const permission = nodeRegistry.permission(parsed.type);
+    const permission = nodeTypesOf(ctx).permission(parsed.type);
     if (permission && !ctx.principal.access.can(permission)) return null;
     return load(ctx, parsed.id);
   }

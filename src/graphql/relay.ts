@@ -1,13 +1,14 @@
 import { ArgsType, Field, ID, Int, InterfaceType, ObjectType, type ClassType } from 'type-graphql';
 import { ErrorCode, InputRejected } from './errors.js';
-import { nodeRegistry } from './node-registry.js';
+import type { RequestContext } from './context.js';
+import { nodeTypesOf } from './node-registry.js';
 
 @InterfaceType({
   description: 'An object with an opaque global id, fetchable through `node(id:)`.',
   // a type is in a schema only when a field reaches it: plugin node types (Deal…) must not show in workspaces
   // (and schemas) without the plugin just because they implement Node
   autoRegisterImplementations: false,
-  resolveType: (value: object) => nodeRegistry.typeNameOf(value),
+  resolveType: (value: object, ctx: RequestContext) => nodeTypesOf(ctx).typeNameOf(value),
 })
 export abstract class Node {
   @Field(() => ID)

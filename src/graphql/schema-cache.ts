@@ -7,6 +7,8 @@ export interface SchemaModule {
   id: string;
   resolvers?: Function[];
   rules?: RuleDeclarations;
+  /** Its search providers: their keys join the schema's `SearchableType` enum. */
+  searchProviders?: readonly { key: string }[];
 }
 
 export interface SchemaEntry<Served> {
@@ -92,6 +94,6 @@ export function buildWorkspaceSchema(modules: readonly SchemaModule[]): Promise<
   return buildAppSchema(
     modules.flatMap((m) => m.resolvers ?? []),
     modules.flatMap((m) => (m.rules ? [m.rules] : [])),
-    modules.map((m) => m.id),
+    modules.flatMap((m) => (m.searchProviders ?? []).map((p) => p.key)),
   );
 }

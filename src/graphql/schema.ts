@@ -8,12 +8,12 @@ import { applyShield, mergeDeclarations } from './shield/apply-shield.js';
 import { unusedPubSub } from '../events/subscriptions/events.subscription.js';
 
 /**
- * The schema's types and resolvers without authorization (for printing and for the schema-walk test). `pluginIds`:
- * the plugins whose resolvers are passed (their search types join the `SearchableType` enum). Built synchronously:
- * type-graphql's metadata and the enum are global, so builds must not interleave.
+ * The schema's types and resolvers without authorization (for printing and for the schema-walk test).
+ * `searchTypes`: the search provider keys of the plugins whose resolvers are passed (they join the `SearchableType`
+ * enum). Built synchronously: type-graphql's metadata and the enum are global, so builds must not interleave.
  */
-export async function buildUnshieldedSchema(extraResolvers: Function[] = [], pluginIds: readonly string[] = []): Promise<GraphQLSchema> {
-  return withSearchableTypesOf(pluginIds, () => {
+export async function buildUnshieldedSchema(extraResolvers: Function[] = [], searchTypes: readonly string[] = []): Promise<GraphQLSchema> {
+  return withSearchableTypesOf(searchTypes, () => {
     forgetFieldResolverFields();
     return buildSchemaSync({
       resolvers: [...kernelResolvers, ...extraResolvers] as NonEmptyArray<Function>,
@@ -27,8 +27,8 @@ export async function buildUnshieldedSchema(extraResolvers: Function[] = [], plu
 export const allRuleDeclarations = (extra: RuleDeclarations[] = []): RuleDeclarations => mergeDeclarations([...kernelRuleDeclarations, ...extra]);
 
 /** Builds the GraphQL schema of the kernel plus the given plugin resolvers, every field behind a shield rule (deny by default). */
-export async function buildAppSchema(extraResolvers: Function[] = [], extraRules: RuleDeclarations[] = [], pluginIds: readonly string[] = []): Promise<GraphQLSchema> {
-  return applyShield(await buildUnshieldedSchema(extraResolvers, pluginIds), allRuleDeclarations(extraRules));
+export async function buildAppSchema(extraResolvers: Function[] = [], extraRules: RuleDeclarations[] = [], searchTypes: readonly string[] = []): Promise<GraphQLSchema> {
+  return applyShield(await buildUnshieldedSchema(extraResolvers, searchTypes), allRuleDeclarations(extraRules));
 }
 
 export function printAppSchema(schema: GraphQLSchema): string {

@@ -12,7 +12,7 @@ import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
 import { SchemaCache } from '../graphql/schema-cache.js';
 import { readCredentials, type Credentials } from './credentials.js';
-import { setPluginEnabledCheck, setPluginSettingsReader } from '../events/registry.js';
+import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
 import { ModuleHost, attachModuleHost } from '../plugin-host/modules/module-host.js';
 import type { PluginManifest } from '../sdk/manifest.js';
@@ -86,10 +86,14 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
     return apollo;
   };
   const modules = new ModuleHost(plugins, orm, enabledSetTtlMs);
-  // hooks and outbox deliveries of a plugin run only where it is enabled
-  if (plugins.length) {
-    setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));
-    setPluginSettingsReader(async (em, workspaceId, pluginId) => {
+  // this app's plugins' hooks, subscribers, node types…, reachable from every entity manager of `orm`
+  registerPluginPermissions(plugins);
+  const built = buildAppRegistries(plugins);
+  const registries = attachAppRegistries(orm, built);
+  // hooks and outbox deliveries of a plugin run only where it is enabled (apps sharing an ORM share the first's check)
+  if (plugins.length && registries === built) {
+    registries.events.setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));
+    registries.events.setPluginSettingsReader(async (em, workspaceId, pluginId) => {
       const plugin = modules.plugin(pluginId);
       return plugin ? effectiveSettings(plugin, (await modules.readRows(em, workspaceId)).get(pluginId)?.settings) : {};
     });
@@ -131,6 +135,7 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
   http.route({ method: ['GET', 'POST', 'OPTIONS'], url: '/graphql', handler: graphqlRoute });
   http.addHook('onClose', async () => {
     for (const entry of await schemas.entries()) await entry.served.stop();
+    detachAppRegistries(orm);
   });
 
   http.get('/healthz', async () => ({ status: 'ok' }));

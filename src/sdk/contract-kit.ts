@@ -69,8 +69,6 @@ export interface PluginServerOptions {
   env?: Record<string, string>;
 }
 
-/** Plugin ids whose contributions this process registered (the registries are per process; ids are unique). */
-const registered = new Set<string>();
 /** The server each contract's stage list started (closed by `closeStages`). */
 const servers = new WeakMap<ContractStage[], PluginTestServer>();
 
@@ -96,12 +94,6 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
     plugins.map((manifest) => ({ manifest, source: `contract-kit:${(manifest as { id?: string }).id ?? '?'}`, builtin: false })),
     { version: readKernelVersion(), entities: kernelEntities, rules: graphql.kernelRuleDeclarations, resolvers: graphql.kernelResolvers },
   );
-  // the registries are per process: each plugin id is registered once (a later manifest with the same id reuses the
-  // first one's permissions, hooks and subscribers)
-  const fresh = loaded.filter((p) => !registered.has(p.id));
-  installSteps.registerPluginContributions(fresh);
-  for (const p of fresh) registered.add(p.id);
-
   const baseUrl = options.databaseUrl === undefined ? process.env.TEST_DATABASE_URL : options.databaseUrl ?? undefined;
   let url = baseUrl || undefined;
   let dropDatabase: (() => Promise<void>) | null = null;

@@ -9,7 +9,6 @@ import { builtinRoles } from '../core/permissions/builtin-roles.js';
 import { accessFor, memberPrincipal, type Principal } from '../core/permissions/principal.js';
 import { createLoaders } from '../graphql/loaders.js';
 import type { RequestContext } from '../graphql/context.js';
-import { nodeRegistry } from '../graphql/node-registry.js';
 import { moduleHostOf } from '../plugin-host/modules/module-host.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
 import type { PluginContext } from './manifest.js';
@@ -49,9 +48,9 @@ export {
 export { selectedFields } from '../graphql/selection.js';
 
 // ---- custom fields and tags on the plugin's records ----
-export { registerCustomizableType } from '../core/custom-fields/custom-field-admin.service.js';
 export { definitionsFor, mergeCustomValues, customFilterSql, customFieldExprOrReject } from '../core/custom-fields/custom-field.service.js';
-export { resolveTagIds } from '../core/tags/tag.service.js';
+/** Tags of the plugin's taggable record types (declared with `tags` on the record type): replace, load batched. */
+export { resolveTagIds, setTags, tagsLoader } from '../core/tags/tag.service.js';
 export { Tag } from '../core/tags/tag.entity.js';
 export { TagNode } from '../core/tags/tag.types.js';
 export { UserNode } from '../core/identity/user.types.js';
@@ -60,11 +59,6 @@ export { Company } from '../core/customers/company.entity.js';
 export { Contact } from '../core/customers/contact.entity.js';
 /** For plugin tables without an `id` (composite keys) that still reference their workspace. */
 export { Workspace } from '../core/workspaces/workspace.entity.js';
-
-/** Registers a plugin record type for `node(id:)`, activity targets and search hits (load must apply record scope). */
-export function registerNodeType(entry: Parameters<typeof nodeRegistry.register>[0]): void {
-  nodeRegistry.register(entry);
-}
 
 /**
  * The workspace's settings of a plugin, defaults filled in — inside a resolver of the plugin (read once per request).

@@ -4,6 +4,11 @@ import type { RuleDeclarations } from '../graphql/shield/declarations.js';
 import type { PermissionDefinition } from '../core/permissions/permission-registry.js';
 import type { ProtectedField } from '../core/permissions/protected-fields.js';
 import type { SearchProvider } from '../core/search/search-provider.js';
+import type { NodeTypeEntry } from '../graphql/node-registry.js';
+import type { RequestContext } from '../graphql/context.js';
+import type { EventType } from '../events/event-type.js';
+
+export { defineEvent, eventTypeName, type EventType } from '../events/event-type.js';
 
 /**
  * A plugin's typed manifest: everything the host needs to validate, install, enable and run it. Built-in plugins
@@ -38,6 +43,17 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType> {
   jobs?: ScheduledJob[];
   /** zod schema of the plugin's per-workspace settings; defaults fill what a workspace did not set. */
   settings?: Settings;
+  /**
+   * Record types made with `defineRecordType`: each becomes a `node(id:)` type (loaded in the caller's scope), a
+   * custom-field type when it declares `customFields`, and a taggable type when it declares `tags`.
+   */
+  recordTypes?: RecordTypeContribution[];
+  /** Other types reachable through `node(id:)` (`load` must apply record scope). */
+  nodeTypes?: NodeType[];
+  /** The domain event types the plugin emits (`defineEvent` tokens or names, `deal.won`): no other plugin may claim them. */
+  events?: (EventType<object> | string)[];
+  /** The writes of the plugin that run before hooks (`runBeforeHooks(ctx, 'deal.create', draft)`): hooks may guard them. */
+  writePoints?: string[];
   /** Timeline entry types the plugin records (`deal.stageChanged` …). */
   timelineEntryTypes?: string[];
   searchProviders?: SearchProvider[];
@@ -47,6 +63,18 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType> {
   onEnable?: (ctx: PluginContext) => Promise<void>;
   onDisable?: (ctx: PluginContext) => Promise<void>;
   onUninstall?: (ctx: PluginContext) => Promise<void>;
+}
+
+/** What the host registers of a record type (`defineRecordType` returns it). */
+export interface RecordTypeContribution {
+  readonly name: string;
+  readonly nodeType: NodeType;
+  readonly customizable?: { objectType: string; table: string };
+  readonly taggable?: { type: string; table: string; column: string };
+}
+
+export interface NodeType extends Omit<NodeTypeEntry, 'load'> {
+  load(ctx: RequestContext, id: string): Promise<object | null>;
 }
 
 /** What lifecycle callbacks and jobs receive: the workspace (when there is one) and a database handle scoped to it. */
@@ -87,8 +115,8 @@ export interface HookContext {
 export interface Subscriber {
   /** Unique within the plugin; deliveries are tracked per subscriber. */
   name: string;
-  /** Event types it receives (`*` for all). */
-  on: string[];
+  /** Event types it receives (`defineEvent` tokens or names; `*` for all). */
+  on: (EventType<object> | string)[];
   /** Milliseconds before a delivery counts as failed (default 10 s). */
   timeoutMs?: number;
   /** Attempts before the delivery goes to the dead-letter list (default 8). */
@@ -101,6 +129,14 @@ export interface ScheduledJob {
   /** Interval in seconds between runs (per workspace where the plugin is enabled). */
   everySeconds: number;
   run(context: PluginContext): Promise<void>;
+}
+
+/** A subscriber of one event type whose handler sees that type's payload: `subscribe(dealWon, { name, handle })`. */
+export function subscribe<Payload extends object>(
+  event: EventType<Payload>,
+  subscriber: Omit<Subscriber, 'on' | 'handle'> & { handle(event: DomainEvent<Payload>, context: PluginContext): Promise<void> },
+): Subscriber {
+  return { ...subscriber, on: [event], handle: subscriber.handle as Subscriber['handle'] };
 }
 
 /** Declares a plugin; the host validates it at start-up. */

@@ -11,7 +11,7 @@ import {
   UpdateActivityDocument,
 } from '../generated/graphql.js';
 import { toGlobalId } from '../../src/graphql/global-id.js';
-import { nodeRegistry } from '../../src/graphql/node-registry.js';
+import { kernelNodeTypes } from '../../src/graphql/node-registry.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 
 let server: TestServer;
@@ -72,7 +72,7 @@ describe('activities', () => {
     // what a plugin does for its own records (deals, tickets…)
     class Gadget {}
     const gadgetId = '0badcafe-0000-4000-8000-000000000001';
-    nodeRegistry.register({ typeName: 'Gadget', rootClass: Gadget, load: async (_ctx, id) => (id === gadgetId ? new Gadget() : null) });
+    kernelNodeTypes.register({ typeName: 'Gadget', rootClass: Gadget, load: async (_ctx, id) => (id === gadgetId ? new Gadget() : null) });
     const gadget = toGlobalId('Gadget', gadgetId);
     const LOG = `mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id targets { targetType targetId } } userErrors { field code } } }`;
     const ok = await ws.ok(LOG, { input: { type: 'NOTE', subject: 'On a gadget', targetIds: [gadget, companyId] } });

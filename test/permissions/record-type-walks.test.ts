@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
-import { registerCustomizableType, startPluginServer, toGlobalId, type GraphQLClient, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
+import { startPluginServer, toGlobalId, type GraphQLClient, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
 import { parseGlobalId } from '../../src/graphql/global-id.js';
 import gadgetsPlugin from '../fixtures/plugins/record-type/gadgets/plugin.js';
 import { operation, operationFor, rootOperations, withoutMessages } from '../support/schema-walks.js';
@@ -62,7 +62,6 @@ const rawId = (globalId: string) => parseGlobalId(globalId)!.id;
 
 beforeAll(async () => {
   server = await startPluginServer([gadgetsPlugin], { env: { LOG_LEVEL: 'error' } });
-  registerCustomizableType('Gadget', 'gadget');
   schema = (await server.app.schemas.get([gadgetsPlugin.id])).schema;
   ws = await server.newWorkspace();
   victim = await server.newWorkspace();

@@ -12,13 +12,13 @@ describe('README', () => {
   it('shows only GraphQL examples that validate against the schema (kernel + the built-in plugins, enabled by default)', async () => {
     const { parse, validate } = await import('graphql');
     const { builtinPluginsDir, loadPlugins } = await import('../../src/plugin-host/load-plugins.js');
-    const { registerPluginContributions } = await import('../../src/plugin-host/install-plugins.js');
+    const { registerPluginPermissions } = await import('../../src/plugin-host/app-registries.js');
     const plugins = await loadPlugins({ builtinDir: builtinPluginsDir() });
-    registerPluginContributions(plugins);
+    registerPluginPermissions(plugins.map((p) => p.manifest));
     const schema = await buildAppSchema(
       plugins.flatMap((p) => p.manifest.resolvers ?? []),
       plugins.flatMap((p) => (p.manifest.rules ? [p.manifest.rules] : [])),
-      plugins.map((p) => p.id),
+      plugins.flatMap((p) => (p.manifest.searchProviders ?? []).map((provider) => provider.key)),
     );
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
     const examples = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].flatMap((m) => m[1]!.split(/\n(?=\{|mutation)/));

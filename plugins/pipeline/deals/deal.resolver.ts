@@ -5,13 +5,12 @@ import {
   ConnectionArgs,
   Contact,
   Money,
-  readRow,
   readRows,
   runMutation,
   scopeSql,
   Sql,
   sql,
-  Tag,
+  tagsLoader,
   TagNode,
   timelineFieldsFor,
   toConnection,
@@ -59,21 +58,6 @@ function contactLinksLoader(ctx: RequestContext) {
     const q = sql`select deal_id, contact_id, role, is_primary from deal_contact where workspace_id = ${c.principal.workspaceId} and deal_id in (${inList(ids)}) order by is_primary desc, position`;
     const rows = await c.em.execute<{ deal_id: string; contact_id: string; role: string | null; is_primary: boolean }[]>(q.text, q.params);
     return ids.map((id) => rows.filter((r) => r.deal_id === id).map((r) => ({ contactId: r.contact_id, role: r.role, isPrimary: r.is_primary })));
-  });
-}
-
-function dealTagsLoader(ctx: RequestContext) {
-  return ctx.loaders.get<string, Tag[]>('deal.tags', async (ids, c) => {
-    const q = sql`select dt.deal_id as _deal_id, t.* from deal_tag dt join tag t on t.id = dt.tag_id
-      where dt.workspace_id = ${c.principal.workspaceId} and dt.deal_id in (${inList(ids)}) order by t.name`;
-    const rows = await c.em.execute<Record<string, unknown>[]>(q.text, q.params);
-    const byDeal = new Map<string, Tag[]>();
-    for (const row of rows) {
-      const dealId = row._deal_id as string;
-      delete row._deal_id;
-      byDeal.set(dealId, [...(byDeal.get(dealId) ?? []), readRow(c.em, Tag, row)]);
-    }
-    return ids.map((id) => byDeal.get(id) ?? []);
   });
 }
 
@@ -183,7 +167,7 @@ export class DealResolver {
 
   @FieldResolver(() => [TagNode])
   tags(@Root() deal: Deal, @Ctx() ctx: RequestContext) {
-    return dealTagsLoader(ctx).load(deal.id);
+    return tagsLoader(ctx, DEAL).load(deal.id);
   }
 
   @FieldResolver(() => Int, { description: 'Seconds since the deal entered its current stage.' })

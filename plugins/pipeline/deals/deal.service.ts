@@ -12,6 +12,7 @@ import {
   parseInput,
   recordTimelineEvent,
   resolveTagIds,
+  setTags,
   runBeforeHooks,
   scopeSql,
   Sql,
@@ -121,13 +122,6 @@ async function setContacts(em: Em, workspaceId: string, dealId: string, links: C
   await em.execute(q.text, q.params);
 }
 
-async function setTags(em: Em, workspaceId: string, dealId: string, tagIds: string[]): Promise<void> {
-  await em.execute('delete from deal_tag where workspace_id = ? and deal_id = ?', [workspaceId, dealId]);
-  if (!tagIds.length) return;
-  const q = sql`insert into deal_tag (workspace_id, deal_id, tag_id) values ${Sql.join(tagIds.map((t) => sql`(${workspaceId}, ${dealId}, ${t})`), ', ')}`;
-  await em.execute(q.text, q.params);
-}
-
 async function contactIdsOf(em: Em, workspaceId: string, dealId: string): Promise<string[]> {
   const rows = await em.execute<{ contact_id: string }[]>('select contact_id from deal_contact where workspace_id = ? and deal_id = ? order by is_primary desc, position', [workspaceId, dealId]);
   return rows.map((r) => r.contact_id);
@@ -228,7 +222,7 @@ export async function createDeal(ctx: RequestContext, input: unknown): Promise<D
   openStay(em, deal, stage, ctx.principal.userId, now);
   await em.flush();
   await setContacts(em, workspaceId, deal.id, contacts);
-  await setTags(em, workspaceId, deal.id, tagIds);
+  await setTags(em, workspaceId, DEAL, deal.id, tagIds);
   await emit(ctx, 'deal.created', { ...dealRefs(deal), ...moneyOf(deal), status: deal.status });
   await recordOnTimelines(ctx, 'deal.created', deal, stage, {});
   return deal;
@@ -281,7 +275,7 @@ export async function updateDeal(ctx: RequestContext, input: unknown): Promise<D
     changed.push('contacts');
   }
   if (data.tagIds !== undefined) {
-    await setTags(em, workspaceId, deal.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
+    await setTags(em, workspaceId, DEAL, deal.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
     changed.push('tags');
   }
   // bumps the version too: contacts and tags live in other tables

@@ -1,5 +1,5 @@
-/** GraphQL surface of: Activities, timelines and comments. Node types are registered with `nodeRegistry` here too. */
-import { nodeRegistry } from '../../graphql/node-registry.js';
+/** GraphQL surface of: Activities, timelines and comments. Node types are registered with `kernelNodeTypes` here too. */
+import { kernelNodeTypes } from '../../graphql/node-registry.js';
 import { Activity } from './activity.entity.js';
 import { readable, readableComments } from '../customers/record-scope.js';
 import { ActivityResolver, ActivityTargetResolver } from './activity.resolver.js';
@@ -12,8 +12,8 @@ export { recordTimelineEvent } from '../timeline/timeline.service.js';
 
 export const activityResolvers: Function[] = [ActivityResolver, ActivityTargetResolver, CommentResolver, TimelineResolver, CompanyTimelineFields, ContactTimelineFields];
 
-nodeRegistry.register({ typeName: 'Activity', rootClass: Activity, permission: 'activity:read', load: (ctx, id) => readable(ctx, 'Activity').load(id) });
-nodeRegistry.register({
+kernelNodeTypes.register({ typeName: 'Activity', rootClass: Activity, permission: 'activity:read', load: (ctx, id) => readable(ctx, 'Activity').load(id) });
+kernelNodeTypes.register({
   typeName: 'Comment',
   rootClass: Comment,
   // comments are read with their activity
@@ -24,4 +24,4 @@ nodeRegistry.register({
   },
 });
 // plugin timeline events carry no owner: every member sees them (their targets' timelines stay scoped)
-nodeRegistry.register({ typeName: 'TimelineEvent', rootClass: TimelineEvent, load: (ctx, id) => ctx.loaders.byId(TimelineEvent).load(id) });
+kernelNodeTypes.register({ typeName: 'TimelineEvent', rootClass: TimelineEvent, load: (ctx, id) => ctx.loaders.byId(TimelineEvent).load(id) });

@@ -14,7 +14,7 @@ import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected, userError, type UserError } from '../../graphql/errors.js';
 import { expectGlobalId, parseGlobalId } from '../../graphql/global-id.js';
-import { nodeRegistry } from '../../graphql/node-registry.js';
+import { nodeTypesOf } from '../../graphql/node-registry.js';
 import { pageRequest, type ConnectionArgs } from '../../graphql/relay.js';
 import { optionalText, parseInput, trimmed } from '../shared/validation.js';
 import { idFilterSql, SortDirection } from '../shared/filters.js';
@@ -71,7 +71,7 @@ export async function resolveTargets(ctx: RequestContext, globalIds: string[], f
       errors.push(userError(`${field}.${i}`, 'is not a valid id'));
       return null;
     }
-    if (NOT_TARGETABLE.has(target.type) || !(target.type in KERNEL_TARGETS || nodeRegistry.loader(target.type))) {
+    if (NOT_TARGETABLE.has(target.type) || !(target.type in KERNEL_TARGETS || nodeTypesOf(ctx).loader(target.type))) {
       errors.push(userError(`${field}.${i}`, `activities cannot be logged on a ${target.type}`));
       return null;
     }
@@ -339,8 +339,8 @@ export function activityTargetsLoader(ctx: RequestContext) {
 /** Loads target records of any type, batched per type (contacts and companies through their id loaders). */
 export function loadTarget(ctx: RequestContext, targetType: string, id: string): Promise<object | null> {
   if (targetType in KERNEL_TARGETS) return readable(ctx, targetType as keyof typeof KERNEL_TARGETS).load(id);
-  const load = nodeRegistry.loader(targetType);
-  const permission = nodeRegistry.permission(targetType);
+  const load = nodeTypesOf(ctx).loader(targetType);
+  const permission = nodeTypesOf(ctx).permission(targetType);
   if (permission && !ctx.principal.access.can(permission)) return Promise.resolve(null);
   return load ? load(ctx, id) : Promise.resolve(null);
 }

@@ -4,24 +4,28 @@ import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { expectGlobalId } from '../../graphql/global-id.js';
 import { parseInput } from '../shared/validation.js';
+import { AppSlot, lookupInApp, type AppScoped } from '../../registries/app-slot.js';
+import { ContributionRegistry, KERNEL_OWNER } from '../../registries/contribution-registry.js';
 import { CustomFieldDefinition, CustomFieldType } from './custom-field-definition.entity.js';
 import { checkDefinitionShape, customFieldDefinitionInput } from './custom-field.service.js';
 
-/** Record types that carry custom fields, with the table holding their `custom_fields` column. */
-const customizableTables = new Map<string, string>([
-  ['Company', 'company'],
-  ['Contact', 'contact'],
-]);
+/** The kernel's record types that carry custom fields, with the table holding their `custom_fields` column. */
+export const kernelCustomizableTypes = new ContributionRegistry<string>('customizable type');
+kernelCustomizableTypes.add(KERNEL_OWNER, 'Company', 'company');
+kernelCustomizableTypes.add(KERNEL_OWNER, 'Contact', 'contact');
 
-/** Lets a plugin give its own record type custom fields (the table needs a `custom_fields jsonb` column). */
-export function registerCustomizableType(objectType: string, table: string): void {
-  customizableTables.set(objectType, table);
+/** Each app's customizable types: the kernel's plus its plugins' record types declaring `customFields`. */
+export const CUSTOMIZABLE_TYPES_SLOT = new AppSlot<ContributionRegistry<string>>('customizable types');
+
+export function customizableTypesOf(em: AppScoped): ContributionRegistry<string> {
+  return lookupInApp(em, CUSTOMIZABLE_TYPES_SLOT) ?? kernelCustomizableTypes;
 }
 
-function tableOf(objectType: string): string {
-  const table = customizableTables.get(objectType);
+function tableOf(ctx: RequestContext, objectType: string): string {
+  const types = customizableTypesOf(ctx.em);
+  const table = types.get(objectType);
   if (!table) {
-    throw InputRejected.one('objectType', `must be one of: ${[...customizableTables.keys()].join(', ')}`);
+    throw InputRejected.one('objectType', `must be one of: ${types.keys().join(', ')}`);
   }
   return table;
 }
@@ -31,7 +35,7 @@ const MAX_FIELDS_PER_OBJECT = 200;
 export async function createCustomField(ctx: RequestContext, input: unknown): Promise<CustomFieldDefinition> {
   const workspaceId = workspaceOf(ctx);
   const { objectType, position, ...rest } = input as { objectType: string; position?: number | null };
-  tableOf(objectType);
+  tableOf(ctx, objectType);
   const data = parseInput(customFieldDefinitionInput, rest);
   checkDefinitionShape(data);
   const em = ctx.em;
@@ -62,7 +66,7 @@ export async function updateCustomField(ctx: RequestContext, input: { id: string
     const kept = new Set(data.options.map((o) => o.value));
     const removed = def.options.map((o) => o.value).filter((v) => !kept.has(v));
     if (removed.length) {
-      const table = tableOf(def.objectType);
+      const table = tableOf(ctx, def.objectType);
       const column = `custom_fields->'${def.key}'`;
       const matches = removed.map(() => `${column} = to_jsonb(?::text) or ${column} @> jsonb_build_array(?::text)`).join(' or ');
       const inUse = await ctx.em.execute<{ n: number }[]>(
@@ -93,7 +97,7 @@ export async function setArchived(ctx: RequestContext, globalId: string, archive
 /** Deletes the definition and erases its values from every record. */
 export async function deleteCustomField(ctx: RequestContext, globalId: string): Promise<string> {
   const def = await definitionOrReject(ctx, globalId);
-  const table = tableOf(def.objectType);
+  const table = tableOf(ctx, def.objectType);
   await ctx.em.execute(`update ${table} set custom_fields = custom_fields - ? where workspace_id = ? and jsonb_exists(custom_fields, ?)`, [def.key, def.workspaceId, def.key]);
   await ctx.em.remove(def).flush();
   return def.id;

@@ -1,11 +1,11 @@
-import { nodeRegistry } from '../../graphql/node-registry.js';
+import { kernelNodeTypes } from '../../graphql/node-registry.js';
 import { CustomFieldDefinition } from './custom-field-definition.entity.js';
 import { CustomFieldResolver } from './custom-field.resolver.js';
 
 /** GraphQL surface of: custom field definitions (admin). */
 export const customFieldResolvers: Function[] = [CustomFieldResolver];
 
-nodeRegistry.register({
+kernelNodeTypes.register({
   typeName: 'CustomFieldDefinition',
   rootClass: CustomFieldDefinition,
   permission: 'customField:read',

@@ -71,7 +71,7 @@ export async function createCompany(ctx: RequestContext, input: unknown): Promis
     company.customFields = mergeCustomValues(await definitionsFor(ctx, COMPANY), {}, data.customFields, { creating: true });
     const tagIds = await resolveTagIds(em, data.tagIds, 'tagIds');
     await em.flush();
-    await setTags(em, COMPANY, company.id, tagIds);
+    await setTags(em, company.workspaceId, COMPANY, company.id, tagIds);
     return company.id;
   });
   return em.findOneOrFail(Company, { id });
@@ -95,7 +95,7 @@ export async function updateCompany(ctx: RequestContext, input: unknown): Promis
   if (data.customFields !== undefined) {
     company.customFields = mergeCustomValues(await definitionsFor(ctx, COMPANY), company.customFields, data.customFields, { creating: false });
   }
-  if (data.tagIds !== undefined) await setTags(em, COMPANY, company.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
+  if (data.tagIds !== undefined) await setTags(em, company.workspaceId, COMPANY, company.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
   company.updatedAt = new Date();
   await em.flush();
   return company;

@@ -150,7 +150,7 @@ export async function createContact(ctx: RequestContext, input: unknown): Promis
     contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), {}, data.customFields, { creating: true });
     const tagIds = await resolveTagIds(em, data.tagIds, 'tagIds');
     await em.flush();
-    await setTags(em, CONTACT, contact.id, tagIds);
+    await setTags(em, contact.workspaceId, CONTACT, contact.id, tagIds);
     return contact.id;
   });
   return em.findOneOrFail(Contact, { id });
@@ -178,7 +178,7 @@ export async function updateContact(ctx: RequestContext, input: unknown): Promis
   if (data.customFields !== undefined) {
     contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), contact.customFields, data.customFields, { creating: false });
   }
-  if (data.tagIds !== undefined) await setTags(em, CONTACT, contact.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
+  if (data.tagIds !== undefined) await setTags(em, contact.workspaceId, CONTACT, contact.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
   contact.updatedAt = new Date();
   await em.flush();
   return contact;

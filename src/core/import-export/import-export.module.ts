@@ -6,7 +6,7 @@ import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, userError } from '../../graphql/errors.js';
 import { importAccessOf, importDenied } from './import-export.access.js';
 import { expectGlobalId, toGlobalId } from '../../graphql/global-id.js';
-import { nodeRegistry } from '../../graphql/node-registry.js';
+import { kernelNodeTypes } from '../../graphql/node-registry.js';
 import { ConnectionArgs, pageRequest, toConnection } from '../../graphql/relay.js';
 import { keysetPage } from '../../db/keyset-page.js';
 import { sql } from '../../db/sql.js';
@@ -85,7 +85,7 @@ export class ImportJobResolver {
   }
 }
 
-nodeRegistry.register({ typeName: IMPORT_JOB, rootClass: ImportJob, permission: 'import:run', load: (ctx, id) => ctx.loaders.byId(ImportJob).load(id) });
+kernelNodeTypes.register({ typeName: IMPORT_JOB, rootClass: ImportJob, permission: 'import:run', load: (ctx, id) => ctx.loaders.byId(ImportJob).load(id) });
 
 /** GraphQL surface of: CSV import jobs and export. */
 export const importExportResolvers: Function[] = [ImportJobResolver];

@@ -4,6 +4,8 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { registerEnumType } from 'type-graphql';
 import { Sql, sql, raw, likeEscape } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
+import { AppSlot, lookupInApp, type AppScoped } from '../../registries/app-slot.js';
+import { ContributionRegistry, KERNEL_OWNER } from '../../registries/contribution-registry.js';
 
 /** What a provider is asked: the folded query, or the digits of a phone-like query. */
 export interface SearchRequest {
@@ -15,7 +17,7 @@ export interface SearchRequest {
 }
 
 export interface SearchResult {
-  /** A root object whose class is registered in nodeRegistry (e.g. a Company entity). */
+  /** A root object whose class is registered as a node type (e.g. a Company entity). */
   node: object;
   /** 0..1, higher is better; comparable across providers. */
   score: number;
@@ -39,34 +41,46 @@ export interface SearchProvider {
 export const SearchableType: Record<string, string> = {};
 registerEnumType(SearchableType, { name: 'SearchableType', description: 'Record types `search` looks through.' });
 
+export type RegisteredSearchProvider = SearchProvider & { plugin: string };
+
+/** Search providers by key, owner-stamped: the kernel's in `kernelSearchProviders`, each app's plugins' over them. */
 export class SearchRegistry {
-  readonly #providers = new Map<string, SearchProvider & { plugin: string }>();
+  readonly #providers: ContributionRegistry<RegisteredSearchProvider>;
+
+  constructor(base?: SearchRegistry) {
+    this.#providers = new ContributionRegistry('search provider', base ? base.#providers : undefined);
+  }
 
   /** `plugin`: the plugin the provider belongs to (searched only in workspaces where it is enabled), else the kernel. */
-  register(provider: SearchProvider, plugin = 'kernel'): void {
-    this.#providers.set(provider.key, { ...provider, search: provider.search.bind(provider), plugin });
+  register(provider: SearchProvider, plugin = KERNEL_OWNER): void {
+    this.#providers.add(plugin, provider.key, { ...provider, search: provider.search.bind(provider), plugin });
     SearchableType[provider.key] = provider.key;
   }
 
-  providers(keys?: string[] | null): (SearchProvider & { plugin: string })[] {
-    const all = [...this.#providers.values()];
+  providers(keys?: string[] | null): RegisteredSearchProvider[] {
+    const all = this.#providers.entries().map(([, provider]) => provider);
     return keys?.length ? all.filter((p) => keys.includes(p.key)) : all;
   }
 }
 
-export const searchRegistry = new SearchRegistry();
+export const kernelSearchProviders = new SearchRegistry();
+
+export const SEARCH_PROVIDERS_SLOT = new AppSlot<SearchRegistry>('search providers');
+
+export function searchProvidersOf(em: AppScoped): SearchRegistry {
+  return lookupInApp(em, SEARCH_PROVIDERS_SLOT) ?? kernelSearchProviders;
+}
 
 /**
- * Runs a synchronous schema build with the `SearchableType` enum narrowed to the types of the kernel's providers and
- * those of the given (enabled) plugins: type-graphql reads the enum object while building, so a workspace's schema
- * lists only what its `search` can return.
+ * Runs a synchronous schema build with the `SearchableType` enum narrowed to the kernel's providers and the given
+ * plugin provider keys (those of the enabled plugins): type-graphql reads the enum object while building, so a
+ * workspace's schema lists only what its `search` can return.
  */
-export function withSearchableTypesOf<T>(pluginIds: readonly string[], build: () => T): T {
+export function withSearchableTypesOf<T>(pluginProviderKeys: readonly string[], build: () => T): T {
   const all = { ...SearchableType };
   for (const key of Object.keys(SearchableType)) delete SearchableType[key];
-  for (const provider of searchRegistry.providers()) {
-    if (provider.plugin === 'kernel' || pluginIds.includes(provider.plugin)) SearchableType[provider.key] = provider.key;
-  }
+  for (const provider of kernelSearchProviders.providers()) SearchableType[provider.key] = provider.key;
+  for (const key of pluginProviderKeys) SearchableType[key] = key;
   try {
     return build();
   } finally {
@@ -74,7 +88,6 @@ export function withSearchableTypesOf<T>(pluginIds: readonly string[], build: ()
     Object.assign(SearchableType, all);
   }
 }
-
 /** Rows matching every word that are ranked per query; beyond it, arbitrary matching rows are left out. */
 const CANDIDATE_LIMIT = 500;
 

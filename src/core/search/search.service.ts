@@ -1,4 +1,4 @@
-import { isPluginEnabled } from '../../events/registry.js';
+import { eventsOf } from '../../events/registry.js';
 import type { EntityClass } from '@mikro-orm/core';
 import { readColumns } from '../../db/read-rows.js';
 import { Company } from '../customers/company.entity.js';
@@ -9,7 +9,7 @@ import { workspaceOf } from '../../graphql/context.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { foldText, phoneDigits } from './search-text.js';
 import { canSearchOn, COMPANY_SCOPE, CONTACT_SCOPE, readScopeSql, visibleSearchText, type RecordScope } from '../customers/record-scope.js';
-import { searchRegistry, trigramSearch, type SearchProvider, type SearchRequest, type SearchResult } from './search-provider.js';
+import { kernelSearchProviders, searchProvidersOf, trigramSearch, type SearchProvider, type SearchRequest, type SearchResult } from './search-provider.js';
 
 export const MAX_QUERY_LENGTH = 200;
 export const MAX_HITS = 100;
@@ -102,8 +102,8 @@ export const contactSearchProvider = tableSearchProvider({
   ],
 });
 
-searchRegistry.register(companySearchProvider);
-searchRegistry.register(contactSearchProvider);
+kernelSearchProviders.register(companySearchProvider);
+kernelSearchProviders.register(contactSearchProvider);
 
 /** Searches every registered (or the requested) record type and merges the hits by score. */
 export async function search(ctx: RequestContext, query: string, first: number, types?: string[] | null): Promise<SearchResult[]> {
@@ -116,8 +116,8 @@ export async function search(ctx: RequestContext, query: string, first: number, 
   const isPhone = PHONE_LIKE.test(folded) && digits.length >= 3;
   const request: SearchRequest = { workspaceId, term: isPhone ? digits : folded, isPhone, limit: first };
   // a plugin's provider only where the plugin is enabled (its hits' types are not in other workspaces' schemas)
-  const registered = searchRegistry.providers(types);
-  const enabled = await Promise.all(registered.map((p) => isPluginEnabled(workspaceId, p.plugin)));
+  const registered = searchProvidersOf(ctx.em).providers(types);
+  const enabled = await Promise.all(registered.map((p) => eventsOf(ctx.em).isPluginEnabled(workspaceId, p.plugin)));
   const providers = registered.filter((_, i) => enabled[i]);
   const hits = await ctx.em.transactional(async (em) => {
     const tx = { ...ctx, em } as RequestContext;

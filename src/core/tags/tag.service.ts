@@ -8,18 +8,44 @@ import { expectGlobalId } from '../../graphql/global-id.js';
 import { parseInput, trimmed } from '../shared/validation.js';
 import { workspaceOf, type RequestContext } from '../../graphql/context.js';
 import { groupBy, takeColumn } from '../../db/group-by.js';
+import { AppSlot, lookupInApp, type AppScoped } from '../../registries/app-slot.js';
+import { ContributionRegistry, KERNEL_OWNER } from '../../registries/contribution-registry.js';
 
 export const tagInput = z.object({
   name: trimmed(80).pipe(z.string().min(1, { message: 'must not be empty' })),
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/, { message: 'must be a hex colour such as #3366ff' }).nullish(),
 });
 
-/** Which pivot table links a record type to its tags. */
-export const TAG_PIVOTS = {
-  Company: { table: 'company_tag', column: 'company_id' },
-  Contact: { table: 'contact_tag', column: 'contact_id' },
-} as const;
-export type Taggable = keyof typeof TAG_PIVOTS;
+/**
+ * The table linking a record type to its tags: `(column, tag_id)` rows, plus `workspace_id` when `workspaceColumn`
+ * (every plugin's tag table has one: row-level security needs it).
+ */
+export interface TagPivot {
+  table: string;
+  column: string;
+  workspaceColumn: boolean;
+}
+
+/** The kernel's taggable record types; each app adds its plugins' (record types declaring `tags`). */
+export const kernelTaggableTypes = new ContributionRegistry<TagPivot>('taggable type');
+kernelTaggableTypes.add(KERNEL_OWNER, 'Company', { table: 'company_tag', column: 'company_id', workspaceColumn: false });
+kernelTaggableTypes.add(KERNEL_OWNER, 'Contact', { table: 'contact_tag', column: 'contact_id', workspaceColumn: false });
+
+export const TAGGABLE_TYPES_SLOT = new AppSlot<ContributionRegistry<TagPivot>>('taggable types');
+
+/** The taggable types of the app owning `em`. */
+export function taggableTypesOf(em: AppScoped): ContributionRegistry<TagPivot> {
+  return lookupInApp(em, TAGGABLE_TYPES_SLOT) ?? kernelTaggableTypes;
+}
+
+/** GraphQL type name of a taggable record type (`Company`, `Deal`). */
+export type Taggable = string;
+
+function pivotOf(em: AppScoped, type: Taggable): TagPivot {
+  const pivot = taggableTypesOf(em).get(type);
+  if (!pivot) throw new Error(`${type} is not a taggable record type (declare \`tags\` on its record type)`);
+  return pivot;
+}
 
 export async function createTag(em: SqlEntityManager, workspaceId: string, input: unknown): Promise<Tag> {
   const data = parseInput(tagInput, input);
@@ -41,13 +67,14 @@ export async function resolveTagIds(em: SqlEntityManager, globalIds: string[], f
   return ids;
 }
 
-/** Replaces the tags of one record. */
-export async function setTags(em: SqlEntityManager, type: Taggable, recordId: string, tagIds: string[]): Promise<void> {
-  const pivot = TAG_PIVOTS[type];
+/** Replaces the tags of one record (tag ids as `resolveTagIds` returns them). */
+export async function setTags(em: SqlEntityManager, workspaceId: string, type: Taggable, recordId: string, tagIds: string[]): Promise<void> {
+  const pivot = pivotOf(em, type);
   await em.execute(`delete from ${pivot.table} where ${pivot.column} = ?`, [recordId]);
   if (tagIds.length) {
-    const values = Sql.join(tagIds.map((t) => sql`(${recordId}, ${t})`), ', ');
-    const insert = sql`insert into ${raw(pivot.table)} (${raw(pivot.column)}, tag_id) values ${values} on conflict do nothing`;
+    const values = Sql.join(tagIds.map((t) => (pivot.workspaceColumn ? sql`(${workspaceId}, ${recordId}, ${t})` : sql`(${recordId}, ${t})`)), ', ');
+    const columns = pivot.workspaceColumn ? sql`workspace_id, ${raw(pivot.column)}, tag_id` : sql`${raw(pivot.column)}, tag_id`;
+    const insert = sql`insert into ${raw(pivot.table)} (${columns}) values ${values} on conflict do nothing`;
     await em.execute(insert.text, insert.params);
   }
 }
@@ -55,7 +82,7 @@ export async function setTags(em: SqlEntityManager, type: Taggable, recordId: st
 /** Tags of many records of one type, by record id, in one query. */
 export async function tagsOf(em: SqlEntityManager, workspaceId: string, type: Taggable, recordIds: readonly string[]): Promise<Map<string, Tag[]>> {
   if (recordIds.length === 0) return new Map();
-  const pivot = TAG_PIVOTS[type];
+  const pivot = pivotOf(em, type);
   const q = sql`select p.${raw(pivot.column)} as record_id, t.* from ${raw(pivot.table)} p join tag t on t.id = p.tag_id where p.${raw(pivot.column)} in (${Sql.join(recordIds.map((i) => sql`${i}`), ', ')}) and t.workspace_id = ${workspaceId} order by t.name`;
   const rows = await em.execute<Record<string, unknown>[]>(q.text, q.params);
   return groupBy(rows, (row) => takeColumn(row, 'record_id'), (row) => readRow(em, Tag, row));

@@ -5,8 +5,8 @@ import { TimelineEvent } from './timeline-event.entity.js';
 import { TimelineEntryKind, TimelineLink } from './timeline-link.entity.js';
 import type { Activity } from '../activities/activity.entity.js';
 import { readable, readableActivitySql } from '../customers/record-scope.js';
-import { nodeRegistry } from '../../graphql/node-registry.js';
-import { isPluginEnabled } from '../../events/registry.js';
+import { nodeTypesOf } from '../../graphql/node-registry.js';
+import { eventsOf } from '../../events/registry.js';
 import { entryTypesByPlugin } from './entry-types.js';
 import { Sql, sql } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
@@ -124,7 +124,7 @@ type LinkedEntry = Pick<EntryRef, 'kind' | 'id'>;
 async function hiddenEntryTypes(ctx: RequestContext): Promise<string[]> {
   const workspaceId = workspaceOf(ctx);
   const hidden: string[] = [];
-  for (const [plugin, types] of entryTypesByPlugin()) if (!(await isPluginEnabled(workspaceId, plugin))) hidden.push(...types);
+  for (const [plugin, types] of entryTypesByPlugin(ctx.em)) if (!(await eventsOf(ctx.em).isPluginEnabled(workspaceId, plugin))) hidden.push(...types);
   return hidden;
 }
 
@@ -179,9 +179,9 @@ export async function timelinePage(
  */
 async function targetReadable(ctx: RequestContext, target: TimelineTarget): Promise<boolean> {
   if (target.type === 'Contact' || target.type === 'Company') return (await readable(ctx, target.type).load(target.id)) != null;
-  const load = nodeRegistry.loader(target.type);
+  const load = nodeTypesOf(ctx).loader(target.type);
   if (!load) return true;
-  const permission = nodeRegistry.permission(target.type);
+  const permission = nodeTypesOf(ctx).permission(target.type);
   if (permission && !ctx.principal.access.can(permission)) return false;
   return (await load(ctx, target.id)) != null;
 }

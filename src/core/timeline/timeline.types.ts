@@ -1,7 +1,8 @@
 import { ArgsType, Field, ID, InterfaceType, ObjectType, type ClassType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Connection, ConnectionArgs, Node } from '../../graphql/relay.js';
-import { nodeRegistry } from '../../graphql/node-registry.js';
+import { nodeTypesOf } from '../../graphql/node-registry.js';
+import type { RequestContext } from '../../graphql/context.js';
 
 /**
  * Something that happened to a record: a kernel activity or an event a plugin recorded with
@@ -9,7 +10,7 @@ import { nodeRegistry } from '../../graphql/node-registry.js';
  */
 @InterfaceType({
   description: 'An entry on the timeline of a contact, a company or a plugin record.',
-  resolveType: (value: object) => nodeRegistry.typeNameOf(value),
+  resolveType: (value: object, ctx: RequestContext) => nodeTypesOf(ctx).typeNameOf(value),
 })
 export abstract class TimelineEntry {
   @Field(() => ID) id!: string;
