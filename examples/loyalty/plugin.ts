@@ -9,7 +9,7 @@
  * - a subscriber on `activity.logged`: `pointsPerActivity` points to every contact the activity was logged on,
  *   once per event id (deliveries are at least once)
  * - settings (zod): `pointsPerActivity`, default 1
- * - `onUninstall`: removes the workspace's loyalty rows
+ * - no `onUninstall`: uninstalling it from a workspace, the host removes its rows, timeline entries and deliveries there
  */
 import { definePlugin, raw, requires, signedIn, sql, z, type DomainEvent, type PluginContext, type RequestContext } from '../../src/sdk/index.js';
 import { LoyaltyAccount, LoyaltyProcessedEvent } from './entities.js';
@@ -68,16 +68,4 @@ export default definePlugin({
   subscribers: [{ name: 'award-activity-points', on: ['activity.logged'], timeoutMs: 5000, handle: (event, context) => awardForActivity(event as DomainEvent<{ id: string }>, context) }],
   settings: loyaltySettings,
   timelineEntryTypes: ['loyalty.pointsAwarded'],
-  /** Uninstalling the plugin from a workspace removes that workspace's loyalty data (other workspaces keep theirs). */
-  async onUninstall(context) {
-    const em = context.em as Em;
-    for (const table of ['timeline_link', 'timeline_event']) {
-      const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId} and entry_type = 'loyalty.pointsAwarded'`;
-      await em.execute(q.text, q.params);
-    }
-    for (const table of ['loyalty_processed_event', 'loyalty_account']) {
-      const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId}`;
-      await em.execute(q.text, q.params);
-    }
-  },
 });

@@ -44,6 +44,11 @@ export class NodeRegistry {
   typeNameOf(root: object): string | undefined {
     return this.#byClass.get(root.constructor);
   }
+
+  /** The type registered for a root class (an entity class), if any. */
+  typeNameOfClass(rootClass: unknown): string | undefined {
+    return this.#byClass.get(rootClass);
+  }
 }
 
 export const nodeRegistry = new NodeRegistry();

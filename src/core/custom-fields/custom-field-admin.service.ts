@@ -18,6 +18,12 @@ export function registerCustomizableType(objectType: string, table: string): voi
   customizableTables.set(objectType, table);
 }
 
+/** The customizable record types whose values live in one of `tables` (a plugin's: uninstall removes their definitions). */
+export function customizableTypesIn(tables: Iterable<string>): string[] {
+  const wanted = new Set(tables);
+  return [...customizableTables].filter(([, table]) => wanted.has(table)).map(([type]) => type);
+}
+
 function tableOf(objectType: string): string {
   const table = customizableTables.get(objectType);
   if (!table) {
