@@ -3,7 +3,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { PluginManifest } from '../../sdk/manifest.js';
 import { customizableTypesIn } from '../../core/custom-fields/custom-field-admin.service.js';
 import { nodeRegistry } from '../../graphql/node-registry.js';
-import { likeEscape, raw, Sql, sql } from '../../db/sql.js';
+import { raw, Sql, sql } from '../../db/sql.js';
 
 /**
  * What uninstalling a plugin from a workspace removes, worked out by the host from the plugin's manifest and its
@@ -105,7 +105,7 @@ export async function removePluginData(em: SqlEntityManager, plugin: PluginManif
   if (plan.recordTypes.length) {
     await run('custom_field_definition', sql`delete from custom_field_definition where workspace_id = ${workspaceId} and object_type in (${list(plan.recordTypes)})`);
   }
-  await run('outbox_delivery', sql`delete from outbox_delivery where workspace_id = ${workspaceId} and subscriber like ${`${likeEscape(plugin.id)}/%`}`);
+  await run('outbox_delivery', sql`delete from outbox_delivery where workspace_id = ${workspaceId} and plugin = ${plugin.id}`);
   await run('job_run', sql`delete from job_run where workspace_id = ${workspaceId} and plugin_id = ${plugin.id}`);
   for (const table of plan.tables) await run(table, sql`delete from ${raw(`"${table}"`)} where workspace_id = ${workspaceId}`);
   return removed;
