@@ -64,16 +64,18 @@ function contactLinksLoader(ctx: RequestContext) {
 
 function dealTagsLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, Tag[]>('deal.tags', async (ids, c) => {
-    const q = sql`select dt.deal_id as _deal_id, t.* from deal_tag dt join tag t on t.id = dt.tag_id
-      where dt.workspace_id = ${c.principal.workspaceId} and dt.deal_id in (${inList(ids)}) order by t.name`;
-    const rows = await c.em.execute<Record<string, unknown>[]>(q.text, q.params);
+    const q = sql`select deal_id, tag_id from deal_tag where workspace_id = ${c.principal.workspaceId} and deal_id in (${inList(ids)})`;
+    const links = await c.em.execute<{ deal_id: string; tag_id: string }[]>(q.text, q.params);
+    // the tags themselves through the kernel's loader (one statement for the whole batch)
+    const tags = await c.loaders.byId(Tag).loadMany([...new Set(links.map((l) => l.tag_id))]);
+    const byId = new Map(tags.flatMap((t) => (t && !(t instanceof Error) ? [[t.id, t] as const] : [])));
     const byDeal = new Map<string, Tag[]>();
-    for (const row of rows) {
-      const dealId = row._deal_id as string;
-      delete row._deal_id;
-      byDeal.set(dealId, [...(byDeal.get(dealId) ?? []), readRow(c.em, Tag, row)]);
+    for (const link of links) {
+      const tag = byId.get(link.tag_id);
+      if (tag) byDeal.set(link.deal_id, [...(byDeal.get(link.deal_id) ?? []), tag]);
     }
-    return ids.map((id) => byDeal.get(id) ?? []);
+    const byName = (a: Tag, b: Tag) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+    return ids.map((id) => (byDeal.get(id) ?? []).sort(byName));
   });
 }
 
