@@ -1,5 +1,5 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
-import { ContactNode, ErrorCode, expectGlobalId, InputRejected, recordTimelineEvent, runMutation, Sql, sql, UserError, type RequestContext } from '../../src/sdk/index.js';
+import { contactOrReject, ContactNode, InputRejected, recordTimelineEvent, runMutation, Sql, sql, UserError, type RequestContext } from '../../src/sdk/index.js';
 
 /** The most points one award may give (or take back, negative). */
 export const MAX_AWARD = 10_000;
@@ -48,13 +48,12 @@ export class LoyaltyResolver {
   awardLoyaltyPoints(@Arg('input', () => AwardLoyaltyPointsInput) input: AwardLoyaltyPointsInput, @Ctx() ctx: RequestContext) {
     return runMutation(ctx, async (tx) => {
       // validation: thrown InputRejected roll the transaction back and come back as `userErrors`
-      const contactId = expectGlobalId(input.contactId, 'Contact', 'contactId');
       if (!Number.isInteger(input.points) || input.points === 0 || Math.abs(input.points) > MAX_AWARD) {
         throw InputRejected.one('points', `points must be a non-zero whole number between -${MAX_AWARD} and ${MAX_AWARD}`);
       }
       const workspaceId = ctx.principal.workspaceId!;
-      const exists = sql`select 1 from contact where workspace_id = ${workspaceId} and id = ${contactId} and deleted_at is null`;
-      if (!(await tx.em.execute(exists.text, exists.params)).length) throw InputRejected.one('contactId', 'no such contact', ErrorCode.NOT_FOUND);
+      // the kernel's check, with the caller's record scope: a contact they may not read is NOT_FOUND, like a missing one
+      const contactId = (await contactOrReject(tx, input.contactId, 'contactId', 'no such contact')).id;
       const points = await addPoints(tx, workspaceId, contactId, input.points);
       // on the contact's timeline (an entry type the manifest declares: hidden where the plugin is disabled)
       await recordTimelineEvent(tx, {

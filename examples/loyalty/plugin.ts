@@ -9,9 +9,9 @@
  * - a subscriber on `activity.logged`: `pointsPerActivity` points to every contact the activity was logged on,
  *   once per event id (deliveries are at least once)
  * - settings (zod): `pointsPerActivity`, default 1
- * - `onUninstall`: removes the workspace's loyalty rows
+ * - no `onUninstall`: uninstalling it from a workspace, the host removes its rows, timeline entries and deliveries there
  */
-import { definePlugin, raw, requires, signedIn, sql, z, type DomainEvent, type PluginContext, type RequestContext } from '../../src/sdk/index.js';
+import { activityTargetIds, actAs, definePlugin, requires, signedIn, Sql, sql, z, type DomainEvent, type PluginContext, type RequestContext } from '../../src/sdk/index.js';
 import { LoyaltyAccount, LoyaltyProcessedEvent } from './entities.js';
 import { Migration20261201000000LoyaltyAccounts } from './migrations/Migration20261201000000LoyaltyAccounts.js';
 import { LoyaltyContactResolver, LoyaltyResolver } from './loyalty.resolver.js';
@@ -24,24 +24,22 @@ export const loyaltySettings = z.object({
 type Em = RequestContext['em'];
 
 /**
- * Awards the activity's contact targets, in one statement: the event id is recorded first (`on conflict do nothing`),
- * and the award only happens when that insert did, so a redelivered event changes nothing.
+ * Awards the activity's contact targets. The event id is recorded first (`on conflict do nothing`) and the award only
+ * happens when that insert did, so a redelivered event changes nothing; the targets come from the kernel
+ * (`activityTargetIds`: the contacts the activity was logged on), all in the delivery's transaction.
  */
 export async function awardForActivity(event: DomainEvent<{ id: string }>, context: PluginContext): Promise<void> {
   const { pointsPerActivity } = loyaltySettings.parse(context.settings ?? {});
   const em = context.em as Em;
   const workspaceId = event.workspaceId;
-  const q = sql`with claimed as (
-      insert into loyalty_processed_event (id, workspace_id, created_at, updated_at, event_id)
-      values (gen_random_uuid(), ${workspaceId}, now(), now(), ${event.id})
-      on conflict (workspace_id, event_id) do nothing returning event_id
-    ), targets as (
-      select distinct l.target_id as contact_id from timeline_link l
-      where l.workspace_id = ${workspaceId} and l.entry_kind = 'activity' and l.entry_id = ${event.payload.id} and l.target_type = 'Contact'
-        and exists (select 1 from claimed)
-    )
-    insert into loyalty_account (id, workspace_id, created_at, updated_at, contact_id, points)
-    select gen_random_uuid(), ${workspaceId}, now(), now(), t.contact_id, ${pointsPerActivity}::int from targets t
+  const claim = sql`insert into loyalty_processed_event (id, workspace_id, created_at, updated_at, event_id)
+    values (gen_random_uuid(), ${workspaceId}, now(), now(), ${event.id})
+    on conflict (workspace_id, event_id) do nothing returning event_id`;
+  if (!(await em.execute<unknown[]>(claim.text, claim.params)).length) return;
+  const contactIds = await actAs(context, null, (ctx) => activityTargetIds(ctx, event.payload.id, 'Contact'));
+  if (!contactIds.length) return;
+  const rows = Sql.join(contactIds.map((id) => sql`(gen_random_uuid(), ${workspaceId}, now(), now(), ${id}, ${pointsPerActivity}::int)`), ', ');
+  const q = sql`insert into loyalty_account (id, workspace_id, created_at, updated_at, contact_id, points) values ${rows}
     on conflict (workspace_id, contact_id) do update set points = loyalty_account.points + excluded.points, updated_at = now()`;
   await em.execute(q.text, q.params);
 }
@@ -68,16 +66,4 @@ export default definePlugin({
   subscribers: [{ name: 'award-activity-points', on: ['activity.logged'], timeoutMs: 5000, handle: (event, context) => awardForActivity(event as DomainEvent<{ id: string }>, context) }],
   settings: loyaltySettings,
   timelineEntryTypes: ['loyalty.pointsAwarded'],
-  /** Uninstalling the plugin from a workspace removes that workspace's loyalty data (other workspaces keep theirs). */
-  async onUninstall(context) {
-    const em = context.em as Em;
-    for (const table of ['timeline_link', 'timeline_event']) {
-      const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId} and entry_type = 'loyalty.pointsAwarded'`;
-      await em.execute(q.text, q.params);
-    }
-    for (const table of ['loyalty_processed_event', 'loyalty_account']) {
-      const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId}`;
-      await em.execute(q.text, q.params);
-    }
-  },
 });

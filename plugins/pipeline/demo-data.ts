@@ -1,4 +1,4 @@
-import { actAs, toGlobalId, type PluginContext, type RequestContext } from '../../src/sdk/index.js';
+import { actAs, companies, contacts, SortDirection, toGlobalId, workspaceMemberIds, type ConnectionArgs, type PluginContext, type RequestContext } from '../../src/sdk/index.js';
 import { DealPriority, PipelineStage } from './entities.js';
 import { createPipeline } from './pipelines/pipeline.service.js';
 import { createDeal, markDealLost, markDealWon, moveDealToStage } from './deals/deal.service.js';
@@ -35,9 +35,18 @@ function random(seed: number) {
   };
 }
 
-async function ids(ctx: RequestContext, query: string, limit: number): Promise<string[]> {
-  const rows = await ctx.em.execute<{ id: string }[]>(query, [ctx.principal.workspaceId, limit]);
-  return rows.map((r) => r.id);
+/** The ids of the first `limit` live records of a kernel record type, oldest first (through its list API, in pages). */
+async function ids(ctx: RequestContext, type: typeof contacts | typeof companies, limit: number): Promise<string[]> {
+  const found: string[] = [];
+  let after: string | undefined;
+  while (found.length < limit) {
+    const args = { first: Math.min(200, limit - found.length), after } as ConnectionArgs;
+    const page = await (type as typeof contacts).list(ctx, args, null, [{ field: 'createdAt', direction: SortDirection.ASC }] as never);
+    found.push(...page.nodes.map((n) => n.id));
+    if (!page.pageInfo.hasNextPage || !page.nodes.length) break;
+    after = page.cursors[page.cursors.length - 1];
+  }
+  return found;
 }
 
 /**
@@ -56,19 +65,19 @@ export async function seedPipelineDemo(context: PluginContext, count = 150): Pro
       { pipeline: sales, stages: (await stagesOf(sales)).filter((s) => s.kind === 'open') },
       { pipeline: renewals, stages: (await stagesOf(renewals)).filter((s) => s.kind === 'open') },
     ];
-    const members = await ids(ctx, 'select user_id as id from membership where workspace_id = ? order by created_at limit ?', 20);
-    const companies = await ids(ctx, 'select id from company where workspace_id = ? and deleted_at is null order by created_at limit ?', 200);
-    const contacts = await ids(ctx, 'select id from contact where workspace_id = ? and deleted_at is null order by created_at limit ?', 400);
+    const members = await workspaceMemberIds(ctx, 20);
+    const companyIds = await ids(ctx, companies, 200);
+    const contactIds = await ids(ctx, contacts, 400);
     for (let i = 0; i < count; i++) {
       const { pipeline, stages } = i % 5 === 4 ? pipelines[1]! : pipelines[0]!;
-      const dealContacts = contacts.length ? [0, 1].slice(0, 1 + Math.floor(rand() * 2)).map(() => pick(contacts)) : [];
+      const dealContacts = contactIds.length ? [0, 1].slice(0, 1 + Math.floor(rand() * 2)).map(() => pick(contactIds)) : [];
       const currency = pick(CURRENCIES);
       let deal: Deal = await createDeal(ctx, {
         name: `${pick(PRODUCTS)} #${i + 1}`,
         amount: { amount: Math.round(1_000 + rand() * 99_000) * 100, currency },
         expectedCloseDate: new Date(Date.now() + Math.round((rand() * 120 - 20) * DAY)).toISOString().slice(0, 10),
         ownerId: members.length ? toGlobalId('User', pick(members)) : undefined,
-        companyId: companies.length ? toGlobalId('Company', pick(companies)) : null,
+        companyId: companyIds.length ? toGlobalId('Company', pick(companyIds)) : null,
         contacts: [...new Set(dealContacts)].map((id, n) => ({ contactId: toGlobalId('Contact', id), role: n === 0 ? 'Decision maker' : 'Champion', isPrimary: n === 0 })),
         pipelineId: toGlobalId('Pipeline', pipeline.id),
         source: pick(SOURCES),

@@ -5,12 +5,8 @@
 import {
   definePlugin,
   mergeRuleDeclarations,
-  raw,
   requires,
   signedIn,
-  Sql,
-  sql,
-  type RequestContext,
   type RuleDeclarations,
 } from '../../src/sdk/index.js';
 import { Pipeline, PipelineStage, pipelineEntities } from './entities.js';
@@ -73,9 +69,6 @@ const coreRules: RuleDeclarations = {
 const TIMELINE_ENTRY_TYPES = ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened'];
 const EVENT_TYPES = ['deal.created', 'deal.updated', 'deal.deleted', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.rotting'];
 
-/** The plugin's tables, children first (uninstall removes a workspace's rows). */
-const TABLES = ['pipeline_processed_event', 'deal_rotting_reminder', 'deal_stage_history', 'deal_tag', 'deal_contact', 'deal', 'pipeline_stage', 'pipeline'];
-
 export default definePlugin({
   id: PLUGIN_ID,
   name: 'Sales pipeline',
@@ -110,25 +103,5 @@ export default definePlugin({
   jobs: [rottingJob],
   settings: pipelineSettings,
   demoData: (context) => seedPipelineDemo(context),
-  /**
-   * Uninstalling from a workspace removes that workspace's pipeline data (other workspaces keep theirs): deals and
-   * pipelines, the deal entries on contacts' and companies' timelines, activities' links to deals (the activities stay
-   * on their other records), and the custom fields defined on deals.
-   */
-  async onUninstall(context) {
-    const em = context.em as RequestContext['em'];
-    const types = Sql.join(TIMELINE_ENTRY_TYPES.map((t) => sql`${t}`), ', ');
-    for (const q of [
-      sql`delete from timeline_link where workspace_id = ${context.workspaceId} and (target_type = ${DEAL} or (entry_kind = 'event' and entry_type in (${types})))`,
-      sql`delete from timeline_event where workspace_id = ${context.workspaceId} and entry_type in (${types})`,
-      sql`delete from custom_field_definition where workspace_id = ${context.workspaceId} and object_type = ${DEAL}`,
-    ]) {
-      await em.execute(q.text, q.params);
-    }
-    for (const table of TABLES) {
-      const q = sql`delete from ${raw(table)} where workspace_id = ${context.workspaceId}`;
-      await em.execute(q.text, q.params);
-    }
-  },
 });
 

@@ -57,6 +57,11 @@ export class NodeRegistry {
   typeNameOf(root: object): string | undefined {
     return this.#byClass.get(root.constructor) ?? this.base?.typeNameOf(root);
   }
+
+  /** The type registered for a root class (an entity class), if any. */
+  typeNameOfClass(rootClass: unknown): string | undefined {
+    return this.#byClass.get(rootClass) ?? this.base?.typeNameOfClass(rootClass);
+  }
 }
 
 /** The kernel's node types (registered where each kernel module defines its type). */

@@ -11,10 +11,11 @@ import type { PluginManifest } from './manifest.js';
  * (and `expect`, through the callbacks' own assertions). The kernel is imported lazily, when a server starts, so
  * importing the SDK stays cheap for plugins.
  *
- * Uninstall means, here and for the host: the plugin is disabled in the workspace, then its `onUninstall` runs in
- * the workspace (a transaction under row-level security) and must remove that workspace's rows of the plugin's
- * entities; other workspaces keep theirs, and the tables themselves (its migrations) stay while the plugin is
- * installed anywhere. Pass `uninstallRemovesData: false` for a plugin that deliberately keeps its rows.
+ * Uninstall means, here and for the host: the plugin is disabled in the workspace, its optional `onUninstall` runs in
+ * the workspace (a transaction under row-level security), then the host removes that workspace's rows of the
+ * plugin's entities, its timeline entries and links, custom field definitions on its types, its deliveries and job
+ * runs (src/plugin-host/modules/uninstall-data.ts); other workspaces keep theirs, and the tables themselves (its
+ * migrations) stay while the plugin is installed anywhere. `uninstallRemovesData: false` skips the check.
  */
 
 export interface GraphQLResult<T = any> {
@@ -401,14 +402,14 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
       },
     },
     {
-      name: 'uninstall (uninstallModule): disabled, onUninstall runs in the workspace, its rows there are removed (other workspaces keep theirs)',
+      name: 'uninstall (uninstallModule): disabled, onUninstall (if any) runs, the host removes its rows in the workspace (other workspaces keep theirs)',
       async run() {
         const elsewhere = await rowsOf(workspace.id, true);
         const data = await workspace.ok(`mutation($id: ID!) { uninstallModule(input: { id: $id }) { module { id enabled } userErrors { message } } }`, { id: plugin.id });
         assert(data.uninstallModule.userErrors.length === 0 && data.uninstallModule.module.enabled === false, `uninstallModule refused: ${JSON.stringify(data.uninstallModule)}`);
         if (options.uninstallRemovesData !== false) {
           const left = Object.entries(await rowsOf(workspace.id)).filter(([, rows]) => rows.length);
-          assert(left.length === 0, `rows left after onUninstall: ${left.map(([t, rows]) => `${t} (${rows.length})`).join(', ')}`);
+          assert(left.length === 0, `rows left after uninstall: ${left.map(([t, rows]) => `${t} (${rows.length})`).join(', ')}`);
         }
         assert(same(await rowsOf(workspace.id, true), elsewhere), 'uninstalling in one workspace changed other workspaces’ rows');
         const shape = await schemaShape(workspace);

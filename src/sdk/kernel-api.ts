@@ -12,6 +12,14 @@ import type { RequestContext } from '../graphql/context.js';
 import { moduleHostOf } from '../plugin-host/modules/module-host.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
 import type { PluginContext } from './manifest.js';
+import { contacts } from '../core/customers/contact.records.js';
+import { companies } from '../core/customers/company.records.js';
+import type { Contact } from '../core/customers/contact.entity.js';
+import type { Company } from '../core/customers/company.entity.js';
+import { readable } from '../core/customers/record-scope.js';
+import { ErrorCode, InputRejected } from '../graphql/errors.js';
+import { expectGlobalId } from '../graphql/global-id.js';
+import { sql } from '../db/sql.js';
 
 // ---- events and hooks ----
 /** Emits the plugin's own domain event inside the current write; delivered after commit, never if it rolls back. */
@@ -107,3 +115,71 @@ export { timelineFieldsFor } from '../core/timeline/timeline.resolver.js';
 
 /** The JSON scalar of custom field values (one instance across kernel and plugins). */
 export { GraphQLJSON } from 'graphql-scalars';
+
+// ---- kernel records a plugin reads (always with the caller's record scope) ----
+// Plugins never name kernel tables in SQL (test/plugin-host/plugin-boundary.test.ts fails on it): these are the reads
+// they need. `ctx` is the caller's request context (or `actAs`'s in background work): a record the caller may not
+// read does not exist for the plugin either.
+
+type LiveRecord = { id: string; deletedAt?: Date | null };
+const live = <T extends LiveRecord>(record: T | null | undefined): T | null => (record && record.deletedAt == null ? record : null);
+
+/** The live (not trashed) contact with this id (uuid) the caller may read; null when missing, foreign, trashed or out of scope. Batched per request. */
+export async function readableContact(ctx: RequestContext, id: string): Promise<Contact | null> {
+  return live(await contacts.readable(ctx).load(id));
+}
+
+/** The live company with this id (uuid) the caller may read; null otherwise. Batched per request. */
+export async function readableCompany(ctx: RequestContext, id: string): Promise<Company | null> {
+  return live(await companies.readable(ctx).load(id));
+}
+
+/** Which of `ids` (uuids) are live contacts the caller may read (one statement per batch). */
+export async function readableContactIds(ctx: RequestContext, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await contacts.readable(ctx).loadMany([...ids]);
+  return new Set(rows.flatMap((r) => (r && !(r instanceof Error) && live(r) ? [r.id] : [])));
+}
+
+/** Which of `ids` (uuids) are live companies the caller may read (one statement per batch). */
+export async function readableCompanyIds(ctx: RequestContext, ids: readonly string[]): Promise<Set<string>> {
+  const rows = await companies.readable(ctx).loadMany([...ids]);
+  return new Set(rows.flatMap((r) => (r && !(r instanceof Error) && live(r) ? [r.id] : [])));
+}
+
+/**
+ * A contact for a plugin's write, by global id: the live contact the caller may read, else `InputRejected` on
+ * `field` with NOT_FOUND — a contact out of the caller's scope is answered exactly like a missing one.
+ */
+export async function contactOrReject(ctx: RequestContext, globalId: string, field = 'contactId', message = 'contact not found in this workspace'): Promise<Contact> {
+  const contact = await readableContact(ctx, expectGlobalId(globalId, 'Contact', field));
+  if (!contact) throw InputRejected.one(field, message, ErrorCode.NOT_FOUND);
+  return contact;
+}
+
+/** Like `contactOrReject`, for companies. */
+export async function companyOrReject(ctx: RequestContext, globalId: string, field = 'companyId', message = 'company not found in this workspace'): Promise<Company> {
+  const company = await readableCompany(ctx, expectGlobalId(globalId, 'Company', field));
+  if (!company) throw InputRejected.one(field, message, ErrorCode.NOT_FOUND);
+  return company;
+}
+
+/**
+ * The contacts or companies (uuids) an activity was logged on that the caller may read (live ones), in the order
+ * they were linked; none when the caller may not read the activity. E.g. the contacts of `activity.logged`.
+ */
+export async function activityTargetIds(ctx: RequestContext, activityId: string, type: 'Contact' | 'Company'): Promise<string[]> {
+  const activity = await readable(ctx, 'Activity').load(activityId);
+  if (!activity) return [];
+  const q = sql`select target_id from timeline_link
+    where workspace_id = ${ctx.principal.workspaceId} and entry_kind = 'activity' and entry_id = ${activityId} and target_type = ${type}
+    order by created_at, target_id`;
+  const ids = (await ctx.em.execute<{ target_id: string }[]>(q.text, q.params)).map((r) => r.target_id);
+  const visible = type === 'Contact' ? await readableContactIds(ctx, ids) : await readableCompanyIds(ctx, ids);
+  return ids.filter((id) => visible.has(id));
+}
+
+/** The user ids of the workspace's members, longest-standing first (at most `limit`). */
+export async function workspaceMemberIds(ctx: RequestContext, limit = 1000): Promise<string[]> {
+  const q = sql`select user_id from membership where workspace_id = ${ctx.principal.workspaceId} order by created_at, user_id limit ${limit}`;
+  return (await ctx.em.execute<{ user_id: string }[]>(q.text, q.params)).map((r) => r.user_id);
+}

@@ -62,6 +62,11 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType> {
   onInstall?: (ctx: PluginContext) => Promise<void>;
   onEnable?: (ctx: PluginContext) => Promise<void>;
   onDisable?: (ctx: PluginContext) => Promise<void>;
+  /**
+   * Optional, per workspace, before the host removes the workspace's data of the plugin (its rows, timeline entries
+   * and links to its records, custom fields on its types, its deliveries and job runs — the plugin need not): for
+   * clean-up outside the database. Runs in the `uninstallModule` transaction; a throw rolls the uninstall back.
+   */
   onUninstall?: (ctx: PluginContext) => Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { InputRejected, actAs, emitEvent, logActivity, sql, toGlobalId, type PluginContext, type RequestContext, type ScheduledJob } from '../../../src/sdk/index.js';
+import { InputRejected, actAs, emitEvent, logActivity, memberIds, sql, toGlobalId, type PluginContext, type RequestContext, type ScheduledJob } from '../../../src/sdk/index.js';
 import { settingsOf } from './settings.js';
 
 type Em = RequestContext['em'];
@@ -18,7 +18,6 @@ interface RottenDeal {
   name: string;
   stage_name: string;
   owner_id: string | null;
-  owner_is_member: boolean;
   days: number;
 }
 
@@ -44,8 +43,7 @@ function claimRottenSql(workspaceId: string): ReturnType<typeof sql> {
       on conflict do nothing
       returning deal_id, stage_id, stage_entered_at
     )
-    select r.deal_id, r.stage_id, r.name, r.stage_name, r.owner_id, r.days,
-      exists (select 1 from membership m where m.workspace_id = ${workspaceId} and m.user_id = r.owner_id) as owner_is_member
+    select r.deal_id, r.stage_id, r.name, r.stage_name, r.owner_id, r.days
     from rotten r join claimed c on c.deal_id = r.deal_id and c.stage_id = r.stage_id and c.stage_entered_at = r.stage_entered_at
     order by r.days desc, r.deal_id`;
 }
@@ -63,6 +61,8 @@ export async function remindRottingDeals(context: PluginContext): Promise<number
   const claim = claimRottenSql(workspaceId);
   const rotten = await em.execute<RottenDeal[]>(claim.text, claim.params);
   if (!rotten.length) return 0;
+  // owners who left the workspace get no task (the kernel's membership check)
+  const members = await memberIds(em, workspaceId, [...new Set(rotten.flatMap((d) => (d.owner_id ? [d.owner_id] : [])))]);
   await actAs(context, null, async (ctx) => {
     for (const deal of rotten) {
       const days = Number(deal.days);
@@ -72,7 +72,7 @@ export async function remindRottingDeals(context: PluginContext): Promise<number
           type: 'TASK',
           subject: `Deal "${deal.name}" has been in ${deal.stage_name} for ${days} days`.slice(0, 500),
           dueAt: new Date(),
-          assigneeId: deal.owner_id && deal.owner_is_member ? toGlobalId('User', deal.owner_id) : null,
+          assigneeId: deal.owner_id && members.has(deal.owner_id) ? toGlobalId('User', deal.owner_id) : null,
           priority: 'HIGH',
           targetIds: [toGlobalId('Deal', deal.deal_id)],
         });

@@ -4,6 +4,8 @@ import {
   actAs,
   logActivity,
   memberIds,
+  readableCompany,
+  readableContact,
   sql,
   toGlobalId,
   updateCompany,
@@ -76,13 +78,11 @@ const contactBecomesCustomer: Step = {
   async run(event, _deal, context) {
     const contactId = event.payload.primaryContactId;
     if (!contactId) return;
-    const em = context.em as Em;
-    const q = sql`select version, lifecycle_stage from contact where workspace_id = ${event.workspaceId} and id = ${contactId} and deleted_at is null`;
-    const [contact] = await em.execute<{ version: number; lifecycle_stage: string }[]>(q.text, q.params);
-    if (!contact || contact.lifecycle_stage === LifecycleStage.CUSTOMER) return;
-    await asSystem(context, (ctx) =>
-      updateContact(ctx, { id: toGlobalId('Contact', contactId), version: Number(contact.version), lifecycleStage: LifecycleStage.CUSTOMER }),
-    );
+    await asSystem(context, async (ctx) => {
+      const contact = await readableContact(ctx, contactId);
+      if (!contact || contact.lifecycleStage === LifecycleStage.CUSTOMER) return;
+      await updateContact(ctx, { id: toGlobalId('Contact', contactId), version: Number(contact.version), lifecycleStage: LifecycleStage.CUSTOMER });
+    });
   },
 };
 
@@ -94,12 +94,11 @@ const companyGetsAccountManager: Step = {
     if (!deal.company_id || !deal.owner_id) return;
     const em = context.em as Em;
     if (!(await memberIds(em, event.workspaceId, [deal.owner_id])).has(deal.owner_id)) return;
-    const q = sql`select version, owner_id from company where workspace_id = ${event.workspaceId} and id = ${deal.company_id} and deleted_at is null`;
-    const [company] = await em.execute<{ version: number; owner_id: string | null }[]>(q.text, q.params);
-    if (!company || company.owner_id) return;
-    await asSystem(context, (ctx) =>
-      updateCompany(ctx, { id: toGlobalId('Company', deal.company_id!), version: Number(company.version), ownerId: toGlobalId('User', deal.owner_id!) }),
-    );
+    await asSystem(context, async (ctx) => {
+      const company = await readableCompany(ctx, deal.company_id!);
+      if (!company || company.owner) return;
+      await updateCompany(ctx, { id: toGlobalId('Company', deal.company_id!), version: Number(company.version), ownerId: toGlobalId('User', deal.owner_id!) });
+    });
   },
 };
 
@@ -110,20 +109,18 @@ const followUpTask: Step = {
   async run(event, deal, context, settings) {
     const em = context.em as Em;
     const ownerIsMember = deal.owner_id != null && (await memberIds(em, event.workspaceId, [deal.owner_id])).has(deal.owner_id);
-    const companyLive =
-      deal.company_id != null &&
-      (await em.execute<unknown[]>(`select 1 from company where workspace_id = ? and id = ? and deleted_at is null`, [event.workspaceId, deal.company_id])).length > 0;
-    const targetIds = [toGlobalId('Deal', event.payload.id), ...(companyLive ? [toGlobalId('Company', deal.company_id!)] : [])];
-    await asSystem(context, (ctx) =>
-      logActivity(ctx, {
+    await asSystem(context, async (ctx) => {
+      const companyLive = deal.company_id != null && (await readableCompany(ctx, deal.company_id)) != null;
+      const targetIds = [toGlobalId('Deal', event.payload.id), ...(companyLive ? [toGlobalId('Company', deal.company_id!)] : [])];
+      await logActivity(ctx, {
         type: 'TASK',
         subject: `Follow up on won deal: ${deal.name}`.slice(0, 500),
         dueAt: new Date(Date.now() + settings.followUpTaskDueInDays * 86_400_000),
         assigneeId: ownerIsMember ? toGlobalId('User', deal.owner_id!) : null,
         priority: 'NORMAL',
         targetIds,
-      }),
-    );
+      });
+    });
   },
 };
 

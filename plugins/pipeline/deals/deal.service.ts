@@ -1,4 +1,5 @@
 import {
+  companyOrReject as kernelCompanyOrReject,
   definitionsFor,
   emitEvent,
   ErrorCode,
@@ -10,11 +11,11 @@ import {
   money,
   optionalText,
   parseInput,
+  readableContactIds,
   recordTimelineEvent,
   resolveTagIds,
   setTags,
   runBeforeHooks,
-  scopeSql,
   Sql,
   sql,
   trimmed,
@@ -25,7 +26,7 @@ import {
   type TimelineTarget,
 } from '../../../src/sdk/index.js';
 import { Deal, DealPriority, DealStatus, Pipeline, PipelineStage, StageKind } from '../entities.js';
-import { COMPANY_READ, CONTACT_READ, DEAL, DEAL_SCOPE, PIPELINE, PIPELINE_STAGE } from './deal-scope.js';
+import { DEAL, DEAL_SCOPE, PIPELINE, PIPELINE_STAGE } from './deal-scope.js';
 import { enterStage, openStay, statusOf } from './stage-moves.js';
 import { deals, type DealFilter, type DealOrder } from './deal.records.js';
 
@@ -82,10 +83,7 @@ async function ownerOrReject(ctx: RequestContext, globalId: string | null | unde
 
 async function companyOrReject(ctx: RequestContext, globalId: string | null | undefined): Promise<string | null | undefined> {
   if (globalId == null) return globalId;
-  const id = expectGlobalId(globalId, 'Company', 'companyId');
-  const q = sql`select 1 from company c where c.workspace_id = ${workspaceOf(ctx)} and c.id = ${id} and c.deleted_at is null and ${scopeSql(ctx, COMPANY_READ, COMPANY_READ.read, 'c')}`;
-  if (!(await ctx.em.execute(q.text, q.params)).length) throw InputRejected.one('companyId', 'company not found in this workspace', ErrorCode.NOT_FOUND);
-  return id;
+  return (await kernelCompanyOrReject(ctx, globalId, 'companyId', 'company not found in this workspace')).id;
 }
 
 interface ContactLink {
@@ -104,9 +102,7 @@ async function contactsOrReject(ctx: RequestContext, input: z.infer<typeof conta
     return [{ contactId, role: c.role ?? null, isPrimary: c.isPrimary, index: i }];
   });
   if (links.length) {
-    const q = sql`select c.id from contact c where c.workspace_id = ${workspaceOf(ctx)} and c.deleted_at is null and c.id in (${Sql.join(links.map((l) => sql`${l.contactId}`), ', ')})
-      and ${scopeSql(ctx, CONTACT_READ, CONTACT_READ.read, 'c')}`;
-    const found = new Set((await ctx.em.execute<{ id: string }[]>(q.text, q.params)).map((r) => r.id));
+    const found = await readableContactIds(ctx, links.map((l) => l.contactId));
     const missing = links.find((l) => !found.has(l.contactId));
     if (missing) throw InputRejected.one(`contacts.${missing.index}.contactId`, 'contact not found in this workspace', ErrorCode.NOT_FOUND);
   }

@@ -7,6 +7,7 @@ import {
   scopeSql,
   sql,
   toGlobalId,
+  User,
   type RequestContext,
 } from '../../../src/sdk/index.js';
 import { DEAL_SCOPE, PIPELINE, PIPELINE_STAGE } from '../deals/deal-scope.js';
@@ -107,8 +108,7 @@ export function openPipelineSql(ctx: RequestContext, input: DealForecastInput, p
     from bucket b
     left join pipeline p on p.id = b.pipeline_id
     left join pipeline_stage s on s.id = b.stage_id
-    left join app_user u on u.id = b.owner_id
-    order by b.g_month, b.g_owner, b.g_stage, b.month, lower(u.name) nulls last, b.owner_id nulls last, p.position, lower(p.name), s.position, b.currency`;
+    order by b.g_month, b.g_owner, b.g_stage, b.month, b.owner_id nulls last, p.position, lower(p.name), s.position, b.currency`;
 }
 
 interface ClosedRow {
@@ -147,6 +147,23 @@ const amounts = (row: PipelineRow) => {
   return { dealCount: Number(row.deal_count), unweighted: { amount: minorUnits(row.unweighted), currency }, weighted: { amount: minorUnits(row.weighted), currency } };
 };
 
+/**
+ * Owners' buckets by the owner's name (case-insensitive; no owner last), each owner's currencies in the SQL's order.
+ * The names come from the kernel's user loader (one statement): plugins do not join kernel tables.
+ */
+async function sortByOwnerName(ctx: RequestContext, byOwner: DealForecastOwner[]): Promise<void> {
+  const ids = [...new Set(byOwner.flatMap((b) => (b.ownerId ? [b.ownerId] : [])))];
+  const users = await ctx.loaders.byId(User).loadMany(ids);
+  const names = new Map(ids.map((id, i) => [id, users[i] && !(users[i] instanceof Error) ? (users[i] as User).name.toLowerCase() : null]));
+  const key = (b: DealForecastOwner) => (b.ownerId ? names.get(b.ownerId) ?? null : null);
+  byOwner.sort((a, b) => {
+    const [x, y] = [key(a), key(b)];
+    if (x !== y) return x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;
+    if (a.ownerId === b.ownerId) return 0;
+    return a.ownerId === null ? 1 : b.ownerId === null ? -1 : a.ownerId < b.ownerId ? -1 : 1;
+  });
+}
+
 export async function dealForecast(ctx: RequestContext, input: DealForecastInput): Promise<DealForecast> {
   const period = periodOf(input);
   const pipelineQuery = openPipelineSql(ctx, input, period);
@@ -176,6 +193,7 @@ export async function dealForecast(ctx: RequestContext, input: DealForecastInput
   const overall = closedRows.find((r) => Number(r.g_all) === 1);
   const wonCount = Number(overall?.won ?? 0);
   const lostCount = Number(overall?.lost ?? 0);
+  await sortByOwnerName(ctx, byOwner);
   const wonToDate: DealForecastWon[] = closedRows
     .filter((r) => Number(r.g_all) === 0 && r.currency != null && Number(r.won) > 0)
     .map((r) => ({ dealCount: Number(r.won), amount: { amount: minorUnits(r.won_amount), currency: r.currency!.trim() } }));

@@ -21,6 +21,12 @@ export function customizableTypesOf(em: AppScoped): ContributionRegistry<string>
   return lookupInApp(em, CUSTOMIZABLE_TYPES_SLOT) ?? kernelCustomizableTypes;
 }
 
+/** The customizable record types whose values live in one of `tables` (a plugin's: uninstall removes their definitions). */
+export function customizableTypesIn(em: AppScoped, tables: Iterable<string>): string[] {
+  const wanted = new Set(tables);
+  return customizableTypesOf(em).entries().filter(([, table]) => wanted.has(table)).map(([type]) => type);
+}
+
 function tableOf(ctx: RequestContext, objectType: string): string {
   const types = customizableTypesOf(ctx.em);
   const table = types.get(objectType);

@@ -5,6 +5,7 @@ import { sql } from '../../db/sql.js';
 import type { ModuleHost, ModuleRow } from './module-host.js';
 import type { ModuleView } from './modules.types.js';
 import { WorkspaceModule } from './workspace-module.entity.js';
+import { removePluginData } from './uninstall-data.js';
 
 /** The plugin's settings with its schema's defaults applied (stored settings that no longer parse: defaults only). */
 export function effectiveSettings(plugin: PluginManifest, stored: Record<string, unknown> | null | undefined): Record<string, unknown> {
@@ -83,10 +84,12 @@ function refuseWhileDependentsEnabled(host: ModuleHost, plugin: PluginManifest, 
 
 /**
  * Uninstalls a plugin from a workspace, inside the caller's transaction: refused while an enabled plugin depends on
- * it; disables it (`onDisable` when it was enabled), runs its `onUninstall` in the workspace — which removes the
- * workspace's rows of the plugin — and forgets its settings there. Other workspaces and the plugin's tables are
- * untouched (the tables belong to the installation: they stay while the plugin is installed on the server). A throw
- * from a callback rolls everything back.
+ * it; disables it (`onDisable` when it was enabled), runs its optional `onUninstall` in the workspace (data of its own
+ * outside the database: it can still read its rows), then the host removes the workspace's data of the plugin
+ * (`removePluginData`: timeline entries and links to its records, custom field definitions on its types, its
+ * subscribers' deliveries and job runs, its own rows) and forgets its settings there. Other workspaces and the
+ * plugin's tables are untouched (the tables belong to the installation: they stay while the plugin is installed on
+ * the server). A throw from a callback or a statement rolls everything back.
  */
 export async function uninstallModule(host: ModuleHost, em: SqlEntityManager, workspaceId: string, id: string): Promise<ToggleResult> {
   const plugin = requirePlugin(host, id);
@@ -97,6 +100,7 @@ export async function uninstallModule(host: ModuleHost, em: SqlEntityManager, wo
   const context: PluginContext = { workspaceId, em, settings: effectiveSettings(plugin, rows.get(id)?.settings) };
   if (enabledBefore.has(id)) await plugin.onDisable?.(context);
   await plugin.onUninstall?.(context);
+  await removePluginData(em, plugin, workspaceId);
   const row = await upsertRow(em, workspaceId, id, { enabled: false, settings: null });
   rows.set(id, { pluginId: id, enabled: false, settings: null });
   const enabledIds = host.effectiveEnabled(rows);
