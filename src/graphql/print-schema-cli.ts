@@ -1,6 +1,12 @@
-import { writeFileSync } from 'node:fs';
-import { buildAppSchema, printAppSchema } from './schema.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { schemaFiles } from '../plugin-host/schema-files.js';
 
-const target = process.argv[2] ?? 'schema/schema.graphql';
-writeFileSync(target, printAppSchema(await buildAppSchema()));
-console.log(`wrote ${target}`);
+// the schema files under schema/ (full schema, kernel, one per built-in plugin), written under the given root
+const root = process.argv[2] ?? '.';
+for (const [path, sdl] of await schemaFiles()) {
+  const target = join(root, path);
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(target, sdl);
+  console.log(`wrote ${target}`);
+}

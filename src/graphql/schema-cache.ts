@@ -1,6 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { RuleDeclarations } from './shield/declarations.js';
-import { buildAppSchema } from './schema.js';
+import { buildAppSchema, buildUnshieldedSchema } from './schema.js';
+import { ContributionIndex, schemaAdditions } from './schema-diff.js';
 
 /** What a schema needs of a plugin: its resolvers and the shield rules for what they add. */
 export interface SchemaModule {
@@ -38,6 +39,7 @@ export class SchemaCache<Served> {
   readonly #entries = new Map<string, Promise<SchemaEntry<Served>>>();
   readonly #modules: Map<string, SchemaModule>;
   readonly #order: string[];
+  #contributions: Promise<ContributionIndex> | undefined;
 
   constructor(
     modules: readonly SchemaModule[],
@@ -73,6 +75,27 @@ export class SchemaCache<Served> {
   async entries(): Promise<SchemaEntry<Served>[]> {
     const settled = await Promise.allSettled(this.#entries.values());
     return settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  }
+
+  /**
+   * Which installed plugin contributes which types, fields and enum values (to tell a disabled module's field from a
+   * typo). Built on first use, once: the schemas of the kernel plus the first 1, 2, … installed plugins in load
+   * (dependency) order, without shield; each plugin owns what its step adds.
+   */
+  contributions(): Promise<ContributionIndex> {
+    this.#contributions ??= (async () => {
+      const index = new ContributionIndex();
+      let previous = await buildUnshieldedSchema();
+      for (let i = 0; i < this.#order.length; i++) {
+        const modules = this.#order.slice(0, i + 1).map((id) => this.#modules.get(id)!);
+        const current = await buildUnshieldedSchema(modules.flatMap((m) => m.resolvers ?? []), modules.flatMap((m) => (m.searchProviders ?? []).map((p) => p.key)));
+        index.add(this.#order[i]!, schemaAdditions(previous, current));
+        previous = current;
+      }
+      return index;
+    })();
+    this.#contributions.catch(() => (this.#contributions = undefined));
+    return this.#contributions;
   }
 
   async #build(key: string): Promise<SchemaEntry<Served>> {

@@ -11,6 +11,7 @@ import { createRequestContext, type RequestContext } from '../graphql/context.js
 import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
 import { SchemaCache } from '../graphql/schema-cache.js';
+import { disabledModuleOf, mayBeModuleError } from '../graphql/module-disabled.js';
 import { readCredentials, type Credentials } from './credentials.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -73,12 +74,37 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
     },
     production ? ApolloServerPluginLandingPageProductionDefault() : ApolloServerPluginLandingPageLocalDefault({ embed: true }),
   ];
-  const serve = async (schema: GraphQLSchema) => {
+  // a validation error about a field or type of an installed plugin that the schema's enabled set lacks: MODULE_DISABLED
+  // with the plugin id, not GRAPHQL_VALIDATION_FAILED (a misspelled field stays what it was; HTTP status stays 400)
+  const moduleErrors = (enabled: ReadonlySet<string>): ApolloServerPlugin<RequestContext> => ({
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors }) {
+          const candidates = errors.filter((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && mayBeModuleError(e.message));
+          if (!candidates.length || !plugins.length) return;
+          let index;
+          try {
+            index = await schemas.contributions();
+          } catch (error) {
+            logger.error({ err: error }, 'could not index the plugins’ schema contributions');
+            return;
+          }
+          for (const error of candidates) {
+            const found = disabledModuleOf(error.message, enabled, index, describeModule);
+            if (!found) continue;
+            error.message = found.message;
+            Object.assign(error.extensions, { code: ErrorCode.MODULE_DISABLED, module: found.module });
+          }
+        },
+      };
+    },
+  });
+  const serve = async (schema: GraphQLSchema, key: string) => {
     const apollo = new ApolloServer<RequestContext>({
       schema,
       ...hardening.options,
       formatError: (formatted, error) => formatError(formatted, error, logger),
-      plugins: serverPlugins,
+      plugins: [...serverPlugins, moduleErrors(new Set(key ? key.split(',') : []))],
       // the app stops every server when its HTTP server closes (server.ts drains on SIGTERM)
       stopOnTerminationSignals: false,
     });
@@ -86,6 +112,7 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
     return apollo;
   };
   const modules = new ModuleHost(plugins, orm, enabledSetTtlMs);
+  const describeModule = (id: string) => `${modules.plugin(id)?.name ?? id} (${id})`;
   // this app's plugins' hooks, subscribers, node types…, reachable from every entity manager of `orm`
   registerPluginPermissions(plugins);
   const built = buildAppRegistries(plugins);

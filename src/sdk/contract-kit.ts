@@ -375,7 +375,7 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
       },
     },
     {
-      name: 'disable: its types and fields are gone, operations naming them fail validation, the data stays',
+      name: 'disable: its types and fields are gone, operations naming them are answered MODULE_DISABLED, the data stays',
       async run() {
         await workspace.disable(plugin.id);
         const shape = await schemaShape(workspace);
@@ -384,7 +384,10 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
         for (const root of ['Query', 'Mutation'] as const) {
           for (const field of added.fields.filter((f) => f.startsWith(`${root}.`)).map((f) => f.slice(root.length + 1))) {
             const res = await workspace.gql(`${root === 'Query' ? 'query' : 'mutation'} { ${field} { __typename } }`);
-            assert(res.errors?.some((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && e.message.includes(field)), `${root}.${field} did not fail validation once disabled: ${JSON.stringify(res)}`);
+            assert(
+              res.errors?.some((e) => e.extensions?.code === 'MODULE_DISABLED' && e.extensions?.module === plugin.id && e.message.includes(field)),
+              `${root}.${field} was not answered with MODULE_DISABLED (module ${plugin.id}) once disabled: ${JSON.stringify(res)}`,
+            );
           }
         }
         assert(same(await rowsOf(workspace.id), rowsAfterUse), 'disabling changed the plugin’s rows');

@@ -58,7 +58,7 @@ describe('modules: live per-workspace schema', () => {
     expect(before.leaderType).toBeNull();
   });
 
-  it('enable → types appear; disable → gone at once (validation fails), other workspace unaffected, data kept; re-enable restores it', async () => {
+  it('enable → types appear; disable → gone at once (MODULE_DISABLED), other workspace unaffected, data kept; re-enable restores it', async () => {
     const a = await server.newWorkspace();
     const b = await server.newWorkspace();
     expect((await toggle(a, true, 'loyalty')).userErrors).toEqual([]);
@@ -84,8 +84,14 @@ describe('modules: live per-workspace schema', () => {
     expect(after.queryFields).not.toContain('loyaltyLeaders');
     const refused = await a.gql(READ, { id: contactId });
     expect(refused.data).toBeUndefined();
-    expect(refused.errors!.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED', 'GRAPHQL_VALIDATION_FAILED']);
-    expect(refused.errors!.map((e) => e.message).join(' ')).toMatch(/loyaltyPoints.*loyaltyLeaders/s);
+    expect(refused.errors!.map((e) => e.extensions)).toEqual([
+      { code: 'MODULE_DISABLED', module: 'loyalty' },
+      { code: 'MODULE_DISABLED', module: 'loyalty' },
+    ]);
+    expect(refused.errors!.map((e) => e.message)).toEqual([
+      'Cannot query field "loyaltyPoints" on type "Contact": it belongs to the module Loyalty points (loyalty), which is not enabled in this workspace.',
+      'Cannot query field "loyaltyLeaders" on type "Query": it belongs to the module Loyalty points (loyalty), which is not enabled in this workspace.',
+    ]);
     // kernel fields still work
     expect(await a.ok(`query($id: ID!) { contact(id: $id) { firstName } }`, { id: contactId })).toEqual({ contact: { firstName: 'Lola' } });
 
@@ -98,6 +104,47 @@ describe('modules: live per-workspace schema', () => {
     // data stays: re-enabling shows it again, no restart
     expect((await toggle(a, true, 'loyalty')).module).toEqual({ id: 'loyalty', enabled: true });
     expect(await a.ok(READ, { id: contactId })).toEqual({ contact: { loyaltyPoints: 7 }, loyaltyLeaders: [{ contactId, points: 7 }] });
+  });
+
+  it('a disabled module’s fields, types and their dependants answer MODULE_DISABLED naming the module (HTTP 400); typos stay validation failures', async () => {
+    const ws = await server.newWorkspace();
+    const post = async (query: string, variables?: unknown) => {
+      const response = await server.app.http.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', ...ws.headers }, payload: JSON.stringify({ query, variables }) });
+      return { status: response.statusCode, body: JSON.parse(response.body) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+    };
+    // nothing enabled: a root field, a field on a kernel type, an input type of the module
+    const root = await post(`{ loyaltyTiers }`);
+    expect(root.status).toBe(400);
+    expect(root.body.data).toBeUndefined();
+    expect(root.body.errors).toEqual([
+      expect.objectContaining({ message: expect.stringContaining('Loyalty points (loyalty)'), extensions: { code: 'MODULE_DISABLED', module: 'loyalty' } }),
+    ]);
+    const input = await post(`mutation($i: AwardLoyaltyPointsInput!) { awardLoyaltyPoints(input: $i) { points } }`, { i: { contactId: 'x', points: 1 } });
+    expect(input.status).toBe(400);
+    expect(input.body.errors!.map((e) => [e.message, e.extensions])).toEqual([
+      ['Unknown type "AwardLoyaltyPointsInput": it belongs to the module Loyalty points (loyalty), which is not enabled in this workspace.', { code: 'MODULE_DISABLED', module: 'loyalty' }],
+      [expect.stringContaining('"awardLoyaltyPoints" on type "Mutation"'), { code: 'MODULE_DISABLED', module: 'loyalty' }],
+    ]);
+    // a field no plugin adds: still a plain validation failure, beside a module error in the same operation
+    const mixed = await post(`{ contacts(first: 1) { nodes { id loyaltyPionts } } loyaltyLeaders { points } }`);
+    expect(mixed.status).toBe(400);
+    expect(mixed.body.errors!.map((e) => e.extensions)).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED' }, { code: 'MODULE_DISABLED', module: 'loyalty' }]);
+    expect(mixed.body.errors![0]!.message).toMatch(/^Cannot query field "loyaltyPionts" on type "Contact"\./);
+    const typo = await post(`{ contactz { totalCount } }`);
+    expect(typo.body.errors!.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+
+    // enabled: the same fields work; a dependant module that is still disabled is named itself
+    await toggle(ws, true, 'loyalty');
+    expect(await ws.ok(`{ loyaltyTiers }`)).toEqual({ loyaltyTiers: ['silver', 'gold'] });
+    const dependant = await post(`{ loyaltyTiers referralBonus }`);
+    expect(dependant.body.errors!.map((e) => [e.message, e.extensions])).toEqual([
+      ['Cannot query field "referralBonus" on type "Query": it belongs to the module Referrals (referrals), which is not enabled in this workspace.', { code: 'MODULE_DISABLED', module: 'referrals' }],
+    ]);
+    await toggle(ws, true, 'referrals');
+    expect(await ws.ok(`{ loyaltyTiers referralBonus }`)).toEqual({ loyaltyTiers: ['silver', 'gold'], referralBonus: 5 });
+    await toggle(ws, false, 'referrals');
+    await toggle(ws, false, 'loyalty');
+    expect((await post(`{ referralBonus }`)).body.errors!.map((e) => e.extensions)).toEqual([{ code: 'MODULE_DISABLED', module: 'referrals' }]);
   });
 
   it('does not leak a plugin field resolver into schemas built without the plugin (type-graphql metadata is global)', async () => {

@@ -11,6 +11,7 @@ import type { Principal } from '../../core/permissions/principal.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { createLoaders } from '../../graphql/loaders.js';
 import type { SchemaCache } from '../../graphql/schema-cache.js';
+import { mayBeModuleError, withModuleErrors } from '../../graphql/module-disabled.js';
 import type { ModuleHost } from '../../plugin-host/modules/module-host.js';
 import { openRequestSession } from '../../db/request-session.js';
 import { readCredentials } from '../../http/credentials.js';
@@ -37,6 +38,8 @@ export interface GraphqlWebSocketOptions {
  *   operation.
  * - The HTTP route's operation limits: graphql-js' token limit at parse and graphql-armor's depth / aliases /
  *   directives / cost rules at validation (the same configuration), refusals with `extensions.limit`.
+ * - Validation errors about a field or type of an installed plugin the workspace has not enabled: MODULE_DISABLED with
+ *   `extensions.module`, as on the HTTP route (src/graphql/module-disabled.ts).
  * - Only subscription operations: queries and mutations go to `POST /graphql` (its sessions and transactions are
  *   not replicated here).
  * - Subscription resolvers get a context without a request-long transaction (`em` is a plain fork): they read the
@@ -95,8 +98,13 @@ export async function registerGraphqlWebSocket(http: FastifyInstance, { orm, con
       }
       const principal = await principalOf(ctx.connectionParams?.authorization).catch(() => null);
       if (!principal) return [new GraphQLError('The connection’s credentials are no longer valid: reconnect with a fresh token.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
-      const schema = (await schemas.get(await modules.enabledIds(principal.workspaceId))).schema;
+      const enabledIds = await modules.enabledIds(principal.workspaceId);
+      const schema = (await schemas.get(enabledIds)).schema;
       const errors = validate(schema, document, rules);
+      // as on POST /graphql: a disabled module's field or type is MODULE_DISABLED with the plugin id, not a typo
+      if (errors.length && errors.some((e) => mayBeModuleError(e.message))) {
+        return withModuleErrors(errors, new Set(enabledIds), await schemas.contributions(), (id) => `${modules.plugin(id)?.name ?? id} (${id})`);
+      }
       if (errors.length) return errors;
       // graphql-ws executes exactly these arguments (no `schema` / `context` server options needed)
       return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: contextFor(principal, ctx.extra.request.ip) as never };

@@ -54,7 +54,8 @@ describe('pipeline: per-workspace schema', () => {
     await a.disable('pipeline');
     expect(await shape(a)).toEqual({ hasDeal: false, hasPipeline: false, contactDeals: false, companyDeals: false });
     const refused = await a.gql(list);
-    expect(refused.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(refused.errors?.map((e) => e.extensions)).toEqual([{ code: 'MODULE_DISABLED', module: 'pipeline' }]);
+    expect(refused.errors?.[0]?.message).toBe('Cannot query field "deals" on type "Query": it belongs to the module Sales pipeline (pipeline), which is not enabled in this workspace.');
     // the other workspace keeps the plugin
     expect(await shape(b)).toEqual({ hasDeal: true, hasPipeline: true, contactDeals: true, companyDeals: true });
     // the data stays while disabled
