@@ -38,7 +38,7 @@ describe('schema snapshot', () => {
     for (const [path, sdl] of files) if (path.startsWith('schema/plugins/')) extended = extendSchema(extended, parse(sdl));
     expect(printSchema(lexicographicSortSchema(extended)) + '\n').toBe(files.get('schema/schema.graphql'));
     const plugins = await loadBuiltinPlugins();
-    const served = await buildWorkspaceSchema(plugins.map((p) => ({ id: p.id, resolvers: p.manifest.resolvers, rules: p.manifest.rules })));
+    const served = await buildWorkspaceSchema(plugins.map((p) => ({ id: p.id, resolvers: p.manifest.resolvers, rules: p.manifest.rules, searchProviders: p.manifest.searchProviders })));
     expect(printSchema(lexicographicSortSchema(served)) + '\n').toBe(files.get('schema/schema.graphql'));
     // a pipeline type is in the full schema and its file, not in the kernel's
     expect(files.get('schema/schema.graphql')).toMatch(/^type Deal implements Node \{/m);
