@@ -8,6 +8,8 @@ import type { RuleDeclarations } from '../graphql/shield/declarations.js';
 import { mergeDeclarations } from '../graphql/shield/apply-shield.js';
 import { entityNames, type EntityNames } from './entity-names.js';
 import { graphqlTypeNames } from './graphql-type-names.js';
+import { manifestProblems } from './manifest-schema.js';
+import { contributionClashes } from './contribution-clashes.js';
 
 /**
  * The plugin host's loader: finds built-in plugins (`plugins/<id>/plugin.(js|ts)`) and the third-party ones named in
@@ -168,9 +170,6 @@ async function realKernel(): Promise<KernelFacts> {
   return { version: readKernelVersion(), entities: kernelEntities, rules: kernelRuleDeclarations, resolvers: kernelResolvers };
 }
 
-const ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-/** Namespaced like the kernel's timeline events: `deal.stageChanged`. */
-const ENTRY_TYPE = /^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/;
 const KERNEL = 'kernel';
 
 /**
@@ -180,40 +179,20 @@ const KERNEL = 'kernel';
 export function validatePlugins(candidates: PluginCandidate[], kernel: KernelFacts, earlier: string[] = []): LoadedPlugin[] {
   const problems = [...earlier];
   const byId = new Map<string, LoadedPlugin>();
+  const wellFormed = new Set<string>();
 
   // 1. each manifest on its own
   for (const candidate of candidates) {
     const m = candidate.manifest as Partial<PluginManifest>;
     const id = typeof m.id === 'string' ? m.id : undefined;
     const label = id ?? candidate.source;
-    const own: string[] = [];
-    if (!id || !ID.test(id) || id === KERNEL) own.push(`id ${JSON.stringify(m.id)} is invalid (lower-case letters, digits and dashes, e.g. "acme-loyalty"; not "kernel")`);
-    if (typeof m.name !== 'string' || !m.name.trim()) own.push('has no name');
-    if (typeof m.version !== 'string' || !semver.valid(m.version)) own.push(`version ${JSON.stringify(m.version)} is not a semver version (e.g. "1.0.0")`);
-    if (typeof m.kernel !== 'string' || !semver.validRange(m.kernel)) {
-      own.push(`kernel compatibility range ${JSON.stringify(m.kernel)} is not a semver range (e.g. "^1.0.0")`);
-    } else if (!semver.satisfies(kernel.version, m.kernel, { includePrerelease: true })) {
+    const own = manifestProblems(m);
+    if (typeof m.kernel === 'string' && semver.validRange(m.kernel) && !semver.satisfies(kernel.version, m.kernel, { includePrerelease: true })) {
       own.push(`needs kernel ${m.kernel}, but this kernel is ${kernel.version}`);
-    }
-    for (const [dep, range] of Object.entries(m.dependsOn ?? {})) {
-      if (typeof range !== 'string' || !semver.validRange(range)) own.push(`dependency ${dep}: ${JSON.stringify(range)} is not a semver range`);
-    }
-    for (const type of m.timelineEntryTypes ?? []) {
-      if (typeof type !== 'string' || !ENTRY_TYPE.test(type)) own.push(`timeline entry type ${JSON.stringify(type)} is not namespaced (e.g. "deal.stageChanged")`);
-    }
-    if (m.settings !== undefined) {
-      const schema = m.settings as { safeParse?: (value: unknown) => { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } } };
-      if (typeof schema?.safeParse !== 'function') own.push('settings is not a zod schema');
-      else {
-        const parsed = schema.safeParse({});
-        if (!parsed.success) {
-          const issues = parsed.error?.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
-          own.push(`settings schema must accept {} (give every setting a default): ${issues}`);
-        }
-      }
     }
     problems.push(...own.map((p) => `${label}: ${p}`));
     if (!id) continue;
+    if (!own.length) wellFormed.add(id);
     const existing = byId.get(id);
     if (existing) {
       problems.push(`${id}: duplicate plugin id, from ${existing.source} and ${candidate.source}`);
@@ -239,24 +218,11 @@ export function validatePlugins(candidates: PluginCandidate[], kernel: KernelFac
   for (const cycle of findCycles(plugins, byId)) problems.push(`${cycle[0]}: dependency cycle ${cycle.join(' → ')}`);
 
   // 4. names that must be unique across kernel and plugins
-  problems.push(...entityClashes(plugins, kernel), ...ruleClashes(plugins, kernel), ...graphqlTypeClashes(plugins, kernel), ...entryTypeClashes(plugins));
+  problems.push(...entityClashes(plugins, kernel), ...ruleClashes(plugins, kernel), ...graphqlTypeClashes(plugins, kernel));
+  problems.push(...contributionClashes(plugins.filter((p) => wellFormed.has(p.id)).map((p) => p.manifest)));
 
   if (problems.length) throw new PluginLoadError(problems);
   return dependencyOrder(plugins);
-}
-
-/** The same timeline entry type declared by two plugins (each plugin's entries are hidden where it is disabled). */
-function entryTypeClashes(plugins: LoadedPlugin[]): string[] {
-  const owner = new Map<string, string>();
-  const problems: string[] = [];
-  for (const plugin of plugins) {
-    for (const type of plugin.manifest.timelineEntryTypes ?? []) {
-      const first = owner.get(type);
-      if (first && first !== plugin.id) problems.push(`${plugin.id}: timeline entry type ${type} is already declared by ${first}`);
-      else owner.set(type, plugin.id);
-    }
-  }
-  return problems;
 }
 
 function dependsOnIds(plugin: LoadedPlugin, byId: Map<string, LoadedPlugin>): string[] {

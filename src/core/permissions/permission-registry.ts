@@ -79,3 +79,6 @@ permissionRegistry.register(
   { name: 'export:run', description: 'Export lists as CSV (only records and fields one may read)', scoped: false },
   { name: 'module:manage', description: 'Enable, disable and configure the workspace’s modules (plugins)', scoped: false },
 );
+
+/** The kernel's own permission names (taken before any plugin registers): no plugin may declare one of them. */
+export const kernelPermissionNames: ReadonlySet<string> = new Set(permissionRegistry.list().map((p) => p.name));

@@ -58,3 +58,6 @@ protectedFields.register(
   { type: 'Company', field: 'address' },
   { type: 'Company', field: 'customFields', filterKeys: ['custom'], customSort: true },
 );
+
+/** The kernel's own protected fields, as `Type.field` (taken before any plugin registers). */
+export const kernelProtectedFieldNames: ReadonlySet<string> = new Set(protectedFields.all().map((f) => `${f.type}.${f.field}`));

@@ -1,0 +1,164 @@
+import semver from 'semver';
+import { z } from 'zod';
+
+/**
+ * The shape of a plugin manifest, checked at start-up before anything of the plugin is registered. Every problem is
+ * reported (not only the first), each as one line the loader prefixes with the plugin id. Cross-plugin claims (a
+ * node type, permission or event type someone else holds) are checked afterwards, in `contributionClashes`.
+ */
+
+const ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+/** Namespaced like the kernel's: `deal.stageChanged`, `deal.create`. */
+const NAMESPACED = /^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/;
+const PERMISSION = /^[a-z][a-zA-Z0-9]*:[a-z][a-zA-Z0-9]*$/;
+const KERNEL = 'kernel';
+
+const show = (value: unknown) => (typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value));
+const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: 'is not a function' });
+const classes = z.array(fn);
+const nonEmpty = (what: string) => z.string({ error: `${what} is not a string` }).trim().min(1, { error: `${what} is empty` });
+const namespaced = (what: string, example: string) =>
+  z.string().regex(NAMESPACED, { error: (issue) => `${what} ${show(issue.input)} is not namespaced (e.g. "${example}")` });
+/** `defineEvent` tokens or names. */
+const eventName = z.union([z.string(), z.looseObject({ type: z.string() })], { error: 'is not an event type (a name or a defineEvent token)' });
+const eventNameOf = (event: z.infer<typeof eventName>) => (typeof event === 'string' ? event : event.type);
+
+const zodSchema = z
+  .custom<z.ZodType>((v) => typeof (v as { safeParse?: unknown } | null)?.safeParse === 'function', { error: 'settings is not a zod schema' })
+  .superRefine((schema, ctx) => {
+    const parsed = schema.safeParse({});
+    if (parsed.success) return;
+    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    ctx.addIssue({ code: 'custom', message: `settings schema must accept {} (give every setting a default): ${issues}` });
+  });
+
+const permission = z.looseObject({
+  name: z.string().regex(PERMISSION, { error: (issue) => `permission ${show(issue.input)} is not of the form resource:action (e.g. "deal:read")` }),
+  description: nonEmpty('permission description'),
+  scoped: z.boolean({ error: 'permission scoped is not true or false' }),
+  roleGrants: z.partialRecord(z.enum(['MANAGER', 'SALES', 'SUPPORT', 'MARKETING', 'READ_ONLY']), z.enum(['OWN', 'TEAM', 'ALL'])).optional(),
+});
+
+const protectedField = z.looseObject({ type: nonEmpty('protected field type'), field: nonEmpty('protected field name') });
+
+const nodeType = z.looseObject({ typeName: nonEmpty('node type name'), rootClass: fn, permission: z.string().optional(), load: fn });
+
+const hook = z.looseObject({
+  on: z.string({ error: 'hook on is not a write point name' }),
+  order: z.number({ error: 'hook order is not a number' }).int({ error: 'hook order is not an integer' }).optional(),
+  run: fn,
+});
+
+const subscriber = z
+  .looseObject({
+    name: nonEmpty('subscriber name'),
+    on: z.array(eventName),
+    timeoutMs: z.number().int().positive().optional(),
+    maxAttempts: z.number().int().positive().optional(),
+    handle: fn,
+  })
+  .superRefine((s, ctx) => {
+    if (!s.on.length) ctx.addIssue({ code: 'custom', message: `subscriber "${s.name}" listens to no event type` });
+  });
+
+const job = z.looseObject({ name: nonEmpty('job name'), everySeconds: z.unknown(), run: fn }).superRefine((j, ctx) => {
+  if (typeof j.everySeconds !== 'number' || !Number.isFinite(j.everySeconds) || j.everySeconds < 1) {
+    ctx.addIssue({ code: 'custom', path: ['everySeconds'], message: `job "${j.name}" runs every ${show(j.everySeconds)} seconds; everySeconds must be a number of at least 1` });
+  }
+});
+
+const recordType = z.looseObject({
+  name: nonEmpty('record type name'),
+  nodeType,
+  customizable: z.looseObject({ objectType: z.string(), table: z.string() }).optional(),
+  taggable: z.looseObject({ type: z.string(), table: z.string(), column: z.string() }).optional(),
+});
+
+const searchProvider = z.looseObject({ key: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: (i) => `search provider key ${show(i.input)} is not an enum value (e.g. "DEAL")` }), typeName: z.string(), search: fn });
+
+/** Names appearing twice in one list of the manifest (subscribers, jobs). */
+const unique =
+  <T>(what: string, nameOf: (item: T) => string) =>
+  (items: T[], ctx: z.RefinementCtx) => {
+    const seen = new Set<string>();
+    for (const item of items) {
+      const name = nameOf(item);
+      if (seen.has(name)) ctx.addIssue({ code: 'custom', message: `${what} "${name}" is declared twice` });
+      seen.add(name);
+    }
+  };
+
+export const manifestSchema = z.strictObject(
+  {
+    id: z.string({ error: (i) => idProblem(i.input) }).refine((id) => ID.test(id) && id !== KERNEL, { error: (i) => idProblem(i.input) }),
+    name: z.string({ error: 'has no name' }).trim().min(1, { error: 'has no name' }),
+    version: z.string({ error: (i) => versionProblem(i.input) }).refine((v) => semver.valid(v) !== null, { error: (i) => versionProblem(i.input) }),
+    kernel: z.string({ error: (i) => rangeProblem(i.input) }).refine((r) => semver.validRange(r) !== null, { error: (i) => rangeProblem(i.input) }),
+    dependsOn: z
+      .record(z.string(), z.unknown())
+      .superRefine((deps, ctx) => {
+        for (const [dep, range] of Object.entries(deps)) {
+          if (typeof range !== 'string' || !semver.validRange(range)) ctx.addIssue({ code: 'custom', message: `dependency ${dep}: ${show(range)} is not a semver range` });
+        }
+      })
+      .optional(),
+    enabledByDefault: z.boolean({ error: 'enabledByDefault is not true or false' }).optional(),
+    entities: classes.optional(),
+    migrations: z.array(z.looseObject({ name: nonEmpty('migration name'), class: fn })).optional(),
+    resolvers: classes.optional(),
+    rules: z.record(z.string(), z.unknown()).optional(),
+    permissions: z.array(permission).optional(),
+    protectedFields: z.array(protectedField).optional(),
+    hooks: z.array(hook).optional(),
+    subscribers: z.array(subscriber).superRefine(unique('subscriber', (s: { name: string }) => s.name)).optional(),
+    jobs: z.array(job).superRefine(unique('job', (j: { name: string }) => j.name)).optional(),
+    settings: zodSchema.optional(),
+    recordTypes: z.array(recordType).optional(),
+    nodeTypes: z.array(nodeType).optional(),
+    events: z.array(eventName).superRefine((events, ctx) => {
+      for (const name of events.map(eventNameOf)) {
+        if (!NAMESPACED.test(name)) ctx.addIssue({ code: 'custom', message: `event type ${show(name)} is not namespaced (e.g. "deal.won")` });
+      }
+    }).optional(),
+    writePoints: z.array(namespaced('write point', 'deal.create')).optional(),
+    timelineEntryTypes: z.array(namespaced('timeline entry type', 'deal.stageChanged')).optional(),
+    searchProviders: z.array(searchProvider).optional(),
+    demoData: fn.optional(),
+    onInstall: fn.optional(),
+    onEnable: fn.optional(),
+    onDisable: fn.optional(),
+    onUninstall: fn.optional(),
+  },
+  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown manifest field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : undefined) },
+);
+
+function idProblem(id: unknown): string {
+  return `id ${show(id)} is invalid (lower-case letters, digits and dashes, e.g. "acme-loyalty"; not "kernel")`;
+}
+function versionProblem(version: unknown): string {
+  return `version ${show(version)} is not a semver version (e.g. "1.0.0")`;
+}
+function rangeProblem(range: unknown): string {
+  return `kernel compatibility range ${show(range)} is not a semver range (e.g. "^1.0.0")`;
+}
+
+/** The issue's place in the manifest, for messages zod wrote: `jobs[0].run`. */
+function placeOf(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((place, key) => (typeof key === 'number' ? `${place}[${key}]` : place ? `${place}.${String(key)}` : String(key)), '');
+}
+
+const english = z.locales.en().localeError;
+
+/** The manifest's shape problems, one line each (without the plugin id): empty when the shape is right. */
+export function manifestProblems(manifest: unknown): string[] {
+  const parsed = manifestSchema.safeParse(manifest, {
+    // runs only where the schema gave no message of its own: say where in the manifest
+    error: (issue) => {
+      const message = english(issue);
+      return `${placeOf(issue.path ?? [])} ${typeof message === 'string' ? message : (message?.message ?? 'is invalid')}`.trim();
+    },
+  });
+  if (parsed.success) return [];
+  // the schema's own fragments ("is not a function") get their place in front; its sentences stand as written
+  return parsed.error.issues.map((issue) => (issue.message.startsWith('is ') ? `${placeOf(issue.path)} ${issue.message}` : issue.message));
+}
