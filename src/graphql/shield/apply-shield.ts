@@ -57,8 +57,6 @@ export function resolveFieldRules(schema: GraphQLSchema, declarations: RuleDecla
     else for (const field of Object.keys(rules)) if (field !== '*' && !type.getFields()[field]) unknown.push(`${typeName}.${field}`);
   }
   if (unknown.length) throw new Error(`Shield rules name what the schema does not have: ${unknown.join(', ')}`);
-  const unregistered = unregisteredPermissions();
-  if (unregistered.length) throw new Error(`Shield rules require permissions nobody registered: ${unregistered.join(', ')}`);
   const result: FieldRule[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue;
@@ -77,6 +75,8 @@ export function resolveFieldRules(schema: GraphQLSchema, declarations: RuleDecla
       result.push(entry);
     }
   }
+  const unregistered = unregisteredPermissions(result.map((r) => r.rule));
+  if (unregistered.length) throw new Error(`Shield rules require permissions nobody registered: ${unregistered.join(', ')}`);
   return result;
 }
 

@@ -27,6 +27,7 @@ export const signedInUser: ShieldRule = rule('signedInUser', { cache: 'contextua
 });
 
 const byPermission = new Map<string, ShieldRule>();
+const permissionOf = new WeakMap<object, string>();
 
 /** The caller holds the permission (with any scope; the scope is applied by the query itself). */
 export function requires(permission: string): ShieldRule {
@@ -37,16 +38,27 @@ export function requires(permission: string): ShieldRule {
       return ctx.principal.access.can(permission) ? true : forbidden(`Your role lacks the permission ${permission}.`);
     });
     byPermission.set(permission, cached);
+    permissionOf.set(cached, permission);
   }
   return cached;
 }
 
 /**
- * Permissions named by `requires` that nobody registered. Plugins create their rules when imported, before the host
- * registers their permissions, so the check runs when the schema is shielded (applyShield refuses to build).
+ * Permissions the given rules need (through `requires`, also inside `and` / `or` / `not`) that nobody registered.
+ * Plugins create their rules when imported, before the host registers their permissions, so the check runs when
+ * the schema is shielded (applyShield refuses to build). Only the schema's own rules count: another app in the
+ * process may have imported a plugin whose permissions are not registered yet.
  */
-export function unregisteredPermissions(): string[] {
-  return [...byPermission.keys()].filter((permission) => !permissionRegistry.has(permission));
+export function unregisteredPermissions(rules: Iterable<ShieldRule>): string[] {
+  const needed = new Set<string>();
+  const visit = (rule: ShieldRule) => {
+    const permission = permissionOf.get(rule as object);
+    if (permission) needed.add(permission);
+    const children = (rule as { getRules?: () => ShieldRule[] }).getRules?.();
+    for (const child of children ?? []) visit(child);
+  };
+  for (const rule of rules) visit(rule);
+  return [...needed].filter((permission) => !permissionRegistry.has(permission)).sort();
 }
 
 const byField = new Map<string, ShieldRule>();
