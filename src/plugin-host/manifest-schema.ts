@@ -1,5 +1,8 @@
 import semver from 'semver';
 import { z } from 'zod';
+import { eventTypeName } from '../events/event-type.js';
+import { PERMISSION_NAME } from '../core/permissions/permission-registry.js';
+import { KERNEL_OWNER } from '../registries/contribution-registry.js';
 
 /**
  * The shape of a plugin manifest, checked at start-up before anything of the plugin is registered. Every problem is
@@ -10,8 +13,6 @@ import { z } from 'zod';
 const ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 /** Namespaced like the kernel's: `deal.stageChanged`, `deal.create`. */
 const NAMESPACED = /^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/;
-const PERMISSION = /^[a-z][a-zA-Z0-9]*:[a-z][a-zA-Z0-9]*$/;
-const KERNEL = 'kernel';
 
 const show = (value: unknown) => (typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value));
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: 'is not a function' });
@@ -21,7 +22,6 @@ const namespaced = (what: string, example: string) =>
   z.string().regex(NAMESPACED, { error: (issue) => `${what} ${show(issue.input)} is not namespaced (e.g. "${example}")` });
 /** `defineEvent` tokens or names. */
 const eventName = z.union([z.string(), z.looseObject({ type: z.string() })], { error: 'is not an event type (a name or a defineEvent token)' });
-const eventNameOf = (event: z.infer<typeof eventName>) => (typeof event === 'string' ? event : event.type);
 
 const zodSchema = z
   .custom<z.ZodType>((v) => typeof (v as { safeParse?: unknown } | null)?.safeParse === 'function', { error: 'settings is not a zod schema' })
@@ -33,7 +33,7 @@ const zodSchema = z
   });
 
 const permission = z.looseObject({
-  name: z.string().regex(PERMISSION, { error: (issue) => `permission ${show(issue.input)} is not of the form resource:action (e.g. "deal:read")` }),
+  name: z.string().regex(PERMISSION_NAME, { error: (issue) => `permission ${show(issue.input)} is not of the form resource:action (e.g. "deal:read")` }),
   description: nonEmpty('permission description'),
   scoped: z.boolean({ error: 'permission scoped is not true or false' }),
   roleGrants: z.partialRecord(z.enum(['MANAGER', 'SALES', 'SUPPORT', 'MARKETING', 'READ_ONLY']), z.enum(['OWN', 'TEAM', 'ALL'])).optional(),
@@ -90,7 +90,7 @@ const unique =
 
 export const manifestSchema = z.strictObject(
   {
-    id: z.string({ error: (i) => idProblem(i.input) }).refine((id) => ID.test(id) && id !== KERNEL, { error: (i) => idProblem(i.input) }),
+    id: z.string({ error: (i) => idProblem(i.input) }).refine((id) => ID.test(id) && id !== KERNEL_OWNER, { error: (i) => idProblem(i.input) }),
     name: z.string({ error: 'has no name' }).trim().min(1, { error: 'has no name' }),
     version: z.string({ error: (i) => versionProblem(i.input) }).refine((v) => semver.valid(v) !== null, { error: (i) => versionProblem(i.input) }),
     kernel: z.string({ error: (i) => rangeProblem(i.input) }).refine((r) => semver.validRange(r) !== null, { error: (i) => rangeProblem(i.input) }),
@@ -116,7 +116,7 @@ export const manifestSchema = z.strictObject(
     recordTypes: z.array(recordType).optional(),
     nodeTypes: z.array(nodeType).optional(),
     events: z.array(eventName).superRefine((events, ctx) => {
-      for (const name of events.map(eventNameOf)) {
+      for (const name of events.map(eventTypeName)) {
         if (!NAMESPACED.test(name)) ctx.addIssue({ code: 'custom', message: `event type ${show(name)} is not namespaced (e.g. "deal.won")` });
       }
     }).optional(),

@@ -22,14 +22,15 @@ export interface PermissionDefinition {
   roleGrants?: Partial<Record<'MANAGER' | 'SALES' | 'SUPPORT' | 'MARKETING' | 'READ_ONLY', 'OWN' | 'TEAM' | 'ALL'>>;
 }
 
-const NAME = /^[a-z][a-zA-Z0-9]*:[a-z][a-zA-Z0-9]*$/;
+/** `resource:action`. */
+export const PERMISSION_NAME = /^[a-z][a-zA-Z0-9]*:[a-z][a-zA-Z0-9]*$/;
 
 export class PermissionRegistry {
   readonly #definitions = new Map<string, PermissionDefinition>();
 
   register(...definitions: PermissionDefinition[]): void {
     for (const definition of definitions) {
-      if (!NAME.test(definition.name)) throw new Error(`Permission "${definition.name}" is not of the form resource:action`);
+      if (!PERMISSION_NAME.test(definition.name)) throw new Error(`Permission "${definition.name}" is not of the form resource:action`);
       if (this.#definitions.has(definition.name)) throw new Error(`Permission "${definition.name}" is registered twice`);
       this.#definitions.set(definition.name, definition);
     }
