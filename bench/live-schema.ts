@@ -16,18 +16,18 @@ import { Ctx, FieldResolver, Int, Query, Resolver, Root } from 'type-graphql';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { openServingDatabase } from '../src/db/orm.js';
-import { createApp, type App } from '../src/http/app.js';
-import { buildAppSchema } from '../src/graphql/schema.js';
-import { buildWorkspaceSchema } from '../src/graphql/schema-cache.js';
+import { openAppDatabase } from '../src/app/database.js';
+import { createApp, type App } from '../src/app/http-app.js';
+import { buildAppSchema } from '../src/app/schema.js';
+import { buildWorkspaceSchema } from '../src/app/schema-cache.js';
 import { ContactNode } from '../src/core/customers/contact.types.js';
 import { Workspace } from '../src/core/workspaces/workspace.entity.js';
 import { User } from '../src/core/identity/user.entity.js';
 import { Membership, MembershipRole } from '../src/core/identity/membership.entity.js';
 import { issueSession } from '../src/core/auth/auth.module.js';
 import { requires } from '../src/graphql/shield/rules.js';
-import { permissionRegistry } from '../src/core/permissions/permission-registry.js';
-import { definePlugin, type PluginManifest } from '../src/sdk/manifest.js';
+import { permissionRegistry } from '../src/permissions/permission-registry.js';
+import { definePlugin, type PluginManifest } from '../src/plugin-host/manifest.js';
 import type { RequestContext } from '../src/graphql/context.js';
 
 @Resolver(() => ContactNode)
@@ -87,7 +87,7 @@ export async function measureLiveSchema(databaseUrl = process.env.DATABASE_URL):
 
   const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
   const logger = createLogger(config);
-  const database = await openServingDatabase({ url: databaseUrl, poolMax: 4 });
+  const database = await openAppDatabase({ url: databaseUrl, poolMax: 4 });
   // `measure` plus an empty `other`: toggling `other` creates sets whose schema was never built (a cold set)
   const plugins = [plugin('measure'), plugin('other')];
   const apps: App[] = [];

@@ -20,7 +20,7 @@ import { issueSession } from '../src/core/auth/auth.module.js';
 import { withWorkspace } from '../src/db/rls/tenant-context.js';
 import { runShieldCase, type ShieldResult } from './shield.js';
 import { measureLiveSchema, type LiveSchemaNumbers } from './live-schema.js';
-import { openServingDatabase } from '../src/db/orm.js';
+import { openAppDatabase } from '../src/app/database.js';
 import { toGlobalId } from '../src/graphql/global-id.js';
 import { foldText } from '../src/core/search/search-text.js';
 import { Rng } from '../src/seed/generate.js';
@@ -191,7 +191,7 @@ async function main() {
   log(`recreating ${new URL(url).pathname.slice(1)} and migrating`);
   await recreateDatabase(url);
   // the owner migrates; the engine import below runs as the API's role, under row-level security like the API
-  const database = await openServingDatabase({ url, poolMax: 10 });
+  const database = await openAppDatabase({ url, poolMax: 10 });
   await database.closeOwner();
   const orm = database.orm;
 

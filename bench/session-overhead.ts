@@ -6,14 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { openServingDatabase } from '../src/db/orm.js';
+import { openAppDatabase } from '../src/app/database.js';
 import { openRequestSession } from '../src/db/request-session.js';
 import { recreateDatabase } from './seed.js';
 import { log, measure, ms } from './lib.js';
 
 const url = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/crm_bench_session';
 await recreateDatabase(url);
-const database = await openServingDatabase({ url, poolMax: 4 });
+const database = await openAppDatabase({ url, poolMax: 4 });
 const owner = database.owner.em.getConnection();
 const workspaceId = randomUUID();
 await owner.execute(`insert into workspace (id, name, slug, created_at, updated_at) values (?, 'Bench', 'bench-session', now(), now())`, [workspaceId]);

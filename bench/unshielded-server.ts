@@ -3,6 +3,6 @@
  * resolvers and record scopes (those live in the SQL), minus the authorization layer.
  */
 import { serve } from '../src/server.js';
-import { buildUnshieldedSchema } from '../src/graphql/schema.js';
+import { buildUnshieldedSchema } from '../src/app/schema.js';
 
 await serve({ schema: () => buildUnshieldedSchema() });

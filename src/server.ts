@@ -1,7 +1,8 @@
+import { kernelFacts } from './app/kernel-facts.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { openServingDatabase } from './db/orm.js';
-import { createApp } from './http/app.js';
+import { openAppDatabase } from './app/database.js';
+import { createApp } from './app/http-app.js';
 import { seedPluginDemoData } from './seed/plugin-demo.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
 import { builtinPluginsDir, loadPlugins, PluginLoadError } from './plugin-host/load-plugins.js';
@@ -33,7 +34,7 @@ export async function serve(options: ServeOptions = {}) {
   // installed plugins: built-in ones from plugins/*, third-party ones from PLUGINS; refused with a message naming each
   let plugins;
   try {
-    plugins = await loadPlugins({ builtinDir: builtinPluginsDir(), extra: config.PLUGINS });
+    plugins = await loadPlugins({ builtinDir: builtinPluginsDir(), extra: config.PLUGINS, kernel: kernelFacts() });
   } catch (error) {
     if (error instanceof PluginLoadError) {
       console.error(error.message);
@@ -41,8 +42,8 @@ export async function serve(options: ServeOptions = {}) {
     }
     throw error;
   }
-  const database = await openServingDatabase({
-    extraEntities: pluginEntities(plugins),
+  const database = await openAppDatabase({
+    pluginEntities: pluginEntities(plugins),
     migrations: allMigrations(plugins),
     url: config.DATABASE_URL,
     pgliteDir: config.DATABASE_URL ? undefined : config.PGLITE_DIR,

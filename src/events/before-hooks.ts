@@ -1,5 +1,5 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { HookContext } from '../sdk/manifest.js';
+import type { HookContext } from './handlers.js';
 import { eventsOf } from './registry.js';
 
 /** What a write passes: its transaction's entity manager and the caller (a `RequestContext` inside runMutation fits). */

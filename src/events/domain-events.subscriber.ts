@@ -1,6 +1,6 @@
 import { ChangeSetType, type ChangeSet, type EventSubscriber, type FlushEventArgs, type Platform, type UnitOfWork } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { auditActorOf } from '../core/audit/audit-context.js';
+import { auditActorOf } from '../db/audit-context.js';
 import { insertEvents, type EventInput } from './emit.js';
 import { fieldChanges, type FieldChange } from '../db/change-sets.js';
 

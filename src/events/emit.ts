@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { auditActorOf } from '../core/audit/audit-context.js';
+import { auditActorOf } from '../db/audit-context.js';
 import { eventsOf } from './registry.js';
 import type { EventType } from './event-type.js';
 

@@ -1,7 +1,7 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../db/orm.js';
 import { withWorkspace } from '../db/rls/tenant-context.js';
-import type { DomainEvent } from '../sdk/manifest.js';
+import type { DomainEvent } from './handlers.js';
 import { eventsOf, type PluginEnabledCheck, type RegisteredSubscriber } from './registry.js';
 
 /** The transaction-local setting the `outbox_worker` policies admit (migrations/Migration20261123140000Outbox.ts). */

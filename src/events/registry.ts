@@ -1,5 +1,5 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { BeforeHook, Subscriber } from '../sdk/manifest.js';
+import type { BeforeHook, Subscriber } from './handlers.js';
 import { eventTypeName } from './event-type.js';
 import { AppSlot, lookupInApp, type AppScoped } from '../registries/app-slot.js';
 

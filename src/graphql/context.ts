@@ -6,7 +6,7 @@ import type { AppConfig } from '../config.js';
 import { createLoaders, type Loaders } from './loaders.js';
 import { ErrorCode, graphqlError } from './errors.js';
 
-import type { Principal } from '../core/permissions/principal.js';
+import type { Principal } from '../permissions/principal.js';
 export type { Principal };
 
 export interface RequestContext {
@@ -20,7 +20,7 @@ export interface RequestContext {
   ip: string;
   /** The request's database session (ended when the response is sent). */
   session: RequestSession;
-  loaders: Loaders;
+  loaders: Loaders<RequestContext>;
 }
 
 export function createRequestContext(orm: Orm, config: AppConfig, logger: Logger, session: RequestSession, principal: Principal, ip = ''): RequestContext {

@@ -1,21 +1,27 @@
 import DataLoader from 'dataloader';
 import type { EntityClass } from '@mikro-orm/core';
-import type { RequestContext } from './context.js';
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import { readByIds } from '../db/read-rows.js';
 import type { Sql } from '../db/sql.js';
 
-export type BatchFn<K, V> = (keys: readonly K[], ctx: RequestContext) => Promise<ArrayLike<V | Error>>;
+/** What loaders need of a request's context (the request context itself: `Loaders<RequestContext>`). */
+export interface LoaderContext {
+  em: SqlEntityManager;
+  principal: { workspaceId: string | null };
+}
+
+export type BatchFn<K, V, Ctx extends LoaderContext = LoaderContext> = (keys: readonly K[], ctx: Ctx) => Promise<ArrayLike<V | Error>>;
 
 /**
  * Per-request DataLoaders, created on first use by name. One registry per request: a loader is never
  * shared between requests (it would leak data across workspaces and permissions).
  */
-export class Loaders {
+export class Loaders<Ctx extends LoaderContext = LoaderContext> {
   readonly #loaders = new Map<string, DataLoader<unknown, unknown>>();
 
-  constructor(private readonly ctx: RequestContext) {}
+  constructor(private readonly ctx: Ctx) {}
 
-  get<K, V>(name: string, batch: BatchFn<K, V>, cacheKeyFn?: (key: K) => K): DataLoader<K, V> {
+  get<K, V>(name: string, batch: BatchFn<K, V, Ctx>, cacheKeyFn?: (key: K) => K): DataLoader<K, V> {
     let loader = this.#loaders.get(name) as DataLoader<K, V> | undefined;
     if (!loader) {
       loader = new DataLoader<K, V>((keys) => batch(keys, this.ctx), { cacheKeyFn, maxBatchSize: 1000 });
@@ -40,7 +46,7 @@ export class Loaders {
    * Like `byId`, limited by a SQL condition over the alias `t` (e.g. the caller's read scope): rows outside it
    * resolve to null, in the same one query per batch. `key` names the condition (one loader per entity and key).
    */
-  byIdWhere<T extends { id: string }>(entity: EntityClass<T>, key: string, condition: (ctx: RequestContext) => Sql): DataLoader<string, T | null> {
+  byIdWhere<T extends { id: string }>(entity: EntityClass<T>, key: string, condition: (ctx: Ctx) => Sql): DataLoader<string, T | null> {
     return this.get<string, T | null>(`${entity.name}.byId.${key}`, async (ids, ctx) => {
       const rows = await readByIds(ctx.em, entity, ids, ctx.principal.workspaceId, condition(ctx));
       const byId = new Map(rows.map((r) => [r.id, r]));
@@ -49,6 +55,6 @@ export class Loaders {
   }
 }
 
-export function createLoaders(ctx: RequestContext): Loaders {
+export function createLoaders<Ctx extends LoaderContext>(ctx: Ctx): Loaders<Ctx> {
   return new Loaders(ctx);
 }

@@ -1,7 +1,7 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../db/orm.js';
 import type { AppConfig } from '../config.js';
-import { anonymous, type Principal } from '../core/permissions/principal.js';
+import { anonymous, type Principal } from '../permissions/principal.js';
 import { bearerToken, isApiKeyLike, isRefreshTokenLike, parseApiKey, unauthenticated, verifyAccessToken } from '../core/auth/tokens.js';
 import { accessTokenPrincipal } from '../core/auth/auth.service.js';
 import { apiKeyPrincipal } from '../core/auth/api-keys.service.js';

@@ -6,9 +6,9 @@ import { CUSTOMIZABLE_TYPES_SLOT, kernelCustomizableTypes } from '../core/custom
 import { TAGGABLE_TYPES_SLOT, kernelTaggableTypes, type TagPivot } from '../core/tags/tag.service.js';
 import { TIMELINE_ENTRY_TYPES_SLOT } from '../core/timeline/entry-types.js';
 import { SEARCH_PROVIDERS_SLOT, SearchRegistry, kernelSearchProviders } from '../core/search/search-provider.js';
-import { permissionRegistry } from '../core/permissions/permission-registry.js';
-import { protectedFields } from '../core/permissions/protected-fields.js';
-import type { PluginManifest } from '../sdk/manifest.js';
+import { permissionRegistry } from '../permissions/permission-registry.js';
+import { protectedFields } from '../permissions/protected-fields.js';
+import type { PluginManifest } from './manifest.js';
 
 /**
  * What one app's plugins contribute, in registries of that app alone (each over the kernel's own entries): hooks and

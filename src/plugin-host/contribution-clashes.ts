@@ -5,9 +5,9 @@ import { NodeRegistry, kernelNodeTypes } from '../graphql/node-registry.js';
 import { kernelCustomizableTypes } from '../core/custom-fields/custom-field-admin.service.js';
 import { kernelTaggableTypes } from '../core/tags/tag.service.js';
 import { kernelSearchProviders } from '../core/search/search-provider.js';
-import { kernelPermissionNames } from '../core/permissions/permission-registry.js';
-import { kernelProtectedFieldNames } from '../core/permissions/protected-fields.js';
-import type { PluginManifest } from '../sdk/manifest.js';
+import { kernelPermissionNames } from '../permissions/permission-registry.js';
+import { kernelProtectedFieldNames } from '../permissions/protected-fields.js';
+import type { PluginManifest } from './manifest.js';
 
 /**
  * Names a plugin claims that the kernel or another plugin already holds — node types, customizable and taggable

@@ -1,6 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../db/orm.js';
-import type { PluginManifest } from '../sdk/manifest.js';
+import type { PluginManifest } from './manifest.js';
 import { effectiveSettings } from './modules/modules.service.js';
 
 /** A plugin's `onInstall` failed: the server does not start (nothing of that step was written). */

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import semver from 'semver';
-import type { PluginManifest } from '../sdk/manifest.js';
+import type { PluginManifest } from './manifest.js';
 import type { RuleDeclarations } from '../graphql/shield/declarations.js';
 import { mergeDeclarations } from '../graphql/shield/apply-shield.js';
 import { entityNames, type EntityNames } from './entity-names.js';
@@ -53,8 +53,8 @@ export interface LoadPluginsOptions {
   extra?: string[];
   /** Resolves relative `extra` paths; defaults to the process's working directory. */
   cwd?: string;
-  /** Defaults to the real kernel (its package.json version, entities and rule declarations). */
-  kernel?: KernelFacts;
+  /** The kernel the plugins are checked against (the app passes `kernelFacts()`). */
+  kernel: KernelFacts;
 }
 
 export interface PluginCandidate {
@@ -86,7 +86,7 @@ export async function loadPlugins(options: LoadPluginsOptions): Promise<LoadedPl
       await importCandidate(name, name, false, candidates, problems);
     }
   }
-  const kernel = options.kernel ?? (await realKernel());
+  const kernel = options.kernel;
   try {
     return validatePlugins(candidates, kernel, problems);
   } catch (error) {
@@ -160,14 +160,6 @@ export function readKernelVersion(): string {
     if (parent === dir) throw new Error('The kernel package.json (crm-kernel) was not found above src/plugin-host');
     dir = parent;
   }
-}
-
-async function realKernel(): Promise<KernelFacts> {
-  const [{ kernelEntities }, { kernelRuleDeclarations, kernelResolvers }] = await Promise.all([
-    import('../core/entities.js'),
-    import('../core/kernel-graphql.js'),
-  ]);
-  return { version: readKernelVersion(), entities: kernelEntities, rules: kernelRuleDeclarations, resolvers: kernelResolvers };
 }
 
 const KERNEL = 'kernel';

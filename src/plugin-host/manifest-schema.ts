@@ -1,7 +1,7 @@
 import semver from 'semver';
 import { z } from 'zod';
 import { eventTypeName } from '../events/event-type.js';
-import { PERMISSION_NAME } from '../core/permissions/permission-registry.js';
+import { PERMISSION_NAME } from '../permissions/permission-registry.js';
 import { KERNEL_OWNER } from '../registries/contribution-registry.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PluginManifest } from './manifest.js';
+import type { PluginManifest } from '../plugin-host/manifest.js';
 
 /**
  * The plugin contract test kit: takes a plugin through install → enable → use → disable → re-enable → uninstall
@@ -79,21 +79,20 @@ const servers = new WeakMap<ContractStage[], PluginTestServer>();
  * Dependencies must be passed too. Each workspace enables what it uses.
  */
 export async function startPluginServer(plugins: PluginManifest[], options: PluginServerOptions = {}): Promise<PluginTestServer> {
-  const [{ validatePlugins, readKernelVersion }, installSteps, { allMigrations, pluginEntities }, { kernelEntities }, graphql, db, http, cfg, log] =
+  const [{ validatePlugins }, installSteps, { allMigrations, pluginEntities }, { kernelFacts }, db, http, cfg, log] =
     await Promise.all([
       import('../plugin-host/load-plugins.js'),
       import('../plugin-host/install-plugins.js'),
       import('../plugin-host/plugin-migrations.js'),
-      import('../core/entities.js'),
-      import('../core/kernel-graphql.js'),
-      import('../db/orm.js'),
-      import('../http/app.js'),
+      import('../app/kernel-facts.js'),
+      import('../app/database.js'),
+      import('../app/http-app.js'),
       import('../config.js'),
       import('../logger.js'),
     ]);
   const loaded = validatePlugins(
     plugins.map((manifest) => ({ manifest, source: `contract-kit:${(manifest as { id?: string }).id ?? '?'}`, builtin: false })),
-    { version: readKernelVersion(), entities: kernelEntities, rules: graphql.kernelRuleDeclarations, resolvers: graphql.kernelResolvers },
+    kernelFacts(),
   );
   const baseUrl = options.databaseUrl === undefined ? process.env.TEST_DATABASE_URL : options.databaseUrl ?? undefined;
   let url = baseUrl || undefined;
@@ -108,7 +107,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
   const logger = log.createLogger(config);
   let database;
   try {
-    database = await db.openServingDatabase({ url, poolMax: 4, extraEntities: pluginEntities(loaded), migrations: allMigrations(loaded) });
+    database = await db.openAppDatabase({ url, poolMax: 4, pluginEntities: pluginEntities(loaded), migrations: allMigrations(loaded) });
   } catch (error) {
     await dropDatabase?.();
     throw error;

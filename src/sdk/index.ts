@@ -6,7 +6,7 @@
 import 'reflect-metadata'; // decorator metadata (type-graphql, MikroORM) before any decorated class is defined
 
 // The manifest: definePlugin and the types of everything a plugin declares (hooks, subscribers, jobs, events, lifecycle).
-export * from './manifest.js';
+export * from '../plugin-host/manifest.js';
 
 // zod, the same instance the host validates settings with.
 export { z } from 'zod';
@@ -28,7 +28,7 @@ export { Connection, ConnectionArgs, Node, pageRequest, toConnection, type Page,
 
 // SQL: parameterised fragments (`?` placeholders), keyset pages, rows read back into entities.
 export { Sql, likeEscape, raw, sql } from '../db/sql.js';
-export { keysetPage, type ListQuery, type SortKey } from '../db/keyset-page.js';
+export { keysetPage, type ListQuery, type SortKey } from '../graphql/keyset-page.js';
 export { readRow, readRows } from '../db/read-rows.js';
 
 // Entities: base classes of workspace-owned rows and the tenant filter every one of them carries.

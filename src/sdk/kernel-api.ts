@@ -4,14 +4,14 @@
  * workspace's settings of the plugin. Re-exported by `src/sdk/index.ts`.
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { attachAuditActor, auditActorFor } from '../core/audit/audit-context.js';
-import { builtinRoles } from '../core/permissions/builtin-roles.js';
-import { accessFor, memberPrincipal, type Principal } from '../core/permissions/principal.js';
+import { attachAuditActor, auditActorFor } from '../db/audit-context.js';
+import { builtinRoles } from '../permissions/builtin-roles.js';
+import { accessFor, memberPrincipal, type Principal } from '../permissions/principal.js';
 import { createLoaders } from '../graphql/loaders.js';
 import type { RequestContext } from '../graphql/context.js';
 import { moduleHostOf } from '../plugin-host/modules/module-host.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
-import type { PluginContext } from './manifest.js';
+import type { PluginContext } from '../plugin-host/manifest.js';
 import { contacts } from '../core/customers/contact.records.js';
 import { companies } from '../core/customers/company.records.js';
 import type { Contact } from '../core/customers/contact.entity.js';
@@ -107,7 +107,7 @@ export async function actAs<T>(context: PluginContext, userId: string | null, wo
 
 // ---- additions for record types of plugins (pipeline plugin) ----
 /** Keyset pages of one list for many parents in one statement (`Company.deals` of every company on a page). */
-export { keysetPagesByParent } from '../db/keyset-page.js';
+export { keysetPagesByParent } from '../graphql/keyset-page.js';
 /** The columns `readRow(s)` reads for an entity, qualified by an alias (the `select` of a `ListQuery`). */
 export { readColumns } from '../db/read-rows.js';
 /** `timeline` and `activities` fields (the kernel's, as on Company) for a plugin's node type: `timelineFieldsFor(DealNode, 'Deal')`. */

@@ -2,7 +2,7 @@ import type { Orm } from '../db/orm.js';
 import { withWorkspace } from '../db/rls/tenant-context.js';
 import { ModuleHost } from '../plugin-host/modules/module-host.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
-import type { PluginManifest } from '../sdk/manifest.js';
+import type { PluginManifest } from '../plugin-host/manifest.js';
 import { DEMO_WORKSPACE_SLUG } from './demo.js';
 
 /**

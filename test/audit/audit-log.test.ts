@@ -4,7 +4,7 @@ import { toGlobalId } from '../../src/graphql/global-id.js';
 import { runMutation } from '../../src/core/shared/mutation.js';
 import { createRequestContext, type RequestContext } from '../../src/graphql/context.js';
 import { User } from '../../src/core/identity/user.entity.js';
-import { memberPrincipal } from '../../src/core/permissions/principal.js';
+import { memberPrincipal } from '../../src/permissions/principal.js';
 import { isSecretField, redactChanges, REDACTED } from '../../src/core/audit/redact.js';
 import { recordAudit } from '../../src/core/audit/audit-log.js';
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openDatabase, type Orm } from '../../src/db/orm.js';
+import type { Orm } from '../../src/db/orm.js';
+import { openAppOrm } from '../../src/app/database.js';
 import { databaseUrl } from '../support/harness.js';
 import { expectBuiltServer, freshDatabase, killProcess, postGraphql, randomPort, seedAdminWorkspace, startServerProcess } from '../support/server-process.js';
 
@@ -63,7 +64,7 @@ onPostgres('outbox across a SIGKILL (PostgreSQL only; skipped without TEST_DATAB
   it('delivers an event committed before a SIGKILL, also one whose delivery was in flight, after restart', async () => {
     // run 1: migrates the database; the worker polls once at start and then sleeps for an hour
     child = await start({ OUTBOX_POLL_MS: '3600000' });
-    orm = await openDatabase({ url: crashUrl, poolMax: 2 });
+    orm = await openAppOrm({ url: crashUrl, poolMax: 2 });
     const { workspaceId, accessToken } = await seedAdminWorkspace(orm, `crash-${port}`);
     const workspace = { id: workspaceId };
     const body = (await postGraphql(port, accessToken, `mutation { createContact(input: { firstName: "Kill", lastName: "Me" }) { contact { id } userErrors { field } } }`)) as { data: { createContact: { userErrors: unknown[] } } };

@@ -1,9 +1,9 @@
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { Contact } from '../../src/core/customers/contact.entity.js';
-import { attachAuditActor } from '../../src/core/audit/audit-context.js';
+import { attachAuditActor } from '../../src/db/audit-context.js';
 import { ErrorCode, InputRejected } from '../../src/graphql/errors.js';
 import { OutboxWorker, emitEvent, registerHook, registerSubscriber, setPluginEnabledCheck, type OutboxWorkerOptions } from '../../src/events/index.js';
-import type { DomainEvent } from '../../src/sdk/manifest.js';
+import type { DomainEvent } from '../../src/plugin-host/manifest.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
 import { loadConfig } from '../../src/config.js';
-import { buildAppSchema } from '../../src/graphql/schema.js';
+import { buildAppSchema } from '../../src/app/schema.js';
 import { armorOptions } from '../../src/http/hardening/armor.js';
 
 /** The default limits admit what a front-end typically asks for, and every operation the test suite uses. */

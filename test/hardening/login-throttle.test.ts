@@ -6,7 +6,7 @@ import {
   configureLoginThrottle,
   noteLoginFailure,
   noteLoginSuccess,
-} from '../../src/http/hardening/login-throttle.js';
+} from '../../src/core/auth/login-throttle.js';
 
 /** The error an over-limit sign-in gets, or null when it was let through (and counted). */
 async function attempt(throttle: LoginThrottle, ip: string, email: string): Promise<GraphQLError | null> {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { jest } from '@jest/globals';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 import { JobRunner } from '../../src/plugin-host/jobs/job-runner.js';
-import { definePlugin, type PluginContext, type PluginManifest } from '../../src/sdk/manifest.js';
+import { definePlugin, type PluginContext, type PluginManifest } from '../../src/plugin-host/manifest.js';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 
 const silent = { info: () => {}, error: jest.fn() };

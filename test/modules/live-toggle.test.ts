@@ -1,8 +1,8 @@
 import { printSchema } from 'graphql';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { createApp, type App } from '../../src/http/app.js';
-import { buildAppSchema } from '../../src/graphql/schema.js';
+import { createApp, type App } from '../../src/app/http-app.js';
+import { buildAppSchema } from '../../src/app/schema.js';
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 import { fixturePlugins, lifecycle } from './loyalty.fixture.js';

@@ -1,5 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { openDatabase, type Orm } from '../../src/db/orm.js';
+import type { Orm } from '../../src/db/orm.js';
+import { openAppOrm } from '../../src/app/database.js';
 import { databaseUrl } from '../support/harness.js';
 import { expectBuiltServer, freshDatabase, killProcess, postGraphql, randomPort, seedAdminWorkspace, startServerProcess } from '../support/server-process.js';
 
@@ -28,7 +29,7 @@ onPostgres('module toggles across two server processes (PostgreSQL only)', () =>
     const env = { PLUGINS: './dist/examples/loyalty', OUTBOX_WORKER: 'off', JOB_RUNNER: 'off' };
     // one after the other: the first migrates
     for (const port of ports) processes.push(await startServerProcess(dbUrl, port, env));
-    orm = await openDatabase({ url: dbUrl, poolMax: 2 });
+    orm = await openAppOrm({ url: dbUrl, poolMax: 2 });
   }, 120_000);
 
   afterAll(async () => {

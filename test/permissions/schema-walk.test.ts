@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { execute, parse, type GraphQLSchema } from 'graphql';
 import { Ctx, Query, Resolver } from 'type-graphql';
 import { allow } from 'graphql-shield';
-import { allRuleDeclarations, buildAppSchema, buildUnshieldedSchema } from '../../src/graphql/schema.js';
+import { allRuleDeclarations, buildAppSchema, buildUnshieldedSchema } from '../../src/app/schema.js';
 import { nonNullProtectedFields, resolveFieldRules } from '../../src/graphql/shield/apply-shield.js';
-import { protectedFields } from '../../src/core/permissions/protected-fields.js';
-import { anonymous } from '../../src/core/permissions/principal.js';
+import { protectedFields } from '../../src/permissions/protected-fields.js';
+import { anonymous } from '../../src/permissions/principal.js';
 
 @Resolver()
 class UndeclaredResolver {
@@ -63,7 +63,7 @@ describe('schema walk: every field is behind an explicit shield rule', () => {
     const { applyShield } = await import('../../src/graphql/shield/apply-shield.js');
     const { requires } = await import('../../src/graphql/shield/rules.js');
     const { and } = await import('graphql-shield');
-    const { permissionRegistry } = await import('../../src/core/permissions/permission-registry.js');
+    const { permissionRegistry } = await import('../../src/permissions/permission-registry.js');
     // a rule only imported (another app's plugin, say) does not stop this schema
     requires('ghost:unused');
     await expect(buildAppSchema()).resolves.toBeDefined();

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { buildSchema, extendSchema, lexicographicSortSchema, parse, printSchema, validate } from 'graphql';
-import { schemaFiles, loadBuiltinPlugins } from '../../src/plugin-host/schema-files.js';
-import { buildWorkspaceSchema } from '../../src/graphql/schema-cache.js';
+import { schemaFiles, loadBuiltinPlugins } from '../../src/app/schema-files.js';
+import { buildWorkspaceSchema } from '../../src/app/schema-cache.js';
 
 const root = new URL('../../', import.meta.url);
 const committed = (path: string) => {

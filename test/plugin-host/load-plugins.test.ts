@@ -1,10 +1,11 @@
+import { kernelFacts } from '../../src/app/kernel-facts.js';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { builtinPluginsDir, loadPlugins, PluginLoadError, readKernelVersion } from '../../src/plugin-host/load-plugins.js';
 import { allMigrations, pluginEntities, pluginMigrations } from '../../src/plugin-host/plugin-migrations.js';
 import { kernelMigrations } from '../../migrations/index.js';
 import { MikroORM } from '@mikro-orm/core';
-import { ormOptions } from '../../src/db/orm.js';
+import { appOrmOptions } from '../../src/app/database.js';
 import { loadConfig } from '../../src/config.js';
 
 const repo = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -12,7 +13,7 @@ const fixtures = join(repo, 'test/fixtures/plugins');
 
 /** Loads one fixture set as the built-in plugins; returns the refusal's problem lines. */
 async function refusal(set: string, extra: string[] = []): Promise<string[]> {
-  const error = await loadPlugins({ builtinDir: join(fixtures, set), extra, cwd: repo }).then(
+  const error = await loadPlugins({ builtinDir: join(fixtures, set), extra, cwd: repo, kernel: kernelFacts() }).then(
     () => null,
     (e: unknown) => e,
   );
@@ -107,7 +108,7 @@ describe('loadPlugins: start-up refuses bad plugins, naming the plugin', () => {
 });
 
 describe('loadPlugins: a good set', () => {
-  const load = () => loadPlugins({ builtinDir: join(fixtures, 'good'), extra: ['./test/fixtures/plugins/third-party/acme-extra'], cwd: repo });
+  const load = () => loadPlugins({ builtinDir: join(fixtures, 'good'), extra: ['./test/fixtures/plugins/third-party/acme-extra'], cwd: repo, kernel: kernelFacts() });
 
   it('loads built-in and configured plugins in dependency order (ties by id)', async () => {
     const plugins = await load();
@@ -137,7 +138,7 @@ describe('loadPlugins: a good set', () => {
 
   it('the real built-in plugins (plugins/) load', async () => {
     expect(builtinPluginsDir()).toBe(join(repo, 'plugins'));
-    const plugins = await loadPlugins({ builtinDir: builtinPluginsDir() });
+    const plugins = await loadPlugins({ builtinDir: builtinPluginsDir(), kernel: kernelFacts() });
     expect(plugins.every((p) => p.builtin)).toBe(true);
   });
 
@@ -151,8 +152,8 @@ describe('loadPlugins: a good set', () => {
 
 describe('plugin migrations and entities on a real (embedded) database', () => {
   it('run after the kernel’s, are tracked per plugin in the one migrations table, and register the entities', async () => {
-    const plugins = await loadPlugins({ builtinDir: join(fixtures, 'good'), extra: ['./test/fixtures/plugins/third-party/acme-extra'], cwd: repo });
-    const base = ormOptions({ extraEntities: pluginEntities(plugins) });
+    const plugins = await loadPlugins({ builtinDir: join(fixtures, 'good'), extra: ['./test/fixtures/plugins/third-party/acme-extra'], cwd: repo, kernel: kernelFacts() });
+    const base = appOrmOptions({ pluginEntities: pluginEntities(plugins) });
     const orm = await MikroORM.init({ ...base, migrations: { ...base.migrations, migrationsList: allMigrations(plugins) } });
     try {
       const applied = (await orm.migrator.up()).map((m) => m.name);

@@ -1,7 +1,7 @@
 import { PluginLoadError, readKernelVersion, validatePlugins } from '../../src/plugin-host/load-plugins.js';
-import { kernelResolvers, kernelRuleDeclarations } from '../../src/core/kernel-graphql.js';
-import { kernelEntities } from '../../src/core/entities.js';
-import { permissionRegistry } from '../../src/core/permissions/permission-registry.js';
+import { kernelResolvers, kernelRuleDeclarations } from '../../src/app/kernel-graphql.js';
+import { kernelEntities } from '../../src/app/kernel-entities.js';
+import { permissionRegistry } from '../../src/permissions/permission-registry.js';
 import { SearchableType } from '../../src/core/search/search-provider.js';
 import { defineEvent } from '../../src/sdk/index.js';
 

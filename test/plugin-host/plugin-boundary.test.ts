@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MetadataStorage } from '@mikro-orm/core';
 import { boundaryViolations, importSpecifiers, kernelTableReferences, scanBoundary, scanKernelSql, sourceFiles, stringLiterals } from './import-boundary.js';
-import { kernelEntities } from '../../src/core/entities.js';
+import { kernelEntities } from '../../src/app/kernel-entities.js';
 import { entityNames } from '../../src/plugin-host/entity-names.js';
 
 const repo = resolve(fileURLToPath(import.meta.url), '../../..');

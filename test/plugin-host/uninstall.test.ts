@@ -1,6 +1,6 @@
 import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
 import { JobRunner } from '../../src/plugin-host/jobs/job-runner.js';
-import { kernelEntities } from '../../src/core/entities.js';
+import { kernelEntities } from '../../src/app/kernel-entities.js';
 import pipeline from '../../plugins/pipeline/plugin.js';
 import loyalty from '../../examples/loyalty/plugin.js';
 import { createDeal, createPipeline, stageByName } from '../plugins/pipeline/helpers.js';

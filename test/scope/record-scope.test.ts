@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { Team, TeamMember } from '../../src/core/identity/membership.entity.js';
-import { CustomRole } from '../../src/core/permissions/role.entity.js';
-import { Scope } from '../../src/core/permissions/permission-registry.js';
+import { CustomRole } from '../../src/core/roles/role.entity.js';
+import { Scope } from '../../src/permissions/permission-registry.js';
 import { parseGlobalId, toGlobalId } from '../../src/graphql/global-id.js';
 
 /**

@@ -1,5 +1,5 @@
 import { actAs, activityTargetIds, contactOrReject, InputRejected, readableCompany, readableContact, readableContactIds, startPluginServer, workspaceMemberIds, type PluginTestServer, type PluginTestWorkspace, type RequestContext } from '../../src/sdk/index.js';
-import '../../src/core/entities.js'; // the kernel, loaded before the kit starts a server
+import '../../src/app/kernel-entities.js'; // the kernel, loaded before the kit starts a server
 
 /**
  * The SDK's reads of kernel records for plugins (src/sdk/kernel-api.ts): every one applies the acting principal's

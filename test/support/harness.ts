@@ -3,14 +3,15 @@ import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { openServingDatabase, type Orm } from '../../src/db/orm.js';
-import { createApp, type App } from '../../src/http/app.js';
+import { openAppDatabase } from '../../src/app/database.js';
+import type { Orm } from '../../src/db/orm.js';
+import { createApp, type App } from '../../src/app/http-app.js';
 import { Workspace } from '../../src/core/workspaces/workspace.entity.js';
 import { User } from '../../src/core/identity/user.entity.js';
 import { Membership, MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { issueSession } from '../../src/core/auth/auth.module.js';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { PluginManifest } from '../../src/sdk/manifest.js';
+import type { PluginManifest } from '../../src/plugin-host/manifest.js';
 
 /** An operation: a generated typed document (test/operations/*.graphql) or a query string. */
 export type Operation<T = any, V = any> = TypedDocumentNode<T, V> | string;
@@ -67,7 +68,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // PostgreSQL: workers share the test database; the first one migrates it (under an advisory lock) and provisions
   // the application role the app then connects as, under row-level security. `orm` is the owner (a superuser here:
   // test setup and assertions see every workspace); `appOrm` is what the app serves with (the same ORM on PGlite).
-  const database = await openServingDatabase({ url, poolMax: 4 });
+  const database = await openAppDatabase({ url, poolMax: 4 });
   const orm = database.owner;
   const appOrm = database.orm;
   // tests count the app's statements through `server.orm.config.set('onQuery', …)`

@@ -9,7 +9,7 @@ import { User } from '../identity/user.entity.js';
 import { TimelineEntryKind } from '../timeline/timeline-link.entity.js';
 import { linkEntry, replaceLinks, syncLinks, type TimelineTarget } from '../timeline/timeline.service.js';
 import { Sql, sql, raw } from '../../db/sql.js';
-import { keysetPage, type SortKey } from '../../db/keyset-page.js';
+import { keysetPage, type SortKey } from '../../graphql/keyset-page.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected, userError, type UserError } from '../../graphql/errors.js';

@@ -1,6 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { randomUUID } from 'node:crypto';
-import type { Principal } from '../permissions/principal.js';
+import type { Principal } from '../../permissions/principal.js';
 import { redactChanges, redactValue } from './redact.js';
 
 export interface AuditEntryInput {

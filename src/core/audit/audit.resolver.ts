@@ -4,7 +4,7 @@ import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { ConnectionArgs, Connection, pageRequest, toConnection } from '../../graphql/relay.js';
 import { expectGlobalId, parseGlobalId, toGlobalId, UUID } from '../../graphql/global-id.js';
-import { keysetPage } from '../../db/keyset-page.js';
+import { keysetPage } from '../../graphql/keyset-page.js';
 import { likeEscape, sql, Sql } from '../../db/sql.js';
 import { User } from '../identity/user.entity.js';
 import { UserNode } from '../identity/user.types.js';

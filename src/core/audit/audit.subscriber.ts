@@ -1,6 +1,6 @@
 import { ChangeSetType, type ChangeSet, type EventSubscriber, type FlushEventArgs, type UnitOfWork } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { auditActorOf, takeAuditAnnotation } from './audit-context.js';
+import { auditActorOf, takeAuditAnnotation } from '../../db/audit-context.js';
 import { recordAuditEntries, type AuditEntryInput } from './audit-log.js';
 import type { Changes } from './redact.js';
 import { fieldChanges } from '../../db/change-sets.js';

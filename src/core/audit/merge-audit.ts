@@ -1,5 +1,5 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { annotateAudit } from './audit-context.js';
+import { annotateAudit } from '../../db/audit-context.js';
 
 const TAGS: Record<string, [string, string]> = { Contact: ['contact_tag', 'contact_id'], Company: ['company_tag', 'company_id'] };
 

@@ -4,10 +4,10 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { ErrorCode, InputRejected, userError, type UserError } from '../../graphql/errors.js';
 import { parseGlobalId, UUID } from '../../graphql/global-id.js';
 import { parseInput, trimmed } from '../shared/validation.js';
-import { accessFor, findRole, type Principal } from '../permissions/principal.js';
-import type { FieldAllowlist } from '../permissions/builtin-roles.js';
-import { Scope } from '../permissions/permission-registry.js';
-import { protectedFields } from '../permissions/protected-fields.js';
+import { accessFor, findRole, type Principal } from '../../permissions/principal.js';
+import type { FieldAllowlist } from '../../permissions/builtin-roles.js';
+import { Scope } from '../../permissions/permission-registry.js';
+import { protectedFields } from '../../permissions/protected-fields.js';
 import { ApiKey } from './auth.entities.js';
 import { newApiKeySecret, sameHash, sha256, unauthenticated, type TokenParts } from './tokens.js';
 

@@ -1,7 +1,7 @@
 import type { Opt } from '@mikro-orm/core';
 import { Entity, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
-import type { FieldAllowlist } from '../permissions/builtin-roles.js';
+import type { FieldAllowlist } from '../../permissions/builtin-roles.js';
 
 /**
  * One sign-in of a user in one workspace: the family of its rotating refresh tokens. Access tokens name it

@@ -7,8 +7,8 @@ import { ErrorCode, graphqlError, InputRejected } from '../../graphql/errors.js'
 import { isPglite } from '../../db/orm.js';
 import { setTenantContext, withWorkspace } from '../../db/rls/tenant-context.js';
 import { recordAudit, type AuditEntryInput } from '../audit/audit-log.js';
-import { assertLoginAllowed, noteLoginFailure, noteLoginSuccess } from '../../http/hardening/login-throttle.js';
-import { accessOf, findRole, type Principal } from '../permissions/principal.js';
+import { assertLoginAllowed, noteLoginFailure, noteLoginSuccess } from './login-throttle.js';
+import { accessOf, findRole, type Principal } from '../../permissions/principal.js';
 import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { AuthSession, RefreshToken } from './auth.entities.js';
 import { newRefreshToken, parseRefreshToken, sha256, signAccessToken, unauthenticated, type AccessClaims } from './tokens.js';

@@ -5,7 +5,7 @@ import { UserNode } from '../identity/user.types.js';
 import { WorkspaceNode } from '../workspaces/workspace.resolver.js';
 import type { User } from '../identity/user.entity.js';
 import type { Workspace } from '../workspaces/workspace.entity.js';
-import type { FieldAllowlist } from '../permissions/builtin-roles.js';
+import type { FieldAllowlist } from '../../permissions/builtin-roles.js';
 
 // ----------------------------------------------------------------------------------------------- sign-in
 

@@ -7,7 +7,7 @@ import { Activity } from '../activities/activity.entity.js';
 import { ACTIVITY_SCOPE, readableComments, readScopeSql } from '../customers/record-scope.js';
 import { User } from '../identity/user.entity.js';
 import { Sql, sql } from '../../db/sql.js';
-import { keysetPage, keysetPagesByParent } from '../../db/keyset-page.js';
+import { keysetPage, keysetPagesByParent } from '../../graphql/keyset-page.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected, userError, type UserError } from '../../graphql/errors.js';

@@ -2,7 +2,7 @@ import type DataLoader from 'dataloader';
 import { raw, sql, type Sql } from '../../db/sql.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { ErrorCode, graphqlError } from '../../graphql/errors.js';
-import { protectedFields } from '../permissions/protected-fields.js';
+import { protectedFields } from '../../permissions/protected-fields.js';
 import { Company } from './company.entity.js';
 import { Contact } from './contact.entity.js';
 import { Activity } from '../activities/activity.entity.js';

@@ -1,7 +1,7 @@
 import type { Opt } from '@mikro-orm/core';
 import { Entity, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
-import { BuiltinRoleKey } from '../permissions/builtin-roles.js';
+import { BuiltinRoleKey } from '../../permissions/builtin-roles.js';
 
 /** The built-in roles' keys; a membership may also hold a custom role's id. */
 export { BuiltinRoleKey as MembershipRole };

@@ -4,7 +4,7 @@ import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { ConnectionArgs, Connection, pageRequest, toConnection } from '../../graphql/relay.js';
 import { toGlobalId } from '../../graphql/global-id.js';
-import { keysetPage } from '../../db/keyset-page.js';
+import { keysetPage } from '../../graphql/keyset-page.js';
 import { sql } from '../../db/sql.js';
 import { User } from './user.entity.js';
 import { UserNode } from './user.types.js';

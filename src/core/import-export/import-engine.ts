@@ -16,7 +16,7 @@ import { ImportStatus } from './import-job.entity.js';
 import { openImportDb, type BatchDb } from './import-db.js';
 import { CUSTOM_PREFIX, customCellValue, defaultFieldFor, isKnownField, OBJECT_TYPE_NAMES, parseCell, type ImportObjectKind } from './import-fields.js';
 import { recordAudit } from '../audit/audit-log.js';
-import type { AuditActor } from '../audit/audit-context.js';
+import type { AuditActor } from '../../db/audit-context.js';
 
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
 const MAX_RECORD_BYTES = 1024 * 1024;

@@ -1,4 +1,4 @@
-import type { Principal } from '../permissions/principal.js';
+import type { Principal } from '../../permissions/principal.js';
 import { CONTACT_SCOPE, COMPANY_SCOPE, ACTIVITY_SCOPE, type RecordScope } from '../customers/record-scope.js';
 import type { ImportAccess } from './import-engine.js';
 import type { ImportObjectKind } from './import-fields.js';

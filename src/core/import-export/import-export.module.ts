@@ -8,12 +8,12 @@ import { importAccessOf, importDenied } from './import-export.access.js';
 import { expectGlobalId, toGlobalId } from '../../graphql/global-id.js';
 import { kernelNodeTypes } from '../../graphql/node-registry.js';
 import { ConnectionArgs, pageRequest, toConnection } from '../../graphql/relay.js';
-import { keysetPage } from '../../db/keyset-page.js';
+import { keysetPage } from '../../graphql/keyset-page.js';
 import { sql } from '../../db/sql.js';
 import { ImportJob, ImportRowError } from './import-job.entity.js';
 import { checkMapping, ImportRejected, importCsvStream } from './import-engine.js';
 import { ImportCsvInput, ImportCsvPayload, ImportJobConnection, ImportJobNode, ImportObjectType, ImportRowErrorConnection } from './import-export.types.js';
-import { auditActorFor } from '../audit/audit-context.js';
+import { auditActorFor } from '../../db/audit-context.js';
 
 export const IMPORT_JOB = 'ImportJob';
 export const MAX_INLINE_CSV_BYTES = 5 * 1024 * 1024;

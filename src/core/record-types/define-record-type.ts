@@ -2,7 +2,7 @@ import type DataLoader from 'dataloader';
 import type { EntityClass } from '@mikro-orm/core';
 import { Field, InputType, registerEnumType } from 'type-graphql';
 import { Sql, sql, raw } from '../../db/sql.js';
-import { keysetPage, keysetPagesByParent, type ListQuery, type SortKey } from '../../db/keyset-page.js';
+import { keysetPage, keysetPagesByParent, type ListQuery, type SortKey } from '../../graphql/keyset-page.js';
 import { readColumns, readRow } from '../../db/read-rows.js';
 import { workspaceOf, type RequestContext } from '../../graphql/context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';

@@ -2,7 +2,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import { OptimisticLockError, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { ErrorCode, InputRejected, userError, type UserError } from '../../graphql/errors.js';
 import { withEntityManager, type RequestContext } from '../../graphql/context.js';
-import { attachAuditActor, auditActorFor } from '../audit/audit-context.js';
+import { attachAuditActor, auditActorFor } from '../../db/audit-context.js';
 
 /**
  * Runs a write in one transaction on a child entity manager. Rejected input, stale versions and unique

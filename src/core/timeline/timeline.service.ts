@@ -1,4 +1,4 @@
-import { keysetPage, keysetPagesByParent, type ListQuery } from '../../db/keyset-page.js';
+import { keysetPage, keysetPagesByParent, type ListQuery } from '../../graphql/keyset-page.js';
 import { z } from 'zod';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { TimelineEvent } from './timeline-event.entity.js';

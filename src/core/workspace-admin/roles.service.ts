@@ -5,11 +5,11 @@ import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { UUID } from '../../graphql/global-id.js';
 import { Sql, sql } from '../../db/sql.js';
-import type { Access } from '../permissions/access.js';
-import { builtinRoles, BuiltinRoleKey, isBuiltinRole, type FieldAllowlist, type RoleDefinition } from '../permissions/builtin-roles.js';
-import { permissionRegistry, Scope } from '../permissions/permission-registry.js';
-import { protectedFields } from '../permissions/protected-fields.js';
-import { CustomRole } from '../permissions/role.entity.js';
+import type { Access } from '../../permissions/access.js';
+import { builtinRoles, BuiltinRoleKey, isBuiltinRole, type FieldAllowlist, type RoleDefinition } from '../../permissions/builtin-roles.js';
+import { permissionRegistry, Scope } from '../../permissions/permission-registry.js';
+import { protectedFields } from '../../permissions/protected-fields.js';
+import { CustomRole } from '../roles/role.entity.js';
 import { optionalText, parseInput, trimmed } from '../shared/validation.js';
 import type { RoleView } from './workspace-admin.types.js';
 

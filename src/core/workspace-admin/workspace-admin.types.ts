@@ -1,10 +1,10 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
 import { UserError } from '../../graphql/errors.js';
-import { Scope } from '../permissions/permission-registry.js';
+import { Scope } from '../../permissions/permission-registry.js';
 import { UserNode } from '../identity/user.types.js';
 import { WorkspaceNode } from '../workspaces/workspace.resolver.js';
-import type { FieldAllowlist } from '../permissions/builtin-roles.js';
+import type { FieldAllowlist } from '../../permissions/builtin-roles.js';
 
 registerEnumType(Scope, {
   name: 'PermissionScope',

@@ -11,7 +11,7 @@ import { runMutation } from '../shared/mutation.js';
 import { currencyCode, parseInput, trimmed } from '../shared/validation.js';
 import { Workspace } from './workspace.entity.js';
 import { Membership } from '../identity/membership.entity.js';
-import { BuiltinRoleKey } from '../permissions/builtin-roles.js';
+import { BuiltinRoleKey } from '../../permissions/builtin-roles.js';
 import { setTenantContext } from '../../db/rls/tenant-context.js';
 
 @ObjectType('Workspace', { implements: Node })

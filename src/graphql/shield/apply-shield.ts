@@ -2,7 +2,7 @@ import { applyMiddleware } from 'graphql-middleware';
 import { allow, and, deny, shield } from 'graphql-shield';
 import { defaultFieldResolver, GraphQLError, isIntrospectionType, isNonNullType, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
 import { ErrorCode, graphqlError } from '../errors.js';
-import { protectedFields } from '../../core/permissions/protected-fields.js';
+import { protectedFields } from '../../permissions/protected-fields.js';
 import type { RuleDeclarations } from './declarations.js';
 import { fieldVisible, unregisteredPermissions, type ShieldRule } from './rules.js';
 

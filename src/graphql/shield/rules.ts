@@ -5,7 +5,7 @@ import type { IRule } from 'graphql-shield';
 export type ShieldRule = IRule | ReturnType<typeof import('graphql-shield').and>;
 import type { RequestContext } from '../context.js';
 import { ErrorCode, graphqlError } from '../errors.js';
-import { permissionRegistry } from '../../core/permissions/permission-registry.js';
+import { permissionRegistry } from '../../permissions/permission-registry.js';
 
 
 

@@ -2,11 +2,11 @@ import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { AppConfig } from '../../config.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { armorOptions } from './armor.js';
-import { configureLoginThrottle } from './login-throttle.js';
-import { principalRateLimitPlugin } from './rate-limit.js';
+import { configureLoginThrottle } from '../../core/auth/login-throttle.js';
+import { principalRateLimitPlugin } from '../../graphql/rate-limit.js';
 
-export { rateLimitedError } from './rate-limit.js';
-export { assertLoginAllowed, noteLoginFailure, noteLoginSuccess } from './login-throttle.js';
+export { rateLimitedError } from '../../graphql/rate-limit.js';
+export { assertLoginAllowed, noteLoginFailure, noteLoginSuccess } from '../../core/auth/login-throttle.js';
 
 type HardeningOptions = Pick<
   ApolloServerOptions<RequestContext>,

@@ -2,7 +2,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../../db/orm.js';
 import type { AppConfig } from '../../config.js';
 import { withWorkspace } from '../../db/rls/tenant-context.js';
-import type { PluginContext, PluginManifest, ScheduledJob } from '../../sdk/manifest.js';
+import type { PluginContext, PluginManifest, ScheduledJob } from '../manifest.js';
 import { ModuleHost, type ModuleRow } from '../modules/module-host.js';
 import { effectiveSettings } from '../modules/modules.service.js';
 

@@ -1,5 +1,5 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { PluginManifest } from '../../sdk/manifest.js';
+import type { PluginManifest } from '../manifest.js';
 import type { Orm } from '../../db/orm.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { withWorkspace } from '../../db/rls/tenant-context.js';

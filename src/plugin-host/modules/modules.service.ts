@@ -1,5 +1,5 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { PluginContext, PluginManifest } from '../../sdk/manifest.js';
+import type { PluginContext, PluginManifest } from '../manifest.js';
 import { ErrorCode, InputRejected, userError } from '../../graphql/errors.js';
 import { sql } from '../../db/sql.js';
 import type { ModuleHost, ModuleRow } from './module-host.js';

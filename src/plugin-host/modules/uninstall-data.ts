@@ -1,6 +1,6 @@
 import { ReferenceKind, type EntityMetadata, type QueryResult } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import type { PluginManifest } from '../../sdk/manifest.js';
+import type { PluginManifest } from '../manifest.js';
 import { customizableTypesIn } from '../../core/custom-fields/custom-field-admin.service.js';
 import { nodeTypesOf } from '../../graphql/node-registry.js';
 import { raw, Sql, sql } from '../../db/sql.js';

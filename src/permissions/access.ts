@@ -1,4 +1,4 @@
-import { raw, Sql, sql } from '../../db/sql.js';
+import { raw, Sql, sql } from '../db/sql.js';
 import type { FieldAllowlist } from './builtin-roles.js';
 import { Scope } from './permission-registry.js';
 

@@ -1,8 +1,8 @@
 import { Entity, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { Opt } from '@mikro-orm/core';
 import { TenantEntity, TenantFilter } from '../shared/tenant-entity.js';
-import type { FieldAllowlist } from './builtin-roles.js';
-import type { Scope } from './permission-registry.js';
+import type { FieldAllowlist } from '../../permissions/builtin-roles.js';
+import type { Scope } from '../../permissions/permission-registry.js';
 
 /** A role an admin defined for one workspace (the built-in roles live in code, see builtin-roles.ts). */
 @Entity({ tableName: 'custom_role' })

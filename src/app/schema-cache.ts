@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
-import type { RuleDeclarations } from './shield/declarations.js';
+import type { RuleDeclarations } from '../graphql/shield/declarations.js';
 import { buildAppSchema, buildUnshieldedSchema } from './schema.js';
-import { ContributionIndex, schemaAdditions } from './schema-diff.js';
+import { ContributionIndex, schemaAdditions } from '../graphql/schema-diff.js';
 
 /** What a schema needs of a plugin: its resolvers and the shield rules for what they add. */
 export interface SchemaModule {

@@ -2,10 +2,10 @@ import 'reflect-metadata'; // errors.ts (ErrorCode) declares type-graphql types
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
-import type { AppConfig } from '../../config.js';
-import type { RequestContext } from '../../graphql/context.js';
-import { ErrorCode } from '../../graphql/errors.js';
-import type { Principal } from '../../core/permissions/principal.js';
+import type { AppConfig } from '../config.js';
+import type { RequestContext } from './context.js';
+import { ErrorCode } from './errors.js';
+import type { Principal } from '../permissions/principal.js';
 
 /**
  * The RATE_LIMITED error: `extensions.retryAfterSeconds` for clients, and (through Apollo's `extensions.http`)

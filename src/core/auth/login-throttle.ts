@@ -1,6 +1,6 @@
 import { RateLimiterMemory, type RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../../config.js';
-import { consumeOrNull, rateLimitedError } from './rate-limit.js';
+import { consumeOrNull, rateLimitedError } from '../../graphql/rate-limit.js';
 
 /**
  * Brute-force throttling of sign-in (rate-limiter-flexible, in memory: each server process counts on its own).

@@ -1,20 +1,22 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify';
-import type { AppOptions } from '../../http/app.js';
+import type { Logger } from 'pino';
+import type { Orm } from '../db/orm.js';
+import type { AppConfig } from '../config.js';
 import { GraphQLError } from 'graphql';
-import { readCredentials } from '../../http/credentials.js';
-import { createRequestContext } from '../../graphql/context.js';
-import { endSessionWithResponse, openRequestSession } from '../../db/request-session.js';
-import { withWorkspace } from '../../db/rls/tenant-context.js';
-import { ErrorCode, InputRejected } from '../../graphql/errors.js';
-import { toGlobalId } from '../../graphql/global-id.js';
-import type { Principal } from '../../graphql/context.js';
-import { checkMapping, createImportJob, ImportRejected, importCsvStream, MAX_IMPORT_BYTES } from './import-engine.js';
-import { EXPORT_KINDS, exportRows, parseExportFilter } from './export-engine.js';
-import { exportDenied, importAccessOf, importDenied } from './import-export.access.js';
-import type { ImportObjectKind } from './import-fields.js';
-import { auditActorFor } from '../audit/audit-context.js';
+import { readCredentials } from './credentials.js';
+import { createRequestContext } from '../graphql/context.js';
+import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
+import { withWorkspace } from '../db/rls/tenant-context.js';
+import { ErrorCode, InputRejected } from '../graphql/errors.js';
+import { toGlobalId } from '../graphql/global-id.js';
+import type { Principal } from '../graphql/context.js';
+import { checkMapping, createImportJob, ImportRejected, importCsvStream, MAX_IMPORT_BYTES } from '../core/import-export/import-engine.js';
+import { EXPORT_KINDS, exportRows, parseExportFilter } from '../core/import-export/export-engine.js';
+import { exportDenied, importAccessOf, importDenied } from '../core/import-export/import-export.access.js';
+import type { ImportObjectKind } from '../core/import-export/import-fields.js';
+import { auditActorFor } from '../db/audit-context.js';
 
 const KINDS: ImportObjectKind[] = ['contacts', 'companies'];
 
@@ -39,7 +41,7 @@ const fail = (reply: FastifyReply, status: number, code: ErrorCode, message: str
   reply.code(status).send({ error: { code, message, ...(field ? { field } : {}) } });
 
 /** CSV import and export over HTTP (streaming bodies). */
-export function registerImportExportRoutes(http: FastifyInstance, { orm, config, logger }: AppOptions): void {
+export function registerImportExportRoutes(http: FastifyInstance, { orm, config, logger }: { orm: Orm; config: AppConfig; logger: Logger }): void {
   // the body stays a stream: the import reads it with backpressure instead of buffering it
   http.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => done(null, payload));
 

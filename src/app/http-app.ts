@@ -10,17 +10,17 @@ import type { Orm } from '../db/orm.js';
 import { createRequestContext, type RequestContext } from '../graphql/context.js';
 import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
-import { SchemaCache } from '../graphql/schema-cache.js';
+import { SchemaCache } from './schema-cache.js';
 import { disabledModuleOf, mayBeModuleError } from '../graphql/module-disabled.js';
-import { readCredentials, type Credentials } from './credentials.js';
+import { readCredentials, type Credentials } from '../http/credentials.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
 import { ModuleHost, attachModuleHost } from '../plugin-host/modules/module-host.js';
-import type { PluginManifest } from '../sdk/manifest.js';
+import type { PluginManifest } from '../plugin-host/manifest.js';
 import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
-import { registerImportExportRoutes } from '../core/import-export/import-export.routes.js';
-import { graphqlHardening } from './hardening/index.js';
-import { registerGraphqlWebSocket } from '../events/subscriptions/websocket.js';
+import { registerImportExportRoutes } from '../http/import-export.routes.js';
+import { graphqlHardening } from '../http/hardening/index.js';
+import { registerGraphqlWebSocket } from '../http/websocket.js';
 
 export interface App {
   http: FastifyInstance;

@@ -1,20 +1,20 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
-import { GraphQLError, getOperationAST, parse, specifiedRules, validate } from 'graphql';
-import { armorOptions } from '../../http/hardening/armor.js';
-import { ErrorCode } from '../../graphql/errors.js';
+import { GraphQLError, type GraphQLSchema, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import { armorOptions } from './hardening/armor.js';
+import { ErrorCode } from '../graphql/errors.js';
 import type { Logger } from 'pino';
-import type { AppConfig } from '../../config.js';
-import type { Orm } from '../../db/orm.js';
-import type { Principal } from '../../core/permissions/principal.js';
-import type { RequestContext } from '../../graphql/context.js';
-import { createLoaders } from '../../graphql/loaders.js';
-import type { SchemaCache } from '../../graphql/schema-cache.js';
-import { mayBeModuleError, withModuleErrors } from '../../graphql/module-disabled.js';
-import type { ModuleHost } from '../../plugin-host/modules/module-host.js';
-import { openRequestSession } from '../../db/request-session.js';
-import { readCredentials } from '../../http/credentials.js';
+import type { AppConfig } from '../config.js';
+import type { Orm } from '../db/orm.js';
+import type { Principal } from '../permissions/principal.js';
+import type { RequestContext } from '../graphql/context.js';
+import { createLoaders } from '../graphql/loaders.js';
+import type { ContributionIndex } from '../graphql/schema-diff.js';
+import { mayBeModuleError, withModuleErrors } from '../graphql/module-disabled.js';
+import type { ModuleHost } from '../plugin-host/modules/module-host.js';
+import { openRequestSession } from '../db/request-session.js';
+import { readCredentials } from './credentials.js';
 
 export const GRAPHQL_WS_PATH = '/graphql/ws';
 
@@ -23,7 +23,8 @@ export interface GraphqlWebSocketOptions {
   config: AppConfig;
   logger: Logger;
   modules: ModuleHost;
-  schemas: SchemaCache<unknown>;
+  /** The app's schemas per enabled set (its `SchemaCache`). */
+  schemas: { get(enabledIds: readonly string[]): Promise<{ schema: GraphQLSchema }>; contributions(): Promise<ContributionIndex> };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { allow } from 'graphql-shield';
-import type { RuleDeclarations } from '../graphql/shield/declarations.js';
-import { requires } from '../graphql/shield/rules.js';
+import type { RuleDeclarations } from '../../graphql/shield/declarations.js';
+import { requires } from '../../graphql/shield/rules.js';
 
 /** Who may see and retry dead-lettered event deliveries. */
 export const eventRules: RuleDeclarations = {

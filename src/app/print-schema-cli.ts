@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { schemaFiles } from '../plugin-host/schema-files.js';
+import { schemaFiles } from './schema-files.js';
 
 // the schema files under schema/ (full schema, kernel, one per built-in plugin), written under the given root
 const root = process.argv[2] ?? '.';

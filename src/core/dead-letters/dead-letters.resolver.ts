@@ -1,14 +1,14 @@
 import { Arg, Args, Ctx, Field, ID, Int, Mutation, ObjectType, Query, Resolver } from 'type-graphql';
 import { GraphQLJSON } from 'graphql-scalars';
-import type { RequestContext } from '../graphql/context.js';
-import { workspaceOf } from '../graphql/context.js';
-import { ErrorCode, InputRejected, UserError } from '../graphql/errors.js';
-import { ConnectionArgs, Connection, pageRequest, toConnection } from '../graphql/relay.js';
-import { expectGlobalId, toGlobalId } from '../graphql/global-id.js';
-import { keysetPage } from '../db/keyset-page.js';
-import { sql } from '../db/sql.js';
-import { runMutation } from '../core/shared/mutation.js';
-import { recordAuditAs } from '../core/audit/audit-log.js';
+import type { RequestContext } from '../../graphql/context.js';
+import { workspaceOf } from '../../graphql/context.js';
+import { ErrorCode, InputRejected, UserError } from '../../graphql/errors.js';
+import { ConnectionArgs, Connection, pageRequest, toConnection } from '../../graphql/relay.js';
+import { expectGlobalId, toGlobalId } from '../../graphql/global-id.js';
+import { keysetPage } from '../../graphql/keyset-page.js';
+import { sql } from '../../db/sql.js';
+import { runMutation } from '../shared/mutation.js';
+import { recordAuditAs } from '../audit/audit-log.js';
 
 @ObjectType('DeadLetter', { description: 'A delivery of a domain event to a subscriber that failed `maxAttempts` times. Needs `event:manage`.' })
 export class DeadLetterNode {

@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { buildSchemaSync, getMetadataStorage, type NonEmptyArray } from 'type-graphql';
 import { withSearchableTypesOf } from '../core/search/search-provider.js';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
-import { kernelResolvers, kernelRuleDeclarations } from '../core/kernel-graphql.js';
-import type { RuleDeclarations } from './shield/declarations.js';
-import { applyShield, mergeDeclarations } from './shield/apply-shield.js';
-import { unusedPubSub } from '../events/subscriptions/events.subscription.js';
+import { kernelResolvers, kernelRuleDeclarations } from './kernel-graphql.js';
+import type { RuleDeclarations } from '../graphql/shield/declarations.js';
+import { applyShield, mergeDeclarations } from '../graphql/shield/apply-shield.js';
+import { unusedPubSub } from '../core/subscriptions/events.subscription.js';
 
 /**
  * The schema's types and resolvers without authorization (for printing and for the schema-walk test).

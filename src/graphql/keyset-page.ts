@@ -1,8 +1,8 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { Sql, sql, raw } from './sql.js';
-import { groupBy, takeColumn } from './group-by.js';
-import { encodeCursor, type Page, type PageRequest } from '../graphql/relay.js';
-import { ErrorCode, InputRejected } from '../graphql/errors.js';
+import { Sql, sql, raw } from '../db/sql.js';
+import { groupBy, takeColumn } from '../db/group-by.js';
+import { encodeCursor, type Page, type PageRequest } from './relay.js';
+import { ErrorCode, InputRejected } from './errors.js';
 
 export interface SortKey {
   /** SQL expression over the list's alias, chosen by code. */

@@ -1,14 +1,15 @@
-import { printAppSchema } from '../graphql/schema.js';
-import { buildWorkspaceSchema } from '../graphql/schema-cache.js';
+import { kernelFacts } from './kernel-facts.js';
+import { printAppSchema } from './schema.js';
+import { buildWorkspaceSchema } from './schema-cache.js';
 import { printSchemaAdditions } from '../graphql/schema-diff.js';
-import { builtinPluginsDir, loadPlugins, type LoadedPlugin } from './load-plugins.js';
-import { registerPluginPermissions } from './app-registries.js';
+import { builtinPluginsDir, loadPlugins, type LoadedPlugin } from '../plugin-host/load-plugins.js';
+import { registerPluginPermissions } from '../plugin-host/app-registries.js';
 
 let builtin: Promise<LoadedPlugin[]> | undefined;
 
 /** The built-in plugins (plugins/*), loaded and their permissions registered as the server does at start-up; once per process. */
 export function loadBuiltinPlugins(): Promise<LoadedPlugin[]> {
-  builtin ??= loadPlugins({ builtinDir: builtinPluginsDir() }).then((plugins) => {
+  builtin ??= loadPlugins({ builtinDir: builtinPluginsDir(), kernel: kernelFacts() }).then((plugins) => {
     registerPluginPermissions(plugins.map((p) => p.manifest));
     return plugins;
   });

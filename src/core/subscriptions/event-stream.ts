@@ -1,7 +1,7 @@
 import type { Orm } from '../../db/orm.js';
 import { withWorkspace } from '../../db/rls/tenant-context.js';
-import type { Principal } from '../../core/permissions/principal.js';
-import { permissionRegistry, Scope } from '../../core/permissions/permission-registry.js';
+import type { Principal } from '../../permissions/principal.js';
+import { permissionRegistry, Scope } from '../../permissions/permission-registry.js';
 
 /** One committed domain event as streamed to a GraphQL subscriber. */
 export interface StreamedEvent {

@@ -1,0 +1,32 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { ormOptions, openDatabase, type DatabaseTarget, type Orm } from '../db/orm.js';
+import { openServingDatabase, type ServingDatabase, type ServingTarget } from '../db/serving-database.js';
+import { kernelMigrations } from '../../migrations/index.js';
+import { AuditSubscriber } from '../core/audit/audit.subscriber.js';
+import { DomainEventSubscriber } from '../events/domain-events.subscriber.js';
+import { kernelEntities } from './kernel-entities.js';
+
+/** A database of this app: the kernel's entities, subscribers and migrations, plus installed plugins'. */
+export interface AppDatabaseTarget extends Omit<ServingTarget, keyof Pick<DatabaseTarget, 'entities' | 'subscribers' | 'migrations'>> {
+  /** Installed plugins' entities (src/plugin-host/plugin-migrations.ts, `pluginEntities`). */
+  pluginEntities?: Function[];
+  /** The migrations to apply: the kernel's, then installed plugins' (`allMigrations`); default the kernel's. */
+  migrations?: MigrationObject[];
+}
+
+function withKernel({ pluginEntities, migrations, ...target }: AppDatabaseTarget): ServingTarget {
+  return {
+    ...target,
+    entities: [...kernelEntities, ...(pluginEntities ?? [])],
+    subscribers: [new AuditSubscriber(), new DomainEventSubscriber()],
+    migrations: migrations ?? kernelMigrations,
+  };
+}
+
+export const appOrmOptions = (target: AppDatabaseTarget) => ormOptions(withKernel(target));
+
+/** Opens the app's ORM on one connection target, unmigrated (tests of crashes and second processes). */
+export const openAppOrm = (target: AppDatabaseTarget): Promise<Orm> => openDatabase(withKernel(target));
+
+/** Opens the app's database for serving: migrated, and on PostgreSQL behind the row-level-security role. */
+export const openAppDatabase = (target: AppDatabaseTarget): Promise<ServingDatabase> => openServingDatabase(withKernel(target));

@@ -1,0 +1,51 @@
+import { JobRun } from '../plugin-host/jobs/job-run.entity.js';
+import { Workspace } from '../core/workspaces/workspace.entity.js';
+import { User } from '../core/identity/user.entity.js';
+import { Membership, Team, TeamMember } from '../core/identity/membership.entity.js';
+import { Tag } from '../core/tags/tag.entity.js';
+import { Company } from '../core/customers/company.entity.js';
+import { Contact } from '../core/customers/contact.entity.js';
+import { Activity } from '../core/activities/activity.entity.js';
+import { TimelineLink } from '../core/timeline/timeline-link.entity.js';
+import { TimelineEvent } from '../core/timeline/timeline-event.entity.js';
+import { Comment } from '../core/comments/comment.entity.js';
+import { CustomFieldDefinition } from '../core/custom-fields/custom-field-definition.entity.js';
+import { ImportJob, ImportRowError } from '../core/import-export/import-job.entity.js';
+import { IdempotencyRecord } from '../core/idempotency/idempotency-record.entity.js';
+import { CustomRole } from '../core/roles/role.entity.js';
+import { ApiKey, AuthSession, RefreshToken } from '../core/auth/auth.entities.js';
+import { Invitation } from '../core/workspace-admin/invitation.entity.js';
+import { AuditEntry } from '../core/audit/audit-entry.entity.js';
+import { OutboxDelivery, OutboxEvent } from '../events/outbox.entities.js';
+import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.js';
+import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
+
+export const kernelEntities = [
+  Workspace,
+  User,
+  Membership,
+  Team,
+  TeamMember,
+  Tag,
+  Company,
+  Contact,
+  Activity,
+  TimelineLink,
+  TimelineEvent,
+  Comment,
+  CustomFieldDefinition,
+  ImportJob,
+  ImportRowError,
+  IdempotencyRecord,
+  CustomRole,
+  AuthSession,
+  RefreshToken,
+  ApiKey,
+  Invitation,
+  AuditEntry,
+  OutboxEvent,
+  OutboxDelivery,
+  WorkspaceModule,
+  InstalledPlugin,
+  JobRun,
+];
