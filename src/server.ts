@@ -1,12 +1,11 @@
 import { kernelFacts } from './app/kernel-facts.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { openAppDatabase } from './app/database.js';
+import { openConfiguredDatabase } from './app/database.js';
 import { createApp } from './app/http-app.js';
 import { seedPluginDemoData } from './seed/plugin-demo.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
 import { builtinPluginsDir, loadPlugins, PluginLoadError } from './plugin-host/load-plugins.js';
-import { allMigrations, pluginEntities } from './plugin-host/plugin-migrations.js';
 import { PluginInstallError, runInstallSteps } from './plugin-host/install-plugins.js';
 import { startOutboxWorker } from './events/index.js';
 import { startJobRunner } from './plugin-host/jobs/index.js';
@@ -42,14 +41,7 @@ export async function serve(options: ServeOptions = {}) {
     }
     throw error;
   }
-  const database = await openAppDatabase({
-    pluginEntities: pluginEntities(plugins),
-    migrations: allMigrations(plugins),
-    url: config.DATABASE_URL,
-    pgliteDir: config.DATABASE_URL ? undefined : config.PGLITE_DIR,
-    appUrl: config.APP_DATABASE_URL,
-    appPassword: config.APP_DATABASE_PASSWORD,
-  });
+  const database = await openConfiguredDatabase(config, plugins);
   // first start with a plugin on this database: its onInstall (refused start-up, naming the plugin, when it fails)
   try {
     const installed = await runInstallSteps(database.owner, plugins.map((p) => p.manifest));

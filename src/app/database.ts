@@ -1,4 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
+import type { AppConfig } from '../config.js';
+import type { LoadedPlugin } from '../plugin-host/load-plugins.js';
+import { allMigrations, pluginEntities } from '../plugin-host/plugin-migrations.js';
 import { ormOptions, openDatabase, type DatabaseTarget, type Orm } from '../db/orm.js';
 import { openServingDatabase, type ServingDatabase, type ServingTarget } from '../db/serving-database.js';
 import { kernelMigrations } from '../../migrations/index.js';
@@ -30,3 +33,14 @@ export const openAppOrm = (target: AppDatabaseTarget): Promise<Orm> => openDatab
 
 /** Opens the app's database for serving: migrated, and on PostgreSQL behind the row-level-security role. */
 export const openAppDatabase = (target: AppDatabaseTarget): Promise<ServingDatabase> => openServingDatabase(withKernel(target));
+
+/** The configured database with the installed plugins' entities and migrations (the server and `npm run migrate`). */
+export const openConfiguredDatabase = (config: AppConfig, plugins: LoadedPlugin[]): Promise<ServingDatabase> =>
+  openAppDatabase({
+    pluginEntities: pluginEntities(plugins),
+    migrations: allMigrations(plugins),
+    url: config.DATABASE_URL,
+    pgliteDir: config.DATABASE_URL ? undefined : config.PGLITE_DIR,
+    appUrl: config.APP_DATABASE_URL,
+    appPassword: config.APP_DATABASE_PASSWORD,
+  });

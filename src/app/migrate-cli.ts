@@ -1,20 +1,12 @@
 import { loadConfig } from '../config.js';
 import { builtinPluginsDir, loadPlugins } from '../plugin-host/load-plugins.js';
-import { allMigrations, pluginEntities } from '../plugin-host/plugin-migrations.js';
-import { openAppDatabase } from './database.js';
+import { openConfiguredDatabase } from './database.js';
 import { kernelFacts } from './kernel-facts.js';
 
 // `npm run migrate`: applies the kernel's and every installed plugin's pending migrations (and, on PostgreSQL,
 // provisions the API's row-level-security role), as a start would, then exits.
 const config = loadConfig(process.env);
 const plugins = await loadPlugins({ builtinDir: builtinPluginsDir(), extra: config.PLUGINS, kernel: kernelFacts() });
-const database = await openAppDatabase({
-  pluginEntities: pluginEntities(plugins),
-  migrations: allMigrations(plugins),
-  url: config.DATABASE_URL,
-  pgliteDir: config.DATABASE_URL ? undefined : config.PGLITE_DIR,
-  appUrl: config.APP_DATABASE_URL,
-  appPassword: config.APP_DATABASE_PASSWORD,
-});
+const database = await openConfiguredDatabase(config, plugins);
 console.log(database.applied.length ? `applied ${database.applied.join(', ')}` : 'no pending migrations');
 await database.close();
