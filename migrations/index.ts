@@ -12,6 +12,7 @@ import { Migration20261123200000LeakproofSearch } from './Migration2026112320000
 import { Migration20261123210000InstalledPlugins } from './Migration20261123210000InstalledPlugins.js';
 import { Migration20261123220000OutboxCommitOrder } from './Migration20261123220000OutboxCommitOrder.js';
 import { Migration20261123230000JobScheduler } from './Migration20261123230000JobScheduler.js';
+import { Migration20261207000000ProcessedEvents } from './Migration20261207000000ProcessedEvents.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123210000InstalledPlugins', class: Migration20261123210000InstalledPlugins },
   { name: 'Migration20261123220000OutboxCommitOrder', class: Migration20261123220000OutboxCommitOrder },
   { name: 'Migration20261123230000JobScheduler', class: Migration20261123230000JobScheduler },
+  { name: 'Migration20261207000000ProcessedEvents', class: Migration20261207000000ProcessedEvents },
 ];

@@ -14,14 +14,3 @@ export class LoyaltyAccount extends TenantEntity {
   points: number = 0;
 }
 
-/**
- * Domain events the `activity.logged` subscriber has already counted: deliveries are at least once, so the award and
- * this row are written by one statement, and a redelivered event id awards nothing.
- */
-@Entity({ tableName: 'loyalty_processed_event' })
-@TenantFilter()
-@Unique({ properties: ['workspaceId', 'eventId'] })
-export class LoyaltyProcessedEvent extends TenantEntity {
-  @Property({ type: 'uuid' })
-  eventId!: string;
-}

@@ -2,17 +2,17 @@
  * acme-loyalty: an example third-party plugin built from the public SDK alone (a published package would import
  * `crm-kernel/sdk` where this one imports `../../src/sdk/index.js`). See docs/plugins.md.
  *
- * - entities `LoyaltyAccount` (a contact's balance) and `LoyaltyProcessedEvent`, with their migration (row-level security)
+ * - entity `LoyaltyAccount` (a contact's balance), with its migration (row-level security)
  * - `Contact.loyaltyPoints`: a field added to the kernel's Contact type
  * - `awardLoyaltyPoints(input: { contactId, points })`: a mutation guarded by the plugin's permission `loyalty:award`,
  *   recorded on the contact's timeline (entry type `loyalty.pointsAwarded`)
- * - a subscriber on `activity.logged`: `pointsPerActivity` points to every contact the activity was logged on,
- *   once per event id (deliveries are at least once)
+ * - an idempotent subscriber on `activity.logged`: `pointsPerActivity` points to every contact the activity was
+ *   logged on, once per event (the kernel records handled events; deliveries are at least once)
  * - settings (zod): `pointsPerActivity`, default 1
  * - no `onUninstall`: uninstalling it from a workspace, the host removes its rows, timeline entries and deliveries there
  */
-import { activityTargetIds, actAs, definePlugin, requires, signedIn, Sql, sql, z, type DomainEvent, type PluginContext, type RequestContext } from '../../src/sdk/index.js';
-import { LoyaltyAccount, LoyaltyProcessedEvent } from './entities.js';
+import { activityLogged, activityTargetIds, actAs, definePlugin, requires, signedIn, subscribe, Sql, sql, z, type DomainEvent, type SubscriberContext } from '../../src/sdk/index.js';
+import { LoyaltyAccount } from './entities.js';
 import { Migration20261201000000LoyaltyAccounts } from './migrations/Migration20261201000000LoyaltyAccounts.js';
 import { LoyaltyContactResolver, LoyaltyResolver } from './loyalty.resolver.js';
 
@@ -21,21 +21,15 @@ export const loyaltySettings = z.object({
   pointsPerActivity: z.number().int().min(0).max(1000).default(1),
 });
 
-type Em = RequestContext['em'];
+type LoyaltySettings = z.infer<typeof loyaltySettings>;
 
 /**
- * Awards the activity's contact targets. The event id is recorded first (`on conflict do nothing`) and the award only
- * happens when that insert did, so a redelivered event changes nothing; the targets come from the kernel
- * (`activityTargetIds`: the contacts the activity was logged on), all in the delivery's transaction.
+ * Awards the activity's contact targets (`activityTargetIds`: the contacts the activity was logged on), in the
+ * delivery's transaction. The subscriber is idempotent: the kernel skips a redelivered event.
  */
-export async function awardForActivity(event: DomainEvent<{ id: string }>, context: PluginContext): Promise<void> {
-  const { pointsPerActivity } = loyaltySettings.parse(context.settings ?? {});
-  const em = context.em as Em;
-  const workspaceId = event.workspaceId;
-  const claim = sql`insert into loyalty_processed_event (id, workspace_id, created_at, updated_at, event_id)
-    values (gen_random_uuid(), ${workspaceId}, now(), now(), ${event.id})
-    on conflict (workspace_id, event_id) do nothing returning event_id`;
-  if (!(await em.execute<unknown[]>(claim.text, claim.params)).length) return;
+export async function awardForActivity(event: DomainEvent<{ id: string }>, context: SubscriberContext<LoyaltySettings>): Promise<void> {
+  const { pointsPerActivity } = context.settings;
+  const { em, workspaceId } = context;
   const contactIds = await actAs(context, null, (ctx) => activityTargetIds(ctx, event.payload.id, 'Contact'));
   if (!contactIds.length) return;
   const rows = Sql.join(contactIds.map((id) => sql`(gen_random_uuid(), ${workspaceId}, now(), now(), ${id}, ${pointsPerActivity}::int)`), ', ');
@@ -49,7 +43,7 @@ export default definePlugin({
   name: 'Acme loyalty points',
   version: '1.0.0',
   kernel: '^1.0.0',
-  entities: [LoyaltyAccount, LoyaltyProcessedEvent],
+  entities: [LoyaltyAccount],
   migrations: [{ name: 'Migration20261201000000LoyaltyAccounts', class: Migration20261201000000LoyaltyAccounts }],
   resolvers: [LoyaltyContactResolver, LoyaltyResolver],
   permissions: [{ name: 'loyalty:award', description: 'Award and take back loyalty points (acme-loyalty)', scoped: false }],
@@ -63,7 +57,7 @@ export default definePlugin({
       AwardLoyaltyPointsPayload: { '*': signedIn },
     },
   },
-  subscribers: [{ name: 'award-activity-points', on: ['activity.logged'], timeoutMs: 5000, handle: (event, context) => awardForActivity(event as DomainEvent<{ id: string }>, context) }],
+  subscribers: [subscribe(activityLogged, { name: 'award-activity-points', timeoutMs: 5000, idempotent: true, handle: awardForActivity })],
   settings: loyaltySettings,
   timelineEntryTypes: ['loyalty.pointsAwarded'],
 });

@@ -231,21 +231,4 @@ export class DealRottingReminder {
   createdAt: Opt<Date> = new Date();
 }
 
-/** Events the automation subscribers already handled (deliveries are at least once). */
-@Entity({ tableName: 'pipeline_processed_event' })
-@TenantFilter()
-export class PipelineProcessedEvent {
-  @ManyToOne({ entity: () => Workspace, fieldName: 'workspace_id', mapToPk: true, primary: true, deleteRule: 'cascade' })
-  workspaceId!: string;
-
-  @PrimaryKey({ type: 'string', length: 80 })
-  subscriber!: string;
-
-  @PrimaryKey({ type: 'uuid' })
-  eventId!: string;
-
-  @Property({ type: 'datetime', defaultRaw: 'now()' })
-  createdAt: Opt<Date> = new Date();
-}
-
-export const pipelineEntities = [Pipeline, PipelineStage, Deal, DealContact, DealTag, DealStageHistory, DealRottingReminder, PipelineProcessedEvent];
+export const pipelineEntities = [Pipeline, PipelineStage, Deal, DealContact, DealTag, DealStageHistory, DealRottingReminder];

@@ -12,6 +12,7 @@ import {
 import { Pipeline, PipelineStage, pipelineEntities } from './entities.js';
 import { Migration20261201100000Pipeline } from './migrations/Migration20261201100000Pipeline.js';
 import { Migration20261201200000PipelineForecastIndexes } from './migrations/Migration20261201200000PipelineForecastIndexes.js';
+import { Migration20261207000000PipelineDropProcessedEvents } from './migrations/Migration20261207000000PipelineDropProcessedEvents.js';
 import { PipelineResolver, PipelineStageResolver, livePipelines } from './pipelines/pipeline.resolver.js';
 import { DealResolver, DealTimelineFields } from './deals/deal.resolver.js';
 import { deals } from './deals/deal.records.js';
@@ -21,6 +22,7 @@ import { dealSearchProvider } from './extensions/deal-search.js';
 import { seedPipelineDemo } from './demo-data.js';
 import { forecastResolvers, forecastRules } from './forecast/index.js';
 import { automationSubscribers, pipelineSettings, rottingJob } from './automation/index.js';
+import { PIPELINE_EVENTS } from './events.js';
 
 const manage = requires(PIPELINE_MANAGE);
 
@@ -67,7 +69,6 @@ const coreRules: RuleDeclarations = {
 };
 
 const TIMELINE_ENTRY_TYPES = ['deal.created', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened'];
-const EVENT_TYPES = ['deal.created', 'deal.updated', 'deal.deleted', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.rotting'];
 
 export default definePlugin({
   id: PLUGIN_ID,
@@ -79,6 +80,7 @@ export default definePlugin({
   migrations: [
     { name: 'Migration20261201100000Pipeline', class: Migration20261201100000Pipeline },
     { name: 'Migration20261201200000PipelineForecastIndexes', class: Migration20261201200000PipelineForecastIndexes },
+    { name: 'Migration20261207000000PipelineDropProcessedEvents', class: Migration20261207000000PipelineDropProcessedEvents },
   ],
   resolvers: [PipelineResolver, PipelineStageResolver, DealResolver, DealTimelineFields, CompanyDealsFields, ContactDealsFields, ...forecastResolvers],
   rules: mergeRuleDeclarations([coreRules, forecastRules]),
@@ -95,7 +97,7 @@ export default definePlugin({
     { typeName: PIPELINE, rootClass: Pipeline, permission: DEAL_SCOPE.read, load: (ctx, id) => livePipelines(ctx).load(id) },
     { typeName: PIPELINE_STAGE, rootClass: PipelineStage, permission: DEAL_SCOPE.read, load: (ctx, id) => ctx.loaders.byId(PipelineStage).load(id) },
   ],
-  events: EVENT_TYPES,
+  events: PIPELINE_EVENTS,
   writePoints: ['deal.create', 'deal.update'],
   timelineEntryTypes: TIMELINE_ENTRY_TYPES,
   searchProviders: [dealSearchProvider],

@@ -1,13 +1,18 @@
+import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { EventType } from './event-type.js';
 
 /** What plugins hand the event machinery: before hooks run in the write's transaction, subscribers after it (outbox). */
 
-/** What lifecycle callbacks and jobs receive: the workspace (when there is one) and a database handle scoped to it. */
-export interface PluginContext {
+/**
+ * What subscribers, jobs and lifecycle callbacks receive: the workspace (when there is one), an entity manager scoped
+ * to it, and the plugin's settings there — parsed by the plugin's zod schema once, defaults filled in (the manifest's
+ * `settings` gives `Settings` its type).
+ */
+export interface PluginContext<Settings = Record<string, unknown>> {
   workspaceId: string | null;
-  /** A MikroORM entity manager, in a transaction scoped to the workspace (row-level security). */
-  em: unknown;
-  settings: Record<string, unknown>;
+  /** A MikroORM entity manager in the workspace (on PostgreSQL a transaction under row-level security). */
+  em: SqlEntityManager;
+  settings: Settings;
 }
 
 /** A typed domain event as subscribers receive it. `id` is stable across redeliveries (idempotency). */
@@ -34,10 +39,10 @@ export interface HookContext {
   workspaceId: string;
   actor: { userId: string | null; apiKeyId: string | null };
   /** The write's transaction. */
-  em: unknown;
+  em: SqlEntityManager;
 }
 
-export interface Subscriber {
+export interface Subscriber<Settings = Record<string, unknown>> {
   /** Unique within the plugin; deliveries are tracked per subscriber. */
   name: string;
   /** Event types it receives (`defineEvent` tokens or names; `*` for all). */
@@ -46,13 +51,24 @@ export interface Subscriber {
   timeoutMs?: number;
   /** Attempts before the delivery goes to the dead-letter list (default 8). */
   maxAttempts?: number;
-  handle(event: DomainEvent, context: PluginContext): Promise<void>;
+  /**
+   * Handle each event at most once (default false: at least once). The kernel records the event id for the subscriber
+   * in the delivery's transaction before the handler runs, and a redelivery of a recorded event is settled without
+   * calling the handler; a handler that throws leaves nothing recorded, so the retry runs it again.
+   */
+  idempotent?: boolean;
+  handle(event: DomainEvent, context: SubscriberContext<Settings>): Promise<void>;
+}
+
+/** A subscriber's context: always in the event's workspace. */
+export interface SubscriberContext<Settings = Record<string, unknown>> extends PluginContext<Settings> {
+  workspaceId: string;
 }
 
 /** A subscriber of one event type whose handler sees that type's payload: `subscribe(dealWon, { name, handle })`. */
-export function subscribe<Payload extends object>(
+export function subscribe<Payload extends object, Settings = Record<string, unknown>>(
   event: EventType<Payload>,
-  subscriber: Omit<Subscriber, 'on' | 'handle'> & { handle(event: DomainEvent<Payload>, context: PluginContext): Promise<void> },
-): Subscriber {
-  return { ...subscriber, on: [event], handle: subscriber.handle as Subscriber['handle'] };
+  subscriber: Omit<Subscriber<Settings>, 'on' | 'handle'> & { handle(event: DomainEvent<Payload>, context: SubscriberContext<Settings>): Promise<void> },
+): Subscriber<Settings> {
+  return { ...subscriber, on: [event], handle: subscriber.handle as Subscriber<Settings>['handle'] };
 }

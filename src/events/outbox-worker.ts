@@ -45,6 +45,15 @@ interface ClaimedRow {
   occurred_at: string | Date;
 }
 
+/** Records that `subscriber` handled `event`: true the first time, false when it already had. */
+async function claimEvent(em: SqlEntityManager, event: DomainEvent, subscriber: string): Promise<boolean> {
+  const rows = await em.execute<unknown[]>(
+    `insert into processed_event (event_id, subscriber, workspace_id) values (?, ?, ?) on conflict do nothing returning event_id`,
+    [event.id, subscriber, event.workspaceId],
+  );
+  return rows.length > 0;
+}
+
 const silent: WorkerLogger = { warn: () => undefined, error: () => undefined };
 
 class DeliveryTimeout extends Error {}
@@ -212,21 +221,35 @@ export class OutboxWorker {
     await this.#settle(row, `status = 'delivered', delivered_at = clock_timestamp(), locked_until = null, last_error = null`);
   }
 
-  /** The handler in the event's workspace, raced against its timeout (the workspace transaction rolls back on either failure). */
+  /**
+   * The handler in the event's workspace, raced against its timeout (the workspace transaction rolls back on either
+   * failure). An idempotent subscriber's claim is made first in the same transaction: a redelivery of a handled
+   * event finds it and skips the handler. On PGlite (no transaction per delivery) a failed handler's claim is removed.
+   */
   async #run(subscriber: RegisteredSubscriber, event: DomainEvent): Promise<void> {
     await withWorkspace(this.#orm, event.workspaceId, async (em) => {
-      let timer: NodeJS.Timeout | undefined;
-      const handled = eventsOf(em).pluginSettingsIn(em, event.workspaceId, subscriber.plugin).then((settings) => subscriber.handle(event, { workspaceId: event.workspaceId, em, settings }));
-      handled.catch(() => undefined); // a handler that fails after its timeout must not become an unhandled rejection
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new DeliveryTimeout(`timed out after ${subscriber.timeoutMs} ms`)), subscriber.timeoutMs);
-      });
+      if (subscriber.idempotent && !(await claimEvent(em, event, subscriber.key))) return;
       try {
-        await Promise.race([handled, timeout]);
-      } finally {
-        clearTimeout(timer);
+        await this.#handle(em, subscriber, event);
+      } catch (error) {
+        if (subscriber.idempotent && !em.isInTransaction()) await em.execute(`delete from processed_event where event_id = ? and subscriber = ?`, [event.id, subscriber.key]);
+        throw error;
       }
     });
+  }
+
+  async #handle(em: SqlEntityManager, subscriber: RegisteredSubscriber, event: DomainEvent): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const handled = eventsOf(em).pluginSettingsIn(em, event.workspaceId, subscriber.plugin).then((settings) => subscriber.handle(event, { workspaceId: event.workspaceId, em, settings }));
+    handled.catch(() => undefined); // a handler that fails after its timeout must not become an unhandled rejection
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new DeliveryTimeout(`timed out after ${subscriber.timeoutMs} ms`)), subscriber.timeoutMs);
+    });
+    try {
+      await Promise.race([handled, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #failed(row: ClaimedRow, subscriber: RegisteredSubscriber, error: unknown): Promise<void> {

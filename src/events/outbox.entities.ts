@@ -90,3 +90,24 @@ export class OutboxDelivery {
   @Property({ type: 'datetime', defaultRaw: 'clock_timestamp()' })
   updatedAt: Opt<Date> = new Date();
 }
+
+/**
+ * An event an `idempotent` subscriber has handled: inserted in the delivery's transaction before the handler runs,
+ * so a redelivery finds it and skips the handler. Goes with its event (cascade) and, on uninstall, with the plugin.
+ */
+@Entity({ tableName: 'processed_event' })
+@Index({ name: 'processed_event_workspace_subscriber_idx', properties: ['workspaceId', 'subscriber'] })
+export class ProcessedEvent {
+  @ManyToOne({ entity: () => OutboxEvent, deleteRule: 'cascade', primary: true })
+  event!: OutboxEvent;
+
+  /** `<plugin>/<name>`. */
+  @PrimaryKey({ type: 'string', length: 200 })
+  subscriber!: string;
+
+  @Property({ type: 'uuid' })
+  workspaceId!: string;
+
+  @Property({ type: 'datetime', defaultRaw: 'clock_timestamp()' })
+  processedAt: Opt<Date> = new Date();
+}

@@ -1,6 +1,7 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { BeforeHook, Subscriber } from './handlers.js';
 import { eventTypeName } from './event-type.js';
+import { KERNEL_EVENTS } from './kernel-events.js';
 import { AppSlot, lookupInApp, type AppScoped } from '../registries/app-slot.js';
 
 /**
@@ -10,25 +11,7 @@ import { AppSlot, lookupInApp, type AppScoped } from '../registries/app-slot.js'
  */
 
 /** The kernel's domain event types. Plugins declare theirs (`events` in the manifest), named `<thing>.<pastTense>`. */
-export const KERNEL_EVENT_TYPES = [
-  'contact.created',
-  'contact.updated',
-  'contact.lifecycleChanged',
-  'contact.deleted',
-  'contact.restored',
-  'contact.merged',
-  'contact.purged',
-  'company.created',
-  'company.updated',
-  'company.deleted',
-  'company.restored',
-  'company.merged',
-  'company.purged',
-  'activity.logged',
-  'activity.updated',
-  'activity.deleted',
-  'task.completed',
-] as const;
+export const KERNEL_EVENT_TYPES: readonly string[] = KERNEL_EVENTS.map((event) => event.type);
 
 /** The kernel's writes that run before hooks (`runBeforeHooks(ctx, 'contact.create', draft)`). */
 export const KERNEL_WRITE_POINTS = ['contact.create', 'contact.update'] as const;

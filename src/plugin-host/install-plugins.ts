@@ -16,8 +16,8 @@ export async function runInstallSteps(orm: Orm, plugins: readonly PluginManifest
   const installed: string[] = [];
   for (const plugin of plugins) {
     try {
-      await orm.em.fork().transactional(async (em) => {
-        const rows = await (em as SqlEntityManager).execute<{ inserted: boolean }[]>(
+      await (orm.em.fork() as SqlEntityManager).transactional(async (em) => {
+        const rows = await em.execute<{ inserted: boolean }[]>(
           `insert into installed_plugin (plugin_id, version, installed_at, updated_at) values (?, ?, clock_timestamp(), clock_timestamp())
             on conflict (plugin_id) do update set version = excluded.version, updated_at = excluded.updated_at
               where installed_plugin.version <> excluded.version

@@ -55,6 +55,7 @@ const subscriber = z
     on: z.array(eventName),
     timeoutMs: z.number().int().positive().optional(),
     maxAttempts: z.number().int().positive().optional(),
+    idempotent: z.boolean().optional(),
     handle: fn,
   })
   .superRefine((s, ctx) => {

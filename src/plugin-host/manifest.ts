@@ -9,14 +9,14 @@ import type { RequestContext } from '../graphql/context.js';
 import type { EventType } from '../events/event-type.js';
 
 export { defineEvent, eventTypeName, type EventType } from '../events/event-type.js';
-export { subscribe, type BeforeHook, type DomainEvent, type HookContext, type PluginContext, type Subscriber } from '../events/handlers.js';
+export { subscribe, type BeforeHook, type DomainEvent, type HookContext, type PluginContext, type Subscriber, type SubscriberContext } from '../events/handlers.js';
 import type { BeforeHook, PluginContext, Subscriber } from '../events/handlers.js';
 
 /**
  * A plugin's typed manifest: everything the host needs to validate, install, enable and run it. Built-in plugins
  * live in `plugins/<id>/plugin.ts`; third-party ones are npm packages or paths listed in configuration.
  */
-export interface PluginManifest<Settings extends z.ZodType = z.ZodType> {
+export interface PluginManifest<Settings extends z.ZodType = z.ZodType, S = z.output<Settings>> {
   /** Unique, lower-case: `pipeline`, `acme-loyalty`. Prefixes the plugin's migrations and settings. */
   id: string;
   name: string;
@@ -41,8 +41,8 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType> {
   /** Run inside the write's transaction, ordered by `order` then plugin load order; throw a user error to veto. */
   hooks?: BeforeHook[];
   /** Delivered after commit from the transactional outbox, at least once. */
-  subscribers?: Subscriber[];
-  jobs?: ScheduledJob[];
+  subscribers?: Subscriber<S>[];
+  jobs?: ScheduledJob<S>[];
   /** zod schema of the plugin's per-workspace settings; defaults fill what a workspace did not set. */
   settings?: Settings;
   /**
@@ -60,16 +60,16 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType> {
   timelineEntryTypes?: string[];
   searchProviders?: SearchProvider[];
   /** Seeds the demo workspace when the plugin is enabled there. */
-  demoData?: (ctx: PluginContext) => Promise<void>;
-  onInstall?: (ctx: PluginContext) => Promise<void>;
-  onEnable?: (ctx: PluginContext) => Promise<void>;
-  onDisable?: (ctx: PluginContext) => Promise<void>;
+  demoData?(ctx: PluginContext<S>): Promise<void>;
+  onInstall?(ctx: PluginContext<S>): Promise<void>;
+  onEnable?(ctx: PluginContext<S>): Promise<void>;
+  onDisable?(ctx: PluginContext<S>): Promise<void>;
   /**
    * Optional, per workspace, before the host removes the workspace's data of the plugin (its rows, timeline entries
    * and links to its records, custom fields on its types, its deliveries and job runs — the plugin need not): for
    * clean-up outside the database. Runs in the `uninstallModule` transaction; a throw rolls the uninstall back.
    */
-  onUninstall?: (ctx: PluginContext) => Promise<void>;
+  onUninstall?(ctx: PluginContext<S>): Promise<void>;
 }
 
 /** What the host registers of a record type (`defineRecordType` returns it). */
@@ -84,14 +84,17 @@ export interface NodeType extends Omit<NodeTypeEntry, 'load'> {
   load(ctx: RequestContext, id: string): Promise<object | null>;
 }
 
-export interface ScheduledJob {
+export interface ScheduledJob<Settings = Record<string, unknown>> {
   name: string;
   /** Interval in seconds between runs (per workspace where the plugin is enabled). */
   everySeconds: number;
-  run(context: PluginContext): Promise<void>;
+  run(context: PluginContext<Settings> & { workspaceId: string }): Promise<void>;
 }
 
-/** Declares a plugin; the host validates it at start-up. */
-export function definePlugin<Settings extends z.ZodType>(manifest: PluginManifest<Settings>): PluginManifest<Settings> {
+/**
+ * Declares a plugin; the host validates it at start-up. Its subscribers, jobs and lifecycle callbacks see the
+ * settings as the `settings` schema's output type (a plain record when the plugin has no settings).
+ */
+export function definePlugin<Settings extends z.ZodType = z.ZodType<Record<string, unknown>>>(manifest: PluginManifest<Settings>): PluginManifest<Settings> {
   return manifest;
 }

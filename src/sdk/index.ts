@@ -8,6 +8,9 @@ import 'reflect-metadata'; // decorator metadata (type-graphql, MikroORM) before
 // The manifest: definePlugin and the types of everything a plugin declares (hooks, subscribers, jobs, events, lifecycle).
 export * from '../plugin-host/manifest.js';
 
+// The kernel's domain events as typed tokens: `subscribe(activityLogged, { name, handle })`.
+export * from '../events/kernel-events.js';
+
 // zod, the same instance the host validates settings with.
 export { z } from 'zod';
 

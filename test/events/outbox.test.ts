@@ -277,6 +277,35 @@ describe('outbox worker', () => {
     expect(got).not.toContain(w.id);
   });
 
+  it('runs an idempotent subscriber once per event: a failed attempt leaves no claim, a redelivery of a handled event skips the handler', async () => {
+    const w = await server.newWorkspace();
+    const calls: string[] = [];
+    const plain: string[] = [];
+    subscribe({ plugin: 'kernel', name: 'once', on: ['company.created'], idempotent: true, handle: async (e) => {
+      calls.push(e.id);
+      if (calls.length === 1) throw new Error('first attempt fails');
+    } });
+    subscribe({ plugin: 'kernel', name: 'plain', on: ['company.created'], handle: async (e) => void plain.push(e.id) });
+    const claims = () => owner().execute<{ subscriber: string; workspace_id: string }[]>(`select subscriber, workspace_id from processed_event where event_id = ?`, [event!.id]);
+    startWorker();
+    await w.ok(`mutation { createCompany(input: { name: "Once Co" }) { userErrors { field } } }`);
+    const [event] = await events(w.id, 'company.created');
+    await waitFor(async () => (await deliveries(w.id, 'kernel/once'))[0]?.status === 'delivered');
+    expect(calls).toEqual([event!.id, event!.id]);
+    expect((await deliveries(w.id, 'kernel/once'))[0]).toMatchObject({ attempts: 2 });
+    // only the subscriber that asked for it is recorded, once
+    expect(await claims()).toEqual([{ subscriber: 'kernel/once', workspace_id: w.id }]);
+
+    // a redelivery (as after a crash between the handler's commit and the delivery's settle)
+    await waitFor(async () => (await deliveries(w.id, 'kernel/plain'))[0]?.status === 'delivered');
+    await owner().execute(`update outbox_delivery set status = 'pending', next_attempt_at = clock_timestamp(), delivered_at = null where event_id = ?`, [event!.id]);
+    await waitFor(async () => (await deliveries(w.id, 'kernel/once'))[0]?.attempts === 3 && (await deliveries(w.id, 'kernel/plain'))[0]?.attempts === 2);
+    await waitFor(async () => (await deliveries(w.id, 'kernel/once'))[0]?.status === 'delivered');
+    expect(calls).toHaveLength(2);
+    expect(plain).toEqual([event!.id, event!.id]);
+    expect(await claims()).toHaveLength(1);
+  });
+
   it('never lets two workers deliver the same claimed delivery', async () => {
     const w = await server.newWorkspace();
     const counts = new Map<string, number>();

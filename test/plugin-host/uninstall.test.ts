@@ -48,6 +48,7 @@ async function counts(workspaceId: string): Promise<Record<string, number>> {
   await count('pipeline: timeline_link of activities', `select count(*)::int as n from timeline_link where workspace_id = ? and entry_kind = 'activity' and target_type = 'Deal'`);
   await count('pipeline: custom_field_definition', `select count(*)::int as n from custom_field_definition where workspace_id = ? and object_type = 'Deal'`);
   await count('pipeline: outbox_delivery', `select count(*)::int as n from outbox_delivery where workspace_id = ? and plugin = 'pipeline'`);
+  await count('pipeline: processed_event', `select count(*)::int as n from processed_event where workspace_id = ? and subscriber like 'pipeline/%'`);
   await count('pipeline: job_run', `select count(*)::int as n from job_run where workspace_id = ? and plugin_id = 'pipeline'`);
   return result;
 }
@@ -107,9 +108,11 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   const pipelineTables = tablesOf(pipeline.entities!);
   const removedKinds = Object.keys(beforeA).filter((k) => k.startsWith('pipeline: '));
   // the test can fail: there is something of every kind to remove
-  expect(pipelineTables).toEqual(['deal', 'deal_contact', 'deal_rotting_reminder', 'deal_stage_history', 'deal_tag', 'pipeline', 'pipeline_processed_event', 'pipeline_stage']);
+  expect(pipelineTables).toEqual(['deal', 'deal_contact', 'deal_rotting_reminder', 'deal_stage_history', 'deal_tag', 'pipeline', 'pipeline_stage']);
   for (const key of [...pipelineTables, ...removedKinds]) expect([key, beforeA[key]! > 0]).toEqual([key, true]);
   expect(beforeA['loyalty_account']).toBe(1);
+  // loyalty's handled events stay: only pipeline's go
+  expect(beforeA['processed_event']! - beforeA['pipeline: processed_event']!).toBeGreaterThan(0);
 
   const data = await a.ok(UNINSTALL, { id: 'pipeline' });
   expect(data.uninstallModule).toEqual({ module: { id: 'pipeline', enabled: false }, userErrors: [] });
@@ -123,6 +126,7 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   expected['timeline_link'] = beforeA['timeline_link']! - beforeA['pipeline: timeline_link']!;
   expected['custom_field_definition'] = beforeA['custom_field_definition']! - beforeA['pipeline: custom_field_definition']!;
   expected['outbox_delivery'] = beforeA['outbox_delivery']! - beforeA['pipeline: outbox_delivery']!;
+  expected['processed_event'] = beforeA['processed_event']! - beforeA['pipeline: processed_event']!;
   expected['job_run'] = beforeA['job_run']! - beforeA['pipeline: job_run']!;
   // the uninstall itself: the module row (pipeline is enabled by default: it had none) and its audit entry
   expected['workspace_module'] = beforeA['workspace_module']! + 1;

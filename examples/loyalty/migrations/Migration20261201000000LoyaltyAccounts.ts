@@ -13,15 +13,9 @@ export class Migration20261201000000LoyaltyAccounts extends Migration {
     this.addSql(`alter table "loyalty_account" add constraint "loyalty_account_workspace_id_foreign" foreign key ("workspace_id") references "workspace" ("id") on delete cascade`);
     this.addSql(tenantRlsSql('loyalty_account'));
 
-    this.addSql(`create table "loyalty_processed_event" ("id" uuid not null, "workspace_id" uuid not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "event_id" uuid not null, primary key ("id"))`);
-    this.addSql(`create index "loyalty_processed_event_workspace_id_index" on "loyalty_processed_event" ("workspace_id")`);
-    this.addSql(`alter table "loyalty_processed_event" add constraint "loyalty_processed_event_workspace_id_event_id_unique" unique ("workspace_id", "event_id")`);
-    this.addSql(`alter table "loyalty_processed_event" add constraint "loyalty_processed_event_workspace_id_foreign" foreign key ("workspace_id") references "workspace" ("id") on delete cascade`);
-    this.addSql(tenantRlsSql('loyalty_processed_event'));
   }
 
   override async down(): Promise<void> {
-    this.addSql(`drop table if exists "loyalty_processed_event"`);
     this.addSql(`drop table if exists "loyalty_account"`);
   }
 }

@@ -1,7 +1,6 @@
-import { InputRejected, actAs, emitEvent, logActivity, memberIds, sql, toGlobalId, type PluginContext, type RequestContext, type ScheduledJob } from '../../../src/sdk/index.js';
-import { settingsOf } from './settings.js';
-
-type Em = RequestContext['em'];
+import { InputRejected, actAs, emitEvent, logActivity, memberIds, sql, toGlobalId, type PluginContext, type ScheduledJob } from '../../../src/sdk/index.js';
+import { dealRotting } from '../events.js';
+import type { PipelineSettings } from './settings.js';
 
 /** Deals reminded per run; the rest wait for the next run (keeps one run's transaction short). */
 export const ROTTING_BATCH = 200;
@@ -54,10 +53,9 @@ function claimRottenSql(workspaceId: string): ReturnType<typeof sql> {
  * `deal.rotting` event `{ id, stageId, days }` (whole days in the stage). Everything commits together; an unexpected
  * failure rolls the claims back, so the next run tries again.
  */
-export async function remindRottingDeals(context: PluginContext): Promise<number> {
-  const workspaceId = context.workspaceId;
-  if (!workspaceId || !settingsOf(context.settings).rottingReminders) return 0;
-  const em = context.em as Em;
+export async function remindRottingDeals(context: PluginContext<PipelineSettings>): Promise<number> {
+  const { workspaceId, em } = context;
+  if (!workspaceId || !context.settings.rottingReminders) return 0;
   const claim = claimRottenSql(workspaceId);
   const rotten = await em.execute<RottenDeal[]>(claim.text, claim.params);
   if (!rotten.length) return 0;
@@ -85,13 +83,13 @@ export async function remindRottingDeals(context: PluginContext): Promise<number
       const link = sql`update deal_rotting_reminder set task_id = ${task.id}
         where workspace_id = ${workspaceId} and deal_id = ${deal.deal_id} and stage_id = ${deal.stage_id} and task_id is null`;
       await ctx.em.execute(link.text, link.params);
-      await emitEvent(ctx.em, { type: 'deal.rotting', payload: { id: deal.deal_id, stageId: deal.stage_id, days }, workspaceId });
+      await emitEvent(ctx.em, dealRotting, { id: deal.deal_id, stageId: deal.stage_id, days }, { workspaceId });
     }
   });
   return rotten.length;
 }
 
-export const rottingJob: ScheduledJob = {
+export const rottingJob: ScheduledJob<PipelineSettings> = {
   name: 'rotting-reminders',
   get everySeconds() {
     return rottingEverySeconds();

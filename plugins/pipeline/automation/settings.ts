@@ -15,5 +15,3 @@ export const pipelineSettings = z.object({
 });
 
 export type PipelineSettings = z.infer<typeof pipelineSettings>;
-
-export const settingsOf = (raw: Record<string, unknown> | null | undefined): PipelineSettings => pipelineSettings.parse(raw ?? {});

@@ -10,37 +10,17 @@ import {
   toGlobalId,
   updateCompany,
   updateContact,
+  subscribe,
   type DomainEvent,
   type PluginContext,
   type RequestContext,
   type Subscriber,
+  type SubscriberContext,
 } from '../../../src/sdk/index.js';
-import { settingsOf, type PipelineSettings } from './settings.js';
+import { dealWon, type DealWon } from '../events.js';
+import type { PipelineSettings } from './settings.js';
 
 type Em = RequestContext['em'];
-
-/** `deal.won` as the deals service emits it (raw uuids). */
-export interface DealWonPayload {
-  id: string;
-  pipelineId: string;
-  stageId: string;
-  ownerId: string | null;
-  companyId: string | null;
-  amount: number | null;
-  currency: string | null;
-  primaryContactId: string | null;
-}
-
-/**
- * Records that `subscriber` handled the event, in the delivery's transaction: true the first time, false on a
- * redelivery (deliveries are at least once) — the caller then does nothing.
- */
-export async function claimEvent(em: Em, workspaceId: string, subscriber: string, eventId: string): Promise<boolean> {
-  const q = sql`insert into pipeline_processed_event (workspace_id, subscriber, event_id, created_at)
-    values (${workspaceId}, ${subscriber}, ${eventId}, now()) on conflict do nothing returning event_id`;
-  const rows = await em.execute<unknown[]>(q.text, q.params);
-  return rows.length > 0;
-}
 
 /** The deal as it is now, when it is still live and won (a deal reopened or deleted before delivery is left alone). */
 async function wonDeal(em: Em, workspaceId: string, dealId: string): Promise<{ name: string; owner_id: string | null; company_id: string | null } | null> {
@@ -54,7 +34,7 @@ async function wonDeal(em: Em, workspaceId: string, dealId: string): Promise<{ n
  * belongs to the workspace, not to whoever closed the deal, whose scope may not reach the contact or company. A
  * rejection by the kernel (e.g. the record was deleted meanwhile) is permanent, so it is not retried.
  */
-async function asSystem(context: PluginContext, work: (ctx: RequestContext) => Promise<unknown>): Promise<void> {
+async function asSystem(context: PluginContext<PipelineSettings>, work: (ctx: RequestContext) => Promise<unknown>): Promise<void> {
   try {
     await actAs(context, null, work);
   } catch (error) {
@@ -65,7 +45,7 @@ async function asSystem(context: PluginContext, work: (ctx: RequestContext) => P
 interface Step {
   name: string;
   enabled(settings: PipelineSettings): boolean;
-  run(event: DomainEvent<DealWonPayload>, deal: NonNullable<Awaited<ReturnType<typeof wonDeal>>>, context: PluginContext, settings: PipelineSettings): Promise<void>;
+  run(event: DomainEvent<DealWon>, deal: NonNullable<Awaited<ReturnType<typeof wonDeal>>>, context: PluginContext<PipelineSettings>): Promise<void>;
 }
 
 /**
@@ -92,8 +72,7 @@ const companyGetsAccountManager: Step = {
   enabled: (s) => s.wonDealAssignsAccountManager,
   async run(event, deal, context) {
     if (!deal.company_id || !deal.owner_id) return;
-    const em = context.em as Em;
-    if (!(await memberIds(em, event.workspaceId, [deal.owner_id])).has(deal.owner_id)) return;
+    if (!(await memberIds(context.em, event.workspaceId, [deal.owner_id])).has(deal.owner_id)) return;
     await asSystem(context, async (ctx) => {
       const company = await readableCompany(ctx, deal.company_id!);
       if (!company || company.owner) return;
@@ -106,16 +85,15 @@ const companyGetsAccountManager: Step = {
 const followUpTask: Step = {
   name: 'won-deal-follow-up-task',
   enabled: (s) => s.wonDealCreatesFollowUpTask,
-  async run(event, deal, context, settings) {
-    const em = context.em as Em;
-    const ownerIsMember = deal.owner_id != null && (await memberIds(em, event.workspaceId, [deal.owner_id])).has(deal.owner_id);
+  async run(event, deal, context) {
+    const ownerIsMember = deal.owner_id != null && (await memberIds(context.em, event.workspaceId, [deal.owner_id])).has(deal.owner_id);
     await asSystem(context, async (ctx) => {
       const companyLive = deal.company_id != null && (await readableCompany(ctx, deal.company_id)) != null;
       const targetIds = [toGlobalId('Deal', event.payload.id), ...(companyLive ? [toGlobalId('Company', deal.company_id!)] : [])];
       await logActivity(ctx, {
         type: 'TASK',
         subject: `Follow up on won deal: ${deal.name}`.slice(0, 500),
-        dueAt: new Date(Date.now() + settings.followUpTaskDueInDays * 86_400_000),
+        dueAt: new Date(Date.now() + context.settings.followUpTaskDueInDays * 86_400_000),
         assigneeId: ownerIsMember ? toGlobalId('User', deal.owner_id!) : null,
         priority: 'NORMAL',
         targetIds,
@@ -128,20 +106,19 @@ export const WON_DEAL_STEPS: readonly Step[] = [contactBecomesCustomer, companyG
 
 /**
  * Each step is its own subscriber: its own delivery, transaction and retries, so one failing step neither blocks
- * nor repeats the others. A step switched off in the settings does nothing (and records nothing).
+ * nor repeats the others; `idempotent`, so a redelivered event does not repeat a step. A step switched off in the
+ * settings does nothing.
  */
-export const wonDealSubscribers: Subscriber[] = WON_DEAL_STEPS.map((step) => ({
-  name: step.name,
-  on: ['deal.won'],
-  timeoutMs: 10_000,
-  async handle(event, context) {
-    const settings = settingsOf(context.settings);
-    if (!step.enabled(settings)) return;
-    const em = context.em as Em;
-    if (!(await claimEvent(em, event.workspaceId, step.name, event.id))) return;
-    const won = event as unknown as DomainEvent<DealWonPayload>;
-    const deal = await wonDeal(em, event.workspaceId, won.payload.id);
-    if (!deal) return;
-    await step.run(won, deal, context, settings);
-  },
-}));
+export const wonDealSubscribers: Subscriber<PipelineSettings>[] = WON_DEAL_STEPS.map((step) =>
+  subscribe(dealWon, {
+    name: step.name,
+    timeoutMs: 10_000,
+    idempotent: true,
+    async handle(event, context: SubscriberContext<PipelineSettings>) {
+      if (!step.enabled(context.settings)) return;
+      const deal = await wonDeal(context.em, event.workspaceId, event.payload.id);
+      if (!deal) return;
+      await step.run(event, deal, context);
+    },
+  }),
+);

@@ -22,11 +22,13 @@ import {
   z,
   isCalendarDate,
   type ConnectionArgs,
+  type EventType,
   type RequestContext,
   type TimelineTarget,
 } from '../../../src/sdk/index.js';
 import { Deal, DealPriority, DealStatus, Pipeline, PipelineStage, StageKind } from '../entities.js';
 import { DEAL, DEAL_SCOPE, PIPELINE, PIPELINE_STAGE } from './deal-scope.js';
+import { dealCreated, dealDeleted, dealLost, dealReopened, dealStageChanged, dealUpdated, dealWon } from '../events.js';
 import { enterStage, openStay, statusOf } from './stage-moves.js';
 import { deals, type DealFilter, type DealOrder } from './deal.records.js';
 
@@ -162,8 +164,8 @@ async function recordOnTimelines(ctx: RequestContext, type: string, deal: Deal, 
   });
 }
 
-async function emit(ctx: RequestContext, type: string, payload: Record<string, unknown>): Promise<void> {
-  await emitEvent(ctx.em, { workspaceId: workspaceOf(ctx), type, payload });
+async function emit<Payload extends object>(ctx: RequestContext, event: EventType<Payload>, payload: Payload): Promise<void> {
+  await emitEvent(ctx.em, event, payload, { workspaceId: workspaceOf(ctx) });
 }
 
 /** The ids events about a deal carry (raw uuids). */
@@ -219,7 +221,7 @@ export async function createDeal(ctx: RequestContext, input: unknown): Promise<D
   await em.flush();
   await setContacts(em, workspaceId, deal.id, contacts);
   await setTags(em, workspaceId, DEAL, deal.id, tagIds);
-  await emit(ctx, 'deal.created', { ...dealRefs(deal), ...moneyOf(deal), status: deal.status });
+  await emit(ctx, dealCreated, { ...dealRefs(deal), ...moneyOf(deal), status: deal.status });
   await recordOnTimelines(ctx, 'deal.created', deal, stage, {});
   return deal;
 }
@@ -277,13 +279,13 @@ export async function updateDeal(ctx: RequestContext, input: unknown): Promise<D
   // bumps the version too: contacts and tags live in other tables
   deal.updatedAt = new Date();
   await em.flush();
-  if (changed.length) await emit(ctx, 'deal.updated', { id: deal.id, changed });
+  if (changed.length) await emit(ctx, dealUpdated, { id: deal.id, changed });
   return deal;
 }
 
 export async function deleteDeal(ctx: RequestContext, globalId: string, version?: number | null): Promise<Deal> {
   const deal = await deals.trash(ctx, globalId, version);
-  await emit(ctx, 'deal.deleted', { id: deal.id });
+  await emit(ctx, dealDeleted, { id: deal.id });
   return deal;
 }
 
@@ -304,17 +306,17 @@ async function changeStage(ctx: RequestContext, deal: Deal, stage: PipelineStage
   if (lostReason !== undefined && deal.status === DealStatus.LOST) deal.lostReason = lostReason;
   await ctx.em.flush();
   const workspaceId = workspaceOf(ctx);
-  await emit(ctx, 'deal.stageChanged', { id: deal.id, pipelineId: deal.pipelineId, fromStageId: from.stageId, toStageId: stage.id, ownerId: deal.ownerId ?? null });
+  await emit(ctx, dealStageChanged, { id: deal.id, pipelineId: deal.pipelineId, fromStageId: from.stageId, toStageId: stage.id, ownerId: deal.ownerId ?? null });
   let entry = 'deal.stageChanged';
   if (deal.status === DealStatus.WON && from.status !== DealStatus.WON) {
     entry = 'deal.won';
-    await emit(ctx, 'deal.won', { ...dealRefs(deal), ...moneyOf(deal), primaryContactId: await primaryContactOf(ctx.em, workspaceId, deal.id) });
+    await emit(ctx, dealWon, { ...dealRefs(deal), ...moneyOf(deal), primaryContactId: await primaryContactOf(ctx.em, workspaceId, deal.id) });
   } else if (deal.status === DealStatus.LOST && from.status !== DealStatus.LOST) {
     entry = 'deal.lost';
-    await emit(ctx, 'deal.lost', { ...dealRefs(deal), lostReason: deal.lostReason ?? null });
+    await emit(ctx, dealLost, { ...dealRefs(deal), lostReason: deal.lostReason ?? null });
   } else if (deal.status === DealStatus.OPEN && from.status !== DealStatus.OPEN) {
     entry = 'deal.reopened';
-    await emit(ctx, 'deal.reopened', { id: deal.id, pipelineId: deal.pipelineId, stageId: deal.stageId });
+    await emit(ctx, dealReopened, { id: deal.id, pipelineId: deal.pipelineId, stageId: deal.stageId });
   }
   await recordOnTimelines(ctx, entry, deal, stage, { fromStageId: from.stageId, toStageId: stage.id });
   return deal;

@@ -1,6 +1,7 @@
 import { emitEvent, Sql, sql, type RequestContext } from '../../../src/sdk/index.js';
 import { DealStatus, StageKind, type Deal, type DealStageHistory, type PipelineStage } from '../entities.js';
 import { DealStageHistory as History } from '../entities.js';
+import { dealStageChanged } from '../events.js';
 
 type Em = RequestContext['em'];
 
@@ -68,11 +69,7 @@ export async function moveDealsInBulk(ctx: RequestContext, where: Sql, target: P
     where workspace_id = ${workspaceId} and id in (${ids})`;
   await em.execute(update.text, update.params);
   for (const d of deals) {
-    await emitEvent(em, {
-      workspaceId,
-      type: 'deal.stageChanged',
-      payload: { id: d.id, pipelineId: target.pipelineId, fromStageId: d.stage_id, toStageId: target.id, ownerId: d.owner_id },
-    });
+    await emitEvent(em, dealStageChanged, { id: d.id, pipelineId: target.pipelineId, fromStageId: d.stage_id, toStageId: target.id, ownerId: d.owner_id }, { workspaceId });
   }
   return deals.length;
 }

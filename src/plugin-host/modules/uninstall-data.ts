@@ -78,7 +78,7 @@ export function pluginDataPlan(em: SqlEntityManager, plugin: PluginManifest): Pl
   return { tables: withWorkspace, recordTypes: [...recordTypes].sort(), entryTypes: [...(plugin.timelineEntryTypes ?? [])] };
 }
 
-/** Rows removed per kind (`timeline_link`, `timeline_event`, `custom_field_definition`, `outbox_delivery`, `job_run`, and each plugin table). */
+/** Rows removed per kind (`timeline_link`, `timeline_event`, `custom_field_definition`, `outbox_delivery`, `processed_event`, `job_run`, and each plugin table). */
 export type RemovedRows = Record<string, number>;
 
 /**
@@ -106,6 +106,7 @@ export async function removePluginData(em: SqlEntityManager, plugin: PluginManif
     await run('custom_field_definition', sql`delete from custom_field_definition where workspace_id = ${workspaceId} and object_type in (${list(plan.recordTypes)})`);
   }
   await run('outbox_delivery', sql`delete from outbox_delivery where workspace_id = ${workspaceId} and plugin = ${plugin.id}`);
+  await run('processed_event', sql`delete from processed_event where workspace_id = ${workspaceId} and split_part(subscriber, '/', 1) = ${plugin.id}`);
   await run('job_run', sql`delete from job_run where workspace_id = ${workspaceId} and plugin_id = ${plugin.id}`);
   for (const table of plan.tables) await run(table, sql`delete from ${raw(`"${table}"`)} where workspace_id = ${workspaceId}`);
   return removed;

@@ -178,7 +178,7 @@ describe('on deal.won (through the outbox)', () => {
     expect(new Date(tasks[0]!.due_at).getTime() - new Date(tasks[0]!.created_at).getTime()).toBeLessThanOrEqual(3 * 86_400_000 + 60_000);
     // the task is on the company's timeline too
     expect(await count(`select count(*)::int as n from timeline_link where entry_id = ? and target_type = 'Company' and target_id = ?`, [tasks[0]!.id, acme])).toBe(1);
-    expect(await count(`select count(*)::int as n from pipeline_processed_event where workspace_id = ? and event_id = ?`, [ws.id, eventId])).toBe(3);
+    expect(await count(`select count(*)::int as n from processed_event where workspace_id = ? and event_id = ? and subscriber like 'pipeline/%'`, [ws.id, eventId])).toBe(3);
 
     // undo the effects by hand, then deliver the same event again: every step already handled it
     await exec(`update contact set lifecycle_stage = 'LEAD' where id = ?`, [lena]);
@@ -189,7 +189,7 @@ describe('on deal.won (through the outbox)', () => {
     expect((await contactRow(lena)).lifecycle_stage).toBe('LEAD');
     expect(await companyOwner(acme)).toBeNull();
     expect(await tasksOn(ws.id, dealId)).toHaveLength(1);
-    expect(await count(`select count(*)::int as n from pipeline_processed_event where workspace_id = ? and event_id = ?`, [ws.id, eventId])).toBe(3);
+    expect(await count(`select count(*)::int as n from processed_event where workspace_id = ? and event_id = ? and subscriber like 'pipeline/%'`, [ws.id, eventId])).toBe(3);
   });
 
   it('keeps a company’s existing owner and does not touch a contact who already is a customer', async () => {

@@ -1,0 +1,79 @@
+import type { FieldChange } from '../db/change-sets.js';
+import { defineEvent, type EventType } from './event-type.js';
+
+/**
+ * The kernel's domain events as typed tokens (payloads as DomainEventSubscriber builds them: raw uuids, column
+ * values as stored). A plugin subscribes with them — `subscribe(activityLogged, { name, handle })` — and its handler
+ * sees the payload's type.
+ */
+
+export interface RecordUpdated {
+  id: string;
+  changedFields: string[];
+  changes: Record<string, FieldChange>;
+}
+
+export interface RecordRef {
+  id: string;
+}
+
+export interface RecordMerged {
+  id: string;
+  /** The record it was merged into (the survivor). */
+  mergedIntoId: string;
+}
+
+export interface LifecycleChanged {
+  id: string;
+  before: string | null;
+  after: string | null;
+}
+
+export interface TaskCompleted {
+  id: string;
+  subject: string | null;
+  completedAt: string;
+}
+
+/** Created, purged and logged events carry the record's fields under its own key. */
+export type ContactFields = { id: string; contact: Record<string, unknown> };
+export type CompanyFields = { id: string; company: Record<string, unknown> };
+export type ActivityFields = { id: string; activity: Record<string, unknown> };
+
+export const contactCreated = defineEvent<ContactFields>('contact.created');
+export const contactUpdated = defineEvent<RecordUpdated>('contact.updated');
+export const contactLifecycleChanged = defineEvent<LifecycleChanged>('contact.lifecycleChanged');
+export const contactDeleted = defineEvent<RecordRef>('contact.deleted');
+export const contactRestored = defineEvent<RecordRef>('contact.restored');
+export const contactMerged = defineEvent<RecordMerged>('contact.merged');
+export const contactPurged = defineEvent<ContactFields>('contact.purged');
+export const companyCreated = defineEvent<CompanyFields>('company.created');
+export const companyUpdated = defineEvent<RecordUpdated>('company.updated');
+export const companyDeleted = defineEvent<RecordRef>('company.deleted');
+export const companyRestored = defineEvent<RecordRef>('company.restored');
+export const companyMerged = defineEvent<RecordMerged>('company.merged');
+export const companyPurged = defineEvent<CompanyFields>('company.purged');
+export const activityLogged = defineEvent<ActivityFields>('activity.logged');
+export const activityUpdated = defineEvent<RecordUpdated>('activity.updated');
+export const activityDeleted = defineEvent<ActivityFields>('activity.deleted');
+export const taskCompleted = defineEvent<TaskCompleted>('task.completed');
+
+export const KERNEL_EVENTS: readonly EventType<object>[] = [
+  contactCreated,
+  contactUpdated,
+  contactLifecycleChanged,
+  contactDeleted,
+  contactRestored,
+  contactMerged,
+  contactPurged,
+  companyCreated,
+  companyUpdated,
+  companyDeleted,
+  companyRestored,
+  companyMerged,
+  companyPurged,
+  activityLogged,
+  activityUpdated,
+  activityDeleted,
+  taskCompleted,
+];
