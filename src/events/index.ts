@@ -5,7 +5,8 @@
  *   inside runMutation → `outbox_event` rows in the same transaction). Plugins emit theirs with `emitEvent(em, …)`.
  * - Deliveries (`outbox_delivery`) are created with the event, one per subscriber registered for its type at that
  *   moment (a subscriber registered later does not receive older events); OutboxWorker delivers them.
- * - Before hooks: `registerHook` + `runBeforeHooks(tx, 'contact.create', draft)` at the write points.
+ * - Before hooks: manifests' `hooks`, registered per app, run by `runBeforeHooks(tx, 'contact.create', draft)` at the
+ *   write points.
  */
 import { appendFileSync } from 'node:fs';
 import type { Orm } from '../db/orm.js';
