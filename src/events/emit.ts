@@ -52,6 +52,7 @@ export async function insertEvents(em: SqlEntityManager, events: EventInput[]): 
 /**
  * Emits a plugin's own domain event inside the current write (`runMutation`'s transaction): delivered to its
  * subscribers after commit, never if the write rolls back. The workspace and actor default to the transaction's.
+ * The type must be declared (a manifest's `events`, or the kernel's): an undeclared one throws.
  */
 export async function emitEvent<Payload extends object>(
   em: EntityManager | SqlEntityManager,
@@ -70,6 +71,9 @@ export async function emitEvent(
   options?: { workspaceId?: string },
 ): Promise<string> {
   const event = typedPayload === undefined ? token : { type: token.type, payload: typedPayload, workspaceId: options?.workspaceId };
+  if (!eventsOf(em).declaredBy(event.type)) {
+    throw new Error(`emitEvent("${event.type}"): no installed plugin declares this event type (list it in the manifest's \`events\`)`);
+  }
   const actor = auditActorOf(em as EntityManager);
   const workspaceId = event.workspaceId ?? actor?.workspaceId;
   if (!workspaceId) throw new Error(`emitEvent("${event.type}") needs a workspace: call it inside runMutation or pass workspaceId`);

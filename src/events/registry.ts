@@ -45,6 +45,8 @@ let hookSeq = 0;
 
 export class EventRegistry {
   readonly #subscribers = new Map<string, RegisteredSubscriber>();
+  /** Event type → the plugin that declared it (`kernel` for the kernel's). */
+  readonly #eventTypes = new Map<string, string>();
   readonly #hooks: RegisteredHook[] = [];
   #enabledCheck: PluginEnabledCheck | undefined;
   #settingsReader: PluginSettingsReader | undefined;
@@ -67,6 +69,19 @@ export class EventRegistry {
     return () => {
       if (this.#subscribers.get(key) === registered) this.#subscribers.delete(key);
     };
+  }
+
+  /** Declares an event type the plugin emits (the manifest's `events`); returns a function that withdraws it. */
+  declareEventType(type: string, plugin: string): () => void {
+    this.#eventTypes.set(type, plugin);
+    return () => {
+      if (this.#eventTypes.get(type) === plugin) this.#eventTypes.delete(type);
+    };
+  }
+
+  /** The plugin that declared `type` (`kernel` for the kernel's), or undefined when nobody did. */
+  declaredBy(type: string): string | undefined {
+    return this.#eventTypes.get(type) ?? this.base?.declaredBy(type);
   }
 
   subscriberByKey(key: string): RegisteredSubscriber | undefined {
@@ -119,8 +134,9 @@ export class EventRegistry {
   }
 }
 
-/** The kernel's hooks and subscribers (and those tests register as `kernel`); every app's registry builds on it. */
+/** The kernel's hooks, subscribers and event types (and those tests register as `kernel`); every app's registry builds on it. */
 export const kernelEvents = new EventRegistry();
+for (const type of KERNEL_EVENT_TYPES) kernelEvents.declareEventType(type, 'kernel');
 
 export const EVENTS_SLOT = new AppSlot<EventRegistry>('event registry');
 
@@ -132,5 +148,6 @@ export function eventsOf(holder: AppScoped): EventRegistry {
 // Kernel-level registration (the kernel's own hooks and subscribers, and tests without an app).
 export const registerSubscriber = (subscriber: Subscriber & { plugin: string }) => kernelEvents.registerSubscriber(subscriber);
 export const registerHook = (hook: BeforeHook & { plugin: string }) => kernelEvents.registerHook(hook);
+export const declareEventType = (type: string, plugin = 'kernel') => kernelEvents.declareEventType(type, plugin);
 /** The check used where no app is attached (an ORM without createApp: tests of the outbox alone). */
 export const setPluginEnabledCheck = (check: PluginEnabledCheck) => kernelEvents.setPluginEnabledCheck(check);

@@ -1,3 +1,4 @@
+import { eventTypeName } from '../events/event-type.js';
 import { AppSlot, attachToApp, detachFromApp, lookupInApp, type AppScoped } from '../registries/app-slot.js';
 import { ContributionRegistry } from '../registries/contribution-registry.js';
 import { EVENTS_SLOT, EventRegistry, kernelEvents } from '../events/registry.js';
@@ -49,6 +50,7 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     for (const provider of manifest.searchProviders ?? []) registries.searchProviders.register(provider, id);
     for (const hook of manifest.hooks ?? []) registries.events.registerHook({ ...hook, plugin: id });
     for (const subscriber of manifest.subscribers ?? []) registries.events.registerSubscriber({ ...subscriber, plugin: id });
+    for (const event of manifest.events ?? []) registries.events.declareEventType(eventTypeName(event), id);
   }
   return registries;
 }

@@ -2,7 +2,7 @@ import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { Contact } from '../../src/core/customers/contact.entity.js';
 import { attachAuditActor } from '../../src/db/audit-context.js';
 import { ErrorCode, InputRejected } from '../../src/graphql/errors.js';
-import { OutboxWorker, emitEvent, registerHook, registerSubscriber, setPluginEnabledCheck, type OutboxWorkerOptions } from '../../src/events/index.js';
+import { OutboxWorker, declareEventType, emitEvent, registerHook, registerSubscriber, setPluginEnabledCheck, type OutboxWorkerOptions } from '../../src/events/index.js';
 import type { DomainEvent } from '../../src/plugin-host/manifest.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 
@@ -112,6 +112,7 @@ describe('kernel domain events', () => {
 
   it('leaves no event when the write rolls back, even after its flush', async () => {
     const w = await server.newWorkspace();
+    cleanups.push(declareEventType('test.pluginEvent'));
     const em = server.appOrm.em.fork();
     await expect(
       em.transactional(async (tx) => {
@@ -126,6 +127,18 @@ describe('kernel domain events', () => {
     ).rejects.toThrow('boom after the flush');
     expect(await events(w.id)).toEqual([]);
     expect(await server.count('contact', w.id)).toBe(0);
+  });
+
+  it('refuses to emit an event type nobody declared, and writes nothing', async () => {
+    const w = await server.newWorkspace();
+    const em = server.appOrm.em.fork();
+    await expect(
+      em.transactional(async (tx) => {
+        if (server.appOrm !== server.orm) await tx.execute(`select set_config('app.workspace_id', ?, true)`, [w.id]);
+        await emitEvent(tx, { type: 'test.undeclared', payload: {}, workspaceId: w.id });
+      }),
+    ).rejects.toThrow(`emitEvent("test.undeclared"): no installed plugin declares this event type`);
+    expect(await events(w.id)).toEqual([]);
   });
 });
 
@@ -309,6 +322,7 @@ describe('outbox worker', () => {
   it('never lets two workers deliver the same claimed delivery', async () => {
     const w = await server.newWorkspace();
     const counts = new Map<string, number>();
+    cleanups.push(declareEventType('test.tick'));
     subscribe({ plugin: 'kernel', name: 'counter', on: ['test.tick'], handle: async (e) => {
       counts.set(e.id, (counts.get(e.id) ?? 0) + 1);
       await new Promise((r) => setTimeout(r, 5));
