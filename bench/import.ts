@@ -24,7 +24,7 @@ export async function writeContactsCsv(path: string, rows: number): Promise<void
   const rng = new Rng(4242);
   const cities = CITIES(rng.next);
   const out = createWriteStream(path);
-  out.write(CSV_HEADER.join(',') + '\n');
+  out.write(`${CSV_HEADER.join(',')}\n`);
   const stages = ['Lead', 'Marketing qualified', 'Sales qualified', 'Opportunity', 'Customer'];
   let buffer = '';
   for (let i = 0; i < rows; i++) {
@@ -36,7 +36,7 @@ export async function writeContactsCsv(path: string, rows: number): Promise<void
     // the row number keeps emails unique across a million rows
     const email = `${local}.${i.toString(36)}@${brand.toLowerCase()}.com`;
     const phone = `${city.phonePrefix} ${rng.int(100, 999)} ${rng.int(1000, 9999)}`;
-    buffer += [first, last, email, phone, rng.pick(JOB_TITLES), `${brand} ${rng.pick(['Inc', 'Labs', 'Group', 'Systems'])}`, rng.pick(stages), rng.pick(SOURCES), city.city, city.country].map(csvCell).join(',') + '\n';
+    buffer += `${[first, last, email, phone, rng.pick(JOB_TITLES), `${brand} ${rng.pick(['Inc', 'Labs', 'Group', 'Systems'])}`, rng.pick(stages), rng.pick(SOURCES), city.city, city.country].map(csvCell).join(',')}\n`;
     if (buffer.length > 1 << 20) {
       if (!out.write(buffer)) await once(out, 'drain');
       buffer = '';

@@ -322,8 +322,8 @@ async function main() {
     copyIntoContacts = await runCopyIntoContactsBaseline(url, csv, args.importRows);
   }
 
-  const report = renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts) + '\n' + renderShield(shield) + '\n\n' + renderLive(live);
-  process.stdout.write(report + '\n');
+  const report = `${renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts)}\n${renderShield(shield)}\n\n${renderLive(live)}`;
+  process.stdout.write(`${report}\n`);
   writeFileSync(join(tmp, 'results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, args, seed, cases, shield, live, import: importResult, copy: copyResult, copyIntoContacts }, null, 2));
   log(`results written to ${join(tmp, 'results.json')}`);
 

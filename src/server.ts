@@ -1,11 +1,11 @@
 import { kernelFacts } from './app/kernel-facts.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type AppConfig, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { openConfiguredDatabase } from './app/database.js';
 import { createApp } from './app/http-app.js';
 import { seedPluginDemoData } from './seed/plugin-demo.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
-import { builtinPluginsDir, loadPlugins, PluginLoadError } from './plugin-host/load-plugins.js';
+import { builtinPluginsDir, type LoadedPlugin, loadPlugins, PluginLoadError } from './plugin-host/load-plugins.js';
 import { PluginInstallError, runInstallSteps } from './plugin-host/install-plugins.js';
 import { startOutboxWorker } from './events/index.js';
 import { startJobRunner } from './plugin-host/jobs/index.js';
@@ -18,7 +18,7 @@ export interface ServeOptions {
 
 /** Migrates, seeds the demo workspace on an empty database, serves the API and drains on SIGTERM. */
 export async function serve(options: ServeOptions = {}) {
-  let config;
+  let config: AppConfig;
   try {
     config = loadConfig();
   } catch (error) {
@@ -31,7 +31,7 @@ export async function serve(options: ServeOptions = {}) {
   const logger = createLogger(config);
   // PostgreSQL: DATABASE_URL's role migrates and provisions; the API then connects as a role row-level security applies to
   // installed plugins: built-in ones from plugins/*, third-party ones from PLUGINS; refused with a message naming each
-  let plugins;
+  let plugins: LoadedPlugin[];
   try {
     plugins = await loadPlugins({ builtinDir: builtinPluginsDir(), extra: config.PLUGINS, kernel: kernelFacts() });
   } catch (error) {

@@ -16,7 +16,7 @@ import { Migration20261207000000PipelineDropProcessedEvents } from './migrations
 import { PipelineResolver, PipelineStageResolver, livePipelines } from './pipelines/pipeline.resolver.js';
 import { DealResolver, DealTimelineFields } from './deals/deal.resolver.js';
 import { deals } from './deals/deal.records.js';
-import { DEAL, DEAL_SCOPE, PIPELINE, PIPELINE_MANAGE, PIPELINE_STAGE, PLUGIN_ID } from './deals/deal-scope.js';
+import { DEAL_SCOPE, PIPELINE, PIPELINE_MANAGE, PIPELINE_STAGE, PLUGIN_ID } from './deals/deal-scope.js';
 import { CompanyDealsFields, ContactDealsFields } from './extensions/kernel-fields.resolver.js';
 import { dealSearchProvider } from './extensions/deal-search.js';
 import { seedPipelineDemo } from './demo-data.js';

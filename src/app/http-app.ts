@@ -12,6 +12,7 @@ import { ErrorCode } from '../graphql/errors.js';
 import { InputRejected } from '../graphql/errors.js';
 import { SchemaCache } from './schema-cache.js';
 import { disabledModuleOf, mayBeModuleError } from '../graphql/module-disabled.js';
+import type { ContributionIndex } from '../graphql/schema-diff.js';
 import { readCredentials, type Credentials } from '../http/credentials.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -82,7 +83,7 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
         async didEncounterErrors({ errors }) {
           const candidates = errors.filter((e) => e.extensions?.code === 'GRAPHQL_VALIDATION_FAILED' && mayBeModuleError(e.message));
           if (!candidates.length || !plugins.length) return;
-          let index;
+          let index: ContributionIndex;
           try {
             index = await schemas.contributions();
           } catch (error) {

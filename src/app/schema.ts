@@ -32,7 +32,7 @@ export async function buildAppSchema(extraResolvers: Function[] = [], extraRules
 }
 
 export function printAppSchema(schema: GraphQLSchema): string {
-  return printSchema(lexicographicSortSchema(schema)) + '\n';
+  return `${printSchema(lexicographicSortSchema(schema))}\n`;
 }
 
 /**

@@ -49,5 +49,9 @@ export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
 /** Raw SQL text (identifiers and expressions chosen by code, never by users). */
 export const raw = (text: string) => new Sql(text);
 
+/** A row of a raw query as the driver returns it; columns are read by name and converted where they are used. */
+// biome-ignore lint/suspicious/noExplicitAny: a raw row's column types are not known statically
+export type SqlRow = Record<string, any>;
+
 /** Escapes LIKE wildcards in user text. */
 export const likeEscape = (value: string) => value.replace(/[\\%_]/g, (c) => `\\${c}`);

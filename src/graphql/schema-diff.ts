@@ -79,7 +79,7 @@ export function printSchemaAdditions(base: GraphQLSchema, extended: GraphQLSchem
     const extension = extensionOf(node, beforeNode);
     if (extension) definitions.push(extension);
   }
-  return definitions.map((d) => print(d)).join('\n\n') + '\n';
+  return `${definitions.map((d) => print(d)).join('\n\n')}\n`;
 }
 
 /** `node` minus what `beforeNode` (the same type in the base schema) has, as an extension node; undefined if nothing. */

@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify';
 import type { Logger } from 'pino';
 import type { Orm } from '../db/orm.js';
+import type { SqlRow } from '../db/sql.js';
 import type { AppConfig } from '../config.js';
 import { GraphQLError } from 'graphql';
 import { readCredentials } from './credentials.js';
@@ -21,7 +22,7 @@ import { auditActorFor } from '../db/audit-context.js';
 const KINDS: ImportObjectKind[] = ['contacts', 'companies'];
 
 /** The JSON shape of an import job over HTTP (ids are global ids, like in GraphQL). */
-export function importJobJson(row: Record<string, any>) {
+export function importJobJson(row: SqlRow) {
   return {
     id: toGlobalId('ImportJob', row.id),
     objectType: row.object_type === 'Company' ? 'companies' : 'contacts',
@@ -114,7 +115,7 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
     if (denied) return fail(reply, 403, ErrorCode.FORBIDDEN, denied);
     const session = await openRequestSession(orm, principal.workspaceId, { userId: principal.userId });
     // the rows stream after this handler returns: the session (one transaction on PostgreSQL) ends with the response
-    let streamError: unknown = undefined;
+    let streamError: unknown;
     endSessionWithResponse(reply.raw, session, () => streamError);
     const ctx = createRequestContext(orm, config, request.log as never, session, principal);
     let rows: AsyncGenerator<unknown[]>;

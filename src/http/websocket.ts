@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import fastifyWebsocket from '@fastify/websocket';
 import { makeHandler } from 'graphql-ws/use/@fastify/websocket';
-import { GraphQLError, type GraphQLSchema, getOperationAST, parse, specifiedRules, validate } from 'graphql';
+import { type DocumentNode, GraphQLError, type GraphQLSchema, getOperationAST, parse, specifiedRules, validate } from 'graphql';
 import { armorOptions } from './hardening/armor.js';
 import { ErrorCode } from '../graphql/errors.js';
 import type { Logger } from 'pino';
@@ -86,7 +86,7 @@ export async function registerGraphqlWebSocket(http: FastifyInstance, { orm, con
       }
     },
     onSubscribe: async (ctx, _id, payload) => {
-      let document;
+      let document: DocumentNode;
       try {
         document = parse(payload.query, armor.parseOptions);
       } catch (error) {

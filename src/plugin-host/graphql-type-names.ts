@@ -26,7 +26,10 @@ export function graphqlTypeNames(resolvers: readonly Function[]): Map<string, un
   };
 
   const visit = (type: unknown): void => {
-    if (Array.isArray(type)) return type.forEach(visit);
+    if (Array.isArray(type)) {
+      type.forEach(visit);
+      return;
+    }
     if (type == null || seen.has(type)) return;
     seen.add(type);
     if (type instanceof GraphQLScalarType) {

@@ -154,7 +154,10 @@ export function readKernelVersion(): string {
     const file = join(dir, 'package.json');
     if (existsSync(file)) {
       const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'crm-kernel' && pkg.version) return (kernelVersion = pkg.version);
+      if (pkg.name === 'crm-kernel' && pkg.version) {
+        kernelVersion = pkg.version;
+        return kernelVersion;
+      }
     }
     const parent = dirname(dir);
     if (parent === dir) throw new Error('The kernel package.json (crm-kernel) was not found above src/plugin-host');

@@ -21,7 +21,10 @@ const scopes = new WeakMap<object, Map<AppSlot<unknown>, unknown>>();
 /** Attaches `value` to the app that owns `holder`; refuses to replace another value in the same slot. */
 export function attachToApp<T>(holder: AppScoped, slot: AppSlot<T>, value: T): void {
   let scope = scopes.get(holder.config);
-  if (!scope) scopes.set(holder.config, (scope = new Map()));
+  if (!scope) {
+    scope = new Map();
+    scopes.set(holder.config, scope);
+  }
   const existing = scope.get(slot as AppSlot<unknown>);
   if (existing !== undefined && existing !== value) throw new Error(`This ORM already serves an app (${slot.name} attached twice): give each app its own ORM`);
   scope.set(slot as AppSlot<unknown>, value);

@@ -105,7 +105,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
   }
   const config = cfg.loadConfig({ NODE_ENV: 'test', ...(url ? { DATABASE_URL: url } : {}), ...options.env });
   const logger = log.createLogger(config);
-  let database;
+  let database: Awaited<ReturnType<typeof db.openAppDatabase>>;
   try {
     database = await db.openAppDatabase({ url, poolMax: 4, pluginEntities: pluginEntities(loaded), migrations: allMigrations(loaded) });
   } catch (error) {

@@ -389,9 +389,6 @@ export function insertStatements(spec: TableSpec, rows: Row[], { batch = 1000, p
 
 /** One row in PostgreSQL COPY text format. */
 export function copyLine(row: Row): string {
-  return (
-    row
-      .map((v) => (v === null ? '\\N' : typeof v === 'string' ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : String(v)))
-      .join('\t') + '\n'
-  );
+  const cells = row.map((v) => (v === null ? '\\N' : typeof v === 'string' ? v.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r')) : String(v)));
+  return `${cells.join('\t')}\n`;
 }

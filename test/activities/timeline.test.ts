@@ -144,7 +144,10 @@ describe('timeline', () => {
     const statements: string[] = [];
     const countStatements = async <T>(run: () => Promise<T>) => {
       statements.length = 0;
-      server.orm.config.set('onQuery', (sql: string) => (statements.push(sql), sql));
+      server.orm.config.set('onQuery', (sql: string) => {
+        statements.push(sql);
+        return sql;
+      });
       try {
         return { result: await run(), count: statements.length };
       } finally {

@@ -10,11 +10,9 @@ import { recordAudit } from '../../src/core/audit/audit-log.js';
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 
 let server: TestServer;
-let ws: TestWorkspace;
 
 beforeAll(async () => {
   server = await startTestServer();
-  ws = await server.newWorkspace();
 });
 afterAll(() => server.close());
 

@@ -221,8 +221,8 @@ describe('refresh tokens', () => {
     await setPassword(ws.userId);
     const { refreshToken } = await signedIn(ws);
     const tokensBefore = await server.count('auth_refresh_token', ws.id);
-    const forged = refreshToken.slice(0, -6) + 'AAAAAA';
-    for (const t of [forged, 'crm_rt_nope', '', refreshToken + 'x']) {
+    const forged = `${refreshToken.slice(0, -6)}AAAAAA`;
+    for (const t of [forged, 'crm_rt_nope', '', `${refreshToken}x`]) {
       expect(code(await server.gql(REFRESH, { t }))).toBe('UNAUTHENTICATED');
     }
     expect(await server.count('auth_refresh_token', ws.id)).toBe(tokensBefore);

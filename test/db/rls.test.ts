@@ -156,7 +156,7 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
       // moving A's row to B violates WITH CHECK
       await expect(q('update tag set workspace_id = $1 where workspace_id = $2', [b.id, a.id])).rejects.toMatchObject({ code: '42501' });
     });
-    const touched = await asApp({ workspaceId: a.id }, async (q) => {
+    const touched = await asApp({ workspaceId: a.id }, async () => {
       const updated = await app.query('update tag set name = $1 where workspace_id = $2', ['renamed', b.id]);
       const deleted = await app.query('delete from contact where workspace_id = $1', [b.id]);
       return { updated: updated.rowCount, deleted: deleted.rowCount };

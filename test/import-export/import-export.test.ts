@@ -182,7 +182,7 @@ describe('importCsv mutation and companies', () => {
 
   it('rejects an oversized or wrongly mapped inline CSV without writing', async () => {
     const ws = await server.newWorkspace();
-    const big = await ws.ok(ImportCsvDocument, { input: { objectType: 'CONTACTS', csv: 'email\n' + 'a@b.co\n'.repeat(800_000) } });
+    const big = await ws.ok(ImportCsvDocument, { input: { objectType: 'CONTACTS', csv: `email\n${'a@b.co\n'.repeat(800_000)}` } });
     expect(big.importCsv).toMatchObject({ job: null, userErrors: [{ field: ['csv'], code: 'BAD_USER_INPUT' }] });
     const mapped = await ws.ok(ImportCsvDocument, { input: { objectType: 'CONTACTS', csv: 'x\n1\n', mapping: { x: 'nope' } } });
     expect(mapped.importCsv.userErrors).toEqual([expect.objectContaining({ field: ['mapping'] })]);

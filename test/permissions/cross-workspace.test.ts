@@ -90,22 +90,20 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
       .sort(([, a], [, b]) => last.indexOf(a) - last.indexOf(b));
     for (const [root, name] of operations) {
       const takesIds = (schema.getType(root) as GraphQLObjectType).getFields()[name]!.args.some((a) => containsId(a.type));
-      {
-        for (const id of takesIds ? victimIds : victimIds.slice(0, 1)) {
-          const { query, variables } = operation(schema, root, name, id, marker);
-          const response = await server.gql(query, variables, walker);
-          calls++;
-          const body = JSON.stringify(response);
-          if (body.toLowerCase().includes(marker)) leaks.push(`${root}.${name}(${id}): marker in response ${body.slice(0, 300)}`);
-          const data = JSON.stringify(withoutMessages(response));
-          for (const [i, raw] of rawIds.entries()) {
-            if (raw === parseGlobalId(id)!.id) continue;
-            if (data.includes(raw) || data.includes(victimIds[i]!)) leaks.push(`${root}.${name}(${id}): id ${victimIds[i]} in response`);
-          }
-          if (response.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) leaks.push(`${root}.${name}(${id}): internal error`);
-          // a probe refused before execution (validation, limits) would test nothing
-          if (!('data' in response)) leaks.push(`${root}.${name}(${id}): not executed: ${response.errors?.[0]?.message}`);
+      for (const id of takesIds ? victimIds : victimIds.slice(0, 1)) {
+        const { query, variables } = operation(schema, root, name, id, marker);
+        const response = await server.gql(query, variables, walker);
+        calls++;
+        const body = JSON.stringify(response);
+        if (body.toLowerCase().includes(marker)) leaks.push(`${root}.${name}(${id}): marker in response ${body.slice(0, 300)}`);
+        const data = JSON.stringify(withoutMessages(response));
+        for (const [i, raw] of rawIds.entries()) {
+          if (raw === parseGlobalId(id)!.id) continue;
+          if (data.includes(raw) || data.includes(victimIds[i]!)) leaks.push(`${root}.${name}(${id}): id ${victimIds[i]} in response`);
         }
+        if (response.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) leaks.push(`${root}.${name}(${id}): internal error`);
+        // a probe refused before execution (validation, limits) would test nothing
+        if (!('data' in response)) leaks.push(`${root}.${name}(${id}): not executed: ${response.errors?.[0]?.message}`);
       }
     }
     expect(calls).toBeGreaterThan(500);

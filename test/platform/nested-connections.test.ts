@@ -37,7 +37,10 @@ afterAll(() => server.close());
 
 async function run(n: number) {
   let statements = 0;
-  server.orm.config.set('onQuery', (sql: string) => (statements++, sql));
+  server.orm.config.set('onQuery', (sql: string) => {
+    statements++;
+    return sql;
+  });
   try {
     return { data: await ws.ok(COMPANIES, { n }), statements };
   } finally {

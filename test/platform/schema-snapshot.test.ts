@@ -36,14 +36,14 @@ describe('schema snapshot', () => {
   it('the full schema is the kernel extended by each plugin file, and what a workspace with every built-in plugin is served', async () => {
     let extended = buildSchema(files.get('schema/kernel.graphql')!);
     for (const [path, sdl] of files) if (path.startsWith('schema/plugins/')) extended = extendSchema(extended, parse(sdl));
-    expect(printSchema(lexicographicSortSchema(extended)) + '\n').toBe(files.get('schema/schema.graphql'));
+    expect(`${printSchema(lexicographicSortSchema(extended))}\n`).toBe(files.get('schema/schema.graphql'));
     const plugins = await loadBuiltinPlugins();
     const served = await buildWorkspaceSchema(plugins.map((p) => ({ id: p.id, resolvers: p.manifest.resolvers, rules: p.manifest.rules, searchProviders: p.manifest.searchProviders })));
-    expect(printSchema(lexicographicSortSchema(served)) + '\n').toBe(files.get('schema/schema.graphql'));
+    expect(`${printSchema(lexicographicSortSchema(served))}\n`).toBe(files.get('schema/schema.graphql'));
     // a pipeline type is in the full schema and its file, not in the kernel's
     expect(files.get('schema/schema.graphql')).toMatch(/^type Deal implements Node \{/m);
     expect(files.get('schema/plugins/pipeline.graphql')).toMatch(/^type Deal implements Node \{/m);
-    expect(files.get('schema/plugins/pipeline.graphql')).toMatch(/^extend type Query \{[^}]*\n  deals\(/m);
+    expect(files.get('schema/plugins/pipeline.graphql')).toMatch(/^extend type Query \{[^}]*\n {2}deals\(/m);
     expect(files.get('schema/kernel.graphql')).not.toMatch(/^type Deal\b/m);
   });
 });

@@ -89,6 +89,7 @@ describe('kernel tables are the kernel’s: plugin code names none of them in SQ
   });
 
   it('string literals: quotes, templates with placeholders (and literals inside them), no comments', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text under test contains a template literal
     const source = "// 'not this'\nconst a = 'one'; /* \"nor this\" */ const b = `two ${x ? 'three' : `four ${y}`} five`;";
     expect(stringLiterals(source)).toEqual(['one', 'three', 'four ?', 'two ? five']);
     expect(kernelTableReferences('select * from deal d join contact c on c.id = d.contact_id', tables)).toEqual(['contact']);

@@ -110,9 +110,9 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   // the test can fail: there is something of every kind to remove
   expect(pipelineTables).toEqual(['deal', 'deal_contact', 'deal_rotting_reminder', 'deal_stage_history', 'deal_tag', 'pipeline', 'pipeline_stage']);
   for (const key of [...pipelineTables, ...removedKinds]) expect([key, beforeA[key]! > 0]).toEqual([key, true]);
-  expect(beforeA['loyalty_account']).toBe(1);
+  expect(beforeA.loyalty_account).toBe(1);
   // loyalty's handled events stay: only pipeline's go
-  expect(beforeA['processed_event']! - beforeA['pipeline: processed_event']!).toBeGreaterThan(0);
+  expect(beforeA.processed_event! - beforeA['pipeline: processed_event']!).toBeGreaterThan(0);
 
   const data = await a.ok(UNINSTALL, { id: 'pipeline' });
   expect(data.uninstallModule).toEqual({ module: { id: 'pipeline', enabled: false }, userErrors: [] });
@@ -122,15 +122,15 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   for (const table of pipelineTables) expected[table] = 0;
   for (const kind of removedKinds) expected[kind] = 0;
   // the kernel tables lose exactly the rows of those kinds
-  expected['timeline_event'] = beforeA['timeline_event']! - beforeA['pipeline: timeline_event']!;
-  expected['timeline_link'] = beforeA['timeline_link']! - beforeA['pipeline: timeline_link']!;
-  expected['custom_field_definition'] = beforeA['custom_field_definition']! - beforeA['pipeline: custom_field_definition']!;
-  expected['outbox_delivery'] = beforeA['outbox_delivery']! - beforeA['pipeline: outbox_delivery']!;
-  expected['processed_event'] = beforeA['processed_event']! - beforeA['pipeline: processed_event']!;
-  expected['job_run'] = beforeA['job_run']! - beforeA['pipeline: job_run']!;
+  expected.timeline_event = beforeA.timeline_event! - beforeA['pipeline: timeline_event']!;
+  expected.timeline_link = beforeA.timeline_link! - beforeA['pipeline: timeline_link']!;
+  expected.custom_field_definition = beforeA.custom_field_definition! - beforeA['pipeline: custom_field_definition']!;
+  expected.outbox_delivery = beforeA.outbox_delivery! - beforeA['pipeline: outbox_delivery']!;
+  expected.processed_event = beforeA.processed_event! - beforeA['pipeline: processed_event']!;
+  expected.job_run = beforeA.job_run! - beforeA['pipeline: job_run']!;
   // the uninstall itself: the module row (pipeline is enabled by default: it had none) and its audit entry
-  expected['workspace_module'] = beforeA['workspace_module']! + 1;
-  expected['audit_log'] = beforeA['audit_log']! + 1;
+  expected.workspace_module = beforeA.workspace_module! + 1;
+  expected.audit_log = beforeA.audit_log! + 1;
   expect(afterA).toEqual(expected);
   const [audit] = await exec<{ action: string; object_type: string }[]>(`select action, object_type from audit_log where workspace_id = ? order by occurred_at desc limit 1`, [a.id]);
   expect(audit).toEqual({ action: 'workspaceModule.created', object_type: 'WorkspaceModule' });

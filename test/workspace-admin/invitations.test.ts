@@ -14,7 +14,9 @@ interface Mail {
 let server: TestServer;
 let smtp: SMTPServer;
 let smtpOpen = false;
-const closeSmtp = () => new Promise<void>((resolve) => (smtpOpen ? smtp.close(() => resolve()) : resolve())).then(() => void (smtpOpen = false));
+const closeSmtp = () => new Promise<void>((resolve) => (smtpOpen ? smtp.close(() => resolve()) : resolve())).then(() => {
+    smtpOpen = false;
+  });
 let smtpPort: number;
 const mails: Mail[] = [];
 
@@ -174,7 +176,7 @@ describe('invitations', () => {
 
     const forged = `crm_inv_${ws.id.replaceAll('-', '')}_${'0'.repeat(32)}_${'A'.repeat(43)}`;
     const tampered = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
-    for (const bad of ['', 'garbage', forged, tampered, token + 'x']) {
+    for (const bad of ['', 'garbage', forged, tampered, `${token}x`]) {
       const res = await ok(ACCEPT, { input: { token: bad, name: 'Mallory', password: 'correct horse battery' } });
       expect(res.acceptInvitation).toEqual({ user: null, workspace: null, userErrors: [{ field: ['token'], message: 'the invitation token is invalid', code: 'UNAUTHENTICATED' }] });
     }

@@ -64,7 +64,7 @@ export async function remindRottingDeals(context: PluginContext<PipelineSettings
   await actAs(context, null, async (ctx) => {
     for (const deal of rotten) {
       const days = Number(deal.days);
-      let task;
+      let task: Awaited<ReturnType<typeof logActivity>>;
       try {
         task = await logActivity(ctx, {
           type: 'TASK',

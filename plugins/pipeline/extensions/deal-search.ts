@@ -14,11 +14,11 @@ export const dealSearchProvider: SearchProvider = {
     const term = request.term;
     const name = sql`lower(d.name)`;
     const q = sql`select ${raw(readColumns(ctx.em, Deal, 'd'))},
-        (case when ${name} = ${term} then 1.0 when ${name} like ${likeEscape(term) + '%'} then 0.8
-              when ${name} like ${'%' + likeEscape(term) + '%'} then 0.6 else 0.2 + 0.2 * similarity(${name}, ${term}) end) as _score
+        (case when ${name} = ${term} then 1.0 when ${name} like ${`${likeEscape(term)}%`} then 0.8
+              when ${name} like ${`%${likeEscape(term)}%`} then 0.6 else 0.2 + 0.2 * similarity(${name}, ${term}) end) as _score
       from deal d
       where d.workspace_id = ${request.workspaceId} and d.deleted_at is null and ${scopeSql(ctx, DEAL_SCOPE, DEAL_SCOPE.read, 'd')}
-        and (${name} like ${'%' + likeEscape(term) + '%'} or ${name} % ${term})
+        and (${name} like ${`%${likeEscape(term)}%`} or ${name} % ${term})
       order by _score desc, d.id limit ${request.limit}`;
     const rows = await ctx.em.execute<Record<string, unknown>[]>(q.text, q.params);
     return rows.map((row) => {

@@ -185,7 +185,7 @@ async function touch(ctx: RequestContext, pipelineId: string): Promise<Pipeline>
 
 /** Renumbers a pipeline's stages 0..n-1 in the given order. */
 function renumber(stages: PipelineStage[]): void {
-  stages.forEach((s, i) => (s.position = i));
+  for (const [i, s] of stages.entries()) s.position = i;
 }
 
 export async function addPipelineStage(ctx: RequestContext, input: unknown): Promise<{ stage: PipelineStage; pipeline: Pipeline }> {

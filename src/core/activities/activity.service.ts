@@ -1,7 +1,6 @@
 import { readRow } from '../../db/read-rows.js';
 import { groupBy, takeColumn } from '../../db/group-by.js';
 import { z } from 'zod';
-import type { SqlEntityManager } from '@mikro-orm/sql';
 import { Activity, ActivityDirection, ActivityType, TaskPriority } from './activity.entity.js';
 import { Company } from '../customers/company.entity.js';
 import { Contact } from '../customers/contact.entity.js';

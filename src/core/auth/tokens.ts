@@ -68,7 +68,10 @@ export interface AccessClaims {
 const keys = new Map<string, Uint8Array>();
 const keyOf = (secretText: string) => {
   let key = keys.get(secretText);
-  if (!key) keys.set(secretText, (key = new TextEncoder().encode(secretText)));
+  if (!key) {
+    key = new TextEncoder().encode(secretText);
+    keys.set(secretText, key);
+  }
   return key;
 };
 

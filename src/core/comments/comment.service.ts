@@ -35,7 +35,7 @@ export function mentionsInBody(text: string): string[] {
   const ids: string[] = [];
   for (const match of text.matchAll(MENTION_TOKEN)) {
     const parsed = parseGlobalId(match[2]!);
-    if (!parsed || parsed.type !== 'User') throw InputRejected.one('body', `"${match[0].slice(0, 80)}" does not mention a user id`);
+    if (parsed?.type !== 'User') throw InputRejected.one('body', `"${match[0].slice(0, 80)}" does not mention a user id`);
     ids.push(parsed.id);
   }
   return ids;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Sql, sql, raw, likeEscape } from '../../db/sql.js';
-import { ErrorCode, InputRejected, userError, type UserError } from '../../graphql/errors.js';
+import { InputRejected, userError, type UserError } from '../../graphql/errors.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { CustomFieldDefinition, CustomFieldType } from './custom-field-definition.entity.js';
 import type { CustomFieldFilter } from '../shared/filters.js';
@@ -173,7 +173,7 @@ export function customFilterSql(
       }
       if (f.contains != null) {
         if (typeof f.contains !== 'string') throw InputRejected.one(`${path}.contains`, 'must be text');
-        out.push(sql`${e}::text ilike ${'%' + likeEscape(f.contains) + '%'}`);
+        out.push(sql`${e}::text ilike ${`%${likeEscape(f.contains)}%`}`);
       }
     }
     if (f.isNull != null) {

@@ -63,8 +63,11 @@ export function readableComments(ctx: RequestContext): DataLoader<string, Commen
   return ctx.loaders.byIdWhere(Comment, 'activity:read', (c) => readableActivitySql(c, 't.activity_id'));
 }
 
-/** Whether the caller's `permission` reaches a loaded record (writes: out of scope reads as NOT_FOUND). */
-export function reaches(ctx: RequestContext, scope: RecordScope, permission: string, owners: (string | null | undefined)[]): boolean {
+/**
+ * Whether the caller's `permission` reaches a loaded record (writes: out of scope reads as NOT_FOUND). The scope is not
+ * read (the caller passes the record's owners); the parameter stays for the SDK's signature.
+ */
+export function reaches(ctx: RequestContext, _scope: RecordScope, permission: string, owners: (string | null | undefined)[]): boolean {
   return ctx.principal.access.reaches(permission, owners);
 }
 

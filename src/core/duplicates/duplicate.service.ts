@@ -155,7 +155,7 @@ function sharedKeySql(ctx: RequestContext, table: 'contact' | 'company', workspa
  */
 export async function duplicateGroups<T extends { id: string; createdAt: Date }>(
   ctx: RequestContext,
-  entity: new () => T,
+  _entity: new () => T, // only types the records
   table: 'contact' | 'company',
   first: number | null | undefined,
 ): Promise<{ records: T[]; reasons: DuplicateReason[] }[]> {
@@ -180,7 +180,7 @@ export async function duplicateGroups<T extends { id: string; createdAt: Date }>
   for (const { reason, ids } of links) {
     const key = root(ids[0]!);
     const group = groups.get(key) ?? { ids: new Set<string>(), reasons: new Set<DuplicateReason>() };
-    ids.forEach((id) => group.ids.add(id));
+    for (const id of ids) group.ids.add(id);
     group.reasons.add(reason);
     groups.set(key, group);
   }

@@ -6,7 +6,8 @@ export type RowMover = (em: SqlEntityManager, workspaceId: string, targetId: str
 const extraMovers: Record<string, RowMover[]> = {};
 
 export function registerMergeRowMover(objectType: string, mover: RowMover): void {
-  (extraMovers[objectType] ??= []).push(mover);
+  extraMovers[objectType] ??= [];
+  extraMovers[objectType].push(mover);
 }
 
 const idList = (ids: string[]) => Sql.join(ids.map((id) => sql`${id}`), ', ');

@@ -3,7 +3,7 @@ import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { toGlobalId } from '../../graphql/global-id.js';
-import { Sql, sql, raw } from '../../db/sql.js';
+import { Sql, sql, raw, type SqlRow } from '../../db/sql.js';
 import { companies, type CompanyFilter } from '../customers/company.records.js';
 import { contacts, type ContactFilter } from '../customers/contact.records.js';
 import { activityWhere } from '../activities/activity.service.js';
@@ -35,7 +35,7 @@ interface ExportSpec {
   customFieldsOf?: string;
   /** Filter keys holding date-times (JSON strings become dates). */
   dateKeys: string[];
-  columns: [string, (row: Record<string, any>) => unknown][];
+  columns: [string, (row: SqlRow) => unknown][];
 }
 
 const joinList = (values: string[] | undefined | null) => (values ?? []).join(';');
@@ -67,7 +67,7 @@ const SPECS: Record<ExportKind, ExportSpec> = {
       ['doNotEmail', (r) => r.do_not_email],
       ['doNotCall', (r) => r.do_not_call],
       ['tags', (r) => joinList(r._tags)],
-      ...ADDRESS_PARTS.map((p) => [`address.${p}`, (r: Record<string, any>) => (r.address as PostalAddress | null)?.[p]] as [string, (r: Record<string, any>) => unknown]),
+      ...ADDRESS_PARTS.map((p) => [`address.${p}`, (r: SqlRow) => (r.address as PostalAddress | null)?.[p]] as [string, (r: SqlRow) => unknown]),
       ['createdAt', (r) => iso(r.created_at)],
       ['updatedAt', (r) => iso(r.updated_at)],
     ],
@@ -92,7 +92,7 @@ const SPECS: Record<ExportKind, ExportSpec> = {
       ['website', (r) => r.website],
       ['lifecycleStage', (r) => r.lifecycle_stage],
       ['tags', (r) => joinList(r._tags)],
-      ...ADDRESS_PARTS.map((p) => [`address.${p}`, (r: Record<string, any>) => (r.address as PostalAddress | null)?.[p]] as [string, (r: Record<string, any>) => unknown]),
+      ...ADDRESS_PARTS.map((p) => [`address.${p}`, (r: SqlRow) => (r.address as PostalAddress | null)?.[p]] as [string, (r: SqlRow) => unknown]),
       ['createdAt', (r) => iso(r.created_at)],
       ['updatedAt', (r) => iso(r.updated_at)],
     ],
@@ -177,7 +177,7 @@ export async function* exportRows(ctx: RequestContext, kind: ExportKind, filter:
   const from = spec.from(ctx);
   for (;;) {
     const page: Sql = sql`select ${select} from ${from} where ${where}${after ? sql` and ${raw(a)}.id > ${after}` : raw('')} order by ${raw(a)}.id limit ${PAGE}`;
-    const rows = await ctx.em.execute<Record<string, any>[]>(page.text, page.params);
+    const rows = await ctx.em.execute<SqlRow[]>(page.text, page.params);
     if (!rows.length) return;
     const tags = spec.taggable ? await tagsOf(ctx.em, workspaceId, spec.taggable, rows.map((r) => r.id as string)) : new Map<string, Tag[]>();
     for (const row of rows) {

@@ -4,7 +4,7 @@ import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { isPglite, type Orm } from '../../db/orm.js';
-import { Sql, sql, raw } from '../../db/sql.js';
+import { Sql, sql, raw, type SqlRow } from '../../db/sql.js';
 import { SET_TENANT_SQL, tenantParams } from '../../db/rls/tenant-context.js';
 
 /**
@@ -14,7 +14,7 @@ import { SET_TENANT_SQL, tenantParams } from '../../db/rls/tenant-context.js';
  */
 export interface BatchDb {
   /** Runs SQL with `?` placeholders. */
-  query<T = Record<string, any>>(text: string, params?: unknown[]): Promise<T[]>;
+  query<T = SqlRow>(text: string, params?: unknown[]): Promise<T[]>;
   /** Appends rows (values in `columns` order) to a table; `casts` type the values for the INSERT form. */
   fill(table: string, columns: string[], casts: string[], rows: unknown[][]): Promise<void>;
 }
@@ -88,7 +88,7 @@ function* copyChunks(rows: unknown[][]): Generator<string> {
   for (const row of rows) {
     let line = '';
     for (let i = 0; i < row.length; i++) line += (i ? '\t' : '') + copyValue(row[i]);
-    chunk += line + '\n';
+    chunk += `${line}\n`;
     if (chunk.length > 256 * 1024) {
       yield chunk;
       chunk = '';

@@ -4,7 +4,7 @@ import { parse, type CsvError } from 'csv-parse';
 import type { Logger } from 'pino';
 import { isPglite, type Orm } from '../../db/orm.js';
 import { withWorkspace } from '../../db/rls/tenant-context.js';
-import { Sql, sql, raw } from '../../db/sql.js';
+import { Sql, sql, raw, type SqlRow } from '../../db/sql.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { parseGlobalId } from '../../graphql/global-id.js';
 import { CustomFieldDefinition } from '../custom-fields/custom-field-definition.entity.js';
@@ -278,7 +278,8 @@ function readRow(kind: ImportObjectKind, header: string[], fields: (string | nul
     const cell = record[i]!;
     if (!field || cell.trim() === '') return;
     if (field.startsWith(CUSTOM_PREFIX)) {
-      (custom ??= {})[field.slice(CUSTOM_PREFIX.length)] = cell;
+      custom ??= {};
+      custom[field.slice(CUSTOM_PREFIX.length)] = cell;
       return;
     }
     const parsed = parseCell(kind, field, cell);
@@ -411,7 +412,7 @@ interface CompanyState {
 const COMPANY_STATE_COLUMNS =
   'id, owner_id, name, domains, primary_domain, industry, employee_count, annual_revenue_amount, annual_revenue_currency, address, phones, website, lifecycle_stage, custom_fields, created_at';
 
-function companyState(row: Record<string, any>): CompanyState {
+function companyState(row: SqlRow): CompanyState {
   return {
     id: row.id,
     isNew: false,
@@ -443,7 +444,7 @@ async function findCompanies(db: BatchDb, workspaceId: string, ids: string[], do
   if (names.length) or.push(sql`lower(name) in (${list(names)})`);
   if (!or.length) return [];
   const q = sql`select ${raw(COMPANY_STATE_COLUMNS)} from company where workspace_id = ${workspaceId} and deleted_at is null and (${Sql.or(or)}) order by created_at, id`;
-  return db.query<Record<string, any>>(q.text, q.params);
+  return db.query<SqlRow>(q.text, q.params);
 }
 
 class CompanyIndex {
@@ -594,7 +595,7 @@ async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[],
   const rows = await findCompanies(db, workspaceId, [], domains, unique.map((r) => r.toLowerCase()));
   const index = new CompanyIndex();
   // companies the caller may not read are not linked to (nor revealed): a company of the caller's is created instead
-  rows.filter((r) => !access || access.mayReadCompany(r.owner_id ?? null)).forEach((r) => index.add(companyState(r)));
+  for (const r of rows) if (!access || access.mayReadCompany(r.owner_id ?? null)) index.add(companyState(r));
   const now = new Date().toISOString();
   const inserts: unknown[][] = [];
   for (const ref of unique) {
@@ -642,7 +643,7 @@ interface ContactState {
   tagIds: Set<string>;
 }
 
-function contactState(row: Record<string, any>): ContactState {
+function contactState(row: SqlRow): ContactState {
   return {
     id: row.id,
     isNew: false,
@@ -689,7 +690,7 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
   const originals = new Map<string, string>();
   if (lookups.length) {
     const q = sql`${Sql.join(lookups, ' union ')} order by created_at, id`;
-    for (const row of await db.query<Record<string, any>>(q.text, q.params)) {
+    for (const row of await db.query<SqlRow>(q.text, q.params)) {
       const state = contactState(row);
       originals.set(state.id, JSON.stringify(comparableContact(state)));
       byId.set(state.id, state);

@@ -166,7 +166,7 @@ const HEADER_ALIASES: Record<ImportObjectKind, Record<string, string>> = {
   },
 };
 
-const squash = (s: string) => s.toLowerCase().replace(/[\s_\-]/g, '');
+const squash = (s: string) => s.toLowerCase().replace(/[\s_-]/g, '');
 
 export const CUSTOM_PREFIX = 'custom.';
 

@@ -150,7 +150,7 @@ export const f = {
       if (q.length > (options.maxLength ?? 200)) throw InputRejected.one(t.path, `must be at most ${options.maxLength ?? 200} characters`);
       if (!q) return [];
       const expr = raw(text(t.ctx, t.alias));
-      return [sql`(${expr} ilike ${'%' + likeEscape(q) + '%'} or ${expr} % ${q})`];
+      return [sql`(${expr} ilike ${`%${likeEscape(q)}%`} or ${expr} % ${q})`];
     },
   }),
   /** A filter key of any shape: its GraphQL input type and the conditions a value adds. */

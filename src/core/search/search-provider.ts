@@ -125,14 +125,14 @@ export async function trigramSearch<T extends object>(em: SqlEntityManager, enti
   const { alias: a, term } = options;
   const st = raw(options.text ?? `${a}.search_text`);
   const words = [...new Set(term.split(' ').filter(Boolean))].slice(0, 8);
-  const word = (w: string) => '\\m' + regexEscape(w);
-  const allWords = Sql.and(words.map((w) => (w.length < 3 ? sql`${st} ~ ${word(w)}` : sql`${st} like ${'%' + likeEscape(w) + '%'}`)));
+  const word = (w: string) => `\\m${regexEscape(w)}`;
+  const allWords = Sql.and(words.map((w) => (w.length < 3 ? sql`${st} ~ ${word(w)}` : sql`${st} like ${`%${likeEscape(w)}%`}`)));
   const whole = regexEscape(term);
-  const termTier = sql`case when ${st} ~ ${'^\\m' + whole + '\\M'} then 3 when ${st} ~ ${'\\m' + whole + '\\M'} then 2.5 when ${st} like ${likeEscape(term) + '%'} then 2 when ${st} ~ ${'\\m' + whole} then 1.5 when ${st} like ${'%' + likeEscape(term) + '%'} then 1 else 0 end`;
-  const wordTiers = Sql.join(words.map((w) => sql`(case when ${st} ~ ${word(w) + '\\M'} then 2 when ${st} ~ ${word(w)} then 1 else 0 end)`), ' + ');
+  const termTier = sql`case when ${st} ~ ${`^\\m${whole}\\M`} then 3 when ${st} ~ ${`\\m${whole}\\M`} then 2.5 when ${st} like ${`${likeEscape(term)}%`} then 2 when ${st} ~ ${`\\m${whole}`} then 1.5 when ${st} like ${`%${likeEscape(term)}%`} then 1 else 0 end`;
+  const wordTiers = Sql.join(words.map((w) => sql`(case when ${st} ~ ${`${word(w)}\\M`} then 2 when ${st} ~ ${word(w)} then 1 else 0 end)`), ' + ');
   // score a bounded candidate set: a very common term must not make every matching row go through the regexes
   const candidates = sql`(select * from ${raw(options.table)} ${raw(a)} where ${options.where} and ${allWords} limit ${CANDIDATE_LIMIT}) ${raw(a)}`;
-  const exact = sql`select ${raw(options.select)}, (1 + greatest(${termTier}, (${wordTiers}) / ${raw(words.length + ".0")}) + word_similarity(${term}, ${st})) / 5.0 as _score from ${candidates} order by _score desc, ${raw(a)}.id limit ${options.limit}`;
+  const exact = sql`select ${raw(options.select)}, (1 + greatest(${termTier}, (${wordTiers}) / ${raw(`${words.length}.0`)}) + word_similarity(${term}, ${st})) / 5.0 as _score from ${candidates} order by _score desc, ${raw(a)}.id limit ${options.limit}`;
   const hits = await scoredRows(em, entity, exact);
   if (!options.fuzzy || hits.length >= options.limit || term.length < 3) return hits;
   const fuzzyCandidates = sql`(select * from ${raw(options.table)} ${raw(a)} where ${options.where} and ${term} <% ${st} and not (${allWords}) limit ${CANDIDATE_LIMIT}) ${raw(a)}`;

@@ -70,8 +70,8 @@ export function stringFilterSql(expr: string, f: StringFilter | undefined | null
   if (f.eq != null) out.push(sql`${e} = ${f.eq}`);
   if (f.ne != null) out.push(sql`${e} is distinct from ${f.ne}`);
   if (f.in) out.push(f.in.length ? sql`${e} in (${Sql.join(f.in.map((v) => sql`${v}`), ', ')})` : sql`false`);
-  if (f.contains != null) out.push(sql`${e} ilike ${'%' + likeEscape(f.contains) + '%'}`);
-  if (f.startsWith != null) out.push(sql`${e} ilike ${likeEscape(f.startsWith) + '%'}`);
+  if (f.contains != null) out.push(sql`${e} ilike ${`%${likeEscape(f.contains)}%`}`);
+  if (f.startsWith != null) out.push(sql`${e} ilike ${`${likeEscape(f.startsWith)}%`}`);
   if (f.isNull != null) out.push(f.isNull ? sql`${e} is null` : sql`${e} is not null`);
   return out;
 }

@@ -103,7 +103,12 @@ export const address = z
 
 function dedupeBy<T>(list: T[], key: (t: T) => string): T[] {
   const seen = new Set<string>();
-  return list.filter((item) => (seen.has(key(item)) ? false : (seen.add(key(item)), true)));
+  return list.filter((item) => {
+    const k = key(item);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
 }
 
 /** Exactly one primary entry: the first flagged one, else the first. */

@@ -145,7 +145,10 @@ const feeds = new WeakMap<Orm, Map<string, WorkspaceFeed>>();
 
 function feedOf(orm: Orm, workspaceId: string, pollMs: number): WorkspaceFeed {
   let byWorkspace = feeds.get(orm);
-  if (!byWorkspace) feeds.set(orm, (byWorkspace = new Map()));
+  if (!byWorkspace) {
+    byWorkspace = new Map();
+    feeds.set(orm, byWorkspace);
+  }
   let feed = byWorkspace.get(workspaceId);
   if (!feed) {
     feed = new WorkspaceFeed(orm, workspaceId, pollMs, () => byWorkspace!.delete(workspaceId));

@@ -33,7 +33,8 @@ export function mergeDeclarations(all: RuleDeclarations[]): RuleDeclarations {
       }
     }
     for (const [type, rules] of Object.entries(declarations.types ?? {})) {
-      const target = (merged.types[type] ??= {});
+      merged.types[type] ??= {};
+      const target = merged.types[type];
       for (const [field, rule] of Object.entries(rules)) {
         if (target[field]) throw new Error(`Two rules declared for ${type}.${field}`);
         target[field] = rule;
@@ -100,7 +101,10 @@ export function nonNullProtectedFields(schema: GraphQLSchema): string[] {
 export function applyShield(schema: GraphQLSchema, declarations: RuleDeclarations): GraphQLSchema {
   const rules = resolveFieldRules(schema, declarations);
   const tree: Record<string, Record<string, ShieldRule>> = {};
-  for (const { type, field, rule } of rules) (tree[type] ??= {})[field] = rule;
+  for (const { type, field, rule } of rules) {
+    tree[type] ??= {};
+    tree[type][field] = rule;
+  }
 
   const originals = new Map<string, GraphQLFieldResolver<unknown, unknown> | undefined>();
   for (const type of Object.values(schema.getTypeMap())) {

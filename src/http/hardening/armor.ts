@@ -1,5 +1,5 @@
 import { ApolloArmor } from '@escape.tech/graphql-armor';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import { GraphQLError, type ParseOptions, type ValidationContext, type ValidationRule } from 'graphql';
 import type { AppConfig } from '../../config.js';
 import { ErrorCode } from '../../graphql/errors.js';
@@ -9,7 +9,7 @@ export type QueryLimit = 'maxDepth' | 'maxAliases' | 'maxDirectives' | 'costLimi
 
 export interface ArmorOptions {
   validationRules: ValidationRule[];
-  plugins: ApolloServerPlugin<any>[];
+  plugins: ApolloServerPlugin<BaseContext>[];
   parseOptions: ParseOptions;
 }
 
@@ -42,7 +42,7 @@ export function armorOptions(config: AppConfig): ArmorOptions {
   const { validationRules, plugins } = armor.protect();
   return {
     validationRules: validationRules as ValidationRule[],
-    plugins: [...(plugins as ApolloServerPlugin<any>[]), limitErrorCodes],
+    plugins: [...(plugins as ApolloServerPlugin<BaseContext>[]), limitErrorCodes],
     parseOptions: config.GRAPHQL_MAX_TOKENS > 0 ? { maxTokens: config.GRAPHQL_MAX_TOKENS } : {},
   };
 }
@@ -54,7 +54,7 @@ const TOKEN_LIMIT = /Document contains more tha[nt] (\d+) tokens/;
  * Apollo wraps validation and parse failures in its own classes, which set `GRAPHQL_VALIDATION_FAILED` /
  * `GRAPHQL_PARSE_FAILED`; limit refusals get back the documented BAD_USER_INPUT (HTTP status stays 400).
  */
-const limitErrorCodes: ApolloServerPlugin<any> = {
+const limitErrorCodes: ApolloServerPlugin<BaseContext> = {
   async requestDidStart() {
     return {
       async didEncounterErrors({ errors }) {
