@@ -142,7 +142,7 @@ describe('the fixture record type under the generic walks', () => {
 
 describe('the fixture record type’s list', () => {
   let admin: PluginTestWorkspace;
-  const ids: Record<string, string> = {};
+  const ids = {} as Record<'cheap' | 'dear' | 'dollar' | 'tag', string>; // set in beforeAll
   beforeAll(async () => {
     admin = await server.newWorkspace();
     const field = await admin.ok(`mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { message } } }`, {

@@ -19,7 +19,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('typed client (graphql-codegen)', () => {
   it('client/generated and test/generated match what codegen.ts generates (run `npm run codegen` after changing schema/ or operations)', async () => {
-    const outputs = await generate({ ...config, cwd: root, silent: true }, false);
+    // typed `Promise<FileOutput[] | any>` (watch mode): the files it generates
+    const outputs: { filename: string; content: string }[] = await generate({ ...config, cwd: root, silent: true }, false);
     const files = outputs.map((o) => o.filename.replace(root, '')).sort();
     expect(files).toEqual(expect.arrayContaining(['client/generated/gql.ts', 'client/generated/graphql.ts', 'client/generated/index.ts', 'test/generated/graphql.ts']));
     const stale = outputs.filter((o) => readFileSync(o.filename, 'utf8') !== o.content).map((o) => o.filename.replace(root, ''));
