@@ -1,4 +1,5 @@
-import { describePluginContract, runPluginContract, startPluginServer, toGlobalId, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
+import { toGlobalId } from '../../src/sdk/index.js';
+import { describePluginContract, runPluginContract, startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import type { AbstractSqlConnection } from '@mikro-orm/sql';
 import loyalty from '../../examples/loyalty/plugin.js';
 import { Migration20261201000000LoyaltyAccounts } from '../../examples/loyalty/migrations/Migration20261201000000LoyaltyAccounts.js';

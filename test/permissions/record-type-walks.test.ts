@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
-import { startPluginServer, toGlobalId, type GraphQLClient, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
+import { toGlobalId } from '../../src/sdk/index.js';
+import { startPluginServer, type GraphQLClient, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import { parseGlobalId } from '../../src/graphql/global-id.js';
 import gadgetsPlugin from '../fixtures/plugins/record-type/gadgets/plugin.js';
 import { operation, operationFor, rootOperations, withoutMessages } from '../support/schema-walks.js';

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
 import { generate } from '@graphql-codegen/cli';
 import config from '../../codegen.js';
-import { startPluginServer, type PluginTestServer } from '../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer } from '../../src/sdk/testing.js';
 import pipeline from '../../plugins/pipeline/plugin.js';
 import { ContactWithDeals, CreateContact } from '../../client/operations.js';
 import { dealRow } from '../../client/example.js';

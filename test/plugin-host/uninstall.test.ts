@@ -1,4 +1,4 @@
-import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import { JobRunner } from '../../src/plugin-host/jobs/job-runner.js';
 import { kernelEntities } from '../../src/app/kernel-entities.js';
 import pipeline from '../../plugins/pipeline/plugin.js';

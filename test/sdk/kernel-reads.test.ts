@@ -1,4 +1,5 @@
-import { actAs, activityTargetIds, contactOrReject, InputRejected, readableCompany, readableContact, readableContactIds, startPluginServer, workspaceMemberIds, type PluginTestServer, type PluginTestWorkspace, type RequestContext } from '../../src/sdk/index.js';
+import { actAs, activityTargetIds, contactOrReject, InputRejected, readableCompany, readableContact, readableContactIds, workspaceMemberIds, type RequestContext } from '../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import '../../src/app/kernel-entities.js'; // the kernel, loaded before the kit starts a server
 
 /**

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
-  startPluginServer,
   toGlobalId,
   type PluginManifest,
+} from '../../../src/sdk/index.js';
+import {
+  startPluginServer,
   type PluginTestServer,
   type PluginTestWorkspace,
-} from '../../../src/sdk/index.js';
+} from '../../../src/sdk/testing.js';
 import { JobRunner } from '../../../src/plugin-host/jobs/job-runner.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { rottingJob } from '../../../plugins/pipeline/automation/index.js';
