@@ -16,7 +16,7 @@ import type { BeforeHook, PluginContext, Subscriber } from '../events/handlers.j
  * A plugin's typed manifest: everything the host needs to validate, install, enable and run it. Built-in plugins
  * live in `plugins/<id>/plugin.ts`; third-party ones are npm packages or paths listed in configuration.
  */
-export interface PluginManifest<Settings extends z.ZodType = z.ZodType, S = z.output<Settings>> {
+export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<string, unknown>>, S = z.output<Settings>> {
   /** Unique, lower-case: `pipeline`, `acme-loyalty`. Prefixes the plugin's migrations and settings. */
   id: string;
   name: string;

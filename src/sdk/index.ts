@@ -1,7 +1,8 @@
 /**
  * The public plugin SDK: the only kernel module that plugins (built-in and third-party) import. A curated list:
  * whatever is not re-exported here is kernel-internal and may change without notice (test/plugin-host/plugin-boundary.test.ts
- * fails on any plugin file importing from src/ other than src/sdk).
+ * fails on any plugin file importing from src/ other than src/sdk). Plugins' tests import the contract test kit from
+ * `crm-kernel/sdk/testing` (src/sdk/testing.ts), which this module does not re-export.
  */
 import 'reflect-metadata'; // decorator metadata (type-graphql, MikroORM) before any decorated class is defined
 
@@ -72,9 +73,6 @@ export type { SearchProvider, SearchRequest, SearchResult } from '../core/search
 // Migrations: the base class, and row-level security for every new table with a workspace_id column.
 export { Migration } from '@mikro-orm/migrations';
 export { tenantRlsSql } from '../db/rls/index.js';
-
-// Contract test kit: takes a plugin through install → enable → use → disable → re-enable → uninstall on a real database.
-export * from './contract-kit.js';
 
 // Kernel services: plugin events, kernel writes from background work (actAs), scope, validation, custom fields, tags, settings.
 export * from './kernel-api.js';

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { CreateCompanyDocument, UpdateCompanyDocument } from '../generated/graphql.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 
@@ -57,8 +58,8 @@ describe('companies', () => {
     for (const [input, field] of cases) {
       const res = await ws.gql(CREATE, { input });
       expect(res.errors).toBeUndefined();
-      expect(res.data.createCompany.company).toBeNull();
-      expect(res.data.createCompany.userErrors[0]).toMatchObject({ field, code: 'BAD_USER_INPUT' });
+      expect(res.data!.createCompany.company).toBeNull();
+      expect(res.data!.createCompany.userErrors[0]).toMatchObject({ field, code: 'BAD_USER_INPUT' });
     }
     expect(await server.count('company', ws.id)).toBe(before);
   });
@@ -90,6 +91,7 @@ describe('companies', () => {
 
   it('soft-deletes, restores and purges', async () => {
     const { company } = (await ws.ok(CREATE, { input: { name: 'Initech' } })).createCompany;
+    assert(company, 'createCompany returned no company');
     await ws.ok(`mutation($id: ID!) { deleteCompany(id: $id) { company { deletedAt } } }`, { id: company.id });
     const live = await ws.ok(`{ companies(filter: { name: { eq: "Initech" } }) { totalCount } }`);
     expect(live.companies.totalCount).toBe(0);
@@ -107,9 +109,10 @@ describe('companies', () => {
 
   it('never shows another workspace\'s company', async () => {
     const { company } = (await ws.ok(CREATE, { input: { name: 'Secret Co' } })).createCompany;
+    assert(company, 'createCompany returned no company');
     const intruder = await server.newWorkspace();
     expect((await intruder.ok(`query($id: ID!) { node(id: $id) { id } company(id: $id) { id } }`, { id: company.id }))).toEqual({ node: null, company: null });
     const upd = await intruder.ok(UPDATE, { input: { id: company.id, version: 1, name: 'Pwned' } });
-    expect(upd.updateCompany.userErrors[0].code).toBe('NOT_FOUND');
+    expect(upd.updateCompany.userErrors[0]?.code).toBe('NOT_FOUND');
   });
 });

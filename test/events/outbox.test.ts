@@ -121,7 +121,7 @@ describe('kernel domain events', () => {
         tx.create(Contact, { workspaceId: w.id, firstName: 'Ghost', emails: [], phones: [], customFields: {} } as unknown as Contact);
         await tx.flush();
         await emitEvent(tx, { type: 'test.pluginEvent', payload: { n: 1 } });
-        expect(Number((await tx.execute(`select count(*)::int as n from outbox_event where workspace_id = ?`, [w.id]))[0].n)).toBe(2);
+        expect(Number((await tx.execute(`select count(*)::int as n from outbox_event where workspace_id = ?`, [w.id]))[0]?.n)).toBe(2);
         throw new Error('boom after the flush');
       }),
     ).rejects.toThrow('boom after the flush');

@@ -1,4 +1,6 @@
-import { describePluginContract, runPluginContract, startPluginServer, toGlobalId, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
+import { toGlobalId } from '../../src/sdk/index.js';
+import { describePluginContract, runPluginContract, startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
+import type { AbstractSqlConnection } from '@mikro-orm/sql';
 import loyalty from '../../examples/loyalty/plugin.js';
 import { Migration20261201000000LoyaltyAccounts } from '../../examples/loyalty/migrations/Migration20261201000000LoyaltyAccounts.js';
 
@@ -58,7 +60,7 @@ describe('acme-loyalty end to end', () => {
     await server?.close();
   });
 
-  const owner = () => server.orm.em.getConnection();
+  const owner = () => server.orm.em.getConnection() as AbstractSqlConnection; // the kit types `orm` as any
   const deliveries = (workspaceId: string) =>
     owner().execute<{ id: string; event_id: string; status: string; attempts: number }[]>(
       `select id, event_id, status, attempts from outbox_delivery where workspace_id = ? and subscriber = 'acme-loyalty/award-activity-points' order by created_at, id`,

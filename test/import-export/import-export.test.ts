@@ -67,7 +67,7 @@ describe('CSV import over HTTP', () => {
       version: 1,
       company: { name: 'Analytical Engines', domains: [] },
     });
-    expect(ada.tags.map((t: any) => t.name)).toEqual(['math', 'vip']);
+    expect(ada!.tags.map((t: any) => t.name)).toEqual(['math', 'vip']);
     expect(grace).toMatchObject({ lifecycleStage: 'LEAD', company: { name: 'navy.test', domains: ['navy.test'] }, tags: [{ name: 'vip' }] });
     expect(await server.count('company', ws.id)).toBe(2);
     expect(await server.count('tag', ws.id)).toBe(2);
@@ -85,7 +85,7 @@ describe('CSV import over HTTP', () => {
 
     const again = await upload(ws, 'contacts', 'email,jobTitle\nada@example.com,Mathematician\n');
     expect(again.body).toMatchObject({ processedRows: 1, createdCount: 0, updatedCount: 0 });
-    expect((await contacts(ws)).find((c: any) => c.primaryEmail === 'ada@example.com').version).toBe(2);
+    expect((await contacts(ws)).find((c: any) => c.primaryEmail === 'ada@example.com')?.version).toBe(2);
   });
 
   it('imports the good rows and reports each bad one with its row number and field', async () => {

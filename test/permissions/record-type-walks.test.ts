@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLObjectType, GraphQLSchema } from 'graphql';
-import { startPluginServer, toGlobalId, type GraphQLClient, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
+import { toGlobalId } from '../../src/sdk/index.js';
+import { startPluginServer, type GraphQLClient, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import { parseGlobalId } from '../../src/graphql/global-id.js';
 import gadgetsPlugin from '../fixtures/plugins/record-type/gadgets/plugin.js';
 import { operation, operationFor, rootOperations, withoutMessages } from '../support/schema-walks.js';
@@ -142,7 +143,7 @@ describe('the fixture record type under the generic walks', () => {
 
 describe('the fixture record type’s list', () => {
   let admin: PluginTestWorkspace;
-  const ids: Record<string, string> = {};
+  const ids = {} as Record<'cheap' | 'dear' | 'dollar' | 'tag', string>; // set in beforeAll
   beforeAll(async () => {
     admin = await server.newWorkspace();
     const field = await admin.ok(`mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { message } } }`, {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { print } from 'graphql';
 import { generate } from '@graphql-codegen/cli';
 import config from '../../codegen.js';
-import { startPluginServer, type PluginTestServer } from '../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer } from '../../src/sdk/testing.js';
 import pipeline from '../../plugins/pipeline/plugin.js';
 import { ContactWithDeals, CreateContact } from '../../client/operations.js';
 import { dealRow } from '../../client/example.js';
@@ -19,7 +19,8 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 
 describe('typed client (graphql-codegen)', () => {
   it('client/generated and test/generated match what codegen.ts generates (run `npm run codegen` after changing schema/ or operations)', async () => {
-    const outputs = await generate({ ...config, cwd: root, silent: true }, false);
+    // typed `Promise<FileOutput[] | any>` (watch mode): the files it generates
+    const outputs: { filename: string; content: string }[] = await generate({ ...config, cwd: root, silent: true }, false);
     const files = outputs.map((o) => o.filename.replace(root, '')).sort();
     expect(files).toEqual(expect.arrayContaining(['client/generated/gql.ts', 'client/generated/graphql.ts', 'client/generated/index.ts', 'test/generated/graphql.ts']));
     const stale = outputs.filter((o) => readFileSync(o.filename, 'utf8') !== o.content).map((o) => o.filename.replace(root, ''));

@@ -18,7 +18,7 @@ export function boundaryViolations(source: string, file: string, repoRoot: strin
   const sdkDir = join(srcDir, 'sdk');
   const inside = (path: string, dir: string) => path === dir || path.startsWith(dir + sep);
   return importSpecifiers(source).filter((specifier) => {
-    if (!specifier.startsWith('.') && !specifier.startsWith('/')) return false; // packages (crm-kernel exports ./sdk only)
+    if (!specifier.startsWith('.') && !specifier.startsWith('/')) return false; // packages (crm-kernel exports ./sdk and ./sdk/testing only)
     const target = resolve(dirname(file), specifier);
     return inside(target, srcDir) && !inside(target, sdkDir);
   });

@@ -7,6 +7,7 @@ import { kernelMigrations } from '../../migrations/index.js';
 import { MikroORM } from '@mikro-orm/core';
 import { appOrmOptions } from '../../src/app/database.js';
 import { loadConfig } from '../../src/config.js';
+import type { SqlOrm } from '../support/harness.js';
 
 const repo = resolve(fileURLToPath(import.meta.url), '../../..');
 const fixtures = join(repo, 'test/fixtures/plugins');
@@ -154,13 +155,13 @@ describe('plugin migrations and entities on a real (embedded) database', () => {
   it('run after the kernel’s, are tracked per plugin in the one migrations table, and register the entities', async () => {
     const plugins = await loadPlugins({ builtinDir: join(fixtures, 'good'), extra: ['./test/fixtures/plugins/third-party/acme-extra'], cwd: repo, kernel: kernelFacts() });
     const base = appOrmOptions({ pluginEntities: pluginEntities(plugins) });
-    const orm = await MikroORM.init({ ...base, migrations: { ...base.migrations, migrationsList: allMigrations(plugins) } });
+    const orm = (await MikroORM.init({ ...base, migrations: { ...base.migrations, migrationsList: allMigrations(plugins) } })) as SqlOrm;
     try {
       const applied = (await orm.migrator.up()).map((m) => m.name);
       expect(applied).toEqual(allMigrations(plugins).map((m) => m.name));
       const rows = await orm.em.getConnection().execute<{ name: string }[]>(`select name from mikro_orm_migrations where name like '%:%' order by id`);
       expect(rows.map((r) => r.name)).toEqual(pluginMigrations(plugins).map((m) => m.name));
-      expect(orm.getMetadata().find('AlphaWidget')?.tableName).toBe('alpha_widget');
+      expect(orm.getMetadata().getByClassName('AlphaWidget', false)?.tableName).toBe('alpha_widget');
       const [rls] = await orm.em.getConnection().execute<{ relrowsecurity: boolean }[]>(`select relrowsecurity from pg_class where relname = 'alpha_widget'`);
       expect(rls?.relrowsecurity).toBe(true);
       expect(await orm.migrator.up()).toEqual([]); // nothing pending on the next start

@@ -1,4 +1,5 @@
-import { definePlugin, ErrorCode, InputRejected, startPluginServer, toGlobalId, type PluginTestServer } from '../../src/sdk/index.js';
+import { definePlugin, ErrorCode, InputRejected, toGlobalId } from '../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer } from '../../src/sdk/testing.js';
 import { eventsOf } from '../../src/events/registry.js';
 import { nodeTypesOf } from '../../src/graphql/node-registry.js';
 import pipeline from '../../plugins/pipeline/plugin.js';

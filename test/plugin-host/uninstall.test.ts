@@ -1,4 +1,4 @@
-import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import { JobRunner } from '../../src/plugin-host/jobs/job-runner.js';
 import { kernelEntities } from '../../src/app/kernel-entities.js';
 import pipeline from '../../plugins/pipeline/plugin.js';
@@ -68,7 +68,7 @@ async function seed(ws: PluginTestWorkspace): Promise<void> {
   await createDeal(ws, { name: 'Stale deal', pipelineId: p.id, stageId: stageByName(p, 'Lead').id });
   const moved = await ws.ok(`mutation($i: MoveDealToStageInput!) { moveDealToStage(input: $i) { ${ERRORS} } }`, { i: { id: deal.id, stageId: stageByName(p, 'Qualified').id, version: deal.version } });
   expect(moved.moveDealToStage.userErrors).toEqual([]);
-  const [{ version }] = await exec<{ version: number }[]>(`select version from deal where workspace_id = ? and name = 'Big deal'`, [ws.id]);
+  const [{ version }] = await exec<[{ version: number }]>(`select version from deal where workspace_id = ? and name = 'Big deal'`, [ws.id]);
   const won = await ws.ok(`mutation($i: CloseDealInput!) { markDealWon(input: $i) { ${ERRORS} } }`, { i: { id: deal.id, version: Number(version) } });
   expect(won.markDealWon.userErrors).toEqual([]);
   // an activity on the deal and the contact: uninstalling pipeline keeps it, on the contact only

@@ -1,4 +1,5 @@
-import { actAs, activityTargetIds, contactOrReject, InputRejected, readableCompany, readableContact, readableContactIds, startPluginServer, workspaceMemberIds, type PluginTestServer, type PluginTestWorkspace, type RequestContext } from '../../src/sdk/index.js';
+import { actAs, activityTargetIds, contactOrReject, InputRejected, readableCompany, readableContact, readableContactIds, workspaceMemberIds, type RequestContext } from '../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import '../../src/app/kernel-entities.js'; // the kernel, loaded before the kit starts a server
 
 /**
@@ -9,7 +10,7 @@ import '../../src/app/kernel-entities.js'; // the kernel, loaded before the kit 
 let server: PluginTestServer;
 let ws: PluginTestWorkspace;
 let member: { id: string; ok: PluginTestWorkspace['ok'] };
-const ids: Record<string, string> = {};
+const ids = {} as Record<'admins' | 'own' | 'trashed' | 'company' | 'activity', string>; // set in beforeAll
 
 const uuid = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':').pop()!;
 const as = <T>(userId: string | null, work: (ctx: RequestContext) => Promise<T>) => actAs({ workspaceId: ws.id, em: server.orm.em.fork(), settings: {} }, userId, work);

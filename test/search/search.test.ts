@@ -37,7 +37,7 @@ describe('search', () => {
     const order = names(search);
     if (order.includes('Macmillan Publishers')) expect(order.indexOf('Macmillan Publishers')).toBeGreaterThan(1);
     expect(search[0]).toMatchObject({ matchedOn: 'name', node: { __typename: 'Company', id: ids.acme } });
-    expect(search[0].score).toBeGreaterThan(search.at(-1)!.score - 1e-9);
+    expect(search[0]!.score).toBeGreaterThan(search.at(-1)!.score - 1e-9);
   });
 
   it('matches prefixes of words, names and emails, accent-insensitively', async () => {
@@ -62,7 +62,7 @@ describe('search', () => {
     for (const query of ['555 010', '(555) 010-7788', '+15550107788']) {
       const { search } = await ws.ok(SearchDocument, { query });
       expect(search.map((h: any) => h.node.id)).toEqual([ids.acme]);
-      expect(search[0].matchedOn).toBe('phone');
+      expect(search[0]?.matchedOn).toBe('phone');
     }
     const contact = await ws.ok(SearchDocument, { query: '30 1234-56' });
     expect(contact.search[0]).toMatchObject({ node: { id: ids.zoe }, matchedOn: 'phone' });

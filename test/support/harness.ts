@@ -4,7 +4,8 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { openAppDatabase } from '../../src/app/database.js';
-import type { Orm } from '../../src/db/orm.js';
+import type { MikroORM } from '@mikro-orm/core';
+import type { AbstractSqlDriver } from '@mikro-orm/sql';
 import { createApp, type App } from '../../src/app/http-app.js';
 import { Workspace } from '../../src/core/workspaces/workspace.entity.js';
 import { User } from '../../src/core/identity/user.entity.js';
@@ -16,6 +17,9 @@ import type { PluginManifest } from '../../src/plugin-host/manifest.js';
 /** An operation: a generated typed document (test/operations/*.graphql) or a query string. */
 export type Operation<T = any, V = any> = TypedDocumentNode<T, V> | string;
 
+/** The ORM typed with its SQL driver (PGlite or PostgreSQL): `em.getConnection().execute<T>()` returns `T`. */
+export type SqlOrm = MikroORM<AbstractSqlDriver>;
+
 export interface GraphQLResponse<T = any> {
   data?: T;
   errors?: { message: string; path?: string[]; extensions?: Record<string, any> }[];
@@ -23,9 +27,9 @@ export interface GraphQLResponse<T = any> {
 
 export interface TestServer {
   /** The database owner (PostgreSQL: a superuser, not subject to row-level security) for test setup and assertions. */
-  orm: Orm;
+  orm: SqlOrm;
   /** The ORM the app serves with (PostgreSQL: the application role, under row-level security; PGlite: `orm`). */
-  appOrm: Orm;
+  appOrm: SqlOrm;
   app: App;
   /** Sends a GraphQL operation through the real HTTP stack. */
   gql<T = any, V = any>(query: Operation<T, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
@@ -69,8 +73,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   // the application role the app then connects as, under row-level security. `orm` is the owner (a superuser here:
   // test setup and assertions see every workspace); `appOrm` is what the app serves with (the same ORM on PGlite).
   const database = await openAppDatabase({ url, poolMax: 4 });
-  const orm = database.owner;
-  const appOrm = database.orm;
+  const orm = database.owner as SqlOrm;
+  const appOrm = database.orm as SqlOrm;
   // tests count the app's statements through `server.orm.config.set('onQuery', …)`
   if (appOrm !== orm) appOrm.config.set('onQuery', (sql: string, params: readonly unknown[]) => orm.config.get('onQuery')(sql, params));
   const app = await createApp({ orm: appOrm, config, logger, plugins: options.plugins });

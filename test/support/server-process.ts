@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { recreateDatabase } from '../../src/sdk/contract-kit.js';
+import { recreateDatabase } from '../../src/sdk/testing.js';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { loadConfig } from '../../src/config.js';
 import type { Orm } from '../../src/db/orm.js';

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
-  startPluginServer,
   toGlobalId,
   type PluginManifest,
+} from '../../../src/sdk/index.js';
+import {
+  startPluginServer,
   type PluginTestServer,
   type PluginTestWorkspace,
-} from '../../../src/sdk/index.js';
+} from '../../../src/sdk/testing.js';
 import { JobRunner } from '../../../src/plugin-host/jobs/job-runner.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { rottingJob } from '../../../plugins/pipeline/automation/index.js';
@@ -92,7 +94,7 @@ const MARK_WON = `mutation($i: CloseDealInput!) { markDealWon(input: $i) { deal 
 
 /** Marks the deal won through the plugin's mutation (it emits deal.won in its transaction); returns the event's id. */
 async function winDeal(ws: PluginTestWorkspace, dealId: string): Promise<string> {
-  const [{ version }] = await exec<{ version: number }[]>(`select version from deal where id = ?`, [dealId]);
+  const [{ version }] = await exec<[{ version: number }]>(`select version from deal where id = ?`, [dealId]);
   const data = await ws.ok(MARK_WON, { i: { id: toGlobalId('Deal', dealId), version: Number(version) } });
   expect(data.markDealWon).toEqual({ deal: { status: 'WON' }, userErrors: [] });
   const [event] = await exec<{ id: string }[]>(`select id from outbox_event where workspace_id = ? and type = 'deal.won' and payload->>'id' = ?`, [ws.id, dealId]);
@@ -103,7 +105,7 @@ const MOVE = `mutation($i: MoveDealToStageInput!) { moveDealToStage(input: $i) {
 
 /** Moves the deal with the plugin's mutation, then dates its arrival in the stage `daysAgo` days back. */
 async function moveTo(ws: PluginTestWorkspace, dealId: string, stageId: string, daysAgo: number) {
-  const [{ version }] = await exec<{ version: number }[]>(`select version from deal where id = ?`, [dealId]);
+  const [{ version }] = await exec<[{ version: number }]>(`select version from deal where id = ?`, [dealId]);
   const data = await ws.ok(MOVE, { i: { id: toGlobalId('Deal', dealId), version: Number(version), stageId: toGlobalId('PipelineStage', stageId) } });
   expect(data.moveDealToStage.userErrors).toEqual([]);
   await exec(`update deal set stage_entered_at = now() - make_interval(days => ?) where id = ?`, [daysAgo, dealId]);

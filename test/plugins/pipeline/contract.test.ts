@@ -1,4 +1,4 @@
-import { describePluginContract, startPluginServer, type PluginTestServer } from '../../../src/sdk/index.js';
+import { describePluginContract, startPluginServer, type PluginTestServer } from '../../../src/sdk/testing.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { createDeal, createPipeline } from './helpers.js';
 

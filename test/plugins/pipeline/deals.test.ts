@@ -1,4 +1,4 @@
-import { startPluginServer, type GraphQLClient, type PluginTestServer, } from '../../../src/sdk/index.js';
+import { startPluginServer, type GraphQLClient, type PluginTestServer } from '../../../src/sdk/testing.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { withWorkspace } from '../../../src/db/rls/tenant-context.js';
 import { seedPipelineDemo } from '../../../plugins/pipeline/demo-data.js';

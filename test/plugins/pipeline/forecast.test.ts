@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { startPluginServer, toGlobalId, type PluginTestServer, type PluginTestWorkspace } from '../../../src/sdk/index.js';
+import { toGlobalId } from '../../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../../src/sdk/testing.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { GraphQLClient } from '../../../src/sdk/index.js';
+import type { GraphQLClient } from '../../../src/sdk/testing.js';
 
 export const SALES_STAGES = [
   { name: 'Lead', probability: 10, kind: 'OPEN', rottingDays: 14 },

@@ -1,4 +1,4 @@
-import { startPluginServer, type PluginTestServer, } from '../../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer } from '../../../src/sdk/testing.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { CREATE_PIPELINE, PIPELINE_FIELDS, SALES_STAGES, createDeal, createPipeline, stageByName } from './helpers.js';
 

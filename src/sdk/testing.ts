@@ -1,3 +1,4 @@
+import 'reflect-metadata'; // as the SDK does: decorator metadata before the kernel's decorated classes load
 import { randomUUID } from 'node:crypto';
 import type { PluginManifest } from '../plugin-host/manifest.js';
 
@@ -6,10 +7,11 @@ import type { PluginManifest } from '../plugin-host/manifest.js';
  * against a real database (in-memory PGlite, or PostgreSQL when `TEST_DATABASE_URL` is set: then in a fresh database
  * of its own, created beside that one and dropped at the end), through the real HTTP and GraphQL stack.
  *
- * It runs under any test runner: `runPluginContract` is a plain async function that throws on the first broken
- * promise; `describePluginContract` declares it as jest/vitest tests and uses only the globals `describe`, `it`
- * (and `expect`, through the callbacks' own assertions). The kernel is imported lazily, when a server starts, so
- * importing the SDK stays cheap for plugins.
+ * The entry point `crm-kernel/sdk/testing`, apart from `crm-kernel/sdk` so that plugins do not load test code. It runs
+ * under any test runner: `runPluginContract` is a plain async function that throws on the first broken promise;
+ * `describePluginContract` declares it as jest or vitest tests and uses only the globals `describe`, `it` and
+ * `afterAll`, read from `globalThis` when it is called (vitest: `globals: true`). The kernel is imported lazily, when
+ * a server starts, so importing the kit stays cheap.
  *
  * Uninstall means, here and for the host: the plugin is disabled in the workspace, its optional `onUninstall` runs in
  * the workspace (a transaction under row-level security), then the host removes that workspace's rows of the
@@ -91,7 +93,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
       import('../logger.js'),
     ]);
   const loaded = validatePlugins(
-    plugins.map((manifest) => ({ manifest, source: `contract-kit:${(manifest as { id?: string }).id ?? '?'}`, builtin: false })),
+    plugins.map((manifest) => ({ manifest, source: `sdk/testing:${(manifest as { id?: string }).id ?? '?'}`, builtin: false })),
     kernelFacts(),
   );
   const baseUrl = options.databaseUrl === undefined ? process.env.TEST_DATABASE_URL : options.databaseUrl ?? undefined;
@@ -439,10 +441,21 @@ export async function closeStages(stages: ContractStage[]): Promise<void> {
   await server?.close();
 }
 
+/** The test runner globals `describePluginContract` uses (jest's and vitest's share these signatures). */
 interface TestApi {
   describe(name: string, body: () => void): void;
   it(name: string, body: () => Promise<void>, timeout?: number): void;
   afterAll(body: () => Promise<void>): void;
+}
+
+/** The runner's `describe`, `it` and `afterAll`, from `globalThis` at call time (src is compiled without their types). */
+function testApi(): TestApi {
+  const api = globalThis as Partial<Record<keyof TestApi, unknown>>;
+  const missing = (['describe', 'it', 'afterAll'] as const).filter((name) => typeof api[name] !== 'function');
+  if (missing.length) {
+    throw new Error(`describePluginContract needs the test runner globals ${missing.join(', ')} (jest; vitest with globals: true); elsewhere call runPluginContract`);
+  }
+  return api as TestApi;
 }
 
 /**
@@ -450,7 +463,7 @@ interface TestApi {
  * order. A stage after a failed one fails too.
  */
 export function describePluginContract(plugin: PluginManifest, options: PluginContractOptions & { timeoutMs?: number } = {}): void {
-  const api = globalThis as unknown as TestApi;
+  const api = testApi();
   api.describe(`plugin contract: ${plugin.id}`, () => {
     const stages = pluginContractStages(plugin, options);
     api.afterAll(() => closeStages(stages));
