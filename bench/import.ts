@@ -13,7 +13,18 @@ import { CITIES, COMPANY_PREFIXES, COMPANY_ROOTS, FIRST_NAMES, JOB_TITLES, LAST_
 import { loadCopyFrom } from './seed.js';
 import { log } from './lib.js';
 
-export const CSV_HEADER = ['firstName', 'lastName', 'email', 'phone', 'jobTitle', 'company', 'lifecycleStage', 'source', 'address.city', 'address.country'];
+export const CSV_HEADER = [
+  'firstName',
+  'lastName',
+  'email',
+  'phone',
+  'jobTitle',
+  'company',
+  'lifecycleStage',
+  'source',
+  'address.city',
+  'address.country',
+];
 
 const csvCell = (v: string) => (/[",\n\r]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
@@ -32,7 +43,11 @@ export async function writeContactsCsv(path: string, rows: number): Promise<void
     const last = rng.pick(LAST_NAMES);
     const brand = rng.pick(COMPANY_PREFIXES) + rng.pick(COMPANY_ROOTS);
     const city = rng.pick(cities);
-    const local = `${first}.${last}`.normalize('NFKD').replace(/\p{Diacritic}/gu, '').toLowerCase().replace(/[^a-z.]/g, '');
+    const local = `${first}.${last}`
+      .normalize('NFKD')
+      .replace(/\p{Diacritic}/gu, '')
+      .toLowerCase()
+      .replace(/[^a-z.]/g, '');
     // the row number keeps emails unique across a million rows
     const email = `${local}.${i.toString(36)}@${brand.toLowerCase()}.com`;
     const phone = `${city.phonePrefix} ${rng.int(100, 999)} ${rng.int(1000, 9999)}`;
@@ -48,14 +63,23 @@ export async function writeContactsCsv(path: string, rows: number): Promise<void
   writeFileSync(marker, String(rows));
 }
 
-type ImportFn = (orm: Orm, workspaceId: string, objectType: 'contacts', readable: Readable, mapping: unknown, options?: unknown) => Promise<unknown>;
+type ImportFn = (
+  orm: Orm,
+  workspaceId: string,
+  objectType: 'contacts',
+  readable: Readable,
+  mapping: unknown,
+  options?: unknown,
+) => Promise<unknown>;
 
 /** Finds the engine's `importCsvStream` among the compiled import-export modules (its file name is the other helper's choice). */
 export async function findImportFunction(): Promise<{ fn: ImportFn; module: string } | null> {
   const here = dirname(fileURLToPath(import.meta.url));
   const folder = join(here, '..', 'src', 'core', 'import-export');
   if (!existsSync(folder)) return null;
-  for (const file of readdirSync(folder).filter((f) => f.endsWith('.js')).sort()) {
+  for (const file of readdirSync(folder)
+    .filter((f) => f.endsWith('.js'))
+    .sort()) {
     try {
       const mod = (await import(pathToFileURL(join(folder, file)).href)) as Record<string, unknown>;
       if (typeof mod.importCsvStream === 'function') return { fn: mod.importCsvStream as ImportFn, module: file };
@@ -155,14 +179,26 @@ export async function runCopyBaseline(url: string, path: string, rows: number): 
     const columns = CSV_HEADER.map((h) => `"${h}"`).join(', ');
     const started = performance.now();
     if (copyFrom) {
-      const sink = client.query(copyFrom(`copy import_staging (${columns}) from stdin with (format csv, header true)`) as never) as unknown as NodeJS.WritableStream;
+      const sink = client.query(
+        copyFrom(`copy import_staging (${columns}) from stdin with (format csv, header true)`) as never,
+      ) as unknown as NodeJS.WritableStream;
       await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), sink);
       const seconds = (performance.now() - started) / 1000;
       return { method: 'pg-copy-streams', rows, seconds, rowsPerSecond: rows / seconds };
     }
     const psql = ['/usr/bin/psql', '/usr/local/bin/psql'].find((p) => existsSync(p));
     if (!psql) return { error: 'neither pg-copy-streams nor psql is available' };
-    const run = spawnSync(psql, [url, '-v', 'ON_ERROR_STOP=1', '-c', `\\copy import_staging (${columns}) from '${path.replace(/'/g, "''")}' with (format csv, header true)`], { encoding: 'utf8' });
+    const run = spawnSync(
+      psql,
+      [
+        url,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        `\\copy import_staging (${columns}) from '${path.replace(/'/g, "''")}' with (format csv, header true)`,
+      ],
+      { encoding: 'utf8' },
+    );
     if (run.status !== 0) return { error: `psql failed: ${run.stderr.trim()}` };
     const seconds = (performance.now() - started) / 1000;
     return { method: 'psql \\copy', rows, seconds, rowsPerSecond: rows / seconds };
@@ -186,13 +222,19 @@ export async function runCopyIntoContactsBaseline(url: string, path: string, row
   try {
     const copyFrom = await loadCopyFrom();
     if (!copyFrom) return { error: 'pg-copy-streams is not available' };
-    const workspace = (await client.query(`insert into workspace (id, name, slug, default_currency, created_at, updated_at) values (gen_random_uuid(), 'COPY baseline', 'copy-baseline-' || floor(random() * 1e9)::text, 'USD', now(), now()) returning id`)).rows[0].id as string;
+    const workspace = (
+      await client.query(
+        `insert into workspace (id, name, slug, default_currency, created_at, updated_at) values (gen_random_uuid(), 'COPY baseline', 'copy-baseline-' || floor(random() * 1e9)::text, 'USD', now(), now()) returning id`,
+      )
+    ).rows[0].id as string;
     await client.query(STAGING);
     await client.query('truncate import_staging');
     const columns = CSV_HEADER.map((h) => `"${h}"`).join(', ');
     const started = performance.now();
     await client.query('begin');
-    const sink = client.query(copyFrom(`copy import_staging (${columns}) from stdin with (format csv, header true)`) as never) as unknown as NodeJS.WritableStream;
+    const sink = client.query(
+      copyFrom(`copy import_staging (${columns}) from stdin with (format csv, header true)`) as never,
+    ) as unknown as NodeJS.WritableStream;
     await pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), sink);
     await client.query(
       `insert into contact (id, workspace_id, created_at, updated_at, version, first_name, last_name, emails, primary_email, phones, job_title,

@@ -31,7 +31,10 @@ export function summarize(durationsMs: number[], totalMs: number): Stats {
 }
 
 /** Runs `op(i)` `warmup` times unmeasured, then `iterations` times sequentially, timing each call. */
-export async function measure(op: (i: number) => Promise<unknown>, { warmup, iterations }: { warmup: number; iterations: number }): Promise<Stats> {
+export async function measure(
+  op: (i: number) => Promise<unknown>,
+  { warmup, iterations }: { warmup: number; iterations: number },
+): Promise<Stats> {
   for (let i = 0; i < warmup; i++) await op(i);
   const durations: number[] = [];
   const start = performance.now();
@@ -61,8 +64,10 @@ export function graphqlClient(url: string, headers: Record<string, string>) {
   };
 }
 
-export const ms = (v: number | undefined | null) => (v == null || Number.isNaN(v) ? '–' : v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ms`);
-export const perSecond = (v: number | undefined | null, unit = 'req/s') => (v == null || Number.isNaN(v) ? '–' : `${v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1)} ${unit}`);
+export const ms = (v: number | undefined | null) =>
+  v == null || Number.isNaN(v) ? '–' : v < 10 ? `${v.toFixed(2)} ms` : `${v.toFixed(1)} ms`;
+export const perSecond = (v: number | undefined | null, unit = 'req/s') =>
+  v == null || Number.isNaN(v) ? '–' : `${v >= 100 ? Math.round(v).toLocaleString('en-US') : v.toFixed(1)} ${unit}`;
 export const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`;
 
 export function log(message: string) {

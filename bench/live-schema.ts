@@ -53,7 +53,10 @@ const plugin = (id: string): PluginManifest =>
     version: '1.0.0',
     kernel: '^1.0.0',
     resolvers: id === 'measure' ? [MeasureContactResolver, MeasureResolver] : [],
-    rules: id === 'measure' ? { Query: { measureTotal: requires('contact:read') }, types: { Contact: { measurePoints: requires('contact:read') } } } : {},
+    rules:
+      id === 'measure'
+        ? { Query: { measureTotal: requires('contact:read') }, types: { Contact: { measurePoints: requires('contact:read') } } }
+        : {},
   });
 
 export interface LiveSchemaNumbers {
@@ -147,7 +150,16 @@ export async function measureLiveSchema(databaseUrl = process.env.DATABASE_URL):
     if (await hasField(app)) throw new Error('served the old schema after disableModule returned');
     const disableToNewSchemaColdSetMs = performance.now() - done;
 
-    return { kernelBuildMs, coldBuildKernelPlusPluginMs, warmBuildKernelPlusPluginMs, buildKernelPlusPipelineMs, coldBuildAndApolloStartMs, disableToNewSchemaWarmMs, disableToNewSchemaColdSetMs, otherAppConvergenceMs };
+    return {
+      kernelBuildMs,
+      coldBuildKernelPlusPluginMs,
+      warmBuildKernelPlusPluginMs,
+      buildKernelPlusPipelineMs,
+      coldBuildAndApolloStartMs,
+      disableToNewSchemaWarmMs,
+      disableToNewSchemaColdSetMs,
+      otherAppConvergenceMs,
+    };
   } finally {
     for (const app of apps) await app.close();
     await database.close();

@@ -14,8 +14,20 @@ export interface PipelineSeed {
 }
 
 const STAGES = {
-  Sales: [['Lead', 10, 'open', 14], ['Qualified', 25, 'open', 14], ['Proposal', 50, 'open', 21], ['Negotiation', 75, 'open', 30], ['Won', 100, 'won', null], ['Lost', 0, 'lost', null]],
-  Renewals: [['Review', 40, 'open', 30], ['Commit', 80, 'open', 30], ['Renewed', 100, 'won', null], ['Churned', 0, 'lost', null]],
+  Sales: [
+    ['Lead', 10, 'open', 14],
+    ['Qualified', 25, 'open', 14],
+    ['Proposal', 50, 'open', 21],
+    ['Negotiation', 75, 'open', 30],
+    ['Won', 100, 'won', null],
+    ['Lost', 0, 'lost', null],
+  ],
+  Renewals: [
+    ['Review', 40, 'open', 30],
+    ['Commit', 80, 'open', 30],
+    ['Renewed', 100, 'won', null],
+    ['Churned', 0, 'lost', null],
+  ],
 } as const;
 
 /**
@@ -80,8 +92,16 @@ export async function seedPipelineDeals(client: pg.Client, workspaceId: string, 
        case when s.status = 'lost' then 'Price' end
      from shaped s cross join members m cross join companies c`,
     [
-      workspaceId, deals, pipelineIds.Renewals, pipelineIds.Sales, open.Renewals, open.Sales,
-      closedStage.Renewals!.won, closedStage.Sales!.won, closedStage.Renewals!.lost, closedStage.Sales!.lost,
+      workspaceId,
+      deals,
+      pipelineIds.Renewals,
+      pipelineIds.Sales,
+      open.Renewals,
+      open.Sales,
+      closedStage.Renewals!.won,
+      closedStage.Sales!.won,
+      closedStage.Renewals!.lost,
+      closedStage.Sales!.lost,
     ],
   );
   const contacts = await client.query(
@@ -192,7 +212,9 @@ export async function runPipelineCases(options: {
   await runCase(
     `dealForecast(181 days) over ${options.deals.toLocaleString('en-US')} deals`,
     async () => {
-      const data = await gql<{ dealForecast: { totals: unknown[] } }>(FORECAST, { i: { from: `${fromDay}T00:00:00Z`, to: `${toDay}T00:00:00Z` } });
+      const data = await gql<{ dealForecast: { totals: unknown[] } }>(FORECAST, {
+        i: { from: `${fromDay}T00:00:00Z`, to: `${toDay}T00:00:00Z` },
+      });
       if (!data.dealForecast.totals.length) throw new Error('the forecast found no open deals');
     },
     async () => {

@@ -25,7 +25,15 @@ import { toGlobalId } from '../src/graphql/global-id.js';
 import { foldText } from '../src/core/search/search-text.js';
 import { Rng } from '../src/seed/generate.js';
 import { BENCH_USER, recreateDatabase, type SeedResult } from './seed.js';
-import { findImportFunction, runCopyBaseline, runCopyIntoContactsBaseline, runEngineImport, writeContactsCsv, type CopyResult, type ImportResult } from './import.js';
+import {
+  findImportFunction,
+  runCopyBaseline,
+  runCopyIntoContactsBaseline,
+  runEngineImport,
+  writeContactsCsv,
+  type CopyResult,
+  type ImportResult,
+} from './import.js';
 import { graphqlClient, log, mb, measure, ms, perSecond, type Stats } from './lib.js';
 import { runPipelineCases, seedPipelineDeals } from './pipeline.js';
 
@@ -111,7 +119,11 @@ order by tl.occurred_at desc, tl.entry_id desc
 limit 21`;
 
 /** Realistic search input: name prefixes, full names, typos, emails, email prefixes, company prefixes and domains. */
-function searchQueries(rng: Rng, contacts: { first_name: string; last_name: string; primary_email: string }[], companies: { name: string; primary_domain: string }[]): string[] {
+function searchQueries(
+  rng: Rng,
+  contacts: { first_name: string; last_name: string; primary_email: string }[],
+  companies: { name: string; primary_domain: string }[],
+): string[] {
   const typo = (word: string) => {
     if (word.length < 5) return word;
     const i = rng.int(1, word.length - 3);
@@ -149,7 +161,11 @@ async function seedInChildProcess(url: string, contacts: number): Promise<SeedRe
 }
 
 /** Starts `dist/src/server.js` on a free loopback port and waits until it is ready. */
-async function startServerProcess(url: string, entry: string, env: Record<string, string>): Promise<{ port: number; stop: () => Promise<void> }> {
+async function startServerProcess(
+  url: string,
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ port: number; stop: () => Promise<void> }> {
   const port = await new Promise<number>((resolvePort, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -160,13 +176,25 @@ async function startServerProcess(url: string, entry: string, env: Record<string
   });
   const here = dirname(fileURLToPath(import.meta.url));
   const child = spawn(process.execPath, [join(here, '..', entry)], {
-    env: { ...process.env, ...env, DATABASE_URL: url, NODE_ENV: 'production', LOG_LEVEL: 'warn', SEED_DEMO: 'false', PORT: String(port), HOST: '127.0.0.1' },
+    env: {
+      ...process.env,
+      ...env,
+      DATABASE_URL: url,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'false',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`the API process exited with ${child.exitCode}`);
-    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) break;
     if (Date.now() > deadline) throw new Error('the API process did not become ready within 60 s');
     await new Promise((r) => setTimeout(r, 200));
@@ -197,7 +225,9 @@ async function main() {
 
   const sqlClient = new pg.Client({ connectionString: url });
   await sqlClient.connect();
-  log(`seeding ${args.contacts.toLocaleString('en-US')} contacts, ~${Math.round(args.contacts / 5).toLocaleString('en-US')} companies, ~${(args.contacts * 10).toLocaleString('en-US')} activities`);
+  log(
+    `seeding ${args.contacts.toLocaleString('en-US')} contacts, ~${Math.round(args.contacts / 5).toLocaleString('en-US')} companies, ~${(args.contacts * 10).toLocaleString('en-US')} activities`,
+  );
   const seed = await seedInChildProcess(url, args.contacts);
   log(`seeded in ${seed.seconds.toFixed(1)} s with ${seed.method}: ${JSON.stringify(seed.counts)}`);
   const ws = seed.workspaceId;
@@ -208,23 +238,40 @@ async function main() {
   const serverEnv = { JWT_SECRET: jwtSecret, RATE_LIMIT_PER_MINUTE: '0' };
   const server = await startServerProcess(url, join('src', 'server.js'), serverEnv);
   const port = server.port;
-  const { rows: [benchUser] } = await sqlClient.query<{ id: string }>('select id from app_user where email = $1', [BENCH_USER]);
-  const tokens = await withWorkspace(orm, ws, (em) => issueSession(em, { workspaceId: ws, userId: benchUser!.id }, { JWT_SECRET: jwtSecret, ACCESS_TOKEN_TTL_SECONDS: 24 * 3600, REFRESH_TOKEN_TTL_DAYS: 1 }));
+  const {
+    rows: [benchUser],
+  } = await sqlClient.query<{ id: string }>('select id from app_user where email = $1', [BENCH_USER]);
+  const tokens = await withWorkspace(orm, ws, (em) =>
+    issueSession(
+      em,
+      { workspaceId: ws, userId: benchUser!.id },
+      { JWT_SECRET: jwtSecret, ACCESS_TOKEN_TTL_SECONDS: 24 * 3600, REFRESH_TOKEN_TTL_DAYS: 1 },
+    ),
+  );
   const auth = { authorization: `Bearer ${tokens.accessToken}` };
   const gql = graphqlClient(`http://127.0.0.1:${port}/graphql`, auth);
   log(`app listening on 127.0.0.1:${port}`);
 
   const rng = new Rng(7);
   const { rows: sampleContacts } = await sqlClient.query<{ id: string; first_name: string; last_name: string; primary_email: string }>(
-    'select id, first_name, last_name, primary_email from contact where workspace_id = $1 order by md5(id::text) limit 500', [ws]);
+    'select id, first_name, last_name, primary_email from contact where workspace_id = $1 order by md5(id::text) limit 500',
+    [ws],
+  );
   const { rows: sampleCompanies } = await sqlClient.query<{ name: string; primary_domain: string }>(
-    'select name, primary_domain from company where workspace_id = $1 order by md5(id::text) limit 200', [ws]);
+    'select name, primary_domain from company where workspace_id = $1 order by md5(id::text) limit 200',
+    [ws],
+  );
   const queries = searchQueries(rng, sampleContacts, sampleCompanies);
   await sqlClient.query(`set pg_trgm.word_similarity_threshold = 0.5`);
 
   const opts = { warmup: args.warmup, iterations: args.iterations };
   const cases: CaseResult[] = [];
-  async function runCase(name: string, graphqlOp: (i: number) => Promise<unknown>, sqlOp: (i: number) => Promise<unknown>, target?: (c: CaseResult) => CaseResult['target']) {
+  async function runCase(
+    name: string,
+    graphqlOp: (i: number) => Promise<unknown>,
+    sqlOp: (i: number) => Promise<unknown>,
+    target?: (c: CaseResult) => CaseResult['target'],
+  ) {
     log(`case: ${name}`);
     const result: CaseResult = { name };
     try {
@@ -243,7 +290,8 @@ async function main() {
     'contacts(first: 50) + company, owner, 5 activities',
     async () => {
       const data = await gql(CONTACTS_PAGE);
-      if (data.contacts.nodes.length !== Math.min(50, args.contacts)) throw new Error(`expected 50 contacts, got ${data.contacts.nodes.length}`);
+      if (data.contacts.nodes.length !== Math.min(50, args.contacts))
+        throw new Error(`expected 50 contacts, got ${data.contacts.nodes.length}`);
     },
     () => sqlClient.query(CONTACTS_PAGE_SQL, [ws]),
   );
@@ -259,7 +307,10 @@ async function main() {
       const q = foldText(queries[i % queries.length]!);
       return sqlClient.query(SEARCH_SQL, [ws, q, `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`]);
     },
-    (c) => ({ description: `search p95 ≤ 50 ms at 100k contacts (measured at ${args.contacts.toLocaleString('en-US')})`, met: c.graphql!.p95 <= 50 }),
+    (c) => ({
+      description: `search p95 ≤ 50 ms at 100k contacts (measured at ${args.contacts.toLocaleString('en-US')})`,
+      met: c.graphql!.p95 <= 50,
+    }),
   );
   await runCase(
     'timeline(targetId: contact, first: 20)',
@@ -271,7 +322,9 @@ async function main() {
   const deals = args.deals ?? args.contacts;
   log(`seeding ${deals.toLocaleString('en-US')} deals`);
   const pipelineSeed = await seedPipelineDeals(sqlClient, ws, deals);
-  log(`seeded ${pipelineSeed.deals.toLocaleString('en-US')} deals, ${pipelineSeed.dealContacts.toLocaleString('en-US')} deal contacts in ${pipelineSeed.seconds.toFixed(1)} s`);
+  log(
+    `seeded ${pipelineSeed.deals.toLocaleString('en-US')} deals, ${pipelineSeed.dealContacts.toLocaleString('en-US')} deal contacts in ${pipelineSeed.seconds.toFixed(1)} s`,
+  );
   await runPipelineCases({ runCase, gql, sql: sqlClient, workspaceId: ws, deals });
 
   // the same API without graphql-shield, as a second process on the same database
@@ -279,7 +332,10 @@ async function main() {
   const unshieldedServer = await startServerProcess(url, join('bench', 'unshielded-server.js'), serverEnv);
   let shield: ShieldResult | { error: string };
   try {
-    shield = await runShieldCase(gql, graphqlClient(`http://127.0.0.1:${unshieldedServer.port}/graphql`, auth), { ...opts, rows: Math.min(1000, args.contacts) });
+    shield = await runShieldCase(gql, graphqlClient(`http://127.0.0.1:${unshieldedServer.port}/graphql`, auth), {
+      ...opts,
+      rows: Math.min(1000, args.contacts),
+    });
   } catch (error) {
     shield = { error: (error as Error).message };
     log(`shield case failed: ${shield.error}`);
@@ -324,7 +380,25 @@ async function main() {
 
   const report = `${renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts)}\n${renderShield(shield)}\n\n${renderLive(live)}`;
   process.stdout.write(`${report}\n`);
-  writeFileSync(join(tmp, 'results.json'), JSON.stringify({ date: new Date().toISOString(), node: process.version, args, seed, cases, shield, live, import: importResult, copy: copyResult, copyIntoContacts }, null, 2));
+  writeFileSync(
+    join(tmp, 'results.json'),
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        node: process.version,
+        args,
+        seed,
+        cases,
+        shield,
+        live,
+        import: importResult,
+        copy: copyResult,
+        copyIntoContacts,
+      },
+      null,
+      2,
+    ),
+  );
   log(`results written to ${join(tmp, 'results.json')}`);
 
   await server.stop();
@@ -376,37 +450,61 @@ function renderReport(
   copyIntoContacts: CopyResult | { error: string } | undefined,
 ): string {
   const lines: string[] = [];
-  lines.push(`## Benchmark: ${args.contacts.toLocaleString('en-US')} contacts, ${seed.counts.company!.toLocaleString('en-US')} companies, ${seed.counts.activity!.toLocaleString('en-US')} activities (${args.iterations} sequential requests after ${args.warmup} warm-up, PostgreSQL)`);
+  lines.push(
+    `## Benchmark: ${args.contacts.toLocaleString('en-US')} contacts, ${seed.counts.company!.toLocaleString('en-US')} companies, ${seed.counts.activity!.toLocaleString('en-US')} activities (${args.iterations} sequential requests after ${args.warmup} warm-up, PostgreSQL)`,
+  );
   lines.push('');
   lines.push('| case | p50 | p95 | throughput | baseline p50 | baseline p95 | ratio (p50) |');
   lines.push('|---|---|---|---|---|---|---|');
   for (const c of cases) {
-    if (c.error) lines.push(`| ${c.name} | error: ${c.error.replace(/\|/g, '\\|')} | | | ${ms(c.baseline?.p50)} | ${ms(c.baseline?.p95)} | – |`);
-    else lines.push(`| ${c.name} | ${ms(c.graphql?.p50)} | ${ms(c.graphql?.p95)} | ${perSecond(c.graphql?.throughput)} | ${ms(c.baseline?.p50)} | ${ms(c.baseline?.p95)} | ${c.ratio?.toFixed(1)}× |`);
+    if (c.error)
+      lines.push(`| ${c.name} | error: ${c.error.replace(/\|/g, '\\|')} | | | ${ms(c.baseline?.p50)} | ${ms(c.baseline?.p95)} | – |`);
+    else
+      lines.push(
+        `| ${c.name} | ${ms(c.graphql?.p50)} | ${ms(c.graphql?.p95)} | ${perSecond(c.graphql?.throughput)} | ${ms(c.baseline?.p50)} | ${ms(c.baseline?.p95)} | ${c.ratio?.toFixed(1)}× |`,
+      );
   }
   lines.push('');
   lines.push('Baselines: the same data fetched by one hand-written SQL statement through the pg client (no HTTP, no GraphQL).');
   if (importResult || copy) {
     lines.push('');
-    if (importResult && 'error' in importResult) lines.push(`Import (${args.importRows.toLocaleString('en-US')} rows): error: ${importResult.error}`);
+    if (importResult && 'error' in importResult)
+      lines.push(`Import (${args.importRows.toLocaleString('en-US')} rows): error: ${importResult.error}`);
     else if (importResult) {
-      const flat = importResult.checkpoints.map((c) => `${Math.round(c.atProgress * 100)}%: RSS ${mb(c.rssPeak)}, heap ${mb(c.heapPeak)}, live heap after GC ${mb(c.liveHeap)}`).join('; ');
-      lines.push(`Import (${args.importRows.toLocaleString('en-US')} rows via importCsvStream): ${perSecond(importResult.rowsPerSecond, 'rows/s')} in ${importResult.seconds.toFixed(1)} s; peak RSS ${mb(importResult.rssPeak)} (before ${mb(importResult.rssBefore)}), peak heap ${mb(importResult.heapPeak)}; peaks by progress: ${flat}`);
+      const flat = importResult.checkpoints
+        .map(
+          (c) => `${Math.round(c.atProgress * 100)}%: RSS ${mb(c.rssPeak)}, heap ${mb(c.heapPeak)}, live heap after GC ${mb(c.liveHeap)}`,
+        )
+        .join('; ');
+      lines.push(
+        `Import (${args.importRows.toLocaleString('en-US')} rows via importCsvStream): ${perSecond(importResult.rowsPerSecond, 'rows/s')} in ${importResult.seconds.toFixed(1)} s; peak RSS ${mb(importResult.rssPeak)} (before ${mb(importResult.rssBefore)}), peak heap ${mb(importResult.heapPeak)}; peaks by progress: ${flat}`,
+      );
     }
     if (copy && 'error' in copy) lines.push(`COPY baseline: error: ${copy.error}`);
     else if (copy) {
-      const ratio = importResult && !('error' in importResult) ? ` — engine/COPY rate ratio ${(importResult.rowsPerSecond / copy.rowsPerSecond).toPrecision(2)} (COPY is ${(copy.rowsPerSecond / importResult.rowsPerSecond).toFixed(1)}× faster)` : '';
-      lines.push(`COPY baseline (${copy.method}, same file into an untyped staging table): ${perSecond(copy.rowsPerSecond, 'rows/s')} in ${copy.seconds.toFixed(1)} s${ratio}`);
+      const ratio =
+        importResult && !('error' in importResult)
+          ? ` — engine/COPY rate ratio ${(importResult.rowsPerSecond / copy.rowsPerSecond).toPrecision(2)} (COPY is ${(copy.rowsPerSecond / importResult.rowsPerSecond).toFixed(1)}× faster)`
+          : '';
+      lines.push(
+        `COPY baseline (${copy.method}, same file into an untyped staging table): ${perSecond(copy.rowsPerSecond, 'rows/s')} in ${copy.seconds.toFixed(1)} s${ratio}`,
+      );
     }
     if (copyIntoContacts && 'error' in copyIntoContacts) lines.push(`COPY into contact baseline: error: ${copyIntoContacts.error}`);
     else if (copyIntoContacts) {
-      const ratio = importResult && !('error' in importResult) ? ` — engine/baseline rate ratio ${(importResult.rowsPerSecond / copyIntoContacts.rowsPerSecond).toPrecision(2)}` : '';
-      lines.push(`COPY into contact baseline (${copyIntoContacts.method}, with all of contact's indexes): ${perSecond(copyIntoContacts.rowsPerSecond, 'rows/s')} in ${copyIntoContacts.seconds.toFixed(1)} s${ratio}`);
+      const ratio =
+        importResult && !('error' in importResult)
+          ? ` — engine/baseline rate ratio ${(importResult.rowsPerSecond / copyIntoContacts.rowsPerSecond).toPrecision(2)}`
+          : '';
+      lines.push(
+        `COPY into contact baseline (${copyIntoContacts.method}, with all of contact's indexes): ${perSecond(copyIntoContacts.rowsPerSecond, 'rows/s')} in ${copyIntoContacts.seconds.toFixed(1)} s${ratio}`,
+      );
     }
   }
   lines.push('');
   lines.push('Targets (reported, not enforced):');
-  for (const c of cases) if (c.target) lines.push(`- ${c.target.description}: ${c.target.met ? 'met' : 'NOT met'} (p95 ${ms(c.graphql?.p95)})`);
+  for (const c of cases)
+    if (c.target) lines.push(`- ${c.target.description}: ${c.target.met ? 'met' : 'NOT met'} (p95 ${ms(c.graphql?.p95)})`);
   if (importResult && !('error' in importResult)) {
     const at10 = importResult.checkpoints.find((c) => c.atProgress === 0.1);
     const end = importResult.checkpoints.at(-1)!;
@@ -414,7 +512,9 @@ function renderReport(
       const growth = end.rssPeak - at10.rssPeak;
       const liveGrowth = end.liveHeap - at10.liveHeap;
       const met = growth <= 64 * 1024 * 1024 && liveGrowth <= 64 * 1024 * 1024;
-      lines.push(`- import memory flat (peak RSS and live heap at 100% within 64 MB of their values at 10%): ${met ? 'met' : 'NOT met'} (RSS grew ${mb(growth)}, live heap grew ${mb(liveGrowth)})`);
+      lines.push(
+        `- import memory flat (peak RSS and live heap at 100% within 64 MB of their values at 10%): ${met ? 'met' : 'NOT met'} (RSS grew ${mb(growth)}, live heap grew ${mb(liveGrowth)})`,
+      );
     }
   }
   return lines.join('\n');

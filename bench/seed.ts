@@ -2,7 +2,16 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
-import { copyLine, generateCustomers, insertStatements, Rng, TABLES, type Row, type TableName, type TableSpec } from '../src/seed/generate.js';
+import {
+  copyLine,
+  generateCustomers,
+  insertStatements,
+  Rng,
+  TABLES,
+  type Row,
+  type TableName,
+  type TableSpec,
+} from '../src/seed/generate.js';
 import { TAGS } from '../src/seed/names.js';
 import { log } from './lib.js';
 
@@ -50,19 +59,47 @@ export async function seedBenchData(client: pg.Client, contacts: number, activit
   const rng = new Rng(99);
   const iso = new Date().toISOString();
   const workspaceId = rng.uuid();
-  await client.query('insert into workspace (id, name, slug, default_currency, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)', [workspaceId, 'Bench Inc', BENCH_SLUG, 'USD', iso]);
-  const users = Array.from({ length: 12 }, (_, i) => ({ id: rng.uuid(), email: i === 0 ? BENCH_USER : `rep${i}@bench.example`, name: i === 0 ? 'Bench Admin' : `Rep ${i}`, role: i === 0 ? 'OWNER' : 'SALES' }));
+  await client.query('insert into workspace (id, name, slug, default_currency, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)', [
+    workspaceId,
+    'Bench Inc',
+    BENCH_SLUG,
+    'USD',
+    iso,
+  ]);
+  const users = Array.from({ length: 12 }, (_, i) => ({
+    id: rng.uuid(),
+    email: i === 0 ? BENCH_USER : `rep${i}@bench.example`,
+    name: i === 0 ? 'Bench Admin' : `Rep ${i}`,
+    role: i === 0 ? 'OWNER' : 'SALES',
+  }));
   for (const u of users) {
-    await client.query('insert into app_user (id, email, name, created_at, updated_at) values ($1, $2, $3, $4, $4)', [u.id, u.email, u.name, iso]);
-    await client.query('insert into membership (id, workspace_id, user_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)', [rng.uuid(), workspaceId, u.id, u.role, iso]);
+    await client.query('insert into app_user (id, email, name, created_at, updated_at) values ($1, $2, $3, $4, $4)', [
+      u.id,
+      u.email,
+      u.name,
+      iso,
+    ]);
+    await client.query('insert into membership (id, workspace_id, user_id, role, created_at, updated_at) values ($1, $2, $3, $4, $5, $5)', [
+      rng.uuid(),
+      workspaceId,
+      u.id,
+      u.role,
+      iso,
+    ]);
   }
   const tags = TAGS.map((t) => ({ ...t, id: rng.uuid() }));
   for (const t of tags) {
-    await client.query('insert into tag (id, workspace_id, name, normalized_name, color, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)', [t.id, workspaceId, t.name, t.name.toLowerCase(), t.color, iso]);
+    await client.query(
+      'insert into tag (id, workspace_id, name, normalized_name, color, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $6)',
+      [t.id, workspaceId, t.name, t.name.toLowerCase(), t.color, iso],
+    );
   }
 
   const tables = Object.keys(TABLES) as TableName[];
-  const dropped = await dropSecondaryIndexes(client, tables.map((t) => TABLES[t].table));
+  const dropped = await dropSecondaryIndexes(
+    client,
+    tables.map((t) => TABLES[t].table),
+  );
   const counts = Object.fromEntries(tables.map((t) => [t, 0])) as Record<TableName, number>;
   const companies = Math.max(1, Math.round(contacts / 5));
   const totalActivities = contacts * activitiesPerContact;
@@ -110,7 +147,9 @@ async function dropSecondaryIndexes(client: pg.Client, tables: string[]): Promis
 }
 
 async function copyRows(client: pg.Client, copyFrom: CopyFrom, spec: TableSpec, rows: Row[]): Promise<void> {
-  const stream = client.query(copyFrom(`copy "${spec.table}" (${spec.columns.map((c) => `"${c}"`).join(', ')}) from stdin`) as never) as unknown as NodeJS.WritableStream;
+  const stream = client.query(
+    copyFrom(`copy "${spec.table}" (${spec.columns.map((c) => `"${c}"`).join(', ')}) from stdin`) as never,
+  ) as unknown as NodeJS.WritableStream;
   async function* lines() {
     let buffer = '';
     for (const row of rows) {

@@ -16,9 +16,14 @@ await recreateDatabase(url);
 const database = await openAppDatabase({ url, poolMax: 4 });
 const owner = database.owner.em.getConnection();
 const workspaceId = randomUUID();
-await owner.execute(`insert into workspace (id, name, slug, created_at, updated_at) values (?, 'Bench', 'bench-session', now(), now())`, [workspaceId]);
+await owner.execute(`insert into workspace (id, name, slug, created_at, updated_at) values (?, 'Bench', 'bench-session', now(), now())`, [
+  workspaceId,
+]);
 for (let i = 0; i < 50; i++) {
-  await owner.execute(`insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values (?, ?, now(), now(), ?, ?)`, [randomUUID(), workspaceId, `Tag ${i}`, `tag ${i}`]);
+  await owner.execute(
+    `insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values (?, ?, now(), now(), ?, ?)`,
+    [randomUUID(), workspaceId, `Tag ${i}`, `tag ${i}`],
+  );
 }
 const QUERY = 'select id, name from tag where workspace_id = ? order by normalized_name limit 20';
 const orm = database.orm;

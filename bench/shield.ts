@@ -33,7 +33,11 @@ async function walk(gql: Client, rows: number): Promise<void> {
   if (seen < rows) throw new Error(`expected ${rows} contacts, walked ${seen}`);
 }
 
-export async function runShieldCase(shielded: Client, unshielded: Client, opts: { warmup: number; iterations: number; rows?: number }): Promise<ShieldResult> {
+export async function runShieldCase(
+  shielded: Client,
+  unshielded: Client,
+  opts: { warmup: number; iterations: number; rows?: number },
+): Promise<ShieldResult> {
   const rows = opts.rows ?? 1000;
   const rounds = 4;
   const per = Math.max(5, Math.round(opts.iterations / 4 / rounds));

@@ -42,7 +42,8 @@ export function dealRow(deal: FragmentType<typeof DealSummary>): string {
 /** Creates a contact and lists its deals; every field read below is typed from the schema. */
 export async function example(url: string, token: string): Promise<string[]> {
   const created = await request(url, token, CreateContact, { input: { firstName: 'Ada', lastName: 'Lovelace' } });
-  if (created.createContact.userErrors.length) throw new Error(created.createContact.userErrors.map((e) => `${e.field.join('.')}: ${e.message}`).join('; '));
+  if (created.createContact.userErrors.length)
+    throw new Error(created.createContact.userErrors.map((e) => `${e.field.join('.')}: ${e.message}`).join('; '));
   const id: string = created.createContact.contact!.id;
   const { contact } = await request(url, token, ContactWithDeals, { id, first: 5 });
   if (!contact) return [];

@@ -9,7 +9,9 @@ import { Migration } from '@mikro-orm/migrations';
  */
 export class Migration20261123160000Jobs extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`create table "job_run" ("plugin_id" varchar(100) not null, "job" varchar(200) not null, "workspace_id" uuid not null, "last_started_at" timestamptz not null, primary key ("plugin_id", "job", "workspace_id"))`);
+    this.addSql(
+      `create table "job_run" ("plugin_id" varchar(100) not null, "job" varchar(200) not null, "workspace_id" uuid not null, "last_started_at" timestamptz not null, primary key ("plugin_id", "job", "workspace_id"))`,
+    );
     this.addSql(`do $$ begin
       if to_regprocedure('crm_rls.enable_tenant_rls(regclass)') is not null then perform crm_rls.enable_tenant_rls('"job_run"'); end if;
     end $$`);

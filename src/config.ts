@@ -4,10 +4,18 @@ import { z } from 'zod';
 const DEV_JWT_SECRET = 'crm-development-only-jwt-secret-change-me!';
 
 const limit = (what: string, fallback: number) =>
-  z.coerce.number({ message: `must be ${what} (a whole number, 0 = no limit)` }).int().min(0).default(fallback);
+  z.coerce
+    .number({ message: `must be ${what} (a whole number, 0 = no limit)` })
+    .int()
+    .min(0)
+    .default(fallback);
 
 const positive = (what: string, fallback: number) =>
-  z.coerce.number({ message: `must be ${what} (a whole number ≥ 1)` }).int().min(1).default(fallback);
+  z.coerce
+    .number({ message: `must be ${what} (a whole number ≥ 1)` })
+    .int()
+    .min(1)
+    .default(fallback);
 
 const onOff = () =>
   z
@@ -33,9 +41,16 @@ const schema = z.object({
   APP_DATABASE_PASSWORD: z.string().min(1).optional(),
   PGLITE_DIR: z.string().min(1).default('./.data/pglite'),
   /** Unset: seed outside production only (the demo members share a published password). */
-  SEED_DEMO: z.enum(['true', 'false', '1', '0'], { message: 'must be true or false' }).optional().transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
+  SEED_DEMO: z
+    .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+    .optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1')),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  BODY_LIMIT_BYTES: z.coerce.number({ message: 'must be a number of bytes' }).int().positive().default(16 * 1024 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number({ message: 'must be a number of bytes' })
+    .int()
+    .positive()
+    .default(16 * 1024 * 1024),
   /** GraphQL operation limits (graphql-armor; README, "Hardening"). 0 turns a limit off. */
   GRAPHQL_MAX_DEPTH: limit('a query depth', 15),
   GRAPHQL_MAX_ALIASES: limit('a number of aliases', 30),
@@ -47,7 +62,11 @@ const schema = z.object({
   /** Sign-in throttle: failed attempts per client IP and per email within LOGIN_THROTTLE_WINDOW_SECONDS. */
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number({ message: 'must be a whole number ≥ 1' }).int().min(1).default(30),
   LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number({ message: 'must be a whole number ≥ 1' }).int().min(1).default(10),
-  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number({ message: 'must be a number of seconds ≥ 1' }).int().min(1).default(15 * 60),
+  LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce
+    .number({ message: 'must be a number of seconds ≥ 1' })
+    .int()
+    .min(1)
+    .default(15 * 60),
   /** Fastify `trustProxy` behind a load balancer: true, or the trusted proxies' addresses/CIDRs (comma-separated) — so IP limits see the client. */
   TRUST_PROXY: z
     .string()
@@ -55,7 +74,10 @@ const schema = z.object({
     .transform((v): boolean | string => (v === 'true' ? true : v === 'false' || v === '' ? false : v)),
   IMPORT_BATCH_SIZE: z.coerce.number({ message: 'must be a whole number from 1 to 20000' }).int().min(1).max(20000).optional(),
   /** Outgoing mail (invitations), e.g. smtp://user:pass@mail.example.com:587 or smtps://…; unset: links are logged instead. */
-  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL').optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+    .optional(),
   MAIL_FROM: z.string().min(3).default('CRM <no-reply@localhost>'),
   /** Base URL of the app that people open from emails (invitation links). */
   PUBLIC_URL: z.url({ message: 'must be an http(s) URL' }).default('http://localhost:4000'),
@@ -75,7 +97,12 @@ const schema = z.object({
   PLUGINS: z
     .string()
     .default('')
-    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
 });
 
 export type AppConfig = Omit<z.infer<typeof schema>, 'SEED_DEMO'> & { SEED_DEMO: boolean };
@@ -86,7 +113,8 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const result = schema.safeParse(env);
   const lines = result.success ? [] : result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) lines.push('  JWT_SECRET: is required in production (at least 32 random characters)');
+  if (env.NODE_ENV === 'production' && !env.JWT_SECRET)
+    lines.push('  JWT_SECRET: is required in production (at least 32 random characters)');
   if (!result.success || lines.length) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }

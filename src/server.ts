@@ -44,7 +44,10 @@ export async function serve(options: ServeOptions = {}) {
   const database = await openConfiguredDatabase(config, plugins);
   // first start with a plugin on this database: its onInstall (refused start-up, naming the plugin, when it fails)
   try {
-    const installed = await runInstallSteps(database.owner, plugins.map((p) => p.manifest));
+    const installed = await runInstallSteps(
+      database.owner,
+      plugins.map((p) => p.manifest),
+    );
     if (installed.length) logger.info({ installed }, 'installed plugins');
   } catch (error) {
     if (error instanceof PluginInstallError) {
@@ -61,17 +64,31 @@ export async function serve(options: ServeOptions = {}) {
     const seeded = await seedDemoIfEmpty(orm);
     if (seeded) {
       logger.info(seeded, 'seeded the demo workspace (slug demo)');
-      const withDemoData = await seedPluginDemoData(orm, plugins.map((p) => p.manifest));
+      const withDemoData = await seedPluginDemoData(
+        orm,
+        plugins.map((p) => p.manifest),
+      );
       if (withDemoData.length) logger.info({ plugins: withDemoData }, 'seeded the demo workspace’s plugin data');
     }
   }
-  const app = await createApp({ orm, config, logger, schema: options.schema ? await options.schema() : undefined, plugins: plugins.map((p) => p.manifest) });
+  const app = await createApp({
+    orm,
+    config,
+    logger,
+    schema: options.schema ? await options.schema() : undefined,
+    plugins: plugins.map((p) => p.manifest),
+  });
   await app.http.listen({ port: config.PORT, host: config.HOST });
   logger.info(`GraphQL API at http://localhost:${config.PORT}/graphql`);
   // delivers domain events to after subscribers (OUTBOX_WORKER=off: another process does)
   const outbox = startOutboxWorker(orm, logger, config);
   // runs plugins' scheduled jobs where they are enabled (JOB_RUNNER=off: another process does)
-  const jobs = startJobRunner(orm, logger, plugins.map((p) => p.manifest), config);
+  const jobs = startJobRunner(
+    orm,
+    logger,
+    plugins.map((p) => p.manifest),
+    config,
+  );
 
   let stopping = false;
   const shutdown = async (signal: string) => {

@@ -13,4 +13,3 @@ export class LoyaltyAccount extends TenantEntity {
   @Property({ type: 'integer' })
   points: number = 0;
 }
-

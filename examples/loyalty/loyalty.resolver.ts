@@ -1,5 +1,15 @@
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Resolver, Root } from 'type-graphql';
-import { contactOrReject, ContactNode, InputRejected, recordTimelineEvent, runMutation, Sql, sql, UserError, type RequestContext } from '../../src/sdk/index.js';
+import {
+  contactOrReject,
+  ContactNode,
+  InputRejected,
+  recordTimelineEvent,
+  runMutation,
+  Sql,
+  sql,
+  UserError,
+  type RequestContext,
+} from '../../src/sdk/index.js';
 
 /** The most points one award may give (or take back, negative). */
 export const MAX_AWARD = 10_000;
@@ -33,7 +43,10 @@ export class LoyaltyContactResolver {
     return ctx.loaders
       .get<string, number>('acme-loyalty.points', async (contactIds, c) => {
         const q = sql`select contact_id, points from loyalty_account
-          where workspace_id = ${c.principal.workspaceId} and contact_id in (${Sql.join(contactIds.map((id) => sql`${id}`), ', ')})`;
+          where workspace_id = ${c.principal.workspaceId} and contact_id in (${Sql.join(
+            contactIds.map((id) => sql`${id}`),
+            ', ',
+          )})`;
         const rows = await c.em.execute<{ contact_id: string; points: number }[]>(q.text, q.params);
         const points = new Map(rows.map((r) => [r.contact_id, Number(r.points)]));
         return contactIds.map((id) => points.get(id) ?? 0);

@@ -11,7 +11,20 @@
  * - settings (zod): `pointsPerActivity`, default 1
  * - no `onUninstall`: uninstalling it from a workspace, the host removes its rows, timeline entries and deliveries there
  */
-import { activityLogged, activityTargetIds, actAs, definePlugin, requires, signedIn, subscribe, Sql, sql, z, type DomainEvent, type SubscriberContext } from '../../src/sdk/index.js';
+import {
+  activityLogged,
+  activityTargetIds,
+  actAs,
+  definePlugin,
+  requires,
+  signedIn,
+  subscribe,
+  Sql,
+  sql,
+  z,
+  type DomainEvent,
+  type SubscriberContext,
+} from '../../src/sdk/index.js';
 import { LoyaltyAccount } from './entities.js';
 import { Migration20261201000000LoyaltyAccounts } from './migrations/Migration20261201000000LoyaltyAccounts.js';
 import { LoyaltyContactResolver, LoyaltyResolver } from './loyalty.resolver.js';
@@ -32,7 +45,10 @@ export async function awardForActivity(event: DomainEvent<{ id: string }>, conte
   const { em, workspaceId } = context;
   const contactIds = await actAs(context, null, (ctx) => activityTargetIds(ctx, event.payload.id, 'Contact'));
   if (!contactIds.length) return;
-  const rows = Sql.join(contactIds.map((id) => sql`(gen_random_uuid(), ${workspaceId}, now(), now(), ${id}, ${pointsPerActivity}::int)`), ', ');
+  const rows = Sql.join(
+    contactIds.map((id) => sql`(gen_random_uuid(), ${workspaceId}, now(), now(), ${id}, ${pointsPerActivity}::int)`),
+    ', ',
+  );
   const q = sql`insert into loyalty_account (id, workspace_id, created_at, updated_at, contact_id, points) values ${rows}
     on conflict (workspace_id, contact_id) do update set points = loyalty_account.points + excluded.points, updated_at = now()`;
   await em.execute(q.text, q.params);

@@ -1,4 +1,14 @@
-import { actAs, companies, contacts, SortDirection, toGlobalId, workspaceMemberIds, type ConnectionArgs, type PluginContext, type RequestContext } from '../../src/sdk/index.js';
+import {
+  actAs,
+  companies,
+  contacts,
+  SortDirection,
+  toGlobalId,
+  workspaceMemberIds,
+  type ConnectionArgs,
+  type PluginContext,
+  type RequestContext,
+} from '../../src/sdk/index.js';
 import { DealPriority, PipelineStage } from './entities.js';
 import { createPipeline } from './pipelines/pipeline.service.js';
 import { createDeal, markDealLost, markDealWon, moveDealToStage } from './deals/deal.service.js';
@@ -78,7 +88,11 @@ export async function seedPipelineDemo(context: PluginContext, count = 150): Pro
         expectedCloseDate: new Date(Date.now() + Math.round((rand() * 120 - 20) * DAY)).toISOString().slice(0, 10),
         ownerId: members.length ? toGlobalId('User', pick(members)) : undefined,
         companyId: companyIds.length ? toGlobalId('Company', pick(companyIds)) : null,
-        contacts: [...new Set(dealContacts)].map((id, n) => ({ contactId: toGlobalId('Contact', id), role: n === 0 ? 'Decision maker' : 'Champion', isPrimary: n === 0 })),
+        contacts: [...new Set(dealContacts)].map((id, n) => ({
+          contactId: toGlobalId('Contact', id),
+          role: n === 0 ? 'Decision maker' : 'Champion',
+          isPrimary: n === 0,
+        })),
         pipelineId: toGlobalId('Pipeline', pipeline.id),
         source: pick(SOURCES),
         priority: pick(Object.values(DealPriority)),
@@ -86,11 +100,16 @@ export async function seedPipelineDemo(context: PluginContext, count = 150): Pro
       // walk it forward a few stages, then close some of them
       const steps = Math.floor(rand() * stages.length);
       for (let s = 1; s <= steps; s++) {
-        deal = await moveDealToStage(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version, stageId: toGlobalId('PipelineStage', stages[s]!.id) });
+        deal = await moveDealToStage(ctx, {
+          id: toGlobalId('Deal', deal.id),
+          version: deal.version,
+          stageId: toGlobalId('PipelineStage', stages[s]!.id),
+        });
       }
       const outcome = rand();
       if (outcome < 0.2) deal = await markDealWon(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version });
-      else if (outcome < 0.32) await markDealLost(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version, reason: pick(LOST_REASONS) });
+      else if (outcome < 0.32)
+        await markDealLost(ctx, { id: toGlobalId('Deal', deal.id), version: deal.version, reason: pick(LOST_REASONS) });
     }
     // spread the history over the last months: each stay lasts 3–14 days, the last one began 0–59 days ago, so time in
     // stage, sales cycles, forecasts and rotting have something to show

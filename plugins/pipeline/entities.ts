@@ -31,7 +31,8 @@ export enum DealPriority {
 @TenantFilter()
 @Index({
   name: 'pipeline_workspace_id_name_live_unique',
-  expression: 'create unique index "pipeline_workspace_id_name_live_unique" on "pipeline" ("workspace_id", lower("name")) where "deleted_at" is null',
+  expression:
+    'create unique index "pipeline_workspace_id_name_live_unique" on "pipeline" ("workspace_id", lower("name")) where "deleted_at" is null',
 })
 export class Pipeline extends EditableTenantEntity {
   @Property({ type: 'string', length: 120 })
@@ -47,7 +48,10 @@ export class Pipeline extends EditableTenantEntity {
 @Entity({ tableName: 'pipeline_stage' })
 @TenantFilter()
 @Index({ properties: ['pipelineId', 'position'] })
-@Index({ name: 'pipeline_stage_pipeline_id_name_unique', expression: 'create unique index "pipeline_stage_pipeline_id_name_unique" on "pipeline_stage" ("pipeline_id", lower("name"))' })
+@Index({
+  name: 'pipeline_stage_pipeline_id_name_unique',
+  expression: 'create unique index "pipeline_stage_pipeline_id_name_unique" on "pipeline_stage" ("pipeline_id", lower("name"))',
+})
 @Check({ name: 'pipeline_stage_probability_check', expression: '"probability" >= 0 and "probability" <= 100' })
 @Check({ name: 'pipeline_stage_kind_check', expression: `"kind" in ('open', 'won', 'lost')` })
 @Check({ name: 'pipeline_stage_rotting_days_check', expression: '"rotting_days" is null or "rotting_days" > 0' })
@@ -81,7 +85,10 @@ export class PipelineStage extends TenantEntity {
 @Index({ properties: ['companyId'] })
 @Index({ properties: ['workspaceId', 'expectedCloseDate'] })
 @Index({ name: 'deal_name_trgm', expression: 'create index "deal_name_trgm" on "deal" using gin (lower("name") gin_trgm_ops)' })
-@Index({ name: 'deal_custom_fields_gin', expression: 'create index "deal_custom_fields_gin" on "deal" using gin ("custom_fields" jsonb_path_ops)' })
+@Index({
+  name: 'deal_custom_fields_gin',
+  expression: 'create index "deal_custom_fields_gin" on "deal" using gin ("custom_fields" jsonb_path_ops)',
+})
 // the forecast's partial covering indexes (migrations/Migration20261201200000PipelineForecastIndexes.ts)
 @Index({
   name: 'deal_forecast_open_index',
@@ -150,7 +157,15 @@ export class DealContact {
   @ManyToOne({ entity: () => Deal, fieldName: 'deal_id', mapToPk: true, primary: true, deleteRule: 'cascade', updateRule: 'no action' })
   dealId!: string;
 
-  @ManyToOne({ entity: () => Contact, fieldName: 'contact_id', mapToPk: true, primary: true, deleteRule: 'cascade', updateRule: 'no action', index: true })
+  @ManyToOne({
+    entity: () => Contact,
+    fieldName: 'contact_id',
+    mapToPk: true,
+    primary: true,
+    deleteRule: 'cascade',
+    updateRule: 'no action',
+    index: true,
+  })
   contactId!: string;
 
   @ManyToOne({ entity: () => Workspace, fieldName: 'workspace_id', mapToPk: true, deleteRule: 'cascade', index: true })
@@ -172,7 +187,15 @@ export class DealTag {
   @ManyToOne({ entity: () => Deal, fieldName: 'deal_id', mapToPk: true, primary: true, deleteRule: 'cascade', updateRule: 'no action' })
   dealId!: string;
 
-  @ManyToOne({ entity: () => Tag, fieldName: 'tag_id', mapToPk: true, primary: true, deleteRule: 'cascade', updateRule: 'no action', index: true })
+  @ManyToOne({
+    entity: () => Tag,
+    fieldName: 'tag_id',
+    mapToPk: true,
+    primary: true,
+    deleteRule: 'cascade',
+    updateRule: 'no action',
+    index: true,
+  })
   tagId!: string;
 
   @ManyToOne({ entity: () => Workspace, fieldName: 'workspace_id', mapToPk: true, deleteRule: 'cascade', index: true })

@@ -2,13 +2,7 @@
  * pipeline: sales pipelines with ordered stages, deals moving through them (stage history, won / lost, timeline
  * entries, domain events), fields on companies and contacts, deal search, forecasts and automation. See README.md.
  */
-import {
-  definePlugin,
-  mergeRuleDeclarations,
-  requires,
-  signedIn,
-  type RuleDeclarations,
-} from '../../src/sdk/index.js';
+import { definePlugin, mergeRuleDeclarations, requires, signedIn, type RuleDeclarations } from '../../src/sdk/index.js';
 import { Pipeline, PipelineStage, pipelineEntities } from './entities.js';
 import { Migration20261201100000Pipeline } from './migrations/Migration20261201100000Pipeline.js';
 import { Migration20261201200000PipelineForecastIndexes } from './migrations/Migration20261201200000PipelineForecastIndexes.js';
@@ -82,20 +76,48 @@ export default definePlugin({
     { name: 'Migration20261201200000PipelineForecastIndexes', class: Migration20261201200000PipelineForecastIndexes },
     { name: 'Migration20261207000000PipelineDropProcessedEvents', class: Migration20261207000000PipelineDropProcessedEvents },
   ],
-  resolvers: [PipelineResolver, PipelineStageResolver, DealResolver, DealTimelineFields, CompanyDealsFields, ContactDealsFields, ...forecastResolvers],
+  resolvers: [
+    PipelineResolver,
+    PipelineStageResolver,
+    DealResolver,
+    DealTimelineFields,
+    CompanyDealsFields,
+    ContactDealsFields,
+    ...forecastResolvers,
+  ],
   rules: mergeRuleDeclarations([coreRules, forecastRules]),
   permissions: [
-    { name: 'deal:read', description: 'See deals (pipeline)', scoped: true, roleGrants: { MANAGER: 'ALL', SALES: 'TEAM', SUPPORT: 'ALL', MARKETING: 'ALL', READ_ONLY: 'ALL' } },
+    {
+      name: 'deal:read',
+      description: 'See deals (pipeline)',
+      scoped: true,
+      roleGrants: { MANAGER: 'ALL', SALES: 'TEAM', SUPPORT: 'ALL', MARKETING: 'ALL', READ_ONLY: 'ALL' },
+    },
     { name: 'deal:create', description: 'Create deals (pipeline)', scoped: false, roleGrants: { MANAGER: 'ALL', SALES: 'ALL' } },
-    { name: 'deal:update', description: 'Edit deals and move them through stages (pipeline)', scoped: true, roleGrants: { MANAGER: 'TEAM', SALES: 'OWN' } },
-    { name: 'deal:delete', description: 'Delete and restore deals (pipeline)', scoped: true, roleGrants: { MANAGER: 'TEAM', SALES: 'OWN' } },
+    {
+      name: 'deal:update',
+      description: 'Edit deals and move them through stages (pipeline)',
+      scoped: true,
+      roleGrants: { MANAGER: 'TEAM', SALES: 'OWN' },
+    },
+    {
+      name: 'deal:delete',
+      description: 'Delete and restore deals (pipeline)',
+      scoped: true,
+      roleGrants: { MANAGER: 'TEAM', SALES: 'OWN' },
+    },
     { name: 'pipeline:manage', description: 'Create, change and delete pipelines and their stages (pipeline)', scoped: false },
   ],
   // deals: node(id:), activity targets, custom fields and tags; pipelines and stages: node(id:) only
   recordTypes: [deals],
   nodeTypes: [
     { typeName: PIPELINE, rootClass: Pipeline, permission: DEAL_SCOPE.read, load: (ctx, id) => livePipelines(ctx).load(id) },
-    { typeName: PIPELINE_STAGE, rootClass: PipelineStage, permission: DEAL_SCOPE.read, load: (ctx, id) => ctx.loaders.byId(PipelineStage).load(id) },
+    {
+      typeName: PIPELINE_STAGE,
+      rootClass: PipelineStage,
+      permission: DEAL_SCOPE.read,
+      load: (ctx, id) => ctx.loaders.byId(PipelineStage).load(id),
+    },
   ],
   events: PIPELINE_EVENTS,
   writePoints: ['deal.create', 'deal.update'],
@@ -106,4 +128,3 @@ export default definePlugin({
   settings: pipelineSettings,
   demoData: (context) => seedPipelineDemo(context),
 });
-

@@ -1,7 +1,10 @@
 import { Readable } from 'node:stream';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type HTTPGraphQLRequest } from '@apollo/server';
-import { ApolloServerPluginLandingPageLocalDefault, ApolloServerPluginLandingPageProductionDefault } from '@apollo/server/plugin/landingPage/default';
+import {
+  ApolloServerPluginLandingPageLocalDefault,
+  ApolloServerPluginLandingPageProductionDefault,
+} from '@apollo/server/plugin/landingPage/default';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
@@ -54,7 +57,11 @@ export interface AppOptions {
  * request runs on that schema's ApolloServer (Apollo has no per-request schema). Anonymous callers get the kernel.
  */
 export async function createApp({ orm, config, logger, schema: given, plugins = [], enabledSetTtlMs }: AppOptions): Promise<App> {
-  const http: FastifyInstance = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: config.BODY_LIMIT_BYTES, trustProxy: config.TRUST_PROXY });
+  const http: FastifyInstance = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+  });
   const production = config.NODE_ENV === 'production';
   // armor limits, CSRF prevention, no introspection/suggestions in production, rate limits (src/http/hardening);
   // made once: every schema's server shares the same plugins (one rate-limit state per process)
@@ -147,14 +154,24 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
       // normally ended in willSendResponse; this only rolls back one that a failed request left open
       endSessionWithResponse(reply.raw, session);
       try {
-        const ctx = createRequestContext(orm, config, request.log as unknown as Logger, session, await credentials.principal(session.em), request.ip);
+        const ctx = createRequestContext(
+          orm,
+          config,
+          request.log as unknown as Logger,
+          session,
+          await credentials.principal(session.em),
+          request.ip,
+        );
         return attachModuleHost(ctx, modules);
       } catch (error) {
         await session.end(error);
         throw error;
       }
     };
-    const { headers, body, status } = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toHTTPGraphQLRequest(request), context });
+    const { headers, body, status } = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: toHTTPGraphQLRequest(request),
+      context,
+    });
     for (const [key, value] of headers) void reply.header(key, value);
     void reply.code(status ?? 200);
     if (body.kind === 'complete') return body.string;
@@ -217,5 +234,10 @@ function formatError(formatted: GraphQLFormattedError, error: unknown, logger: L
     return { ...formatted, extensions };
   }
   logger.error({ err: original ?? error }, 'unexpected error while resolving a GraphQL operation');
-  return { message: 'Internal server error', path: formatted.path, locations: formatted.locations, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  return {
+    message: 'Internal server error',
+    path: formatted.path,
+    locations: formatted.locations,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
 }

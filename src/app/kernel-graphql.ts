@@ -34,7 +34,15 @@ import { EventSubscriptionResolver } from '../core/subscriptions/events.subscrip
 import { subscriptionRules } from '../core/subscriptions/subscriptions.rules.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
-export const kernelRuleDeclarations: RuleDeclarations[] = [kernelRules, authRules, workspaceAdminRules, auditRules, moduleRules, eventRules, subscriptionRules];
+export const kernelRuleDeclarations: RuleDeclarations[] = [
+  kernelRules,
+  authRules,
+  workspaceAdminRules,
+  auditRules,
+  moduleRules,
+  eventRules,
+  subscriptionRules,
+];
 
 /** Resolvers of the kernel's GraphQL API. */
 export const kernelResolvers: NonEmptyArray<Function> = [
@@ -69,4 +77,9 @@ kernelNodeTypes.register({
   load: async (ctx, id) => ((await memberIds(ctx.em, workspaceOf(ctx), [id])).has(id) ? ctx.loaders.byId(User).load(id) : null),
 });
 kernelNodeTypes.register({ typeName: 'Tag', rootClass: Tag, permission: 'tag:read', load: (ctx, id) => ctx.loaders.byId(Tag).load(id) });
-kernelNodeTypes.register({ typeName: 'Company', rootClass: Company, permission: 'company:read', load: (ctx, id) => readable(ctx, 'Company').load(id) });
+kernelNodeTypes.register({
+  typeName: 'Company',
+  rootClass: Company,
+  permission: 'company:read',
+  load: (ctx, id) => readable(ctx, 'Company').load(id),
+});

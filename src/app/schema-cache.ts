@@ -88,7 +88,10 @@ export class SchemaCache<Served> {
       let previous = await buildUnshieldedSchema();
       for (let i = 0; i < this.#order.length; i++) {
         const modules = this.#order.slice(0, i + 1).map((id) => this.#modules.get(id)!);
-        const current = await buildUnshieldedSchema(modules.flatMap((m) => m.resolvers ?? []), modules.flatMap((m) => (m.searchProviders ?? []).map((p) => p.key)));
+        const current = await buildUnshieldedSchema(
+          modules.flatMap((m) => m.resolvers ?? []),
+          modules.flatMap((m) => (m.searchProviders ?? []).map((p) => p.key)),
+        );
         index.add(this.#order[i]!, schemaAdditions(previous, current));
         previous = current;
       }
@@ -103,10 +106,7 @@ export class SchemaCache<Served> {
     for (const id of ids) if (!this.#modules.has(id)) throw new Error(`No installed plugin has the id "${id}"`);
     const modules = this.#order.filter((id) => ids.includes(id)).map((id) => this.#modules.get(id)!);
     const started = performance.now();
-    const schema =
-      modules.length === 0 && this.options.kernelSchema
-        ? this.options.kernelSchema
-        : await buildWorkspaceSchema(modules);
+    const schema = modules.length === 0 && this.options.kernelSchema ? this.options.kernelSchema : await buildWorkspaceSchema(modules);
     const buildMs = modules.length === 0 && this.options.kernelSchema ? 0 : performance.now() - started;
     return { key, schema, served: await this.options.serve(schema, key), buildMs };
   }

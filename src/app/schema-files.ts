@@ -25,7 +25,12 @@ export function loadBuiltinPlugins(): Promise<LoadedPlugin[]> {
  */
 export async function schemaFiles(plugins?: readonly LoadedPlugin[]): Promise<Map<string, string>> {
   const loaded = plugins ?? (await loadBuiltinPlugins());
-  const modules = loaded.map((p) => ({ id: p.id, resolvers: p.manifest.resolvers, rules: p.manifest.rules, searchProviders: p.manifest.searchProviders }));
+  const modules = loaded.map((p) => ({
+    id: p.id,
+    resolvers: p.manifest.resolvers,
+    rules: p.manifest.rules,
+    searchProviders: p.manifest.searchProviders,
+  }));
   const kernel = await buildWorkspaceSchema([]);
   const files = new Map<string, string>();
   files.set('schema/kernel.graphql', printAppSchema(kernel));

@@ -24,10 +24,15 @@ export async function buildUnshieldedSchema(extraResolvers: Function[] = [], sea
 }
 
 /** All authorization rules of the kernel plus the given modules'. */
-export const allRuleDeclarations = (extra: RuleDeclarations[] = []): RuleDeclarations => mergeDeclarations([...kernelRuleDeclarations, ...extra]);
+export const allRuleDeclarations = (extra: RuleDeclarations[] = []): RuleDeclarations =>
+  mergeDeclarations([...kernelRuleDeclarations, ...extra]);
 
 /** Builds the GraphQL schema of the kernel plus the given plugin resolvers, every field behind a shield rule (deny by default). */
-export async function buildAppSchema(extraResolvers: Function[] = [], extraRules: RuleDeclarations[] = [], searchTypes: readonly string[] = []): Promise<GraphQLSchema> {
+export async function buildAppSchema(
+  extraResolvers: Function[] = [],
+  extraRules: RuleDeclarations[] = [],
+  searchTypes: readonly string[] = [],
+): Promise<GraphQLSchema> {
   return applyShield(await buildUnshieldedSchema(extraResolvers, searchTypes), allRuleDeclarations(extraRules));
 }
 

@@ -15,7 +15,10 @@ export interface AuditAnnotation {
 }
 
 /** The actor of a request's principal (an API key acts for the member who created it; both ids are kept). */
-export function auditActorFor(principal: { workspaceId: string | null; userId: string | null; apiKeyId: string | null }, ip?: string | null): AuditActor {
+export function auditActorFor(
+  principal: { workspaceId: string | null; userId: string | null; apiKeyId: string | null },
+  ip?: string | null,
+): AuditActor {
   return { workspaceId: principal.workspaceId, userId: principal.userId, apiKeyId: principal.apiKeyId, ip: ip || null };
 }
 
@@ -43,7 +46,11 @@ export function auditActorOf(em: EntityManager): AuditActor | null {
 
 /** Names the action and adds metadata for the next automatic entry of this entity. */
 export function annotateAudit(entity: object, annotation: AuditAnnotation): void {
-  annotations.set(entity, { ...annotations.get(entity), ...annotation, metadata: { ...annotations.get(entity)?.metadata, ...annotation.metadata } });
+  annotations.set(entity, {
+    ...annotations.get(entity),
+    ...annotation,
+    metadata: { ...annotations.get(entity)?.metadata, ...annotation.metadata },
+  });
 }
 
 /** Takes (and forgets) an entity's annotation. */

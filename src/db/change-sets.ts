@@ -2,7 +2,10 @@ import { ChangeSetType, type ChangeSet, type Platform } from '@mikro-orm/core';
 
 export type FieldChange = { before: unknown; after: unknown };
 
-type PropInfo = { hidden?: boolean; customType?: { constructor: { name: string }; convertToJSValue(value: unknown, platform: Platform): unknown } };
+type PropInfo = {
+  hidden?: boolean;
+  customType?: { constructor: { name: string }; convertToJSValue(value: unknown, platform: Platform): unknown };
+};
 
 /** Columns that change on every write or are derived: noise for change logs and events. */
 const NOISE = new Set(['id', 'workspaceId', 'createdAt', 'updatedAt', 'version', 'searchText']);
@@ -24,7 +27,8 @@ function plain(value: unknown, prop: PropInfo | undefined, platform: Platform): 
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-const isEmpty = (value: unknown) => value == null || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && Object.keys(value as object).length === 0);
+const isEmpty = (value: unknown) =>
+  value == null || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && Object.keys(value as object).length === 0);
 
 export const isDeletion = (cs: ChangeSet<object>) => cs.type === ChangeSetType.DELETE || cs.type === ChangeSetType.DELETE_EARLY;
 
@@ -32,7 +36,11 @@ export const isDeletion = (cs: ChangeSet<object>) => cs.type === ChangeSetType.D
  * Field-level before/after of one flushed change set (creates: after only; deletes: before only; updates: fields whose
  * value really changed), without noise columns. Hidden properties (secrets) are left out and only named.
  */
-export function fieldChanges(cs: ChangeSet<object>, platform: Platform, options: { skipEmpty?: boolean } = {}): { changes: Record<string, FieldChange>; hidden: string[] } {
+export function fieldChanges(
+  cs: ChangeSet<object>,
+  platform: Platform,
+  options: { skipEmpty?: boolean } = {},
+): { changes: Record<string, FieldChange>; hidden: string[] } {
   const changes: Record<string, FieldChange> = {};
   const hidden: string[] = [];
   const original = (cs.originalEntity ?? {}) as Record<string, unknown>;

@@ -1,5 +1,9 @@
 /** Groups rows by a key (e.g. the parent id of a batched load), keeping their order. */
-export function groupBy<T, V = T>(items: Iterable<T>, key: (item: T) => string, value: (item: T) => V = (item) => item as unknown as V): Map<string, V[]> {
+export function groupBy<T, V = T>(
+  items: Iterable<T>,
+  key: (item: T) => string,
+  value: (item: T) => V = (item) => item as unknown as V,
+): Map<string, V[]> {
   const groups = new Map<string, V[]>();
   for (const item of items) {
     const k = key(item);

@@ -100,7 +100,15 @@ export function parseTimestamp(text: string): Date {
   }
   const sign = text[i] === '-' ? -1 : 1;
   const offsetMinutes = digits(text, i + 1, 2) * 60 + (text[i + 3] === ':' ? digits(text, i + 4, 2) : 0);
-  const utc = Date.UTC(digits(text, 0, 4), digits(text, 5, 2) - 1, digits(text, 8, 2), digits(text, 11, 2), digits(text, 14, 2), digits(text, 17, 2), millis);
+  const utc = Date.UTC(
+    digits(text, 0, 4),
+    digits(text, 5, 2) - 1,
+    digits(text, 8, 2),
+    digits(text, 11, 2),
+    digits(text, 14, 2),
+    digits(text, 17, 2),
+    millis,
+  );
   return new Date(utc - sign * offsetMinutes * 60_000);
 }
 const toNumber = (value: unknown) => (value == null ? null : Number(value));
@@ -113,7 +121,8 @@ function fieldsOf(meta: EntityMetadata<object>): FieldMapping[] {
     if (prop.lazy || prop.persist === false || !prop.fieldNames?.length) continue;
     if (prop.kind === ReferenceKind.SCALAR || prop.kind === ReferenceKind.EMBEDDED) {
       const type = String(prop.type).toLowerCase();
-      const convert = type === 'datetime' || type === 'date' ? toDate : type === 'bigint' || type === 'double' || type === 'decimal' ? toNumber : same;
+      const convert =
+        type === 'datetime' || type === 'date' ? toDate : type === 'bigint' || type === 'double' || type === 'decimal' ? toNumber : same;
       fields.push({ prop: prop.name, column: prop.fieldNames[0]!, convert });
     } else if (prop.kind === ReferenceKind.MANY_TO_ONE || (prop.kind === ReferenceKind.ONE_TO_ONE && prop.owner)) {
       fields.push({ prop: prop.name, column: prop.fieldNames[0]!, convert: prop.mapToPk ? same : toReference });

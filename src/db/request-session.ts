@@ -26,7 +26,11 @@ export interface RequestSessionOptions {
  * PGlite: a plain fork, no transaction. PGlite has one connection for everyone: a request-long transaction would
  * take in other requests' statements; its single user is a superuser, so the policies would not apply anyway.
  */
-export async function openRequestSession(orm: Orm, workspaceId: string | null, options: RequestSessionOptions = {}): Promise<RequestSession> {
+export async function openRequestSession(
+  orm: Orm,
+  workspaceId: string | null,
+  options: RequestSessionOptions = {},
+): Promise<RequestSession> {
   const em = orm.em.fork({ clear: true, useContext: false }) as SqlEntityManager;
   if (workspaceId) em.setFilterParams('tenant', { workspaceId });
   if (isPglite(orm)) return { em, end: async () => {} };
@@ -68,7 +72,11 @@ export async function openRequestSession(orm: Orm, workspaceId: string | null, o
  * aborted by the client. A safety net for paths that never reach the normal end (a session left open would hold
  * its pooled connection); for streamed responses (CSV export) it is the normal end.
  */
-export function endSessionWithResponse(response: NodeJS.EventEmitter, session: RequestSession, outcome: () => unknown = () => new Error('the response closed before the session was ended')): void {
+export function endSessionWithResponse(
+  response: NodeJS.EventEmitter,
+  session: RequestSession,
+  outcome: () => unknown = () => new Error('the response closed before the session was ended'),
+): void {
   response.once('close', () => {
     session.end(outcome()).catch(() => undefined);
   });

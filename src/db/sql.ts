@@ -17,11 +17,21 @@ export class Sql {
   }
 
   static and(parts: Sql[]): Sql {
-    return parts.length === 0 ? new Sql('true') : Sql.join(parts.map((p) => p.wrap()), ' and ');
+    return parts.length === 0
+      ? new Sql('true')
+      : Sql.join(
+          parts.map((p) => p.wrap()),
+          ' and ',
+        );
   }
 
   static or(parts: Sql[]): Sql {
-    return parts.length === 0 ? new Sql('false') : Sql.join(parts.map((p) => p.wrap()), ' or ');
+    return parts.length === 0
+      ? new Sql('false')
+      : Sql.join(
+          parts.map((p) => p.wrap()),
+          ' or ',
+        );
   }
 
   wrap(): Sql {

@@ -31,16 +31,24 @@ export function eventsOf(prefix: string, cs: ChangeSet<object>, platform: Platfo
   const trash = changes.deletedAt;
   if (trash && trash.before == null && trash.after != null) {
     const mergedInto = changes.mergedIntoId?.after ?? changes.mergedInto?.after;
-    return [mergedInto != null ? { type: `${prefix}.merged`, payload: { id, mergedIntoId: mergedInto } } : { type: `${prefix}.deleted`, payload: { id } }];
+    return [
+      mergedInto != null
+        ? { type: `${prefix}.merged`, payload: { id, mergedIntoId: mergedInto } }
+        : { type: `${prefix}.deleted`, payload: { id } },
+    ];
   }
   if (trash && trash.before != null && trash.after == null) return [{ type: `${prefix}.restored`, payload: { id } }];
   const events = [{ type: `${prefix}.updated`, payload: { id, changedFields: fields, changes } as Record<string, unknown> }];
   if (prefix === 'contact' && changes.lifecycleStage) {
-    events.push({ type: 'contact.lifecycleChanged', payload: { id, before: changes.lifecycleStage.before, after: changes.lifecycleStage.after } });
+    events.push({
+      type: 'contact.lifecycleChanged',
+      payload: { id, before: changes.lifecycleStage.before, after: changes.lifecycleStage.after },
+    });
   }
   if (prefix === 'activity' && changes.completedAt && changes.completedAt.before == null && changes.completedAt.after != null) {
     const entity = cs.entity as { type?: string; subject?: string };
-    if (entity.type === 'TASK') events.push({ type: 'task.completed', payload: { id, subject: entity.subject ?? null, completedAt: changes.completedAt.after } });
+    if (entity.type === 'TASK')
+      events.push({ type: 'task.completed', payload: { id, subject: entity.subject ?? null, completedAt: changes.completedAt.after } });
   }
   return events;
 }

@@ -16,7 +16,8 @@ export interface EventInput {
 const TYPE = /^[a-z][a-zA-Z0-9]*(\.[a-z][a-zA-Z0-9]*)+$/;
 
 /** bigint values (money in minor units) as numbers when exact, else text. */
-const jsonSafe = (_key: string, value: unknown) => (typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value);
+const jsonSafe = (_key: string, value: unknown) =>
+  typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value;
 
 /**
  * Inserts events into the outbox through `em` — inside the caller's transaction, so they commit or roll back
@@ -33,8 +34,16 @@ export async function insertEvents(em: SqlEntityManager, events: EventInput[]): 
     if (!TYPE.test(event.type) || event.type.length > 120) throw new Error(`Event type "${event.type}" is not of the form thing.happened`);
     const id = randomUUID();
     ids.push(id);
-    eventParams.push(id, event.workspaceId, event.type, JSON.stringify(event.payload ?? {}, jsonSafe), event.actorUserId ?? null, event.actorApiKeyId ?? null);
-    for (const subscriber of registry.subscribersFor(event.type)) deliveryParams.push(randomUUID(), id, event.workspaceId, subscriber.key, subscriber.plugin);
+    eventParams.push(
+      id,
+      event.workspaceId,
+      event.type,
+      JSON.stringify(event.payload ?? {}, jsonSafe),
+      event.actorUserId ?? null,
+      event.actorApiKeyId ?? null,
+    );
+    for (const subscriber of registry.subscribersFor(event.type))
+      deliveryParams.push(randomUUID(), id, event.workspaceId, subscriber.key, subscriber.plugin);
   }
   await em.execute(
     `insert into outbox_event (id, workspace_id, type, payload, actor_user_id, actor_api_key_id, occurred_at) values ${events.map(() => '(?, ?, ?, cast(? as jsonb), ?, ?, clock_timestamp())').join(', ')}`,
@@ -78,7 +87,13 @@ export async function emitEvent(
   const workspaceId = event.workspaceId ?? actor?.workspaceId;
   if (!workspaceId) throw new Error(`emitEvent("${event.type}") needs a workspace: call it inside runMutation or pass workspaceId`);
   const [id] = await insertEvents(em as SqlEntityManager, [
-    { workspaceId, type: event.type, payload: (event.payload ?? {}) as Record<string, unknown>, actorUserId: actor?.userId ?? null, actorApiKeyId: actor?.apiKeyId ?? null },
+    {
+      workspaceId,
+      type: event.type,
+      payload: (event.payload ?? {}) as Record<string, unknown>,
+      actorUserId: actor?.userId ?? null,
+      actorApiKeyId: actor?.apiKeyId ?? null,
+    },
   ]);
   return id!;
 }

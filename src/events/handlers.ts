@@ -68,7 +68,9 @@ export interface SubscriberContext<Settings = Record<string, unknown>> extends P
 /** A subscriber of one event type whose handler sees that type's payload: `subscribe(dealWon, { name, handle })`. */
 export function subscribe<Payload extends object, Settings = Record<string, unknown>>(
   event: EventType<Payload>,
-  subscriber: Omit<Subscriber<Settings>, 'on' | 'handle'> & { handle(event: DomainEvent<Payload>, context: SubscriberContext<Settings>): Promise<void> },
+  subscriber: Omit<Subscriber<Settings>, 'on' | 'handle'> & {
+    handle(event: DomainEvent<Payload>, context: SubscriberContext<Settings>): Promise<void>;
+  },
 ): Subscriber<Settings> {
   return { ...subscriber, on: [event], handle: subscriber.handle as Subscriber<Settings>['handle'] };
 }

@@ -29,7 +29,8 @@ export function registerSubscribersFromEnv(env: NodeJS.ProcessEnv = process.env)
   const file = env.OUTBOX_TEST_RECORD_FILE;
   if (!file) return;
   const hang = env.OUTBOX_TEST_RECORD_HANG === '1';
-  const line = (phase: string, event: { id: string; type: string }) => appendFileSync(file, `${JSON.stringify({ phase, eventId: event.id, type: event.type, pid: process.pid })}\n`);
+  const line = (phase: string, event: { id: string; type: string }) =>
+    appendFileSync(file, `${JSON.stringify({ phase, eventId: event.id, type: event.type, pid: process.pid })}\n`);
   registerSubscriber({
     plugin: 'kernel',
     name: 'test-recorder',

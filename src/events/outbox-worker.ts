@@ -149,7 +149,9 @@ export class OutboxWorker {
   async pollOnce(limit = this.#batchSize): Promise<number> {
     const rows = await this.#claim(limit);
     for (const row of rows) {
-      const delivery = this.#deliver(row).catch((error) => this.#logger.error({ err: error, delivery: row.id }, 'outbox: settling a delivery failed'));
+      const delivery = this.#deliver(row).catch((error) =>
+        this.#logger.error({ err: error, delivery: row.id }, 'outbox: settling a delivery failed'),
+      );
       this.#inFlight.add(delivery);
       void delivery.finally(() => this.#inFlight.delete(delivery));
     }
@@ -232,7 +234,8 @@ export class OutboxWorker {
       try {
         await this.#handle(em, subscriber, event);
       } catch (error) {
-        if (subscriber.idempotent && !em.isInTransaction()) await em.execute(`delete from processed_event where event_id = ? and subscriber = ?`, [event.id, subscriber.key]);
+        if (subscriber.idempotent && !em.isInTransaction())
+          await em.execute(`delete from processed_event where event_id = ? and subscriber = ?`, [event.id, subscriber.key]);
         throw error;
       }
     });
@@ -240,7 +243,9 @@ export class OutboxWorker {
 
   async #handle(em: SqlEntityManager, subscriber: RegisteredSubscriber, event: DomainEvent): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    const handled = eventsOf(em).pluginSettingsIn(em, event.workspaceId, subscriber.plugin).then((settings) => subscriber.handle(event, { workspaceId: event.workspaceId, em, settings }));
+    const handled = eventsOf(em)
+      .pluginSettingsIn(em, event.workspaceId, subscriber.plugin)
+      .then((settings) => subscriber.handle(event, { workspaceId: event.workspaceId, em, settings }));
     handled.catch(() => undefined); // a handler that fails after its timeout must not become an unhandled rejection
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new DeliveryTimeout(`timed out after ${subscriber.timeoutMs} ms`)), subscriber.timeoutMs);
@@ -253,15 +258,35 @@ export class OutboxWorker {
   }
 
   async #failed(row: ClaimedRow, subscriber: RegisteredSubscriber, error: unknown): Promise<void> {
-    const message = (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)).slice(0, 2000);
+    const message = (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error)).slice(
+      0,
+      2000,
+    );
     if (row.attempts >= subscriber.maxAttempts) {
-      this.#logger.warn({ delivery: row.id, subscriber: row.subscriber, event: row.event_id, attempts: row.attempts, error: message }, 'outbox: delivery dead-lettered');
+      this.#logger.warn(
+        { delivery: row.id, subscriber: row.subscriber, event: row.event_id, attempts: row.attempts, error: message },
+        'outbox: delivery dead-lettered',
+      );
       return this.#settle(row, `status = 'dead', locked_until = null, last_error = ?`, [message]);
     }
     const exp = Math.min(this.#backoffMaxMs, this.#backoffBaseMs * 2 ** (row.attempts - 1));
     const delay = exp / 2 + Math.random() * (exp / 2);
-    this.#logger.warn({ delivery: row.id, subscriber: row.subscriber, event: row.event_id, attempts: row.attempts, retryInMs: Math.round(delay), error: message }, 'outbox: delivery failed');
-    return this.#settle(row, `locked_until = null, last_error = ?, next_attempt_at = clock_timestamp() + cast(? as double precision) * interval '1 millisecond'`, [message, delay]);
+    this.#logger.warn(
+      {
+        delivery: row.id,
+        subscriber: row.subscriber,
+        event: row.event_id,
+        attempts: row.attempts,
+        retryInMs: Math.round(delay),
+        error: message,
+      },
+      'outbox: delivery failed',
+    );
+    return this.#settle(
+      row,
+      `locked_until = null, last_error = ?, next_attempt_at = clock_timestamp() + cast(? as double precision) * interval '1 millisecond'`,
+      [message, delay],
+    );
   }
 
   /** Gives back a claim this process cannot serve (its subscriber is gone), without counting the attempt. */
@@ -272,7 +297,11 @@ export class OutboxWorker {
   /** Updates the delivery if it is still this worker's claim (same attempt, still pending). */
   async #settle(row: ClaimedRow, set: string, params: unknown[] = []): Promise<void> {
     await this.#asWorker((em) =>
-      em.execute(`update outbox_delivery set ${set}, updated_at = clock_timestamp() where id = ? and attempts = ? and status = 'pending'`, [...params, row.id, row.attempts]),
+      em.execute(`update outbox_delivery set ${set}, updated_at = clock_timestamp() where id = ? and attempts = ? and status = 'pending'`, [
+        ...params,
+        row.id,
+        row.attempts,
+      ]),
     );
   }
 }

@@ -109,7 +109,9 @@ export class EventRegistry {
 
   /** Hooks guarding `on`, by `order` then registration order. */
   hooksFor(on: string): RegisteredHook[] {
-    return [...(this.base?.hooksFor(on) ?? []), ...this.#hooks.filter((h) => h.on === on)].sort((a, b) => a.order - b.order || a.seq - b.seq);
+    return [...(this.base?.hooksFor(on) ?? []), ...this.#hooks.filter((h) => h.on === on)].sort(
+      (a, b) => a.order - b.order || a.seq - b.seq,
+    );
   }
 
   /** How hooks, workers and node loaders learn whether a plugin is enabled in a workspace (default: always). */

@@ -23,7 +23,14 @@ export interface RequestContext {
   loaders: Loaders<RequestContext>;
 }
 
-export function createRequestContext(orm: Orm, config: AppConfig, logger: Logger, session: RequestSession, principal: Principal, ip = ''): RequestContext {
+export function createRequestContext(
+  orm: Orm,
+  config: AppConfig,
+  logger: Logger,
+  session: RequestSession,
+  principal: Principal,
+  ip = '',
+): RequestContext {
   const ctx = { orm, config, logger, em: session.em, session, principal, ip } as RequestContext;
   ctx.loaders = createLoaders(ctx);
   return ctx;

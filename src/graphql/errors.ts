@@ -49,5 +49,4 @@ export function graphqlError(code: ErrorCode, message: string, extra: Record<str
 }
 
 export const notFound = (what: string) => graphqlError(ErrorCode.NOT_FOUND, `${what} not found`);
-export const badInput = (message: string, field?: string) =>
-  graphqlError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});
+export const badInput = (message: string, field?: string) => graphqlError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : {});

@@ -24,11 +24,7 @@ export function expectGlobalId(globalId: string, expected: string | string[], fi
   return expectTypedGlobalId(globalId, expected, field).id;
 }
 
-export function expectTypedGlobalId(
-  globalId: string,
-  expected: string | string[],
-  field: string,
-): { type: string; id: string } {
+export function expectTypedGlobalId(globalId: string, expected: string | string[], field: string): { type: string; id: string } {
   const types = Array.isArray(expected) ? expected : [expected];
   const parsed = parseGlobalId(globalId);
   if (!parsed || !types.includes(parsed.type)) {

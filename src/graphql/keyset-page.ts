@@ -45,7 +45,11 @@ function preparePage(query: ListQuery, request: PageRequest): PreparedPage {
   const conditions: Sql[] = [query.where];
   if (request.cursor) {
     if (request.cursor.length !== keys.length || request.cursor.some((v) => v !== null && typeof v !== 'string')) {
-      throw InputRejected.one(request.backward ? 'before' : 'after', 'cursor does not match this list and orderBy', ErrorCode.BAD_USER_INPUT);
+      throw InputRejected.one(
+        request.backward ? 'before' : 'after',
+        'cursor does not match this list and orderBy',
+        ErrorCode.BAD_USER_INPUT,
+      );
     }
     conditions.push(after(effective, request.cursor as (string | null)[]));
   }
@@ -53,11 +57,19 @@ function preparePage(query: ListQuery, request: PageRequest): PreparedPage {
     keys,
     conditions,
     keyColumns: keys.map((k, i) => `(${k.expr})::text as "_k${i}"`).join(', '),
-    order: effective.map((k) => `${k.expr} ${k.ascending ? 'asc' : 'desc'}${k.nullable ? ` nulls ${k.nullsFirst ? 'first' : 'last'}` : ''}`).join(', '),
+    order: effective
+      .map((k) => `${k.expr} ${k.ascending ? 'asc' : 'desc'}${k.nullable ? ` nulls ${k.nullsFirst ? 'first' : 'last'}` : ''}`)
+      .join(', '),
   };
 }
 
-function toPage<T>(rows: Record<string, unknown>[], prepared: PreparedPage, request: PageRequest, mapRow: (row: Record<string, unknown>) => T, count: () => Promise<number>): Page<T> {
+function toPage<T>(
+  rows: Record<string, unknown>[],
+  prepared: PreparedPage,
+  request: PageRequest,
+  mapRow: (row: Record<string, unknown>) => T,
+  count: () => Promise<number>,
+): Page<T> {
   const { keys } = prepared;
   const hasMore = rows.length > request.limit;
   const pageRows = rows.slice(0, request.limit);
@@ -94,12 +106,17 @@ export async function keysetPage<T>(
   const statement = sql`select ${raw(query.select)}, ${raw(prepared.keyColumns)} from ${raw(query.from)} where ${Sql.and(prepared.conditions)} order by ${raw(prepared.order)} limit ${request.limit + 1}`;
   const rows = request.limit === 0 ? [] : await execute(em, statement, request);
   let total: Promise<number> | undefined;
-  return toPage(rows, prepared, request, mapRow, () =>
-    (total ??= (async () => {
-      const count = sql`select count(*)::int as n from ${raw(query.from)} where ${query.where}`;
-      const [row] = await em.execute<{ n: number }[]>(count.text, count.params);
-      return Number(row?.n ?? 0);
-    })()),
+  return toPage(
+    rows,
+    prepared,
+    request,
+    mapRow,
+    () =>
+      (total ??= (async () => {
+        const count = sql`select count(*)::int as n from ${raw(query.from)} where ${query.where}`;
+        const [row] = await em.execute<{ n: number }[]>(count.text, count.params);
+        return Number(row?.n ?? 0);
+      })()),
   );
 }
 
@@ -146,7 +163,10 @@ function after(keys: EffectiveKey[], values: (string | null)[]): Sql {
   if (simple) {
     // one row comparison: PostgreSQL turns it into an index range
     const columns = raw(keys.map((k) => k.expr).join(', '));
-    const cursor = Sql.join(values.map((v) => sql`${v}`), ', ');
+    const cursor = Sql.join(
+      values.map((v) => sql`${v}`),
+      ', ',
+    );
     return sql`(${columns}) ${raw(keys[0]!.ascending ? '>' : '<')} (${cursor})`;
   }
   return afterNullable(keys, values);

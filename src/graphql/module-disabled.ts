@@ -21,14 +21,20 @@ export interface DisabledModule {
 }
 
 /** Whether the message could be about a disabled module's contribution (before the index is looked at). */
-export const mayBeModuleError = (message: string): boolean => UNKNOWN_FIELD.test(message) || UNKNOWN_TYPE.test(message) || UNKNOWN_ENUM_VALUE.test(message);
+export const mayBeModuleError = (message: string): boolean =>
+  UNKNOWN_FIELD.test(message) || UNKNOWN_TYPE.test(message) || UNKNOWN_ENUM_VALUE.test(message);
 
 /**
  * The disabled module a validation message is about, with the message to answer instead; undefined when the
  * message is not about something an installed plugin outside `enabled` contributes.
  * `describe`: a plugin's display name and id, e.g. `Pipeline (pipeline)`.
  */
-export function disabledModuleOf(message: string, enabled: ReadonlySet<string>, index: ContributionIndex, describe: (id: string) => string): DisabledModule | undefined {
+export function disabledModuleOf(
+  message: string,
+  enabled: ReadonlySet<string>,
+  index: ContributionIndex,
+  describe: (id: string) => string,
+): DisabledModule | undefined {
   const disabled = (id: string | undefined) => (id && !enabled.has(id) ? id : undefined);
   const tail = (id: string) => `belongs to the module ${describe(id)}, which is not enabled in this workspace.`;
   let match = UNKNOWN_FIELD.exec(message);
@@ -52,7 +58,12 @@ export function disabledModuleOf(message: string, enabled: ReadonlySet<string>, 
 }
 
 /** `errors` with those about disabled modules replaced by MODULE_DISABLED errors (same locations). */
-export function withModuleErrors(errors: readonly GraphQLError[], enabled: ReadonlySet<string>, index: ContributionIndex, describe: (id: string) => string): GraphQLError[] {
+export function withModuleErrors(
+  errors: readonly GraphQLError[],
+  enabled: ReadonlySet<string>,
+  index: ContributionIndex,
+  describe: (id: string) => string,
+): GraphQLError[] {
   return errors.map((error) => {
     const found = disabledModuleOf(error.message, enabled, index, describe);
     if (!found) return error;

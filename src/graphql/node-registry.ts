@@ -42,7 +42,8 @@ export class NodeRegistry {
     const entry = this.#types.get(typeName);
     const owner = this.#types.ownerOf(typeName);
     if (!entry || owner === KERNEL_OWNER) return entry?.load;
-    return async (ctx, id) => (ctx.principal.workspaceId && (await eventsOf(ctx.em).isPluginEnabled(ctx.principal.workspaceId, owner!)) ? entry.load(ctx, id) : null);
+    return async (ctx, id) =>
+      ctx.principal.workspaceId && (await eventsOf(ctx.em).isPluginEnabled(ctx.principal.workspaceId, owner!)) ? entry.load(ctx, id) : null;
   }
 
   /** The permission reading a type needs (undefined: none, or the type is unknown). */

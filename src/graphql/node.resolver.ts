@@ -7,7 +7,10 @@ import { nodeTypesOf } from './node-registry.js';
 
 @Resolver()
 export class NodeResolver {
-  @Query(() => Node, { nullable: true, description: 'Any object by its global id; null when it does not exist in this workspace or the caller may not read it.' })
+  @Query(() => Node, {
+    nullable: true,
+    description: 'Any object by its global id; null when it does not exist in this workspace or the caller may not read it.',
+  })
   async node(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     workspaceOf(ctx);
     const parsed = parseGlobalId(id);

@@ -111,7 +111,10 @@ export interface PageRequest {
 export function pageRequest(args: ConnectionArgs): PageRequest {
   const { first, last, after, before } = args;
   if (first != null && last != null) throw InputRejected.one('first', 'use either first or last, not both');
-  for (const [name, value] of [['first', first], ['last', last]] as const) {
+  for (const [name, value] of [
+    ['first', first],
+    ['last', last],
+  ] as const) {
     if (value != null && (value < 0 || value > MAX_PAGE_SIZE)) {
       throw InputRejected.one(name, `must be between 0 and ${MAX_PAGE_SIZE}`);
     }

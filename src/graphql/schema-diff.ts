@@ -85,13 +85,19 @@ export function printSchemaAdditions(base: GraphQLSchema, extended: GraphQLSchem
 /** `node` minus what `beforeNode` (the same type in the base schema) has, as an extension node; undefined if nothing. */
 function extensionOf(node: TypeDefinitionNode, beforeNode: TypeDefinitionNode): DefinitionNode | undefined {
   const printed = (n: { loc?: unknown } & object) => print(n as never);
-  const added = <T extends { name: { value: string } }>(now: readonly T[] | undefined, was: readonly T[] | undefined, what: string): T[] => {
+  const added = <T extends { name: { value: string } }>(
+    now: readonly T[] | undefined,
+    was: readonly T[] | undefined,
+    what: string,
+  ): T[] => {
     const wasByName = new Map((was ?? []).map((n) => [n.name.value, n]));
     return (now ?? []).filter((n) => {
       const old = wasByName.get(n.name.value);
       if (!old) return true;
       if (what === 'field' && printed(withoutDescription(n)) !== printed(withoutDescription(old))) {
-        throw new Error(`${node.name.value}.${n.name.value} differs from the base schema's (${printed(withoutDescription(old))} → ${printed(withoutDescription(n))}): SDL cannot extend it`);
+        throw new Error(
+          `${node.name.value}.${n.name.value} differs from the base schema's (${printed(withoutDescription(old))} → ${printed(withoutDescription(n))}): SDL cannot extend it`,
+        );
       }
       return false;
     });
@@ -139,8 +145,10 @@ export class ContributionIndex {
 
   add(pluginId: string, additions: SchemaAdditions): void {
     for (const type of additions.types) if (!this.#types.has(type)) this.#types.set(type, pluginId);
-    for (const { type, field } of additions.fields) if (!this.#fields.has(`${type}.${field}`)) this.#fields.set(`${type}.${field}`, pluginId);
-    for (const { type, value } of additions.enumValues) if (!this.#enumValues.has(`${type}.${value}`)) this.#enumValues.set(`${type}.${value}`, pluginId);
+    for (const { type, field } of additions.fields)
+      if (!this.#fields.has(`${type}.${field}`)) this.#fields.set(`${type}.${field}`, pluginId);
+    for (const { type, value } of additions.enumValues)
+      if (!this.#enumValues.has(`${type}.${value}`)) this.#enumValues.set(`${type}.${value}`, pluginId);
   }
 
   /** The plugin that contributes the named type (undefined: the kernel's, or nobody's). */

@@ -34,7 +34,8 @@ export async function readCredentials(_orm: Orm, config: AppConfig, headers: Hea
     if (!parts) throw unauthenticated('The API key is not valid.');
     return { workspaceId: parts.workspaceId, principal: (em) => apiKeyPrincipal(em, token, parts) };
   }
-  if (isRefreshTokenLike(token)) throw unauthenticated('A refresh token is not an access token: exchange it with the refreshToken mutation.');
+  if (isRefreshTokenLike(token))
+    throw unauthenticated('A refresh token is not an access token: exchange it with the refreshToken mutation.');
   const claims = await verifyAccessToken(config.JWT_SECRET, token);
   return { workspaceId: claims.workspaceId, userId: claims.userId, principal: (em) => accessTokenPrincipal(em, claims) };
 }

@@ -42,7 +42,10 @@ const fail = (reply: FastifyReply, status: number, code: ErrorCode, message: str
   reply.code(status).send({ error: { code, message, ...(field ? { field } : {}) } });
 
 /** CSV import and export over HTTP (streaming bodies). */
-export function registerImportExportRoutes(http: FastifyInstance, { orm, config, logger }: { orm: Orm; config: AppConfig; logger: Logger }): void {
+export function registerImportExportRoutes(
+  http: FastifyInstance,
+  { orm, config, logger }: { orm: Orm; config: AppConfig; logger: Logger },
+): void {
   // the body stays a stream: the import reads it with backpressure instead of buffering it
   http.addContentTypeParser(['text/csv', 'application/csv'], (_request, payload, done) => done(null, payload));
 
@@ -76,10 +79,12 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
       const principal = await principalOr401(request, reply);
       if (!principal) return reply;
       const kind = request.params.objectType as ImportObjectKind;
-      if (!KINDS.includes(kind)) return fail(reply, 404, ErrorCode.NOT_FOUND, `cannot import "${kind}": use contacts or companies`, 'objectType');
+      if (!KINDS.includes(kind))
+        return fail(reply, 404, ErrorCode.NOT_FOUND, `cannot import "${kind}": use contacts or companies`, 'objectType');
       const denied = importDenied(principal, kind);
       if (denied) return fail(reply, 403, ErrorCode.FORBIDDEN, denied);
-      if (!(body instanceof Readable)) return fail(reply, 415, ErrorCode.BAD_USER_INPUT, 'send the CSV as the request body with content-type text/csv', 'body');
+      if (!(body instanceof Readable))
+        return fail(reply, 415, ErrorCode.BAD_USER_INPUT, 'send the CSV as the request body with content-type text/csv', 'body');
       let mapping: Record<string, string> | null;
       try {
         mapping = checkMapping(kind, request.query.mapping ? JSON.parse(request.query.mapping) : null);
@@ -96,7 +101,12 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
         access: importAccessOf(principal, kind),
         auditActor: auditActorFor(principal, request.ip),
       });
-      const jobRow = () => withWorkspace(orm, workspaceId, async (em) => (await em.execute('select * from import_job where id = ?', [jobId]))[0] as Record<string, unknown>);
+      const jobRow = () =>
+        withWorkspace(
+          orm,
+          workspaceId,
+          async (em) => (await em.execute('select * from import_job where id = ?', [jobId]))[0] as Record<string, unknown>,
+        );
       if (request.query.async === 'true') {
         run.catch((error) => logger.error({ err: error, jobId }, 'CSV import failed'));
         return reply.code(202).send(importJobJson(await jobRow()));
@@ -110,7 +120,8 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
     const principal = await principalOr401(request, reply);
     if (!principal) return reply;
     const kind = EXPORT_KINDS.find((k) => request.params.file === `${k}.csv`);
-    if (!kind) return fail(reply, 404, ErrorCode.NOT_FOUND, `export one of: ${EXPORT_KINDS.map((k) => `${k}.csv`).join(', ')}`, 'objectType');
+    if (!kind)
+      return fail(reply, 404, ErrorCode.NOT_FOUND, `export one of: ${EXPORT_KINDS.map((k) => `${k}.csv`).join(', ')}`, 'objectType');
     const denied = exportDenied(principal, kind);
     if (denied) return fail(reply, 403, ErrorCode.FORBIDDEN, denied);
     const session = await openRequestSession(orm, principal.workspaceId, { userId: principal.userId });
@@ -126,9 +137,11 @@ export function registerImportExportRoutes(http: FastifyInstance, { orm, config,
       first = await rows.next();
     } catch (error) {
       await session.end(error);
-      if (error instanceof InputRejected) return fail(reply, 400, ErrorCode.BAD_USER_INPUT, error.message, error.errors[0]!.field.join('.'));
+      if (error instanceof InputRejected)
+        return fail(reply, 400, ErrorCode.BAD_USER_INPUT, error.message, error.errors[0]!.field.join('.'));
       // a filter on a field hidden by the caller's allowlist
-      if (error instanceof GraphQLError && error.extensions.code === ErrorCode.FORBIDDEN) return fail(reply, 403, ErrorCode.FORBIDDEN, error.message, 'filter');
+      if (error instanceof GraphQLError && error.extensions.code === ErrorCode.FORBIDDEN)
+        return fail(reply, 403, ErrorCode.FORBIDDEN, error.message, 'filter');
       throw error;
     }
     const source = Readable.from(

@@ -46,7 +46,10 @@ export interface GraphqlWebSocketOptions {
  * - Subscription resolvers get a context without a request-long transaction (`em` is a plain fork): they read the
  *   database in their own short tenant-scoped transactions (withWorkspace), as `Subscription.events` does.
  */
-export async function registerGraphqlWebSocket(http: FastifyInstance, { orm, config, logger, modules, schemas }: GraphqlWebSocketOptions): Promise<void> {
+export async function registerGraphqlWebSocket(
+  http: FastifyInstance,
+  { orm, config, logger, modules, schemas }: GraphqlWebSocketOptions,
+): Promise<void> {
   await http.register(fastifyWebsocket);
   const armor = armorOptions(config);
   const rules = [...specifiedRules, ...armor.validationRules];
@@ -91,24 +94,44 @@ export async function registerGraphqlWebSocket(http: FastifyInstance, { orm, con
         document = parse(payload.query, armor.parseOptions);
       } catch (error) {
         const limit = error instanceof GraphQLError && /tokens/.test(error.message);
-        return [new GraphQLError(limit ? `Token limit of ${config.GRAPHQL_MAX_TOKENS} exceeded.` : (error as Error).message, { extensions: limit ? { code: ErrorCode.BAD_USER_INPUT, limit: 'maxTokens' } : { code: 'GRAPHQL_PARSE_FAILED' } })];
+        return [
+          new GraphQLError(limit ? `Token limit of ${config.GRAPHQL_MAX_TOKENS} exceeded.` : (error as Error).message, {
+            extensions: limit ? { code: ErrorCode.BAD_USER_INPUT, limit: 'maxTokens' } : { code: 'GRAPHQL_PARSE_FAILED' },
+          }),
+        ];
       }
       const operation = getOperationAST(document, payload.operationName);
       if (operation && operation.operation !== 'subscription') {
         return [new GraphQLError('Only subscriptions are served over WebSocket: send queries and mutations to POST /graphql.')];
       }
       const principal = await principalOf(ctx.connectionParams?.authorization).catch(() => null);
-      if (!principal) return [new GraphQLError('The connection’s credentials are no longer valid: reconnect with a fresh token.', { extensions: { code: ErrorCode.UNAUTHENTICATED } })];
+      if (!principal)
+        return [
+          new GraphQLError('The connection’s credentials are no longer valid: reconnect with a fresh token.', {
+            extensions: { code: ErrorCode.UNAUTHENTICATED },
+          }),
+        ];
       const enabledIds = await modules.enabledIds(principal.workspaceId);
       const schema = (await schemas.get(enabledIds)).schema;
       const errors = validate(schema, document, rules);
       // as on POST /graphql: a disabled module's field or type is MODULE_DISABLED with the plugin id, not a typo
       if (errors.length && errors.some((e) => mayBeModuleError(e.message))) {
-        return withModuleErrors(errors, new Set(enabledIds), await schemas.contributions(), (id) => `${modules.plugin(id)?.name ?? id} (${id})`);
+        return withModuleErrors(
+          errors,
+          new Set(enabledIds),
+          await schemas.contributions(),
+          (id) => `${modules.plugin(id)?.name ?? id} (${id})`,
+        );
       }
       if (errors.length) return errors;
       // graphql-ws executes exactly these arguments (no `schema` / `context` server options needed)
-      return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: contextFor(principal, ctx.extra.request.ip) as never };
+      return {
+        schema,
+        document,
+        operationName: payload.operationName,
+        variableValues: payload.variables,
+        contextValue: contextFor(principal, ctx.extra.request.ip) as never,
+      };
     },
   });
   http.get(GRAPHQL_WS_PATH, { websocket: true }, handler);

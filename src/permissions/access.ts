@@ -56,7 +56,10 @@ export class Access {
     if (scope === Scope.ALL) return sql`true`;
     if (scope === null || !this.userId || ownerExprs.length === 0) return sql`false`;
     const users = scope === Scope.OWN ? [this.userId] : this.teamUserIds.length ? this.teamUserIds : [this.userId];
-    const list = Sql.join(users.map((u) => sql`${u}::uuid`), ', ');
+    const list = Sql.join(
+      users.map((u) => sql`${u}::uuid`),
+      ', ',
+    );
     return Sql.or(ownerExprs.map((expr) => sql`${raw(expr)} in (${list})`));
   }
 

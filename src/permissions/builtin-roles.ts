@@ -24,27 +24,61 @@ export enum BuiltinRoleKey {
 
 const { ALL, TEAM, OWN } = Scope;
 const everything = (): Record<string, Scope> => Object.fromEntries(permissionRegistry.list().map((p) => [p.name, ALL]));
-const readEverything = { 'contact:read': ALL, 'company:read': ALL, 'activity:read': ALL, 'tag:read': ALL, 'customField:read': ALL, 'user:read': ALL };
-const allBut = (type: string, ...hidden: string[]) => protectedFields.of(type).map((f) => f.field).filter((f) => !hidden.includes(f));
+const readEverything = {
+  'contact:read': ALL,
+  'company:read': ALL,
+  'activity:read': ALL,
+  'tag:read': ALL,
+  'customField:read': ALL,
+  'user:read': ALL,
+};
+const allBut = (type: string, ...hidden: string[]) =>
+  protectedFields
+    .of(type)
+    .map((f) => f.field)
+    .filter((f) => !hidden.includes(f));
 
 /**
  * The roles every workspace has. Grants are computed when asked, so permissions that plugins register later
  * reach Owner and Admin too.
  */
 export const builtinRoles: Record<BuiltinRoleKey, () => RoleDefinition> = {
-  OWNER: () => ({ key: 'OWNER', name: 'Owner', description: 'Everything, including managing admins and the workspace itself.', grants: everything(), fieldAllowlist: null }),
-  ADMIN: () => ({ key: 'ADMIN', name: 'Admin', description: 'Everything: members, roles, API keys, custom fields, audit log, all records.', grants: everything(), fieldAllowlist: null }),
+  OWNER: () => ({
+    key: 'OWNER',
+    name: 'Owner',
+    description: 'Everything, including managing admins and the workspace itself.',
+    grants: everything(),
+    fieldAllowlist: null,
+  }),
+  ADMIN: () => ({
+    key: 'ADMIN',
+    name: 'Admin',
+    description: 'Everything: members, roles, API keys, custom fields, audit log, all records.',
+    grants: everything(),
+    fieldAllowlist: null,
+  }),
   MANAGER: () => ({
     key: 'MANAGER',
     name: 'Manager',
     description: 'Sees all records; edits and deletes their teams’ records; imports, exports; manages teams and tags.',
     grants: {
       ...readEverything,
-      'contact:create': ALL, 'contact:update': TEAM, 'contact:delete': TEAM,
-      'company:create': ALL, 'company:update': TEAM, 'company:delete': TEAM,
-      'activity:create': ALL, 'activity:update': TEAM, 'activity:delete': TEAM,
-      'comment:create': ALL, 'comment:delete': TEAM,
-      'tag:manage': ALL, 'team:manage': ALL, 'import:run': ALL, 'export:run': ALL, 'audit:read': ALL,
+      'contact:create': ALL,
+      'contact:update': TEAM,
+      'contact:delete': TEAM,
+      'company:create': ALL,
+      'company:update': TEAM,
+      'company:delete': TEAM,
+      'activity:create': ALL,
+      'activity:update': TEAM,
+      'activity:delete': TEAM,
+      'comment:create': ALL,
+      'comment:delete': TEAM,
+      'tag:manage': ALL,
+      'team:manage': ALL,
+      'import:run': ALL,
+      'export:run': ALL,
+      'audit:read': ALL,
     },
     fieldAllowlist: null,
   }),
@@ -53,11 +87,23 @@ export const builtinRoles: Record<BuiltinRoleKey, () => RoleDefinition> = {
     name: 'Sales',
     description: 'Sees their teams’ records; creates records; edits and deletes their own.',
     grants: {
-      'contact:read': TEAM, 'company:read': TEAM, 'activity:read': TEAM, 'tag:read': ALL, 'customField:read': ALL, 'user:read': ALL,
-      'contact:create': ALL, 'contact:update': OWN, 'contact:delete': OWN,
-      'company:create': ALL, 'company:update': OWN, 'company:delete': OWN,
-      'activity:create': ALL, 'activity:update': OWN, 'activity:delete': OWN,
-      'comment:create': ALL, 'comment:delete': OWN,
+      'contact:read': TEAM,
+      'company:read': TEAM,
+      'activity:read': TEAM,
+      'tag:read': ALL,
+      'customField:read': ALL,
+      'user:read': ALL,
+      'contact:create': ALL,
+      'contact:update': OWN,
+      'contact:delete': OWN,
+      'company:create': ALL,
+      'company:update': OWN,
+      'company:delete': OWN,
+      'activity:create': ALL,
+      'activity:update': OWN,
+      'activity:delete': OWN,
+      'comment:create': ALL,
+      'comment:delete': OWN,
     },
     fieldAllowlist: null,
   }),
@@ -68,8 +114,11 @@ export const builtinRoles: Record<BuiltinRoleKey, () => RoleDefinition> = {
     grants: {
       ...readEverything,
       'contact:update': ALL,
-      'activity:create': ALL, 'activity:update': OWN, 'activity:delete': OWN,
-      'comment:create': ALL, 'comment:delete': OWN,
+      'activity:create': ALL,
+      'activity:update': OWN,
+      'activity:delete': OWN,
+      'comment:create': ALL,
+      'comment:delete': OWN,
     },
     fieldAllowlist: { Company: allBut('Company', 'annualRevenue', 'employeeCount', 'phones'), Contact: allBut('Contact', 'phones') },
   }),
@@ -79,15 +128,28 @@ export const builtinRoles: Record<BuiltinRoleKey, () => RoleDefinition> = {
     description: 'Sees all contacts and companies; creates and edits contacts (consent, lifecycle); imports, exports; manages tags.',
     grants: {
       ...readEverything,
-      'contact:create': ALL, 'contact:update': ALL,
-      'company:create': ALL, 'company:update': ALL,
-      'activity:create': ALL, 'activity:update': OWN, 'activity:delete': OWN,
-      'comment:create': ALL, 'comment:delete': OWN,
-      'tag:manage': ALL, 'import:run': ALL, 'export:run': ALL,
+      'contact:create': ALL,
+      'contact:update': ALL,
+      'company:create': ALL,
+      'company:update': ALL,
+      'activity:create': ALL,
+      'activity:update': OWN,
+      'activity:delete': OWN,
+      'comment:create': ALL,
+      'comment:delete': OWN,
+      'tag:manage': ALL,
+      'import:run': ALL,
+      'export:run': ALL,
     },
     fieldAllowlist: null,
   }),
-  READ_ONLY: () => ({ key: 'READ_ONLY', name: 'Read-only', description: 'Sees all records; changes nothing.', grants: { ...readEverything }, fieldAllowlist: null }),
+  READ_ONLY: () => ({
+    key: 'READ_ONLY',
+    name: 'Read-only',
+    description: 'Sees all records; changes nothing.',
+    grants: { ...readEverything },
+    fieldAllowlist: null,
+  }),
 };
 
 /** Grants that registered (plugin) permissions declare for a built-in role (`PermissionDefinition.roleGrants`). */

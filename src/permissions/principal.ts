@@ -20,20 +20,39 @@ export interface Principal {
   access: Access;
 }
 
-export const anonymous = (): Principal => ({ kind: 'anonymous', workspaceId: null, userId: null, apiKeyId: null, sessionId: null, roleKey: null, access: Access.none });
+export const anonymous = (): Principal => ({
+  kind: 'anonymous',
+  workspaceId: null,
+  userId: null,
+  apiKeyId: null,
+  sessionId: null,
+  roleKey: null,
+  access: Access.none,
+});
 
 /** A role by key: built-in, or one of the workspace's custom roles (null when it does not exist). */
 export async function findRole(em: SqlEntityManager, workspaceId: string, key: string): Promise<RoleDefinition | null> {
   if (isBuiltinRole(key)) return builtinRoles[key]();
   if (!/^[0-9a-f-]{36}$/i.test(key)) return null;
-  const rows = await em.execute<{ id: string; name: string; description: string | null; grants: Record<string, Scope> | string; field_allowlist: FieldAllowlist | string | null }[]>(
-    'select id, name, description, grants, field_allowlist from custom_role where workspace_id = ? and id = ?',
-    [workspaceId, key],
-  );
+  const rows = await em.execute<
+    {
+      id: string;
+      name: string;
+      description: string | null;
+      grants: Record<string, Scope> | string;
+      field_allowlist: FieldAllowlist | string | null;
+    }[]
+  >('select id, name, description, grants, field_allowlist from custom_role where workspace_id = ? and id = ?', [workspaceId, key]);
   const row = rows[0];
   if (!row) return null;
   const json = <T>(v: T | string): T => (typeof v === 'string' ? JSON.parse(v) : v);
-  return { key: row.id, name: row.name, description: row.description ?? '', grants: json(row.grants), fieldAllowlist: row.field_allowlist == null ? null : json(row.field_allowlist) };
+  return {
+    key: row.id,
+    name: row.name,
+    description: row.description ?? '',
+    grants: json(row.grants),
+    fieldAllowlist: row.field_allowlist == null ? null : json(row.field_allowlist),
+  };
 }
 
 /** Users sharing at least one team with the user, including the user. */
@@ -48,7 +67,12 @@ export async function teamMatesOf(em: SqlEntityManager, workspaceId: string, use
 }
 
 /** The access of a role held by a user whose teammates are known, narrowed by an optional extra allowlist (an API key's). */
-export function accessOf(role: RoleDefinition, userId: string | null, teamUserIds: readonly string[], extraAllowlist: FieldAllowlist | null = null): Access {
+export function accessOf(
+  role: RoleDefinition,
+  userId: string | null,
+  teamUserIds: readonly string[],
+  extraAllowlist: FieldAllowlist | null = null,
+): Access {
   const allowlists = [role.fieldAllowlist, extraAllowlist].filter((a): a is FieldAllowlist => a != null);
   const team = userId && !teamUserIds.includes(userId) ? [userId, ...teamUserIds] : teamUserIds;
   return new Access(new Map(Object.entries(role.grants)), userId, team, allowlists, (type) => protectedFields.of(type).map((f) => f.field));
@@ -66,9 +90,25 @@ export async function accessFor(
 }
 
 /** A member's principal in a workspace (no session), or null when the user is not a member there. */
-export async function memberPrincipal(em: SqlEntityManager, workspaceId: string, userId: string, sessionId: string | null = null): Promise<Principal | null> {
-  const rows = await em.execute<{ role: string }[]>('select role from membership where workspace_id = ? and user_id = ?', [workspaceId, userId]);
+export async function memberPrincipal(
+  em: SqlEntityManager,
+  workspaceId: string,
+  userId: string,
+  sessionId: string | null = null,
+): Promise<Principal | null> {
+  const rows = await em.execute<{ role: string }[]>('select role from membership where workspace_id = ? and user_id = ?', [
+    workspaceId,
+    userId,
+  ]);
   const role = rows[0] ? await findRole(em, workspaceId, rows[0].role) : null;
   if (!role) return null;
-  return { kind: 'user', workspaceId, userId, apiKeyId: null, sessionId, roleKey: role.key, access: await accessFor(em, workspaceId, userId, role) };
+  return {
+    kind: 'user',
+    workspaceId,
+    userId,
+    apiKeyId: null,
+    sessionId,
+    roleKey: role.key,
+    access: await accessFor(em, workspaceId, userId, role),
+  };
 }

@@ -43,7 +43,12 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     for (const recordType of manifest.recordTypes ?? []) {
       registries.nodeTypes.register(recordType.nodeType, id);
       if (recordType.customizable) registries.customizableTypes.add(id, recordType.customizable.objectType, recordType.customizable.table);
-      if (recordType.taggable) registries.taggableTypes.add(id, recordType.taggable.type, { table: recordType.taggable.table, column: recordType.taggable.column, workspaceColumn: true });
+      if (recordType.taggable)
+        registries.taggableTypes.add(id, recordType.taggable.type, {
+          table: recordType.taggable.table,
+          column: recordType.taggable.column,
+          workspaceColumn: true,
+        });
     }
     for (const nodeType of manifest.nodeTypes ?? []) registries.nodeTypes.register(nodeType, id);
     for (const type of manifest.timelineEntryTypes ?? []) registries.timelineEntryTypes.add(id, type, true);
@@ -87,7 +92,15 @@ export function attachAppRegistries(orm: AppScoped, registries: AppRegistries): 
 export function detachAppRegistries(orm: AppScoped): void {
   const attached = lookupInApp(orm, APP_REGISTRIES_SLOT);
   if (!attached || --attached.apps > 0) return;
-  for (const slot of [APP_REGISTRIES_SLOT, EVENTS_SLOT, NODE_TYPES_SLOT, CUSTOMIZABLE_TYPES_SLOT, TAGGABLE_TYPES_SLOT, TIMELINE_ENTRY_TYPES_SLOT, SEARCH_PROVIDERS_SLOT]) {
+  for (const slot of [
+    APP_REGISTRIES_SLOT,
+    EVENTS_SLOT,
+    NODE_TYPES_SLOT,
+    CUSTOMIZABLE_TYPES_SLOT,
+    TAGGABLE_TYPES_SLOT,
+    TIMELINE_ENTRY_TYPES_SLOT,
+    SEARCH_PROVIDERS_SLOT,
+  ]) {
     detachFromApp(orm, slot);
   }
 }

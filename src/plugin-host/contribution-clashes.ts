@@ -29,7 +29,10 @@ export function contributionClashes(plugins: readonly PluginManifest[]): string[
   const customizable = new ContributionRegistry('customizable type', kernelCustomizableTypes);
   const taggable = new ContributionRegistry('taggable type', kernelTaggableTypes);
   const entryTypes = new ContributionRegistry<true>('timeline entry type');
-  const searchKeys = kernelOwned('search provider', kernelSearchProviders.providers().map((p) => p.key));
+  const searchKeys = kernelOwned(
+    'search provider',
+    kernelSearchProviders.providers().map((p) => p.key),
+  );
   const eventTypes = kernelOwned('event type', KERNEL_EVENT_TYPES);
   const writePoints = kernelOwned('write point', KERNEL_WRITE_POINTS);
   const permissions = kernelOwned('permission', kernelPermissionNames);

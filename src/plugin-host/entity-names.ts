@@ -21,7 +21,8 @@ export function entityNames(entity: unknown): EntityNames {
   }
   const cls = entity as { name?: string; [MetadataStorage.META_SYMBOL]?: { className?: string; collection?: string; name?: string } };
   const className = cls?.name ?? String(entity);
-  const meta = typeof entity === 'function' && Object.hasOwn(entity, MetadataStorage.META_SYMBOL) ? cls[MetadataStorage.META_SYMBOL] : undefined;
+  const meta =
+    typeof entity === 'function' && Object.hasOwn(entity, MetadataStorage.META_SYMBOL) ? cls[MetadataStorage.META_SYMBOL] : undefined;
   return {
     className,
     tableName: meta?.collection ?? naming.classToTableName(className),

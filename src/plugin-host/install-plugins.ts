@@ -29,7 +29,10 @@ export async function runInstallSteps(orm: Orm, plugins: readonly PluginManifest
         installed.push(plugin.id);
       });
     } catch (error) {
-      throw new PluginInstallError(`Plugin ${plugin.name} (${plugin.id}): onInstall failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new PluginInstallError(
+        `Plugin ${plugin.name} (${plugin.id}): onInstall failed: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
   }
   return installed;

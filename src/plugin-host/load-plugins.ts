@@ -182,7 +182,11 @@ export function validatePlugins(candidates: PluginCandidate[], kernel: KernelFac
     const id = typeof m.id === 'string' ? m.id : undefined;
     const label = id ?? candidate.source;
     const own = manifestProblems(m);
-    if (typeof m.kernel === 'string' && semver.validRange(m.kernel) && !semver.satisfies(kernel.version, m.kernel, { includePrerelease: true })) {
+    if (
+      typeof m.kernel === 'string' &&
+      semver.validRange(m.kernel) &&
+      !semver.satisfies(kernel.version, m.kernel, { includePrerelease: true })
+    ) {
       own.push(`needs kernel ${m.kernel}, but this kernel is ${kernel.version}`);
     }
     problems.push(...own.map((p) => `${label}: ${p}`));
@@ -202,8 +206,12 @@ export function validatePlugins(candidates: PluginCandidate[], kernel: KernelFac
     for (const [dep, range] of Object.entries(plugin.manifest.dependsOn ?? {})) {
       const target = byId.get(dep);
       if (!target) problems.push(`${plugin.id}: depends on ${dep} ${range}, which is not installed`);
-      else if (typeof range === 'string' && semver.validRange(range) && semver.valid(target.manifest.version) &&
-        !semver.satisfies(target.manifest.version, range, { includePrerelease: true })) {
+      else if (
+        typeof range === 'string' &&
+        semver.validRange(range) &&
+        semver.valid(target.manifest.version) &&
+        !semver.satisfies(target.manifest.version, range, { includePrerelease: true })
+      ) {
         problems.push(`${plugin.id}: depends on ${dep} ${range}, but ${dep} is ${target.manifest.version}`);
       }
     }
@@ -221,7 +229,9 @@ export function validatePlugins(candidates: PluginCandidate[], kernel: KernelFac
 }
 
 function dependsOnIds(plugin: LoadedPlugin, byId: Map<string, LoadedPlugin>): string[] {
-  return Object.keys(plugin.manifest.dependsOn ?? {}).filter((dep) => byId.has(dep)).sort();
+  return Object.keys(plugin.manifest.dependsOn ?? {})
+    .filter((dep) => byId.has(dep))
+    .sort();
 }
 
 /** Every elementary cycle found by depth-first search, as `[a, b, c, a]`, rotated to start at its smallest id. */
@@ -256,7 +266,13 @@ export function dependencyOrder(plugins: LoadedPlugin[]): LoadedPlugin[] {
   const sorted = [...plugins].sort((a, b) => a.id.localeCompare(b.id));
   while (result.length < plugins.length) {
     const next = sorted.find((p) => !placed.has(p.id) && dependsOnIds(p, byId).every((d) => placed.has(d)));
-    if (!next) throw new Error(`dependency cycle among ${sorted.filter((p) => !placed.has(p.id)).map((p) => p.id).join(', ')}`);
+    if (!next)
+      throw new Error(
+        `dependency cycle among ${sorted
+          .filter((p) => !placed.has(p.id))
+          .map((p) => p.id)
+          .join(', ')}`,
+      );
     placed.add(next.id);
     result.push(next);
   }
@@ -272,7 +288,8 @@ function entityClashes(plugins: LoadedPlugin[], kernel: KernelFacts): string[] {
     if (before !== undefined) problems.push(`${owner}: entity class name ${names.className} is already used by ${before}`);
     else classOwner.set(names.className, owner);
     const tableBefore = tableOwner.get(names.tableName);
-    if (tableBefore !== undefined) problems.push(`${owner}: table ${names.tableName} (entity ${names.className}) is already used by ${tableBefore}`);
+    if (tableBefore !== undefined)
+      problems.push(`${owner}: table ${names.tableName} (entity ${names.className}) is already used by ${tableBefore}`);
     else tableOwner.set(names.tableName, owner);
   };
   for (const entity of kernel.entities ?? []) claim(KERNEL, entityNames(entity));

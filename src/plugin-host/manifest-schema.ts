@@ -14,17 +14,25 @@ const ID = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 /** Namespaced like the kernel's: `deal.stageChanged`, `deal.create`. */
 const NAMESPACED = /^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/;
 
-const show = (value: unknown) => (typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value));
+const show = (value: unknown) => (typeof value === 'function' ? 'a function' : (JSON.stringify(value) ?? String(value)));
 const fn = z.custom<(...args: never[]) => unknown>((v) => typeof v === 'function', { error: 'is not a function' });
 const classes = z.array(fn);
-const nonEmpty = (what: string) => z.string({ error: `${what} is not a string` }).trim().min(1, { error: `${what} is empty` });
+const nonEmpty = (what: string) =>
+  z
+    .string({ error: `${what} is not a string` })
+    .trim()
+    .min(1, { error: `${what} is empty` });
 const namespaced = (what: string, example: string) =>
   z.string().regex(NAMESPACED, { error: (issue) => `${what} ${show(issue.input)} is not namespaced (e.g. "${example}")` });
 /** `defineEvent` tokens or names. */
-const eventName = z.union([z.string(), z.looseObject({ type: z.string() })], { error: 'is not an event type (a name or a defineEvent token)' });
+const eventName = z.union([z.string(), z.looseObject({ type: z.string() })], {
+  error: 'is not an event type (a name or a defineEvent token)',
+});
 
 const zodSchema = z
-  .custom<z.ZodType>((v) => typeof (v as { safeParse?: unknown } | null)?.safeParse === 'function', { error: 'settings is not a zod schema' })
+  .custom<z.ZodType>((v) => typeof (v as { safeParse?: unknown } | null)?.safeParse === 'function', {
+    error: 'settings is not a zod schema',
+  })
   .superRefine((schema, ctx) => {
     const parsed = schema.safeParse({});
     if (parsed.success) return;
@@ -33,7 +41,9 @@ const zodSchema = z
   });
 
 const permission = z.looseObject({
-  name: z.string().regex(PERMISSION_NAME, { error: (issue) => `permission ${show(issue.input)} is not of the form resource:action (e.g. "deal:read")` }),
+  name: z
+    .string()
+    .regex(PERMISSION_NAME, { error: (issue) => `permission ${show(issue.input)} is not of the form resource:action (e.g. "deal:read")` }),
   description: nonEmpty('permission description'),
   scoped: z.boolean({ error: 'permission scoped is not true or false' }),
   roleGrants: z.partialRecord(z.enum(['MANAGER', 'SALES', 'SUPPORT', 'MARKETING', 'READ_ONLY']), z.enum(['OWN', 'TEAM', 'ALL'])).optional(),
@@ -64,7 +74,11 @@ const subscriber = z
 
 const job = z.looseObject({ name: nonEmpty('job name'), everySeconds: z.unknown(), run: fn }).superRefine((j, ctx) => {
   if (typeof j.everySeconds !== 'number' || !Number.isFinite(j.everySeconds) || j.everySeconds < 1) {
-    ctx.addIssue({ code: 'custom', path: ['everySeconds'], message: `job "${j.name}" runs every ${show(j.everySeconds)} seconds; everySeconds must be a number of at least 1` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['everySeconds'],
+      message: `job "${j.name}" runs every ${show(j.everySeconds)} seconds; everySeconds must be a number of at least 1`,
+    });
   }
 });
 
@@ -75,7 +89,11 @@ const recordType = z.looseObject({
   taggable: z.looseObject({ type: z.string(), table: z.string(), column: z.string() }).optional(),
 });
 
-const searchProvider = z.looseObject({ key: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: (i) => `search provider key ${show(i.input)} is not an enum value (e.g. "DEAL")` }), typeName: z.string(), search: fn });
+const searchProvider = z.looseObject({
+  key: z.string().regex(/^[A-Z][A-Z0-9_]*$/, { error: (i) => `search provider key ${show(i.input)} is not an enum value (e.g. "DEAL")` }),
+  typeName: z.string(),
+  search: fn,
+});
 
 /** Names appearing twice in one list of the manifest (subscribers, jobs). */
 const unique =
@@ -91,15 +109,22 @@ const unique =
 
 export const manifestSchema = z.strictObject(
   {
-    id: z.string({ error: (i) => idProblem(i.input) }).refine((id) => ID.test(id) && id !== KERNEL_OWNER, { error: (i) => idProblem(i.input) }),
+    id: z
+      .string({ error: (i) => idProblem(i.input) })
+      .refine((id) => ID.test(id) && id !== KERNEL_OWNER, { error: (i) => idProblem(i.input) }),
     name: z.string({ error: 'has no name' }).trim().min(1, { error: 'has no name' }),
-    version: z.string({ error: (i) => versionProblem(i.input) }).refine((v) => semver.valid(v) !== null, { error: (i) => versionProblem(i.input) }),
-    kernel: z.string({ error: (i) => rangeProblem(i.input) }).refine((r) => semver.validRange(r) !== null, { error: (i) => rangeProblem(i.input) }),
+    version: z
+      .string({ error: (i) => versionProblem(i.input) })
+      .refine((v) => semver.valid(v) !== null, { error: (i) => versionProblem(i.input) }),
+    kernel: z
+      .string({ error: (i) => rangeProblem(i.input) })
+      .refine((r) => semver.validRange(r) !== null, { error: (i) => rangeProblem(i.input) }),
     dependsOn: z
       .record(z.string(), z.unknown())
       .superRefine((deps, ctx) => {
         for (const [dep, range] of Object.entries(deps)) {
-          if (typeof range !== 'string' || !semver.validRange(range)) ctx.addIssue({ code: 'custom', message: `dependency ${dep}: ${show(range)} is not a semver range` });
+          if (typeof range !== 'string' || !semver.validRange(range))
+            ctx.addIssue({ code: 'custom', message: `dependency ${dep}: ${show(range)} is not a semver range` });
         }
       })
       .optional(),
@@ -111,16 +136,26 @@ export const manifestSchema = z.strictObject(
     permissions: z.array(permission).optional(),
     protectedFields: z.array(protectedField).optional(),
     hooks: z.array(hook).optional(),
-    subscribers: z.array(subscriber).superRefine(unique('subscriber', (s: { name: string }) => s.name)).optional(),
-    jobs: z.array(job).superRefine(unique('job', (j: { name: string }) => j.name)).optional(),
+    subscribers: z
+      .array(subscriber)
+      .superRefine(unique('subscriber', (s: { name: string }) => s.name))
+      .optional(),
+    jobs: z
+      .array(job)
+      .superRefine(unique('job', (j: { name: string }) => j.name))
+      .optional(),
     settings: zodSchema.optional(),
     recordTypes: z.array(recordType).optional(),
     nodeTypes: z.array(nodeType).optional(),
-    events: z.array(eventName).superRefine((events, ctx) => {
-      for (const name of events.map(eventTypeName)) {
-        if (!NAMESPACED.test(name)) ctx.addIssue({ code: 'custom', message: `event type ${show(name)} is not namespaced (e.g. "deal.won")` });
-      }
-    }).optional(),
+    events: z
+      .array(eventName)
+      .superRefine((events, ctx) => {
+        for (const name of events.map(eventTypeName)) {
+          if (!NAMESPACED.test(name))
+            ctx.addIssue({ code: 'custom', message: `event type ${show(name)} is not namespaced (e.g. "deal.won")` });
+        }
+      })
+      .optional(),
     writePoints: z.array(namespaced('write point', 'deal.create')).optional(),
     timelineEntryTypes: z.array(namespaced('timeline entry type', 'deal.stageChanged')).optional(),
     searchProviders: z.array(searchProvider).optional(),
@@ -130,7 +165,10 @@ export const manifestSchema = z.strictObject(
     onDisable: fn.optional(),
     onUninstall: fn.optional(),
   },
-  { error: (issue) => (issue.code === 'unrecognized_keys' ? `unknown manifest field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : undefined) },
+  {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `unknown manifest field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` : undefined,
+  },
 );
 
 function idProblem(id: unknown): string {
@@ -145,7 +183,10 @@ function rangeProblem(range: unknown): string {
 
 /** The issue's place in the manifest, for messages zod wrote: `jobs[0].run`. */
 function placeOf(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((place, key) => (typeof key === 'number' ? `${place}[${key}]` : place ? `${place}.${String(key)}` : String(key)), '');
+  return path.reduce<string>(
+    (place, key) => (typeof key === 'number' ? `${place}[${key}]` : place ? `${place}.${String(key)}` : String(key)),
+    '',
+  );
 }
 
 const english = z.locales.en().localeError;

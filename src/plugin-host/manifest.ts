@@ -9,7 +9,15 @@ import type { RequestContext } from '../graphql/context.js';
 import type { EventType } from '../events/event-type.js';
 
 export { defineEvent, eventTypeName, type EventType } from '../events/event-type.js';
-export { subscribe, type BeforeHook, type DomainEvent, type HookContext, type PluginContext, type Subscriber, type SubscriberContext } from '../events/handlers.js';
+export {
+  subscribe,
+  type BeforeHook,
+  type DomainEvent,
+  type HookContext,
+  type PluginContext,
+  type Subscriber,
+  type SubscriberContext,
+} from '../events/handlers.js';
 import type { BeforeHook, PluginContext, Subscriber } from '../events/handlers.js';
 
 /**
@@ -95,6 +103,8 @@ export interface ScheduledJob<Settings = Record<string, unknown>> {
  * Declares a plugin; the host validates it at start-up. Its subscribers, jobs and lifecycle callbacks see the
  * settings as the `settings` schema's output type (a plain record when the plugin has no settings).
  */
-export function definePlugin<Settings extends z.ZodType = z.ZodType<Record<string, unknown>>>(manifest: PluginManifest<Settings>): PluginManifest<Settings> {
+export function definePlugin<Settings extends z.ZodType = z.ZodType<Record<string, unknown>>>(
+  manifest: PluginManifest<Settings>,
+): PluginManifest<Settings> {
   return manifest;
 }

@@ -26,7 +26,8 @@ export function attachToApp<T>(holder: AppScoped, slot: AppSlot<T>, value: T): v
     scopes.set(holder.config, scope);
   }
   const existing = scope.get(slot as AppSlot<unknown>);
-  if (existing !== undefined && existing !== value) throw new Error(`This ORM already serves an app (${slot.name} attached twice): give each app its own ORM`);
+  if (existing !== undefined && existing !== value)
+    throw new Error(`This ORM already serves an app (${slot.name} attached twice): give each app its own ORM`);
   scope.set(slot as AppSlot<unknown>, value);
 }
 

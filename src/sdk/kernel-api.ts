@@ -97,7 +97,15 @@ export async function actAs<T>(context: PluginContext, userId: string | null, wo
   let principal: Principal | null = userId ? await memberPrincipal(em, workspaceId, userId) : null;
   if (!principal) {
     const owner = builtinRoles.OWNER();
-    principal = { kind: 'user', workspaceId, userId: null, apiKeyId: null, sessionId: null, roleKey: owner.key, access: await accessFor(em, workspaceId, null, owner) };
+    principal = {
+      kind: 'user',
+      workspaceId,
+      userId: null,
+      apiKeyId: null,
+      sessionId: null,
+      roleKey: owner.key,
+      access: await accessFor(em, workspaceId, null, owner),
+    };
   }
   attachAuditActor(em, auditActorFor(principal));
   const ctx = { em, principal, ip: '', session: null, config: null, logger: null, orm: null } as unknown as RequestContext;
@@ -150,14 +158,24 @@ export async function readableCompanyIds(ctx: RequestContext, ids: readonly stri
  * A contact for a plugin's write, by global id: the live contact the caller may read, else `InputRejected` on
  * `field` with NOT_FOUND — a contact out of the caller's scope is answered exactly like a missing one.
  */
-export async function contactOrReject(ctx: RequestContext, globalId: string, field = 'contactId', message = 'contact not found in this workspace'): Promise<Contact> {
+export async function contactOrReject(
+  ctx: RequestContext,
+  globalId: string,
+  field = 'contactId',
+  message = 'contact not found in this workspace',
+): Promise<Contact> {
   const contact = await readableContact(ctx, expectGlobalId(globalId, 'Contact', field));
   if (!contact) throw InputRejected.one(field, message, ErrorCode.NOT_FOUND);
   return contact;
 }
 
 /** Like `contactOrReject`, for companies. */
-export async function companyOrReject(ctx: RequestContext, globalId: string, field = 'companyId', message = 'company not found in this workspace'): Promise<Company> {
+export async function companyOrReject(
+  ctx: RequestContext,
+  globalId: string,
+  field = 'companyId',
+  message = 'company not found in this workspace',
+): Promise<Company> {
   const company = await readableCompany(ctx, expectGlobalId(globalId, 'Company', field));
   if (!company) throw InputRejected.one(field, message, ErrorCode.NOT_FOUND);
   return company;

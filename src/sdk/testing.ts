@@ -81,26 +81,27 @@ const servers = new WeakMap<ContractStage[], PluginTestServer>();
  * Dependencies must be passed too. Each workspace enables what it uses.
  */
 export async function startPluginServer(plugins: PluginManifest[], options: PluginServerOptions = {}): Promise<PluginTestServer> {
-  const [{ validatePlugins }, installSteps, { allMigrations, pluginEntities }, { kernelFacts }, db, http, cfg, log] =
-    await Promise.all([
-      import('../plugin-host/load-plugins.js'),
-      import('../plugin-host/install-plugins.js'),
-      import('../plugin-host/plugin-migrations.js'),
-      import('../app/kernel-facts.js'),
-      import('../app/database.js'),
-      import('../app/http-app.js'),
-      import('../config.js'),
-      import('../logger.js'),
-    ]);
+  const [{ validatePlugins }, installSteps, { allMigrations, pluginEntities }, { kernelFacts }, db, http, cfg, log] = await Promise.all([
+    import('../plugin-host/load-plugins.js'),
+    import('../plugin-host/install-plugins.js'),
+    import('../plugin-host/plugin-migrations.js'),
+    import('../app/kernel-facts.js'),
+    import('../app/database.js'),
+    import('../app/http-app.js'),
+    import('../config.js'),
+    import('../logger.js'),
+  ]);
   const loaded = validatePlugins(
     plugins.map((manifest) => ({ manifest, source: `sdk/testing:${(manifest as { id?: string }).id ?? '?'}`, builtin: false })),
     kernelFacts(),
   );
-  const baseUrl = options.databaseUrl === undefined ? process.env.TEST_DATABASE_URL : options.databaseUrl ?? undefined;
+  const baseUrl = options.databaseUrl === undefined ? process.env.TEST_DATABASE_URL : (options.databaseUrl ?? undefined);
   let url = baseUrl || undefined;
   let dropDatabase: (() => Promise<void>) | null = null;
   if (url && options.freshDatabase !== false) {
-    const name = `${new URL(url).pathname.slice(1)}_${loaded.at(-1)?.id ?? 'kernel'}_${randomUUID().slice(0, 6)}`.replace(/[^a-z0-9_]/gi, '_').slice(0, 63);
+    const name = `${new URL(url).pathname.slice(1)}_${loaded.at(-1)?.id ?? 'kernel'}_${randomUUID().slice(0, 6)}`
+      .replace(/[^a-z0-9_]/gi, '_')
+      .slice(0, 63);
     const created = await recreateDatabase(url, name);
     url = created.url;
     dropDatabase = created.drop;
@@ -172,7 +173,10 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
       const admin = client(await signIn(user.id));
       const toggle = async (id: string, enable: boolean) => {
         const field = enable ? 'enableModule' : 'disableModule';
-        const data = await admin.ok(`mutation($id: ID!) { ${field}(input: { id: $id }) { module { id enabled } userErrors { field message code } } }`, { id });
+        const data = await admin.ok(
+          `mutation($id: ID!) { ${field}(input: { id: $id }) { module { id enabled } userErrors { field message code } } }`,
+          { id },
+        );
         const payload = data[field] as { module: { enabled: boolean } | null; userErrors: { message: string }[] };
         if (payload.userErrors.length || payload.module?.enabled !== enable) {
           throw new Error(`${field}(${id}) refused: ${payload.userErrors.map((e) => e.message).join('; ') || 'module not toggled'}`);
@@ -184,7 +188,10 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
         userId: user.id,
         async addMember(name, role = 'SALES') {
           const fork = orm.em.fork();
-          const member = fork.create(User, { email: `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@${slug}.test`, name });
+          const member = fork.create(User, {
+            email: `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@${slug}.test`,
+            name,
+          });
           fork.create(Membership, { workspaceId: workspace.id, userId: member.id, role: role as never });
           await fork.flush();
           return { ...client(await signIn(member.id)), id: member.id };
@@ -258,7 +265,16 @@ interface SchemaShape {
 const SHAPE = `{ __schema { types { name fields { name } inputFields { name } enumValues { name } } } }`;
 
 async function schemaShape(client: GraphQLClient): Promise<SchemaShape> {
-  const data = await client.ok<{ __schema: { types: { name: string; fields: { name: string }[] | null; inputFields: { name: string }[] | null; enumValues: { name: string }[] | null }[] } }>(SHAPE);
+  const data = await client.ok<{
+    __schema: {
+      types: {
+        name: string;
+        fields: { name: string }[] | null;
+        inputFields: { name: string }[] | null;
+        enumValues: { name: string }[] | null;
+      }[];
+    };
+  }>(SHAPE);
   const types = new Set<string>();
   const fields = new Set<string>();
   for (const type of data.__schema.types) {
@@ -296,7 +312,9 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
   /** The plugin's tables (from its entities' metadata) that have a workspace_id column. */
   const tables = () => {
     const metadata = need().orm.getMetadata();
-    return (plugin.entities ?? []).map((entity) => metadata.find(entity.name) ?? metadata.get(entity)).map((meta: { tableName: string }) => meta.tableName);
+    return (plugin.entities ?? [])
+      .map((entity) => metadata.find(entity.name) ?? metadata.get(entity))
+      .map((meta: { tableName: string }) => meta.tableName);
   };
   /** Every row of the plugin's tables in the workspace, ordered by id (the plugin's data, for "kept" checks). */
   const primaryKeyColumns = new Map<string, string[]>();
@@ -304,16 +322,28 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
     if (!primaryKeyColumns.size) {
       const metadata = need().orm.getMetadata();
       for (const entity of plugin.entities ?? []) {
-        const meta = (metadata.find(entity.name) ?? metadata.get(entity)) as { tableName: string; primaryKeys: string[]; properties: Record<string, { fieldNames: string[] }> };
-        primaryKeyColumns.set(meta.tableName, meta.primaryKeys.flatMap((pk) => meta.properties[pk]!.fieldNames));
+        const meta = (metadata.find(entity.name) ?? metadata.get(entity)) as {
+          tableName: string;
+          primaryKeys: string[];
+          properties: Record<string, { fieldNames: string[] }>;
+        };
+        primaryKeyColumns.set(
+          meta.tableName,
+          meta.primaryKeys.flatMap((pk) => meta.properties[pk]!.fieldNames),
+        );
       }
     }
     const conn = need().orm.em.getConnection();
     const result: Record<string, unknown[]> = {};
     for (const table of tables()) {
       // ordered by the primary key (composite keys too: pivot tables have no id column)
-      const key = primaryKeyColumns.get(table)!.map((c) => `"${c}"`).join(', ');
-      result[table] = await conn.execute(`select * from "${table}" where workspace_id ${outside ? '<>' : '='} ? order by ${key}`, [workspaceId]);
+      const key = primaryKeyColumns
+        .get(table)!
+        .map((c) => `"${c}"`)
+        .join(', ');
+      result[table] = await conn.execute(`select * from "${table}" where workspace_id ${outside ? '<>' : '='} ? order by ${key}`, [
+        workspaceId,
+      ]);
     }
     return result;
   };
@@ -325,7 +355,8 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
         server = await startPluginServer([...deps, plugin], options.server);
         servers.set(stages, server);
         const executed = new Set(((await server.orm.migrator.getExecuted()) as { name: string }[]).map((m) => m.name));
-        for (const m of plugin.migrations ?? []) assert(executed.has(`${plugin.id}:${m.name}`), `migration ${plugin.id}:${m.name} was not applied`);
+        for (const m of plugin.migrations ?? [])
+          assert(executed.has(`${plugin.id}:${m.name}`), `migration ${plugin.id}:${m.name} was not applied`);
         const metadata = server.orm.getMetadata();
         for (const entity of plugin.entities ?? []) assert(metadata.find(entity.name), `entity ${entity.name} is not registered`);
         const diff = String(await server.orm.schema.getUpdateSchemaSQL({ wrap: false })).trim();
@@ -340,12 +371,20 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
               [`"${table}"`],
             );
             assert(row, `table ${table} of entity metadata does not exist`);
-            assert(!row.tenant || row.rls, `table ${table} has a workspace_id column but no row-level security: add this.addSql(tenantRlsSql('${table}')) to the migration`);
+            assert(
+              !row.tenant || row.rls,
+              `table ${table} has a workspace_id column but no row-level security: add this.addSql(tenantRlsSql('${table}')) to the migration`,
+            );
           }
         }
         // the host ran onInstall once, recording the installation
-        const installed = await server.orm.em.getConnection().execute(`select version from installed_plugin where plugin_id = ?`, [plugin.id]);
-        assert(installed[0]?.version === plugin.version, `the installation of ${plugin.id} ${plugin.version} is not recorded in installed_plugin`);
+        const installed = await server.orm.em
+          .getConnection()
+          .execute(`select version from installed_plugin where plugin_id = ?`, [plugin.id]);
+        assert(
+          installed[0]?.version === plugin.version,
+          `the installation of ${plugin.id} ${plugin.version} is not recorded in installed_plugin`,
+        );
       },
     },
     {
@@ -359,7 +398,10 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
         await workspace.enable(plugin.id);
         const enabled = await schemaShape(workspace);
         added = { types: minus(enabled.types, withDeps.types), fields: minus(enabled.fields, withDeps.fields) };
-        assert(!(plugin.resolvers?.length) || added.fields.length > 0, 'the plugin has resolvers but enabling it added no field to the schema');
+        assert(
+          !plugin.resolvers?.length || added.fields.length > 0,
+          'the plugin has resolvers but enabling it added no field to the schema',
+        );
         const { modules } = await workspace.ok<{ modules: { id: string; enabled: boolean }[] }>(`{ modules { id enabled } }`);
         assert(modules.find((m) => m.id === plugin.id)?.enabled === true, 'modules does not show the plugin enabled');
         // another workspace is untouched
@@ -386,7 +428,9 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
           for (const field of added.fields.filter((f) => f.startsWith(`${root}.`)).map((f) => f.slice(root.length + 1))) {
             const res = await workspace.gql(`${root === 'Query' ? 'query' : 'mutation'} { ${field} { __typename } }`);
             assert(
-              res.errors?.some((e) => e.extensions?.code === 'MODULE_DISABLED' && e.extensions?.module === plugin.id && e.message.includes(field)),
+              res.errors?.some(
+                (e) => e.extensions?.code === 'MODULE_DISABLED' && e.extensions?.module === plugin.id && e.message.includes(field),
+              ),
               `${root}.${field} was not answered with MODULE_DISABLED (module ${plugin.id}) once disabled: ${JSON.stringify(res)}`,
             );
           }
@@ -409,15 +453,24 @@ export function pluginContractStages(plugin: PluginManifest, options: PluginCont
       name: 'uninstall (uninstallModule): disabled, onUninstall (if any) runs, the host removes its rows in the workspace (other workspaces keep theirs)',
       async run() {
         const elsewhere = await rowsOf(workspace.id, true);
-        const data = await workspace.ok(`mutation($id: ID!) { uninstallModule(input: { id: $id }) { module { id enabled } userErrors { message } } }`, { id: plugin.id });
-        assert(data.uninstallModule.userErrors.length === 0 && data.uninstallModule.module.enabled === false, `uninstallModule refused: ${JSON.stringify(data.uninstallModule)}`);
+        const data = await workspace.ok(
+          `mutation($id: ID!) { uninstallModule(input: { id: $id }) { module { id enabled } userErrors { message } } }`,
+          { id: plugin.id },
+        );
+        assert(
+          data.uninstallModule.userErrors.length === 0 && data.uninstallModule.module.enabled === false,
+          `uninstallModule refused: ${JSON.stringify(data.uninstallModule)}`,
+        );
         if (options.uninstallRemovesData !== false) {
           const left = Object.entries(await rowsOf(workspace.id)).filter(([, rows]) => rows.length);
           assert(left.length === 0, `rows left after uninstall: ${left.map(([t, rows]) => `${t} (${rows.length})`).join(', ')}`);
         }
         assert(same(await rowsOf(workspace.id, true), elsewhere), 'uninstalling in one workspace changed other workspaces’ rows');
         const shape = await schemaShape(workspace);
-        assert(minus(shape.fields, kernelShape.fields).filter((f) => added.fields.includes(f)).length === 0, 'the plugin’s fields are still served after uninstall');
+        assert(
+          minus(shape.fields, kernelShape.fields).filter((f) => added.fields.includes(f)).length === 0,
+          'the plugin’s fields are still served after uninstall',
+        );
       },
     },
   ];
@@ -453,7 +506,9 @@ function testApi(): TestApi {
   const api = globalThis as Partial<Record<keyof TestApi, unknown>>;
   const missing = (['describe', 'it', 'afterAll'] as const).filter((name) => typeof api[name] !== 'function');
   if (missing.length) {
-    throw new Error(`describePluginContract needs the test runner globals ${missing.join(', ')} (jest; vitest with globals: true); elsewhere call runPluginContract`);
+    throw new Error(
+      `describePluginContract needs the test runner globals ${missing.join(', ')} (jest; vitest with globals: true); elsewhere call runPluginContract`,
+    );
   }
   return api as TestApi;
 }

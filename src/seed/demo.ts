@@ -1,5 +1,16 @@
 import type { EntityManager, Orm } from '../db/orm.js';
-import { COMPANY_TIERS, CONTACT_CHANNELS, CONTACT_REGIONS, generateCustomers, insertStatements, Rng, TABLES, type Row, type TableName, type TableSpec } from './generate.js';
+import {
+  COMPANY_TIERS,
+  CONTACT_CHANNELS,
+  CONTACT_REGIONS,
+  generateCustomers,
+  insertStatements,
+  Rng,
+  TABLES,
+  type Row,
+  type TableName,
+  type TableSpec,
+} from './generate.js';
 import { TAGS } from './names.js';
 import { hashPassword } from '../core/auth/passwords.js';
 import { setTenantContext } from '../db/rls/tenant-context.js';
@@ -65,44 +76,141 @@ export async function seedDemoIfEmpty(orm: Orm, sizes = DEMO_SIZES): Promise<Rec
     const now = new Date();
     const iso = now.toISOString();
     const workspaceId = rng.uuid();
-    await em.execute('insert into workspace (id, name, slug, default_currency, created_at, updated_at) values (?, ?, ?, ?, ?, ?)', [workspaceId, 'Demo Inc', DEMO_WORKSPACE_SLUG, 'USD', iso, iso]);
+    await em.execute('insert into workspace (id, name, slug, default_currency, created_at, updated_at) values (?, ?, ?, ?, ?, ?)', [
+      workspaceId,
+      'Demo Inc',
+      DEMO_WORKSPACE_SLUG,
+      'USD',
+      iso,
+      iso,
+    ]);
     // the workspace's rows are written under row-level security (the API's role on PostgreSQL)
     await setTenantContext(em, { workspaceId });
 
     // users are global (unique email): keep any that already exist
     const userRows: Row[] = DEMO_USERS.map((u) => [rng.uuid(), u.email, u.name, iso, iso]);
-    await write(em, { table: 'app_user', columns: ['id', 'email', 'name', 'created_at', 'updated_at'], casts: { id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' } }, userRows, true);
-    const users = await em.execute<{ id: string; email: string }[]>(`select id, email from app_user where email in (${DEMO_USERS.map(() => '?').join(', ')})`, DEMO_USERS.map((u) => u.email));
+    await write(
+      em,
+      {
+        table: 'app_user',
+        columns: ['id', 'email', 'name', 'created_at', 'updated_at'],
+        casts: { id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' },
+      },
+      userRows,
+      true,
+    );
+    const users = await em.execute<{ id: string; email: string }[]>(
+      `select id, email from app_user where email in (${DEMO_USERS.map(() => '?').join(', ')})`,
+      DEMO_USERS.map((u) => u.email),
+    );
     const userId = new Map(users.map((u) => [u.email, u.id]));
-    await em.execute(`update app_user set password_hash = ? where password_hash is null and email in (${DEMO_USERS.map(() => '?').join(', ')})`, [
-      await hashPassword(DEMO_PASSWORD),
-      ...DEMO_USERS.map((u) => u.email),
-    ]);
+    await em.execute(
+      `update app_user set password_hash = ? where password_hash is null and email in (${DEMO_USERS.map(() => '?').join(', ')})`,
+      [await hashPassword(DEMO_PASSWORD), ...DEMO_USERS.map((u) => u.email)],
+    );
     const members = DEMO_USERS.map((u) => ({ ...u, id: userId.get(u.email)! }));
 
     const counts: Record<string, number> = { workspaces: 1, users: members.length };
-    counts.memberships = await write(em, { table: 'membership', columns: ['id', 'workspace_id', 'user_id', 'role', 'created_at', 'updated_at'], casts: { id: 'uuid', workspace_id: 'uuid', user_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' } },
-      members.map((m) => [rng.uuid(), workspaceId, m.id, m.role, iso, iso]));
+    counts.memberships = await write(
+      em,
+      {
+        table: 'membership',
+        columns: ['id', 'workspace_id', 'user_id', 'role', 'created_at', 'updated_at'],
+        casts: { id: 'uuid', workspace_id: 'uuid', user_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' },
+      },
+      members.map((m) => [rng.uuid(), workspaceId, m.id, m.role, iso, iso]),
+    );
 
     const teamRows: Row[] = [];
     const teamMemberRows: Row[] = [];
     for (const team of DEMO_TEAMS) {
       const teamId = rng.uuid();
       teamRows.push([teamId, workspaceId, team.name, iso, iso]);
-      for (const m of members.filter((m) => team.roles.includes(m.role))) teamMemberRows.push([rng.uuid(), workspaceId, teamId, m.id, iso, iso]);
+      for (const m of members.filter((m) => team.roles.includes(m.role)))
+        teamMemberRows.push([rng.uuid(), workspaceId, teamId, m.id, iso, iso]);
     }
-    counts.teams = await write(em, { table: 'team', columns: ['id', 'workspace_id', 'name', 'created_at', 'updated_at'], casts: { id: 'uuid', workspace_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' } }, teamRows);
-    counts.teamMembers = await write(em, { table: 'team_member', columns: ['id', 'workspace_id', 'team_id', 'user_id', 'created_at', 'updated_at'], casts: { id: 'uuid', workspace_id: 'uuid', team_id: 'uuid', user_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' } }, teamMemberRows);
+    counts.teams = await write(
+      em,
+      {
+        table: 'team',
+        columns: ['id', 'workspace_id', 'name', 'created_at', 'updated_at'],
+        casts: { id: 'uuid', workspace_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' },
+      },
+      teamRows,
+    );
+    counts.teamMembers = await write(
+      em,
+      {
+        table: 'team_member',
+        columns: ['id', 'workspace_id', 'team_id', 'user_id', 'created_at', 'updated_at'],
+        casts: { id: 'uuid', workspace_id: 'uuid', team_id: 'uuid', user_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' },
+      },
+      teamMemberRows,
+    );
 
     const tags = TAGS.map((t) => ({ ...t, id: rng.uuid() }));
-    counts.tags = await write(em, { table: 'tag', columns: ['id', 'workspace_id', 'name', 'normalized_name', 'color', 'created_at', 'updated_at'], casts: { id: 'uuid', workspace_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' } },
-      tags.map((t) => [t.id, workspaceId, t.name, t.name.toLowerCase(), t.color, iso, iso]));
+    counts.tags = await write(
+      em,
+      {
+        table: 'tag',
+        columns: ['id', 'workspace_id', 'name', 'normalized_name', 'color', 'created_at', 'updated_at'],
+        casts: { id: 'uuid', workspace_id: 'uuid', created_at: 'timestamptz', updated_at: 'timestamptz' },
+      },
+      tags.map((t) => [t.id, workspaceId, t.name, t.name.toLowerCase(), t.color, iso, iso]),
+    );
 
-    counts.customFields = await write(em, { table: 'custom_field_definition', columns: ['id', 'workspace_id', 'object_type', 'key', 'label', 'type', 'required', 'options', 'min', 'max', 'currency', 'position', 'created_at', 'updated_at'], casts: { id: 'uuid', workspace_id: 'uuid', type: 'custom_field_type', options: 'jsonb', created_at: 'timestamptz', updated_at: 'timestamptz' } },
-      DEMO_FIELDS.map((f, i) => [rng.uuid(), workspaceId, f.objectType, f.key, f.label, f.type, false, JSON.stringify((f.options ?? []).map((o) => ({ value: o, label: label(o) }))), f.min ?? null, f.max ?? null, f.currency ?? null, i, iso, iso]));
+    counts.customFields = await write(
+      em,
+      {
+        table: 'custom_field_definition',
+        columns: [
+          'id',
+          'workspace_id',
+          'object_type',
+          'key',
+          'label',
+          'type',
+          'required',
+          'options',
+          'min',
+          'max',
+          'currency',
+          'position',
+          'created_at',
+          'updated_at',
+        ],
+        casts: {
+          id: 'uuid',
+          workspace_id: 'uuid',
+          type: 'custom_field_type',
+          options: 'jsonb',
+          created_at: 'timestamptz',
+          updated_at: 'timestamptz',
+        },
+      },
+      DEMO_FIELDS.map((f, i) => [
+        rng.uuid(),
+        workspaceId,
+        f.objectType,
+        f.key,
+        f.label,
+        f.type,
+        false,
+        JSON.stringify((f.options ?? []).map((o) => ({ value: o, label: label(o) }))),
+        f.min ?? null,
+        f.max ?? null,
+        f.currency ?? null,
+        i,
+        iso,
+        iso,
+      ]),
+    );
 
     const salesPeople = members.filter((m) => ['OWNER', 'MANAGER', 'SALES'].includes(m.role)).map((m) => m.id);
-    const generated = { company: 0, companyTag: 0, contact: 0, contactTag: 0, activity: 0, timelineLink: 0, comment: 0 } satisfies Record<TableName, number>;
+    const generated = { company: 0, companyTag: 0, contact: 0, contactTag: 0, activity: 0, timelineLink: 0, comment: 0 } satisfies Record<
+      TableName,
+      number
+    >;
     for (const chunk of generateCustomers({
       seed: 7,
       workspaceId,

@@ -11,7 +11,10 @@ import { DEMO_WORKSPACE_SLUG } from './demo.js';
  * Returns the ids of the plugins that seeded.
  */
 export async function seedPluginDemoData(orm: Orm, plugins: readonly PluginManifest[]): Promise<string[]> {
-  const [workspace] = await orm.em.fork().getConnection().execute<{ id: string }[]>('select id from workspace where slug = ?', [DEMO_WORKSPACE_SLUG]);
+  const [workspace] = await orm.em
+    .fork()
+    .getConnection()
+    .execute<{ id: string }[]>('select id from workspace where slug = ?', [DEMO_WORKSPACE_SLUG]);
   if (!workspace) return [];
   const host = new ModuleHost(plugins, orm);
   const rows = await withWorkspace(orm, workspace.id, (em) => host.readRows(em, workspace.id));
@@ -19,7 +22,9 @@ export async function seedPluginDemoData(orm: Orm, plugins: readonly PluginManif
   for (const id of host.effectiveEnabled(rows)) {
     const plugin = host.plugin(id)!;
     if (!plugin.demoData) continue;
-    await withWorkspace(orm, workspace.id, (em) => plugin.demoData!({ workspaceId: workspace.id, em, settings: effectiveSettings(plugin, rows.get(id)?.settings) }));
+    await withWorkspace(orm, workspace.id, (em) =>
+      plugin.demoData!({ workspaceId: workspace.id, em, settings: effectiveSettings(plugin, rows.get(id)?.settings) }),
+    );
     seeded.push(id);
   }
   return seeded;

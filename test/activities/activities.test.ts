@@ -27,7 +27,10 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const counts = async (w: TestWorkspace = ws) => ({ activity: await server.count('activity', w.id), links: await server.count('timeline_link', w.id) });
+const counts = async (w: TestWorkspace = ws) => ({
+  activity: await server.count('activity', w.id),
+  links: await server.count('timeline_link', w.id),
+});
 
 describe('activities', () => {
   it('logs a call on a company and a contact, visible on both timelines', async () => {
@@ -82,7 +85,9 @@ describe('activities', () => {
     ]);
     expect((await ws.ok(TimelineDocument, { targetId: gadget })).timeline.totalCount).toBe(1);
     const before = await counts();
-    const missing = await ws.ok(LOG, { input: { type: 'NOTE', subject: 'x', targetIds: [toGlobalId('Gadget', '0badcafe-0000-4000-8000-000000000002')] } });
+    const missing = await ws.ok(LOG, {
+      input: { type: 'NOTE', subject: 'x', targetIds: [toGlobalId('Gadget', '0badcafe-0000-4000-8000-000000000002')] },
+    });
     expect(missing.logActivity.userErrors).toEqual([{ field: ['targetIds', '0'], code: 'NOT_FOUND' }]);
     const unknownType = await ws.ok(LOG, { input: { type: 'NOTE', subject: 'x', targetIds: [toGlobalId('Widget', gadgetId)] } });
     expect(unknownType.logActivity.userErrors).toEqual([{ field: ['targetIds', '0'], code: 'BAD_USER_INPUT' }]);
@@ -129,8 +134,14 @@ describe('activities', () => {
   });
 
   it('updates with optimistic locking, keeps timeline copies in step and replaces targets', async () => {
-    const { id } = (await ws.ok(LogActivityDocument, { input: { type: 'MEETING', subject: 'Demo', occurredAt: '2026-01-01T09:00:00.000Z', targetIds: [companyId] } })).logActivity.activity!;
-    const updated = await ws.ok(UpdateActivityDocument, { input: { id, version: 1, type: 'CALL', occurredAt: '2020-06-01T09:00:00.000Z' } });
+    const { id } = (
+      await ws.ok(LogActivityDocument, {
+        input: { type: 'MEETING', subject: 'Demo', occurredAt: '2026-01-01T09:00:00.000Z', targetIds: [companyId] },
+      })
+    ).logActivity.activity!;
+    const updated = await ws.ok(UpdateActivityDocument, {
+      input: { id, version: 1, type: 'CALL', occurredAt: '2020-06-01T09:00:00.000Z' },
+    });
     expect(updated.updateActivity.activity).toMatchObject({ type: 'CALL', version: 2, occurredAt: '2020-06-01T09:00:00.000Z' });
 
     const oldest = await ws.ok(TimelineDocument, { targetId: companyId, last: 1 });
@@ -143,7 +154,9 @@ describe('activities', () => {
     expect(stale.updateActivity.userErrors).toEqual([expect.objectContaining({ field: ['version'], code: 'CONFLICT' })]);
     const taskField = await ws.ok(UpdateActivityDocument, { input: { id, version: 2, priority: 'HIGH' } });
     expect(taskField.updateActivity.userErrors).toEqual([expect.objectContaining({ field: ['priority'], code: 'BAD_USER_INPUT' })]);
-    const badTarget = await ws.ok(UpdateActivityDocument, { input: { id, version: 2, subject: 'Changed', targetIds: [toGlobalId('Contact', '00000000-0000-4000-8000-000000000000')] } });
+    const badTarget = await ws.ok(UpdateActivityDocument, {
+      input: { id, version: 2, subject: 'Changed', targetIds: [toGlobalId('Contact', '00000000-0000-4000-8000-000000000000')] },
+    });
     expect(badTarget.updateActivity.userErrors).toEqual([expect.objectContaining({ field: ['targetIds', '0'], code: 'NOT_FOUND' })]);
     expect(await counts()).toEqual(before);
 
@@ -159,7 +172,11 @@ describe('activities', () => {
     const company = (await tw.ok(ActivitySeedCompanyDocument, { name: 'Tasks Inc' })).createCompany.company!.id;
     const bob = await tw.addMember('Bob Builder');
     const log = async (subject: string, dueAt: string | null) =>
-      (await tw.ok(LogActivityDocument, { input: { type: 'TASK', subject, dueAt, priority: 'HIGH', assigneeId: toGlobalId('User', bob.id), targetIds: [company] } })).logActivity.activity!;
+      (
+        await tw.ok(LogActivityDocument, {
+          input: { type: 'TASK', subject, dueAt, priority: 'HIGH', assigneeId: toGlobalId('User', bob.id), targetIds: [company] },
+        })
+      ).logActivity.activity!;
     const late = await log('Send proposal', '2020-01-01T00:00:00.000Z');
     const soon = await log('Follow up', '2999-01-01T00:00:00.000Z');
     await tw.ok(LogActivityDocument, { input: { type: 'CALL', subject: 'Not a task', targetIds: [company] } });
@@ -168,7 +185,10 @@ describe('activities', () => {
 
     const overdue = await tw.ok(TaskListDocument, { filter: { overdue: true } });
     expect(overdue.activities.nodes.map((n) => n.subject)).toEqual(['Send proposal']);
-    const open = await tw.ok(TaskListDocument, { filter: { completed: false, assignee: { eq: toGlobalId('User', bob.id) } }, orderBy: [{ field: 'DUE_AT', direction: 'ASC' }] });
+    const open = await tw.ok(TaskListDocument, {
+      filter: { completed: false, assignee: { eq: toGlobalId('User', bob.id) } },
+      orderBy: [{ field: 'DUE_AT', direction: 'ASC' }],
+    });
     expect(open.activities.nodes.map((n) => n.subject)).toEqual(['Send proposal', 'Follow up']);
 
     const stale = await tw.ok(CompleteTaskDocument, { id: late.id, version: 7 });
@@ -184,15 +204,17 @@ describe('activities', () => {
     expect(reopened.reopenTask.activity).toMatchObject({ completedAt: null, isOverdue: true, version: 3 });
 
     const calls = await tw.ok(TaskListDocument, { filter: { type: ['CALL'] } });
-    const notTask = await tw.ok(CompleteTaskDocument, { id: (calls.activities.nodes[0]!).id });
+    const notTask = await tw.ok(CompleteTaskDocument, { id: calls.activities.nodes[0]!.id });
     expect(notTask.completeTask.userErrors).toEqual([expect.objectContaining({ field: ['id'], code: 'BAD_USER_INPUT' })]);
   });
 
   it('soft delete hides an activity from timelines and restore brings it back', async () => {
     const dw = await server.newWorkspace();
     const company = (await dw.ok(ActivitySeedCompanyDocument, { name: 'Deleted Ltd' })).createCompany.company!.id;
-    const keep = (await dw.ok(LogActivityDocument, { input: { type: 'NOTE', subject: 'Keep', targetIds: [company] } })).logActivity.activity!;
-    const gone = (await dw.ok(LogActivityDocument, { input: { type: 'NOTE', subject: 'Gone', targetIds: [company] } })).logActivity.activity!;
+    const keep = (await dw.ok(LogActivityDocument, { input: { type: 'NOTE', subject: 'Keep', targetIds: [company] } })).logActivity
+      .activity!;
+    const gone = (await dw.ok(LogActivityDocument, { input: { type: 'NOTE', subject: 'Gone', targetIds: [company] } })).logActivity
+      .activity!;
     const del = await dw.ok(DeleteActivityDocument, { id: gone.id, version: 1 });
     expect(del.deleteActivity.activity!.deletedAt).not.toBeNull();
     const after = await dw.ok(TimelineDocument, { targetId: company });
@@ -207,10 +229,14 @@ describe('activities', () => {
     expect(restored.timeline.totalCount).toBe(2);
   });
 
-  it('never shows another workspace\'s activity', async () => {
-    const { id } = (await ws.ok(LogActivityDocument, { input: { type: 'NOTE', subject: 'Secret', targetIds: [companyId] } })).logActivity.activity!;
+  it("never shows another workspace's activity", async () => {
+    const { id } = (await ws.ok(LogActivityDocument, { input: { type: 'NOTE', subject: 'Secret', targetIds: [companyId] } })).logActivity
+      .activity!;
     const intruder = await server.newWorkspace();
-    expect(await intruder.ok(`query($id: ID!) { node(id: $id) { id } activity(id: $id) { id } }`, { id })).toEqual({ node: null, activity: null });
+    expect(await intruder.ok(`query($id: ID!) { node(id: $id) { id } activity(id: $id) { id } }`, { id })).toEqual({
+      node: null,
+      activity: null,
+    });
     expect((await intruder.ok(TimelineDocument, { targetId: companyId })).timeline.totalCount).toBe(0);
     const upd = await intruder.ok(UpdateActivityDocument, { input: { id, version: 1, subject: 'Pwned' } });
     expect(upd.updateActivity.userErrors[0]!.code).toBe('NOT_FOUND');

@@ -20,7 +20,8 @@ beforeAll(async () => {
   server = await startTestServer();
   ws = await server.newWorkspace();
   const company = (await ws.ok(ActivitySeedCompanyDocument, { name: 'Commented' })).createCompany.company!.id;
-  activityId = (await ws.ok(LogActivityDocument, { input: { type: 'MEETING', subject: 'Kickoff', targetIds: [company] } })).logActivity.activity!.id;
+  activityId = (await ws.ok(LogActivityDocument, { input: { type: 'MEETING', subject: 'Kickoff', targetIds: [company] } })).logActivity
+    .activity!.id;
 });
 afterAll(() => server.close());
 
@@ -56,7 +57,9 @@ describe('comments', () => {
     expect(next.activity!.comments.nodes.map((n) => n.body)).toEqual(['Second']);
 
     const mentionsOfCleo = await as(cleo).ok(MyMentionsDocument, { first: 10 });
-    expect(mentionsOfCleo.myMentions.nodes).toEqual([{ body: `Thanks @[Cleo Coder](${cleoId}), see notes.`, activity: { subject: 'Kickoff' } }]);
+    expect(mentionsOfCleo.myMentions.nodes).toEqual([
+      { body: `Thanks @[Cleo Coder](${cleoId}), see notes.`, activity: { subject: 'Kickoff' } },
+    ]);
     expect((await ws.ok(MyMentionsDocument, { first: 10 })).myMentions.nodes).toEqual([]);
   });
 
@@ -104,7 +107,8 @@ describe('comments', () => {
 
   it('does not take comments on a deleted activity', async () => {
     const company = (await ws.ok(ActivitySeedCompanyDocument, { name: 'Gone' })).createCompany.company!.id;
-    const { id } = (await ws.ok(LogActivityDocument, { input: { type: 'NOTE', subject: 'Gone', targetIds: [company] } })).logActivity.activity!;
+    const { id } = (await ws.ok(LogActivityDocument, { input: { type: 'NOTE', subject: 'Gone', targetIds: [company] } })).logActivity
+      .activity!;
     await ws.ok(DeleteActivityDocument, { id });
     const res = await ws.ok(AddCommentDocument, { input: { activityId: id, body: 'Hello?' } });
     expect(res.addComment.userErrors).toEqual([expect.objectContaining({ field: ['activityId'], code: 'NOT_FOUND' })]);

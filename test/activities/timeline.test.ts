@@ -28,7 +28,13 @@ function workspaceEm(ws: TestWorkspace): SqlEntityManager {
   return em;
 }
 
-async function logAt(ws: TestWorkspace, subject: string, occurredAt: string, targetIds: string[], type: 'CALL' | 'NOTE' | 'EMAIL' = 'NOTE') {
+async function logAt(
+  ws: TestWorkspace,
+  subject: string,
+  occurredAt: string,
+  targetIds: string[],
+  type: 'CALL' | 'NOTE' | 'EMAIL' = 'NOTE',
+) {
   const res = await ws.ok(LogActivityDocument, { input: { type, subject, occurredAt, targetIds } });
   expect(res.logActivity.userErrors).toEqual([]);
   return res.logActivity.activity!;
@@ -94,7 +100,10 @@ describe('timeline', () => {
         data: { from: 'QUALIFIED', to: 'PROPOSAL' },
         occurredAt: new Date('2026-01-02T00:00:00.000Z'),
         actorId: ws.userId,
-        targets: [{ type: 'Company', id: uuidOf(company) }, { type: 'Deal', id: dealId }],
+        targets: [
+          { type: 'Company', id: uuidOf(company) },
+          { type: 'Deal', id: dealId },
+        ],
       }),
     );
     const timeline = await ws.ok(TimelineDocument, { targetId: company });
@@ -113,7 +122,9 @@ describe('timeline', () => {
     const dealTimeline = await ws.ok(TimelineDocument, { targetId: toGlobalId('Deal', dealId), types: ['deal.stageChanged'] });
     expect(dealTimeline.timeline.totalCount).toBe(1);
     const eventId = timeline.timeline.edges[1]!.node.id;
-    expect(await ws.ok(`query($id: ID!) { node(id: $id) { ... on TimelineEvent { title } } }`, { id: eventId })).toEqual({ node: { title: 'Deal moved to Proposal' } });
+    expect(await ws.ok(`query($id: ID!) { node(id: $id) { ... on TimelineEvent { title } } }`, { id: eventId })).toEqual({
+      node: { title: 'Deal moved to Proposal' },
+    });
     // events are not visible in other workspaces
     const other = await server.newWorkspace();
     expect((await other.ok(TimelineDocument, { targetId: toGlobalId('Deal', dealId) })).timeline.totalCount).toBe(0);
@@ -122,7 +133,13 @@ describe('timeline', () => {
   it('rejects a malformed event from a plugin and writes nothing', async () => {
     const ws = await server.newWorkspace();
     const em = workspaceEm(ws);
-    await expect(recordTimelineEvent(em, { entryType: 'NoNamespace', title: 'x', targets: [{ type: 'Company', id: '11111111-2222-4333-8444-555555555555' }] })).rejects.toThrow(/entryType/);
+    await expect(
+      recordTimelineEvent(em, {
+        entryType: 'NoNamespace',
+        title: 'x',
+        targets: [{ type: 'Company', id: '11111111-2222-4333-8444-555555555555' }],
+      }),
+    ).rejects.toThrow(/entryType/);
     await expect(recordTimelineEvent(em, { entryType: 'deal.won', title: 'x', targets: [] })).rejects.toThrow(/targets/);
     expect(await server.count('timeline_event', ws.id)).toBe(0);
     expect(await server.count('timeline_link', ws.id)).toBe(0);
@@ -131,11 +148,14 @@ describe('timeline', () => {
   it('loads the latest activities of a whole page of companies and contacts in one statement', async () => {
     const ws = await server.newWorkspace();
     const companies: string[] = [];
-    for (const name of ['C1', 'C2', 'C3', 'C4', 'C5', 'C6']) companies.push((await ws.ok(ActivitySeedCompanyDocument, { name })).createCompany.company!.id);
+    for (const name of ['C1', 'C2', 'C3', 'C4', 'C5', 'C6'])
+      companies.push((await ws.ok(ActivitySeedCompanyDocument, { name })).createCompany.company!.id);
     const contacts: string[] = [];
-    for (const firstName of ['P1', 'P2', 'P3', 'P4']) contacts.push((await ws.ok(ActivitySeedContactDocument, { firstName })).createContact.contact!.id);
+    for (const firstName of ['P1', 'P2', 'P3', 'P4'])
+      contacts.push((await ws.ok(ActivitySeedContactDocument, { firstName })).createContact.contact!.id);
     for (const [i, company] of companies.entries()) {
-      for (let n = 1; n <= i + 1; n++) await logAt(ws, `${i + 1}.${n}`, `2026-01-0${n}T00:00:00.000Z`, [company, contacts[i % contacts.length]!], n % 2 ? 'CALL' : 'NOTE');
+      for (let n = 1; n <= i + 1; n++)
+        await logAt(ws, `${i + 1}.${n}`, `2026-01-0${n}T00:00:00.000Z`, [company, contacts[i % contacts.length]!], n % 2 ? 'CALL' : 'NOTE');
     }
     await ws.ok(`mutation($id: ID!) { deleteActivity(id: $id) { userErrors { code } } }`, {
       id: (await ws.ok(TimelineDocument, { targetId: companies[5]!, first: 1 })).timeline.edges[0]!.node.id,

@@ -38,7 +38,11 @@ interface Entry {
 
 async function auditPage(w: TestWorkspace, filter: Record<string, unknown> = {}, page: Record<string, unknown> = { first: 100 }) {
   const res = await w.ok(AUDIT, { filter, ...page });
-  return res.auditLog as { totalCount: number; edges: { cursor: string; node: Entry }[]; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string; startCursor: string } };
+  return res.auditLog as {
+    totalCount: number;
+    edges: { cursor: string; node: Entry }[];
+    pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string; startCursor: string };
+  };
 }
 
 async function audit(w: TestWorkspace, filter: Record<string, unknown> = {}): Promise<Entry[]> {
@@ -48,17 +52,28 @@ async function audit(w: TestWorkspace, filter: Record<string, unknown> = {}): Pr
 const CONTACT_FIELDS = 'id version';
 
 async function createContact(w: TestWorkspace, input: Record<string, unknown>) {
-  const res = await w.ok(`mutation($input: CreateContactInput!) { createContact(input: $input) { contact { ${CONTACT_FIELDS} } userErrors { field message } } }`, { input });
+  const res = await w.ok(
+    `mutation($input: CreateContactInput!) { createContact(input: $input) { contact { ${CONTACT_FIELDS} } userErrors { field message } } }`,
+    { input },
+  );
   expect(res.createContact.userErrors).toEqual([]);
   return res.createContact.contact as { id: string; version: number };
 }
 
 async function updateContact(w: TestWorkspace, input: Record<string, unknown>) {
-  return (await w.ok(`mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { ${CONTACT_FIELDS} } userErrors { field message code } } }`, { input })).updateContact;
+  return (
+    await w.ok(
+      `mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { ${CONTACT_FIELDS} } userErrors { field message code } } }`,
+      { input },
+    )
+  ).updateContact;
 }
 
 async function createCompany(w: TestWorkspace, input: Record<string, unknown>) {
-  const res = await w.ok(`mutation($input: CreateCompanyInput!) { createCompany(input: $input) { company { id version } userErrors { field message } } }`, { input });
+  const res = await w.ok(
+    `mutation($input: CreateCompanyInput!) { createCompany(input: $input) { company { id version } userErrors { field message } } }`,
+    { input },
+  );
   expect(res.createCompany.userErrors).toEqual([]);
   return res.createCompany.company as { id: string; version: number };
 }
@@ -68,7 +83,12 @@ const auditRows = async (workspaceId: string) => server.count('audit_log', works
 describe('audit log: automatic entries', () => {
   it('records create, update, delete, restore and purge of a contact with actor and field-level before/after', async () => {
     const w = await server.newWorkspace();
-    const c = await createContact(w, { firstName: 'Grace', lastName: 'Hopper', jobTitle: 'Rear Admiral', emails: [{ email: 'grace@navy.test', primary: true }] });
+    const c = await createContact(w, {
+      firstName: 'Grace',
+      lastName: 'Hopper',
+      jobTitle: 'Rear Admiral',
+      emails: [{ email: 'grace@navy.test', primary: true }],
+    });
     const updated = await updateContact(w, { id: c.id, jobTitle: 'Professor', version: c.version });
     expect(updated.userErrors).toEqual([]);
     await w.ok(`mutation($id: ID!) { deleteContact(id: $id) { contact { id } userErrors { field } } }`, { id: c.id });
@@ -78,7 +98,14 @@ describe('audit log: automatic entries', () => {
     expect(purged.purgeContact.userErrors).toEqual([]);
 
     const entries = await audit(w, { objectId: c.id });
-    expect(entries.map((e) => e.action)).toEqual(['contact.purged', 'contact.deleted', 'contact.restored', 'contact.deleted', 'contact.updated', 'contact.created']);
+    expect(entries.map((e) => e.action)).toEqual([
+      'contact.purged',
+      'contact.deleted',
+      'contact.restored',
+      'contact.deleted',
+      'contact.updated',
+      'contact.created',
+    ]);
     const adminGid = toGlobalId('User', w.userId);
     for (const e of entries) {
       expect(e.actor).toEqual({ id: adminGid, name: 'Ada Admin' });
@@ -110,10 +137,18 @@ describe('audit log: automatic entries', () => {
   it('records company changes with before/after, including relation ids', async () => {
     const w = await server.newWorkspace();
     const member = await w.addMember('Olga Owner', MembershipRole.MANAGER);
-    const co = await createCompany(w, { name: 'Acme', domains: ['acme.test'], employeeCount: 10, annualRevenue: { amount: 1250000000, currency: 'EUR' } });
-    const res = await w.ok(`mutation($input: UpdateCompanyInput!) { updateCompany(input: $input) { company { id version } userErrors { field } } }`, {
-      input: { id: co.id, version: co.version, name: 'Acme Corp', employeeCount: 12, ownerId: toGlobalId('User', member.id) },
+    const co = await createCompany(w, {
+      name: 'Acme',
+      domains: ['acme.test'],
+      employeeCount: 10,
+      annualRevenue: { amount: 1250000000, currency: 'EUR' },
     });
+    const res = await w.ok(
+      `mutation($input: UpdateCompanyInput!) { updateCompany(input: $input) { company { id version } userErrors { field } } }`,
+      {
+        input: { id: co.id, version: co.version, name: 'Acme Corp', employeeCount: 12, ownerId: toGlobalId('User', member.id) },
+      },
+    );
     expect(res.updateCompany.userErrors).toEqual([]);
     await w.ok(`mutation($id: ID!) { deleteCompany(id: $id) { company { id } userErrors { field } } }`, { id: co.id });
     await w.ok(`mutation($id: ID!) { restoreCompany(id: $id) { company { id } userErrors { field } } }`, { id: co.id });
@@ -124,25 +159,41 @@ describe('audit log: automatic entries', () => {
       employeeCount: { before: 10, after: 12 },
       owner: { before: w.userId, after: member.id },
     });
-    expect(entries[3]!.changes).toMatchObject({ name: { before: null, after: 'Acme' }, domains: { before: null, after: ['acme.test'] }, annualRevenueAmount: { before: null, after: 1250000000 } });
+    expect(entries[3]!.changes).toMatchObject({
+      name: { before: null, after: 'Acme' },
+      domains: { before: null, after: ['acme.test'] },
+      annualRevenueAmount: { before: null, after: 1250000000 },
+    });
   });
 
   it('records a contact merge: the target names its sources and what moved, each source names the target', async () => {
     const w = await server.newWorkspace();
     const tag = (await w.ok(`mutation { createTag(input: { name: "VIP" }) { tag { id } } }`)).createTag.tag.id;
     const target = await createContact(w, { firstName: 'Ann', lastName: 'Lee' });
-    const source = await createContact(w, { firstName: 'Ann', lastName: 'Lee', jobTitle: 'CTO', emails: [{ email: 'ann@lee.test', primary: true }], tagIds: [tag] });
-    const before = await auditRows(w.id);
-    const res = await w.ok(`mutation($input: MergeInput!) { mergeContacts(input: $input) { contact { id } mergedIds userErrors { field message } } }`, {
-      input: { targetId: target.id, sourceIds: [source.id] },
+    const source = await createContact(w, {
+      firstName: 'Ann',
+      lastName: 'Lee',
+      jobTitle: 'CTO',
+      emails: [{ email: 'ann@lee.test', primary: true }],
+      tagIds: [tag],
     });
+    const before = await auditRows(w.id);
+    const res = await w.ok(
+      `mutation($input: MergeInput!) { mergeContacts(input: $input) { contact { id } mergedIds userErrors { field message } } }`,
+      {
+        input: { targetId: target.id, sourceIds: [source.id] },
+      },
+    );
     expect(res.mergeContacts.userErrors).toEqual([]);
     expect(await auditRows(w.id)).toBe(before + 2);
     const raw = (gid: string) => Buffer.from(gid, 'base64url').toString().split(':')[1];
     const [merged] = await audit(w, { objectId: target.id, action: 'contact.merged' });
     expect(merged!.actor!.name).toBe('Ada Admin');
     expect(merged!.metadata).toEqual({ role: 'target', sourceIds: [raw(source.id)], moved: { timelineLinks: 0, tagLinks: 1 } });
-    expect(merged!.changes).toMatchObject({ jobTitle: { before: null, after: 'CTO' }, primaryEmail: { before: null, after: 'ann@lee.test' } });
+    expect(merged!.changes).toMatchObject({
+      jobTitle: { before: null, after: 'CTO' },
+      primaryEmail: { before: null, after: 'ann@lee.test' },
+    });
     const [retired] = await audit(w, { objectId: source.id });
     expect(retired!.action).toBe('contact.merged');
     expect(retired!.metadata).toEqual({ role: 'source', targetId: raw(target.id) });
@@ -154,9 +205,12 @@ describe('audit log: automatic entries', () => {
     const target = await createCompany(w, { name: 'Globex' });
     const source = await createCompany(w, { name: 'Globex Inc', industry: 'Energy' });
     const person = await createContact(w, { firstName: 'Hank', companyId: source.id });
-    const res = await w.ok(`mutation($input: MergeInput!) { mergeCompanies(input: $input) { company { id } userErrors { field message } } }`, {
-      input: { targetId: target.id, sourceIds: [source.id] },
-    });
+    const res = await w.ok(
+      `mutation($input: MergeInput!) { mergeCompanies(input: $input) { company { id } userErrors { field message } } }`,
+      {
+        input: { targetId: target.id, sourceIds: [source.id] },
+      },
+    );
     expect(res.mergeCompanies.userErrors).toEqual([]);
     const [merged] = await audit(w, { objectId: target.id, action: 'company.merged' });
     const raw = (gid: string) => Buffer.from(gid, 'base64url').toString().split(':')[1];
@@ -179,7 +233,9 @@ describe('audit log: automatic entries', () => {
 
   it('records an API key without its secret hash', async () => {
     const w = await server.newWorkspace();
-    const res = await w.ok(`mutation { createApiKey(input: { name: "zapier", role: "READ_ONLY" }) { apiKey { id } secret userErrors { field message } } }`);
+    const res = await w.ok(
+      `mutation { createApiKey(input: { name: "zapier", role: "READ_ONLY" }) { apiKey { id } secret userErrors { field message } } }`,
+    );
     expect(res.createApiKey.userErrors).toEqual([]);
     const entries = await audit(w, { action: 'apiKey.created' });
     expect(entries).toHaveLength(1);
@@ -187,7 +243,9 @@ describe('audit log: automatic entries', () => {
     expect(entries[0]!.changes).toMatchObject({ name: { after: 'zapier' }, role: { after: 'READ_ONLY' } });
     expect(entries[0]!.changes).not.toHaveProperty('secretHash');
     expect(entries[0]!.metadata).toEqual({ redactedFields: ['secretHash'] });
-    const stored = await server.orm.em.getConnection().execute<{ t: string }[]>(`select changes::text || coalesce(metadata::text, '') as t from audit_log where workspace_id = ?`, [w.id]);
+    const stored = await server.orm.em
+      .getConnection()
+      .execute<{ t: string }[]>(`select changes::text || coalesce(metadata::text, '') as t from audit_log where workspace_id = ?`, [w.id]);
     const secret = res.createApiKey.secret as string;
     for (const row of stored) {
       expect(row.t).not.toContain(secret);
@@ -209,21 +267,41 @@ describe('audit log: bulk import', () => {
     expect(entries.map((e) => e.action)).toEqual(['import.completed']);
     expect(entries[0]!.objectType).toBe('ImportJob');
     expect(entries[0]!.actor!.name).toBe('Ada Admin');
-    expect(entries[0]!.metadata).toMatchObject({ objectType: 'Contact', fileName: 'people.csv', processedRows: 3, createdCount: 2, failedCount: 1 });
+    expect(entries[0]!.metadata).toMatchObject({
+      objectType: 'Contact',
+      fileName: 'people.csv',
+      processedRows: 3,
+      createdCount: 2,
+      failedCount: 1,
+    });
   });
 });
 
 describe('audit log: secrets', () => {
   it('drops secret fields by name and masks secret keys inside JSON values', () => {
-    for (const name of ['passwordHash', 'tokenHash', 'secretHash', 'totpSecret', 'recoveryCodes', 'recoveryCodeHashes', 'refreshToken', 'password_hash', 'webhookSecret'])
+    for (const name of [
+      'passwordHash',
+      'tokenHash',
+      'secretHash',
+      'totpSecret',
+      'recoveryCodes',
+      'recoveryCodeHashes',
+      'refreshToken',
+      'password_hash',
+      'webhookSecret',
+    ])
       expect([name, isSecretField(name)]).toEqual([name, true]);
-    for (const name of ['name', 'email', 'jobTitle', 'phones', 'role', 'hashtag']) expect([name, isSecretField(name)]).toEqual([name, false]);
+    for (const name of ['name', 'email', 'jobTitle', 'phones', 'role', 'hashtag'])
+      expect([name, isSecretField(name)]).toEqual([name, false]);
     const { changes, redactedFields } = redactChanges({
       passwordHash: { before: '$argon2id$old', after: '$argon2id$new' },
       name: { before: 'a', after: 'b' },
       settings: { before: null, after: { clientSecret: 's3cr3t', url: 'https://x.test' } },
     });
-    expect(changes).toEqual({ name: { before: 'a', after: 'b' }, settings: { before: null, after: { clientSecret: REDACTED, url: 'https://x.test' } } });
+    expect(changes).toEqual({
+      name: { before: 'a', after: 'b' },
+      settings: { before: null, after: { clientSecret: REDACTED, url: 'https://x.test' } },
+    });
     expect(redactedFields).toEqual(['passwordHash']);
   });
 
@@ -240,11 +318,21 @@ describe('audit log: secrets', () => {
       return { ok: true };
     });
     expect(result.userErrors).toEqual([]);
-    await recordAudit(em, { workspaceId: w.id, actorUserId: w.userId, actorApiKeyId: null, action: 'user.passwordChanged', objectType: 'User', objectId: w.userId, changes: { passwordHash: { before: 'x', after: '$argon2id$leak' } } });
-    const rows = await server.orm.em.getConnection().execute<{ action: string; changes: unknown; metadata: unknown; ip: string | null; actor_user_id: string }[]>(
-      `select action, changes, metadata, ip, actor_user_id from audit_log where workspace_id = ? and object_type = 'User' order by occurred_at`,
-      [w.id],
-    );
+    await recordAudit(em, {
+      workspaceId: w.id,
+      actorUserId: w.userId,
+      actorApiKeyId: null,
+      action: 'user.passwordChanged',
+      objectType: 'User',
+      objectId: w.userId,
+      changes: { passwordHash: { before: 'x', after: '$argon2id$leak' } },
+    });
+    const rows = await server.orm.em
+      .getConnection()
+      .execute<{ action: string; changes: unknown; metadata: unknown; ip: string | null; actor_user_id: string }[]>(
+        `select action, changes, metadata, ip, actor_user_id from audit_log where workspace_id = ? and object_type = 'User' order by occurred_at`,
+        [w.id],
+      );
     const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
     expect(rows.map((r) => r.action)).toEqual(['user.updated', 'user.passwordChanged']);
     expect(parse(rows[0]!.changes)).toEqual({ name: { before: 'Ada Admin', after: 'Ada Lovelace' } });
@@ -263,11 +351,16 @@ describe('audit log: append-only', () => {
     const conn = server.orm.em.getConnection();
     const before = await auditRows(w.id);
     expect(before).toBeGreaterThan(0);
-    await expect(conn.execute(`update audit_log set action = 'contact.tampered' where workspace_id = ?`, [w.id])).rejects.toThrow(/append-only/);
+    await expect(conn.execute(`update audit_log set action = 'contact.tampered' where workspace_id = ?`, [w.id])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(conn.execute(`delete from audit_log where workspace_id = ?`, [w.id])).rejects.toThrow(/append-only/);
     await expect(conn.execute(`truncate audit_log`)).rejects.toThrow(/append-only/);
     expect(await auditRows(w.id)).toBe(before);
-    const [row] = await conn.execute<{ n: number }[]>(`select count(*)::int as n from audit_log where workspace_id = ? and action = 'contact.created'`, [w.id]);
+    const [row] = await conn.execute<{ n: number }[]>(
+      `select count(*)::int as n from audit_log where workspace_id = ? and action = 'contact.created'`,
+      [w.id],
+    );
     expect(Number(row!.n)).toBe(1);
   });
 });
@@ -281,7 +374,11 @@ describe('auditLog query', () => {
     sales = await w.addMember('Sam Sales', MembershipRole.SALES);
     ids = [];
     for (const name of ['One', 'Two', 'Three']) ids.push(await createContact(w, { firstName: name }));
-    const res = await server.gql(`mutation { createContact(input: { firstName: "Salesy" }) { contact { id } userErrors { field } } }`, {}, sales.headers);
+    const res = await server.gql(
+      `mutation { createContact(input: { firstName: "Salesy" }) { contact { id } userErrors { field } } }`,
+      {},
+      sales.headers,
+    );
     expect(res.errors).toBeUndefined();
     await createCompany(w, { name: 'Initech' });
   });
@@ -295,7 +392,9 @@ describe('auditLog query', () => {
       expect(entries.map((e) => [e.action, e.objectId])).toEqual([['contact.created', ids[1]!.id]]);
     }
     const bySales = await audit(w, { actor: toGlobalId('User', sales.id) });
-    expect(bySales.map((e) => [e.action, e.changes!.firstName!.after, e.actor!.name])).toEqual([['contact.created', 'Salesy', 'Sam Sales']]);
+    expect(bySales.map((e) => [e.action, e.changes!.firstName!.after, e.actor!.name])).toEqual([
+      ['contact.created', 'Salesy', 'Sam Sales'],
+    ]);
     expect((await audit(w, { action: 'company.created' })).length).toBe(1);
     expect((await audit(w, { action: 'contact.' })).length).toBe(4);
     expect((await audit(w, { action: 'contact.deleted' })).length).toBe(0);

@@ -45,8 +45,11 @@ async function run(audit) {
   await em.flush();
   const tokens = await issueSession(orm.em.fork(), { workspaceId: ws.id, userId: user.id }, config);
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${tokens.accessToken}` };
-  const gql = async (query, variables) => JSON.parse((await app.http.inject({ method: 'POST', url: '/graphql', headers, payload: JSON.stringify({ query, variables }) })).body);
-  const created = await gql(`mutation { createContact(input: { firstName: "Bench", lastName: "Mark", jobTitle: "t0" }) { contact { id version } } }`);
+  const gql = async (query, variables) =>
+    JSON.parse((await app.http.inject({ method: 'POST', url: '/graphql', headers, payload: JSON.stringify({ query, variables }) })).body);
+  const created = await gql(
+    `mutation { createContact(input: { firstName: "Bench", lastName: "Mark", jobTitle: "t0" }) { contact { id version } } }`,
+  );
   let { id, version } = created.data.createContact.contact;
   const update = `mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { version } userErrors { field } } }`;
   const once = async (i) => {
@@ -70,7 +73,11 @@ for (let round = 0; round < 4; round++) {
   for (const mode of round % 2 ? ['without', 'with'] : ['with', 'without']) {
     const r = await run(mode === 'with');
     results[mode].push(r);
-    console.log(round, mode, `${r.ms.toFixed(0)} ms / ${N} = ${r.perOp.toFixed(2)} ms per updateContact; audit rows ${r.auditRows}; in the subscriber ${r.subscriberPerOp.toFixed(2)} ms per updateContact`);
+    console.log(
+      round,
+      mode,
+      `${r.ms.toFixed(0)} ms / ${N} = ${r.perOp.toFixed(2)} ms per updateContact; audit rows ${r.auditRows}; in the subscriber ${r.subscriberPerOp.toFixed(2)} ms per updateContact`,
+    );
   }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -78,4 +85,6 @@ const w = median(results.with.map((r) => r.perOp));
 const wo = median(results.without.map((r) => r.perOp));
 const sub = median(results.with.map((r) => r.subscriberPerOp));
 console.log(`median time inside the audit subscriber: ${sub.toFixed(2)} ms per updateContact`);
-console.log(`median per updateContact: with audit ${w.toFixed(2)} ms, without ${wo.toFixed(2)} ms, added ${(w - wo).toFixed(2)} ms (${((w / wo - 1) * 100).toFixed(1)}%)`);
+console.log(
+  `median per updateContact: with audit ${w.toFixed(2)} ms, without ${wo.toFixed(2)} ms, added ${(w - wo).toFixed(2)} ms (${((w / wo - 1) * 100).toFixed(1)}%)`,
+);

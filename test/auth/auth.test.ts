@@ -18,7 +18,8 @@ const JWT_SECRET = 'crm-development-only-jwt-secret-change-me!';
 const SIGN_IN = `mutation($input: SignInInput!) { signIn(input: $input) {
   accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt user { id email } workspace { slug } } }`;
 const REFRESH = `mutation($t: String!) { refreshToken(input: { refreshToken: $t }) { accessToken refreshToken } }`;
-const ME = '{ me { kind role roleName twoFactorEnabled user { email } workspace { slug } permissions { permission scope } hiddenFields { type fields } apiKey { name } } }';
+const ME =
+  '{ me { kind role roleName twoFactorEnabled user { email } workspace { slug } permissions { permission scope } hiddenFields { type fields } apiKey { name } } }';
 
 async function setPassword(userId: string, password = PASSWORD) {
   await server.orm.em.getConnection().execute('update app_user set password_hash = ? where id = ?', [await hashPassword(password), userId]);
@@ -64,7 +65,13 @@ describe('signIn', () => {
 
     const me = await server.gql(ME, {}, bearer(payload.accessToken));
     expect(me.errors).toBeUndefined();
-    expect(me.data!.me).toMatchObject({ kind: 'USER', role: 'ADMIN', user: { email: ws.userEmail }, workspace: { slug: ws.slug }, twoFactorEnabled: false });
+    expect(me.data!.me).toMatchObject({
+      kind: 'USER',
+      role: 'ADMIN',
+      user: { email: ws.userEmail },
+      workspace: { slug: ws.slug },
+      twoFactorEnabled: false,
+    });
     expect(me.data!.me.permissions).toContainEqual({ permission: 'contact:read', scope: 'ALL' });
   });
 
@@ -75,10 +82,13 @@ describe('signIn', () => {
     expect(one.data?.signIn.workspace.slug).toBe(ws.slug);
 
     const other = await server.newWorkspace();
-    await server.orm.em.getConnection().execute(
-      `insert into membership (id, workspace_id, user_id, role, created_at, updated_at) values (?, ?, ?, 'SALES', now(), now())`,
-      [randomUUID(), other.id, ws.userId],
-    );
+    await server.orm.em
+      .getConnection()
+      .execute(`insert into membership (id, workspace_id, user_id, role, created_at, updated_at) values (?, ?, ?, 'SALES', now(), now())`, [
+        randomUUID(),
+        other.id,
+        ws.userId,
+      ]);
     const several = await server.gql(SIGN_IN, { input: { email: ws.userEmail, password: PASSWORD } });
     expect(several.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'WORKSPACE_REQUIRED' });
     const chosen = await server.gql(SIGN_IN, { input: { email: ws.userEmail, password: PASSWORD, workspace: other.slug } });
@@ -89,7 +99,10 @@ describe('signIn', () => {
     const ws = await server.newWorkspace();
     await setPassword(ws.userId);
     const slug = `new-${randomUUID().slice(0, 8)}`;
-    const created = await ws.ok(`mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { slug } userErrors { message } } }`, { i: { name: 'Second', slug } });
+    const created = await ws.ok(
+      `mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { slug } userErrors { message } } }`,
+      { i: { name: 'Second', slug } },
+    );
     expect(created.createWorkspace).toEqual({ workspace: { slug }, userErrors: [] });
     // the request went on in the caller's own workspace
     expect((await ws.ok(`{ workspace { slug } }`)).workspace.slug).toBe(ws.slug);
@@ -97,7 +110,10 @@ describe('signIn', () => {
     expect(there.errors).toBeUndefined();
     const me = await server.gql(ME, {}, { authorization: `Bearer ${there.data!.signIn.accessToken}` });
     expect(me.data!.me).toMatchObject({ role: 'OWNER', workspace: { slug } });
-    const taken = await ws.ok(`mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { slug } userErrors { code } } }`, { i: { name: 'Again', slug } });
+    const taken = await ws.ok(
+      `mutation($i: CreateWorkspaceInput!) { createWorkspace(input: $i) { workspace { slug } userErrors { code } } }`,
+      { i: { name: 'Again', slug } },
+    );
     expect(taken.createWorkspace).toEqual({ workspace: null, userErrors: [{ code: 'CONFLICT' }] });
   });
 
@@ -123,7 +139,9 @@ describe('signIn', () => {
     }
     expect(messages.size).toBe(1);
     expect(await sessions(ws.userId)).toBe(before);
-    expect(await rows('select count(*)::int as n from auth_refresh_token where workspace_id in (?, ?)', [ws.id, stranger.id])).toBe(await rows('select count(*)::int as n from auth_session where workspace_id in (?, ?)', [ws.id, stranger.id]));
+    expect(await rows('select count(*)::int as n from auth_refresh_token where workspace_id in (?, ?)', [ws.id, stranger.id])).toBe(
+      await rows('select count(*)::int as n from auth_session where workspace_id in (?, ?)', [ws.id, stranger.id]),
+    );
     expect(await failedSignIns(ws.userEmail)).toBe(4);
     expect(await failedSignIns(unknownEmail)).toBe(1);
   });
@@ -213,7 +231,9 @@ describe('refresh tokens', () => {
     expect(code(await server.gql(REFRESH, { t: pair.refreshToken }))).toBe('UNAUTHENTICATED');
     expect(code(await server.gql('{ workspace { slug } }', {}, bearer(pair.accessToken)))).toBe('UNAUTHENTICATED');
     expect(code(await server.gql('{ workspace { slug } }', {}, bearer(first.accessToken)))).toBe('UNAUTHENTICATED');
-    expect(await rows(`select count(*)::int as n from audit_log where action = 'auth.refreshTokenReused' and workspace_id = ?`, [ws.id])).toBe(1);
+    expect(
+      await rows(`select count(*)::int as n from audit_log where action = 'auth.refreshTokenReused' and workspace_id = ?`, [ws.id]),
+    ).toBe(1);
   });
 
   it('refuses unknown, malformed and forged refresh tokens without writing anything', async () => {
@@ -251,21 +271,32 @@ describe('changePassword', () => {
     const ws = await server.newWorkspace();
     const other = await server.newWorkspace();
     await setPassword(ws.userId);
-    await server.orm.em.getConnection().execute(
-      `insert into membership (id, workspace_id, user_id, role, created_at, updated_at) values (?, ?, ?, 'SALES', now(), now())`,
-      [randomUUID(), other.id, ws.userId],
-    );
+    await server.orm.em
+      .getConnection()
+      .execute(`insert into membership (id, workspace_id, user_id, role, created_at, updated_at) values (?, ?, ?, 'SALES', now(), now())`, [
+        randomUUID(),
+        other.id,
+        ws.userId,
+      ]);
     const here = await signedIn(ws);
     const there = (await server.gql(SIGN_IN, { input: { email: ws.userEmail, password: PASSWORD, workspace: other.slug } })).data!.signIn;
 
-    const wrong = await server.gql(CHANGE, { input: { currentPassword: 'not it at all', newPassword: 'a brand new password' } }, bearer(here.accessToken));
+    const wrong = await server.gql(
+      CHANGE,
+      { input: { currentPassword: 'not it at all', newPassword: 'a brand new password' } },
+      bearer(here.accessToken),
+    );
     expect(wrong.data?.changePassword).toMatchObject({ accessToken: null, userErrors: [{ field: ['currentPassword'] }] });
     const tooShort = await server.gql(CHANGE, { input: { currentPassword: PASSWORD, newPassword: 'short' } }, bearer(here.accessToken));
     expect(tooShort.data?.changePassword.userErrors).toEqual([{ field: ['newPassword'], code: 'BAD_USER_INPUT' }]);
     // nothing changed yet
     expect((await server.gql('{ workspace { slug } }', {}, bearer(there.accessToken))).data?.workspace.slug).toBe(other.slug);
 
-    const changed = await server.gql(CHANGE, { input: { currentPassword: PASSWORD, newPassword: 'a brand new password' } }, bearer(here.accessToken));
+    const changed = await server.gql(
+      CHANGE,
+      { input: { currentPassword: PASSWORD, newPassword: 'a brand new password' } },
+      bearer(here.accessToken),
+    );
     expect(changed.data?.changePassword.userErrors).toEqual([]);
     for (const token of [here.accessToken, there.accessToken, ws.headers.authorization!.slice(7)]) {
       expect(code(await server.gql('{ workspace { slug } }', {}, bearer(token)))).toBe('UNAUTHENTICATED');
@@ -281,7 +312,8 @@ describe('changePassword', () => {
 });
 
 describe('two-factor (TOTP)', () => {
-  const at = (secret: string, offsetSeconds = 0) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + offsetSeconds * 1000 });
+  const at = (secret: string, offsetSeconds = 0) =>
+    TOTP.generate({ secret: Secret.fromBase32(secret), timestamp: Date.now() + offsetSeconds * 1000 });
 
   it('enrols, confirms with recovery codes, then requires a code (or a recovery code, once) to sign in', async () => {
     const ws = await server.newWorkspace();
@@ -295,14 +327,24 @@ describe('two-factor (TOTP)', () => {
     // not active until confirmed
     expect((await signIn(ws)).errors).toBeUndefined();
 
-    const bad = await server.gql('mutation($c: String!) { confirmTotp(input: { code: $c }) { recoveryCodes userErrors { field } } }', { c: '000000' === at(secret) ? '111111' : '000000' }, auth);
+    const bad = await server.gql(
+      'mutation($c: String!) { confirmTotp(input: { code: $c }) { recoveryCodes userErrors { field } } }',
+      { c: '000000' === at(secret) ? '111111' : '000000' },
+      auth,
+    );
     expect(bad.data?.confirmTotp).toEqual({ recoveryCodes: null, userErrors: [{ field: ['code'] }] });
-    const confirmed = await server.gql('mutation($c: String!) { confirmTotp(input: { code: $c }) { recoveryCodes userErrors { field } } }', { c: at(secret) }, auth);
+    const confirmed = await server.gql(
+      'mutation($c: String!) { confirmTotp(input: { code: $c }) { recoveryCodes userErrors { field } } }',
+      { c: at(secret) },
+      auth,
+    );
     const recoveryCodes: string[] = confirmed.data!.confirmTotp.recoveryCodes;
     expect(recoveryCodes).toHaveLength(10);
     expect((await server.gql(ME, {}, auth)).data?.me.twoFactorEnabled).toBe(true);
     // only hashes are stored
-    const stored = await server.orm.em.getConnection().execute<{ r: string }[]>('select recovery_code_hashes::text as r from app_user where id = ?', [ws.userId]);
+    const stored = await server.orm.em
+      .getConnection()
+      .execute<{ r: string }[]>('select recovery_code_hashes::text as r from app_user where id = ?', [ws.userId]);
     for (const c of recoveryCodes) expect(stored[0]!.r).not.toContain(c);
 
     const sessionsBefore = await sessions(ws.userId);
@@ -325,10 +367,18 @@ describe('two-factor (TOTP)', () => {
     expect(code(await signIn(ws, { recoveryCode: recoveryCodes[0] }))).toBe('UNAUTHENTICATED');
     expect((await signIn(ws, { recoveryCode: recoveryCodes[1] })).errors).toBeUndefined();
 
-    const noProof = await server.gql('mutation { disableTotp(input: { password: "nope nope nope" }) { twoFactorEnabled userErrors { field } } }', {}, auth);
+    const noProof = await server.gql(
+      'mutation { disableTotp(input: { password: "nope nope nope" }) { twoFactorEnabled userErrors { field } } }',
+      {},
+      auth,
+    );
     expect(noProof.errors).toBeUndefined();
     expect(noProof.data?.disableTotp.userErrors).toEqual([{ field: ['password'] }]);
-    const off = await server.gql('mutation($p: String) { disableTotp(input: { password: $p }) { twoFactorEnabled userErrors { field } } }', { p: PASSWORD }, auth);
+    const off = await server.gql(
+      'mutation($p: String) { disableTotp(input: { password: $p }) { twoFactorEnabled userErrors { field } } }',
+      { p: PASSWORD },
+      auth,
+    );
     expect(off.data?.disableTotp).toEqual({ twoFactorEnabled: false, userErrors: [] });
     expect((await signIn(ws)).errors).toBeUndefined();
   });
@@ -348,14 +398,25 @@ describe('API keys', () => {
 
   it('is shown once, stored hashed, and acts with its role and allowlist for a real query', async () => {
     const ws = await server.newWorkspace();
-    await ws.ok('mutation { createContact(input: { firstName: "Kim", lastName: "Key", emails: [{ email: "kim@example.com" }] }) { contact { id } } }');
+    await ws.ok(
+      'mutation { createContact(input: { firstName: "Kim", lastName: "Key", emails: [{ email: "kim@example.com" }] }) { contact { id } } }',
+    );
     const created = await ws.gql(CREATE, { input: { name: 'Warehouse sync', role: 'READ_ONLY', fieldAllowlist: { Contact: [] } } });
     expect(created.errors).toBeUndefined();
     const { secret, apiKey } = created.data!.createApiKey;
     expect(secret).toMatch(/^crm_key_/);
-    expect(apiKey).toMatchObject({ name: 'Warehouse sync', role: 'READ_ONLY', fieldAllowlist: { Contact: [] }, revokedAt: null, lastUsedAt: null, createdBy: { email: ws.userEmail } });
+    expect(apiKey).toMatchObject({
+      name: 'Warehouse sync',
+      role: 'READ_ONLY',
+      fieldAllowlist: { Contact: [] },
+      revokedAt: null,
+      lastUsedAt: null,
+      createdBy: { email: ws.userEmail },
+    });
     expect(apiKey.hint).toBe(`crm_key_…${secret.slice(-4)}`);
-    const stored = await server.orm.em.getConnection().execute<{ secret_hash: string }[]>('select secret_hash from api_key where workspace_id = ?', [ws.id]);
+    const stored = await server.orm.em
+      .getConnection()
+      .execute<{ secret_hash: string }[]>('select secret_hash from api_key where workspace_id = ?', [ws.id]);
     expect(stored[0]!.secret_hash).not.toContain(secret.slice(20));
 
     const key = bearer(secret);
@@ -378,7 +439,9 @@ describe('API keys', () => {
     await server.gql('{ workspace { id } }', {}, key);
     expect((await ws.ok('{ apiKeys { lastUsedAt } }')).apiKeys[0].lastUsedAt).toBe(lastUsed);
 
-    const revoked = await ws.gql('mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } userErrors { field } } }', { id: apiKey.id });
+    const revoked = await ws.gql('mutation($id: ID!) { revokeApiKey(input: { id: $id }) { apiKey { revokedAt } userErrors { field } } }', {
+      id: apiKey.id,
+    });
     expect(revoked.data?.revokeApiKey.apiKey.revokedAt).not.toBeNull();
     const after = await server.gql('{ workspace { id } }', {}, key);
     expect(after.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'API_KEY_REVOKED' });
@@ -386,10 +449,16 @@ describe('API keys', () => {
 
   it('stops working when expired, and refuses a tampered secret', async () => {
     const ws = await server.newWorkspace();
-    const { secret, apiKey } = (await ws.ok(CREATE, { input: { name: 'short-lived', role: 'SALES', expiresAt: new Date(Date.now() + 3600_000).toISOString() } })).createApiKey;
+    const { secret, apiKey } = (
+      await ws.ok(CREATE, { input: { name: 'short-lived', role: 'SALES', expiresAt: new Date(Date.now() + 3600_000).toISOString() } })
+    ).createApiKey;
     expect((await server.gql('{ workspace { id } }', {}, bearer(secret))).errors).toBeUndefined();
-    expect(code(await server.gql('{ workspace { id } }', {}, bearer(secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A'))))).toBe('UNAUTHENTICATED');
-    await server.orm.em.getConnection().execute(`update api_key set expires_at = now() - interval '1 minute' where workspace_id = ?`, [ws.id]);
+    expect(code(await server.gql('{ workspace { id } }', {}, bearer(secret.slice(0, -1) + (secret.endsWith('A') ? 'B' : 'A'))))).toBe(
+      'UNAUTHENTICATED',
+    );
+    await server.orm.em
+      .getConnection()
+      .execute(`update api_key set expires_at = now() - interval '1 minute' where workspace_id = ?`, [ws.id]);
     const res = await server.gql('{ workspace { id } }', {}, bearer(secret));
     expect(res.errors![0]!.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'API_KEY_EXPIRED' });
     expect(apiKey.expiresAt).not.toBeNull();
@@ -408,7 +477,10 @@ describe('API keys', () => {
     ];
     for (const [input, field, errorCode] of cases) {
       const res = await ws.gql(CREATE, { input });
-      expect([input, res.data?.createApiKey]).toEqual([input, { secret: null, apiKey: null, userErrors: [expect.objectContaining({ field, code: errorCode })] }]);
+      expect([input, res.data?.createApiKey]).toEqual([
+        input,
+        { secret: null, apiKey: null, userErrors: [expect.objectContaining({ field, code: errorCode })] },
+      ]);
     }
     expect(await server.count('api_key', ws.id)).toBe(0);
   });
@@ -436,7 +508,15 @@ describe('API keys', () => {
 describe('secrets', () => {
   it('never appear in the schema', () => {
     const sdl = printSchema(server.app.schema);
-    for (const name of ['passwordHash', 'password_hash', 'secretHash', 'tokenHash', 'totpSecret', 'recoveryCodeHashes', 'sessionsValidAfter']) {
+    for (const name of [
+      'passwordHash',
+      'password_hash',
+      'secretHash',
+      'tokenHash',
+      'totpSecret',
+      'recoveryCodeHashes',
+      'sessionsValidAfter',
+    ]) {
       expect(sdl).not.toContain(name);
     }
   });

@@ -15,10 +15,28 @@ beforeAll(async () => {
   server = await startTestServer();
   ws = await server.newWorkspace();
   const fields = [
-    { objectType: 'Company', key: 'tier', label: 'Tier', type: 'SELECT', options: [{ value: 'gold', label: 'Gold' }, { value: 'silver', label: 'Silver' }] },
+    {
+      objectType: 'Company',
+      key: 'tier',
+      label: 'Tier',
+      type: 'SELECT',
+      options: [
+        { value: 'gold', label: 'Gold' },
+        { value: 'silver', label: 'Silver' },
+      ],
+    },
     { objectType: 'Company', key: 'score', label: 'Score', type: 'NUMBER', min: 0, max: 100 },
     { objectType: 'Company', key: 'renewal', label: 'Renewal', type: 'DATE' },
-    { objectType: 'Company', key: 'markets', label: 'Markets', type: 'MULTI_SELECT', options: [{ value: 'eu', label: 'EU' }, { value: 'us', label: 'US' }] },
+    {
+      objectType: 'Company',
+      key: 'markets',
+      label: 'Markets',
+      type: 'MULTI_SELECT',
+      options: [
+        { value: 'eu', label: 'EU' },
+        { value: 'us', label: 'US' },
+      ],
+    },
     { objectType: 'Company', key: 'partner', label: 'Partner', type: 'BOOLEAN' },
   ];
   for (const input of fields) {
@@ -44,9 +62,15 @@ describe('custom fields', () => {
   });
 
   it('filters and sorts by custom values like built-in fields', async () => {
-    const gold = await ws.ok(CompaniesByCustomFieldDocument, { filter: { custom: [{ key: 'tier', eq: 'gold' }] }, orderBy: [{ customField: 'score', direction: 'DESC' as any }] });
+    const gold = await ws.ok(CompaniesByCustomFieldDocument, {
+      filter: { custom: [{ key: 'tier', eq: 'gold' }] },
+      orderBy: [{ customField: 'score', direction: 'DESC' as any }],
+    });
     expect(names(gold)).toEqual(['Gold High', 'Gold Low']);
-    const range = await ws.ok(CompaniesByCustomFieldDocument, { filter: { custom: [{ key: 'score', gte: 20, lt: 95 }] }, orderBy: [{ customField: 'score', direction: 'ASC' as any }] });
+    const range = await ws.ok(CompaniesByCustomFieldDocument, {
+      filter: { custom: [{ key: 'score', gte: 20, lt: 95 }] },
+      orderBy: [{ customField: 'score', direction: 'ASC' as any }],
+    });
     expect(names(range)).toEqual(['Silver Mid', 'Gold High']);
     const dates = await ws.ok(CompaniesByCustomFieldDocument, { filter: { custom: [{ key: 'renewal', lt: '2027-01-01' }] } });
     expect(names(dates)).toEqual(['Silver Mid']);
@@ -82,28 +106,52 @@ describe('custom fields', () => {
   });
 
   it('merges updates over stored values and clears with null', async () => {
-    const created = (await ws.ok(CreateCompanyDocument, { input: { name: 'Mergeable', customFields: { tier: 'gold', score: 5 } } })).createCompany.company!;
-    const updated = await ws.ok(UpdateCompanyDocument, { input: { id: created.id, version: created.version, customFields: { score: 7, tier: null } } });
+    const created = (await ws.ok(CreateCompanyDocument, { input: { name: 'Mergeable', customFields: { tier: 'gold', score: 5 } } }))
+      .createCompany.company!;
+    const updated = await ws.ok(UpdateCompanyDocument, {
+      input: { id: created.id, version: created.version, customFields: { score: 7, tier: null } },
+    });
     expect(updated.updateCompany.userErrors).toEqual([]);
     const res = await ws.ok(CompaniesByCustomFieldDocument, { filter: { name: { eq: 'Mergeable' } } });
     expect(res.companies.nodes[0]!.customFields).toEqual({ score: 7 });
   });
 
   it('validates definitions and refuses to drop options in use', async () => {
-    const dupe = await ws.ok(CreateCustomFieldDocument, { input: { objectType: 'Company', key: 'tier', label: 'Tier again', type: 'TEXT' as any } });
+    const dupe = await ws.ok(CreateCustomFieldDocument, {
+      input: { objectType: 'Company', key: 'tier', label: 'Tier again', type: 'TEXT' as any },
+    });
     expect(dupe.createCustomField.userErrors[0]).toMatchObject({ field: ['key'], code: 'CONFLICT' });
-    const badKey = await ws.ok(CreateCustomFieldDocument, { input: { objectType: 'Company', key: 'Bad Key', label: 'x', type: 'TEXT' as any } });
+    const badKey = await ws.ok(CreateCustomFieldDocument, {
+      input: { objectType: 'Company', key: 'Bad Key', label: 'x', type: 'TEXT' as any },
+    });
     expect(badKey.createCustomField.userErrors[0]!.field).toEqual(['key']);
-    const noOptions = await ws.ok(CreateCustomFieldDocument, { input: { objectType: 'Company', key: 'kind', label: 'Kind', type: 'SELECT' as any } });
+    const noOptions = await ws.ok(CreateCustomFieldDocument, {
+      input: { objectType: 'Company', key: 'kind', label: 'Kind', type: 'SELECT' as any },
+    });
     expect(noOptions.createCustomField.userErrors[0]!.field).toEqual(['options']);
-    const badObject = await ws.ok(CreateCustomFieldDocument, { input: { objectType: 'Spaceship', key: 'kind', label: 'Kind', type: 'TEXT' as any } });
+    const badObject = await ws.ok(CreateCustomFieldDocument, {
+      input: { objectType: 'Spaceship', key: 'kind', label: 'Kind', type: 'TEXT' as any },
+    });
     expect(badObject.createCustomField.userErrors[0]!.field).toEqual(['objectType']);
     const { customFields } = await ws.ok(CustomFieldsDocument, { objectType: 'Company' });
     const tier = customFields.find((f) => f.key === 'tier')!;
     const drop = await ws.ok(UpdateCustomFieldDocument, { input: { id: tier.id, options: [{ value: 'silver', label: 'Silver' }] } });
     expect(drop.updateCustomField.userErrors[0]).toMatchObject({ field: ['options'], code: 'CONFLICT' });
-    const rename = await ws.ok(UpdateCustomFieldDocument, { input: { id: tier.id, label: 'Account tier', options: [{ value: 'gold', label: 'Gold' }, { value: 'silver', label: 'Silver' }, { value: 'bronze', label: 'Bronze' }] } });
-    expect(rename.updateCustomField.customField).toMatchObject({ label: 'Account tier', options: [{ value: 'gold' }, { value: 'silver' }, { value: 'bronze' }] });
+    const rename = await ws.ok(UpdateCustomFieldDocument, {
+      input: {
+        id: tier.id,
+        label: 'Account tier',
+        options: [
+          { value: 'gold', label: 'Gold' },
+          { value: 'silver', label: 'Silver' },
+          { value: 'bronze', label: 'Bronze' },
+        ],
+      },
+    });
+    expect(rename.updateCustomField.customField).toMatchObject({
+      label: 'Account tier',
+      options: [{ value: 'gold' }, { value: 'silver' }, { value: 'bronze' }],
+    });
     expect(await server.count('custom_field_definition', ws.id)).toBe(5);
   });
 

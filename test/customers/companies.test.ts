@@ -76,13 +76,23 @@ describe('companies', () => {
 
   it('pages with cursors, filters and sorts', async () => {
     const other = await server.newWorkspace();
-    for (const [name, employees] of [['Alpha', 10], ['Bravo', 30], ['Charlie', 20], ['Delta', null]] as const) {
+    for (const [name, employees] of [
+      ['Alpha', 10],
+      ['Bravo', 30],
+      ['Charlie', 20],
+      ['Delta', null],
+    ] as const) {
       await other.ok(CREATE, { input: { name, employeeCount: employees } });
     }
-    const page1 = await other.ok(`{ companies(first: 2, orderBy: [{ field: EMPLOYEE_COUNT, direction: DESC }]) { totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }`);
+    const page1 = await other.ok(
+      `{ companies(first: 2, orderBy: [{ field: EMPLOYEE_COUNT, direction: DESC }]) { totalCount edges { cursor node { name } } pageInfo { hasNextPage endCursor } } }`,
+    );
     expect(page1.companies.edges.map((e: any) => e.node.name)).toEqual(['Bravo', 'Charlie']);
     expect(page1.companies.totalCount).toBe(4);
-    const page2 = await other.ok(`query($after: String) { companies(first: 5, after: $after, orderBy: [{ field: EMPLOYEE_COUNT, direction: DESC }]) { nodes { name } pageInfo { hasNextPage hasPreviousPage } } }`, { after: page1.companies.pageInfo.endCursor });
+    const page2 = await other.ok(
+      `query($after: String) { companies(first: 5, after: $after, orderBy: [{ field: EMPLOYEE_COUNT, direction: DESC }]) { nodes { name } pageInfo { hasNextPage hasPreviousPage } } }`,
+      { after: page1.companies.pageInfo.endCursor },
+    );
     expect(page2.companies.nodes.map((n: any) => n.name)).toEqual(['Alpha', 'Delta']);
     expect(page2.companies.pageInfo).toEqual({ hasNextPage: false, hasPreviousPage: true });
     const filtered = await other.ok(`{ companies(filter: { employeeCount: { gte: 15 } name: { startsWith: "b" } }) { nodes { name } } }`);
@@ -107,11 +117,14 @@ describe('companies', () => {
     expect((await ws.ok(`query($id: ID!) { node(id: $id) { id } }`, { id: company.id })).node).toBeNull();
   });
 
-  it('never shows another workspace\'s company', async () => {
+  it("never shows another workspace's company", async () => {
     const { company } = (await ws.ok(CREATE, { input: { name: 'Secret Co' } })).createCompany;
     assert(company, 'createCompany returned no company');
     const intruder = await server.newWorkspace();
-    expect((await intruder.ok(`query($id: ID!) { node(id: $id) { id } company(id: $id) { id } }`, { id: company.id }))).toEqual({ node: null, company: null });
+    expect(await intruder.ok(`query($id: ID!) { node(id: $id) { id } company(id: $id) { id } }`, { id: company.id })).toEqual({
+      node: null,
+      company: null,
+    });
     const upd = await intruder.ok(UPDATE, { input: { id: company.id, version: 1, name: 'Pwned' } });
     expect(upd.updateCompany.userErrors[0]?.code).toBe('NOT_FOUND');
   });

@@ -59,7 +59,10 @@ describe('contacts', () => {
     const contact = await createContact(ws, {
       firstName: ' Grace ',
       lastName: 'Hopper',
-      emails: [{ email: 'grace@navy.mil', label: 'work' }, { email: ' Grace.Hopper@Example.COM ', primary: true }],
+      emails: [
+        { email: 'grace@navy.mil', label: 'work' },
+        { email: ' Grace.Hopper@Example.COM ', primary: true },
+      ],
       phones: [{ number: '+1 555 123 4567' }],
       jobTitle: 'Rear Admiral',
       companyId,
@@ -100,7 +103,13 @@ describe('contacts', () => {
 
   it('names a contact by email when it has no name, and defaults the stage', async () => {
     const contact = await createContact(ws, { emails: [{ email: 'anon@example.org' }] });
-    expect(contact).toMatchObject({ name: 'anon@example.org', firstName: null, lifecycleStage: 'LEAD', marketingConsent: 'UNKNOWN', consentUpdatedAt: null });
+    expect(contact).toMatchObject({
+      name: 'anon@example.org',
+      firstName: null,
+      lifecycleStage: 'LEAD',
+      marketingConsent: 'UNKNOWN',
+      consentUpdatedAt: null,
+    });
   });
 
   it('returns the first result when a create is repeated with the same idempotency key', async () => {
@@ -145,9 +154,16 @@ describe('contacts', () => {
 
   it('updates with optimistic locking; consent changes are time-stamped', async () => {
     const contact = await createContact(ws, { firstName: 'Linus', emails: [{ email: 'linus@example.com' }] });
-    const res = await ws.ok(UPDATE, { input: { id: contact.id, version: 1, lastName: 'Torvalds', marketingConsent: 'WITHDRAWN', doNotEmail: true } });
+    const res = await ws.ok(UPDATE, {
+      input: { id: contact.id, version: 1, lastName: 'Torvalds', marketingConsent: 'WITHDRAWN', doNotEmail: true },
+    });
     expect(res.updateContact.userErrors).toEqual([]);
-    expect(res.updateContact.contact).toMatchObject({ name: 'Linus Torvalds', marketingConsent: 'WITHDRAWN', doNotEmail: true, version: 2 });
+    expect(res.updateContact.contact).toMatchObject({
+      name: 'Linus Torvalds',
+      marketingConsent: 'WITHDRAWN',
+      doNotEmail: true,
+      version: 2,
+    });
     expect(res.updateContact.contact!.consentUpdatedAt).not.toBeNull();
 
     const stale = await ws.ok(UPDATE, { input: { id: contact.id, version: 1, jobTitle: 'Stale' } });
@@ -173,9 +189,30 @@ describe('contacts', () => {
     const acme = await createCompany(w, 'Acme');
     const member = await w.addMember('Olivia Owner');
     const people = [
-      { firstName: 'Ada', lastName: 'Lovelace', emails: [{ email: 'ada@acme.com' }, { email: 'countess@home.org' }], companyId: acme, customFields: { score: 30 }, tagIds: [hot] },
-      { firstName: 'Alan', lastName: 'Turing', emails: [{ email: 'alan@bletchley.uk' }], customFields: { score: 10 }, lifecycleStage: 'CUSTOMER', ownerId: toGlobalId('User', member.id) },
-      { firstName: 'Barbara', lastName: 'Liskov', emails: [{ email: 'barbara@mit.edu' }], companyId: acme, customFields: { score: 20 }, doNotContact: true },
+      {
+        firstName: 'Ada',
+        lastName: 'Lovelace',
+        emails: [{ email: 'ada@acme.com' }, { email: 'countess@home.org' }],
+        companyId: acme,
+        customFields: { score: 30 },
+        tagIds: [hot],
+      },
+      {
+        firstName: 'Alan',
+        lastName: 'Turing',
+        emails: [{ email: 'alan@bletchley.uk' }],
+        customFields: { score: 10 },
+        lifecycleStage: 'CUSTOMER',
+        ownerId: toGlobalId('User', member.id),
+      },
+      {
+        firstName: 'Barbara',
+        lastName: 'Liskov',
+        emails: [{ email: 'barbara@mit.edu' }],
+        companyId: acme,
+        customFields: { score: 20 },
+        doNotContact: true,
+      },
       { firstName: 'Claude', lastName: 'Shannon', jobTitle: 'Engineer', source: 'conference' },
       { firstName: 'Donald', lastName: 'Knuth', customFields: { score: 40 }, tagIds: [hot] },
     ];
@@ -184,19 +221,26 @@ describe('contacts', () => {
     const list = async (variables: Record<string, unknown>) => (await w.ok(LIST, variables as any)).contacts;
     expect(ids(await list({ filter: { name: { contains: 'DA LOVE' } } }))).toEqual(['Ada Lovelace']);
     expect(ids(await list({ filter: { email: { eq: 'COUNTESS@home.org' } } }))).toEqual(['Ada Lovelace']);
-    expect(ids(await list({ filter: { email: { isNull: true } }, orderBy: [{ field: 'NAME' }] }))).toEqual(['Donald Knuth', 'Claude Shannon']);
-    expect(ids(await list({ filter: { company: { eq: acme } }, orderBy: [{ field: 'FIRST_NAME' }] }))).toEqual(['Ada Lovelace', 'Barbara Liskov']);
-    expect(ids(await list({ filter: { owner: { eq: toGlobalId('User', member.id) } } }))).toEqual(['Alan Turing']);
-    expect(ids(await list({ filter: { lifecycleStage: ['CUSTOMER'] } }))).toEqual(['Alan Turing']);
-    expect(ids(await list({ filter: { tags: [hot] }, orderBy: [{ field: 'LAST_NAME', direction: 'DESC' }] }))).toEqual(['Ada Lovelace', 'Donald Knuth']);
-    expect(ids(await list({ filter: { doNotContact: true } }))).toEqual(['Barbara Liskov']);
-    expect(ids(await list({ filter: { jobTitle: { eq: 'Engineer' }, source: { eq: 'conference' } } }))).toEqual(['Claude Shannon']);
-    expect(ids(await list({ filter: { query: 'bletchley' } }))).toEqual(['Alan Turing']);
-    expect(ids(await list({ filter: { custom: [{ key: 'score', gte: 20 }] }, orderBy: [{ customField: 'score', direction: 'DESC' }] }))).toEqual([
+    expect(ids(await list({ filter: { email: { isNull: true } }, orderBy: [{ field: 'NAME' }] }))).toEqual([
       'Donald Knuth',
+      'Claude Shannon',
+    ]);
+    expect(ids(await list({ filter: { company: { eq: acme } }, orderBy: [{ field: 'FIRST_NAME' }] }))).toEqual([
       'Ada Lovelace',
       'Barbara Liskov',
     ]);
+    expect(ids(await list({ filter: { owner: { eq: toGlobalId('User', member.id) } } }))).toEqual(['Alan Turing']);
+    expect(ids(await list({ filter: { lifecycleStage: ['CUSTOMER'] } }))).toEqual(['Alan Turing']);
+    expect(ids(await list({ filter: { tags: [hot] }, orderBy: [{ field: 'LAST_NAME', direction: 'DESC' }] }))).toEqual([
+      'Ada Lovelace',
+      'Donald Knuth',
+    ]);
+    expect(ids(await list({ filter: { doNotContact: true } }))).toEqual(['Barbara Liskov']);
+    expect(ids(await list({ filter: { jobTitle: { eq: 'Engineer' }, source: { eq: 'conference' } } }))).toEqual(['Claude Shannon']);
+    expect(ids(await list({ filter: { query: 'bletchley' } }))).toEqual(['Alan Turing']);
+    expect(
+      ids(await list({ filter: { custom: [{ key: 'score', gte: 20 }] }, orderBy: [{ customField: 'score', direction: 'DESC' }] })),
+    ).toEqual(['Donald Knuth', 'Ada Lovelace', 'Barbara Liskov']);
 
     // sorted by a custom field, nulls last; forward pages then a backward page from the end
     const orderBy = [{ customField: 'score', direction: 'ASC' }];
@@ -217,8 +261,17 @@ describe('contacts', () => {
 
     // Company.contacts pages the company's live contacts
     const company = await w.ok(CompanyContactsDocument, { id: acme, first: 1, orderBy: [{ field: 'NAME' }] });
-    expect(company.company!.contacts).toMatchObject({ totalCount: 2, nodes: [{ name: 'Barbara Liskov' }], pageInfo: { hasNextPage: true } });
-    const next = await w.ok(CompanyContactsDocument, { id: acme, first: 5, after: company.company!.contacts.pageInfo.endCursor, orderBy: [{ field: 'NAME' }] });
+    expect(company.company!.contacts).toMatchObject({
+      totalCount: 2,
+      nodes: [{ name: 'Barbara Liskov' }],
+      pageInfo: { hasNextPage: true },
+    });
+    const next = await w.ok(CompanyContactsDocument, {
+      id: acme,
+      first: 5,
+      after: company.company!.contacts.pageInfo.endCursor,
+      orderBy: [{ field: 'NAME' }],
+    });
     expect(ids(next.company!.contacts)).toEqual(['Ada Lovelace']);
 
     // bad filters are errors naming the field
@@ -265,13 +318,20 @@ describe('contacts', () => {
   it("never shows or changes another workspace's contact", async () => {
     const contact = await createContact(ws, { firstName: 'Secret', lastName: 'Agent' });
     const intruder = await server.newWorkspace();
-    const seen = await intruder.ok(`query($id: ID!) { node(id: $id) { id } contact(id: $id) { id } contacts(filter: { name: { eq: "Secret Agent" } }) { totalCount } }`, { id: contact.id });
+    const seen = await intruder.ok(
+      `query($id: ID!) { node(id: $id) { id } contact(id: $id) { id } contacts(filter: { name: { eq: "Secret Agent" } }) { totalCount } }`,
+      { id: contact.id },
+    );
     expect(seen).toEqual({ node: null, contact: null, contacts: { totalCount: 0 } });
     const upd = await intruder.ok(UPDATE, { input: { id: contact.id, version: 1, firstName: 'Pwned' } });
     expect(upd.updateContact.userErrors[0]).toMatchObject({ field: ['id'], code: 'NOT_FOUND' });
     const del = await intruder.ok(DeleteContactDocument, { id: contact.id });
     expect(del.deleteContact.userErrors[0]?.code).toBe('NOT_FOUND');
-    expect((await ws.ok(GetContactDocument, { id: contact.id })).contact).toMatchObject({ firstName: 'Secret', version: 1, deletedAt: null });
+    expect((await ws.ok(GetContactDocument, { id: contact.id })).contact).toMatchObject({
+      firstName: 'Secret',
+      version: 1,
+      deletedAt: null,
+    });
   });
 
   it('loads company, owner and tags of a page in a constant number of queries', async () => {

@@ -21,9 +21,16 @@ describe('request session and tenant context (transaction checks need TEST_DATAB
   afterAll(() => server?.close());
 
   const insertTag = (em: SqlEntityManager, name: string, id = randomUUID()) =>
-    em.execute('insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values (?, ?, now(), now(), ?, ?)', [id, ws.id, name, name.toLowerCase()]);
+    em.execute('insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values (?, ?, now(), now(), ?, ?)', [
+      id,
+      ws.id,
+      name,
+      name.toLowerCase(),
+    ]);
   const tagNames = async () =>
-    (await server.orm.em.getConnection().execute<{ name: string }[]>('select name from tag where workspace_id = ? order by name', [ws.id])).map((r) => r.name);
+    (
+      await server.orm.em.getConnection().execute<{ name: string }[]>('select name from tag where workspace_id = ? order by name', [ws.id])
+    ).map((r) => r.name);
 
   it('keeps the request usable after a nested transaction fails with an SQL error, and commits the rest at the end', async () => {
     const session = await openRequestSession(server.appOrm, ws.id, { userId: ws.userId });
@@ -79,10 +86,12 @@ describe('request session and tenant context (transaction checks need TEST_DATAB
     // on PostgreSQL the application role sees this workspace's tags only
     if (databaseUrl()) expect(n).toBe(await server.count('tag', ws.id));
     expect(await tagNames()).toContain('Background');
-    await expect(withWorkspace(server.appOrm, ws.id, async (em) => {
-      await insertTag(em, 'Undone');
-      throw new Error('stop');
-    })).rejects.toThrow('stop');
+    await expect(
+      withWorkspace(server.appOrm, ws.id, async (em) => {
+        await insertTag(em, 'Undone');
+        throw new Error('stop');
+      }),
+    ).rejects.toThrow('stop');
     if (databaseUrl()) expect(await tagNames()).not.toContain('Undone');
   });
 });

@@ -22,10 +22,17 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
   const populatedInB = ['membership', 'tag', 'team', 'team_member', 'contact', 'company', 'custom_role', 'audit_log'];
 
   /** Runs `work` as the application role in one transaction with the tenant context set (rolled back after). */
-  async function asApp<T>(context: { workspaceId?: string; userId?: string } | null, work: (q: (text: string, params?: unknown[]) => Promise<any[]>) => Promise<T>): Promise<T> {
+  async function asApp<T>(
+    context: { workspaceId?: string; userId?: string } | null,
+    work: (q: (text: string, params?: unknown[]) => Promise<any[]>) => Promise<T>,
+  ): Promise<T> {
     await app.query('begin');
     try {
-      if (context) await app.query(`select set_config('app.workspace_id', $1, true), set_config('app.user_id', $2, true)`, [context.workspaceId ?? '', context.userId ?? '']);
+      if (context)
+        await app.query(`select set_config('app.workspace_id', $1, true), set_config('app.user_id', $2, true)`, [
+          context.workspaceId ?? '',
+          context.userId ?? '',
+        ]);
       return await work(async (text, params) => (await app.query(text, params)).rows);
     } finally {
       await app.query('rollback');
@@ -33,7 +40,11 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
   }
 
   /** The error a statement fails with as the application role (null: it succeeded). */
-  async function failure(context: { workspaceId?: string } | null, text: string, params: unknown[] = []): Promise<{ code: string; message: string } | null> {
+  async function failure(
+    context: { workspaceId?: string } | null,
+    text: string,
+    params: unknown[] = [],
+  ): Promise<{ code: string; message: string } | null> {
     try {
       await asApp(context, (q) => q(text, params));
       return null;
@@ -51,9 +62,29 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
     // rows of B in several tables, written by the owner (a superuser here: not subject to the policies)
     const tagId = randomUUID();
     const teamId = randomUUID();
-    await owner.execute('insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values (?, ?, ?, ?, ?, ?)', [tagId, b.id, now, now, 'B tag', 'b tag']);
-    await owner.execute('insert into team (id, workspace_id, created_at, updated_at, name) values (?, ?, ?, ?, ?)', [teamId, b.id, now, now, 'B team']);
-    await owner.execute('insert into team_member (id, workspace_id, created_at, updated_at, team_id, user_id) values (?, ?, ?, ?, ?, ?)', [randomUUID(), b.id, now, now, teamId, b.userId]);
+    await owner.execute('insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values (?, ?, ?, ?, ?, ?)', [
+      tagId,
+      b.id,
+      now,
+      now,
+      'B tag',
+      'b tag',
+    ]);
+    await owner.execute('insert into team (id, workspace_id, created_at, updated_at, name) values (?, ?, ?, ?, ?)', [
+      teamId,
+      b.id,
+      now,
+      now,
+      'B team',
+    ]);
+    await owner.execute('insert into team_member (id, workspace_id, created_at, updated_at, team_id, user_id) values (?, ?, ?, ?, ?, ?)', [
+      randomUUID(),
+      b.id,
+      now,
+      now,
+      teamId,
+      b.userId,
+    ]);
     await owner.execute(
       `insert into contact (id, workspace_id, created_at, updated_at, first_name, emails, phones, custom_fields) values (?, ?, ?, ?, 'Bea', '[]', '[]', '{}')`,
       [randomUUID(), b.id, now, now],
@@ -62,7 +93,10 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
       `insert into company (id, workspace_id, created_at, updated_at, name, domains, phones, custom_fields) values (?, ?, ?, ?, 'B Corp', '{}', '[]', '{}')`,
       [randomUUID(), b.id, now, now],
     );
-    await owner.execute(`insert into custom_role (id, workspace_id, created_at, updated_at, name, grants) values (?, ?, ?, ?, 'B role', '{}')`, [randomUUID(), b.id, now, now]);
+    await owner.execute(
+      `insert into custom_role (id, workspace_id, created_at, updated_at, name, grants) values (?, ?, ?, ?, 'B role', '{}')`,
+      [randomUUID(), b.id, now, now],
+    );
     await owner.execute(`insert into audit_log (id, workspace_id, action) values (?, ?, 'test.seeded')`, [randomUUID(), b.id]);
     await owner.execute(`insert into audit_log (id, workspace_id, action) values (?, ?, 'test.seeded')`, [randomUUID(), a.id]);
     tenantTables = (
@@ -83,9 +117,13 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
   it('serves the API through a role that owns nothing and is neither superuser nor BYPASSRLS', async () => {
     const facts = await roleFacts(server.appOrm);
     expect(facts).toEqual({ role: APP_ROLE, superuser: false, bypassRls: false, ownedRelations: 0 });
-    const { rows } = await app.query(`select current_user as role, r.rolsuper, r.rolbypassrls from pg_roles r where r.rolname = current_user`);
+    const { rows } = await app.query(
+      `select current_user as role, r.rolsuper, r.rolbypassrls from pg_roles r where r.rolname = current_user`,
+    );
     expect(rows[0]).toEqual({ role: APP_ROLE, rolsuper: false, rolbypassrls: false });
-    const owned = await server.orm.em.getConnection().execute(`select tablename from pg_tables where schemaname = current_schema() and tableowner = ?`, [APP_ROLE]);
+    const owned = await server.orm.em
+      .getConnection()
+      .execute(`select tablename from pg_tables where schemaname = current_schema() and tableowner = ?`, [APP_ROLE]);
     expect(owned).toEqual([]);
   });
 
@@ -105,14 +143,16 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
   it("shows another workspace's rows in no tenant table, though they are there", async () => {
     const seenFromA = await asApp({ workspaceId: a.id }, async (q) => {
       const counts: Record<string, number> = {};
-      for (const table of tenantTables) counts[table] = Number((await q(`select count(*)::int as n from "${table}" where workspace_id = $1`, [b.id]))[0].n);
+      for (const table of tenantTables)
+        counts[table] = Number((await q(`select count(*)::int as n from "${table}" where workspace_id = $1`, [b.id]))[0].n);
       return counts;
     });
     expect(seenFromA).toEqual(Object.fromEntries(tenantTables.map((t) => [t, 0])));
     // the same statements in B's context do see them: the zeros above are the policies' doing
     const seenFromB = await asApp({ workspaceId: b.id }, async (q) => {
       const counts: Record<string, number> = {};
-      for (const table of populatedInB) counts[table] = Number((await q(`select count(*)::int as n from "${table}" where workspace_id = $1`, [b.id]))[0].n);
+      for (const table of populatedInB)
+        counts[table] = Number((await q(`select count(*)::int as n from "${table}" where workspace_id = $1`, [b.id]))[0].n);
       return counts;
     });
     for (const table of populatedInB) expect([table, seenFromB[table]]).toEqual([table, expect.any(Number)]);
@@ -125,7 +165,8 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
     const anonymous = async () => {
       const counts: Record<string, number> = {};
       // (audit rows without a workspace — failed sign-ins — are readable only outside a workspace: not tenant rows)
-      for (const table of tenantTables) counts[table] = Number((await app.query(`select count(*)::int as n from "${table}" where workspace_id is not null`)).rows[0].n);
+      for (const table of tenantTables)
+        counts[table] = Number((await app.query(`select count(*)::int as n from "${table}" where workspace_id is not null`)).rows[0].n);
       return counts;
     };
     const none = Object.fromEntries(tenantTables.map((t) => [t, 0]));
@@ -144,15 +185,28 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
     expect(await asApp({}, async () => anonymous())).toEqual(none);
   });
 
-  it("refuses to insert a row into another workspace, or to move a row there; updates and deletes of its rows touch nothing", async () => {
+  it('refuses to insert a row into another workspace, or to move a row there; updates and deletes of its rows touch nothing', async () => {
     const now = new Date().toISOString();
-    const insert = await failure({ workspaceId: a.id }, 'insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values ($1, $2, $3, $3, $4, $4)', [randomUUID(), b.id, now, 'sneaky']);
+    const insert = await failure(
+      { workspaceId: a.id },
+      'insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values ($1, $2, $3, $3, $4, $4)',
+      [randomUUID(), b.id, now, 'sneaky'],
+    );
     expect(insert).toEqual({ code: '42501', message: expect.stringContaining('row-level security') });
-    const noContext = await failure(null, 'insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values ($1, $2, $3, $3, $4, $4)', [randomUUID(), a.id, now, 'nobody']);
+    const noContext = await failure(
+      null,
+      'insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values ($1, $2, $3, $3, $4, $4)',
+      [randomUUID(), a.id, now, 'nobody'],
+    );
     expect(noContext?.code).toBe('42501');
 
     await asApp({ workspaceId: a.id }, async (q) => {
-      await q('insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values ($1, $2, $3, $3, $4, $4)', [randomUUID(), a.id, now, 'mine']);
+      await q('insert into tag (id, workspace_id, created_at, updated_at, name, normalized_name) values ($1, $2, $3, $3, $4, $4)', [
+        randomUUID(),
+        a.id,
+        now,
+        'mine',
+      ]);
       // moving A's row to B violates WITH CHECK
       await expect(q('update tag set workspace_id = $1 where workspace_id = $2', [b.id, a.id])).rejects.toMatchObject({ code: '42501' });
     });
@@ -175,8 +229,15 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
     const truncate = await failure({ workspaceId: a.id }, `truncate audit_log`);
     expect(truncate?.code).toBe('42501');
     // a failed sign-in has no workspace; inserting into another workspace is refused
-    expect(await failure(null, `insert into audit_log (id, workspace_id, action) values ($1, null, 'auth.loginFailed') returning id`, [randomUUID()])).toBeNull();
-    expect((await failure({ workspaceId: a.id }, `insert into audit_log (id, workspace_id, action) values ($1, $2, 'x')`, [randomUUID(), b.id]))?.code).toBe('42501');
+    expect(
+      await failure(null, `insert into audit_log (id, workspace_id, action) values ($1, null, 'auth.loginFailed') returning id`, [
+        randomUUID(),
+      ]),
+    ).toBeNull();
+    expect(
+      (await failure({ workspaceId: a.id }, `insert into audit_log (id, workspace_id, action) values ($1, $2, 'x')`, [randomUUID(), b.id]))
+        ?.code,
+    ).toBe('42501');
     const visible = await asApp({ workspaceId: a.id }, (q) => q(`select workspace_id from audit_log`));
     expect(visible.length).toBeGreaterThan(0);
     expect(visible.every((r) => r.workspace_id === a.id)).toBe(true);
@@ -189,7 +250,10 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
     const strangers = await asApp({ userId: NIL }, (q) => q('select * from membership'));
     expect(strangers).toEqual([]);
     // readable is not writable: the user cannot change that membership from another workspace's session
-    const changed = await asApp({ workspaceId: a.id, userId: b.userId }, async () => (await app.query(`update membership set role = 'OWNER' where workspace_id = $1`, [b.id])).rowCount);
+    const changed = await asApp(
+      { workspaceId: a.id, userId: b.userId },
+      async () => (await app.query(`update membership set role = 'OWNER' where workspace_id = $1`, [b.id])).rowCount,
+    );
     expect(changed).toBe(0);
   });
 
@@ -204,7 +268,9 @@ onPostgres('row-level security on PostgreSQL (skipped without TEST_DATABASE_URL)
   it('keeps the search and jsonb indexes usable under the policies (leakproof operators)', async () => {
     // without it the planner must run the policy's condition first and scans whole tables (measured: search 15 → 100 ms)
     await asApp({ workspaceId: a.id }, async (q) => {
-      const leakproof = await q(`select proname from pg_proc where proname in ('textlike', 'word_similarity_op', 'jsonb_contains') and proleakproof`);
+      const leakproof = await q(
+        `select proname from pg_proc where proname in ('textlike', 'word_similarity_op', 'jsonb_contains') and proleakproof`,
+      );
       expect(leakproof.map((r: { proname: string }) => r.proname).sort()).toEqual(['jsonb_contains', 'textlike', 'word_similarity_op']);
     });
   });

@@ -58,28 +58,38 @@ async function linkEntry(w: TestWorkspace, targetType: string, targetIds: string
 async function linksOf(targetType: string, target: string): Promise<string[]> {
   const rows = await server.orm.em
     .getConnection()
-    .execute<{ entry_id: string }[]>('select entry_id from timeline_link where target_type = ? and target_id = ? order by entry_id', [targetType, rawId(target)]);
+    .execute<{ entry_id: string }[]>('select entry_id from timeline_link where target_type = ? and target_id = ? order by entry_id', [
+      targetType,
+      rawId(target),
+    ]);
   return rows.map((r) => r.entry_id);
 }
 
 async function snapshot(w: TestWorkspace) {
-  const rows = await server.orm.em
-    .getConnection()
-    .execute(
-      `select (select json_agg(l order by l.id) from (select id, target_id, entry_id from timeline_link where workspace_id = ?) l) as links,
+  const rows = await server.orm.em.getConnection().execute(
+    `select (select json_agg(l order by l.id) from (select id, target_id, entry_id from timeline_link where workspace_id = ?) l) as links,
               (select json_agg(c order by c.id) from (select id, version, deleted_at, merged_into_id, emails, company_id from contact where workspace_id = ?) c) as contacts,
               (select json_agg(c order by c.id) from (select id, version, deleted_at, domains from company where workspace_id = ?) c) as companies,
               (select count(*) from contact_tag ct join contact c on c.id = ct.contact_id where c.workspace_id = ?) as contact_tags`,
-      [w.id, w.id, w.id, w.id],
-    );
+    [w.id, w.id, w.id, w.id],
+  );
   return rows[0];
 }
 
 describe('duplicate detection', () => {
   it('finds live contacts sharing an email or phone, or with a similar name, best first', async () => {
     const w = await server.newWorkspace();
-    const target = await contact(w, { firstName: 'Katherine', lastName: 'Johnson', emails: [{ email: 'kj@nasa.gov' }, { email: 'katherine@home.net' }], phones: [{ number: '+1 (757) 555-0100' }] });
-    const sameEmailAndName = await contact(w, { firstName: 'Katherine', lastName: 'Johnston', emails: [{ email: 'other@x.org' }, { email: 'KJ@nasa.gov' }] });
+    const target = await contact(w, {
+      firstName: 'Katherine',
+      lastName: 'Johnson',
+      emails: [{ email: 'kj@nasa.gov' }, { email: 'katherine@home.net' }],
+      phones: [{ number: '+1 (757) 555-0100' }],
+    });
+    const sameEmailAndName = await contact(w, {
+      firstName: 'Katherine',
+      lastName: 'Johnston',
+      emails: [{ email: 'other@x.org' }, { email: 'KJ@nasa.gov' }],
+    });
     const sameEmail = await contact(w, { firstName: 'K.', emails: [{ email: 'katherine@home.net' }] });
     const samePhone = await contact(w, { firstName: 'Dorothy', lastName: 'Vaughan', phones: [{ number: '17575550100' }] });
     const similarName = await contact(w, { firstName: 'Katherin', lastName: 'Johnson' });
@@ -123,7 +133,11 @@ describe('workspace-wide duplicate groups', () => {
   it('groups live contacts linked by shared emails or phones, and companies by domain', async () => {
     const w = await server.newWorkspace();
     const a = await contact(w, { firstName: 'A', emails: [{ email: 'a@x.com' }] });
-    const b = await contact(w, { firstName: 'B', emails: [{ email: 'b@x.com' }, { email: 'A@x.com' }], phones: [{ number: '+49 30 1234567' }] });
+    const b = await contact(w, {
+      firstName: 'B',
+      emails: [{ email: 'b@x.com' }, { email: 'A@x.com' }],
+      phones: [{ number: '+49 30 1234567' }],
+    });
     const c = await contact(w, { firstName: 'C', phones: [{ number: '0049 (30) 1234567' }, { number: '+49 30 1234567' }] });
     const d = await contact(w, { firstName: 'D', emails: [{ email: 'd@y.com' }] });
     const e = await contact(w, { firstName: 'E', emails: [{ email: 'd@y.com' }] });
@@ -141,7 +155,15 @@ describe('workspace-wide duplicate groups', () => {
     const y = await company(w, { name: 'X2', domains: ['x.io', 'x.com'] });
     await company(w, { name: 'Other', domains: ['other.com'] });
     const { duplicateCompanies } = await w.ok(DuplicateCompanyGroupsDocument, {});
-    expect(duplicateCompanies).toEqual([{ records: [{ id: x, name: 'X1' }, { id: y, name: 'X2' }], reasons: ['SAME_DOMAIN'] }]);
+    expect(duplicateCompanies).toEqual([
+      {
+        records: [
+          { id: x, name: 'X1' },
+          { id: y, name: 'X2' },
+        ],
+        reasons: ['SAME_DOMAIN'],
+      },
+    ]);
     expect((await (await server.newWorkspace()).ok(DuplicateContactGroupsDocument, {})).duplicateContacts).toEqual([]);
   });
 });
@@ -150,8 +172,20 @@ describe('merging', () => {
   it('merges contacts: timeline links, tags, emails, phones, custom values and blank fields move to the target', async () => {
     const w = await server.newWorkspace();
     const em = server.orm.em.fork();
-    em.create(CustomFieldDefinition, { workspaceId: w.id, objectType: 'Contact', key: 'tier', label: 'Tier', type: CustomFieldType.TEXT } as CustomFieldDefinition);
-    em.create(CustomFieldDefinition, { workspaceId: w.id, objectType: 'Contact', key: 'seats', label: 'Seats', type: CustomFieldType.NUMBER } as CustomFieldDefinition);
+    em.create(CustomFieldDefinition, {
+      workspaceId: w.id,
+      objectType: 'Contact',
+      key: 'tier',
+      label: 'Tier',
+      type: CustomFieldType.TEXT,
+    } as CustomFieldDefinition);
+    em.create(CustomFieldDefinition, {
+      workspaceId: w.id,
+      objectType: 'Contact',
+      key: 'seats',
+      label: 'Seats',
+      type: CustomFieldType.NUMBER,
+    } as CustomFieldDefinition);
     await em.flush();
     const [red, blue] = [await tag(w, 'Red'), await tag(w, 'Blue')];
     const target = await contact(w, { firstName: 'Ann', emails: [{ email: 'ann@a.com' }], tagIds: [red], customFields: { tier: 'gold' } });
@@ -212,7 +246,12 @@ describe('merging', () => {
     const w = await server.newWorkspace();
     const hq = await tag(w, 'HQ');
     const target = await company(w, { name: 'Umbrella', domains: ['umbrella.com'] });
-    const source = await company(w, { name: 'Umbrella Corp', domains: ['umbrella-corp.com', 'umbrella.com'], industry: 'Pharma', tagIds: [hq] });
+    const source = await company(w, {
+      name: 'Umbrella Corp',
+      domains: ['umbrella-corp.com', 'umbrella.com'],
+      industry: 'Pharma',
+      tagIds: [hq],
+    });
     await contact(w, { firstName: 'Albert', lastName: 'Wesker', companyId: source });
     await contact(w, { firstName: 'Jill', lastName: 'Valentine', companyId: target });
     const entry = await linkEntry(w, 'Company', [source]);
@@ -246,7 +285,11 @@ describe('merging', () => {
     const before = await snapshot(w);
     const cases: [Record<string, unknown>, string[], string][] = [
       [{ targetId: target, sourceIds: [] }, ['sourceIds'], 'BAD_USER_INPUT'],
-      [{ targetId: target, sourceIds: Array.from({ length: 21 }, () => toGlobalId('Contact', randomUUID())) }, ['sourceIds'], 'BAD_USER_INPUT'],
+      [
+        { targetId: target, sourceIds: Array.from({ length: 21 }, () => toGlobalId('Contact', randomUUID())) },
+        ['sourceIds'],
+        'BAD_USER_INPUT',
+      ],
       [{ targetId: target, sourceIds: [source, target] }, ['sourceIds', '1'], 'BAD_USER_INPUT'],
       [{ targetId: target, sourceIds: [source, source] }, ['sourceIds', '1'], 'BAD_USER_INPUT'],
       [{ targetId: target, sourceIds: [source, foreignContact] }, ['sourceIds', '1'], 'NOT_FOUND'],

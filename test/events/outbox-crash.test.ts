@@ -5,7 +5,15 @@ import { join } from 'node:path';
 import type { Orm } from '../../src/db/orm.js';
 import { openAppOrm } from '../../src/app/database.js';
 import { databaseUrl } from '../support/harness.js';
-import { expectBuiltServer, freshDatabase, killProcess, postGraphql, randomPort, seedAdminWorkspace, startServerProcess } from '../support/server-process.js';
+import {
+  expectBuiltServer,
+  freshDatabase,
+  killProcess,
+  postGraphql,
+  randomPort,
+  seedAdminWorkspace,
+  startServerProcess,
+} from '../support/server-process.js';
 
 /**
  * Nothing is lost when a server process dies with SIGKILL between the commit of a write and the delivery of its
@@ -49,7 +57,14 @@ onPostgres('outbox across a SIGKILL (PostgreSQL only; skipped without TEST_DATAB
     child = null;
   }
 
-  const lines = () => (existsSync(recordFile) ? readFileSync(recordFile, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as { phase: string; eventId: string; pid: number }) : []);
+  const lines = () =>
+    existsSync(recordFile)
+      ? readFileSync(recordFile, 'utf8')
+          .trim()
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { phase: string; eventId: string; pid: number })
+      : [];
 
   async function waitFor<T>(probe: () => Promise<T | null | false> | T | null | false, timeoutMs = 20_000): Promise<T> {
     const until = Date.now() + timeoutMs;
@@ -67,13 +82,25 @@ onPostgres('outbox across a SIGKILL (PostgreSQL only; skipped without TEST_DATAB
     orm = await openAppOrm({ url: crashUrl, poolMax: 2 });
     const { workspaceId, accessToken } = await seedAdminWorkspace(orm, `crash-${port}`);
     const workspace = { id: workspaceId };
-    const body = (await postGraphql(port, accessToken, `mutation { createContact(input: { firstName: "Kill", lastName: "Me" }) { contact { id } userErrors { field } } }`)) as { data: { createContact: { userErrors: unknown[] } } };
+    const body = (await postGraphql(
+      port,
+      accessToken,
+      `mutation { createContact(input: { firstName: "Kill", lastName: "Me" }) { contact { id } userErrors { field } } }`,
+    )) as { data: { createContact: { userErrors: unknown[] } } };
     expect(body.data.createContact.userErrors).toEqual([]);
     const conn = orm.em.getConnection();
-    const [event] = await conn.execute<{ id: string }[]>(`select id from outbox_event where workspace_id = ? and type = 'contact.created'`, [workspace.id]);
+    const [event] = await conn.execute<{ id: string }[]>(
+      `select id from outbox_event where workspace_id = ? and type = 'contact.created'`,
+      [workspace.id],
+    );
     expect(event).toBeDefined();
     const delivery = async () =>
-      (await conn.execute<{ status: string; attempts: number }[]>(`select status, attempts from outbox_delivery where event_id = ? and subscriber = 'kernel/test-recorder'`, [event!.id]))[0];
+      (
+        await conn.execute<{ status: string; attempts: number }[]>(
+          `select status, attempts from outbox_delivery where event_id = ? and subscriber = 'kernel/test-recorder'`,
+          [event!.id],
+        )
+      )[0];
     expect(await delivery()).toEqual({ status: 'pending', attempts: 0 });
     await kill(child!);
     expect(lines()).toEqual([]);

@@ -2,7 +2,15 @@ import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { Contact } from '../../src/core/customers/contact.entity.js';
 import { attachAuditActor } from '../../src/db/audit-context.js';
 import { ErrorCode, InputRejected } from '../../src/graphql/errors.js';
-import { OutboxWorker, declareEventType, emitEvent, registerHook, registerSubscriber, setPluginEnabledCheck, type OutboxWorkerOptions } from '../../src/events/index.js';
+import {
+  OutboxWorker,
+  declareEventType,
+  emitEvent,
+  registerHook,
+  registerSubscriber,
+  setPluginEnabledCheck,
+  type OutboxWorkerOptions,
+} from '../../src/events/index.js';
 import type { DomainEvent } from '../../src/plugin-host/manifest.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 
@@ -40,7 +48,10 @@ function hook(...args: Parameters<typeof registerHook>) {
   cleanups.push(registerHook(...args));
 }
 
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(
+  probe: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
@@ -67,11 +78,14 @@ async function deliveries(workspaceId: string, subscriber: string) {
 }
 
 async function createContact(w: TestWorkspace, input: Record<string, unknown>) {
-  return w.gql(`mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id firstName jobTitle version } userErrors { field message code } } }`, { input });
+  return w.gql(
+    `mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id firstName jobTitle version } userErrors { field message code } } }`,
+    { input },
+  );
 }
 
 describe('kernel domain events', () => {
-  it('records contact.created, contact.updated (changed fields before/after) and contact.lifecycleChanged in the write\'s transaction', async () => {
+  it("records contact.created, contact.updated (changed fields before/after) and contact.lifecycleChanged in the write's transaction", async () => {
     const w = await server.newWorkspace();
     const created = await createContact(w, { firstName: 'Ada', lastName: 'Lovelace' });
     const contact = created.data!.createContact.contact;
@@ -84,14 +98,21 @@ describe('kernel domain events', () => {
     expect(updated.updateContact.userErrors).toEqual([]);
     const [update] = await events(w.id, 'contact.updated');
     expect(update!.payload.changedFields.sort()).toEqual(['jobTitle', 'lifecycleStage']);
-    expect(update!.payload.changes).toEqual({ jobTitle: { before: null, after: 'Countess' }, lifecycleStage: { before: 'LEAD', after: 'CUSTOMER' } });
+    expect(update!.payload.changes).toEqual({
+      jobTitle: { before: null, after: 'Countess' },
+      lifecycleStage: { before: 'LEAD', after: 'CUSTOMER' },
+    });
     const [lifecycle] = await events(w.id, 'contact.lifecycleChanged');
     expect(lifecycle!.payload).toMatchObject({ before: 'LEAD', after: 'CUSTOMER' });
 
     await w.ok(`mutation($id: ID!) { deleteContact(id: $id) { userErrors { field } } }`, { id: contact.id });
     // one event per write, in write order; the update and its lifecycle change share the transaction's timestamp
     const types = (await events(w.id)).map((e) => e.type);
-    expect([types[0], [types[1], types[2]].sort(), types[3]]).toEqual(['contact.created', ['contact.lifecycleChanged', 'contact.updated'], 'contact.deleted']);
+    expect([types[0], [types[1], types[2]].sort(), types[3]]).toEqual([
+      'contact.created',
+      ['contact.lifecycleChanged', 'contact.updated'],
+      'contact.deleted',
+    ]);
     expect(await events(w.id, 'contact.deleted')).toHaveLength(1);
   });
 
@@ -99,12 +120,17 @@ describe('kernel domain events', () => {
     const w = await server.newWorkspace();
     const company = await w.ok(`mutation { createCompany(input: { name: "Acme" }) { company { id } userErrors { field } } }`);
     expect(await events(w.id, 'company.created')).toHaveLength(1);
-    const logged = await w.ok(`mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id } userErrors { field message } } }`, {
-      input: { type: 'TASK', subject: 'Call back', targetIds: [company.createCompany.company.id] },
-    });
+    const logged = await w.ok(
+      `mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id } userErrors { field message } } }`,
+      {
+        input: { type: 'TASK', subject: 'Call back', targetIds: [company.createCompany.company.id] },
+      },
+    );
     expect(logged.logActivity.userErrors).toEqual([]);
     expect(await events(w.id, 'activity.logged')).toHaveLength(1);
-    const done = await w.ok(`mutation($id: ID!) { completeTask(id: $id) { userErrors { field message } } }`, { id: logged.logActivity.activity.id });
+    const done = await w.ok(`mutation($id: ID!) { completeTask(id: $id) { userErrors { field message } } }`, {
+      id: logged.logActivity.activity.id,
+    });
     expect(done.completeTask.userErrors).toEqual([]);
     const [completed] = await events(w.id, 'task.completed');
     expect(completed!.payload).toMatchObject({ subject: 'Call back' });
@@ -147,17 +173,23 @@ describe('before hooks', () => {
     const seen: string[] = [];
     hook({ plugin: 'kernel', on: 'contact.create', order: 200, run: () => void seen.push('late') });
     hook({ plugin: 'kernel', on: 'contact.create', order: 50, run: () => void seen.push('early-1') });
-    hook({ plugin: 'kernel', on: 'contact.create', run: (draft) => {
-      seen.push('default');
-      draft.jobTitle = `${String(draft.jobTitle ?? '')} (checked)`.trim();
-    } });
+    hook({
+      plugin: 'kernel',
+      on: 'contact.create',
+      run: (draft) => {
+        seen.push('default');
+        draft.jobTitle = `${String(draft.jobTitle ?? '')} (checked)`.trim();
+      },
+    });
     hook({ plugin: 'kernel', on: 'contact.create', order: 50, run: () => void seen.push('early-2') });
     hook({ plugin: 'kernel', on: 'contact.update', run: () => void seen.push('update') });
     const res = await createContact(ws, { firstName: 'Hook', jobTitle: 'Engineer' });
     expect(res.data!.createContact.userErrors).toEqual([]);
     expect(res.data!.createContact.contact.jobTitle).toBe('Engineer (checked)');
     expect(seen).toEqual(['early-1', 'early-2', 'default', 'late']);
-    await ws.ok(`mutation($input: UpdateContactInput!) { updateContact(input: $input) { userErrors { field } } }`, { input: { id: res.data!.createContact.contact.id, version: res.data!.createContact.contact.version, jobTitle: 'x' } });
+    await ws.ok(`mutation($input: UpdateContactInput!) { updateContact(input: $input) { userErrors { field } } }`, {
+      input: { id: res.data!.createContact.contact.id, version: res.data!.createContact.contact.version, jobTitle: 'x' },
+    });
     expect(seen.at(-1)).toBe('update');
   });
 
@@ -165,16 +197,32 @@ describe('before hooks', () => {
     const w = await server.newWorkspace();
     const ran: string[] = [];
     hook({ plugin: 'kernel', on: 'contact.create', order: 1, run: () => void ran.push('first') });
-    hook({ plugin: 'kernel', on: 'contact.create', order: 2, run: (draft) => {
-      if (draft.firstName === 'Bob') throw InputRejected.one('firstName', 'no Bobs here', ErrorCode.BAD_USER_INPUT);
-    } });
+    hook({
+      plugin: 'kernel',
+      on: 'contact.create',
+      order: 2,
+      run: (draft) => {
+        if (draft.firstName === 'Bob') throw InputRejected.one('firstName', 'no Bobs here', ErrorCode.BAD_USER_INPUT);
+      },
+    });
     hook({ plugin: 'kernel', on: 'contact.create', order: 3, run: () => void ran.push('after-veto') });
-    const before = { contact: await server.count('contact', w.id), audit: await server.count('audit_log', w.id), events: await server.count('outbox_event', w.id) };
+    const before = {
+      contact: await server.count('contact', w.id),
+      audit: await server.count('audit_log', w.id),
+      events: await server.count('outbox_event', w.id),
+    };
     const res = await createContact(w, { firstName: 'Bob' });
     expect(res.errors).toBeUndefined();
-    expect(res.data!.createContact).toEqual({ contact: null, userErrors: [{ field: ['firstName'], message: 'no Bobs here', code: ErrorCode.BAD_USER_INPUT }] });
+    expect(res.data!.createContact).toEqual({
+      contact: null,
+      userErrors: [{ field: ['firstName'], message: 'no Bobs here', code: ErrorCode.BAD_USER_INPUT }],
+    });
     expect(ran).toEqual(['first']);
-    expect({ contact: await server.count('contact', w.id), audit: await server.count('audit_log', w.id), events: await server.count('outbox_event', w.id) }).toEqual(before);
+    expect({
+      contact: await server.count('contact', w.id),
+      audit: await server.count('audit_log', w.id),
+      events: await server.count('outbox_event', w.id),
+    }).toEqual(before);
     expect((await createContact(w, { firstName: 'Alice' })).data!.createContact.userErrors).toEqual([]);
     expect(await server.count('contact', w.id)).toBe(before.contact + 1);
   });
@@ -182,11 +230,17 @@ describe('before hooks', () => {
   it("skip a plugin's hooks where the plugin is disabled", async () => {
     const w = await server.newWorkspace();
     setPluginEnabledCheck((workspaceId, plugin) => !(plugin === 'acme' && workspaceId === w.id));
-    hook({ plugin: 'acme', on: 'contact.create', run: () => {
-      throw InputRejected.one('firstName', 'acme says no');
-    } });
+    hook({
+      plugin: 'acme',
+      on: 'contact.create',
+      run: () => {
+        throw InputRejected.one('firstName', 'acme says no');
+      },
+    });
     expect((await createContact(w, { firstName: 'Free' })).data!.createContact.userErrors).toEqual([]);
-    expect((await createContact(ws, { firstName: 'Blocked' })).data!.createContact.userErrors).toEqual([expect.objectContaining({ message: 'acme says no' })]);
+    expect((await createContact(ws, { firstName: 'Blocked' })).data!.createContact.userErrors).toEqual([
+      expect.objectContaining({ message: 'acme says no' }),
+    ]);
   });
 });
 
@@ -199,10 +253,18 @@ describe('outbox worker', () => {
     await createContact(w, { firstName: 'Deliver', lastName: 'Me' });
     const [event] = await events(w.id, 'contact.created');
     const delivered = await waitFor(() => got.find((e) => e.workspaceId === w.id));
-    expect(delivered).toMatchObject({ id: event!.id, type: 'contact.created', workspaceId: w.id, actor: { userId: w.userId, apiKeyId: null }, payload: { contact: { firstName: 'Deliver' } } });
+    expect(delivered).toMatchObject({
+      id: event!.id,
+      type: 'contact.created',
+      workspaceId: w.id,
+      actor: { userId: w.userId, apiKeyId: null },
+      payload: { contact: { firstName: 'Deliver' } },
+    });
     expect(delivered.occurredAt).toBeInstanceOf(Date);
     await waitFor(async () => (await deliveries(w.id, 'kernel/recorder'))[0]?.status === 'delivered');
-    expect(await deliveries(w.id, 'kernel/recorder')).toEqual([expect.objectContaining({ event_id: event!.id, status: 'delivered', attempts: 1 })]);
+    expect(await deliveries(w.id, 'kernel/recorder')).toEqual([
+      expect.objectContaining({ event_id: event!.id, status: 'delivered', attempts: 1 }),
+    ]);
   });
 
   it('retries a throwing subscriber with back-off, then dead-letters it, while another subscriber of the same event is delivered and the server stays healthy', async () => {
@@ -211,10 +273,16 @@ describe('outbox worker', () => {
     let badCalls = 0;
     let badFixed = false;
     subscribe({ plugin: 'kernel', name: 'good', on: ['company.created'], handle: async (e) => void good.push(e.id) });
-    subscribe({ plugin: 'kernel', name: 'bad', on: ['company.created'], maxAttempts: 3, handle: async () => {
-      badCalls++;
-      if (!badFixed) throw new Error(`bad subscriber failure #${badCalls}`);
-    } });
+    subscribe({
+      plugin: 'kernel',
+      name: 'bad',
+      on: ['company.created'],
+      maxAttempts: 3,
+      handle: async () => {
+        badCalls++;
+        if (!badFixed) throw new Error(`bad subscriber failure #${badCalls}`);
+      },
+    });
     startWorker();
     await w.ok(`mutation { createCompany(input: { name: "Throwing Co" }) { userErrors { field } } }`);
     const [event] = await events(w.id, 'company.created');
@@ -235,19 +303,30 @@ describe('outbox worker', () => {
     // the dead-letter list, for admins only
     const list = await w.ok(`{ deadLetters(first: 10) { nodes { id eventId eventType subscriber attempts lastError payload } } }`);
     expect(list.deadLetters.nodes).toEqual([
-      expect.objectContaining({ eventId: event!.id, eventType: 'company.created', subscriber: 'kernel/bad', attempts: 3, lastError: 'bad subscriber failure #3', payload: expect.objectContaining({ company: expect.objectContaining({ name: 'Throwing Co' }) }) }),
+      expect.objectContaining({
+        eventId: event!.id,
+        eventType: 'company.created',
+        subscriber: 'kernel/bad',
+        attempts: 3,
+        lastError: 'bad subscriber failure #3',
+        payload: expect.objectContaining({ company: expect.objectContaining({ name: 'Throwing Co' }) }),
+      }),
     ]);
     const sales = await w.addMember('Sam Sales', MembershipRole.SALES);
     const denied = await server.gql(`{ deadLetters(first: 10) { nodes { id } } }`, undefined, sales.headers);
     expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     const other = await server.newWorkspace();
     expect((await other.ok(`{ deadLetters(first: 10) { nodes { id } } }`)).deadLetters.nodes).toEqual([]);
-    const foreignRetry = await other.ok(`mutation($id: ID!) { retryDeadLetter(id: $id) { userErrors { code } } }`, { id: list.deadLetters.nodes[0].id });
+    const foreignRetry = await other.ok(`mutation($id: ID!) { retryDeadLetter(id: $id) { userErrors { code } } }`, {
+      id: list.deadLetters.nodes[0].id,
+    });
     expect(foreignRetry.retryDeadLetter.userErrors).toEqual([{ code: 'NOT_FOUND' }]);
 
     // an admin retries it once the subscriber is fixed: redelivered with the same event id
     badFixed = true;
-    const retried = await w.ok(`mutation($id: ID!) { retryDeadLetter(id: $id) { deadLetter { eventId } userErrors { field } } }`, { id: list.deadLetters.nodes[0].id });
+    const retried = await w.ok(`mutation($id: ID!) { retryDeadLetter(id: $id) { deadLetter { eventId } userErrors { field } } }`, {
+      id: list.deadLetters.nodes[0].id,
+    });
     expect(retried.retryDeadLetter).toEqual({ deadLetter: { eventId: event!.id }, userErrors: [] });
     await waitFor(async () => (await deliveries(w.id, 'kernel/bad'))[0]?.status === 'delivered');
     expect(badCalls).toBe(4);
@@ -259,10 +338,17 @@ describe('outbox worker', () => {
     const w = await server.newWorkspace();
     const fast: string[] = [];
     let hangs = 0;
-    subscribe({ plugin: 'kernel', name: 'hangs', on: ['contact.created'], timeoutMs: 150, maxAttempts: 2, handle: () => {
-      hangs++;
-      return new Promise<void>(() => undefined);
-    } });
+    subscribe({
+      plugin: 'kernel',
+      name: 'hangs',
+      on: ['contact.created'],
+      timeoutMs: 150,
+      maxAttempts: 2,
+      handle: () => {
+        hangs++;
+        return new Promise<void>(() => undefined);
+      },
+    });
     subscribe({ plugin: 'kernel', name: 'fast', on: ['contact.created'], handle: async (e) => void fast.push(e.id) });
     startWorker({ concurrency: 2 });
     for (const name of ['One', 'Two', 'Three']) await createContact(w, { firstName: name });
@@ -294,12 +380,22 @@ describe('outbox worker', () => {
     const w = await server.newWorkspace();
     const calls: string[] = [];
     const plain: string[] = [];
-    subscribe({ plugin: 'kernel', name: 'once', on: ['company.created'], idempotent: true, handle: async (e) => {
-      calls.push(e.id);
-      if (calls.length === 1) throw new Error('first attempt fails');
-    } });
+    subscribe({
+      plugin: 'kernel',
+      name: 'once',
+      on: ['company.created'],
+      idempotent: true,
+      handle: async (e) => {
+        calls.push(e.id);
+        if (calls.length === 1) throw new Error('first attempt fails');
+      },
+    });
     subscribe({ plugin: 'kernel', name: 'plain', on: ['company.created'], handle: async (e) => void plain.push(e.id) });
-    const claims = () => owner().execute<{ subscriber: string; workspace_id: string }[]>(`select subscriber, workspace_id from processed_event where event_id = ?`, [event!.id]);
+    const claims = () =>
+      owner().execute<{ subscriber: string; workspace_id: string }[]>(
+        `select subscriber, workspace_id from processed_event where event_id = ?`,
+        [event!.id],
+      );
     startWorker();
     await w.ok(`mutation { createCompany(input: { name: "Once Co" }) { userErrors { field } } }`);
     const [event] = await events(w.id, 'company.created');
@@ -311,8 +407,13 @@ describe('outbox worker', () => {
 
     // a redelivery (as after a crash between the handler's commit and the delivery's settle)
     await waitFor(async () => (await deliveries(w.id, 'kernel/plain'))[0]?.status === 'delivered');
-    await owner().execute(`update outbox_delivery set status = 'pending', next_attempt_at = clock_timestamp(), delivered_at = null where event_id = ?`, [event!.id]);
-    await waitFor(async () => (await deliveries(w.id, 'kernel/once'))[0]?.attempts === 3 && (await deliveries(w.id, 'kernel/plain'))[0]?.attempts === 2);
+    await owner().execute(
+      `update outbox_delivery set status = 'pending', next_attempt_at = clock_timestamp(), delivered_at = null where event_id = ?`,
+      [event!.id],
+    );
+    await waitFor(
+      async () => (await deliveries(w.id, 'kernel/once'))[0]?.attempts === 3 && (await deliveries(w.id, 'kernel/plain'))[0]?.attempts === 2,
+    );
     await waitFor(async () => (await deliveries(w.id, 'kernel/once'))[0]?.status === 'delivered');
     expect(calls).toHaveLength(2);
     expect(plain).toEqual([event!.id, event!.id]);
@@ -323,10 +424,15 @@ describe('outbox worker', () => {
     const w = await server.newWorkspace();
     const counts = new Map<string, number>();
     cleanups.push(declareEventType('test.tick'));
-    subscribe({ plugin: 'kernel', name: 'counter', on: ['test.tick'], handle: async (e) => {
-      counts.set(e.id, (counts.get(e.id) ?? 0) + 1);
-      await new Promise((r) => setTimeout(r, 5));
-    } });
+    subscribe({
+      plugin: 'kernel',
+      name: 'counter',
+      on: ['test.tick'],
+      handle: async (e) => {
+        counts.set(e.id, (counts.get(e.id) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, 5));
+      },
+    });
     const em = server.appOrm.em.fork();
     await em.transactional(async (tx) => {
       if (server.appOrm !== server.orm) await tx.execute(`select set_config('app.workspace_id', ?, true)`, [w.id]);

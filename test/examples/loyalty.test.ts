@@ -1,5 +1,11 @@
 import { toGlobalId } from '../../src/sdk/index.js';
-import { describePluginContract, runPluginContract, startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
+import {
+  describePluginContract,
+  runPluginContract,
+  startPluginServer,
+  type PluginTestServer,
+  type PluginTestWorkspace,
+} from '../../src/sdk/testing.js';
 import type { AbstractSqlConnection } from '@mikro-orm/sql';
 import loyalty from '../../examples/loyalty/plugin.js';
 import { Migration20261201000000LoyaltyAccounts } from '../../examples/loyalty/migrations/Migration20261201000000LoyaltyAccounts.js';
@@ -84,7 +90,9 @@ describe('acme-loyalty end to end', () => {
     // at-least-once: deliver the first event again; its id was recorded, nothing more is awarded
     const [first] = await deliveries(ws.id);
     expect(first).toMatchObject({ status: 'delivered', attempts: 1 });
-    await owner().execute(`update outbox_delivery set status = 'pending', next_attempt_at = now(), delivered_at = null where id = ?`, [first!.id]);
+    await owner().execute(`update outbox_delivery set status = 'pending', next_attempt_at = now(), delivered_at = null where id = ?`, [
+      first!.id,
+    ]);
     await waitFor(async () => (await deliveries(ws.id)).find((d) => d.id === first!.id && d.status === 'delivered' && d.attempts === 2));
     expect(await ws.ok(POINTS, { id: a })).toEqual({ contact: { loyaltyPoints: 2 } });
     expect(await ws.ok(POINTS, { id: b })).toEqual({ contact: { loyaltyPoints: 1 } });
@@ -93,7 +101,9 @@ describe('acme-loyalty end to end', () => {
   it('the subscriber gets the workspace’s settings of the plugin: pointsPerActivity 3 awards 3 there, other workspaces keep the default', async () => {
     const tuned = await server.newWorkspace();
     await tuned.enable('acme-loyalty');
-    const set = await tuned.ok(`mutation { updateModuleSettings(input: { id: "acme-loyalty", settings: { pointsPerActivity: 3 } }) { module { settings } userErrors { message } } }`);
+    const set = await tuned.ok(
+      `mutation { updateModuleSettings(input: { id: "acme-loyalty", settings: { pointsPerActivity: 3 } }) { module { settings } userErrors { message } } }`,
+    );
     expect(set.updateModuleSettings).toEqual({ module: { settings: { pointsPerActivity: 3 } }, userErrors: [] });
     const tunedContact = await newContact(tuned, 'Tia');
     const defaultContact = await newContact(ws, 'Dee');
@@ -118,7 +128,9 @@ describe('acme-loyalty end to end', () => {
       return text;
     });
     try {
-      const page = await fresh.ok(`{ contacts(first: 10, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { edges { node { firstName loyaltyPoints } } } }`);
+      const page = await fresh.ok(
+        `{ contacts(first: 10, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { edges { node { firstName loyaltyPoints } } } }`,
+      );
       expect(page.contacts.edges.map((e: { node: unknown }) => e.node)).toEqual([
         { firstName: 'Pia', loyaltyPoints: 0 },
         { firstName: 'Quinn', loyaltyPoints: 4 },
@@ -154,7 +166,9 @@ describe('acme-loyalty end to end', () => {
     const contactId = await newContact(other);
     await other.ok(LOG, { i: { type: 'CALL', subject: 'Call', targetIds: [contactId] } });
     await waitFor(async () => (await deliveries(other.id)).find((d) => d.status === 'skipped'));
-    const rows = await owner().execute<{ n: number }[]>(`select count(*)::int as n from loyalty_account where workspace_id = ?`, [other.id]);
+    const rows = await owner().execute<{ n: number }[]>(`select count(*)::int as n from loyalty_account where workspace_id = ?`, [
+      other.id,
+    ]);
     expect(Number(rows[0]!.n)).toBe(0);
   });
 
@@ -167,44 +181,72 @@ describe('acme-loyalty end to end', () => {
     // reading the field needs only contact:read
     expect(await sales.ok(POINTS, { id: contactId })).toEqual({ contact: { loyaltyPoints: 0 } });
 
-    expect((await ws.ok(AWARD, { i: { contactId, points: 3 } })).awardLoyaltyPoints).toEqual({ balance: { contactId, points: 3 }, userErrors: [] });
+    expect((await ws.ok(AWARD, { i: { contactId, points: 3 } })).awardLoyaltyPoints).toEqual({
+      balance: { contactId, points: 3 },
+      userErrors: [],
+    });
     expect((await ws.ok(AWARD, { i: { contactId, points: -10 } })).awardLoyaltyPoints.balance).toEqual({ contactId, points: 0 });
 
     const zero = await ws.ok(AWARD, { i: { contactId, points: 0 } });
-    expect(zero.awardLoyaltyPoints).toEqual({ balance: null, userErrors: [{ field: ['points'], code: 'BAD_USER_INPUT', message: expect.stringMatching(/non-zero/) }] });
+    expect(zero.awardLoyaltyPoints).toEqual({
+      balance: null,
+      userErrors: [{ field: ['points'], code: 'BAD_USER_INPUT', message: expect.stringMatching(/non-zero/) }],
+    });
     const otherWorkspace = await server.newWorkspace();
     const foreign = await newContact(otherWorkspace, 'Fay');
     const missing = await ws.ok(AWARD, { i: { contactId: foreign, points: 1 } });
-    expect(missing.awardLoyaltyPoints).toEqual({ balance: null, userErrors: [{ field: ['contactId'], code: 'NOT_FOUND', message: 'no such contact' }] });
+    expect(missing.awardLoyaltyPoints).toEqual({
+      balance: null,
+      userErrors: [{ field: ['contactId'], code: 'NOT_FOUND', message: 'no such contact' }],
+    });
   });
   it('awardLoyaltyPoints applies the caller’s record scope: a contact they may not read is NOT_FOUND and nothing is written', async () => {
     // a role that may award points but reads only its own contacts
-    const role = await ws.ok(`mutation { createRole(input: { name: "Awarder", grants: [{ permission: "loyalty:award" }, { permission: "contact:read", scope: OWN }, { permission: "contact:create" }] }) { role { id } userErrors { message } } }`);
+    const role = await ws.ok(
+      `mutation { createRole(input: { name: "Awarder", grants: [{ permission: "loyalty:award" }, { permission: "contact:read", scope: OWN }, { permission: "contact:create" }] }) { role { id } userErrors { message } } }`,
+    );
     expect(role.createRole.userErrors).toEqual([]);
     const awarder = await ws.addMember('Ava Awarder', 'SALES');
-    const changed = await ws.ok(`mutation($u: ID!, $r: String!) { updateMemberRole(input: { userId: $u, role: $r }) { userErrors { message } } }`, { u: toGlobalId('User', awarder.id), r: role.createRole.role.id });
+    const changed = await ws.ok(
+      `mutation($u: ID!, $r: String!) { updateMemberRole(input: { userId: $u, role: $r }) { userErrors { message } } }`,
+      { u: toGlobalId('User', awarder.id), r: role.createRole.role.id },
+    );
     expect(changed.updateMemberRole.userErrors).toEqual([]);
     const othersContact = await newContact(ws, 'Olga'); // owned by the admin: out of the awarder's scope
     const refused = await awarder.ok(AWARD, { i: { contactId: othersContact, points: 4 } });
-    expect(refused.awardLoyaltyPoints).toEqual({ balance: null, userErrors: [{ field: ['contactId'], code: 'NOT_FOUND', message: 'no such contact' }] });
-    const rows = await owner().execute<{ n: number }[]>(`select count(*)::int as n from loyalty_account where workspace_id = ? and contact_id = ?`, [ws.id, fromGlobalId(othersContact)]);
+    expect(refused.awardLoyaltyPoints).toEqual({
+      balance: null,
+      userErrors: [{ field: ['contactId'], code: 'NOT_FOUND', message: 'no such contact' }],
+    });
+    const rows = await owner().execute<{ n: number }[]>(
+      `select count(*)::int as n from loyalty_account where workspace_id = ? and contact_id = ?`,
+      [ws.id, fromGlobalId(othersContact)],
+    );
     expect(Number(rows[0]!.n)).toBe(0);
     expect(await ws.ok(POINTS, { id: othersContact })).toEqual({ contact: { loyaltyPoints: 0 } });
     // their own contact is in scope: the same call awards
     const own = await newContact(awarder, 'Mine');
-    expect((await awarder.ok(AWARD, { i: { contactId: own, points: 4 } })).awardLoyaltyPoints).toEqual({ balance: { contactId: own, points: 4 }, userErrors: [] });
+    expect((await awarder.ok(AWARD, { i: { contactId: own, points: 4 } })).awardLoyaltyPoints).toEqual({
+      balance: { contactId: own, points: 4 },
+      userErrors: [],
+    });
   });
 });
 
 describe('the contract kit', () => {
   // row-level security exists on PostgreSQL only (PGlite serves a single connection as the owner)
-  (process.env.TEST_DATABASE_URL ? it : it.skip)('fails a plugin whose migration leaves a workspace_id table without row-level security (PostgreSQL)', async () => {
-    class WithoutRls extends Migration20261201000000LoyaltyAccounts {
-      override addSql(statement: string) {
-        if (!statement.includes('crm_rls')) super.addSql(statement);
+  (process.env.TEST_DATABASE_URL ? it : it.skip)(
+    'fails a plugin whose migration leaves a workspace_id table without row-level security (PostgreSQL)',
+    async () => {
+      class WithoutRls extends Migration20261201000000LoyaltyAccounts {
+        override addSql(statement: string) {
+          if (!statement.includes('crm_rls')) super.addSql(statement);
+        }
       }
-    }
-    const unsafe = { ...loyalty, migrations: [{ name: 'Migration20261201000000LoyaltyAccounts', class: WithoutRls }] };
-    await expect(runPluginContract(unsafe)).rejects.toThrow("table loyalty_account has a workspace_id column but no row-level security: add this.addSql(tenantRlsSql('loyalty_account')) to the migration");
-  });
+      const unsafe = { ...loyalty, migrations: [{ name: 'Migration20261201000000LoyaltyAccounts', class: WithoutRls }] };
+      await expect(runPluginContract(unsafe)).rejects.toThrow(
+        "table loyalty_account has a workspace_id column but no row-level security: add this.addSql(tenantRlsSql('loyalty_account')) to the migration",
+      );
+    },
+  );
 });

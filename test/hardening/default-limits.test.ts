@@ -26,7 +26,13 @@ function limitErrors(source: string): string[] {
 
 describe('default operation limits', () => {
   it('are documented: depth 15, aliases 30, directives 50, tokens 5000, cost 500000', () => {
-    expect(config).toMatchObject({ GRAPHQL_MAX_DEPTH: 15, GRAPHQL_MAX_ALIASES: 30, GRAPHQL_MAX_DIRECTIVES: 50, GRAPHQL_MAX_TOKENS: 5000, GRAPHQL_MAX_COST: 500_000 });
+    expect(config).toMatchObject({
+      GRAPHQL_MAX_DEPTH: 15,
+      GRAPHQL_MAX_ALIASES: 30,
+      GRAPHQL_MAX_DIRECTIVES: 50,
+      GRAPHQL_MAX_TOKENS: 5000,
+      GRAPHQL_MAX_COST: 500_000,
+    });
     expect(() => loadConfig({ GRAPHQL_MAX_DEPTH: '-1' })).toThrow(/GRAPHQL_MAX_DEPTH/);
   });
 
@@ -56,13 +62,18 @@ describe('default operation limits', () => {
         const single: DocumentNode = { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] };
         // a document with unused fragments is invalid on its own; only the limits matter here
         const errors = validate(schema, single, armor.validationRules);
-        expect({ file, operation: operation.name?.value, errors: errors.map((e) => e.message) }).toEqual({ file, operation: operation.name?.value, errors: [] });
+        expect({ file, operation: operation.name?.value, errors: errors.map((e) => e.message) }).toEqual({
+          file,
+          operation: operation.name?.value,
+          errors: [],
+        });
       }
     }
   });
 
   it('refuse a nested fan-out that would load hundreds of thousands of records', () => {
-    const fanOut = '{ companies(first: 200) { nodes { id contacts(first: 50) { nodes { id activities(first: 20) { nodes { id subject } } } } } } }';
+    const fanOut =
+      '{ companies(first: 200) { nodes { id contacts(first: 50) { nodes { id activities(first: 20) { nodes { id subject } } } } } } }';
     expect(limitErrors(fanOut)).toEqual([expect.stringMatching(/^Query Cost limit of 500000 exceeded/)]);
   });
 });

@@ -32,7 +32,9 @@ async function fail(throttle: LoginThrottle, ip: string, email: string, times: n
 describe('sign-in throttle', () => {
   it('has documented defaults: 30 failures per IP and 10 per email in 15 minutes', () => {
     const config = loadConfig({});
-    expect([config.LOGIN_MAX_FAILURES_PER_IP, config.LOGIN_MAX_FAILURES_PER_EMAIL, config.LOGIN_THROTTLE_WINDOW_SECONDS]).toEqual([30, 10, 900]);
+    expect([config.LOGIN_MAX_FAILURES_PER_IP, config.LOGIN_MAX_FAILURES_PER_EMAIL, config.LOGIN_THROTTLE_WINDOW_SECONDS]).toEqual([
+      30, 10, 900,
+    ]);
     expect(() => loadConfig({ LOGIN_MAX_FAILURES_PER_EMAIL: '0' })).toThrow(/LOGIN_MAX_FAILURES_PER_EMAIL/);
   });
 
@@ -92,7 +94,9 @@ describe('sign-in throttle', () => {
   });
 
   it('the module functions used by sign-in follow the configured limits', async () => {
-    configureLoginThrottle(loadConfig({ LOGIN_MAX_FAILURES_PER_IP: '50', LOGIN_MAX_FAILURES_PER_EMAIL: '2', LOGIN_THROTTLE_WINDOW_SECONDS: '60' }));
+    configureLoginThrottle(
+      loadConfig({ LOGIN_MAX_FAILURES_PER_IP: '50', LOGIN_MAX_FAILURES_PER_EMAIL: '2', LOGIN_THROTTLE_WINDOW_SECONDS: '60' }),
+    );
     for (let i = 0; i < 2; i++) {
       await assertLoginAllowed('10.0.4.1', 'mod@example.test');
       await noteLoginFailure('10.0.4.1', 'mod@example.test');

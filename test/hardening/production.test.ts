@@ -6,7 +6,10 @@ import { startTestServer, type TestServer } from '../support/harness.js';
  */
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer({ env: { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent' }, privateDatabase: true });
+  server = await startTestServer({
+    env: { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent' },
+    privateDatabase: true,
+  });
 });
 afterAll(() => server.close());
 
@@ -16,7 +19,10 @@ describe('production configuration', () => {
     for (const query of ['{ __schema { types { name } } }', '{ __type(name: "Contact") { fields { name } } }']) {
       const res = await ws.gql(query);
       expect(res.data).toBeUndefined();
-      expect(res.errors![0]).toMatchObject({ message: expect.stringMatching(/introspection/i), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+      expect(res.errors![0]).toMatchObject({
+        message: expect.stringMatching(/introspection/i),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      });
     }
     // __typename is not introspection of the schema and stays available
     expect(await ws.ok('{ __typename }')).toEqual({ __typename: 'Query' });

@@ -60,7 +60,10 @@ describe('operation limits (graphql-armor)', () => {
   it('refuses more directives than GRAPHQL_MAX_DIRECTIVES', async () => {
     const ok = await post(ws, '{ companies { totalCount @include(if: true) @skip(if: false) } }');
     expect(ok.body).toEqual({ data: { companies: { totalCount: 0 } } });
-    const res = await post(ws, '{ companies @include(if: true) { totalCount @include(if: true) @skip(if: false) } contacts @skip(if: false) { totalCount } }');
+    const res = await post(
+      ws,
+      '{ companies @include(if: true) { totalCount @include(if: true) @skip(if: false) } contacts @skip(if: false) { totalCount } }',
+    );
     expectRefused(res, 'maxDirectives', /Directives limit of 3 exceeded, found 4/);
   });
 
@@ -93,15 +96,27 @@ describe('CSRF prevention', () => {
     const url = `/graphql?query=${encodeURIComponent('{ companies { totalCount } }')}`;
     const simple = await server.app.http.inject({ method: 'GET', url, headers: ws.headers });
     expect(simple.statusCode).toBe(400);
-    expect(simple.json().errors[0]).toMatchObject({ message: expect.stringMatching(/Cross-Site Request Forgery/), extensions: { code: 'BAD_REQUEST' } });
-    const preflighted = await server.app.http.inject({ method: 'GET', url, headers: { ...ws.headers, 'apollo-require-preflight': 'true' } });
+    expect(simple.json().errors[0]).toMatchObject({
+      message: expect.stringMatching(/Cross-Site Request Forgery/),
+      extensions: { code: 'BAD_REQUEST' },
+    });
+    const preflighted = await server.app.http.inject({
+      method: 'GET',
+      url,
+      headers: { ...ws.headers, 'apollo-require-preflight': 'true' },
+    });
     expect([preflighted.statusCode, preflighted.json()]).toEqual([200, { data: { companies: { totalCount: 0 } } }]);
   });
 
   it('refuses text/plain and form posts (what a cross-site form can send) and writes nothing', async () => {
     const ws = await server.newWorkspace();
     const payload = JSON.stringify({ query: 'mutation { createCompany(input: { name: "Forged" }) { company { id } } }' });
-    const textPlain = await server.app.http.inject({ method: 'POST', url: '/graphql', headers: { ...ws.headers, 'content-type': 'text/plain' }, payload });
+    const textPlain = await server.app.http.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { ...ws.headers, 'content-type': 'text/plain' },
+      payload,
+    });
     expect(textPlain.statusCode).toBe(400);
     expect(textPlain.json().errors[0].message).toMatch(/Cross-Site Request Forgery/);
     const form = await server.app.http.inject({
@@ -114,7 +129,12 @@ describe('CSRF prevention', () => {
     expect(form.statusCode).toBeLessThan(500);
     expect(await server.count('company', ws.id)).toBe(0);
     // the same request as JSON goes through: the refusals above were CSRF prevention, not a broken operation
-    const json = await server.app.http.inject({ method: 'POST', url: '/graphql', headers: { ...ws.headers, 'content-type': 'application/json' }, payload });
+    const json = await server.app.http.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { ...ws.headers, 'content-type': 'application/json' },
+      payload,
+    });
     expect(json.json().data.createCompany.company.id).toEqual(expect.any(String));
     expect(await server.count('company', ws.id)).toBe(1);
   });
@@ -128,7 +148,10 @@ describe('request body limit', () => {
       method: 'POST',
       url: '/graphql',
       headers: { ...ws.headers, 'content-type': 'application/json' },
-      payload: JSON.stringify({ query: 'mutation($n: String!) { createCompany(input: { name: $n }) { company { id } } }', variables: { n: name } }),
+      payload: JSON.stringify({
+        query: 'mutation($n: String!) { createCompany(input: { name: $n }) { company { id } } }',
+        variables: { n: name },
+      }),
     });
     expect(res.statusCode).toBe(413);
     expect(res.headers['content-type']).toMatch(/application\/json/);

@@ -2,9 +2,33 @@ import { FIELD_SPECS } from '../../src/core/import-export/import-fields.js';
 
 /** The import's plain-function cell checks must say exactly what their zod schemas say. */
 const SAMPLES = [
-  '', ' ', 'Ada', '  Ada Lovelace  ', 'x'.repeat(400), 'ADA@Example.com', 'not-an-email', 'a@b', '+49 30 1234567', '030-123',
-  '12', '555 123 4567 ext 12', 'yes', 'No', '1', 'maybe', 'customer', 'Sales qualified', 'CHURNED', 'unknown stage',
-  'de', 'DEU', '42', '-1', '3.5', 'acme.com', 'https://www.acme.com/x',
+  '',
+  ' ',
+  'Ada',
+  '  Ada Lovelace  ',
+  'x'.repeat(400),
+  'ADA@Example.com',
+  'not-an-email',
+  'a@b',
+  '+49 30 1234567',
+  '030-123',
+  '12',
+  '555 123 4567 ext 12',
+  'yes',
+  'No',
+  '1',
+  'maybe',
+  'customer',
+  'Sales qualified',
+  'CHURNED',
+  'unknown stage',
+  'de',
+  'DEU',
+  '42',
+  '-1',
+  '3.5',
+  'acme.com',
+  'https://www.acme.com/x',
 ];
 
 describe('import cell checks', () => {

@@ -40,7 +40,18 @@ describe('CSV import over HTTP', () => {
   let ws: TestWorkspace;
   beforeAll(async () => {
     ws = await server.newWorkspace();
-    const field = await ws.ok(ImportDefineFieldDocument, { input: { objectType: 'Contact', key: 'region', label: 'Region', type: 'SELECT', options: [{ value: 'emea', label: 'EMEA' }, { value: 'apac', label: 'APAC' }] } });
+    const field = await ws.ok(ImportDefineFieldDocument, {
+      input: {
+        objectType: 'Contact',
+        key: 'region',
+        label: 'Region',
+        type: 'SELECT',
+        options: [
+          { value: 'emea', label: 'EMEA' },
+          { value: 'apac', label: 'APAC' },
+        ],
+      },
+    });
     expect(field.createCustomField.userErrors).toEqual([]);
   });
 
@@ -52,7 +63,14 @@ describe('CSV import over HTTP', () => {
     ].join('\n');
     const { status, body } = await upload(ws, 'contacts', csv);
     expect(status).toBe(200);
-    expect(body).toMatchObject({ status: 'COMPLETED', objectType: 'contacts', processedRows: 2, createdCount: 2, updatedCount: 0, failedCount: 0 });
+    expect(body).toMatchObject({
+      status: 'COMPLETED',
+      objectType: 'contacts',
+      processedRows: 2,
+      createdCount: 2,
+      updatedCount: 0,
+      failedCount: 0,
+    });
     expect(typeof body.id).toBe('string');
 
     const [ada, grace] = await contacts(ws);
@@ -68,19 +86,31 @@ describe('CSV import over HTTP', () => {
       company: { name: 'Analytical Engines', domains: [] },
     });
     expect(ada!.tags.map((t: any) => t.name)).toEqual(['math', 'vip']);
-    expect(grace).toMatchObject({ lifecycleStage: 'LEAD', company: { name: 'navy.test', domains: ['navy.test'] }, tags: [{ name: 'vip' }] });
+    expect(grace).toMatchObject({
+      lifecycleStage: 'LEAD',
+      company: { name: 'navy.test', domains: ['navy.test'] },
+      tags: [{ name: 'vip' }],
+    });
     expect(await server.count('company', ws.id)).toBe(2);
     expect(await server.count('tag', ws.id)).toBe(2);
   });
 
   it('upserts by email: importing the same address again updates, never duplicates (also inside one file)', async () => {
     const before = await server.count('contact', ws.id);
-    const { body } = await upload(ws, 'contacts', 'email,jobTitle,company\nada@example.com,Mathematician,Analytical Engines\nnew@example.com,Intern,\nnew@example.com,Engineer,\n');
+    const { body } = await upload(
+      ws,
+      'contacts',
+      'email,jobTitle,company\nada@example.com,Mathematician,Analytical Engines\nnew@example.com,Intern,\nnew@example.com,Engineer,\n',
+    );
     expect(body).toMatchObject({ processedRows: 3, createdCount: 1, updatedCount: 1, failedCount: 0 });
     expect(await server.count('contact', ws.id)).toBe(before + 1);
     expect(await server.count('company', ws.id)).toBe(2);
     const all = await contacts(ws);
-    expect(all.find((c: any) => c.primaryEmail === 'ada@example.com')).toMatchObject({ jobTitle: 'Mathematician', firstName: 'Ada', version: 2 });
+    expect(all.find((c: any) => c.primaryEmail === 'ada@example.com')).toMatchObject({
+      jobTitle: 'Mathematician',
+      firstName: 'Ada',
+      version: 2,
+    });
     expect(all.find((c: any) => c.primaryEmail === 'new@example.com')).toMatchObject({ jobTitle: 'Engineer', version: 1 });
 
     const again = await upload(ws, 'contacts', 'email,jobTitle\nada@example.com,Mathematician\n');
@@ -121,7 +151,9 @@ describe('CSV import over HTTP', () => {
   });
 
   it('maps columns through the mapping parameter and rejects bad mappings before reading', async () => {
-    const { body } = await upload(ws, 'contacts', 'Vorname;Mail\nKarl;karl@example.de\n'.replaceAll(';', ','), { mapping: JSON.stringify({ Vorname: 'firstName', Mail: 'email' }) });
+    const { body } = await upload(ws, 'contacts', 'Vorname;Mail\nKarl;karl@example.de\n'.replaceAll(';', ','), {
+      mapping: JSON.stringify({ Vorname: 'firstName', Mail: 'email' }),
+    });
     expect(body).toMatchObject({ createdCount: 1, failedCount: 0 });
     expect((await contacts(ws)).find((c: any) => c.primaryEmail === 'karl@example.de')).toMatchObject({ firstName: 'Karl' });
 
@@ -137,7 +169,12 @@ describe('CSV import over HTTP', () => {
   });
 
   it('refuses callers without a workspace and unknown object types', async () => {
-    const anonymous = await server.app.http.inject({ method: 'POST', url: '/imports/contacts', headers: { 'content-type': 'text/csv' }, payload: 'email\na@b.co\n' });
+    const anonymous = await server.app.http.inject({
+      method: 'POST',
+      url: '/imports/contacts',
+      headers: { 'content-type': 'text/csv' },
+      payload: 'email\na@b.co\n',
+    });
     expect(anonymous.statusCode).toBe(401);
     expect((await upload(ws, 'deals', 'name\nx\n')).status).toBe(404);
   });
@@ -169,10 +206,15 @@ describe('importCsv mutation and companies', () => {
     const first = await ws.ok(ImportCsvDocument, { input: { objectType: 'COMPANIES', csv } });
     expect(first.importCsv.job).toMatchObject({ status: 'COMPLETED', createdCount: 2, failedCount: 0 });
     const second = await ws.ok(ImportCsvDocument, {
-      input: { objectType: 'COMPANIES', csv: 'name,domain,employeeCount\nInitech Inc,https://www.initech.com/,60\nUmbrella,,1000\nNobody,,nope\n' },
+      input: {
+        objectType: 'COMPANIES',
+        csv: 'name,domain,employeeCount\nInitech Inc,https://www.initech.com/,60\nUmbrella,,1000\nNobody,,nope\n',
+      },
     });
     expect(second.importCsv.job).toMatchObject({ createdCount: 0, updatedCount: 1, failedCount: 1 });
-    expect(second.importCsv.job!.errors.nodes).toEqual([expect.objectContaining({ rowNumber: 4, field: 'employeeCount', code: 'BAD_USER_INPUT' })]);
+    expect(second.importCsv.job!.errors.nodes).toEqual([
+      expect.objectContaining({ rowNumber: 4, field: 'employeeCount', code: 'BAD_USER_INPUT' }),
+    ]);
     const { companies } = await ws.ok(ImportedCompaniesDocument, {});
     expect(companies.nodes).toMatchObject([
       { name: 'Initech Inc', domains: ['initech.com'], employeeCount: 60, version: 2 },
@@ -195,7 +237,18 @@ describe('CSV export', () => {
   it('streams contacts with custom columns, honours the filter, and re-imports without changes', async () => {
     const ws = await server.newWorkspace();
     await ws.ok(ImportDefineFieldDocument, { input: { objectType: 'Contact', key: 'score', label: 'Score', type: 'NUMBER' } });
-    await ws.ok(ImportDefineFieldDocument, { input: { objectType: 'Contact', key: 'langs', label: 'Languages', type: 'MULTI_SELECT', options: [{ value: 'en', label: 'English' }, { value: 'de', label: 'German' }] } });
+    await ws.ok(ImportDefineFieldDocument, {
+      input: {
+        objectType: 'Contact',
+        key: 'langs',
+        label: 'Languages',
+        type: 'MULTI_SELECT',
+        options: [
+          { value: 'en', label: 'English' },
+          { value: 'de', label: 'German' },
+        ],
+      },
+    });
     const csv = [
       'firstName,lastName,email,emails,phones,company,tags,lifecycleStage,doNotCall,address.city,address.country,custom.score,custom.langs',
       'Ann,"O\'Neil, Jr.",ann@example.com,ann@example.com;ann.private@example.org,+1 555 0100;+1 555 0101,acme.example,vip;"quoted",CUSTOMER,true,Berlin,de,42,en;de',
@@ -226,7 +279,12 @@ describe('CSV export', () => {
 
   it('exports companies and re-imports them unchanged', async () => {
     const ws = await server.newWorkspace();
-    await ws.ok(ImportCsvDocument, { input: { objectType: 'COMPANIES', csv: 'name,domains,employeeCount,annualRevenue,annualRevenueCurrency,website\nHooli,hooli.com;hooli.xyz,900,125000000,USD,hooli.com\nPied Piper,,9,,,\n' } });
+    await ws.ok(ImportCsvDocument, {
+      input: {
+        objectType: 'COMPANIES',
+        csv: 'name,domains,employeeCount,annualRevenue,annualRevenueCurrency,website\nHooli,hooli.com;hooli.xyz,900,125000000,USD,hooli.com\nPied Piper,,9,,,\n',
+      },
+    });
     const before = (await ws.ok(ImportedCompaniesDocument, {})).companies.nodes;
     const exported = await download(ws, 'companies.csv');
     expect(exported.body.split('\n')[0]).toMatch(/^id,name,domains/);
@@ -243,11 +301,21 @@ describe('CSV export', () => {
     const log = `mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id } userErrors { message } } }`;
     const { users } = await ws.ok(`{ users(first: 1) { nodes { id } } }`);
     await ws.ok(log, { input: { type: 'CALL', subject: 'Kick-off call', durationSeconds: 600, targetIds: [company] } });
-    await ws.ok(log, { input: { type: 'TASK', subject: 'Send, "quote"', dueAt: '2030-01-02T09:00:00.000Z', assigneeId: users.nodes[0].id, targetIds: [company] } });
+    await ws.ok(log, {
+      input: {
+        type: 'TASK',
+        subject: 'Send, "quote"',
+        dueAt: '2030-01-02T09:00:00.000Z',
+        assigneeId: users.nodes[0].id,
+        targetIds: [company],
+      },
+    });
     const all = await download(ws, 'activities.csv');
     expect(all.status).toBe(200);
     const [header, ...rows] = all.body.trim().split('\n');
-    expect(header).toBe('id,type,subject,body,occurredAt,durationSeconds,direction,outcome,dueAt,priority,completedAt,assignee,targets,createdAt');
+    expect(header).toBe(
+      'id,type,subject,body,occurredAt,durationSeconds,direction,outcome,dueAt,priority,completedAt,assignee,targets,createdAt',
+    );
     expect(rows).toHaveLength(2);
     const tasks = await download(ws, 'activities.csv', { type: ['TASK'], dueAfter: '2029-12-31T00:00:00Z' });
     const lines = tasks.body.trim().split('\n');

@@ -19,7 +19,22 @@ const bump = (key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
 
 const plugins: PluginManifest[] = [
   // runs before the counter and always throws
-  definePlugin({ id: 'boom', name: 'Boom', version: '1.0.0', kernel: '^1.0.0', enabledByDefault: true, jobs: [{ name: 'explode', everySeconds: 3600, run: async () => { throw new Error('kaboom'); } }] }),
+  definePlugin({
+    id: 'boom',
+    name: 'Boom',
+    version: '1.0.0',
+    kernel: '^1.0.0',
+    enabledByDefault: true,
+    jobs: [
+      {
+        name: 'explode',
+        everySeconds: 3600,
+        run: async () => {
+          throw new Error('kaboom');
+        },
+      },
+    ],
+  }),
   definePlugin({
     id: 'counter',
     name: 'Counter',
@@ -29,7 +44,9 @@ const plugins: PluginManifest[] = [
     jobs: [
       {
         name: 'count',
-        get everySeconds() { return everySeconds; },
+        get everySeconds() {
+          return everySeconds;
+        },
         run: async (ctx: PluginContext) => {
           // the em works in the workspace's tenant context
           await (ctx.em as SqlEntityManager).execute('select count(*) from workspace_module where workspace_id = ?', [ctx.workspaceId]);
@@ -39,24 +56,41 @@ const plugins: PluginManifest[] = [
       },
     ],
   }),
-  definePlugin({ id: 'off', name: 'Off', version: '1.0.0', kernel: '^1.0.0', jobs: [{ name: 'never', everySeconds: 1, run: async (ctx) => { offRuns.push(ctx.workspaceId!); } }] }),
+  definePlugin({
+    id: 'off',
+    name: 'Off',
+    version: '1.0.0',
+    kernel: '^1.0.0',
+    jobs: [
+      {
+        name: 'never',
+        everySeconds: 1,
+        run: async (ctx) => {
+          offRuns.push(ctx.workspaceId!);
+        },
+      },
+    ],
+  }),
 ];
 
-const runner = (tickMs = 50) => new JobRunner({ orm: server.appOrm, logger: silent, plugins, tickMs, listWorkspaces: async () => [a.id, b.id] });
+const runner = (tickMs = 50) =>
+  new JobRunner({ orm: server.appOrm, logger: silent, plugins, tickMs, listWorkspaces: async () => [a.id, b.id] });
 
 beforeAll(async () => {
   server = await startTestServer();
   a = await server.newWorkspace();
   b = await server.newWorkspace();
   // B disabled the counter; A configured it
-  await server.orm.em.getConnection().execute(
-    `insert into workspace_module (id, workspace_id, created_at, updated_at, plugin_id, enabled, settings) values (?, ?, now(), now(), 'counter', false, null), (?, ?, now(), now(), 'counter', true, '{"step":2}')`,
-    [randomUUID(), b.id, randomUUID(), a.id],
-  );
+  await server.orm.em
+    .getConnection()
+    .execute(
+      `insert into workspace_module (id, workspace_id, created_at, updated_at, plugin_id, enabled, settings) values (?, ?, now(), now(), 'counter', false, null), (?, ?, now(), now(), 'counter', true, '{"step":2}')`,
+      [randomUUID(), b.id, randomUUID(), a.id],
+    );
 });
 afterAll(() => server?.close());
 
-test('two runners on one database run a job once per interval; a disabled plugin\'s job does not run; a throwing job does not block another', async () => {
+test("two runners on one database run a job once per interval; a disabled plugin's job does not run; a throwing job does not block another", async () => {
   const [r1, r2] = [runner(), runner()];
   const results = await Promise.all([r1.tick(), r2.tick(), r1.tick(), r2.tick()]);
   expect(counts.get(a.id)).toBe(1);
@@ -72,7 +106,9 @@ test('two runners on one database run a job once per interval; a disabled plugin
   expect(counts.get(a.id)).toBe(1);
 
   // the interval passed: exactly one more run
-  await server.orm.em.getConnection().execute(`update job_run set last_started_at = last_started_at - interval '2 hours' where workspace_id = ?`, [a.id]);
+  await server.orm.em
+    .getConnection()
+    .execute(`update job_run set last_started_at = last_started_at - interval '2 hours' where workspace_id = ?`, [a.id]);
   await Promise.all([r1.tick(), r2.tick()]);
   expect(counts.get(a.id)).toBe(2);
 });
@@ -80,7 +116,9 @@ test('two runners on one database run a job once per interval; a disabled plugin
 test('two started runners run a 1-second job once per second', async () => {
   everySeconds = 1;
   counts.clear();
-  await server.orm.em.getConnection().execute(`update job_run set last_started_at = last_started_at - interval '2 hours' where workspace_id = ?`, [a.id]);
+  await server.orm.em
+    .getConnection()
+    .execute(`update job_run set last_started_at = last_started_at - interval '2 hours' where workspace_id = ?`, [a.id]);
   const [r1, r2] = [runner(20).start(), runner(20).start()];
   await new Promise((resolve) => setTimeout(resolve, 2500));
   await Promise.all([r1.stop(), r2.stop()]);

@@ -35,11 +35,16 @@ async function shape(gql: (q: string) => Promise<any>) {
 
 async function toggle(ws: TestWorkspace, enable: boolean, id: string) {
   const data = await ws.ok(enable ? ENABLE : DISABLE, { id });
-  return (enable ? data.enableModule : data.disableModule) as { module: { id: string; enabled: boolean } | null; userErrors: { field: string[]; message: string; code: string }[] };
+  return (enable ? data.enableModule : data.disableModule) as {
+    module: { id: string; enabled: boolean } | null;
+    userErrors: { field: string[]; message: string; code: string }[];
+  };
 }
 
 async function newContact(ws: TestWorkspace): Promise<string> {
-  const data = await ws.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { message } } }`, { i: { firstName: 'Lola', lastName: 'Loyal' } });
+  const data = await ws.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { message } } }`, {
+    i: { firstName: 'Lola', lastName: 'Loyal' },
+  });
   return data.createContact.contact.id;
 }
 
@@ -48,8 +53,22 @@ describe('modules: live per-workspace schema', () => {
     const ws = await server.newWorkspace();
     const { modules } = await ws.ok(MODULES);
     expect(modules).toEqual([
-      { id: 'loyalty', name: 'Loyalty points', version: '1.2.0', enabled: false, dependsOn: [], settings: { pointsPerPurchase: 10, tiers: ['silver', 'gold'] } },
-      { id: 'referrals', name: 'Referrals', version: '0.3.0', enabled: false, dependsOn: [{ id: 'loyalty', range: '^1.0.0' }], settings: {} },
+      {
+        id: 'loyalty',
+        name: 'Loyalty points',
+        version: '1.2.0',
+        enabled: false,
+        dependsOn: [],
+        settings: { pointsPerPurchase: 10, tiers: ['silver', 'gold'] },
+      },
+      {
+        id: 'referrals',
+        name: 'Referrals',
+        version: '0.3.0',
+        enabled: false,
+        dependsOn: [{ id: 'loyalty', range: '^1.0.0' }],
+        settings: {},
+      },
       { id: 'badges', name: 'Badges', version: '0.1.0', enabled: false, dependsOn: [{ id: 'loyalty', range: '^1.0.0' }], settings: {} },
     ]);
     // a workspace without the module: kernel schema
@@ -70,7 +89,9 @@ describe('modules: live per-workspace schema', () => {
     expect(enabled.queryFields).toContain('loyaltyLeaders');
 
     const contactId = await newContact(a);
-    const award = await a.ok(`mutation($i: AwardLoyaltyPointsInput!) { awardLoyaltyPoints(input: $i) { points userErrors { message } } }`, { i: { contactId, points: 7 } });
+    const award = await a.ok(`mutation($i: AwardLoyaltyPointsInput!) { awardLoyaltyPoints(input: $i) { points userErrors { message } } }`, {
+      i: { contactId, points: 7 },
+    });
     expect(award.awardLoyaltyPoints).toEqual({ points: 7, userErrors: [] });
     const READ = `query($id: ID!) { contact(id: $id) { loyaltyPoints } loyaltyLeaders { contactId points } }`;
     expect(await a.ok(READ, { id: contactId })).toEqual({ contact: { loyaltyPoints: 7 }, loyaltyLeaders: [{ contactId, points: 7 }] });
@@ -109,26 +130,45 @@ describe('modules: live per-workspace schema', () => {
   it('a disabled module’s fields, types and their dependants answer MODULE_DISABLED naming the module (HTTP 400); typos stay validation failures', async () => {
     const ws = await server.newWorkspace();
     const post = async (query: string, variables?: unknown) => {
-      const response = await server.app.http.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', ...ws.headers }, payload: JSON.stringify({ query, variables }) });
-      return { status: response.statusCode, body: JSON.parse(response.body) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] } };
+      const response = await server.app.http.inject({
+        method: 'POST',
+        url: '/graphql',
+        headers: { 'content-type': 'application/json', ...ws.headers },
+        payload: JSON.stringify({ query, variables }),
+      });
+      return {
+        status: response.statusCode,
+        body: JSON.parse(response.body) as { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[] },
+      };
     };
     // nothing enabled: a root field, a field on a kernel type, an input type of the module
     const root = await post(`{ loyaltyTiers }`);
     expect(root.status).toBe(400);
     expect(root.body.data).toBeUndefined();
     expect(root.body.errors).toEqual([
-      expect.objectContaining({ message: expect.stringContaining('Loyalty points (loyalty)'), extensions: { code: 'MODULE_DISABLED', module: 'loyalty' } }),
+      expect.objectContaining({
+        message: expect.stringContaining('Loyalty points (loyalty)'),
+        extensions: { code: 'MODULE_DISABLED', module: 'loyalty' },
+      }),
     ]);
-    const input = await post(`mutation($i: AwardLoyaltyPointsInput!) { awardLoyaltyPoints(input: $i) { points } }`, { i: { contactId: 'x', points: 1 } });
+    const input = await post(`mutation($i: AwardLoyaltyPointsInput!) { awardLoyaltyPoints(input: $i) { points } }`, {
+      i: { contactId: 'x', points: 1 },
+    });
     expect(input.status).toBe(400);
     expect(input.body.errors!.map((e) => [e.message, e.extensions])).toEqual([
-      ['Unknown type "AwardLoyaltyPointsInput": it belongs to the module Loyalty points (loyalty), which is not enabled in this workspace.', { code: 'MODULE_DISABLED', module: 'loyalty' }],
+      [
+        'Unknown type "AwardLoyaltyPointsInput": it belongs to the module Loyalty points (loyalty), which is not enabled in this workspace.',
+        { code: 'MODULE_DISABLED', module: 'loyalty' },
+      ],
       [expect.stringContaining('"awardLoyaltyPoints" on type "Mutation"'), { code: 'MODULE_DISABLED', module: 'loyalty' }],
     ]);
     // a field no plugin adds: still a plain validation failure, beside a module error in the same operation
     const mixed = await post(`{ contacts(first: 1) { nodes { id loyaltyPionts } } loyaltyLeaders { points } }`);
     expect(mixed.status).toBe(400);
-    expect(mixed.body.errors!.map((e) => e.extensions)).toEqual([{ code: 'GRAPHQL_VALIDATION_FAILED' }, { code: 'MODULE_DISABLED', module: 'loyalty' }]);
+    expect(mixed.body.errors!.map((e) => e.extensions)).toEqual([
+      { code: 'GRAPHQL_VALIDATION_FAILED' },
+      { code: 'MODULE_DISABLED', module: 'loyalty' },
+    ]);
     expect(mixed.body.errors![0]!.message).toMatch(/^Cannot query field "loyaltyPionts" on type "Contact"\./);
     const typo = await post(`{ contactz { totalCount } }`);
     expect(typo.body.errors!.map((e) => e.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
@@ -138,13 +178,18 @@ describe('modules: live per-workspace schema', () => {
     expect(await ws.ok(`{ loyaltyTiers }`)).toEqual({ loyaltyTiers: ['silver', 'gold'] });
     const dependant = await post(`{ loyaltyTiers referralBonus }`);
     expect(dependant.body.errors!.map((e) => [e.message, e.extensions])).toEqual([
-      ['Cannot query field "referralBonus" on type "Query": it belongs to the module Referrals (referrals), which is not enabled in this workspace.', { code: 'MODULE_DISABLED', module: 'referrals' }],
+      [
+        'Cannot query field "referralBonus" on type "Query": it belongs to the module Referrals (referrals), which is not enabled in this workspace.',
+        { code: 'MODULE_DISABLED', module: 'referrals' },
+      ],
     ]);
     await toggle(ws, true, 'referrals');
     expect(await ws.ok(`{ loyaltyTiers referralBonus }`)).toEqual({ loyaltyTiers: ['silver', 'gold'], referralBonus: 5 });
     await toggle(ws, false, 'referrals');
     await toggle(ws, false, 'loyalty');
-    expect((await post(`{ referralBonus }`)).body.errors!.map((e) => e.extensions)).toEqual([{ code: 'MODULE_DISABLED', module: 'referrals' }]);
+    expect((await post(`{ referralBonus }`)).body.errors!.map((e) => e.extensions)).toEqual([
+      { code: 'MODULE_DISABLED', module: 'referrals' },
+    ]);
   });
 
   it('does not leak a plugin field resolver into schemas built without the plugin (type-graphql metadata is global)', async () => {
@@ -164,24 +209,37 @@ describe('modules: live per-workspace schema', () => {
     const ws = await server.newWorkspace();
     const blocked = await toggle(ws, true, 'referrals');
     expect(blocked.module).toBeNull();
-    expect(blocked.userErrors).toEqual([{ field: ['id'], code: 'CONFLICT', message: 'Referrals (referrals) needs Loyalty points (loyalty) enabled first' }]);
+    expect(blocked.userErrors).toEqual([
+      { field: ['id'], code: 'CONFLICT', message: 'Referrals (referrals) needs Loyalty points (loyalty) enabled first' },
+    ]);
 
     await toggle(ws, true, 'loyalty');
     expect((await toggle(ws, true, 'referrals')).userErrors).toEqual([]);
     expect((await toggle(ws, true, 'badges')).userErrors).toEqual([]);
-    expect((await ws.ok(`{ referralBonus badges }`))).toEqual({ referralBonus: 5, badges: ['first-purchase'] });
+    expect(await ws.ok(`{ referralBonus badges }`)).toEqual({ referralBonus: 5, badges: ['first-purchase'] });
 
     const refused = await toggle(ws, false, 'loyalty');
     expect(refused.module).toBeNull();
     expect(refused.userErrors).toEqual([
-      { field: ['id'], code: 'CONFLICT', message: 'Loyalty points (loyalty) cannot be disabled while Referrals (referrals), Badges (badges) depend on it: disable them first' },
+      {
+        field: ['id'],
+        code: 'CONFLICT',
+        message:
+          'Loyalty points (loyalty) cannot be disabled while Referrals (referrals), Badges (badges) depend on it: disable them first',
+      },
     ]);
     // nothing changed
     const { modules } = await ws.ok(MODULES);
-    expect(modules.map((m: { id: string; enabled: boolean }) => [m.id, m.enabled])).toEqual([['loyalty', true], ['referrals', true], ['badges', true]]);
+    expect(modules.map((m: { id: string; enabled: boolean }) => [m.id, m.enabled])).toEqual([
+      ['loyalty', true],
+      ['referrals', true],
+      ['badges', true],
+    ]);
 
     await toggle(ws, false, 'badges');
-    expect((await toggle(ws, false, 'loyalty')).userErrors[0]!.message).toBe('Loyalty points (loyalty) cannot be disabled while Referrals (referrals) depends on it: disable it first');
+    expect((await toggle(ws, false, 'loyalty')).userErrors[0]!.message).toBe(
+      'Loyalty points (loyalty) cannot be disabled while Referrals (referrals) depends on it: disable it first',
+    );
     await toggle(ws, false, 'referrals');
     expect((await toggle(ws, false, 'loyalty')).userErrors).toEqual([]);
 
@@ -197,13 +255,28 @@ describe('modules: live per-workspace schema', () => {
     const UNINSTALL = `mutation($id: ID!) { uninstallModule(input: { id: $id }) { module { id enabled settings } userErrors { field message code } } }`;
     lifecycle.length = 0;
     const refused = (await ws.ok(UNINSTALL, { id: 'loyalty' })).uninstallModule;
-    expect(refused).toEqual({ module: null, userErrors: [{ field: ['id'], code: 'CONFLICT', message: 'Loyalty points (loyalty) cannot be uninstalled while Referrals (referrals) depends on it: disable it first' }] });
+    expect(refused).toEqual({
+      module: null,
+      userErrors: [
+        {
+          field: ['id'],
+          code: 'CONFLICT',
+          message: 'Loyalty points (loyalty) cannot be uninstalled while Referrals (referrals) depends on it: disable it first',
+        },
+      ],
+    });
     expect(lifecycle).toEqual([]);
-    expect((await ws.ok(MODULES)).modules.find((m: { id: string }) => m.id === 'loyalty')).toMatchObject({ enabled: true, settings: { pointsPerPurchase: 7 } });
+    expect((await ws.ok(MODULES)).modules.find((m: { id: string }) => m.id === 'loyalty')).toMatchObject({
+      enabled: true,
+      settings: { pointsPerPurchase: 7 },
+    });
 
     await toggle(ws, false, 'referrals');
     const done = (await ws.ok(UNINSTALL, { id: 'loyalty' })).uninstallModule;
-    expect(done).toEqual({ module: { id: 'loyalty', enabled: false, settings: { pointsPerPurchase: 10, tiers: ['silver', 'gold'] } }, userErrors: [] });
+    expect(done).toEqual({
+      module: { id: 'loyalty', enabled: false, settings: { pointsPerPurchase: 10, tiers: ['silver', 'gold'] } },
+      userErrors: [],
+    });
     expect(lifecycle).toEqual([
       { event: 'disable', workspaceId: ws.id, settings: { pointsPerPurchase: 7, tiers: ['silver', 'gold'] } },
       { event: 'uninstall', workspaceId: ws.id, settings: { pointsPerPurchase: 7, tiers: ['silver', 'gold'] } },
@@ -219,9 +292,18 @@ describe('modules: live per-workspace schema', () => {
     expect(lifecycle).toEqual([{ event: 'install', workspaceId: null, settings: { pointsPerPurchase: 10, tiers: ['silver', 'gold'] } }]);
     expect(await runInstallSteps(server.orm, fixturePlugins)).toEqual([]);
     expect(lifecycle).toHaveLength(1);
-    expect(await conn.execute(`select plugin_id, version from installed_plugin where plugin_id = 'loyalty'`)).toEqual([{ plugin_id: 'loyalty', version: '1.2.0' }]);
+    expect(await conn.execute(`select plugin_id, version from installed_plugin where plugin_id = 'loyalty'`)).toEqual([
+      { plugin_id: 'loyalty', version: '1.2.0' },
+    ]);
 
-    const broken = { ...fixturePlugins[0]!, id: 'broken-install', name: 'Broken', onInstall: async () => { throw new Error('no licence key'); } };
+    const broken = {
+      ...fixturePlugins[0]!,
+      id: 'broken-install',
+      name: 'Broken',
+      onInstall: async () => {
+        throw new Error('no licence key');
+      },
+    };
     await expect(runInstallSteps(server.orm, [broken])).rejects.toThrow('Plugin Broken (broken-install): onInstall failed: no licence key');
     expect(await conn.execute(`select plugin_id from installed_plugin where plugin_id = 'broken-install'`)).toEqual([]);
   });
@@ -240,7 +322,10 @@ describe('modules: live per-workspace schema', () => {
     const ws = await server.newWorkspace();
     const bad = (await ws.ok(SETTINGS, { id: 'loyalty', s: { pointsPerPurchase: -3, tiers: [''] } })).updateModuleSettings;
     expect(bad.module).toBeNull();
-    expect(bad.userErrors.map((e: { field: string[] }) => e.field)).toEqual([['settings', 'pointsPerPurchase'], ['settings', 'tiers', '0']]);
+    expect(bad.userErrors.map((e: { field: string[] }) => e.field)).toEqual([
+      ['settings', 'pointsPerPurchase'],
+      ['settings', 'tiers', '0'],
+    ]);
     expect(bad.userErrors.every((e: { code: string }) => e.code === 'BAD_USER_INPUT')).toBe(true);
     expect(await server.count('workspace_module', ws.id)).toBe(0);
 
@@ -269,7 +354,11 @@ describe('modules: live per-workspace schema', () => {
     const ws = await server.newWorkspace();
     const sales = await ws.addMember('Sam Sales', MembershipRole.SALES);
     const asSales = (q: string, v?: unknown) => server.gql(q, v, sales.headers);
-    for (const [query, variables] of [[ENABLE, { id: 'loyalty' }], [DISABLE, { id: 'loyalty' }], [SETTINGS, { id: 'loyalty', s: {} }]] as const) {
+    for (const [query, variables] of [
+      [ENABLE, { id: 'loyalty' }],
+      [DISABLE, { id: 'loyalty' }],
+      [SETTINGS, { id: 'loyalty', s: {} }],
+    ] as const) {
       const res = await asSales(query, variables);
       expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
@@ -280,12 +369,21 @@ describe('modules: live per-workspace schema', () => {
 
   it('two app instances on one database (each with its own caches) converge within 2 s', async () => {
     // two apps in one process (also on PGlite); two real server processes: test/modules/two-processes.test.ts (PostgreSQL)
-    const config = loadConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}) });
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'silent',
+      ...(process.env.TEST_DATABASE_URL ? { DATABASE_URL: process.env.TEST_DATABASE_URL } : {}),
+    });
     const second: App = await createApp({ orm: server.appOrm, config, logger: createLogger(config), plugins: fixturePlugins });
     try {
       const ws = await server.newWorkspace();
       const viaSecond = async (q: string) => {
-        const res = await second.http.inject({ method: 'POST', url: '/graphql', headers: { 'content-type': 'application/json', ...ws.headers }, payload: JSON.stringify({ query: q }) });
+        const res = await second.http.inject({
+          method: 'POST',
+          url: '/graphql',
+          headers: { 'content-type': 'application/json', ...ws.headers },
+          payload: JSON.stringify({ query: q }),
+        });
         return JSON.parse(res.body);
       };
       const hasField = async () => (await shape(viaSecond)).contactFields.includes('loyaltyPoints');

@@ -7,7 +7,18 @@ import 'reflect-metadata';
 import { z } from 'zod';
 import { allow } from 'graphql-shield';
 import { Arg, Ctx, Field, FieldResolver, ID, InputType, Int, Mutation, ObjectType, Query, Resolver, Root } from 'type-graphql';
-import { definePlugin, expectGlobalId, pluginSettings, recordTimelineEvent, requires, runMutation, sql, toGlobalId, UserError, type RequestContext } from '../../src/sdk/index.js';
+import {
+  definePlugin,
+  expectGlobalId,
+  pluginSettings,
+  recordTimelineEvent,
+  requires,
+  runMutation,
+  sql,
+  toGlobalId,
+  UserError,
+  type RequestContext,
+} from '../../src/sdk/index.js';
 import { ContactNode } from '../../src/core/customers/contact.types.js';
 
 @ObjectType()
@@ -62,7 +73,12 @@ export class LoyaltyResolver {
   awardLoyaltyPoints(@Arg('input', () => AwardLoyaltyPointsInput) input: AwardLoyaltyPointsInput, @Ctx() ctx: RequestContext) {
     const contactId = expectGlobalId(input.contactId, 'Contact', 'contactId');
     return runMutation(ctx, async (tx) => {
-      await recordTimelineEvent(tx, { entryType: 'loyalty.awarded', title: `${input.points} loyalty points`, data: { contactId, points: input.points }, targets: [{ type: 'Contact', id: contactId }] });
+      await recordTimelineEvent(tx, {
+        entryType: 'loyalty.awarded',
+        title: `${input.points} loyalty points`,
+        data: { contactId, points: input.points },
+        targets: [{ type: 'Contact', id: contactId }],
+      });
       return { points: await pointsOf(tx, contactId) };
     });
   }

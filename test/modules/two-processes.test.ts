@@ -2,7 +2,15 @@ import type { ChildProcess } from 'node:child_process';
 import type { Orm } from '../../src/db/orm.js';
 import { openAppOrm } from '../../src/app/database.js';
 import { databaseUrl } from '../support/harness.js';
-import { expectBuiltServer, freshDatabase, killProcess, postGraphql, randomPort, seedAdminWorkspace, startServerProcess } from '../support/server-process.js';
+import {
+  expectBuiltServer,
+  freshDatabase,
+  killProcess,
+  postGraphql,
+  randomPort,
+  seedAdminWorkspace,
+  startServerProcess,
+} from '../support/server-process.js';
 
 /**
  * Two server processes (`node dist/src/server.js`) on one database, each with its own caches: a module toggled
@@ -38,7 +46,9 @@ onPostgres('module toggles across two server processes (PostgreSQL only)', () =>
   });
 
   const hasField = async (port: number, token: string) =>
-    (await postGraphql<{ __type: { fields: { name: string }[] } }>(port, token, CONTACT_FIELDS)).data!.__type.fields.some((f) => f.name === 'loyaltyPoints');
+    (await postGraphql<{ __type: { fields: { name: string }[] } }>(port, token, CONTACT_FIELDS)).data!.__type.fields.some(
+      (f) => f.name === 'loyaltyPoints',
+    );
 
   /**
    * Asks a process every 50 ms, without waiting for answers (a loaded machine answers slowly), for 2 s; returns how
@@ -53,7 +63,8 @@ onPostgres('module toggles across two server processes (PostgreSQL only)', () =>
       await new Promise((r) => setTimeout(r, 50));
     }
     const seen = (await Promise.all(polls)).filter((v): v is number => v !== null);
-    if (!seen.length) throw new Error(`the process on :${port} did not converge to ${expected ? 'having' : 'lacking'} Contact.loyaltyPoints within 2 s`);
+    if (!seen.length)
+      throw new Error(`the process on :${port} did not converge to ${expected ? 'having' : 'lacking'} Contact.loyaltyPoints within 2 s`);
     return Math.min(...seen);
   }
 
@@ -61,14 +72,21 @@ onPostgres('module toggles across two server processes (PostgreSQL only)', () =>
     const { accessToken: token } = await seedAdminWorkspace(orm, `two-${ports[0]}`);
     const [a, b] = ports as [number, number];
     // both processes have cached the workspace's enabled set (without the plugin)
-    for (const port of ports) expect((await postGraphql(port, token, CONTACT_FIELDS)).data.__type.fields.map((f: { name: string }) => f.name)).not.toContain('loyaltyPoints');
+    for (const port of ports)
+      expect((await postGraphql(port, token, CONTACT_FIELDS)).data.__type.fields.map((f: { name: string }) => f.name)).not.toContain(
+        'loyaltyPoints',
+      );
 
-    expect((await postGraphql(a, token, ENABLE)).data).toEqual({ enableModule: { module: { id: 'acme-loyalty', enabled: true }, userErrors: [] } });
+    expect((await postGraphql(a, token, ENABLE)).data).toEqual({
+      enableModule: { module: { id: 'acme-loyalty', enabled: true }, userErrors: [] },
+    });
     // the toggling process serves the new schema at once; the other one within its cache's TTL
     expect(await hasField(a, token)).toBe(true);
     expect(await convergence(b, token, true)).toBeLessThan(2000);
 
-    expect((await postGraphql(b, token, DISABLE)).data).toEqual({ disableModule: { module: { id: 'acme-loyalty', enabled: false }, userErrors: [] } });
+    expect((await postGraphql(b, token, DISABLE)).data).toEqual({
+      disableModule: { module: { id: 'acme-loyalty', enabled: false }, userErrors: [] },
+    });
     expect(await hasField(b, token)).toBe(false);
     expect(await convergence(a, token, false)).toBeLessThan(2000);
     // an operation naming the plugin's field is now answered MODULE_DISABLED on both

@@ -46,7 +46,12 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
     walker = (await attacker.addMember('Walker Admin', MembershipRole.ADMIN)).headers;
     const member = await victim.addMember(`Victim ${marker}`, MembershipRole.SALES);
     const company = await victim.ok(`mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } } }`, {
-      i: { name: `Victim Co ${marker}`, domains: [`${marker}.example`], annualRevenue: { amount: 100000, currency: 'EUR' }, phones: [{ number: '+33 1 23 45 67 89' }] },
+      i: {
+        name: `Victim Co ${marker}`,
+        domains: [`${marker}.example`],
+        annualRevenue: { amount: 100000, currency: 'EUR' },
+        phones: [{ number: '+33 1 23 45 67 89' }],
+      },
     });
     const companyId = company.createCompany.company.id;
     const contact = await victim.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }`, {
@@ -57,7 +62,9 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
       i: { type: 'TASK', subject: `Task ${marker}`, targetIds: [contactId, companyId], assigneeId: toGlobalId('User', member.id) },
     });
     const activityId = activity.logActivity.activity.id;
-    const comment = await victim.ok(`mutation($i: AddCommentInput!) { addComment(input: $i) { comment { id } } }`, { i: { activityId, body: `Comment ${marker}` } });
+    const comment = await victim.ok(`mutation($i: AddCommentInput!) { addComment(input: $i) { comment { id } } }`, {
+      i: { activityId, body: `Comment ${marker}` },
+    });
     const tag = await victim.ok(`mutation($i: CreateTagInput!) { createTag(input: $i) { tag { id } } }`, { i: { name: `tag-${marker}` } });
     const field = await victim.ok(`mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { id } } }`, {
       i: { key: `f${marker}`, label: `Field ${marker}`, objectType: 'Contact', type: 'TEXT' },
@@ -66,8 +73,16 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
       i: { objectType: 'CONTACTS', csv: `firstName,lastName,email\nImported,${marker},imp-${marker}@victim.example\n` },
     });
     victimIds.push(
-      companyId, contactId, activityId, comment.addComment.comment.id, tag.createTag.tag.id, field.createCustomField.customField.id,
-      job.importCsv.job.id, toGlobalId('User', member.id), toGlobalId('User', victim.userId), toGlobalId('Workspace', victim.id),
+      companyId,
+      contactId,
+      activityId,
+      comment.addComment.comment.id,
+      tag.createTag.tag.id,
+      field.createCustomField.customField.id,
+      job.importCsv.job.id,
+      toGlobalId('User', member.id),
+      toGlobalId('User', victim.userId),
+      toGlobalId('Workspace', victim.id),
     );
   });
   afterAll(() => server.close());
@@ -76,7 +91,11 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
     const before = await victimSnapshot();
     const schema = server.app.schema;
     // control: the same probes sent by the victim itself do reveal its data
-    for (const [name, id] of [['node', victimIds[1]!], ['contact', victimIds[1]!], ['timeline', victimIds[1]!]] as const) {
+    for (const [name, id] of [
+      ['node', victimIds[1]!],
+      ['contact', victimIds[1]!],
+      ['timeline', victimIds[1]!],
+    ] as const) {
       const { query, variables } = operation(schema, 'Query', name, id, marker);
       expect(JSON.stringify(await victim.gql(query, variables)).toLowerCase()).toContain(marker);
     }
@@ -101,7 +120,8 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
           if (raw === parseGlobalId(id)!.id) continue;
           if (data.includes(raw) || data.includes(victimIds[i]!)) leaks.push(`${root}.${name}(${id}): id ${victimIds[i]} in response`);
         }
-        if (response.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) leaks.push(`${root}.${name}(${id}): internal error`);
+        if (response.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR'))
+          leaks.push(`${root}.${name}(${id}): internal error`);
         // a probe refused before execution (validation, limits) would test nothing
         if (!('data' in response)) leaks.push(`${root}.${name}(${id}): not executed: ${response.errors?.[0]?.message}`);
       }
@@ -119,8 +139,12 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
     const searchOp = `query($q: String!) { search(query: $q, first: 20) { node { __typename id } } }`;
     expect((await attacker.ok(searchOp, { q: marker })).search).toEqual([]);
     // the same search in the victim's workspace finds its records: the probe would see a leak
-    expect((await victim.ok(searchOp, { q: marker })).search.map((h: { node: { id: string } }) => h.node.id)).toEqual(expect.arrayContaining([victimIds[0], victimIds[1]]));
-    const contacts = await attacker.ok(`query($c: ID!) { contacts(first: 50, filter: { company: { eq: $c } }) { totalCount } }`, { c: victimIds[0] });
+    expect((await victim.ok(searchOp, { q: marker })).search.map((h: { node: { id: string } }) => h.node.id)).toEqual(
+      expect.arrayContaining([victimIds[0], victimIds[1]]),
+    );
+    const contacts = await attacker.ok(`query($c: ID!) { contacts(first: 50, filter: { company: { eq: $c } }) { totalCount } }`, {
+      c: victimIds[0],
+    });
     expect(contacts.contacts.totalCount).toBe(0);
     for (const file of ['contacts.csv', 'companies.csv', 'activities.csv']) {
       const response = await server.app.http.inject({ method: 'GET', url: `/exports/${file}`, headers: attacker.headers });
@@ -128,16 +152,21 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
       expect(response.body.toLowerCase()).not.toContain(marker);
     }
     const filtered = await server.app.http.inject({
-      method: 'GET', url: `/exports/contacts.csv?filter=${encodeURIComponent(JSON.stringify({ company: { eq: victimIds[0] } }))}`, headers: attacker.headers,
+      method: 'GET',
+      url: `/exports/contacts.csv?filter=${encodeURIComponent(JSON.stringify({ company: { eq: victimIds[0] } }))}`,
+      headers: attacker.headers,
     });
     expect(filtered.body.trim().split('\n')).toHaveLength(1);
   });
 
   it('refuses to link the other workspace’s records from one’s own (NOT_FOUND, nothing written)', async () => {
     const before = await server.count('contact', attacker.id);
-    const result = await attacker.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { field code } } }`, {
-      i: { firstName: 'Linker', companyId: victimIds[0], ownerId: toGlobalId('User', victim.userId), tagIds: [victimIds[4]] },
-    });
+    const result = await attacker.ok(
+      `mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { field code } } }`,
+      {
+        i: { firstName: 'Linker', companyId: victimIds[0], ownerId: toGlobalId('User', victim.userId), tagIds: [victimIds[4]] },
+      },
+    );
     expect(result.createContact.contact).toBeNull();
     expect(result.createContact.userErrors.map((e: { code: string }) => e.code)).toContain('NOT_FOUND');
     expect(await server.count('contact', attacker.id)).toBe(before);

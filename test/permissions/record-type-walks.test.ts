@@ -39,14 +39,26 @@ const members = new Map<Role, GraphQLClient & { id: string }>();
 let strangerGadget: string;
 let victimIds: string[];
 
-async function insertGadget(workspaceId: string, values: { name: string; ownerId: string | null; status?: string; price?: [number, string]; custom?: object }) {
+async function insertGadget(
+  workspaceId: string,
+  values: { name: string; ownerId: string | null; status?: string; price?: [number, string]; custom?: object },
+) {
   const id = randomUUID();
   await server.orm.em.fork().transactional(async (tx: any) => {
     await tx.execute("select set_config('app.workspace_id', ?, true)", [workspaceId]);
     await tx.execute(
       `insert into gadget (id, workspace_id, created_at, updated_at, name, status, owner_id, price_amount, price_currency, custom_fields)
        values (?, ?, now(), now(), ?, ?, ?, ?, ?, ?)`,
-      [id, workspaceId, values.name, values.status ?? 'draft', values.ownerId, values.price?.[0] ?? null, values.price?.[1] ?? null, JSON.stringify(values.custom ?? {})],
+      [
+        id,
+        workspaceId,
+        values.name,
+        values.status ?? 'draft',
+        values.ownerId,
+        values.price?.[0] ?? null,
+        values.price?.[1] ?? null,
+        JSON.stringify(values.custom ?? {}),
+      ],
     );
   });
   return toGlobalId('Gadget', id);
@@ -72,19 +84,27 @@ beforeAll(async () => {
   strangerGadget = await insertGadget(ws.id, { name: 'Stranger gadget', ownerId: stranger.id });
 
   const victimMember = await victim.addMember(`Victim ${marker}`, 'SALES');
-  const gadget = await insertGadget(victim.id, { name: `Gadget ${marker}`, ownerId: victimMember.id, price: [500, 'EUR'], custom: { [`f${marker}`]: marker } });
+  const gadget = await insertGadget(victim.id, {
+    name: `Gadget ${marker}`,
+    ownerId: victimMember.id,
+    price: [500, 'EUR'],
+    custom: { [`f${marker}`]: marker },
+  });
   const tag = await victim.ok(`mutation($i: CreateTagInput!) { createTag(input: $i) { tag { id } } }`, { i: { name: `tag-${marker}` } });
   await tagGadget(victim.id, rawId(gadget), rawId(tag.createTag.tag.id));
   victimIds = [gadget, tag.createTag.tag.id, toGlobalId('User', victimMember.id)];
 }, 120_000);
 afterAll(() => server?.close());
 
-const pluginOperations = () =>
-  rootOperations(schema).filter(([root, field]) => gadgetsPlugin.rules?.[root]?.[field] !== undefined);
+const pluginOperations = () => rootOperations(schema).filter(([root, field]) => gadgetsPlugin.rules?.[root]?.[field] !== undefined);
 
 describe('the fixture record type under the generic walks', () => {
   it('adds a list and a single-record query, both walked', () => {
-    expect(pluginOperations().map(([root, field]) => `${root}.${field}`).sort()).toEqual(['Query.gadget', 'Query.gadgets']);
+    expect(
+      pluginOperations()
+        .map(([root, field]) => `${root}.${field}`)
+        .sort(),
+    ).toEqual(['Query.gadget', 'Query.gadgets']);
   });
 
   it('answers each role exactly as its grants of the required permission say', async () => {
@@ -94,8 +114,11 @@ describe('the fixture record type under the generic walks', () => {
       const { query, variables } = operationFor(schema, root, field);
       for (const role of ROLES) {
         const response = await members.get(role)!.gql(query, variables);
-        const refusal = response.errors?.find((e: any) => e.path?.[0] === field && ['FORBIDDEN', 'UNAUTHENTICATED'].includes(e.extensions?.code));
-        if (response.errors?.some((e: any) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')) mismatches.push(`${root}.${field} as ${role}: internal error`);
+        const refusal = response.errors?.find(
+          (e: any) => e.path?.[0] === field && ['FORBIDDEN', 'UNAUTHENTICATED'].includes(e.extensions?.code),
+        );
+        if (response.errors?.some((e: any) => e.extensions?.code === 'INTERNAL_SERVER_ERROR'))
+          mismatches.push(`${root}.${field} as ${role}: internal error`);
         const expected = grant(role, permission) !== null;
         if (!refusal !== expected) mismatches.push(`${root}.${field} as ${role}: expected ${expected ? 'allowed' : 'FORBIDDEN'}`);
       }
@@ -107,7 +130,9 @@ describe('the fixture record type under the generic walks', () => {
     for (const role of ROLES) {
       const scope = grant(role, 'gadget:read');
       if (!scope) continue;
-      const response = await members.get(role)!.gql(`{ gadgets(first: 100) { totalCount nodes { id } } gadget(id: "${strangerGadget}") { id } }`);
+      const response = await members
+        .get(role)!
+        .gql(`{ gadgets(first: 100) { totalCount nodes { id } } gadget(id: "${strangerGadget}") { id } }`);
       expect(response.errors).toBeUndefined();
       const ids = response.data.gadgets.nodes.map((n: { id: string }) => n.id);
       expect({ role, sees: ids.includes(strangerGadget), single: response.data.gadget?.id ?? null }).toEqual({
@@ -129,7 +154,8 @@ describe('the fixture record type under the generic walks', () => {
         const body = JSON.stringify(response);
         if (body.toLowerCase().includes(marker)) leaks.push(`${root}.${field}(${id}): marker in response`);
         const data = JSON.stringify(withoutMessages(response));
-        for (const [i, raw] of raws.entries()) if (victimIds[i] !== id && (data.includes(raw) || data.includes(victimIds[i]!))) leaks.push(`${root}.${field}(${id}): id leaked`);
+        for (const [i, raw] of raws.entries())
+          if (victimIds[i] !== id && (data.includes(raw) || data.includes(victimIds[i]!))) leaks.push(`${root}.${field}(${id}): id leaked`);
         if (!('data' in response)) leaks.push(`${root}.${field}(${id}): not executed: ${response.errors?.[0]?.message}`);
       }
     }
@@ -146,12 +172,27 @@ describe('the fixture record type’s list', () => {
   const ids = {} as Record<'cheap' | 'dear' | 'dollar' | 'tag', string>; // set in beforeAll
   beforeAll(async () => {
     admin = await server.newWorkspace();
-    const field = await admin.ok(`mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { message } } }`, {
-      i: { key: 'colour', label: 'Colour', objectType: 'Gadget', type: 'TEXT' },
-    });
+    const field = await admin.ok(
+      `mutation($i: CreateCustomFieldInput!) { createCustomField(input: $i) { customField { key } userErrors { message } } }`,
+      {
+        i: { key: 'colour', label: 'Colour', objectType: 'Gadget', type: 'TEXT' },
+      },
+    );
     expect(field.createCustomField.userErrors).toEqual([]);
-    ids.cheap = await insertGadget(admin.id, { name: 'Cheap widget', ownerId: admin.userId, status: 'live', price: [100, 'EUR'], custom: { colour: 'red' } });
-    ids.dear = await insertGadget(admin.id, { name: 'Dear widget', ownerId: admin.userId, status: 'live', price: [9000, 'EUR'], custom: { colour: 'blue' } });
+    ids.cheap = await insertGadget(admin.id, {
+      name: 'Cheap widget',
+      ownerId: admin.userId,
+      status: 'live',
+      price: [100, 'EUR'],
+      custom: { colour: 'red' },
+    });
+    ids.dear = await insertGadget(admin.id, {
+      name: 'Dear widget',
+      ownerId: admin.userId,
+      status: 'live',
+      price: [9000, 'EUR'],
+      custom: { colour: 'blue' },
+    });
     ids.dollar = await insertGadget(admin.id, { name: 'Dollar doohickey', ownerId: admin.userId, price: [5000, 'USD'] });
     const tag = await admin.ok(`mutation { createTag(input: { name: "fragile" }) { tag { id } } }`);
     ids.tag = tag.createTag.tag.id;
@@ -165,21 +206,31 @@ describe('the fixture record type’s list', () => {
   };
 
   it('filters by enum, money range, tags, custom fields and text, and sorts by built-in and custom fields', async () => {
-    expect(await names('filter: $f, orderBy: $o', { f: { status: ['LIVE'] }, o: [{ field: 'NAME' }] })).toEqual(['Cheap widget', 'Dear widget']);
+    expect(await names('filter: $f, orderBy: $o', { f: { status: ['LIVE'] }, o: [{ field: 'NAME' }] })).toEqual([
+      'Cheap widget',
+      'Dear widget',
+    ]);
     expect(await names('filter: $f', { f: { price: { currency: 'EUR', gte: 500 } } })).toEqual(['Dear widget']);
     expect(await names('filter: $f', { f: { tags: [ids.tag] } })).toEqual(['Dear widget']);
     expect(await names('filter: $f', { f: { custom: [{ key: 'colour', eq: 'red' }] } })).toEqual(['Cheap widget']);
     expect(await names('filter: $f', { f: { query: 'doohick' } })).toEqual(['Dollar doohickey']);
-    expect(await names('orderBy: $o', { o: [{ field: 'PRICE', direction: 'DESC' }] })).toEqual(['Dear widget', 'Dollar doohickey', 'Cheap widget']);
+    expect(await names('orderBy: $o', { o: [{ field: 'PRICE', direction: 'DESC' }] })).toEqual([
+      'Dear widget',
+      'Dollar doohickey',
+      'Cheap widget',
+    ]);
     expect(await names('orderBy: $o', { o: [{ customField: 'colour' }] })).toEqual(['Dear widget', 'Cheap widget', 'Dollar doohickey']);
   });
 
   it('pages with keyset cursors', async () => {
     const first = await admin.ok(`{ gadgets(first: 2, orderBy: [{ field: NAME }]) { nodes { name } pageInfo { hasNextPage endCursor } } }`);
     expect(first.gadgets.nodes.map((n: { name: string }) => n.name)).toEqual(['Cheap widget', 'Dear widget']);
-    const next = await admin.ok(`query($a: String) { gadgets(first: 2, after: $a, orderBy: [{ field: NAME }]) { nodes { name } pageInfo { hasNextPage } } }`, {
-      a: first.gadgets.pageInfo.endCursor,
-    });
+    const next = await admin.ok(
+      `query($a: String) { gadgets(first: 2, after: $a, orderBy: [{ field: NAME }]) { nodes { name } pageInfo { hasNextPage } } }`,
+      {
+        a: first.gadgets.pageInfo.endCursor,
+      },
+    );
     expect(next.gadgets).toEqual({ nodes: [{ name: 'Dollar doohickey' }], pageInfo: { hasNextPage: false } });
   });
 

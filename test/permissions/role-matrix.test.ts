@@ -8,45 +8,111 @@ import { operationFor } from '../support/schema-walks.js';
  * Each built-in role against every root operation of the kernel's schema. `y`: allowed, `-`: refused with
  * FORBIDDEN; roles in the order of ROLES. This table is the specification of the built-in roles (README lists it).
  */
-const ROLES = [MembershipRole.OWNER, MembershipRole.ADMIN, MembershipRole.MANAGER, MembershipRole.SALES, MembershipRole.SUPPORT, MembershipRole.MARKETING, MembershipRole.READ_ONLY] as const;
+const ROLES = [
+  MembershipRole.OWNER,
+  MembershipRole.ADMIN,
+  MembershipRole.MANAGER,
+  MembershipRole.SALES,
+  MembershipRole.SUPPORT,
+  MembershipRole.MARKETING,
+  MembershipRole.READ_ONLY,
+] as const;
 //                        O A M S P K R
 const EVERYONE = 'yyyyyyy';
 const ADMINS = 'yy-----';
 const EXPECTED: Record<string, string> = {
   // reading
-  'Query.workspace': EVERYONE, 'Query.node': EVERYONE, 'Query.nodes': EVERYONE, 'Query.search': EVERYONE, 'Query.timeline': EVERYONE,
-  'Query.users': EVERYONE, 'Query.tags': EVERYONE, 'Query.customFields': EVERYONE,
-  'Query.contacts': EVERYONE, 'Query.contact': EVERYONE, 'Query.contactDuplicates': EVERYONE, 'Query.duplicateContacts': EVERYONE,
-  'Query.companies': EVERYONE, 'Query.company': EVERYONE, 'Query.companyDuplicates': EVERYONE, 'Query.duplicateCompanies': EVERYONE,
-  'Query.activities': EVERYONE, 'Query.activity': EVERYONE, 'Query.myMentions': EVERYONE,
-  'Query.importJob': 'yyy--y-', 'Query.importJobs': 'yyy--y-',
+  'Query.workspace': EVERYONE,
+  'Query.node': EVERYONE,
+  'Query.nodes': EVERYONE,
+  'Query.search': EVERYONE,
+  'Query.timeline': EVERYONE,
+  'Query.users': EVERYONE,
+  'Query.tags': EVERYONE,
+  'Query.customFields': EVERYONE,
+  'Query.contacts': EVERYONE,
+  'Query.contact': EVERYONE,
+  'Query.contactDuplicates': EVERYONE,
+  'Query.duplicateContacts': EVERYONE,
+  'Query.companies': EVERYONE,
+  'Query.company': EVERYONE,
+  'Query.companyDuplicates': EVERYONE,
+  'Query.duplicateCompanies': EVERYONE,
+  'Query.activities': EVERYONE,
+  'Query.activity': EVERYONE,
+  'Query.myMentions': EVERYONE,
+  'Query.importJob': 'yyy--y-',
+  'Query.importJobs': 'yyy--y-',
   // writing
   'Mutation.createWorkspace': EVERYONE,
-  'Mutation.createTag': 'yyy--y-', 'Mutation.updateTag': 'yyy--y-', 'Mutation.deleteTag': 'yyy--y-',
-  'Mutation.createCustomField': ADMINS, 'Mutation.updateCustomField': ADMINS, 'Mutation.archiveCustomField': ADMINS,
-  'Mutation.unarchiveCustomField': ADMINS, 'Mutation.deleteCustomField': ADMINS,
-  'Mutation.createContact': 'yyyy-y-', 'Mutation.updateContact': 'yyyyyy-', 'Mutation.deleteContact': 'yyyy---',
-  'Mutation.restoreContact': 'yyyy---', 'Mutation.purgeContact': 'yyyy---', 'Mutation.mergeContacts': 'yyyy---',
-  'Mutation.createCompany': 'yyyy-y-', 'Mutation.updateCompany': 'yyyy-y-', 'Mutation.deleteCompany': 'yyyy---',
-  'Mutation.restoreCompany': 'yyyy---', 'Mutation.purgeCompany': 'yyyy---', 'Mutation.mergeCompanies': 'yyyy---',
-  'Mutation.logActivity': 'yyyyyy-', 'Mutation.updateActivity': 'yyyyyy-', 'Mutation.completeTask': 'yyyyyy-',
-  'Mutation.reopenTask': 'yyyyyy-', 'Mutation.deleteActivity': 'yyyyyy-', 'Mutation.restoreActivity': 'yyyyyy-',
-  'Mutation.addComment': 'yyyyyy-', 'Mutation.editComment': 'yyyyyy-', 'Mutation.deleteComment': 'yyyyyy-',
+  'Mutation.createTag': 'yyy--y-',
+  'Mutation.updateTag': 'yyy--y-',
+  'Mutation.deleteTag': 'yyy--y-',
+  'Mutation.createCustomField': ADMINS,
+  'Mutation.updateCustomField': ADMINS,
+  'Mutation.archiveCustomField': ADMINS,
+  'Mutation.unarchiveCustomField': ADMINS,
+  'Mutation.deleteCustomField': ADMINS,
+  'Mutation.createContact': 'yyyy-y-',
+  'Mutation.updateContact': 'yyyyyy-',
+  'Mutation.deleteContact': 'yyyy---',
+  'Mutation.restoreContact': 'yyyy---',
+  'Mutation.purgeContact': 'yyyy---',
+  'Mutation.mergeContacts': 'yyyy---',
+  'Mutation.createCompany': 'yyyy-y-',
+  'Mutation.updateCompany': 'yyyy-y-',
+  'Mutation.deleteCompany': 'yyyy---',
+  'Mutation.restoreCompany': 'yyyy---',
+  'Mutation.purgeCompany': 'yyyy---',
+  'Mutation.mergeCompanies': 'yyyy---',
+  'Mutation.logActivity': 'yyyyyy-',
+  'Mutation.updateActivity': 'yyyyyy-',
+  'Mutation.completeTask': 'yyyyyy-',
+  'Mutation.reopenTask': 'yyyyyy-',
+  'Mutation.deleteActivity': 'yyyyyy-',
+  'Mutation.restoreActivity': 'yyyyyy-',
+  'Mutation.addComment': 'yyyyyy-',
+  'Mutation.editComment': 'yyyyyy-',
+  'Mutation.deleteComment': 'yyyyyy-',
   'Mutation.importCsv': 'yyy--y-',
   // identity and administration
-  'Mutation.signIn': 'public', 'Mutation.refreshToken': 'public', 'Mutation.acceptInvitation': 'public',
-  'Query.me': EVERYONE, 'Mutation.signOut': EVERYONE, 'Mutation.changePassword': EVERYONE,
-  'Mutation.enrollTotp': EVERYONE, 'Mutation.confirmTotp': EVERYONE, 'Mutation.disableTotp': EVERYONE,
-  'Query.apiKeys': ADMINS, 'Mutation.createApiKey': ADMINS, 'Mutation.revokeApiKey': ADMINS,
-  'Query.roles': EVERYONE, 'Query.permissions': EVERYONE, 'Query.members': EVERYONE, 'Query.teams': EVERYONE,
-  'Mutation.createRole': ADMINS, 'Mutation.updateRole': ADMINS, 'Mutation.deleteRole': ADMINS,
-  'Query.invitations': ADMINS, 'Mutation.inviteMember': ADMINS, 'Mutation.revokeInvitation': ADMINS,
-  'Mutation.updateMemberRole': ADMINS, 'Mutation.removeMember': ADMINS,
-  'Mutation.createTeam': 'yyy----', 'Mutation.renameTeam': 'yyy----', 'Mutation.deleteTeam': 'yyy----',
-  'Mutation.addTeamMember': 'yyy----', 'Mutation.removeTeamMember': 'yyy----',
+  'Mutation.signIn': 'public',
+  'Mutation.refreshToken': 'public',
+  'Mutation.acceptInvitation': 'public',
+  'Query.me': EVERYONE,
+  'Mutation.signOut': EVERYONE,
+  'Mutation.changePassword': EVERYONE,
+  'Mutation.enrollTotp': EVERYONE,
+  'Mutation.confirmTotp': EVERYONE,
+  'Mutation.disableTotp': EVERYONE,
+  'Query.apiKeys': ADMINS,
+  'Mutation.createApiKey': ADMINS,
+  'Mutation.revokeApiKey': ADMINS,
+  'Query.roles': EVERYONE,
+  'Query.permissions': EVERYONE,
+  'Query.members': EVERYONE,
+  'Query.teams': EVERYONE,
+  'Mutation.createRole': ADMINS,
+  'Mutation.updateRole': ADMINS,
+  'Mutation.deleteRole': ADMINS,
+  'Query.invitations': ADMINS,
+  'Mutation.inviteMember': ADMINS,
+  'Mutation.revokeInvitation': ADMINS,
+  'Mutation.updateMemberRole': ADMINS,
+  'Mutation.removeMember': ADMINS,
+  'Mutation.createTeam': 'yyy----',
+  'Mutation.renameTeam': 'yyy----',
+  'Mutation.deleteTeam': 'yyy----',
+  'Mutation.addTeamMember': 'yyy----',
+  'Mutation.removeTeamMember': 'yyy----',
   'Query.auditLog': 'yyy----',
-  'Query.deadLetters': ADMINS, 'Mutation.retryDeadLetter': ADMINS,
-  'Query.modules': EVERYONE, 'Mutation.enableModule': ADMINS, 'Mutation.disableModule': ADMINS, 'Mutation.updateModuleSettings': ADMINS, 'Mutation.uninstallModule': ADMINS,
+  'Query.deadLetters': ADMINS,
+  'Mutation.retryDeadLetter': ADMINS,
+  'Query.modules': EVERYONE,
+  'Mutation.enableModule': ADMINS,
+  'Mutation.disableModule': ADMINS,
+  'Mutation.updateModuleSettings': ADMINS,
+  'Mutation.uninstallModule': ADMINS,
 };
 
 describe('role × operation matrix', () => {
@@ -68,19 +134,36 @@ describe('role × operation matrix', () => {
     // records of a sales rep who shares no team with anyone: only ALL-scoped roles see them
     const stranger = await ws.addMember('Stranger Sales', MembershipRole.SALES);
     const strangerId = toGlobalId('User', stranger.id);
-    const company = await ws.ok(`mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } userErrors { message } } }`, { i: { name: 'Stranger Co', ownerId: strangerId } });
-    const contact = await ws.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { message } } }`, { i: { firstName: 'Stranger', lastName: 'Lead', ownerId: strangerId } });
+    const company = await ws.ok(
+      `mutation($i: CreateCompanyInput!) { createCompany(input: $i) { company { id } userErrors { message } } }`,
+      { i: { name: 'Stranger Co', ownerId: strangerId } },
+    );
+    const contact = await ws.ok(
+      `mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { message } } }`,
+      { i: { firstName: 'Stranger', lastName: 'Lead', ownerId: strangerId } },
+    );
     const activity = await ws.ok(`mutation($i: LogActivityInput!) { logActivity(input: $i) { activity { id } userErrors { message } } }`, {
       i: { type: 'TASK', subject: 'Stranger task', assigneeId: strangerId, targetIds: [contact.createContact.contact.id] },
     });
-    strangerRecords = { contact: contact.createContact.contact.id, company: company.createCompany.company.id, activity: activity.logActivity.activity.id };
+    strangerRecords = {
+      contact: contact.createContact.contact.id,
+      company: company.createCompany.company.id,
+      activity: activity.logActivity.activity.id,
+    };
   });
   afterAll(() => server.close());
 
   it('has an expectation for every root operation of the schema, and each role gets exactly those', async () => {
     const schema = server.app.schema;
-    const operations = (['Query', 'Mutation'] as const).flatMap((root) => Object.keys((schema.getType(root) as GraphQLObjectType).getFields()).map((f) => [root, f] as const));
-    expect(operations.map(([r, f]) => `${r}.${f}`).filter((op) => !(op in EXPECTED)).sort()).toEqual([]);
+    const operations = (['Query', 'Mutation'] as const).flatMap((root) =>
+      Object.keys((schema.getType(root) as GraphQLObjectType).getFields()).map((f) => [root, f] as const),
+    );
+    expect(
+      operations
+        .map(([r, f]) => `${r}.${f}`)
+        .filter((op) => !(op in EXPECTED))
+        .sort(),
+    ).toEqual([]);
 
     const mismatches: string[] = [];
     // ending one's own session goes last: the members' tokens must stay valid for the rest of the walk
@@ -92,13 +175,18 @@ describe('role × operation matrix', () => {
       const { query, variables } = operationFor(schema, root, field);
       for (const [i, role] of ROLES.entries()) {
         const response = await server.gql(query, variables, walkers.get(role)!);
-        const refusal = response.errors?.find((e) => e.path?.[0] === field && ['FORBIDDEN', 'UNAUTHENTICATED'].includes(e.extensions?.code));
+        const refusal = response.errors?.find(
+          (e) => e.path?.[0] === field && ['FORBIDDEN', 'UNAUTHENTICATED'].includes(e.extensions?.code),
+        );
         const internal = response.errors?.find((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR');
         if (internal) mismatches.push(`${root}.${field} as ${role}: internal error`);
         const requestLevel = response.errors?.find((e) => !e.path);
         if (requestLevel) mismatches.push(`${root}.${field} as ${role}: request failed: ${requestLevel.message}`);
         const allowed = !refusal;
-        if (allowed !== (expected[i] === 'y')) mismatches.push(`${root}.${field} as ${role}: expected ${expected[i] === 'y' ? 'allowed' : 'FORBIDDEN'}, got ${allowed ? 'allowed' : refusal!.extensions!.code}`);
+        if (allowed !== (expected[i] === 'y'))
+          mismatches.push(
+            `${root}.${field} as ${role}: expected ${expected[i] === 'y' ? 'allowed' : 'FORBIDDEN'}, got ${allowed ? 'allowed' : refusal!.extensions!.code}`,
+          );
       }
     }
     expect(mismatches).toEqual([]);
@@ -111,8 +199,11 @@ describe('role × operation matrix', () => {
       for (const field of Object.keys((schema.getType(root) as GraphQLObjectType).getFields())) {
         const { query, variables } = operationFor(schema, root, field);
         const response = await server.gql(query, variables);
-        const refusal = response.errors?.find((e) => e.path?.[0] === field && e.extensions?.code === 'UNAUTHENTICATED' && e.message.startsWith('Sign in first'));
-        if (EXPECTED[`${root}.${field}`] === 'public' ? refusal : !refusal) wrong.push(`${root}.${field}: ${JSON.stringify(response.errors?.[0] ?? response.data)}`);
+        const refusal = response.errors?.find(
+          (e) => e.path?.[0] === field && e.extensions?.code === 'UNAUTHENTICATED' && e.message.startsWith('Sign in first'),
+        );
+        if (EXPECTED[`${root}.${field}`] === 'public' ? refusal : !refusal)
+          wrong.push(`${root}.${field}: ${JSON.stringify(response.errors?.[0] ?? response.data)}`);
       }
     }
     expect(wrong).toEqual([]);

@@ -45,17 +45,27 @@ describe('schema walk: every field is behind an explicit shield rule', () => {
     const withProbe = await buildAppSchema([UndeclaredResolver]);
     const rules = resolveFieldRules(await buildUnshieldedSchema([UndeclaredResolver]), allRuleDeclarations());
     expect(rules.find((r) => r.field === 'undeclaredProbe')?.source).toBe('fallback');
-    const result = await execute({ schema: withProbe, document: parse('{ undeclaredProbe }'), contextValue: { principal: { ...anonymous(), kind: 'user', workspaceId: 'w' } } });
+    const result = await execute({
+      schema: withProbe,
+      document: parse('{ undeclaredProbe }'),
+      contextValue: { principal: { ...anonymous(), kind: 'user', workspaceId: 'w' } },
+    });
     expect(result.data).toBeNull();
     expect(result.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const anonymousResult = await execute({ schema: withProbe, document: parse('{ undeclaredProbe }'), contextValue: { principal: anonymous() } });
+    const anonymousResult = await execute({
+      schema: withProbe,
+      document: parse('{ undeclaredProbe }'),
+      contextValue: { principal: anonymous() },
+    });
     expect(anonymousResult.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('refuses declarations naming fields the schema does not have', async () => {
     const { applyShield } = await import('../../src/graphql/shield/apply-shield.js');
     const { mergeDeclarations } = await import('../../src/graphql/shield/apply-shield.js');
-    expect(() => mergeDeclarations([{ Query: { contacts: allow } }, { Query: { contacts: allow } }])).toThrow(/Two rules declared for Query.contacts/);
+    expect(() => mergeDeclarations([{ Query: { contacts: allow } }, { Query: { contacts: allow } }])).toThrow(
+      /Two rules declared for Query.contacts/,
+    );
     expect(() => applyShield(schema, { types: { Contact: { noSuchField: allow } } })).toThrow(/noSuchField/);
   });
 

@@ -22,9 +22,17 @@ describe('typed client (graphql-codegen)', () => {
     // typed `Promise<FileOutput[] | any>` (watch mode): the files it generates
     const outputs: { filename: string; content: string }[] = await generate({ ...config, cwd: root, silent: true }, false);
     const files = outputs.map((o) => o.filename.replace(root, '')).sort();
-    expect(files).toEqual(expect.arrayContaining(['client/generated/gql.ts', 'client/generated/graphql.ts', 'client/generated/index.ts', 'test/generated/graphql.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'client/generated/gql.ts',
+        'client/generated/graphql.ts',
+        'client/generated/index.ts',
+        'test/generated/graphql.ts',
+      ]),
+    );
     const stale = outputs.filter((o) => readFileSync(o.filename, 'utf8') !== o.content).map((o) => o.filename.replace(root, ''));
-    if (stale.length) throw new Error(`${stale.join(', ')}: not what codegen generates from schema/ now — run \`npm run codegen\` and commit the result`);
+    if (stale.length)
+      throw new Error(`${stale.join(', ')}: not what codegen generates from schema/ now — run \`npm run codegen\` and commit the result`);
     // the client's types come from the full schema: a pipeline type next to kernel ones
     const types = outputs.find((o) => o.filename.endsWith('client/generated/graphql.ts'))!.content;
     expect(types).toMatch(/export type DealSummaryFragment = \{ id: string, name: string, status: DealStatus/);
@@ -46,7 +54,12 @@ describe('typed client (graphql-codegen)', () => {
       expect(created.createContact.userErrors).toEqual([]);
       const id = created.createContact.contact.id as string;
       const p = await createPipeline(ws, 'Client sales');
-      await createDeal(ws, { name: 'Analytical engine', amount: { amount: 250000, currency: 'GBP' }, pipelineId: p.id, contacts: [{ contactId: id }] });
+      await createDeal(ws, {
+        name: 'Analytical engine',
+        amount: { amount: 250000, currency: 'GBP' },
+        pipelineId: p.id,
+        contacts: [{ contactId: id }],
+      });
 
       const data = await ws.ok(print(ContactWithDeals), { id, first: 5 });
       expect(data.contact).toMatchObject({ id, firstName: 'Ada', lastName: 'Lovelace', deals: { totalCount: 1 } });

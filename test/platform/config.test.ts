@@ -25,10 +25,18 @@ describe('configuration from the environment', () => {
 
   it('background workers: on by default, off when another process runs them', () => {
     expect(loadConfig({})).toMatchObject({ OUTBOX_WORKER: true, JOB_RUNNER: true, OUTBOX_POLL_MS: 200, JOB_TICK_MS: 1000 });
-    expect(loadConfig({ OUTBOX_WORKER: 'off', JOB_RUNNER: 'false', OUTBOX_POLL_MS: '50' })).toMatchObject({ OUTBOX_WORKER: false, JOB_RUNNER: false, OUTBOX_POLL_MS: 50 });
+    expect(loadConfig({ OUTBOX_WORKER: 'off', JOB_RUNNER: 'false', OUTBOX_POLL_MS: '50' })).toMatchObject({
+      OUTBOX_WORKER: false,
+      JOB_RUNNER: false,
+      OUTBOX_POLL_MS: 50,
+    });
   });
 
   it('reads overrides', () => {
-    expect(loadConfig({ PORT: '8080', SEED_DEMO: 'false', DATABASE_URL: 'postgres://u@h/db' })).toMatchObject({ PORT: 8080, SEED_DEMO: false, DATABASE_URL: 'postgres://u@h/db' });
+    expect(loadConfig({ PORT: '8080', SEED_DEMO: 'false', DATABASE_URL: 'postgres://u@h/db' })).toMatchObject({
+      PORT: 8080,
+      SEED_DEMO: false,
+      DATABASE_URL: 'postgres://u@h/db',
+    });
   });
 });

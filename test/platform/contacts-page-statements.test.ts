@@ -15,7 +15,9 @@ beforeAll(async () => {
     const company = await ws.ok(`mutation($n: String!) { createCompany(input: { name: $n }) { company { id } } }`, { n: `Company ${i}` });
     const contact = await ws.ok(
       `mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } userErrors { message } } }`,
-      { input: { firstName: `Person${i}`, emails: [{ email: `p${i}@example.com` }], companyId: company.createCompany.company.id, ownerId } },
+      {
+        input: { firstName: `Person${i}`, emails: [{ email: `p${i}@example.com` }], companyId: company.createCompany.company.id, ownerId },
+      },
     );
     const contactId = contact.createContact.contact.id;
     for (let a = 0; a < 2; a++) {
@@ -62,8 +64,12 @@ describe('contacts page with relations', () => {
 
 describe('latest activities of a list', () => {
   it('read only the columns a selection needs, through fragments too, with the same values', async () => {
-    const narrow = await ws.ok(`{ contacts(first: 3, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { nodes { activities(first: 1) { nodes { ...A } } } } } fragment A on Activity { subject }`);
-    const wide = await ws.ok(`{ contacts(first: 3, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { nodes { activities(first: 1) { nodes { subject type isOverdue body version createdAt } } } } }`);
+    const narrow = await ws.ok(
+      `{ contacts(first: 3, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { nodes { activities(first: 1) { nodes { ...A } } } } } fragment A on Activity { subject }`,
+    );
+    const wide = await ws.ok(
+      `{ contacts(first: 3, orderBy: [{ field: FIRST_NAME, direction: ASC }]) { nodes { activities(first: 1) { nodes { subject type isOverdue body version createdAt } } } } }`,
+    );
     const subjects = (data: any) => data.contacts.nodes.map((c: any) => c.activities.nodes[0].subject);
     expect(subjects(narrow)).toEqual(subjects(wide));
     expect(subjects(narrow)[0]).toMatch(/^Note \d for 0$/);

@@ -34,12 +34,18 @@ describe('HTTP host', () => {
 
   it('pages backwards with last/before', async () => {
     const ws = await server.newWorkspace();
-    for (const name of ['A', 'B', 'C', 'D', 'E']) await ws.ok(`mutation($n: String!) { createCompany(input: { name: $n }) { company { id } } }`, { n: name });
+    for (const name of ['A', 'B', 'C', 'D', 'E'])
+      await ws.ok(`mutation($n: String!) { createCompany(input: { name: $n }) { company { id } } }`, { n: name });
     const order = '[{ field: NAME, direction: ASC }]';
-    const last2 = await ws.ok(`{ companies(last: 2, orderBy: ${order}) { nodes { name } pageInfo { hasPreviousPage hasNextPage startCursor } } }`);
+    const last2 = await ws.ok(
+      `{ companies(last: 2, orderBy: ${order}) { nodes { name } pageInfo { hasPreviousPage hasNextPage startCursor } } }`,
+    );
     expect(last2.companies.nodes.map((n: any) => n.name)).toEqual(['D', 'E']);
     expect(last2.companies.pageInfo).toMatchObject({ hasPreviousPage: true, hasNextPage: false });
-    const before = await ws.ok(`query($c: String!) { companies(last: 2, before: $c, orderBy: ${order}) { nodes { name } pageInfo { hasPreviousPage hasNextPage } } }`, { c: last2.companies.pageInfo.startCursor });
+    const before = await ws.ok(
+      `query($c: String!) { companies(last: 2, before: $c, orderBy: ${order}) { nodes { name } pageInfo { hasPreviousPage hasNextPage } } }`,
+      { c: last2.companies.pageInfo.startCursor },
+    );
     expect(before.companies.nodes.map((n: any) => n.name)).toEqual(['B', 'C']);
     expect(before.companies.pageInfo).toEqual({ hasPreviousPage: true, hasNextPage: true });
   });

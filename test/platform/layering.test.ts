@@ -8,7 +8,12 @@ interface Violation {
 }
 
 async function violations(forbidden: object[]): Promise<{ modules: number; violations: Violation[] }> {
-  const result = await cruise(['src'], { validate: true, parser: 'swc', doNotFollow: { path: 'node_modules' }, ruleSet: { forbidden } } as never);
+  const result = await cruise(['src'], {
+    validate: true,
+    parser: 'swc',
+    doNotFollow: { path: 'node_modules' },
+    ruleSet: { forbidden },
+  } as never);
   const output = result.output as { modules: unknown[]; summary: { violations: Violation[] } };
   return { modules: output.modules.length, violations: output.summary.violations };
 }
@@ -39,7 +44,9 @@ const pathOf = (names: string[]) => `^src/(${names.map((n) => n.replace('.', '\\
 
 test('each folder of src/ imports only the folders below it', async () => {
   const rules = LAYERS.slice(0, -1).map((names, i) => ({
-    name: `${names.join(', ')} must not import ${LAYERS.slice(i + 1).flat().join(', ')}`,
+    name: `${names.join(', ')} must not import ${LAYERS.slice(i + 1)
+      .flat()
+      .join(', ')}`,
     severity: 'error',
     from: { path: pathOf(names) },
     to: { path: pathOf(LAYERS.slice(i + 1).flat()) },
@@ -48,7 +55,9 @@ test('each folder of src/ imports only the folders below it', async () => {
   expect(found.map((v) => `${v.from} → ${v.to}`)).toEqual([]);
 
   // the rules can fail: the same check with the order reversed finds imports
-  const reversed = await violations([{ name: 'core above db', severity: 'error', from: { path: pathOf(['core']) }, to: { path: pathOf(['db']) } }]);
+  const reversed = await violations([
+    { name: 'core above db', severity: 'error', from: { path: pathOf(['core']) }, to: { path: pathOf(['db']) } },
+  ]);
   expect(reversed.violations.length).toBeGreaterThan(0);
 });
 

@@ -20,7 +20,9 @@ describe('migrations', () => {
   });
 
   it('provide the search extensions on this database', async () => {
-    const rows = await server.orm.em.getConnection().execute<{ extname: string }[]>(`select extname from pg_extension where extname in ('pg_trgm', 'unaccent') order by extname`);
+    const rows = await server.orm.em
+      .getConnection()
+      .execute<{ extname: string }[]>(`select extname from pg_extension where extname in ('pg_trgm', 'unaccent') order by extname`);
     expect(rows.map((r) => r.extname)).toEqual(['pg_trgm', 'unaccent']);
     expect(databaseUrl() ? 'postgresql' : 'pglite').toBeTruthy();
   });

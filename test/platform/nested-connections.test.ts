@@ -18,17 +18,27 @@ beforeAll(async () => {
   server = await startTestServer();
   ws = await server.newWorkspace();
   for (let i = 0; i < 6; i++) {
-    const company = (await ws.ok(`mutation($n: String!) { createCompany(input: { name: $n }) { company { id } } }`, { n: `Co ${i}` })).createCompany.company.id;
+    const company = (await ws.ok(`mutation($n: String!) { createCompany(input: { name: $n }) { company { id } } }`, { n: `Co ${i}` }))
+      .createCompany.company.id;
     // company i has i contacts and i activities, each activity with i comments
     for (let j = 0; j < i; j++) {
-      await ws.ok(`mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } } }`, { input: { firstName: `P${i}-${j}`, companyId: company } });
+      await ws.ok(`mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } } }`, {
+        input: { firstName: `P${i}-${j}`, companyId: company },
+      });
       const activity = (
         await ws.ok(`mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id } userErrors { message } } }`, {
-          input: { type: 'NOTE', subject: `N${i}-${j}`, occurredAt: new Date(Date.UTC(2026, 0, 1 + j)).toISOString(), targetIds: [company] },
+          input: {
+            type: 'NOTE',
+            subject: `N${i}-${j}`,
+            occurredAt: new Date(Date.UTC(2026, 0, 1 + j)).toISOString(),
+            targetIds: [company],
+          },
         })
       ).logActivity.activity.id;
       for (let k = 0; k < i; k++) {
-        await ws.ok(`mutation($input: AddCommentInput!) { addComment(input: $input) { userErrors { message } } }`, { input: { activityId: activity, body: `C${i}-${j}-${k}` } });
+        await ws.ok(`mutation($input: AddCommentInput!) { addComment(input: $input) { userErrors { message } } }`, {
+          input: { activityId: activity, body: `C${i}-${j}-${k}` },
+        });
       }
     }
   }
@@ -54,7 +64,11 @@ describe('nested connections', () => {
     const byName = Object.fromEntries(data.companies.nodes.map((c: any) => [c.name, c]));
     expect(byName['Co 0'].contacts).toEqual({ totalCount: 0, pageInfo: { hasNextPage: false }, nodes: [] });
     expect(byName['Co 1'].contacts).toEqual({ totalCount: 1, pageInfo: { hasNextPage: false }, nodes: [{ firstName: 'P1-0' }] });
-    expect(byName['Co 4'].contacts).toEqual({ totalCount: 4, pageInfo: { hasNextPage: true }, nodes: [{ firstName: 'P4-0' }, { firstName: 'P4-1' }] });
+    expect(byName['Co 4'].contacts).toEqual({
+      totalCount: 4,
+      pageInfo: { hasNextPage: true },
+      nodes: [{ firstName: 'P4-0' }, { firstName: 'P4-1' }],
+    });
     const timeline = byName['Co 3'].timeline;
     expect(timeline.totalCount).toBe(3);
     expect(timeline.edges.map((e: any) => e.node.subject)).toEqual(['N3-2', 'N3-1']);

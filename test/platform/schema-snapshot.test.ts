@@ -21,7 +21,11 @@ describe('schema snapshot', () => {
   it('writes the full schema, the kernel and one file per built-in plugin', async () => {
     const plugins = await loadBuiltinPlugins();
     expect(plugins.map((p) => p.id)).toContain('pipeline');
-    expect([...files.keys()]).toEqual(['schema/kernel.graphql', ...plugins.map((p) => `schema/plugins/${p.id}.graphql`).sort(), 'schema/schema.graphql']);
+    expect([...files.keys()]).toEqual([
+      'schema/kernel.graphql',
+      ...plugins.map((p) => `schema/plugins/${p.id}.graphql`).sort(),
+      'schema/schema.graphql',
+    ]);
     // no file left behind by a plugin that is gone
     const onDisk = readdirSync(new URL('schema/plugins/', root)).map((name) => `schema/plugins/${name}`);
     expect(onDisk.sort()).toEqual([...files.keys()].filter((path) => path.startsWith('schema/plugins/')));
@@ -29,7 +33,10 @@ describe('schema snapshot', () => {
 
   it('every file under schema/ matches what the code builds (run `npm run schema` after changing the API)', () => {
     const stale = [...files].filter(([path, sdl]) => committed(path) !== sdl).map(([path]) => path);
-    if (stale.length) throw new Error(`${stale.join(', ')} ${stale.length === 1 ? 'differs' : 'differ'} from the schema the code builds: run \`npm run schema\` and commit the result`);
+    if (stale.length)
+      throw new Error(
+        `${stale.join(', ')} ${stale.length === 1 ? 'differs' : 'differ'} from the schema the code builds: run \`npm run schema\` and commit the result`,
+      );
     for (const [path, sdl] of files) expect(committed(path)).toBe(sdl);
   });
 
@@ -38,7 +45,14 @@ describe('schema snapshot', () => {
     for (const [path, sdl] of files) if (path.startsWith('schema/plugins/')) extended = extendSchema(extended, parse(sdl));
     expect(`${printSchema(lexicographicSortSchema(extended))}\n`).toBe(files.get('schema/schema.graphql'));
     const plugins = await loadBuiltinPlugins();
-    const served = await buildWorkspaceSchema(plugins.map((p) => ({ id: p.id, resolvers: p.manifest.resolvers, rules: p.manifest.rules, searchProviders: p.manifest.searchProviders })));
+    const served = await buildWorkspaceSchema(
+      plugins.map((p) => ({
+        id: p.id,
+        resolvers: p.manifest.resolvers,
+        rules: p.manifest.rules,
+        searchProviders: p.manifest.searchProviders,
+      })),
+    );
     expect(`${printSchema(lexicographicSortSchema(served))}\n`).toBe(files.get('schema/schema.graphql'));
     // a pipeline type is in the full schema and its file, not in the kernel's
     expect(files.get('schema/schema.graphql')).toMatch(/^type Deal implements Node \{/m);

@@ -110,7 +110,8 @@ export function stringLiterals(source: string): string[] {
 }
 
 /** Where SQL names a table: after these keywords (optionally `only`, optionally schema-qualified, optionally quoted). */
-const TABLE_REFERENCE = /\b(from|join|into|update|table|references|using|truncate)\s+(?:only\s+)?(?:"?public"?\s*\.\s*)?"?([a-z_][a-z0-9_]*)"?/gi;
+const TABLE_REFERENCE =
+  /\b(from|join|into|update|table|references|using|truncate)\s+(?:only\s+)?(?:"?public"?\s*\.\s*)?"?([a-z_][a-z0-9_]*)"?/gi;
 
 /**
  * The kernel tables a literal names: in SQL (after from / join / into / update / table / references / using /
@@ -139,7 +140,9 @@ export function scanKernelSql(dirs: string[], repoRoot: string, kernelTables: Re
   return dirs.flatMap((dir) =>
     sourceFiles(dir).flatMap((file) => {
       const inMigration = file.split(sep).includes('migrations');
-      const tables = new Set(stringLiterals(readFileSync(file, 'utf8')).flatMap((literal) => kernelTableReferences(literal, kernelTables, inMigration)));
+      const tables = new Set(
+        stringLiterals(readFileSync(file, 'utf8')).flatMap((literal) => kernelTableReferences(literal, kernelTables, inMigration)),
+      );
       return [...tables].sort().map((table) => `${relative(repoRoot, file)} names kernel table ${table}`);
     }),
   );

@@ -68,7 +68,9 @@ describe('loadPlugins: start-up refuses bad plugins, naming the plugin', () => {
   });
 
   it('timeline entry types: not namespaced, or declared by two plugins', async () => {
-    expect(await refusal('invalid-entry-type')).toEqual(['sloppy: timeline entry type "DealWon" is not namespaced (e.g. "deal.stageChanged")']);
+    expect(await refusal('invalid-entry-type')).toEqual([
+      'sloppy: timeline entry type "DealWon" is not namespaced (e.g. "deal.stageChanged")',
+    ]);
     expect(await refusal('entry-type-clash')).toEqual(['deals-b: timeline entry type deal.won is already declared by deals-a']);
   });
 
@@ -99,7 +101,10 @@ describe('loadPlugins: start-up refuses bad plugins, naming the plugin', () => {
   });
 
   it('lists every problem of every plugin at once', async () => {
-    const problems = await refusal('missing-dependency', ['./test/fixtures/plugins/kernel-range/future', './test/fixtures/plugins/cycle/cyc-a']);
+    const problems = await refusal('missing-dependency', [
+      './test/fixtures/plugins/kernel-range/future',
+      './test/fixtures/plugins/cycle/cyc-a',
+    ]);
     expect(problems).toEqual([
       `future: needs kernel >=99.0.0, but this kernel is ${readKernelVersion()}`,
       'cyc-a: depends on cyc-b ^1.0.0, which is not installed',
@@ -109,7 +114,13 @@ describe('loadPlugins: start-up refuses bad plugins, naming the plugin', () => {
 });
 
 describe('loadPlugins: a good set', () => {
-  const load = () => loadPlugins({ builtinDir: join(fixtures, 'good'), extra: ['./test/fixtures/plugins/third-party/acme-extra'], cwd: repo, kernel: kernelFacts() });
+  const load = () =>
+    loadPlugins({
+      builtinDir: join(fixtures, 'good'),
+      extra: ['./test/fixtures/plugins/third-party/acme-extra'],
+      cwd: repo,
+      kernel: kernelFacts(),
+    });
 
   it('loads built-in and configured plugins in dependency order (ties by id)', async () => {
     const plugins = await load();
@@ -153,16 +164,25 @@ describe('loadPlugins: a good set', () => {
 
 describe('plugin migrations and entities on a real (embedded) database', () => {
   it('run after the kernel’s, are tracked per plugin in the one migrations table, and register the entities', async () => {
-    const plugins = await loadPlugins({ builtinDir: join(fixtures, 'good'), extra: ['./test/fixtures/plugins/third-party/acme-extra'], cwd: repo, kernel: kernelFacts() });
+    const plugins = await loadPlugins({
+      builtinDir: join(fixtures, 'good'),
+      extra: ['./test/fixtures/plugins/third-party/acme-extra'],
+      cwd: repo,
+      kernel: kernelFacts(),
+    });
     const base = appOrmOptions({ pluginEntities: pluginEntities(plugins) });
     const orm = (await MikroORM.init({ ...base, migrations: { ...base.migrations, migrationsList: allMigrations(plugins) } })) as SqlOrm;
     try {
       const applied = (await orm.migrator.up()).map((m) => m.name);
       expect(applied).toEqual(allMigrations(plugins).map((m) => m.name));
-      const rows = await orm.em.getConnection().execute<{ name: string }[]>(`select name from mikro_orm_migrations where name like '%:%' order by id`);
+      const rows = await orm.em
+        .getConnection()
+        .execute<{ name: string }[]>(`select name from mikro_orm_migrations where name like '%:%' order by id`);
       expect(rows.map((r) => r.name)).toEqual(pluginMigrations(plugins).map((m) => m.name));
       expect(orm.getMetadata().getByClassName('AlphaWidget', false)?.tableName).toBe('alpha_widget');
-      const [rls] = await orm.em.getConnection().execute<{ relrowsecurity: boolean }[]>(`select relrowsecurity from pg_class where relname = 'alpha_widget'`);
+      const [rls] = await orm.em
+        .getConnection()
+        .execute<{ relrowsecurity: boolean }[]>(`select relrowsecurity from pg_class where relname = 'alpha_widget'`);
       expect(rls?.relrowsecurity).toBe(true);
       expect(await orm.migrator.up()).toEqual([]); // nothing pending on the next start
     } finally {

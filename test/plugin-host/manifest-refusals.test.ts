@@ -14,7 +14,10 @@ class Thing {}
 
 function refusal(...manifests: object[]): string[] {
   try {
-    validatePlugins(manifests.map((manifest, i) => ({ manifest, source: `plugin-${i}`, builtin: true })), kernel);
+    validatePlugins(
+      manifests.map((manifest, i) => ({ manifest, source: `plugin-${i}`, builtin: true })),
+      kernel,
+    );
   } catch (error) {
     expect(error).toBeInstanceOf(PluginLoadError);
     return (error as PluginLoadError).problems;
@@ -27,9 +30,9 @@ describe('start-up refuses a manifest claiming what the kernel or another plugin
     const contactLoader = { typeName: 'Contact', rootClass: Thing, load: async () => null };
     expect(refusal(plugin('thief', { nodeTypes: [contactLoader] }))).toEqual(['thief: node type Contact is already declared by kernel']);
     const gadget = { typeName: 'Gadget', rootClass: Thing, load: async () => null };
-    expect(refusal(plugin('gadgets-a', { nodeTypes: [gadget] }), plugin('gadgets-b', { nodeTypes: [{ ...gadget, rootClass: class Other {} }] }))).toEqual([
-      'gadgets-b: node type Gadget is already declared by gadgets-a',
-    ]);
+    expect(
+      refusal(plugin('gadgets-a', { nodeTypes: [gadget] }), plugin('gadgets-b', { nodeTypes: [{ ...gadget, rootClass: class Other {} }] })),
+    ).toEqual(['gadgets-b: node type Gadget is already declared by gadgets-a']);
   });
 
   it('a record type whose node, custom-field or tag type the kernel already has', () => {
@@ -48,22 +51,29 @@ describe('start-up refuses a manifest claiming what the kernel or another plugin
 
   it("a kernel permission name, another plugin's, or a protected field the kernel protects", () => {
     const permission = (name: string) => ({ name, description: 'x', scoped: false });
-    expect(refusal(plugin('hijack', { permissions: [permission('contact:read')], protectedFields: [{ type: 'Contact', field: 'emails' }] }))).toEqual([
+    expect(
+      refusal(plugin('hijack', { permissions: [permission('contact:read')], protectedFields: [{ type: 'Contact', field: 'emails' }] })),
+    ).toEqual([
       'hijack: permission contact:read is already declared by kernel',
       'hijack: protected field Contact.emails is already declared by kernel',
     ]);
-    expect(refusal(plugin('widgets-a', { permissions: [permission('widget:read')] }), plugin('widgets-b', { permissions: [permission('widget:read')] }))).toEqual([
-      'widgets-b: permission widget:read is already declared by widgets-a',
-    ]);
+    expect(
+      refusal(
+        plugin('widgets-a', { permissions: [permission('widget:read')] }),
+        plugin('widgets-b', { permissions: [permission('widget:read')] }),
+      ),
+    ).toEqual(['widgets-b: permission widget:read is already declared by widgets-a']);
     // validation registers nothing: the refused plugins' permissions are not in the process
     expect(permissionRegistry.has('widget:read')).toBe(false);
   });
 
   it("another plugin's event type (token or name), or a kernel event type", () => {
-    expect(refusal(plugin('deals-a', { events: ['deal.won'] }), plugin('deals-b', { events: [defineEvent<{ dealId: string }>('deal.won')] }))).toEqual([
-      'deals-b: event type deal.won is already declared by deals-a',
+    expect(
+      refusal(plugin('deals-a', { events: ['deal.won'] }), plugin('deals-b', { events: [defineEvent<{ dealId: string }>('deal.won')] })),
+    ).toEqual(['deals-b: event type deal.won is already declared by deals-a']);
+    expect(refusal(plugin('echo', { events: ['contact.created'] }))).toEqual([
+      'echo: event type contact.created is already declared by kernel',
     ]);
-    expect(refusal(plugin('echo', { events: ['contact.created'] }))).toEqual(['echo: event type contact.created is already declared by kernel']);
   });
 
   it('a search provider key the kernel has', () => {
@@ -85,9 +95,15 @@ describe('start-up refuses a manifest claiming what the kernel or another plugin
 
   it('a hook on a write point nobody declares; one declared by another plugin is fine', () => {
     const hook = { on: 'deal.create', run: noop };
-    expect(refusal(plugin('guard', { hooks: [hook] }))).toEqual(['guard: hook on unknown write point "deal.create" (known: contact.create, contact.update)']);
+    expect(refusal(plugin('guard', { hooks: [hook] }))).toEqual([
+      'guard: hook on unknown write point "deal.create" (known: contact.create, contact.update)',
+    ]);
     const accepted = validatePlugins(
-      [plugin('guard', { hooks: [hook] }), plugin('deals', { writePoints: ['deal.create'] })].map((manifest) => ({ manifest, source: manifest.id, builtin: true })),
+      [plugin('guard', { hooks: [hook] }), plugin('deals', { writePoints: ['deal.create'] })].map((manifest) => ({
+        manifest,
+        source: manifest.id,
+        builtin: true,
+      })),
       kernel,
     );
     expect(accepted.map((p) => p.id)).toEqual(['deals', 'guard']);

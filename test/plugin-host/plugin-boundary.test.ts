@@ -1,7 +1,15 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MetadataStorage } from '@mikro-orm/core';
-import { boundaryViolations, importSpecifiers, kernelTableReferences, scanBoundary, scanKernelSql, sourceFiles, stringLiterals } from './import-boundary.js';
+import {
+  boundaryViolations,
+  importSpecifiers,
+  kernelTableReferences,
+  scanBoundary,
+  scanKernelSql,
+  sourceFiles,
+  stringLiterals,
+} from './import-boundary.js';
 import { kernelEntities } from '../../src/app/kernel-entities.js';
 import { entityNames } from '../../src/plugin-host/entity-names.js';
 
@@ -58,7 +66,9 @@ function kernelTables(): Set<string> {
   const tables = new Set<string>();
   for (const entity of kernelEntities) {
     tables.add(entityNames(entity).tableName);
-    const meta = (entity as unknown as Record<symbol, { properties?: Record<string, { pivotTable?: string }> }>)[MetadataStorage.META_SYMBOL];
+    const meta = (entity as unknown as Record<symbol, { properties?: Record<string, { pivotTable?: string }> }>)[
+      MetadataStorage.META_SYMBOL
+    ];
     for (const prop of Object.values(meta?.properties ?? {})) if (prop.pivotTable) tables.add(prop.pivotTable);
   }
   return tables;
@@ -68,7 +78,23 @@ describe('kernel tables are the kernel’s: plugin code names none of them in SQ
   const tables = kernelTables();
 
   it('reads the kernel tables from the entity metadata', () => {
-    for (const t of ['contact', 'company', 'activity', 'timeline_link', 'timeline_event', 'custom_field_definition', 'contact_tag', 'company_tag', 'outbox_delivery', 'job_run', 'installed_plugin', 'workspace_module', 'workspace', 'app_user', 'membership']) {
+    for (const t of [
+      'contact',
+      'company',
+      'activity',
+      'timeline_link',
+      'timeline_event',
+      'custom_field_definition',
+      'contact_tag',
+      'company_tag',
+      'outbox_delivery',
+      'job_run',
+      'installed_plugin',
+      'workspace_module',
+      'workspace',
+      'app_user',
+      'membership',
+    ]) {
       expect([t, tables.has(t)]).toEqual([t, true]);
     }
   });

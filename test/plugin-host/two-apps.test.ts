@@ -41,16 +41,24 @@ beforeAll(async () => {
 afterAll(() => Promise.all([withPlugins?.close(), bare?.close()]));
 
 const deliveries = (server: PluginTestServer, workspaceId: string) =>
-  server.orm.em.getConnection().execute(`select subscriber from outbox_delivery where workspace_id = ? order by subscriber`, [workspaceId]) as Promise<{ subscriber: string }[]>;
+  server.orm.em
+    .getConnection()
+    .execute(`select subscriber from outbox_delivery where workspace_id = ? order by subscriber`, [workspaceId]) as Promise<
+    { subscriber: string }[]
+  >;
 
-it("runs a hook only in the app whose plugin set has it", async () => {
+it('runs a hook only in the app whose plugin set has it', async () => {
   const [a, b] = await Promise.all([withPlugins.newWorkspace(), bare.newWorkspace()]);
   const inA = await a.ok(CREATE_CONTACT, { i: { firstName: 'Blocked' } });
   expect(inA.createContact).toEqual({ contact: null, userErrors: [{ message: 'the sentinel says no' }] });
   const inB = await b.ok(CREATE_CONTACT, { i: { firstName: 'Blocked' } });
   expect(inB.createContact.userErrors).toEqual([]);
   expect(inB.createContact.contact.id).toEqual(expect.any(String));
-  expect(eventsOf(withPlugins.appOrm).hooksFor('contact.create').map((h) => h.plugin)).toEqual(['sentinel']);
+  expect(
+    eventsOf(withPlugins.appOrm)
+      .hooksFor('contact.create')
+      .map((h) => h.plugin),
+  ).toEqual(['sentinel']);
   expect(eventsOf(bare.appOrm).hooksFor('contact.create')).toEqual([]);
 });
 
@@ -60,12 +68,18 @@ it("records deliveries only for the subscribers of the app's own plugins", async
   await b.ok(CREATE_CONTACT, { i: { firstName: 'Bea' } });
   expect((await deliveries(withPlugins, a.id)).map((d) => d.subscriber)).toContain('sentinel/recorder');
   expect(await deliveries(bare, b.id)).toEqual([]);
-  expect(eventsOf(bare.appOrm).subscribersFor('contact.created').map((s) => s.key)).toEqual([]);
+  expect(
+    eventsOf(bare.appOrm)
+      .subscribersFor('contact.created')
+      .map((s) => s.key),
+  ).toEqual([]);
 });
 
 it('resolves a plugin node type only in the app that has the plugin', async () => {
   const [a, b] = await Promise.all([withPlugins.newWorkspace(), bare.newWorkspace()]);
-  const pipelineMade = await a.ok(`mutation { createPipeline(input: { name: "Sales", stages: [{ name: "Open", kind: OPEN }, { name: "Won", kind: WON }, { name: "Lost", kind: LOST }] }) { userErrors { message } } }`);
+  const pipelineMade = await a.ok(
+    `mutation { createPipeline(input: { name: "Sales", stages: [{ name: "Open", kind: OPEN }, { name: "Won", kind: WON }, { name: "Lost", kind: LOST }] }) { userErrors { message } } }`,
+  );
   expect(pipelineMade.createPipeline.userErrors).toEqual([]);
   const created = await a.ok(`mutation { createDeal(input: { name: "Two apps" }) { deal { id } userErrors { message } } }`);
   expect(created.createDeal.userErrors).toEqual([]);

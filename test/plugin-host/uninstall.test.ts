@@ -19,7 +19,8 @@ let server: PluginTestServer;
 let a: PluginTestWorkspace;
 let b: PluginTestWorkspace;
 
-const exec = <T = Record<string, unknown>[]>(q: string, params: unknown[] = []) => server.orm.em.getConnection().execute(q, params) as Promise<T>;
+const exec = <T = Record<string, unknown>[]>(q: string, params: unknown[] = []) =>
+  server.orm.em.getConnection().execute(q, params) as Promise<T>;
 
 /** Tables of entities, with a workspace_id column, read from the ORM's metadata (no hand-kept list). */
 function tablesOf(entities: Function[]): string[] {
@@ -43,12 +44,27 @@ async function counts(workspaceId: string): Promise<Record<string, number>> {
   for (const table of [...tablesOf(kernelEntities), ...tablesOf(pipeline.entities!), ...tablesOf(loyalty.entities!)]) {
     await count(table, `select count(*)::int as n from "${table}" where workspace_id = ?`);
   }
-  await count('pipeline: timeline_event', `select count(*)::int as n from timeline_event where workspace_id = ? and entry_type like 'deal.%'`);
-  await count('pipeline: timeline_link', `select count(*)::int as n from timeline_link where workspace_id = ? and (target_type in ('Deal', 'Pipeline', 'PipelineStage') or (entry_kind = 'event' and entry_type like 'deal.%'))`);
-  await count('pipeline: timeline_link of activities', `select count(*)::int as n from timeline_link where workspace_id = ? and entry_kind = 'activity' and target_type = 'Deal'`);
-  await count('pipeline: custom_field_definition', `select count(*)::int as n from custom_field_definition where workspace_id = ? and object_type = 'Deal'`);
+  await count(
+    'pipeline: timeline_event',
+    `select count(*)::int as n from timeline_event where workspace_id = ? and entry_type like 'deal.%'`,
+  );
+  await count(
+    'pipeline: timeline_link',
+    `select count(*)::int as n from timeline_link where workspace_id = ? and (target_type in ('Deal', 'Pipeline', 'PipelineStage') or (entry_kind = 'event' and entry_type like 'deal.%'))`,
+  );
+  await count(
+    'pipeline: timeline_link of activities',
+    `select count(*)::int as n from timeline_link where workspace_id = ? and entry_kind = 'activity' and target_type = 'Deal'`,
+  );
+  await count(
+    'pipeline: custom_field_definition',
+    `select count(*)::int as n from custom_field_definition where workspace_id = ? and object_type = 'Deal'`,
+  );
   await count('pipeline: outbox_delivery', `select count(*)::int as n from outbox_delivery where workspace_id = ? and plugin = 'pipeline'`);
-  await count('pipeline: processed_event', `select count(*)::int as n from processed_event where workspace_id = ? and subscriber like 'pipeline/%'`);
+  await count(
+    'pipeline: processed_event',
+    `select count(*)::int as n from processed_event where workspace_id = ? and subscriber like 'pipeline/%'`,
+  );
   await count('pipeline: job_run', `select count(*)::int as n from job_run where workspace_id = ? and plugin_id = 'pipeline'`);
   return result;
 }
@@ -56,23 +72,45 @@ async function counts(workspaceId: string): Promise<Record<string, number>> {
 /** A workspace with data of every kind: kernel records, pipeline records linked to them, loyalty points. */
 async function seed(ws: PluginTestWorkspace): Promise<void> {
   await ws.enable('acme-loyalty');
-  const company = (await ws.ok(`mutation { createCompany(input: { name: "Acme" }) { company { id } ${ERRORS} } }`)).createCompany.company.id;
+  const company = (await ws.ok(`mutation { createCompany(input: { name: "Acme" }) { company { id } ${ERRORS} } }`)).createCompany.company
+    .id;
   const tag = (await ws.ok(`mutation { createTag(input: { name: "Hot" }) { tag { id } ${ERRORS} } }`)).createTag.tag.id;
-  const contact = (await ws.ok(`mutation($c: ID!, $t: ID!) { createContact(input: { firstName: "Ann", companyId: $c, tagIds: [$t] }) { contact { id } ${ERRORS} } }`, { c: company, t: tag })).createContact.contact.id;
+  const contact = (
+    await ws.ok(
+      `mutation($c: ID!, $t: ID!) { createContact(input: { firstName: "Ann", companyId: $c, tagIds: [$t] }) { contact { id } ${ERRORS} } }`,
+      { c: company, t: tag },
+    )
+  ).createContact.contact.id;
   for (const objectType of ['Deal', 'Contact']) {
-    const field = await ws.ok(`mutation($o: String!) { createCustomField(input: { objectType: $o, key: "region", label: "Region", type: TEXT }) { ${ERRORS} } }`, { o: objectType });
+    const field = await ws.ok(
+      `mutation($o: String!) { createCustomField(input: { objectType: $o, key: "region", label: "Region", type: TEXT }) { ${ERRORS} } }`,
+      { o: objectType },
+    );
     expect(field.createCustomField.userErrors).toEqual([]);
   }
   const p = await createPipeline(ws);
-  const deal = await createDeal(ws, { name: 'Big deal', pipelineId: p.id, companyId: company, contacts: [{ contactId: contact, role: 'Buyer', isPrimary: true }], tagIds: [tag], customFields: { region: 'EU' } });
+  const deal = await createDeal(ws, {
+    name: 'Big deal',
+    pipelineId: p.id,
+    companyId: company,
+    contacts: [{ contactId: contact, role: 'Buyer', isPrimary: true }],
+    tagIds: [tag],
+    customFields: { region: 'EU' },
+  });
   await createDeal(ws, { name: 'Stale deal', pipelineId: p.id, stageId: stageByName(p, 'Lead').id });
-  const moved = await ws.ok(`mutation($i: MoveDealToStageInput!) { moveDealToStage(input: $i) { ${ERRORS} } }`, { i: { id: deal.id, stageId: stageByName(p, 'Qualified').id, version: deal.version } });
+  const moved = await ws.ok(`mutation($i: MoveDealToStageInput!) { moveDealToStage(input: $i) { ${ERRORS} } }`, {
+    i: { id: deal.id, stageId: stageByName(p, 'Qualified').id, version: deal.version },
+  });
   expect(moved.moveDealToStage.userErrors).toEqual([]);
   const [{ version }] = await exec<[{ version: number }]>(`select version from deal where workspace_id = ? and name = 'Big deal'`, [ws.id]);
-  const won = await ws.ok(`mutation($i: CloseDealInput!) { markDealWon(input: $i) { ${ERRORS} } }`, { i: { id: deal.id, version: Number(version) } });
+  const won = await ws.ok(`mutation($i: CloseDealInput!) { markDealWon(input: $i) { ${ERRORS} } }`, {
+    i: { id: deal.id, version: Number(version) },
+  });
   expect(won.markDealWon.userErrors).toEqual([]);
   // an activity on the deal and the contact: uninstalling pipeline keeps it, on the contact only
-  const logged = await ws.ok(`mutation($t: [ID!]!) { logActivity(input: { type: CALL, subject: "Call", targetIds: $t }) { ${ERRORS} } }`, { t: [deal.id, contact] });
+  const logged = await ws.ok(`mutation($t: [ID!]!) { logActivity(input: { type: CALL, subject: "Call", targetIds: $t }) { ${ERRORS} } }`, {
+    t: [deal.id, contact],
+  });
   expect(logged.logActivity.userErrors).toEqual([]);
   const award = await ws.ok(`mutation($c: ID!) { awardLoyaltyPoints(input: { contactId: $c, points: 5 }) { ${ERRORS} } }`, { c: contact });
   expect(award.awardLoyaltyPoints.userErrors).toEqual([]);
@@ -86,7 +124,13 @@ beforeAll(async () => {
   b = await server.newWorkspace();
   await seed(a);
   await seed(b);
-  const runner = new JobRunner({ orm: server.appOrm, logger: { info: () => {}, error: () => {} } as never, plugins: server.plugins, tickMs: 50, listWorkspaces: async () => [a.id, b.id] });
+  const runner = new JobRunner({
+    orm: server.appOrm,
+    logger: { info: () => {}, error: () => {} } as never,
+    plugins: server.plugins,
+    tickMs: 50,
+    listWorkspaces: async () => [a.id, b.id],
+  });
   await runner.tick();
   // deliver the events (deal.won to pipeline's subscribers, activity.logged to loyalty's): deliveries and processed events
   const worker = await server.startOutboxWorker({ pollMs: 20 });
@@ -108,7 +152,15 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   const pipelineTables = tablesOf(pipeline.entities!);
   const removedKinds = Object.keys(beforeA).filter((k) => k.startsWith('pipeline: '));
   // the test can fail: there is something of every kind to remove
-  expect(pipelineTables).toEqual(['deal', 'deal_contact', 'deal_rotting_reminder', 'deal_stage_history', 'deal_tag', 'pipeline', 'pipeline_stage']);
+  expect(pipelineTables).toEqual([
+    'deal',
+    'deal_contact',
+    'deal_rotting_reminder',
+    'deal_stage_history',
+    'deal_tag',
+    'pipeline',
+    'pipeline_stage',
+  ]);
   for (const key of [...pipelineTables, ...removedKinds]) expect([key, beforeA[key]! > 0]).toEqual([key, true]);
   expect(beforeA.loyalty_account).toBe(1);
   // loyalty's handled events stay: only pipeline's go
@@ -132,7 +184,10 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   expected.workspace_module = beforeA.workspace_module! + 1;
   expected.audit_log = beforeA.audit_log! + 1;
   expect(afterA).toEqual(expected);
-  const [audit] = await exec<{ action: string; object_type: string }[]>(`select action, object_type from audit_log where workspace_id = ? order by occurred_at desc limit 1`, [a.id]);
+  const [audit] = await exec<{ action: string; object_type: string }[]>(
+    `select action, object_type from audit_log where workspace_id = ? order by occurred_at desc limit 1`,
+    [a.id],
+  );
   expect(audit).toEqual({ action: 'workspaceModule.created', object_type: 'WorkspaceModule' });
   expect(await counts(b.id)).toEqual(beforeB);
 
@@ -149,7 +204,9 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
 
 it('uninstalling is one transaction: a failure on the last table leaves every row of the plugin in place', async () => {
   // a trigger refusing deletes from pipeline (the last table, after the kernel kinds and the deals)
-  await exec(`create function refuse_pipeline_delete() returns trigger language plpgsql as $$ begin raise exception 'refused by test'; end $$`);
+  await exec(
+    `create function refuse_pipeline_delete() returns trigger language plpgsql as $$ begin raise exception 'refused by test'; end $$`,
+  );
   await exec(`create trigger refuse_pipeline_delete before delete on pipeline for each row execute function refuse_pipeline_delete()`);
   try {
     const before = await counts(b.id);

@@ -44,17 +44,26 @@ const csvExport = (member: Member, file: string, filter?: unknown) =>
   });
 
 async function createCompany(input: Record<string, unknown>) {
-  const data = await ws.ok(`mutation($input: CreateCompanyInput!) { createCompany(input: $input) { company { id } userErrors { message } } }`, { input });
+  const data = await ws.ok(
+    `mutation($input: CreateCompanyInput!) { createCompany(input: $input) { company { id } userErrors { message } } }`,
+    { input },
+  );
   return data.createCompany.company.id as string;
 }
 
 async function createContact(input: Record<string, unknown>) {
-  const data = await ws.ok(`mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } userErrors { message } } }`, { input });
+  const data = await ws.ok(
+    `mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } userErrors { message } } }`,
+    { input },
+  );
   return data.createContact.contact.id as string;
 }
 
 async function logActivity(input: Record<string, unknown>) {
-  const data = await ws.ok(`mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id } userErrors { message } } }`, { input });
+  const data = await ws.ok(
+    `mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id } userErrors { message } } }`,
+    { input },
+  );
   return data.logActivity.activity.id as string;
 }
 
@@ -82,7 +91,10 @@ beforeAll(async () => {
     workspaceId: ws.id,
     name: `Team exporter ${randomUUID().slice(0, 4)}`,
     grants: { 'contact:read': Scope.TEAM, 'company:read': Scope.TEAM, 'activity:read': Scope.TEAM, 'export:run': Scope.ALL },
-    fieldAllowlist: { Company: ['employeeCount', 'address', 'customFields'], Contact: ['emails', 'primaryEmail', 'address', 'customFields'] },
+    fieldAllowlist: {
+      Company: ['employeeCount', 'address', 'customFields'],
+      Contact: ['emails', 'primaryEmail', 'address', 'customFields'],
+    },
   });
   await em.flush();
   exporter = await ws.addMember('Ezra Exporter', role.id as never);
@@ -92,11 +104,24 @@ beforeAll(async () => {
   ids.cOwn = await createCompany({ name: 'Acme Own', ownerId: user(sales1), phones: [{ number: '+1 555 0100' }] });
   ids.cTeam = await createCompany({ name: 'Beta Team', ownerId: user(sales2) });
   ids.cOther = await createCompany({ name: 'Gamma Other', ownerId: user(sales3) });
-  for (const [key, amount] of [['cOwn', 5_000_000], ['cTeam', 1_000], ['cOther', 9_000_000]] as const) {
-    await server.orm.em.getConnection().execute(`update company set annual_revenue_amount = ?, annual_revenue_currency = 'EUR' where id = ?`, [amount, uuidOf(ids[key]!)]);
+  for (const [key, amount] of [
+    ['cOwn', 5_000_000],
+    ['cTeam', 1_000],
+    ['cOther', 9_000_000],
+  ] as const) {
+    await server.orm.em
+      .getConnection()
+      .execute(`update company set annual_revenue_amount = ?, annual_revenue_currency = 'EUR' where id = ?`, [amount, uuidOf(ids[key]!)]);
   }
   ids.cNobody = await createCompany({ name: 'Delta Nobody', ownerId: null });
-  ids.kOwn = await createContact({ firstName: 'Olga', lastName: 'Own', ownerId: user(sales1), companyId: ids.cOwn, emails: [{ email: 'olga@acme.test' }], phones: [{ number: '+1 555 0199' }] });
+  ids.kOwn = await createContact({
+    firstName: 'Olga',
+    lastName: 'Own',
+    ownerId: user(sales1),
+    companyId: ids.cOwn,
+    emails: [{ email: 'olga@acme.test' }],
+    phones: [{ number: '+1 555 0199' }],
+  });
   ids.kOther = await createContact({ firstName: 'Xavier', lastName: 'Other', ownerId: user(sales3), companyId: ids.cOwn });
   ids.kTeam = await createContact({ firstName: 'Tina', lastName: 'Team', ownerId: user(sales2), companyId: ids.cOther });
   ids.aOwn = await logActivity({ type: 'CALL', subject: 'Own call', targetIds: [ids.cOwn, ids.kOwn], assigneeId: user(sales1) });
@@ -143,10 +168,17 @@ describe('record scope', () => {
     expect(data.activity).toBeNull();
     // a type the caller may not read at all: null, whatever the id
     const em = server.orm.em.fork();
-    const role = em.create(CustomRole, { workspaceId: ws.id, name: `Contacts only ${randomUUID().slice(0, 4)}`, grants: { 'contact:read': Scope.ALL } });
+    const role = em.create(CustomRole, {
+      workspaceId: ws.id,
+      name: `Contacts only ${randomUUID().slice(0, 4)}`,
+      grants: { 'contact:read': Scope.ALL },
+    });
     await em.flush();
     const stranger = await ws.addMember('Rita Contacts', role.id as never);
-    const seen = await as(stranger).ok(`query($c: ID!, $k: ID!) { company: node(id: $c) { id } contact: node(id: $k) { id } }`, { c: ids.cNobody, k: ids.kOther });
+    const seen = await as(stranger).ok(`query($c: ID!, $k: ID!) { company: node(id: $c) { id } contact: node(id: $k) { id } }`, {
+      c: ids.cNobody,
+      k: ids.kOther,
+    });
     expect(seen).toEqual({ company: null, contact: { id: ids.kOther } });
   });
 
@@ -174,7 +206,9 @@ describe('record scope', () => {
     expect(data.otherTimeline).toEqual({ totalCount: 0, edges: [] });
     expect(data.activity.targets.map((t: any) => t.target.id).sort()).toEqual([ids.cOwn, ids.kOwn].sort());
     // the admin sees both activities on the company
-    const admin = await ws.ok(`query($own: ID!) { company(id: $own) { contacts { totalCount } timeline { totalCount } } }`, { own: ids.cOwn });
+    const admin = await ws.ok(`query($own: ID!) { company(id: $own) { contacts { totalCount } timeline { totalCount } } }`, {
+      own: ids.cOwn,
+    });
     expect(admin.company).toEqual({ contacts: { totalCount: 2 }, timeline: { totalCount: 2 } });
   });
 
@@ -197,11 +231,16 @@ describe('record scope', () => {
     expect(res.updateContact).toEqual({ contact: null, userErrors: [{ field: ['id'], code: 'NOT_FOUND' }] });
     expect((await ws.ok(`query($id: ID!) { contact(id: $id) { firstName version } }`, { id: ids.kTeam })).contact).toEqual(before.contact);
 
-    const del = await as(sales1).ok(`mutation($id: ID!) { deleteCompany(id: $id) { company { id } userErrors { code } } }`, { id: ids.cTeam });
-    expect(del.deleteCompany).toEqual({ company: null, userErrors: [{ code: 'NOT_FOUND' }] });
-    const merge = await as(sales1).ok(`mutation($input: MergeInput!) { mergeCompanies(input: $input) { company { id } userErrors { code } } }`, {
-      input: { targetId: ids.cOwn, sourceIds: [ids.cTeam] },
+    const del = await as(sales1).ok(`mutation($id: ID!) { deleteCompany(id: $id) { company { id } userErrors { code } } }`, {
+      id: ids.cTeam,
     });
+    expect(del.deleteCompany).toEqual({ company: null, userErrors: [{ code: 'NOT_FOUND' }] });
+    const merge = await as(sales1).ok(
+      `mutation($input: MergeInput!) { mergeCompanies(input: $input) { company { id } userErrors { code } } }`,
+      {
+        input: { targetId: ids.cOwn, sourceIds: [ids.cTeam] },
+      },
+    );
     expect(merge.mergeCompanies.userErrors).toEqual([{ code: 'NOT_FOUND' }]);
     expect((await ws.ok(`query($id: ID!) { company(id: $id) { deletedAt } }`, { id: ids.cTeam })).company.deletedAt).toBeNull();
 
@@ -215,7 +254,9 @@ describe('record scope', () => {
   });
 
   it('makes the caller the owner of what they create, and refuses owners outside their update scope', async () => {
-    const created = await as(sales1).ok(`mutation { createContact(input: { firstName: "Newbie" }) { contact { owner { id } } userErrors { code } } }`);
+    const created = await as(sales1).ok(
+      `mutation { createContact(input: { firstName: "Newbie" }) { contact { owner { id } } userErrors { code } } }`,
+    );
     expect(created.createContact.contact.owner.id).toBe(user(sales1));
     const count = await server.count('contact', ws.id);
     const refused = await as(sales1).ok(

@@ -1,4 +1,14 @@
-import { actAs, activityTargetIds, contactOrReject, InputRejected, readableCompany, readableContact, readableContactIds, workspaceMemberIds, type RequestContext } from '../../src/sdk/index.js';
+import {
+  actAs,
+  activityTargetIds,
+  contactOrReject,
+  InputRejected,
+  readableCompany,
+  readableContact,
+  readableContactIds,
+  workspaceMemberIds,
+  type RequestContext,
+} from '../../src/sdk/index.js';
 import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import '../../src/app/kernel-entities.js'; // the kernel, loaded before the kit starts a server
 
@@ -13,19 +23,25 @@ let member: { id: string; ok: PluginTestWorkspace['ok'] };
 const ids = {} as Record<'admins' | 'own' | 'trashed' | 'company' | 'activity', string>; // set in beforeAll
 
 const uuid = (globalId: string) => Buffer.from(globalId, 'base64url').toString('utf8').split(':').pop()!;
-const as = <T>(userId: string | null, work: (ctx: RequestContext) => Promise<T>) => actAs({ workspaceId: ws.id, em: server.orm.em.fork(), settings: {} }, userId, work);
+const as = <T>(userId: string | null, work: (ctx: RequestContext) => Promise<T>) =>
+  actAs({ workspaceId: ws.id, em: server.orm.em.fork(), settings: {} }, userId, work);
 
 beforeAll(async () => {
   server = await startPluginServer([]);
   ws = await server.newWorkspace();
   member = await ws.addMember('Sam Sales', 'SALES');
   const create = async (client: { ok: PluginTestWorkspace['ok'] }, firstName: string) =>
-    (await client.ok(`mutation($n: String!) { createContact(input: { firstName: $n }) { contact { id } } }`, { n: firstName })).createContact.contact.id as string;
+    (await client.ok(`mutation($n: String!) { createContact(input: { firstName: $n }) { contact { id } } }`, { n: firstName }))
+      .createContact.contact.id as string;
   ids.admins = await create(ws, 'Adele');
   ids.own = await create(member, 'Own');
   ids.trashed = await create(member, 'Gone');
   ids.company = (await ws.ok(`mutation { createCompany(input: { name: "Acme" }) { company { id } } }`)).createCompany.company.id;
-  ids.activity = (await ws.ok(`mutation($t: [ID!]!) { logActivity(input: { type: CALL, subject: "Call", targetIds: $t }) { activity { id } } }`, { t: [ids.admins, ids.own, ids.trashed, ids.company] })).logActivity.activity.id;
+  ids.activity = (
+    await ws.ok(`mutation($t: [ID!]!) { logActivity(input: { type: CALL, subject: "Call", targetIds: $t }) { activity { id } } }`, {
+      t: [ids.admins, ids.own, ids.trashed, ids.company],
+    })
+  ).logActivity.activity.id;
   // trashed after the activity was logged on it
   await server.orm.em.getConnection().execute(`update contact set deleted_at = now() where id = ?`, [uuid(ids.trashed)]);
 });

@@ -23,7 +23,12 @@ beforeAll(async () => {
   ids.acme = await company(ws, { name: 'Acme Corporation', domains: ['acme.com'], phones: [{ number: '+1 (555) 010-7788' }] });
   ids.acmeWidgets = await company(ws, { name: 'Widgets for Acme', domains: ['widgets.io'] });
   ids.macmillan = await company(ws, { name: 'Macmillan Publishers', domains: ['macmillan.example'] });
-  ids.zoe = await contact(ws, { firstName: 'Zoë', lastName: 'Müller', emails: [{ email: 'zoe.mueller@example.org' }], phones: [{ number: '+49 30 1234 5678' }] });
+  ids.zoe = await contact(ws, {
+    firstName: 'Zoë',
+    lastName: 'Müller',
+    emails: [{ email: 'zoe.mueller@example.org' }],
+    phones: [{ number: '+49 30 1234 5678' }],
+  });
   ids.jonathan = await contact(ws, { firstName: 'Jonathan', lastName: 'Smithson', emails: [{ email: 'jon@globex.test' }] });
   ids.jonas = await contact(ws, { firstName: 'Jonas', lastName: 'Berg' });
 });

@@ -20,7 +20,14 @@ afterAll(async () => {
 });
 
 const client = (authorization?: string) => {
-  const c = createClient({ url, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: authorization ? { authorization } : {}, onNonLazyError: () => {} });
+  const c = createClient({
+    url,
+    webSocketImpl: WebSocket,
+    lazy: false,
+    retryAttempts: 0,
+    connectionParams: authorization ? { authorization } : {},
+    onNonLazyError: () => {},
+  });
   clients.push(c);
   return c;
 };
@@ -47,7 +54,9 @@ function subscribe(c: Client, query: string, variables: Record<string, unknown> 
 
 const EVENTS = `subscription($types: [String!]) { events(types: $types) { id type occurredAt actorUserId payload } }`;
 const createContact = (ws: TestWorkspace, firstName: string) =>
-  ws.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { message } } }`, { i: { firstName, lastName: 'Stream' } });
+  ws.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } userErrors { message } } }`, {
+    i: { firstName, lastName: 'Stream' },
+  });
 
 const waitFor = async (check: () => boolean, ms = 5000) => {
   const until = Date.now() + ms;
@@ -97,7 +106,9 @@ test('a member with a TEAM-scoped contact:read receives only contacts in reach',
   await r.ready;
   await settle();
   await createContact(a, 'NotMine'); // owned by the admin, outside the seller's team
-  await a.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }`, { i: { firstName: 'Mine', lastName: 'Stream', ownerId: toGlobalId('User', sales.id) } });
+  await a.ok(`mutation($i: CreateContactInput!) { createContact(input: $i) { contact { id } } }`, {
+    i: { firstName: 'Mine', lastName: 'Stream', ownerId: toGlobalId('User', sales.id) },
+  });
   await waitFor(() => r.events.length >= 1);
   await settle();
   expect(r.events.map((e) => e.payload.contact.firstName)).toEqual(['Mine']);
@@ -106,7 +117,15 @@ test('a member with a TEAM-scoped contact:read receives only contacts in reach',
 test('an unauthenticated or forged connection is refused', async () => {
   for (const authorization of [undefined, 'Bearer not-a-token']) {
     const closed = new Promise<number>((resolve) => {
-      const c = createClient({ url, webSocketImpl: WebSocket, lazy: false, retryAttempts: 0, connectionParams: authorization ? { authorization } : {}, onNonLazyError: () => {}, on: { closed: (event) => resolve((event as { code: number }).code) } });
+      const c = createClient({
+        url,
+        webSocketImpl: WebSocket,
+        lazy: false,
+        retryAttempts: 0,
+        connectionParams: authorization ? { authorization } : {},
+        onNonLazyError: () => {},
+        on: { closed: (event) => resolve((event as { code: number }).code) },
+      });
       clients.push(c);
     });
     expect(await closed).toBe(4403);
@@ -125,12 +144,19 @@ test('the HTTP route’s operation limits apply to subscriptions too (aliases, t
   const aliases = Array.from({ length: 31 }, (_, i) => `a${i}: id`).join(' ');
   const tooMany = subscribe(client(a.headers.authorization), `subscription { events { ${aliases} } }`);
   await waitFor(() => tooMany.errors.length > 0);
-  expect(tooMany.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit: 'maxAliases' }) })]);
+  expect(tooMany.errors).toEqual([
+    expect.objectContaining({ extensions: expect.objectContaining({ code: 'BAD_USER_INPUT', limit: 'maxAliases' }) }),
+  ]);
   expect(tooMany.events).toEqual([]);
 
-  const long = subscribe(client(a.headers.authorization), `subscription { events { ${Array.from({ length: 5100 }, () => 'id').join(' ')} } }`);
+  const long = subscribe(
+    client(a.headers.authorization),
+    `subscription { events { ${Array.from({ length: 5100 }, () => 'id').join(' ')} } }`,
+  );
   await waitFor(() => long.errors.length > 0);
-  expect(long.errors).toEqual([expect.objectContaining({ message: 'Token limit of 5000 exceeded.', extensions: expect.objectContaining({ limit: 'maxTokens' }) })]);
+  expect(long.errors).toEqual([
+    expect.objectContaining({ message: 'Token limit of 5000 exceeded.', extensions: expect.objectContaining({ limit: 'maxTokens' }) }),
+  ]);
 });
 
 test('credentials are checked again at every subscribe: after sign-out, a new subscription on the open connection is UNAUTHENTICATED', async () => {
@@ -141,7 +167,9 @@ test('credentials are checked again at every subscribe: after sign-out, a new su
   await first.ready;
   await settle();
   expect(first.errors).toEqual([]);
-  const removed = await a.ok(`mutation($id: ID!) { removeMember(input: { userId: $id }) { userErrors { message } } }`, { id: toGlobalId('User', member.id) });
+  const removed = await a.ok(`mutation($id: ID!) { removeMember(input: { userId: $id }) { userErrors { message } } }`, {
+    id: toGlobalId('User', member.id),
+  });
   expect(removed.removeMember.userErrors).toEqual([]);
   const second = subscribe(c, EVENTS);
   await waitFor(() => second.errors.length > 0);
@@ -149,25 +177,28 @@ test('credentials are checked again at every subscribe: after sign-out, a new su
 });
 
 // several connections at once: PostgreSQL only (PGlite serves one connection)
-(process.env.TEST_DATABASE_URL ? test : test.skip)('an event of a long transaction is streamed once when it commits; events committed meanwhile are not held back', async () => {
-  const a = await server.newWorkspace();
-  const r = subscribe(client(a.headers.authorization), EVENTS, { types: ['contact.*'] });
-  await r.ready;
-  await settle();
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => (release = resolve));
-  // a transaction that takes its id now and commits only when released
-  const longTx = server.orm.em.fork().transactional(async (em) => {
-    await insertEvents(em as never, [{ workspaceId: a.id, type: 'contact.longRunning', payload: { contact: { firstName: 'Long' } } }]);
-    await held;
-  });
-  await createContact(a, 'Meanwhile');
-  await waitFor(() => r.events.some((e) => e.type === 'contact.created'));
-  expect(r.events.map((e) => e.type)).toEqual(['contact.created']);
-  await settle(); // several polls while the long transaction is open
-  release();
-  await longTx;
-  await waitFor(() => r.events.some((e) => e.type === 'contact.longRunning'));
-  await settle();
-  expect(r.events.map((e) => e.type)).toEqual(['contact.created', 'contact.longRunning']);
-});
+(process.env.TEST_DATABASE_URL ? test : test.skip)(
+  'an event of a long transaction is streamed once when it commits; events committed meanwhile are not held back',
+  async () => {
+    const a = await server.newWorkspace();
+    const r = subscribe(client(a.headers.authorization), EVENTS, { types: ['contact.*'] });
+    await r.ready;
+    await settle();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    // a transaction that takes its id now and commits only when released
+    const longTx = server.orm.em.fork().transactional(async (em) => {
+      await insertEvents(em as never, [{ workspaceId: a.id, type: 'contact.longRunning', payload: { contact: { firstName: 'Long' } } }]);
+      await held;
+    });
+    await createContact(a, 'Meanwhile');
+    await waitFor(() => r.events.some((e) => e.type === 'contact.created'));
+    expect(r.events.map((e) => e.type)).toEqual(['contact.created']);
+    await settle(); // several polls while the long transaction is open
+    release();
+    await longTx;
+    await waitFor(() => r.events.some((e) => e.type === 'contact.longRunning'));
+    await settle();
+    expect(r.events.map((e) => e.type)).toEqual(['contact.created', 'contact.longRunning']);
+  },
+);

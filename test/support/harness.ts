@@ -122,7 +122,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         },
         async addMember(name, role = MembershipRole.SALES) {
           const fork = orm.em.fork();
-          const member = fork.create(User, { email: `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@${slug}.test`, name });
+          const member = fork.create(User, {
+            email: `${name.toLowerCase().replace(/\W+/g, '.')}.${randomUUID().slice(0, 6)}@${slug}.test`,
+            name,
+          });
           fork.create(Membership, { workspaceId: workspace.id, userId: member.id, role });
           await fork.flush();
           return { id: member.id, email: member.email, headers: await signIn(member.id) };
@@ -131,7 +134,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       return ws;
     },
     async count(table, workspaceId) {
-      const rows = await orm.em.getConnection().execute<{ n: number }[]>(`select count(*)::int as n from "${table}" where workspace_id = ?`, [workspaceId]);
+      const rows = await orm.em
+        .getConnection()
+        .execute<{ n: number }[]>(`select count(*)::int as n from "${table}" where workspace_id = ?`, [workspaceId]);
       return Number(rows[0]!.n);
     },
     async close() {

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import {
-  getNamedType, isAbstractType, isEnumType, isInputObjectType, isLeafType, isListType, isNonNullType, isObjectType,
-  type GraphQLAbstractType, type GraphQLArgument, type GraphQLInputType, type GraphQLObjectType, type GraphQLSchema,
+  getNamedType,
+  isAbstractType,
+  isEnumType,
+  isInputObjectType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLAbstractType,
+  type GraphQLArgument,
+  type GraphQLInputType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
 } from 'graphql';
 import { toGlobalId } from '../../src/graphql/global-id.js';
 
@@ -24,20 +35,34 @@ export function dummy(type: GraphQLInputType, depth = 0): unknown {
   if (isEnumType(type)) return type.getValues()[0]!.name;
   if (isInputObjectType(type)) {
     const value: Record<string, unknown> = {};
-    for (const field of Object.values(type.getFields())) if (isNonNullType(field.type) && field.defaultValue === undefined) value[field.name] = dummy(field.type, depth + 1);
+    for (const field of Object.values(type.getFields()))
+      if (isNonNullType(field.type) && field.defaultValue === undefined) value[field.name] = dummy(field.type, depth + 1);
     return value;
   }
   switch (getNamedType(type).name) {
-    case 'ID': return toGlobalId('Contact', randomUUID());
-    case 'Int': case 'Float': return 1;
-    case 'Boolean': return true;
-    case 'DateTimeISO': case 'DateTime': return '2026-01-01T00:00:00.000Z';
-    case 'JSON': case 'JSONObject': return {};
-    default: return 'x';
+    case 'ID':
+      return toGlobalId('Contact', randomUUID());
+    case 'Int':
+    case 'Float':
+      return 1;
+    case 'Boolean':
+      return true;
+    case 'DateTimeISO':
+    case 'DateTime':
+      return '2026-01-01T00:00:00.000Z';
+    case 'JSON':
+    case 'JSONObject':
+      return {};
+    default:
+      return 'x';
   }
 }
 
-export function operationFor(schema: GraphQLSchema, root: 'Query' | 'Mutation', fieldName: string): { query: string; variables: Record<string, unknown> } {
+export function operationFor(
+  schema: GraphQLSchema,
+  root: 'Query' | 'Mutation',
+  fieldName: string,
+): { query: string; variables: Record<string, unknown> } {
   const field = (schema.getType(root) as GraphQLObjectType).getFields()[fieldName]!;
   const required = field.args.filter((a: GraphQLArgument) => isNonNullType(a.type) && a.defaultValue === undefined);
   const vars = required.map((a) => `$${a.name}: ${a.type.toString()}`).join(', ');
@@ -67,27 +92,45 @@ export function fill(type: GraphQLInputType, id: string, text: string, depth = 0
     const value: Record<string, unknown> = {};
     for (const field of Object.values(type.getFields())) {
       const required = isNonNullType(field.type) && field.defaultValue === undefined;
-      if (required || (depth < 3 && containsId(field.type)) || ['query', 'search'].includes(field.name)) value[field.name] = fill(field.type, id, text, depth + 1);
+      if (required || (depth < 3 && containsId(field.type)) || ['query', 'search'].includes(field.name))
+        value[field.name] = fill(field.type, id, text, depth + 1);
     }
     return value;
   }
   switch (getNamedType(type).name) {
-    case 'ID': return id;
-    case 'Int': case 'Float': return 1;
-    case 'Boolean': return false;
-    case 'DateTimeISO': case 'DateTime': return '2026-01-01T00:00:00.000Z';
-    case 'JSON': case 'JSONObject': return {};
-    default: return text;
+    case 'ID':
+      return id;
+    case 'Int':
+    case 'Float':
+      return 1;
+    case 'Boolean':
+      return false;
+    case 'DateTimeISO':
+    case 'DateTime':
+      return '2026-01-01T00:00:00.000Z';
+    case 'JSON':
+    case 'JSONObject':
+      return {};
+    default:
+      return text;
   }
 }
 
 /** An operation calling `name` with `id` in every argument that can carry an id, and `marker` in query strings. */
 export function operation(schema: GraphQLSchema, root: 'Query' | 'Mutation', name: string, id: string, marker: string) {
   const field = (schema.getType(root) as GraphQLObjectType).getFields()[name]!;
-  const args = field.args.filter((a) => (isNonNullType(a.type) && a.defaultValue === undefined) || containsId(a.type) || ['query', 'search'].includes(a.name));
+  const args = field.args.filter(
+    (a) => (isNonNullType(a.type) && a.defaultValue === undefined) || containsId(a.type) || ['query', 'search'].includes(a.name),
+  );
   const text = root === 'Query' ? marker : 'x';
   const named = getNamedType(field.type);
-  const selection = isLeafType(named) ? '' : isObjectType(named) ? ` ${deepSelection(schema, named, 2)}` : isAbstractType(named) ? ` ${abstractSelection(schema, named, 1)}` : '';
+  const selection = isLeafType(named)
+    ? ''
+    : isObjectType(named)
+      ? ` ${deepSelection(schema, named, 2)}`
+      : isAbstractType(named)
+        ? ` ${abstractSelection(schema, named, 1)}`
+        : '';
   return {
     query: `${root === 'Query' ? 'query' : 'mutation'} Probe${args.length ? `(${args.map((a) => `$${a.name}: ${a.type}`).join(', ')})` : ''} { ${name}${args.length ? `(${args.map((a) => `${a.name}: $${a.name}`).join(', ')})` : ''}${selection} }`,
     variables: Object.fromEntries(args.map((a) => [a.name, fill(a.type, id, text)])),
@@ -98,7 +141,12 @@ export function operation(schema: GraphQLSchema, root: 'Query' | 'Mutation', nam
  * Scalar fields and, a few levels down, object fields without required arguments; abstract types (Node,
  * TimelineEntry) expand into every possible type, with aliases so that fields of different types never clash.
  */
-export function deepSelection(schema: GraphQLSchema, type: GraphQLObjectType, depth: number, clashing: ReadonlySet<string> = new Set()): string {
+export function deepSelection(
+  schema: GraphQLSchema,
+  type: GraphQLObjectType,
+  depth: number,
+  clashing: ReadonlySet<string> = new Set(),
+): string {
   const parts: string[] = ['__typename'];
   for (const field of Object.values(type.getFields())) {
     if (field.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined)) continue;
@@ -114,7 +162,9 @@ export function deepSelection(schema: GraphQLSchema, type: GraphQLObjectType, de
 export function abstractSelection(schema: GraphQLSchema, type: GraphQLAbstractType, depth: number): string {
   const possible = schema.getPossibleTypes(type);
   const signatures = new Map<string, Set<string>>();
-  for (const t of possible) for (const f of Object.values(t.getFields())) (signatures.get(f.name) ?? signatures.set(f.name, new Set()).get(f.name)!).add(String(f.type));
+  for (const t of possible)
+    for (const f of Object.values(t.getFields()))
+      (signatures.get(f.name) ?? signatures.set(f.name, new Set()).get(f.name)!).add(String(f.type));
   const clashing = new Set([...signatures].filter(([, types]) => types.size > 1).map(([name]) => name));
   return `{ __typename ${possible.map((t) => `... on ${t.name} ${deepSelection(schema, t, depth, clashing)}`).join(' ')} }`;
 }
@@ -122,6 +172,11 @@ export function abstractSelection(schema: GraphQLSchema, type: GraphQLAbstractTy
 /** Everything without `message` texts (an error may echo the id it was given; that reveals nothing). */
 export function withoutMessages(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutMessages);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).filter(([k]) => k !== 'message').map(([k, v]) => [k, withoutMessages(v)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(
+      Object.entries(value)
+        .filter(([k]) => k !== 'message')
+        .map(([k, v]) => [k, withoutMessages(v)]),
+    );
   return value;
 }

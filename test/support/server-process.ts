@@ -23,7 +23,8 @@ export async function freshDatabase(url: string, suffix: string): Promise<string
 
 /** The built server must exist: test/support/global-setup.mjs builds it once per run on PostgreSQL. */
 export function expectBuiltServer(): void {
-  if (!existsSync(join(projectRoot, 'dist', 'src', 'server.js'))) throw new Error('dist/src/server.js is missing: the global setup builds it when TEST_DATABASE_URL is set');
+  if (!existsSync(join(projectRoot, 'dist', 'src', 'server.js')))
+    throw new Error('dist/src/server.js is missing: the global setup builds it when TEST_DATABASE_URL is set');
 }
 
 export const randomPort = () => 41000 + Math.floor(Math.random() * 8000);
@@ -32,7 +33,17 @@ export const randomPort = () => 41000 + Math.floor(Math.random() * 8000);
 export async function startServerProcess(databaseUrl: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
   const proc = spawn(process.execPath, [join(projectRoot, 'dist', 'src', 'server.js')], {
     cwd: projectRoot,
-    env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', SEED_DEMO: 'false', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, TEST_DATABASE_URL: '', ...env },
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'warn',
+      SEED_DEMO: 'false',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      DATABASE_URL: databaseUrl,
+      TEST_DATABASE_URL: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -41,7 +52,10 @@ export async function startServerProcess(databaseUrl: string, port: number, env:
   const until = Date.now() + 30_000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`server exited (${proc.exitCode}): ${output}`);
-    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return proc;
     if (Date.now() > until) throw new Error(`server did not start: ${output}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -62,12 +76,21 @@ export async function seedAdminWorkspace(orm: Orm, slug: string): Promise<{ work
   const user = em.create(User, { email: `admin@${slug}.test`, name: 'Ada' });
   em.create(Membership, { workspaceId: workspace.id, userId: user.id, role: MembershipRole.ADMIN });
   await em.flush();
-  const tokens = await issueSession(orm.em.fork() as SqlEntityManager, { workspaceId: workspace.id, userId: user.id }, loadConfig({ NODE_ENV: 'test' }));
+  const tokens = await issueSession(
+    orm.em.fork() as SqlEntityManager,
+    { workspaceId: workspace.id, userId: user.id },
+    loadConfig({ NODE_ENV: 'test' }),
+  );
   return { workspaceId: workspace.id, userId: user.id, accessToken: tokens.accessToken };
 }
 
 /** POSTs a GraphQL operation to a server process. */
-export async function postGraphql<T = any>(port: number, accessToken: string, query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
+export async function postGraphql<T = any>(
+  port: number,
+  accessToken: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
   const response = await fetch(`http://127.0.0.1:${port}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },

@@ -14,7 +14,8 @@ interface Mail {
 let server: TestServer;
 let smtp: SMTPServer;
 let smtpOpen = false;
-const closeSmtp = () => new Promise<void>((resolve) => (smtpOpen ? smtp.close(() => resolve()) : resolve())).then(() => {
+const closeSmtp = () =>
+  new Promise<void>((resolve) => (smtpOpen ? smtp.close(() => resolve()) : resolve())).then(() => {
     smtpOpen = false;
   });
 let smtpPort: number;
@@ -28,16 +29,23 @@ function parseMail(raw: string, from: string, to: string[]): Mail {
   let body = rest.join('\n\n');
   const encoding = header('Content-Transfer-Encoding').toLowerCase();
   if (encoding === 'quoted-printable') {
-    body = Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    body = Buffer.from(
+      body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
   } else if (encoding === 'base64') {
     body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
   }
   let subject = header('Subject');
   const encoded = /^=\?utf-8\?([QB])\?(.*)\?=$/i.exec(subject);
   if (encoded) {
-    subject = encoded[1]!.toUpperCase() === 'B'
-      ? Buffer.from(encoded[2]!, 'base64').toString('utf8')
-      : Buffer.from(encoded[2]!.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    subject =
+      encoded[1]!.toUpperCase() === 'B'
+        ? Buffer.from(encoded[2]!, 'base64').toString('utf8')
+        : Buffer.from(
+            encoded[2]!.replace(/_/g, ' ').replace(/=([0-9A-F]{2})/gi, (_m, h: string) => String.fromCharCode(parseInt(h, 16))),
+            'latin1',
+          ).toString('utf8');
   }
   return { from, to, raw, subject, body };
 }
@@ -52,7 +60,13 @@ beforeAll(async () => {
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
-        mails.push(parseMail(Buffer.concat(chunks).toString('utf8'), from, session.envelope.rcptTo.map((r) => r.address)));
+        mails.push(
+          parseMail(
+            Buffer.concat(chunks).toString('utf8'),
+            from,
+            session.envelope.rcptTo.map((r) => r.address),
+          ),
+        );
         callback();
       });
     },
@@ -73,7 +87,8 @@ afterAll(async () => {
   await server?.close();
 });
 
-const gql = <T = any>(query: string, variables: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> => server.gql(query, variables, headers);
+const gql = <T = any>(query: string, variables: unknown, headers: Record<string, string> = {}): Promise<GraphQLResponse<T>> =>
+  server.gql(query, variables, headers);
 
 async function ok<T = any>(query: string, variables: unknown, headers: Record<string, string> = {}): Promise<T> {
   const res = await gql<T>(query, variables, headers);
@@ -83,7 +98,8 @@ async function ok<T = any>(query: string, variables: unknown, headers: Record<st
 
 const ERRORS = 'userErrors { field message code }';
 const INVITE = `mutation($input: InviteMemberInput!) { inviteMember(input: $input) { invitation { id email status role { key } invitedBy { name } expiresAt } ${ERRORS} } }`;
-const INVITATIONS = 'query($status: InvitationStatus) { invitations(status: $status) { id email status role { key name } invitedBy { id name } acceptedAt revokedAt } }';
+const INVITATIONS =
+  'query($status: InvitationStatus) { invitations(status: $status) { id email status role { key name } invitedBy { id name } acceptedAt revokedAt } }';
 const REVOKE = `mutation($input: RevokeInvitationInput!) { revokeInvitation(input: $input) { invitation { id status revokedAt } ${ERRORS} } }`;
 const ACCEPT = `mutation($input: AcceptInvitationInput!) { acceptInvitation(input: $input) { user { id email name } workspace { id slug } ${ERRORS} } }`;
 const SIGN_IN = 'mutation($input: SignInInput!) { signIn(input: $input) { accessToken user { email } } }';
@@ -112,7 +128,12 @@ describe('invitations', () => {
     const before = await server.count('invitation', ws.id);
     const { invitation, mail, token } = await invite(ws, email);
 
-    expect(invitation).toMatchObject({ email: email.toLowerCase(), status: 'PENDING', role: { key: 'SALES' }, invitedBy: { name: 'Ada Admin' } });
+    expect(invitation).toMatchObject({
+      email: email.toLowerCase(),
+      status: 'PENDING',
+      role: { key: 'SALES' },
+      invitedBy: { name: 'Ada Admin' },
+    });
     const days = (new Date(invitation.expiresAt).getTime() - Date.now()) / 86_400_000;
     expect(days).toBeGreaterThan(6.99);
     expect(days).toBeLessThanOrEqual(7);
@@ -133,7 +154,15 @@ describe('invitations', () => {
 
     const listed = await ok(INVITATIONS, { status: 'PENDING' }, as(ws));
     expect(listed.invitations).toEqual([
-      { id: invitation.id, email: email.toLowerCase(), status: 'PENDING', role: { key: 'SALES', name: 'Sales' }, invitedBy: { id: toGlobalId('User', ws.userId), name: 'Ada Admin' }, acceptedAt: null, revokedAt: null },
+      {
+        id: invitation.id,
+        email: email.toLowerCase(),
+        status: 'PENDING',
+        role: { key: 'SALES', name: 'Sales' },
+        invitedBy: { id: toGlobalId('User', ws.userId), name: 'Ada Admin' },
+        acceptedAt: null,
+        revokedAt: null,
+      },
     ]);
 
     // anyone holding the token, not signed in
@@ -146,7 +175,10 @@ describe('invitations', () => {
     const [user] = await rows('select id, password_hash from app_user where email = ?', [email.toLowerCase()]);
     expect(user.password_hash).toMatch(/^\$argon2id\$/);
     // audited, with the invitee as actor; no secrets in the log
-    const audit = await rows('select action, actor_user_id, changes::text as changes from audit_log where workspace_id = ? order by occurred_at, action', [ws.id]);
+    const audit = await rows(
+      'select action, actor_user_id, changes::text as changes from audit_log where workspace_id = ? order by occurred_at, action',
+      [ws.id],
+    );
     expect(audit.map((a) => a.action)).toEqual(expect.arrayContaining(['invitation.created', 'member.created', 'invitation.updated']));
     expect(audit.find((a) => a.action === 'member.created').actor_user_id).toBe(user.id);
     expect(audit.find((a) => a.action === 'invitation.created').actor_user_id).toBe(ws.userId);
@@ -163,7 +195,11 @@ describe('invitations', () => {
 
     // a used token is refused
     const again = await ok(ACCEPT, { input: { token, name: 'Nora Again', password: 'correct horse battery' } });
-    expect(again.acceptInvitation).toEqual({ user: null, workspace: null, userErrors: [{ field: ['token'], message: 'the invitation was already used', code: 'UNAUTHENTICATED' }] });
+    expect(again.acceptInvitation).toEqual({
+      user: null,
+      workspace: null,
+      userErrors: [{ field: ['token'], message: 'the invitation was already used', code: 'UNAUTHENTICATED' }],
+    });
     expect(await server.count('membership', ws.id)).toBe(members + 1);
   });
 
@@ -178,7 +214,11 @@ describe('invitations', () => {
     const tampered = token.slice(0, -1) + (token.endsWith('A') ? 'B' : 'A');
     for (const bad of ['', 'garbage', forged, tampered, `${token}x`]) {
       const res = await ok(ACCEPT, { input: { token: bad, name: 'Mallory', password: 'correct horse battery' } });
-      expect(res.acceptInvitation).toEqual({ user: null, workspace: null, userErrors: [{ field: ['token'], message: 'the invitation token is invalid', code: 'UNAUTHENTICATED' }] });
+      expect(res.acceptInvitation).toEqual({
+        user: null,
+        workspace: null,
+        userErrors: [{ field: ['token'], message: 'the invitation token is invalid', code: 'UNAUTHENTICATED' }],
+      });
     }
     const weak = await ok(ACCEPT, { input: { token, name: '', password: 'short' } });
     expect(weak.acceptInvitation.userErrors).toEqual([
@@ -190,7 +230,9 @@ describe('invitations', () => {
     expect((await ok(INVITATIONS, {}, as(ws))).invitations[0].status).toBe('PENDING');
 
     // still usable afterwards
-    expect((await ok(ACCEPT, { input: { token, name: 'Carla Careful', password: 'correct horse battery' } })).acceptInvitation.userErrors).toEqual([]);
+    expect(
+      (await ok(ACCEPT, { input: { token, name: 'Carla Careful', password: 'correct horse battery' } })).acceptInvitation.userErrors,
+    ).toEqual([]);
     expect(await users()).toBe(1);
   });
 
@@ -204,16 +246,22 @@ describe('invitations', () => {
     const { token } = await invite(second, email, 'READ_ONLY');
     const members = await server.count('membership', second.id);
     const wrong = await ok(ACCEPT, { input: { token, name: 'Someone Else', password: 'not my password' } });
-    expect(wrong.acceptInvitation.userErrors).toEqual([{ field: ['password'], message: `does not match the existing account of ${email}`, code: 'UNAUTHENTICATED' }]);
+    expect(wrong.acceptInvitation.userErrors).toEqual([
+      { field: ['password'], message: `does not match the existing account of ${email}`, code: 'UNAUTHENTICATED' },
+    ]);
     expect(await server.count('membership', second.id)).toBe(members);
 
     // accepted while signed in to the first workspace; the same request then still acts in the first one
     const session = await ok(SIGN_IN, { input: { email, password: 'my first password', workspace: first.slug } });
     const signedIn = { authorization: `Bearer ${session.signIn.accessToken}` };
-    const right = await ok(`mutation($input: AcceptInvitationInput!) {
+    const right = await ok(
+      `mutation($input: AcceptInvitationInput!) {
       acceptInvitation(input: $input) { user { id email name } workspace { id slug } ${ERRORS} }
       createTeam(input: { name: "After accepting" }) { team { id } ${ERRORS} }
-    }`, { input: { token, password: 'my first password' } }, signedIn);
+    }`,
+      { input: { token, password: 'my first password' } },
+      signedIn,
+    );
     expect(right.createTeam.userErrors).toEqual([]);
     expect(await server.count('team', first.id)).toBe(1);
     expect(await server.count('team', second.id)).toBe(0);
@@ -221,38 +269,63 @@ describe('invitations', () => {
     expect(right.acceptInvitation.user).toMatchObject({ email, name: 'Rita Roamer' });
     expect(right.acceptInvitation.workspace.slug).toBe(second.slug);
     expect(Number((await rows('select count(*)::int as n from app_user where email = ?', [email]))[0].n)).toBe(1);
-    const roles = await rows('select m.workspace_id, m.role from membership m join app_user u on u.id = m.user_id where u.email = ? order by m.role', [email]);
-    expect(roles.map((r) => [r.workspace_id, r.role])).toEqual([[first.id, 'MANAGER'], [second.id, 'READ_ONLY']]);
+    const roles = await rows(
+      'select m.workspace_id, m.role from membership m join app_user u on u.id = m.user_id where u.email = ? order by m.role',
+      [email],
+    );
+    expect(roles.map((r) => [r.workspace_id, r.role])).toEqual([
+      [first.id, 'MANAGER'],
+      [second.id, 'READ_ONLY'],
+    ]);
   });
 
   it('revokes, replaces and expires invitations', async () => {
     const ws = await server.newWorkspace();
     const { invitation, token } = await invite(ws, `revoked@${ws.slug}.example.test`);
     const revoked = await ok(REVOKE, { input: { id: invitation.id } }, as(ws));
-    expect(revoked.revokeInvitation).toMatchObject({ invitation: { id: invitation.id, status: 'REVOKED', revokedAt: expect.any(String) }, userErrors: [] });
+    expect(revoked.revokeInvitation).toMatchObject({
+      invitation: { id: invitation.id, status: 'REVOKED', revokedAt: expect.any(String) },
+      userErrors: [],
+    });
     const twice = await ok(REVOKE, { input: { id: invitation.id } }, as(ws));
-    expect(twice.revokeInvitation.userErrors).toEqual([{ field: ['id'], message: 'the invitation is revoked, not pending', code: 'CONFLICT' }]);
-    expect((await ok(ACCEPT, { input: { token, name: 'Rex Revoked', password: 'correct horse battery' } })).acceptInvitation.userErrors).toEqual([
-      { field: ['token'], message: 'the invitation was revoked', code: 'UNAUTHENTICATED' },
+    expect(twice.revokeInvitation.userErrors).toEqual([
+      { field: ['id'], message: 'the invitation is revoked, not pending', code: 'CONFLICT' },
     ]);
+    expect(
+      (await ok(ACCEPT, { input: { token, name: 'Rex Revoked', password: 'correct horse battery' } })).acceptInvitation.userErrors,
+    ).toEqual([{ field: ['token'], message: 'the invitation was revoked', code: 'UNAUTHENTICATED' }]);
 
     // inviting the same address again replaces the pending invitation
     const email = `twice@${ws.slug}.example.test`;
     const older = await invite(ws, email);
     const newer = await invite(ws, email, 'SUPPORT');
-    const statuses = (await ok(INVITATIONS, {}, as(ws))).invitations.filter((i: any) => i.email === email).map((i: any) => [i.id, i.status]);
-    expect(statuses).toEqual([[newer.invitation.id, 'PENDING'], [older.invitation.id, 'REVOKED']]);
-    expect((await ok(ACCEPT, { input: { token: older.token, name: 'Tess Twice', password: 'correct horse battery' } })).acceptInvitation.userErrors[0].message).toBe('the invitation was revoked');
+    const statuses = (await ok(INVITATIONS, {}, as(ws))).invitations
+      .filter((i: any) => i.email === email)
+      .map((i: any) => [i.id, i.status]);
+    expect(statuses).toEqual([
+      [newer.invitation.id, 'PENDING'],
+      [older.invitation.id, 'REVOKED'],
+    ]);
+    expect(
+      (await ok(ACCEPT, { input: { token: older.token, name: 'Tess Twice', password: 'correct horse battery' } })).acceptInvitation
+        .userErrors[0].message,
+    ).toBe('the invitation was revoked');
 
     // past its expiry
-    await rows(`update invitation set expires_at = now() - interval '1 minute' where id = ?`, [Buffer.from(newer.invitation.id, 'base64url').toString().split(':')[1]]);
-    expect((await ok(INVITATIONS, { status: 'EXPIRED' }, as(ws))).invitations.map((i: any) => i.id)).toEqual([newer.invitation.id]);
-    expect((await ok(ACCEPT, { input: { token: newer.token, name: 'Tess Twice', password: 'correct horse battery' } })).acceptInvitation.userErrors).toEqual([
-      { field: ['token'], message: 'the invitation has expired: ask for a new one', code: 'UNAUTHENTICATED' },
+    await rows(`update invitation set expires_at = now() - interval '1 minute' where id = ?`, [
+      Buffer.from(newer.invitation.id, 'base64url').toString().split(':')[1],
     ]);
+    expect((await ok(INVITATIONS, { status: 'EXPIRED' }, as(ws))).invitations.map((i: any) => i.id)).toEqual([newer.invitation.id]);
+    expect(
+      (await ok(ACCEPT, { input: { token: newer.token, name: 'Tess Twice', password: 'correct horse battery' } })).acceptInvitation
+        .userErrors,
+    ).toEqual([{ field: ['token'], message: 'the invitation has expired: ask for a new one', code: 'UNAUTHENTICATED' }]);
     expect(await server.count('membership', ws.id)).toBe(1);
     const foreign = await server.newWorkspace();
-    expect((await ok(REVOKE, { input: { id: older.invitation.id } }, as(foreign))).revokeInvitation.userErrors[0]).toMatchObject({ field: ['id'], code: 'NOT_FOUND' });
+    expect((await ok(REVOKE, { input: { id: older.invitation.id } }, as(foreign))).revokeInvitation.userErrors[0]).toMatchObject({
+      field: ['id'],
+      code: 'NOT_FOUND',
+    });
   });
 
   it('rejects bad invitations without saving or sending anything', async () => {
@@ -279,7 +352,10 @@ describe('invitations', () => {
     const ws = await server.newWorkspace();
     await closeSmtp();
     const res = await ok(INVITE, { input: { email: `offline@${ws.slug}.test`, role: 'SALES' } }, as(ws));
-    expect(res.inviteMember).toEqual({ invitation: null, userErrors: [{ field: ['email'], message: expect.stringMatching(/could not be sent/), code: 'INTERNAL_SERVER_ERROR' }] });
+    expect(res.inviteMember).toEqual({
+      invitation: null,
+      userErrors: [{ field: ['email'], message: expect.stringMatching(/could not be sent/), code: 'INTERNAL_SERVER_ERROR' }],
+    });
     expect(await server.count('invitation', ws.id)).toBe(0);
   });
 });

@@ -17,7 +17,8 @@ const PERMISSIONS = 'query { permissions { name description scoped } }';
 const CREATE_ROLE = `mutation($input: CreateRoleInput!) { createRole(input: $input) { role { ${ROLE_FIELDS} } ${ERRORS} } }`;
 const UPDATE_ROLE = `mutation($input: UpdateRoleInput!) { updateRole(input: $input) { role { ${ROLE_FIELDS} } ${ERRORS} } }`;
 const DELETE_ROLE = `mutation($input: DeleteRoleInput!) { deleteRole(input: $input) { deletedId ${ERRORS} } }`;
-const MEMBERS = 'query($first: Int, $after: String) { members(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { user { id name email } role { id key name } teams { id name } joinedAt } } }';
+const MEMBERS =
+  'query($first: Int, $after: String) { members(first: $first, after: $after) { totalCount pageInfo { hasNextPage endCursor } nodes { user { id name email } role { id key name } teams { id name } joinedAt } } }';
 const UPDATE_MEMBER_ROLE = `mutation($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { member { user { id } role { key name } } ${ERRORS} } }`;
 const REMOVE_MEMBER = `mutation($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId ${ERRORS} } }`;
 const TEAMS = 'query { teams { id name members { id name } } }';
@@ -37,7 +38,9 @@ async function as<T = any>(headers: Record<string, string>, query: string, varia
 }
 
 async function roleOf(ws: TestWorkspace, userId: string): Promise<string> {
-  const rows = await server.orm.em.getConnection().execute<{ role: string }[]>('select role from membership where workspace_id = ? and user_id = ?', [ws.id, userId]);
+  const rows = await server.orm.em
+    .getConnection()
+    .execute<{ role: string }[]>('select role from membership where workspace_id = ? and user_id = ?', [ws.id, userId]);
   return rows[0]!.role;
 }
 
@@ -89,20 +92,34 @@ describe('roles', () => {
     });
     expect((await ws.ok(ROLES)).roles.at(-1)).toMatchObject({ id: role.id, name: 'Account Manager' });
 
-    const updated = await ws.ok(UPDATE_ROLE, { input: { id: role.id, name: 'Key Account Manager', grants: [{ permission: 'company:read', scope: 'OWN' }], fieldAllowlist: null } });
+    const updated = await ws.ok(UPDATE_ROLE, {
+      input: { id: role.id, name: 'Key Account Manager', grants: [{ permission: 'company:read', scope: 'OWN' }], fieldAllowlist: null },
+    });
     expect(updated.updateRole.userErrors).toEqual([]);
-    expect(updated.updateRole.role).toMatchObject({ name: 'Key Account Manager', description: 'Own accounts only', grants: [{ permission: 'company:read', scope: 'OWN' }], fieldAllowlist: null });
+    expect(updated.updateRole.role).toMatchObject({
+      name: 'Key Account Manager',
+      description: 'Own accounts only',
+      grants: [{ permission: 'company:read', scope: 'OWN' }],
+      fieldAllowlist: null,
+    });
 
     // a member holding it gets its permissions; the role cannot be deleted while held
     const member = await ws.addMember('Kim Key');
-    expect((await ws.ok(UPDATE_MEMBER_ROLE, { input: { userId: userGid(member.id), role: role.id } })).updateMemberRole.member.role).toEqual({ key: role.id, name: 'Key Account Manager' });
+    expect(
+      (await ws.ok(UPDATE_MEMBER_ROLE, { input: { userId: userGid(member.id), role: role.id } })).updateMemberRole.member.role,
+    ).toEqual({ key: role.id, name: 'Key Account Manager' });
     expect((await ws.ok(ROLES)).roles.find((r: any) => r.id === role.id).memberCount).toBe(1);
     const before = await server.count('custom_role', ws.id);
     const held = await ws.ok(DELETE_ROLE, { input: { id: role.id } });
-    expect(held.deleteRole).toEqual({ deletedId: null, userErrors: [{ field: ['id'], message: expect.stringMatching(/still held by 1 member/), code: 'CONFLICT' }] });
+    expect(held.deleteRole).toEqual({
+      deletedId: null,
+      userErrors: [{ field: ['id'], message: expect.stringMatching(/still held by 1 member/), code: 'CONFLICT' }],
+    });
     expect(await server.count('custom_role', ws.id)).toBe(before);
 
-    expect((await ws.ok(UPDATE_MEMBER_ROLE, { input: { userId: userGid(member.id), role: 'SALES' } })).updateMemberRole.userErrors).toEqual([]);
+    expect((await ws.ok(UPDATE_MEMBER_ROLE, { input: { userId: userGid(member.id), role: 'SALES' } })).updateMemberRole.userErrors).toEqual(
+      [],
+    );
     const deleted = await ws.ok(DELETE_ROLE, { input: { id: role.id } });
     expect(deleted.deleteRole).toEqual({ deletedId: role.id, userErrors: [] });
     expect(await server.count('custom_role', ws.id)).toBe(before - 1);
@@ -128,7 +145,11 @@ describe('roles', () => {
       { field: ['grants', '0', 'permission'], message: 'unknown permission "contact:fly"', code: 'BAD_USER_INPUT' },
       { field: ['grants', '1', 'scope'], message: expect.stringMatching(/has no scopes/), code: 'BAD_USER_INPUT' },
       { field: ['grants', '3', 'permission'], message: '"contact:read" is granted twice', code: 'BAD_USER_INPUT' },
-      { field: ['fieldAllowlist', 'Company', '1'], message: expect.stringMatching(/Company.name is not a protected field/), code: 'BAD_USER_INPUT' },
+      {
+        field: ['fieldAllowlist', 'Company', '1'],
+        message: expect.stringMatching(/Company.name is not a protected field/),
+        code: 'BAD_USER_INPUT',
+      },
       { field: ['fieldAllowlist', 'Deal'], message: expect.stringMatching(/"Deal" has no protected fields/), code: 'BAD_USER_INPUT' },
     ]);
 
@@ -150,7 +171,10 @@ describe('roles', () => {
   });
 
   it('refuses to change or delete built-in roles, and rejects bad updates unchanged', async () => {
-    for (const [mutation, key] of [[UPDATE_ROLE, 'updateRole'], [DELETE_ROLE, 'deleteRole']] as const) {
+    for (const [mutation, key] of [
+      [UPDATE_ROLE, 'updateRole'],
+      [DELETE_ROLE, 'deleteRole'],
+    ] as const) {
       const builtIn = await ws.ok(mutation, { input: { id: 'SALES', ...(key === 'updateRole' ? { name: 'Sellers' } : {}) } });
       expect(builtIn[key].userErrors).toEqual([{ field: ['id'], message: expect.stringMatching(/built-in/), code: 'FORBIDDEN' }]);
       const unknown = await ws.ok(mutation, { input: { id: '00000000-0000-4000-8000-000000000000' } });
@@ -158,7 +182,9 @@ describe('roles', () => {
     }
     const { createRole } = await ws.ok(CREATE_ROLE, { input: { name: 'Stable', grants: [{ permission: 'tag:read' }] } });
     const bad = await ws.ok(UPDATE_ROLE, { input: { id: createRole.role.id, name: 'Changed', grants: [{ permission: 'nope:nope' }] } });
-    expect(bad.updateRole.userErrors).toEqual([{ field: ['grants', '0', 'permission'], message: 'unknown permission "nope:nope"', code: 'BAD_USER_INPUT' }]);
+    expect(bad.updateRole.userErrors).toEqual([
+      { field: ['grants', '0', 'permission'], message: 'unknown permission "nope:nope"', code: 'BAD_USER_INPUT' },
+    ]);
     const clash = await ws.ok(UPDATE_ROLE, { input: { id: createRole.role.id, name: 'Taken' } });
     expect(clash.updateRole.userErrors[0]).toMatchObject({ field: ['name'], code: 'CONFLICT' });
     const after = (await ws.ok(ROLES)).roles.find((r: any) => r.id === createRole.role.id);
@@ -179,15 +205,39 @@ describe('roles', () => {
 
   it('does not let a delegated admin hand out more than they hold', async () => {
     const { createRole } = await ws.ok(CREATE_ROLE, {
-      input: { name: 'People Admin', grants: [{ permission: 'role:manage' }, { permission: 'member:manage' }, { permission: 'user:read' }, { permission: 'contact:read', scope: 'TEAM' }] },
+      input: {
+        name: 'People Admin',
+        grants: [
+          { permission: 'role:manage' },
+          { permission: 'member:manage' },
+          { permission: 'user:read' },
+          { permission: 'contact:read', scope: 'TEAM' },
+        ],
+      },
     });
     const delegate = await ws.addMember('Dora Delegate');
     await ws.ok(UPDATE_MEMBER_ROLE, { input: { userId: userGid(delegate.id), role: createRole.role.id } });
     const before = await server.count('custom_role', ws.id);
-    const wider = await as(delegate.headers, CREATE_ROLE, { input: { name: 'Wider', grants: [{ permission: 'contact:read', scope: 'ALL' }, { permission: 'contact:delete', scope: 'OWN' }] } });
-    expect(wider.createRole.userErrors).toEqual([{ field: ['grants'], message: expect.stringMatching(/beyond your own: contact:read \(ALL\), contact:delete \(OWN\)/), code: 'FORBIDDEN' }]);
+    const wider = await as(delegate.headers, CREATE_ROLE, {
+      input: {
+        name: 'Wider',
+        grants: [
+          { permission: 'contact:read', scope: 'ALL' },
+          { permission: 'contact:delete', scope: 'OWN' },
+        ],
+      },
+    });
+    expect(wider.createRole.userErrors).toEqual([
+      {
+        field: ['grants'],
+        message: expect.stringMatching(/beyond your own: contact:read \(ALL\), contact:delete \(OWN\)/),
+        code: 'FORBIDDEN',
+      },
+    ]);
     expect(await server.count('custom_role', ws.id)).toBe(before);
-    const narrower = await as(delegate.headers, CREATE_ROLE, { input: { name: 'Narrower', grants: [{ permission: 'contact:read', scope: 'OWN' }] } });
+    const narrower = await as(delegate.headers, CREATE_ROLE, {
+      input: { name: 'Narrower', grants: [{ permission: 'contact:read', scope: 'OWN' }] },
+    });
     expect(narrower.createRole.userErrors).toEqual([]);
 
     const target = await ws.addMember('Tom Target');
@@ -225,9 +275,14 @@ describe('members', () => {
 
     // an admin cannot grant Owner, nor demote or remove an owner
     const grant = await ws.ok(UPDATE_MEMBER_ROLE, { input: { userId: userGid(sam.id), role: 'OWNER' } });
-    expect(grant.updateMemberRole).toEqual({ member: null, userErrors: [{ field: ['role'], message: 'only an owner may grant the Owner role', code: 'FORBIDDEN' }] });
+    expect(grant.updateMemberRole).toEqual({
+      member: null,
+      userErrors: [{ field: ['role'], message: 'only an owner may grant the Owner role', code: 'FORBIDDEN' }],
+    });
     const demote = await ws.ok(UPDATE_MEMBER_ROLE, { input: { userId: userGid(olga.id), role: 'SALES' } });
-    expect(demote.updateMemberRole.userErrors).toEqual([{ field: ['userId'], message: 'only an owner may change the role of an owner', code: 'FORBIDDEN' }]);
+    expect(demote.updateMemberRole.userErrors).toEqual([
+      { field: ['userId'], message: 'only an owner may change the role of an owner', code: 'FORBIDDEN' },
+    ]);
     const remove = await ws.ok(REMOVE_MEMBER, { input: { userId: userGid(olga.id) } });
     expect(remove.removeMember.userErrors[0]).toMatchObject({ field: ['userId'], code: 'FORBIDDEN' });
     expect(await roleOf(ws, sam.id)).toBe('SALES');
@@ -235,15 +290,22 @@ describe('members', () => {
 
     // the last owner can neither step down nor leave
     const stepDown = await as(olga.headers, UPDATE_MEMBER_ROLE, { input: { userId: userGid(olga.id), role: 'ADMIN' } });
-    expect(stepDown.updateMemberRole.userErrors).toEqual([{ field: ['role'], message: expect.stringMatching(/at least one owner/), code: 'CONFLICT' }]);
+    expect(stepDown.updateMemberRole.userErrors).toEqual([
+      { field: ['role'], message: expect.stringMatching(/at least one owner/), code: 'CONFLICT' },
+    ]);
     const leave = await as(olga.headers, REMOVE_MEMBER, { input: { userId: userGid(olga.id) } });
-    expect(leave.removeMember.userErrors).toEqual([{ field: ['userId'], message: expect.stringMatching(/at least one owner/), code: 'CONFLICT' }]);
+    expect(leave.removeMember.userErrors).toEqual([
+      { field: ['userId'], message: expect.stringMatching(/at least one owner/), code: 'CONFLICT' },
+    ]);
     expect(await roleOf(ws, olga.id)).toBe('OWNER');
     expect(await server.count('membership', ws.id)).toBe(before);
 
     // an owner makes Sam owner, then steps down
     const promote = await as(olga.headers, UPDATE_MEMBER_ROLE, { input: { userId: userGid(sam.id), role: 'OWNER' } });
-    expect(promote.updateMemberRole).toEqual({ member: { user: { id: userGid(sam.id) }, role: { key: 'OWNER', name: 'Owner' } }, userErrors: [] });
+    expect(promote.updateMemberRole).toEqual({
+      member: { user: { id: userGid(sam.id) }, role: { key: 'OWNER', name: 'Owner' } },
+      userErrors: [],
+    });
     const handOver = await as(olga.headers, UPDATE_MEMBER_ROLE, { input: { userId: userGid(olga.id), role: 'ADMIN' } });
     expect(handOver.updateMemberRole.userErrors).toEqual([]);
     expect(await roleOf(ws, olga.id)).toBe('ADMIN');
@@ -262,7 +324,10 @@ describe('members', () => {
     for (const [input, field, code] of cases) {
       expect((await ws.ok(UPDATE_MEMBER_ROLE, { input })).updateMemberRole.userErrors[0]).toMatchObject({ field, code });
     }
-    expect((await ws.ok(REMOVE_MEMBER, { input: { userId: userGid(other.userId) } })).removeMember.userErrors[0]).toMatchObject({ field: ['userId'], code: 'NOT_FOUND' });
+    expect((await ws.ok(REMOVE_MEMBER, { input: { userId: userGid(other.userId) } })).removeMember.userErrors[0]).toMatchObject({
+      field: ['userId'],
+      code: 'NOT_FOUND',
+    });
     expect(await roleOf(other, other.userId)).toBe('ADMIN');
     expect(await server.count('membership', other.id)).toBe(1);
   });
@@ -278,10 +343,12 @@ describe('members', () => {
     expect(res.removeMember).toEqual({ removedUserId: userGid(leaver.id), userErrors: [] });
     expect(await server.count('team_member', ws.id)).toBe(1);
     expect(await server.count('membership', ws.id)).toBe(2);
-    const audit = await server.orm.em.getConnection().execute<{ action: string; actor_user_id: string }[]>(
-      `select action, actor_user_id from audit_log where workspace_id = ? and action like '%deleted' order by action`,
-      [ws.id],
-    );
+    const audit = await server.orm.em
+      .getConnection()
+      .execute<{ action: string; actor_user_id: string }[]>(
+        `select action, actor_user_id from audit_log where workspace_id = ? and action like '%deleted' order by action`,
+        [ws.id],
+      );
     expect(audit).toEqual([
       { action: 'member.deleted', actor_user_id: ws.userId },
       { action: 'teamMember.deleted', actor_user_id: ws.userId },
@@ -303,14 +370,29 @@ describe('teams', () => {
     const created = await ws.ok(CREATE_TEAM, { input: { name: ' North ', memberIds: [userGid(ben.id), userGid(ann.id)] } });
     expect(created.createTeam.userErrors).toEqual([]);
     const team = created.createTeam.team;
-    expect(team).toMatchObject({ name: 'North', members: [{ id: userGid(ann.id), name: 'Ann North' }, { id: userGid(ben.id), name: 'Ben North' }] });
+    expect(team).toMatchObject({
+      name: 'North',
+      members: [
+        { id: userGid(ann.id), name: 'Ann North' },
+        { id: userGid(ben.id), name: 'Ben North' },
+      ],
+    });
 
     expect((await ws.ok(RENAME_TEAM, { input: { id: team.id, name: 'Northern' } })).renameTeam.team.name).toBe('Northern');
     const removed = await ws.ok(REMOVE_TEAM_MEMBER, { input: { teamId: team.id, userId: userGid(ben.id) } });
     expect(removed.removeTeamMember.team.members.map((m: any) => m.name)).toEqual(['Ann North']);
     const added = await ws.ok(ADD_TEAM_MEMBER, { input: { teamId: team.id, userId: userGid(ws.userId) } });
     expect(added.addTeamMember.team.members.map((m: any) => m.name)).toEqual(['Ada Admin', 'Ann North']);
-    expect((await ws.ok(TEAMS)).teams).toEqual([{ id: team.id, name: 'Northern', members: [{ id: userGid(ws.userId), name: 'Ada Admin' }, { id: userGid(ann.id), name: 'Ann North' }] }]);
+    expect((await ws.ok(TEAMS)).teams).toEqual([
+      {
+        id: team.id,
+        name: 'Northern',
+        members: [
+          { id: userGid(ws.userId), name: 'Ada Admin' },
+          { id: userGid(ann.id), name: 'Ann North' },
+        ],
+      },
+    ]);
 
     const deleted = await ws.ok(DELETE_TEAM, { input: { id: team.id } });
     expect(deleted.deleteTeam).toEqual({ deletedId: team.id, userErrors: [] });
@@ -339,12 +421,26 @@ describe('teams', () => {
       expect(res.createTeam.userErrors[0]).toMatchObject({ field, code });
     }
     const team = createTeam.team.id;
-    expect((await ws.ok(ADD_TEAM_MEMBER, { input: { teamId: team, userId: userGid(member.id) } })).addTeamMember.userErrors[0]).toMatchObject({ field: ['userId'], code: 'CONFLICT' });
-    expect((await ws.ok(ADD_TEAM_MEMBER, { input: { teamId: team, userId: userGid(other.userId) } })).addTeamMember.userErrors[0]).toMatchObject({ field: ['userId'], code: 'NOT_FOUND' });
-    expect((await ws.ok(ADD_TEAM_MEMBER, { input: { teamId: foreignTeam.id, userId: userGid(member.id) } })).addTeamMember.userErrors[0]).toMatchObject({ field: ['teamId'], code: 'NOT_FOUND' });
-    expect((await ws.ok(REMOVE_TEAM_MEMBER, { input: { teamId: team, userId: userGid(ws.userId) } })).removeTeamMember.userErrors[0]).toMatchObject({ field: ['userId'], code: 'NOT_FOUND' });
-    expect((await ws.ok(RENAME_TEAM, { input: { id: foreignTeam.id, name: 'Mine' } })).renameTeam.userErrors[0]).toMatchObject({ field: ['id'], code: 'NOT_FOUND' });
-    expect((await ws.ok(DELETE_TEAM, { input: { id: foreignTeam.id } })).deleteTeam.userErrors[0]).toMatchObject({ field: ['id'], code: 'NOT_FOUND' });
+    expect(
+      (await ws.ok(ADD_TEAM_MEMBER, { input: { teamId: team, userId: userGid(member.id) } })).addTeamMember.userErrors[0],
+    ).toMatchObject({ field: ['userId'], code: 'CONFLICT' });
+    expect(
+      (await ws.ok(ADD_TEAM_MEMBER, { input: { teamId: team, userId: userGid(other.userId) } })).addTeamMember.userErrors[0],
+    ).toMatchObject({ field: ['userId'], code: 'NOT_FOUND' });
+    expect(
+      (await ws.ok(ADD_TEAM_MEMBER, { input: { teamId: foreignTeam.id, userId: userGid(member.id) } })).addTeamMember.userErrors[0],
+    ).toMatchObject({ field: ['teamId'], code: 'NOT_FOUND' });
+    expect(
+      (await ws.ok(REMOVE_TEAM_MEMBER, { input: { teamId: team, userId: userGid(ws.userId) } })).removeTeamMember.userErrors[0],
+    ).toMatchObject({ field: ['userId'], code: 'NOT_FOUND' });
+    expect((await ws.ok(RENAME_TEAM, { input: { id: foreignTeam.id, name: 'Mine' } })).renameTeam.userErrors[0]).toMatchObject({
+      field: ['id'],
+      code: 'NOT_FOUND',
+    });
+    expect((await ws.ok(DELETE_TEAM, { input: { id: foreignTeam.id } })).deleteTeam.userErrors[0]).toMatchObject({
+      field: ['id'],
+      code: 'NOT_FOUND',
+    });
     expect(await server.count('team', ws.id)).toBe(teams);
     expect(await server.count('team_member', ws.id)).toBe(links);
     expect(await server.count('team', other.id)).toBe(1);
@@ -358,7 +454,8 @@ describe('teams', () => {
       input: { firstName: 'Owned', lastName: 'ByMate', ownerId: userGid(mate.id) },
     });
     expect(created.createContact.userErrors).toEqual([]);
-    const visible = async () => (await as(seller.headers, 'query { contacts(first: 50) { nodes { name } } }')).contacts.nodes.map((n: any) => n.name);
+    const visible = async () =>
+      (await as(seller.headers, 'query { contacts(first: 50) { nodes { name } } }')).contacts.nodes.map((n: any) => n.name);
     expect(await visible()).toEqual([]);
     const { createTeam } = await ws.ok(CREATE_TEAM, { input: { name: 'Duo', memberIds: [userGid(seller.id), userGid(mate.id)] } });
     expect(await visible()).toEqual(['Owned ByMate']);

@@ -7,12 +7,17 @@ import { Migration, tenantRlsSql } from '../../../src/sdk/index.js';
  */
 export class Migration20261201000000LoyaltyAccounts extends Migration {
   override async up(): Promise<void> {
-    this.addSql(`create table "loyalty_account" ("id" uuid not null, "workspace_id" uuid not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "contact_id" uuid not null, "points" int not null default 0, primary key ("id"))`);
+    this.addSql(
+      `create table "loyalty_account" ("id" uuid not null, "workspace_id" uuid not null, "created_at" timestamptz not null, "updated_at" timestamptz not null, "contact_id" uuid not null, "points" int not null default 0, primary key ("id"))`,
+    );
     this.addSql(`create index "loyalty_account_workspace_id_index" on "loyalty_account" ("workspace_id")`);
-    this.addSql(`alter table "loyalty_account" add constraint "loyalty_account_workspace_id_contact_id_unique" unique ("workspace_id", "contact_id")`);
-    this.addSql(`alter table "loyalty_account" add constraint "loyalty_account_workspace_id_foreign" foreign key ("workspace_id") references "workspace" ("id") on delete cascade`);
+    this.addSql(
+      `alter table "loyalty_account" add constraint "loyalty_account_workspace_id_contact_id_unique" unique ("workspace_id", "contact_id")`,
+    );
+    this.addSql(
+      `alter table "loyalty_account" add constraint "loyalty_account_workspace_id_foreign" foreign key ("workspace_id") references "workspace" ("id") on delete cascade`,
+    );
     this.addSql(tenantRlsSql('loyalty_account'));
-
   }
 
   override async down(): Promise<void> {

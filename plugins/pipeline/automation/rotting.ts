@@ -1,4 +1,14 @@
-import { InputRejected, actAs, emitEvent, logActivity, memberIds, sql, toGlobalId, type PluginContext, type ScheduledJob } from '../../../src/sdk/index.js';
+import {
+  InputRejected,
+  actAs,
+  emitEvent,
+  logActivity,
+  memberIds,
+  sql,
+  toGlobalId,
+  type PluginContext,
+  type ScheduledJob,
+} from '../../../src/sdk/index.js';
 import { dealRotting } from '../events.js';
 import type { PipelineSettings } from './settings.js';
 

@@ -23,7 +23,11 @@ import type { PipelineSettings } from './settings.js';
 type Em = RequestContext['em'];
 
 /** The deal as it is now, when it is still live and won (a deal reopened or deleted before delivery is left alone). */
-async function wonDeal(em: Em, workspaceId: string, dealId: string): Promise<{ name: string; owner_id: string | null; company_id: string | null } | null> {
+async function wonDeal(
+  em: Em,
+  workspaceId: string,
+  dealId: string,
+): Promise<{ name: string; owner_id: string | null; company_id: string | null } | null> {
   const q = sql`select name, owner_id, company_id from deal where workspace_id = ${workspaceId} and id = ${dealId} and deleted_at is null and status = 'won'`;
   const [row] = await em.execute<{ name: string; owner_id: string | null; company_id: string | null }[]>(q.text, q.params);
   return row ?? null;
@@ -45,7 +49,11 @@ async function asSystem(context: PluginContext<PipelineSettings>, work: (ctx: Re
 interface Step {
   name: string;
   enabled(settings: PipelineSettings): boolean;
-  run(event: DomainEvent<DealWon>, deal: NonNullable<Awaited<ReturnType<typeof wonDeal>>>, context: PluginContext<PipelineSettings>): Promise<void>;
+  run(
+    event: DomainEvent<DealWon>,
+    deal: NonNullable<Awaited<ReturnType<typeof wonDeal>>>,
+    context: PluginContext<PipelineSettings>,
+  ): Promise<void>;
 }
 
 /**
@@ -61,7 +69,11 @@ const contactBecomesCustomer: Step = {
     await asSystem(context, async (ctx) => {
       const contact = await readableContact(ctx, contactId);
       if (!contact || contact.lifecycleStage === LifecycleStage.CUSTOMER) return;
-      await updateContact(ctx, { id: toGlobalId('Contact', contactId), version: Number(contact.version), lifecycleStage: LifecycleStage.CUSTOMER });
+      await updateContact(ctx, {
+        id: toGlobalId('Contact', contactId),
+        version: Number(contact.version),
+        lifecycleStage: LifecycleStage.CUSTOMER,
+      });
     });
   },
 };
@@ -76,7 +88,11 @@ const companyGetsAccountManager: Step = {
     await asSystem(context, async (ctx) => {
       const company = await readableCompany(ctx, deal.company_id!);
       if (!company || company.owner) return;
-      await updateCompany(ctx, { id: toGlobalId('Company', deal.company_id!), version: Number(company.version), ownerId: toGlobalId('User', deal.owner_id!) });
+      await updateCompany(ctx, {
+        id: toGlobalId('Company', deal.company_id!),
+        version: Number(company.version),
+        ownerId: toGlobalId('User', deal.owner_id!),
+      });
     });
   },
 };

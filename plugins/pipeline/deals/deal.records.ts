@@ -18,7 +18,9 @@ export const deals = defineRecordType({
     company: f.id('company_id', 'Company'),
     contact: f.custom<string>(
       () => String,
-      (contact, { alias, path }) => [sql`exists (select 1 from deal_contact fc where fc.deal_id = ${raw(alias)}.id and fc.contact_id = ${expectGlobalId(contact, 'Contact', path)})`],
+      (contact, { alias, path }) => [
+        sql`exists (select 1 from deal_contact fc where fc.deal_id = ${raw(alias)}.id and fc.contact_id = ${expectGlobalId(contact, 'Contact', path)})`,
+      ],
       { description: 'Deals this contact is on.' },
     ),
     status: f.oneOf('status', DealStatus),

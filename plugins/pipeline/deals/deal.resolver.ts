@@ -47,17 +47,25 @@ import {
   updateDeal,
 } from './deal.service.js';
 
-const inList = (ids: readonly string[]) => Sql.join(ids.map((id) => sql`${id}`), ', ');
+const inList = (ids: readonly string[]) =>
+  Sql.join(
+    ids.map((id) => sql`${id}`),
+    ', ',
+  );
 
 /** Companies by id within the caller's company:read scope (the kernel's own loader for it shares this name). */
-export const readableCompanies = (ctx: RequestContext) => ctx.loaders.byIdWhere(Company, COMPANY_READ.read, (c) => scopeSql(c, COMPANY_READ, COMPANY_READ.read, 't'));
-export const readableContacts = (ctx: RequestContext) => ctx.loaders.byIdWhere(Contact, CONTACT_READ.read, (c) => scopeSql(c, CONTACT_READ, CONTACT_READ.read, 't'));
+export const readableCompanies = (ctx: RequestContext) =>
+  ctx.loaders.byIdWhere(Company, COMPANY_READ.read, (c) => scopeSql(c, COMPANY_READ, COMPANY_READ.read, 't'));
+export const readableContacts = (ctx: RequestContext) =>
+  ctx.loaders.byIdWhere(Contact, CONTACT_READ.read, (c) => scopeSql(c, CONTACT_READ, CONTACT_READ.read, 't'));
 
 function contactLinksLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, { contactId: string; role: string | null; isPrimary: boolean }[]>('deal.contacts', async (ids, c) => {
     const q = sql`select deal_id, contact_id, role, is_primary from deal_contact where workspace_id = ${c.principal.workspaceId} and deal_id in (${inList(ids)}) order by is_primary desc, position`;
     const rows = await c.em.execute<{ deal_id: string; contact_id: string; role: string | null; is_primary: boolean }[]>(q.text, q.params);
-    return ids.map((id) => rows.filter((r) => r.deal_id === id).map((r) => ({ contactId: r.contact_id, role: r.role, isPrimary: r.is_primary })));
+    return ids.map((id) =>
+      rows.filter((r) => r.deal_id === id).map((r) => ({ contactId: r.contact_id, role: r.role, isPrimary: r.is_primary })),
+    );
   });
 }
 
@@ -99,7 +107,11 @@ export class DealResolver {
   }
 
   @Mutation(() => DealPayload, { description: 'Moves a deal to the trash (restore with restoreDeal).' })
-  deleteDeal(@Arg('id', () => ID) id: string, @Arg('version', () => Int, { nullable: true }) version: number | null, @Ctx() ctx: RequestContext) {
+  deleteDeal(
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => Int, { nullable: true }) version: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
     return runMutation(ctx, async (tx) => ({ deal: await deleteDeal(tx, id, version) }));
   }
 

@@ -39,8 +39,17 @@ const workspaceOf = (ctx: RequestContext) => ctx.principal.workspaceId!;
 // ---------------------------------------------------------------- reads
 
 /** `Company.deals` / `Contact.deals` pages of every parent on a page, in one statement per distinct set of arguments. */
-export function parentDealsLoader(ctx: RequestContext, parent: 'Company' | 'Contact', args: ConnectionArgs, filter?: DealFilter | null, orderBy?: DealOrder[] | null) {
-  const link = parent === 'Company' ? { parentColumn: 'd.company_id' } : { parentColumn: 'dc.contact_id', from: 'deal d join deal_contact dc on dc.deal_id = d.id' };
+export function parentDealsLoader(
+  ctx: RequestContext,
+  parent: 'Company' | 'Contact',
+  args: ConnectionArgs,
+  filter?: DealFilter | null,
+  orderBy?: DealOrder[] | null,
+) {
+  const link =
+    parent === 'Company'
+      ? { parentColumn: 'd.company_id' }
+      : { parentColumn: 'dc.contact_id', from: 'deal d join deal_contact dc on dc.deal_id = d.id' };
   return deals.pagesByParent(ctx, link, args, filter, orderBy);
 }
 
@@ -64,11 +73,23 @@ const fields = {
   tagIds: z.array(z.string()).max(100, { message: 'at most 100 tags' }),
   customFields: z.unknown().optional(),
 };
-const createSchema = z.object({ ...fields, contacts: fields.contacts.default([]), tagIds: fields.tagIds.default([]), pipelineId: z.string().nullish(), stageId: z.string().nullish() });
-const updateSchema = z.object({ id: z.string(), version: z.number().int(), lostReason: optionalText(500) }).extend(z.object(fields).partial().shape);
+const createSchema = z.object({
+  ...fields,
+  contacts: fields.contacts.default([]),
+  tagIds: fields.tagIds.default([]),
+  pipelineId: z.string().nullish(),
+  stageId: z.string().nullish(),
+});
+const updateSchema = z
+  .object({ id: z.string(), version: z.number().int(), lostReason: optionalText(500) })
+  .extend(z.object(fields).partial().shape);
 
 /** The owner of a deal being created or re-assigned, within the caller's deal:update scope (as the kernel's records). */
-async function ownerOrReject(ctx: RequestContext, globalId: string | null | undefined, creating: boolean): Promise<string | null | undefined> {
+async function ownerOrReject(
+  ctx: RequestContext,
+  globalId: string | null | undefined,
+  creating: boolean,
+): Promise<string | null | undefined> {
   const workspaceId = workspaceOf(ctx);
   if (globalId === undefined) {
     if (!creating) return undefined;
@@ -78,7 +99,11 @@ async function ownerOrReject(ctx: RequestContext, globalId: string | null | unde
   const owner = await memberOrReject(ctx.em, workspaceId, globalId, 'ownerId');
   const access = ctx.principal.access;
   if (access.scope(DEAL_SCOPE.update) !== 'ALL' && !access.reaches(DEAL_SCOPE.update, [owner?.id])) {
-    throw InputRejected.one('ownerId', owner ? 'you may not assign deals to this member' : 'you may not leave a deal without an owner', ErrorCode.FORBIDDEN);
+    throw InputRejected.one(
+      'ownerId',
+      owner ? 'you may not assign deals to this member' : 'you may not leave a deal without an owner',
+      ErrorCode.FORBIDDEN,
+    );
   }
   return owner?.id ?? null;
 }
@@ -104,24 +129,36 @@ async function contactsOrReject(ctx: RequestContext, input: z.infer<typeof conta
     return [{ contactId, role: c.role ?? null, isPrimary: c.isPrimary, index: i }];
   });
   if (links.length) {
-    const found = await readableContactIds(ctx, links.map((l) => l.contactId));
+    const found = await readableContactIds(
+      ctx,
+      links.map((l) => l.contactId),
+    );
     const missing = links.find((l) => !found.has(l.contactId));
     if (missing) throw InputRejected.one(`contacts.${missing.index}.contactId`, 'contact not found in this workspace', ErrorCode.NOT_FOUND);
   }
-  const primary = Math.max(0, links.findIndex((l) => l.isPrimary));
+  const primary = Math.max(
+    0,
+    links.findIndex((l) => l.isPrimary),
+  );
   return links.map((l, i) => ({ contactId: l.contactId, role: l.role, isPrimary: i === primary }));
 }
 
 async function setContacts(em: Em, workspaceId: string, dealId: string, links: ContactLink[]): Promise<void> {
   await em.execute('delete from deal_contact where workspace_id = ? and deal_id = ?', [workspaceId, dealId]);
   if (!links.length) return;
-  const values = Sql.join(links.map((l, i) => sql`(${workspaceId}, ${dealId}, ${l.contactId}, ${l.role}, ${l.isPrimary}, ${i})`), ', ');
+  const values = Sql.join(
+    links.map((l, i) => sql`(${workspaceId}, ${dealId}, ${l.contactId}, ${l.role}, ${l.isPrimary}, ${i})`),
+    ', ',
+  );
   const q = sql`insert into deal_contact (workspace_id, deal_id, contact_id, role, is_primary, position) values ${values}`;
   await em.execute(q.text, q.params);
 }
 
 async function contactIdsOf(em: Em, workspaceId: string, dealId: string): Promise<string[]> {
-  const rows = await em.execute<{ contact_id: string }[]>('select contact_id from deal_contact where workspace_id = ? and deal_id = ? order by is_primary desc, position', [workspaceId, dealId]);
+  const rows = await em.execute<{ contact_id: string }[]>(
+    'select contact_id from deal_contact where workspace_id = ? and deal_id = ? order by is_primary desc, position',
+    [workspaceId, dealId],
+  );
   return rows.map((r) => r.contact_id);
 }
 
@@ -129,7 +166,8 @@ async function contactIdsOf(em: Em, workspaceId: string, dealId: string): Promis
 async function stageOrReject(ctx: RequestContext, globalId: string, field: string): Promise<PipelineStage> {
   const id = expectGlobalId(globalId, PIPELINE_STAGE, field);
   const stage = await ctx.em.findOne(PipelineStage, { id });
-  if (!stage || !(await ctx.em.findOne(Pipeline, { id: stage.pipelineId, deletedAt: null }))) throw InputRejected.one(field, 'stage not found', ErrorCode.NOT_FOUND);
+  if (!stage || !(await ctx.em.findOne(Pipeline, { id: stage.pipelineId, deletedAt: null })))
+    throw InputRejected.one(field, 'stage not found', ErrorCode.NOT_FOUND);
   return stage;
 }
 
@@ -148,7 +186,13 @@ const timelineTitles: Record<string, (deal: Deal, stage: PipelineStage) => strin
 };
 
 /** Records an entry on the timelines of the deal, its company and its contacts. */
-async function recordOnTimelines(ctx: RequestContext, type: string, deal: Deal, stage: PipelineStage, data: Record<string, unknown>): Promise<void> {
+async function recordOnTimelines(
+  ctx: RequestContext,
+  type: string,
+  deal: Deal,
+  stage: PipelineStage,
+  data: Record<string, unknown>,
+): Promise<void> {
   const contactIds = await contactIdsOf(ctx.em, deal.workspaceId, deal.id);
   const targets: TimelineTarget[] = [
     { type: DEAL, id: deal.id },
@@ -169,7 +213,13 @@ async function emit<Payload extends object>(ctx: RequestContext, event: EventTyp
 }
 
 /** The ids events about a deal carry (raw uuids). */
-const dealRefs = (deal: Deal) => ({ id: deal.id, pipelineId: deal.pipelineId, stageId: deal.stageId, ownerId: deal.ownerId ?? null, companyId: deal.companyId ?? null });
+const dealRefs = (deal: Deal) => ({
+  id: deal.id,
+  pipelineId: deal.pipelineId,
+  stageId: deal.stageId,
+  ownerId: deal.ownerId ?? null,
+  companyId: deal.companyId ?? null,
+});
 const moneyOf = (deal: Deal) => ({ amount: deal.amount == null ? null : Number(deal.amount), currency: deal.currency ?? null });
 
 // ---------------------------------------------------------------- writes
@@ -189,7 +239,12 @@ export async function createDeal(ctx: RequestContext, input: unknown): Promise<D
     const pipeline = data.pipelineId
       ? await em.findOne(Pipeline, { id: expectGlobalId(data.pipelineId, PIPELINE, 'pipelineId'), deletedAt: null })
       : await em.findOne(Pipeline, { isDefault: true, deletedAt: null });
-    if (!pipeline) throw InputRejected.one('pipelineId', data.pipelineId ? 'pipeline not found' : 'the workspace has no pipeline yet: create one first', ErrorCode.NOT_FOUND);
+    if (!pipeline)
+      throw InputRejected.one(
+        'pipelineId',
+        data.pipelineId ? 'pipeline not found' : 'the workspace has no pipeline yet: create one first',
+        ErrorCode.NOT_FOUND,
+      );
     stage = await firstStageOfKind(ctx, pipeline.id, StageKind.OPEN);
     if (!stage) throw InputRejected.one('pipelineId', 'the pipeline has no OPEN stage');
   }
@@ -230,7 +285,12 @@ export async function createDeal(ctx: RequestContext, input: unknown): Promise<D
  * A live deal for a write: outside the caller's `permission` scope it is NOT_FOUND, exactly like a missing one; a
  * stale `version` is a CONFLICT.
  */
-function dealForUpdate(ctx: RequestContext, globalId: string, version: number | null | undefined, permission = DEAL_SCOPE.update): Promise<Deal> {
+function dealForUpdate(
+  ctx: RequestContext,
+  globalId: string,
+  version: number | null | undefined,
+  permission = DEAL_SCOPE.update,
+): Promise<Deal> {
   return deals.forUpdate(ctx, globalId, version, { permission });
 }
 
@@ -306,11 +366,21 @@ async function changeStage(ctx: RequestContext, deal: Deal, stage: PipelineStage
   if (lostReason !== undefined && deal.status === DealStatus.LOST) deal.lostReason = lostReason;
   await ctx.em.flush();
   const workspaceId = workspaceOf(ctx);
-  await emit(ctx, dealStageChanged, { id: deal.id, pipelineId: deal.pipelineId, fromStageId: from.stageId, toStageId: stage.id, ownerId: deal.ownerId ?? null });
+  await emit(ctx, dealStageChanged, {
+    id: deal.id,
+    pipelineId: deal.pipelineId,
+    fromStageId: from.stageId,
+    toStageId: stage.id,
+    ownerId: deal.ownerId ?? null,
+  });
   let entry = 'deal.stageChanged';
   if (deal.status === DealStatus.WON && from.status !== DealStatus.WON) {
     entry = 'deal.won';
-    await emit(ctx, dealWon, { ...dealRefs(deal), ...moneyOf(deal), primaryContactId: await primaryContactOf(ctx.em, workspaceId, deal.id) });
+    await emit(ctx, dealWon, {
+      ...dealRefs(deal),
+      ...moneyOf(deal),
+      primaryContactId: await primaryContactOf(ctx.em, workspaceId, deal.id),
+    });
   } else if (deal.status === DealStatus.LOST && from.status !== DealStatus.LOST) {
     entry = 'deal.lost';
     await emit(ctx, dealLost, { ...dealRefs(deal), lostReason: deal.lostReason ?? null });
@@ -332,13 +402,19 @@ function rejectClosedToClosed(deal: Deal, target: StageKind): void {
  * Moves a deal to a stage of its pipeline, or — with `pipelineId` naming the stage's pipeline — across pipelines.
  * A closed deal may move to an OPEN stage (it reopens), not straight to the other closed outcome.
  */
-export async function moveDealToStage(ctx: RequestContext, input: { id: string; version: number; stageId: string; pipelineId?: string | null }): Promise<Deal> {
+export async function moveDealToStage(
+  ctx: RequestContext,
+  input: { id: string; version: number; stageId: string; pipelineId?: string | null },
+): Promise<Deal> {
   const deal = await dealForUpdate(ctx, input.id, input.version);
   const stage = await stageOrReject(ctx, input.stageId, 'stageId');
   if (stage.pipelineId !== deal.pipelineId) {
     const pipelineId = input.pipelineId ? expectGlobalId(input.pipelineId, PIPELINE, 'pipelineId') : null;
     if (pipelineId !== stage.pipelineId) {
-      throw InputRejected.one('stageId', 'the stage belongs to another pipeline: pass that pipeline as pipelineId to move the deal across pipelines');
+      throw InputRejected.one(
+        'stageId',
+        'the stage belongs to another pipeline: pass that pipeline as pipelineId to move the deal across pipelines',
+      );
     }
   }
   if (stage.id === deal.stageId) return deal;

@@ -1,12 +1,5 @@
 import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import {
-  ContactNode,
-  GraphQLJSON,
-  MoneyInput,
-  Node,
-  UserError,
-  UserNode,
-} from '../../../src/sdk/index.js';
+import { ContactNode, GraphQLJSON, MoneyInput, Node, UserError, UserNode } from '../../../src/sdk/index.js';
 import { DealPriority, DealStatus } from '../entities.js';
 import { PipelineStageNode } from '../pipelines/pipeline.types.js';
 
@@ -29,7 +22,6 @@ export class DealNode extends Node {
   @Field() updatedAt!: Date;
   @Field(() => Date, { nullable: true, description: 'Set while the deal is in the trash.' }) deletedAt?: Date | null;
 }
-
 
 @ObjectType('DealContact', { description: 'A contact on a deal, with their role in it.' })
 export class DealContactNode {
@@ -71,7 +63,9 @@ export class CreateDealInput {
   @Field(() => GraphQLJSON, { nullable: true }) customFields?: Record<string, unknown>;
 }
 
-@InputType({ description: 'Only the given fields change; `null` clears a field. Stages change through moveDealToStage, markDealWon/Lost, reopenDeal.' })
+@InputType({
+  description: 'Only the given fields change; `null` clears a field. Stages change through moveDealToStage, markDealWon/Lost, reopenDeal.',
+})
 export class UpdateDealInput {
   @Field(() => ID) id!: string;
   @Field(() => Int) version!: number;
@@ -85,7 +79,8 @@ export class UpdateDealInput {
   @Field(() => DealPriority, { nullable: true }) priority?: DealPriority | null;
   @Field(() => String, { nullable: true, description: 'Only while the deal is LOST.' }) lostReason?: string | null;
   @Field(() => [ID], { nullable: true }) tagIds?: string[];
-  @Field(() => GraphQLJSON, { nullable: true, description: 'Merged over current values; a null value clears that key.' }) customFields?: Record<string, unknown>;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Merged over current values; a null value clears that key.' })
+  customFields?: Record<string, unknown>;
 }
 
 @InputType({
@@ -110,7 +105,10 @@ export class MarkDealLostInput extends CloseDealInput {
   @Field(() => String, { nullable: true }) reason?: string | null;
 }
 
-@InputType({ description: 'Reopens a WON or LOST deal into an OPEN stage of its pipeline (default: the stage it was in last before closing, else the first).' })
+@InputType({
+  description:
+    'Reopens a WON or LOST deal into an OPEN stage of its pipeline (default: the stage it was in last before closing, else the first).',
+})
 export class ReopenDealInput extends CloseDealInput {
   @Field(() => ID, { nullable: true }) stageId?: string | null;
 }
@@ -120,4 +118,3 @@ export class DealPayload {
   @Field(() => DealNode, { nullable: true }) deal?: unknown;
   @Field(() => [UserError]) userErrors!: UserError[];
 }
-

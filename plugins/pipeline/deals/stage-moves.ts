@@ -6,13 +6,20 @@ import { dealStageChanged } from '../events.js';
 type Em = RequestContext['em'];
 
 /** The status a deal has in a stage of this kind. */
-export const statusOf = (kind: StageKind): DealStatus => (kind === StageKind.WON ? DealStatus.WON : kind === StageKind.LOST ? DealStatus.LOST : DealStatus.OPEN);
+export const statusOf = (kind: StageKind): DealStatus =>
+  kind === StageKind.WON ? DealStatus.WON : kind === StageKind.LOST ? DealStatus.LOST : DealStatus.OPEN;
 
 /**
  * Puts a loaded (managed) deal into a stage: closes its current stay, opens a new one, and keeps status, closed_at
  * and stage_entered_at in step with the stage's kind. Flushed by the caller.
  */
-export async function enterStage(em: Em, deal: Deal, stage: PipelineStage, actorId: string | null, now = new Date()): Promise<DealStageHistory> {
+export async function enterStage(
+  em: Em,
+  deal: Deal,
+  stage: PipelineStage,
+  actorId: string | null,
+  now = new Date(),
+): Promise<DealStageHistory> {
   const close = sql`update deal_stage_history set left_at = ${now}, left_by_id = ${actorId}, updated_at = ${now}
     where workspace_id = ${deal.workspaceId} and deal_id = ${deal.id} and left_at is null`;
   await em.execute(close.text, close.params);
@@ -28,7 +35,13 @@ export async function enterStage(em: Em, deal: Deal, stage: PipelineStage, actor
 }
 
 /** A new stay of a deal in a stage (persisted on the next flush). */
-export function openStay(em: Em, deal: Pick<Deal, 'id' | 'workspaceId'>, stage: PipelineStage, actorId: string | null, now: Date): DealStageHistory {
+export function openStay(
+  em: Em,
+  deal: Pick<Deal, 'id' | 'workspaceId'>,
+  stage: PipelineStage,
+  actorId: string | null,
+  now: Date,
+): DealStageHistory {
   return em.create(History, {
     workspaceId: deal.workspaceId,
     dealId: deal.id,
@@ -51,9 +64,15 @@ export async function moveDealsInBulk(ctx: RequestContext, where: Sql, target: P
   const workspaceId = ctx.principal.workspaceId!;
   const now = new Date();
   const select = sql`select d.id, d.pipeline_id, d.stage_id, d.owner_id from deal d where d.workspace_id = ${workspaceId} and ${where} and d.stage_id <> ${target.id}`;
-  const deals = await em.execute<{ id: string; pipeline_id: string; stage_id: string; owner_id: string | null }[]>(select.text, select.params);
+  const deals = await em.execute<{ id: string; pipeline_id: string; stage_id: string; owner_id: string | null }[]>(
+    select.text,
+    select.params,
+  );
   if (!deals.length) return 0;
-  const ids = Sql.join(deals.map((d) => sql`${d.id}`), ', ');
+  const ids = Sql.join(
+    deals.map((d) => sql`${d.id}`),
+    ', ',
+  );
   const close = sql`update deal_stage_history set left_at = ${now}, left_by_id = ${actorId}, updated_at = ${now}
     where workspace_id = ${workspaceId} and left_at is null and deal_id in (${ids})`;
   await em.execute(close.text, close.params);
@@ -69,8 +88,12 @@ export async function moveDealsInBulk(ctx: RequestContext, where: Sql, target: P
     where workspace_id = ${workspaceId} and id in (${ids})`;
   await em.execute(update.text, update.params);
   for (const d of deals) {
-    await emitEvent(em, dealStageChanged, { id: d.id, pipelineId: target.pipelineId, fromStageId: d.stage_id, toStageId: target.id, ownerId: d.owner_id }, { workspaceId });
+    await emitEvent(
+      em,
+      dealStageChanged,
+      { id: d.id, pipelineId: target.pipelineId, fromStageId: d.stage_id, toStageId: target.id, ownerId: d.owner_id },
+      { workspaceId },
+    );
   }
   return deals.length;
 }
-

@@ -1,5 +1,15 @@
 import { Arg, Args, Ctx, FieldResolver, Resolver, Root } from 'type-graphql';
-import { CompanyNode, ConnectionArgs, ContactNode, Money, scopeSql, Sql, sql, toConnection, type RequestContext } from '../../../src/sdk/index.js';
+import {
+  CompanyNode,
+  ConnectionArgs,
+  ContactNode,
+  Money,
+  scopeSql,
+  Sql,
+  sql,
+  toConnection,
+  type RequestContext,
+} from '../../../src/sdk/index.js';
 import { DealConnection, DealFilter, DealOrder } from '../deals/deal.records.js';
 import { parentDealsLoader } from '../deals/deal.service.js';
 import { DEAL_SCOPE } from '../deals/deal-scope.js';
@@ -8,11 +18,16 @@ import { DEAL_SCOPE } from '../deals/deal-scope.js';
 function openDealsValueLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, Money[]>('company.openDealsValue', async (ids, c) => {
     const q = sql`select d.company_id, d.currency, sum(d.amount)::bigint as amount from deal d
-      where d.workspace_id = ${c.principal.workspaceId} and d.company_id in (${Sql.join(ids.map((id) => sql`${id}`), ', ')})
+      where d.workspace_id = ${c.principal.workspaceId} and d.company_id in (${Sql.join(
+        ids.map((id) => sql`${id}`),
+        ', ',
+      )})
         and d.status = 'open' and d.deleted_at is null and d.amount is not null and ${scopeSql(c, DEAL_SCOPE, DEAL_SCOPE.read, 'd')}
       group by d.company_id, d.currency order by d.currency`;
     const rows = await c.em.execute<{ company_id: string; currency: string; amount: string | number }[]>(q.text, q.params);
-    return ids.map((id) => rows.filter((r) => r.company_id === id).map((r) => Object.assign(new Money(), { amount: Number(r.amount), currency: r.currency })));
+    return ids.map((id) =>
+      rows.filter((r) => r.company_id === id).map((r) => Object.assign(new Money(), { amount: Number(r.amount), currency: r.currency })),
+    );
   });
 }
 

@@ -11,7 +11,15 @@ import {
   type RequestContext,
 } from '../../../src/sdk/index.js';
 import { DEAL_SCOPE, PIPELINE, PIPELINE_STAGE } from '../deals/deal-scope.js';
-import type { DealForecast, DealForecastInput, DealForecastMonth, DealForecastOwner, DealForecastStage, DealForecastTotal, DealForecastWon } from './forecast.types.js';
+import type {
+  DealForecast,
+  DealForecastInput,
+  DealForecastMonth,
+  DealForecastOwner,
+  DealForecastStage,
+  DealForecastTotal,
+  DealForecastWon,
+} from './forecast.types.js';
 
 const DAY_MS = 86_400_000;
 /** The longest period a forecast covers (month buckets stay a bounded list). */
@@ -39,23 +47,31 @@ interface Period {
 }
 
 function periodOf(input: DealForecastInput): Period {
-  if (!(input.from instanceof Date) || Number.isNaN(input.from.getTime())) throw InputRejected.one('from', 'is not a valid date', ErrorCode.BAD_USER_INPUT);
-  if (!(input.to instanceof Date) || Number.isNaN(input.to.getTime())) throw InputRejected.one('to', 'is not a valid date', ErrorCode.BAD_USER_INPUT);
+  if (!(input.from instanceof Date) || Number.isNaN(input.from.getTime()))
+    throw InputRejected.one('from', 'is not a valid date', ErrorCode.BAD_USER_INPUT);
+  if (!(input.to instanceof Date) || Number.isNaN(input.to.getTime()))
+    throw InputRejected.one('to', 'is not a valid date', ErrorCode.BAD_USER_INPUT);
   const from = utcDay(input.from);
   const to = utcDay(input.to);
   if (to.start < from.start) throw InputRejected.one('to', 'must not be before from', ErrorCode.BAD_USER_INPUT);
-  if ((to.start.getTime() - from.start.getTime()) / DAY_MS >= MAX_DAYS) throw InputRejected.one('to', `the period may span at most ${MAX_DAYS} days`, ErrorCode.BAD_USER_INPUT);
+  if ((to.start.getTime() - from.start.getTime()) / DAY_MS >= MAX_DAYS)
+    throw InputRejected.one('to', `the period may span at most ${MAX_DAYS} days`, ErrorCode.BAD_USER_INPUT);
   return { fromDay: from.day, toDay: to.day, closedFrom: from.start, closedBefore: new Date(to.start.getTime() + DAY_MS) };
 }
 
 /** Conditions every forecast figure shares: workspace, live deals, the caller's read scope, the input's filters. */
 function dealConditions(ctx: RequestContext, input: DealForecastInput): Sql[] {
-  const conditions = [sql`d.workspace_id = ${ctx.principal.workspaceId}`, sql`d.deleted_at is null`, scopeSql(ctx, DEAL_SCOPE, DEAL_SCOPE.read, 'd')];
+  const conditions = [
+    sql`d.workspace_id = ${ctx.principal.workspaceId}`,
+    sql`d.deleted_at is null`,
+    scopeSql(ctx, DEAL_SCOPE, DEAL_SCOPE.read, 'd'),
+  ];
   if (input.pipelineId != null) conditions.push(sql`d.pipeline_id = ${expectGlobalId(input.pipelineId, PIPELINE, 'pipelineId')}`);
   if (input.ownerId != null) conditions.push(sql`d.owner_id = ${expectGlobalId(input.ownerId, 'User', 'ownerId')}`);
   if (input.currency != null) {
     const parsed = currencyCode.safeParse(input.currency);
-    if (!parsed.success) throw InputRejected.one('currency', parsed.error.issues[0]?.message ?? 'is not a valid currency', ErrorCode.BAD_USER_INPUT);
+    if (!parsed.success)
+      throw InputRejected.one('currency', parsed.error.issues[0]?.message ?? 'is not a valid currency', ErrorCode.BAD_USER_INPUT);
     conditions.push(sql`d.currency = ${parsed.data}`);
   }
   return conditions;
@@ -144,7 +160,11 @@ export function closedInPeriodSql(ctx: RequestContext, input: DealForecastInput,
 
 const amounts = (row: PipelineRow) => {
   const currency = row.currency.trim();
-  return { dealCount: Number(row.deal_count), unweighted: { amount: minorUnits(row.unweighted), currency }, weighted: { amount: minorUnits(row.weighted), currency } };
+  return {
+    dealCount: Number(row.deal_count),
+    unweighted: { amount: minorUnits(row.unweighted), currency },
+    weighted: { amount: minorUnits(row.weighted), currency },
+  };
 };
 
 /**
@@ -155,7 +175,7 @@ async function sortByOwnerName(ctx: RequestContext, byOwner: DealForecastOwner[]
   const ids = [...new Set(byOwner.flatMap((b) => (b.ownerId ? [b.ownerId] : [])))];
   const users = await ctx.loaders.byId(User).loadMany(ids);
   const names = new Map(ids.map((id, i) => [id, users[i] && !(users[i] instanceof Error) ? (users[i] as User).name.toLowerCase() : null]));
-  const key = (b: DealForecastOwner) => (b.ownerId ? names.get(b.ownerId) ?? null : null);
+  const key = (b: DealForecastOwner) => (b.ownerId ? (names.get(b.ownerId) ?? null) : null);
   byOwner.sort((a, b) => {
     const [x, y] = [key(a), key(b)];
     if (x !== y) return x === null ? 1 : y === null ? -1 : x < y ? -1 : 1;

@@ -77,19 +77,25 @@ export class DealForecast {
   @Field(() => [DealForecastTotal], { description: 'Open pipeline per currency.' }) totals!: DealForecastTotal[];
   @Field(() => [DealForecastMonth], { description: 'Per month of expected close (UTC), then currency.' }) byMonth!: DealForecastMonth[];
   @Field(() => [DealForecastOwner], { description: 'Per owner, then currency.' }) byOwner!: DealForecastOwner[];
-  @Field(() => [DealForecastStage], { description: 'Per pipeline and stage (in board order), then currency.' }) byStage!: DealForecastStage[];
+  @Field(() => [DealForecastStage], { description: 'Per pipeline and stage (in board order), then currency.' })
+  byStage!: DealForecastStage[];
 
   @Field(() => [DealForecastWon], {
-    description: 'Won to date: deals with status won whose closed_at lies in the period (from 00:00 UTC of `from` to the end of `to`), per currency; deals without an amount are not included.',
+    description:
+      'Won to date: deals with status won whose closed_at lies in the period (from 00:00 UTC of `from` to the end of `to`), per currency; deals without an amount are not included.',
   })
   wonToDate!: DealForecastWon[];
 
-  @Field(() => Int, { description: 'Deals won with closed_at in the period (all currencies, with or without an amount).' }) wonCount!: number;
+  @Field(() => Int, { description: 'Deals won with closed_at in the period (all currencies, with or without an amount).' })
+  wonCount!: number;
   @Field(() => Int, { description: 'Deals lost with closed_at in the period.' }) lostCount!: number;
 
   @Field(() => Float, { nullable: true, description: 'wonCount / (wonCount + lostCount); null when no deal closed in the period.' })
   winRate!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Mean of closed_at − created_at, in days, over the deals won in the period; null when none.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Mean of closed_at − created_at, in days, over the deals won in the period; null when none.',
+  })
   averageSalesCycleDays!: number | null;
 }

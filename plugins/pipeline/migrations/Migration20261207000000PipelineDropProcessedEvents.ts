@@ -13,7 +13,9 @@ export class Migration20261207000000PipelineDropProcessedEvents extends Migratio
     this.addSql(`create table "pipeline_processed_event" (
       "workspace_id" uuid not null, "subscriber" varchar(80) not null, "event_id" uuid not null, "created_at" timestamptz not null default now(),
       primary key ("workspace_id", "subscriber", "event_id"))`);
-    this.addSql(`alter table "pipeline_processed_event" add constraint "pipeline_processed_event_workspace_id_foreign" foreign key ("workspace_id") references "workspace" ("id") on delete cascade`);
+    this.addSql(
+      `alter table "pipeline_processed_event" add constraint "pipeline_processed_event_workspace_id_foreign" foreign key ("workspace_id") references "workspace" ("id") on delete cascade`,
+    );
     this.addSql(tenantRlsSql('pipeline_processed_event'));
   }
 }

@@ -29,7 +29,10 @@ import {
 /** The stages of many pipelines, ordered, in one query per request batch. */
 export function stagesLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, PipelineStage[]>('pipeline.stages', async (ids, c) => {
-    const q = sql`select * from pipeline_stage where workspace_id = ${c.principal.workspaceId} and pipeline_id in (${Sql.join(ids.map((id) => sql`${id}`), ', ')}) order by position, name`;
+    const q = sql`select * from pipeline_stage where workspace_id = ${c.principal.workspaceId} and pipeline_id in (${Sql.join(
+      ids.map((id) => sql`${id}`),
+      ', ',
+    )}) order by position, name`;
     const stages = readRows(c.em, PipelineStage, await c.em.execute(q.text, q.params));
     return ids.map((id) => stages.filter((s) => s.pipelineId === id));
   });

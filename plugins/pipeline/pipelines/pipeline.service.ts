@@ -25,17 +25,34 @@ export const MAX_STAGES = 30;
 const name = (max: number) => trimmed(max).pipe(z.string().min(1, { message: 'must not be empty' }));
 const stageFields = {
   name: name(120),
-  probability: z.number().int({ message: 'must be a whole percent' }).min(0, { message: 'must be between 0 and 100' }).max(100, { message: 'must be between 0 and 100' }),
+  probability: z
+    .number()
+    .int({ message: 'must be a whole percent' })
+    .min(0, { message: 'must be between 0 and 100' })
+    .max(100, { message: 'must be between 0 and 100' }),
   kind: z.enum(StageKind),
-  rottingDays: z.number().int().min(1, { message: 'must be at least 1 day, or null' }).max(3650, { message: 'must be at most 3650 days' }).nullish(),
+  rottingDays: z
+    .number()
+    .int()
+    .min(1, { message: 'must be at least 1 day, or null' })
+    .max(3650, { message: 'must be at most 3650 days' })
+    .nullish(),
 };
 const stageSchema = z.object(stageFields);
 const createSchema = z.object({
   name: name(120),
   isDefault: z.boolean().nullish(),
-  stages: z.array(stageSchema).min(3, { message: 'a pipeline needs at least one OPEN, one WON and one LOST stage' }).max(MAX_STAGES, { message: `at most ${MAX_STAGES} stages` }),
+  stages: z
+    .array(stageSchema)
+    .min(3, { message: 'a pipeline needs at least one OPEN, one WON and one LOST stage' })
+    .max(MAX_STAGES, { message: `at most ${MAX_STAGES} stages` }),
 });
-const updateSchema = z.object({ id: z.string(), version: z.number().int().nullish(), name: name(120).nullish(), isDefault: z.boolean().nullish() });
+const updateSchema = z.object({
+  id: z.string(),
+  version: z.number().int().nullish(),
+  name: name(120).nullish(),
+  isDefault: z.boolean().nullish(),
+});
 const addStageSchema = stageSchema.extend({ pipelineId: z.string(), position: z.number().int().min(0).nullish() });
 const updateStageSchema = z.object({
   id: z.string(),
@@ -51,7 +68,10 @@ const workspaceOf = (ctx: RequestContext) => ctx.principal.workspaceId!;
 function requireEveryKind(kinds: StageKind[], field: string): void {
   const missing = [StageKind.OPEN, StageKind.WON, StageKind.LOST].filter((k) => !kinds.includes(k));
   if (missing.length) {
-    throw InputRejected.one(field, `a pipeline needs at least one OPEN, one WON and one LOST stage (missing: ${missing.map((k) => k.toUpperCase()).join(', ')})`);
+    throw InputRejected.one(
+      field,
+      `a pipeline needs at least one OPEN, one WON and one LOST stage (missing: ${missing.map((k) => k.toUpperCase()).join(', ')})`,
+    );
   }
 }
 
@@ -66,7 +86,8 @@ function rejectDuplicateNames(names: string[], field: string): void {
 
 async function rejectTakenPipelineName(ctx: RequestContext, pipelineName: string, exceptId: string | null): Promise<void> {
   const q = sql`select 1 from pipeline where workspace_id = ${workspaceOf(ctx)} and deleted_at is null and lower(name) = lower(${pipelineName}) and id is distinct from ${exceptId}`;
-  if ((await ctx.em.execute(q.text, q.params)).length) throw InputRejected.one('name', `a pipeline named "${pipelineName}" already exists`, ErrorCode.CONFLICT);
+  if ((await ctx.em.execute(q.text, q.params)).length)
+    throw InputRejected.one('name', `a pipeline named "${pipelineName}" already exists`, ErrorCode.CONFLICT);
 }
 
 /** A live pipeline of the workspace by global id, for editing (NOT_FOUND otherwise). */
@@ -81,7 +102,8 @@ export async function pipelineOrReject(ctx: RequestContext, globalId: string, fi
 export async function stageOrReject(ctx: RequestContext, globalId: string, field: string): Promise<PipelineStage> {
   const id = expectGlobalId(globalId, PIPELINE_STAGE, field);
   const stage = await ctx.em.findOne(PipelineStage, { id });
-  if (!stage || !(await ctx.em.findOne(Pipeline, { id: stage.pipelineId, deletedAt: null }))) throw InputRejected.one(field, 'stage not found', ErrorCode.NOT_FOUND);
+  if (!stage || !(await ctx.em.findOne(Pipeline, { id: stage.pipelineId, deletedAt: null })))
+    throw InputRejected.one(field, 'stage not found', ErrorCode.NOT_FOUND);
   return stage;
 }
 
@@ -98,18 +120,32 @@ async function makeDefault(ctx: RequestContext, pipeline: Pipeline): Promise<voi
 
 export async function createPipeline(ctx: RequestContext, input: unknown): Promise<Pipeline> {
   const data = parseInput(createSchema, input);
-  requireEveryKind(data.stages.map((s) => s.kind), 'stages');
-  rejectDuplicateNames(data.stages.map((s) => s.name), 'stages');
+  requireEveryKind(
+    data.stages.map((s) => s.kind),
+    'stages',
+  );
+  rejectDuplicateNames(
+    data.stages.map((s) => s.name),
+    'stages',
+  );
   await rejectTakenPipelineName(ctx, data.name, null);
   const em = ctx.em;
   const workspaceId = workspaceOf(ctx);
-  const [{ n, next }] = await em.execute<{ n: number; next: number }[]>(
+  const [{ n, next }] = (await em.execute<{ n: number; next: number }[]>(
     'select count(*)::int as n, coalesce(max(position) + 1, 0)::int as next from pipeline where workspace_id = ? and deleted_at is null',
     [workspaceId],
-  ) as [{ n: number; next: number }];
+  )) as [{ n: number; next: number }];
   const pipeline = em.create(Pipeline, { workspaceId, name: data.name, position: Number(next), isDefault: false } as Pipeline);
   data.stages.forEach((s, position) => {
-    em.create(PipelineStage, { workspaceId, pipelineId: pipeline.id, name: s.name, position, probability: s.probability, kind: s.kind, rottingDays: s.rottingDays ?? null } as PipelineStage);
+    em.create(PipelineStage, {
+      workspaceId,
+      pipelineId: pipeline.id,
+      name: s.name,
+      position,
+      probability: s.probability,
+      kind: s.kind,
+      rottingDays: s.rottingDays ?? null,
+    } as PipelineStage);
   });
   if (Number(n) === 0 || data.isDefault) await makeDefault(ctx, pipeline);
   await em.flush();
@@ -150,15 +186,24 @@ export async function deletePipeline(
   if (held > 0) {
     const target = await targetStage(ctx, input.moveDealsToPipelineId, input.moveDealsToStageId);
     if (!target) {
-      throw InputRejected.one('moveDealsToStageId', `the pipeline holds ${held} deal(s): give a stage of another pipeline to move them to`, ErrorCode.CONFLICT);
+      throw InputRejected.one(
+        'moveDealsToStageId',
+        `the pipeline holds ${held} deal(s): give a stage of another pipeline to move them to`,
+        ErrorCode.CONFLICT,
+      );
     }
-    if (target.pipelineId === pipeline.id) throw InputRejected.one('moveDealsToStageId', 'the target stage must belong to another pipeline');
+    if (target.pipelineId === pipeline.id)
+      throw InputRejected.one('moveDealsToStageId', 'the target stage must belong to another pipeline');
     moved = await moveDealsInBulk(ctx, sql`d.pipeline_id = ${pipeline.id}`, target, ctx.principal.userId);
   }
   pipeline.deletedAt = new Date();
   if (pipeline.isDefault) {
     pipeline.isDefault = false;
-    const next = await ctx.em.findOne(Pipeline, { deletedAt: null, id: { $ne: pipeline.id } }, { orderBy: { position: 'asc', createdAt: 'asc' } });
+    const next = await ctx.em.findOne(
+      Pipeline,
+      { deletedAt: null, id: { $ne: pipeline.id } },
+      { orderBy: { position: 'asc', createdAt: 'asc' } },
+    );
     if (next) next.isDefault = true;
   }
   await ctx.em.flush();
@@ -166,11 +211,16 @@ export async function deletePipeline(
 }
 
 /** The stage deals move to: the given stage (checked against the given pipeline), else the pipeline's first open stage. */
-async function targetStage(ctx: RequestContext, pipelineGlobalId?: string | null, stageGlobalId?: string | null): Promise<PipelineStage | null> {
+async function targetStage(
+  ctx: RequestContext,
+  pipelineGlobalId?: string | null,
+  stageGlobalId?: string | null,
+): Promise<PipelineStage | null> {
   const pipeline = pipelineGlobalId ? await pipelineOrReject(ctx, pipelineGlobalId, 'moveDealsToPipelineId') : null;
   if (stageGlobalId) {
     const stage = await stageOrReject(ctx, stageGlobalId, 'moveDealsToStageId');
-    if (pipeline && stage.pipelineId !== pipeline.id) throw InputRejected.one('moveDealsToStageId', 'the stage does not belong to moveDealsToPipelineId');
+    if (pipeline && stage.pipelineId !== pipeline.id)
+      throw InputRejected.one('moveDealsToStageId', 'the stage does not belong to moveDealsToPipelineId');
     return stage;
   }
   if (!pipeline) return null;
@@ -227,9 +277,13 @@ export async function updatePipelineStage(ctx: RequestContext, input: unknown): 
   if (data.kind != null && data.kind !== stage.kind) {
     // a deal's status follows its stage's kind: a stage holding deals keeps its kind
     const held = await dealCount(ctx, 'stage_id', stage.id);
-    if (held > 0) throw InputRejected.one('kind', `the stage holds ${held} deal(s): move them first to change its kind`, ErrorCode.CONFLICT);
+    if (held > 0)
+      throw InputRejected.one('kind', `the stage holds ${held} deal(s): move them first to change its kind`, ErrorCode.CONFLICT);
     stage.kind = data.kind;
-    requireEveryKind(stages.map((s) => (s.id === stage.id ? data.kind! : s.kind)), 'kind');
+    requireEveryKind(
+      stages.map((s) => (s.id === stage.id ? data.kind! : s.kind)),
+      'kind',
+    );
   }
   stage.updatedAt = new Date();
   await ctx.em.flush();
@@ -252,18 +306,29 @@ export async function reorderPipelineStages(ctx: RequestContext, input: { pipeli
 }
 
 /** Deletes a stage; its deals (trashed ones too) first move to a stage of the same pipeline, with stage history. */
-export async function deletePipelineStage(ctx: RequestContext, input: { id: string; moveDealsToStageId?: string | null }): Promise<{ pipeline: Pipeline; moved: number }> {
+export async function deletePipelineStage(
+  ctx: RequestContext,
+  input: { id: string; moveDealsToStageId?: string | null },
+): Promise<{ pipeline: Pipeline; moved: number }> {
   const stage = await stageOrReject(ctx, input.id, 'id');
   const stages = await stagesOf(ctx, stage.pipelineId);
-  requireEveryKind(stages.filter((s) => s.id !== stage.id).map((s) => s.kind), 'id');
+  requireEveryKind(
+    stages.filter((s) => s.id !== stage.id).map((s) => s.kind),
+    'id',
+  );
   const held = await dealCount(ctx, 'stage_id', stage.id);
   let moved = 0;
   if (held > 0) {
     if (!input.moveDealsToStageId) {
-      throw InputRejected.one('moveDealsToStageId', `the stage holds ${held} deal(s): give a stage of the same pipeline to move them to`, ErrorCode.CONFLICT);
+      throw InputRejected.one(
+        'moveDealsToStageId',
+        `the stage holds ${held} deal(s): give a stage of the same pipeline to move them to`,
+        ErrorCode.CONFLICT,
+      );
     }
     const target = await stageOrReject(ctx, input.moveDealsToStageId, 'moveDealsToStageId');
-    if (target.pipelineId !== stage.pipelineId) throw InputRejected.one('moveDealsToStageId', 'the target stage must belong to the same pipeline');
+    if (target.pipelineId !== stage.pipelineId)
+      throw InputRejected.one('moveDealsToStageId', 'the target stage must belong to the same pipeline');
     if (target.id === stage.id) throw InputRejected.one('moveDealsToStageId', 'the target stage is the stage being deleted');
     moved = await moveDealsInBulk(ctx, sql`d.stage_id = ${stage.id}`, target, ctx.principal.userId);
   }

@@ -23,7 +23,9 @@ export class PipelineStageNode extends Node {
   @Field(() => Int, { description: 'Order within the pipeline, from 0.' }) position!: number;
   @Field(() => Int, { description: 'Win probability in percent (0–100), for weighted forecasts.' }) probability!: number;
   @Field(() => StageKind) kind!: StageKind;
-  @Field(() => Int, { nullable: true, description: 'A deal idle this many days in the stage is rotting; null: never.' }) rottingDays?: number | null;
+  @Field(() => Int, { nullable: true, description: 'A deal idle this many days in the stage is rotting; null: never.' }) rottingDays?:
+    | number
+    | null;
 }
 
 @InputType()
@@ -38,7 +40,9 @@ export class PipelineStageInput {
 export class CreatePipelineInput {
   @Field() name!: string;
   @Field(() => [PipelineStageInput]) stages!: PipelineStageInput[];
-  @Field(() => Boolean, { nullable: true, description: 'Make it the default pipeline (the first pipeline always is).' }) isDefault?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'Make it the default pipeline (the first pipeline always is).' }) isDefault?:
+    | boolean
+    | null;
 }
 
 @InputType()
@@ -46,7 +50,9 @@ export class UpdatePipelineInput {
   @Field(() => ID) id!: string;
   @Field(() => Int, { nullable: true }) version?: number | null;
   @Field(() => String, { nullable: true }) name?: string | null;
-  @Field(() => Boolean, { nullable: true, description: 'true makes it the default pipeline (there is always exactly one).' }) isDefault?: boolean | null;
+  @Field(() => Boolean, { nullable: true, description: 'true makes it the default pipeline (there is always exactly one).' }) isDefault?:
+    | boolean
+    | null;
 }
 
 @InputType({ description: 'A pipeline holding deals (trashed ones too) is deleted only with a stage of another pipeline to move them to.' })

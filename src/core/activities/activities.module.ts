@@ -10,9 +10,21 @@ import { CompanyTimelineFields, ContactTimelineFields, TimelineResolver } from '
 
 export { recordTimelineEvent } from '../timeline/timeline.service.js';
 
-export const activityResolvers: Function[] = [ActivityResolver, ActivityTargetResolver, CommentResolver, TimelineResolver, CompanyTimelineFields, ContactTimelineFields];
+export const activityResolvers: Function[] = [
+  ActivityResolver,
+  ActivityTargetResolver,
+  CommentResolver,
+  TimelineResolver,
+  CompanyTimelineFields,
+  ContactTimelineFields,
+];
 
-kernelNodeTypes.register({ typeName: 'Activity', rootClass: Activity, permission: 'activity:read', load: (ctx, id) => readable(ctx, 'Activity').load(id) });
+kernelNodeTypes.register({
+  typeName: 'Activity',
+  rootClass: Activity,
+  permission: 'activity:read',
+  load: (ctx, id) => readable(ctx, 'Activity').load(id),
+});
 kernelNodeTypes.register({
   typeName: 'Comment',
   rootClass: Comment,
@@ -24,4 +36,8 @@ kernelNodeTypes.register({
   },
 });
 // plugin timeline events carry no owner: every member sees them (their targets' timelines stay scoped)
-kernelNodeTypes.register({ typeName: 'TimelineEvent', rootClass: TimelineEvent, load: (ctx, id) => ctx.loaders.byId(TimelineEvent).load(id) });
+kernelNodeTypes.register({
+  typeName: 'TimelineEvent',
+  rootClass: TimelineEvent,
+  load: (ctx, id) => ctx.loaders.byId(TimelineEvent).load(id),
+});

@@ -42,11 +42,15 @@ export class ActivityResolver {
     return readable(ctx, 'Activity').load(expectGlobalId(id, ACTIVITY, 'id'));
   }
 
-  @Query(() => ActivityConnection, { description: 'Activities of the workspace, e.g. task lists: filter by type, assignee, due window, completion.' })
+  @Query(() => ActivityConnection, {
+    description: 'Activities of the workspace, e.g. task lists: filter by type, assignee, due window, completion.',
+  })
   async activities(
     @Args() page: ConnectionArgs,
     @Arg('filter', () => ActivityFilter, { nullable: true }) filter: ActivityFilter | null,
-    @Arg('orderBy', () => [ActivityOrder], { nullable: true, description: 'Default: occurredAt, newest first.' }) orderBy: ActivityOrder[] | null,
+    @Arg('orderBy', () => [ActivityOrder], { nullable: true, description: 'Default: occurredAt, newest first.' }) orderBy:
+      | ActivityOrder[]
+      | null,
     @Ctx() ctx: RequestContext,
   ) {
     return toConnection(await listActivities(ctx, page, filter, orderBy));
@@ -63,17 +67,29 @@ export class ActivityResolver {
   }
 
   @Mutation(() => ActivityPayload)
-  completeTask(@Arg('id', () => ID) id: string, @Arg('version', () => Int, { nullable: true }) version: number | null, @Ctx() ctx: RequestContext) {
+  completeTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => Int, { nullable: true }) version: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
     return runMutation(ctx, async (tx) => ({ activity: await setTaskCompleted(tx, id, version, true) }));
   }
 
   @Mutation(() => ActivityPayload)
-  reopenTask(@Arg('id', () => ID) id: string, @Arg('version', () => Int, { nullable: true }) version: number | null, @Ctx() ctx: RequestContext) {
+  reopenTask(
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => Int, { nullable: true }) version: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
     return runMutation(ctx, async (tx) => ({ activity: await setTaskCompleted(tx, id, version, false) }));
   }
 
   @Mutation(() => ActivityPayload, { description: 'Removes an activity from all timelines (restore with restoreActivity).' })
-  deleteActivity(@Arg('id', () => ID) id: string, @Arg('version', () => Int, { nullable: true }) version: number | null, @Ctx() ctx: RequestContext) {
+  deleteActivity(
+    @Arg('id', () => ID) id: string,
+    @Arg('version', () => Int, { nullable: true }) version: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
     return runMutation(ctx, async (tx) => ({ activity: await deleteActivity(tx, id, version) }));
   }
 
@@ -110,7 +126,9 @@ export class ActivityResolver {
   @FieldResolver(() => [ActivityTarget], { description: 'Records whose timelines show the activity, by type name.' })
   async targets(@Root() activity: Activity, @Ctx() ctx: RequestContext): Promise<ActivityTarget[]> {
     const targets = await activityTargetsLoader(ctx).load(activity.id);
-    return targets.map((t) => Object.assign(new ActivityTarget(), { targetType: t.targetType, targetId: toGlobalId(t.targetType, t.targetId), rawId: t.targetId }));
+    return targets.map((t) =>
+      Object.assign(new ActivityTarget(), { targetType: t.targetType, targetId: toGlobalId(t.targetType, t.targetId), rawId: t.targetId }),
+    );
   }
 
   @FieldResolver(() => CommentConnection, { description: 'Comments, oldest first.' })

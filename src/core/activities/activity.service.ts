@@ -35,9 +35,17 @@ const TASK_ONLY = ['dueAt', 'priority', 'completedAt'] as const;
 const fields = {
   type: z.enum(ActivityType),
   subject: trimmed(500).pipe(z.string().min(1, { message: 'must not be empty' })),
-  body: z.string().max(MAX_BODY, { message: `must be at most ${MAX_BODY} characters` }).nullish(),
+  body: z
+    .string()
+    .max(MAX_BODY, { message: `must be at most ${MAX_BODY} characters` })
+    .nullish(),
   occurredAt: z.date(),
-  durationSeconds: z.number().int().min(0, { message: 'must not be negative' }).max(366 * 24 * 3600, { message: 'must be at most a year' }).nullish(),
+  durationSeconds: z
+    .number()
+    .int()
+    .min(0, { message: 'must not be negative' })
+    .max(366 * 24 * 3600, { message: 'must be at most a year' })
+    .nullish(),
   direction: z.enum(ActivityDirection).nullish(),
   outcome: optionalText(200),
   dueAt: z.date().nullish(),
@@ -53,7 +61,8 @@ const logSchema = z
   .superRefine((data, issue) => {
     if (data.type === ActivityType.TASK) return;
     for (const field of TASK_ONLY) {
-      if ((data as Record<string, unknown>)[field] != null) issue.addIssue({ code: 'custom', path: [field], message: 'only tasks have this field' });
+      if ((data as Record<string, unknown>)[field] != null)
+        issue.addIssue({ code: 'custom', path: [field], message: 'only tasks have this field' });
     }
   });
 const updateSchema = z.object({ id: z.string(), version: z.number().int() }).extend(z.object(fields).partial().shape);
@@ -107,7 +116,10 @@ function applyActivityFields(activity: Activity, data: Partial<z.infer<typeof lo
 function rejectTaskFieldsOnNonTask(activity: Activity, input: Record<string, unknown>) {
   if (activity.type === ActivityType.TASK) return;
   const errors = TASK_ONLY.filter((f) => activity[f] != null).map((f) =>
-    userError(input[f] !== undefined ? f : 'type', input[f] !== undefined ? 'only tasks have this field' : `clear ${f} before changing a task into a ${activity.type}`),
+    userError(
+      input[f] !== undefined ? f : 'type',
+      input[f] !== undefined ? 'only tasks have this field' : `clear ${f} before changing a task into a ${activity.type}`,
+    ),
   );
   if (errors.length) throw new InputRejected(errors);
 }
@@ -123,7 +135,12 @@ export async function logActivity(ctx: RequestContext, input: unknown): Promise<
     applyActivityFields(activity, data);
     activity.assignee = assignee ?? null;
     activity.createdBy = ctx.principal.userId ? em.getReference(User, ctx.principal.userId) : null;
-    linkEntry(em, workspaceId, { kind: TimelineEntryKind.ACTIVITY, id: activity.id, type: activity.type, occurredAt: activity.occurredAt }, targets);
+    linkEntry(
+      em,
+      workspaceId,
+      { kind: TimelineEntryKind.ACTIVITY, id: activity.id, type: activity.type, occurredAt: activity.occurredAt },
+      targets,
+    );
     await em.flush();
     return activity.id;
   });
@@ -145,9 +162,14 @@ export async function activityForUpdate(
 ): Promise<Activity> {
   const id = expectGlobalId(globalId, ACTIVITY, field);
   const activity = await ctx.em.findOne(Activity, { id, deletedAt: null });
-  if (!activity || !ctx.principal.access.reaches(permission, ownersOf(activity))) throw InputRejected.one(field, 'activity not found', ErrorCode.NOT_FOUND);
+  if (!activity || !ctx.principal.access.reaches(permission, ownersOf(activity)))
+    throw InputRejected.one(field, 'activity not found', ErrorCode.NOT_FOUND);
   if (version != null && activity.version !== version) {
-    throw InputRejected.one('version', `the activity is at version ${activity.version}, not ${version}; reload it and try again`, ErrorCode.CONFLICT);
+    throw InputRejected.one(
+      'version',
+      `the activity is at version ${activity.version}, not ${version}; reload it and try again`,
+      ErrorCode.CONFLICT,
+    );
   }
   return activity;
 }
@@ -173,7 +195,12 @@ export async function updateActivity(ctx: RequestContext, input: unknown): Promi
   return activity;
 }
 
-export async function setTaskCompleted(ctx: RequestContext, globalId: string, version: number | null | undefined, completed: boolean): Promise<Activity> {
+export async function setTaskCompleted(
+  ctx: RequestContext,
+  globalId: string,
+  version: number | null | undefined,
+  completed: boolean,
+): Promise<Activity> {
   const em = ctx.em;
   const activity = await activityForUpdate(ctx, globalId, version);
   if (activity.type !== ActivityType.TASK) throw InputRejected.one('id', `a ${activity.type} is not a task`);
@@ -198,7 +225,8 @@ export async function restoreActivity(ctx: RequestContext, globalId: string): Pr
   const em = ctx.em;
   const id = expectGlobalId(globalId, ACTIVITY, 'id');
   const activity = await em.findOne(Activity, { id, deletedAt: { $ne: null } });
-  if (!activity || !ctx.principal.access.reaches(ACTIVITY_SCOPE.delete, ownersOf(activity))) throw InputRejected.one('id', 'no deleted activity with this id', ErrorCode.NOT_FOUND);
+  if (!activity || !ctx.principal.access.reaches(ACTIVITY_SCOPE.delete, ownersOf(activity)))
+    throw InputRejected.one('id', 'no deleted activity with this id', ErrorCode.NOT_FOUND);
   activity.deletedAt = null;
   await em.flush();
   return activity;
@@ -224,8 +252,17 @@ export function activityWhere(ctx: RequestContext, filter?: ActivityFilter | nul
     raw('a.deleted_at is null'),
     // record scope: activities assigned to or logged by the users the caller's activity:read reaches
     readScopeSql(ctx, ACTIVITY_SCOPE, 'a'),
-    ...idFilterSql('a.assignee_id', f.assignee, 'User', 'filter.assignee')];
-  if (f.type) parts.push(f.type.length ? sql`a.type::text in (${Sql.join(f.type.map((t) => sql`${t}`), ', ')})` : sql`false`);
+    ...idFilterSql('a.assignee_id', f.assignee, 'User', 'filter.assignee'),
+  ];
+  if (f.type)
+    parts.push(
+      f.type.length
+        ? sql`a.type::text in (${Sql.join(
+            f.type.map((t) => sql`${t}`),
+            ', ',
+          )})`
+        : sql`false`,
+    );
   if (f.dueBefore) parts.push(sql`a.due_at < ${f.dueBefore.toISOString()}`);
   if (f.dueAfter) parts.push(sql`a.due_at >= ${f.dueAfter.toISOString()}`);
   if (f.completed != null) parts.push(raw(f.completed ? `a.type = 'TASK' and a.completed_at is not null` : OPEN_TASK));
@@ -234,13 +271,21 @@ export function activityWhere(ctx: RequestContext, filter?: ActivityFilter | nul
 }
 
 /** Activities of the workspace (task lists): by type, assignee, due window, completion and overdue state. */
-export async function listActivities(ctx: RequestContext, args: ConnectionArgs, filter?: ActivityFilter | null, orderBy?: ActivityOrder[] | null) {
+export async function listActivities(
+  ctx: RequestContext,
+  args: ConnectionArgs,
+  filter?: ActivityFilter | null,
+  orderBy?: ActivityOrder[] | null,
+) {
   const request = pageRequest(args);
   const order: SortKey[] = orderBy?.length
     ? orderBy.map((o) => ({ expr: sortColumns[o.field], direction: o.direction === SortDirection.DESC ? 'DESC' : 'ASC' }))
     : [{ expr: 'a.occurred_at', direction: 'DESC', nullable: false }];
-  return keysetPage(ctx.em, { from: 'activity a', select: 'a.*', where: activityWhere(ctx, filter), orderBy: order, idExpr: 'a.id' }, request, (row) =>
-    readRow(ctx.em, Activity, row),
+  return keysetPage(
+    ctx.em,
+    { from: 'activity a', select: 'a.*', where: activityWhere(ctx, filter), orderBy: order, idExpr: 'a.id' },
+    request,
+    (row) => readRow(ctx.em, Activity, row),
   );
 }
 
@@ -285,15 +330,29 @@ export function activityColumns(fields: Set<string> | null): string {
   return [...columns].map((c) => `a.${c}`).join(', ');
 }
 
-export function recentActivitiesLoader(ctx: RequestContext, targetType: string, first: number, types?: ActivityType[] | null, fields: Set<string> | null = null) {
+export function recentActivitiesLoader(
+  ctx: RequestContext,
+  targetType: string,
+  first: number,
+  types?: ActivityType[] | null,
+  fields: Set<string> | null = null,
+) {
   if (first < 0 || first > MAX_RECENT) throw InputRejected.one('first', `must be between 0 and ${MAX_RECENT}`);
   // wide rows cost more than the lookups themselves: read only what the query selects
   const columns = activityColumns(fields);
   const name = `activities.recent.${targetType}.${first}.${types ? [...types].sort().join(',') : '*'}.${columns}`;
   return ctx.loaders.get<string, RecentActivityList>(name, async (ids, c) => {
     if (first === 0 || types?.length === 0) return ids.map(() => ({ nodes: [], hasMore: false }));
-    const typeCondition = types ? sql` and l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql``;
-    const targets = Sql.join(ids.map((id) => sql`(cast(${id} as uuid))`), ', ');
+    const typeCondition = types
+      ? sql` and l.entry_type in (${Sql.join(
+          types.map((t) => sql`${t}`),
+          ', ',
+        )})`
+      : sql``;
+    const targets = Sql.join(
+      ids.map((id) => sql`(cast(${id} as uuid))`),
+      ', ',
+    );
     const q = sql`select t.target_id as "_target_id", r.* from (values ${targets}) t(target_id) cross join lateral (
         select ${raw(columns)}, l.occurred_at as "_at" from timeline_link l join activity a on a.id = l.entry_id and a.deleted_at is null
           and ${readScopeSql(c, ACTIVITY_SCOPE, 'a')}
@@ -327,10 +386,17 @@ export function activityTargetsLoader(ctx: RequestContext) {
       const scope = RECORD_SCOPES[type]!;
       return sql`(l.target_type <> ${type} or exists (select 1 from ${raw(table)} r where r.id = l.target_id and ${readScopeSql(c, scope, 'r')}))`;
     };
-    const q = sql`select l.entry_id, l.target_type, l.target_id from timeline_link l where l.workspace_id = ${workspaceOf(c)} and l.entry_id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')})
+    const q = sql`select l.entry_id, l.target_type, l.target_id from timeline_link l where l.workspace_id = ${workspaceOf(c)} and l.entry_id in (${Sql.join(
+      ids.map((i) => sql`${i}`),
+      ', ',
+    )})
       and ${visible('Contact', 'contact')} and ${visible('Company', 'company')} order by l.target_type, l.target_id`;
     const rows = await c.em.execute<{ entry_id: string; target_type: string; target_id: string }[]>(q.text, q.params);
-    const byEntry = groupBy(rows, (row) => row.entry_id, (row) => ({ targetType: row.target_type, targetId: row.target_id }));
+    const byEntry = groupBy(
+      rows,
+      (row) => row.entry_id,
+      (row) => ({ targetType: row.target_type, targetId: row.target_id }),
+    );
     return ids.map((id) => byEntry.get(id) ?? []);
   });
 }

@@ -34,7 +34,8 @@ export class ActivityNode {
   @Field(() => Int) version!: number;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
-  @Field(() => Date, { nullable: true, description: 'Set while the activity is deleted (restore with restoreActivity).' }) deletedAt?: Date | null;
+  @Field(() => Date, { nullable: true, description: 'Set while the activity is deleted (restore with restoreActivity).' })
+  deletedAt?: Date | null;
 }
 
 export const ActivityConnection = Connection(ActivityNode, 'Activity');
@@ -60,7 +61,9 @@ export class LogActivityInput {
   @Field(() => Date, { nullable: true, description: 'Tasks only.' }) dueAt?: Date | null;
   @Field(() => ID, { nullable: true, description: 'A member of the workspace.' }) assigneeId?: string | null;
   @Field(() => TaskPriority, { nullable: true, description: 'Tasks only.' }) priority?: TaskPriority | null;
-  @Field(() => [ID], { description: 'Global ids of 1 to 50 records (contacts, companies, plugin records) whose timelines show the activity.' })
+  @Field(() => [ID], {
+    description: 'Global ids of 1 to 50 records (contacts, companies, plugin records) whose timelines show the activity.',
+  })
   targetIds!: string[];
   @Field(() => String, { nullable: true, description: 'Repeating a log with the same key returns the first result.' })
   idempotencyKey?: string | null;
@@ -90,7 +93,8 @@ export class ActivityFilter {
   @Field(() => Date, { nullable: true, description: 'Due strictly before this instant.' }) dueBefore?: Date;
   @Field(() => Date, { nullable: true, description: 'Due at or after this instant.' }) dueAfter?: Date;
   @Field(() => Boolean, { nullable: true, description: 'Tasks completed (true) or open (false).' }) completed?: boolean;
-  @Field(() => Boolean, { nullable: true, description: 'Open tasks past their due date (true), or everything else (false).' }) overdue?: boolean;
+  @Field(() => Boolean, { nullable: true, description: 'Open tasks past their due date (true), or everything else (false).' })
+  overdue?: boolean;
 }
 
 export enum ActivitySortField {

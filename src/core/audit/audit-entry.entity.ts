@@ -11,11 +11,28 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
 @Entity({
   tableName: 'audit_log',
   // TRUNCATE is refused by a statement trigger created in the migration (information_schema does not list truncate triggers)
-  triggers: [{ name: 'append_only', timing: 'before', events: ['update', 'delete'], forEach: 'row', body: `raise exception 'audit_log is append-only: % is not allowed', tg_op using errcode = '42501'` }],
+  triggers: [
+    {
+      name: 'append_only',
+      timing: 'before',
+      events: ['update', 'delete'],
+      forEach: 'row',
+      body: `raise exception 'audit_log is append-only: % is not allowed', tg_op using errcode = '42501'`,
+    },
+  ],
 })
-@Index({ name: 'audit_log_workspace_time_idx', expression: 'create index "audit_log_workspace_time_idx" on "audit_log" ("workspace_id", "occurred_at" desc, "id" desc)' })
-@Index({ name: 'audit_log_object_idx', expression: 'create index "audit_log_object_idx" on "audit_log" ("workspace_id", "object_type", "object_id", "occurred_at" desc)' })
-@Index({ name: 'audit_log_actor_idx', expression: 'create index "audit_log_actor_idx" on "audit_log" ("workspace_id", "actor_user_id", "occurred_at" desc)' })
+@Index({
+  name: 'audit_log_workspace_time_idx',
+  expression: 'create index "audit_log_workspace_time_idx" on "audit_log" ("workspace_id", "occurred_at" desc, "id" desc)',
+})
+@Index({
+  name: 'audit_log_object_idx',
+  expression: 'create index "audit_log_object_idx" on "audit_log" ("workspace_id", "object_type", "object_id", "occurred_at" desc)',
+})
+@Index({
+  name: 'audit_log_actor_idx',
+  expression: 'create index "audit_log_actor_idx" on "audit_log" ("workspace_id", "actor_user_id", "occurred_at" desc)',
+})
 export class AuditEntry {
   @PrimaryKey({ type: 'uuid' })
   id: Opt<string> = randomUUID();

@@ -19,12 +19,15 @@ export interface AuditEntryInput {
 }
 
 /** The actor columns of an entry from a request's principal (an API key acts for the member who created it). */
-export function actorOf(principal: Pick<Principal, 'workspaceId' | 'userId' | 'apiKeyId'>): Pick<AuditEntryInput, 'workspaceId' | 'actorUserId' | 'actorApiKeyId'> {
+export function actorOf(
+  principal: Pick<Principal, 'workspaceId' | 'userId' | 'apiKeyId'>,
+): Pick<AuditEntryInput, 'workspaceId' | 'actorUserId' | 'actorApiKeyId'> {
   return { workspaceId: principal.workspaceId, actorUserId: principal.userId, actorApiKeyId: principal.apiKeyId };
 }
 
 /** bigint values (money in minor units) as numbers when exact, else text. */
-const jsonSafe = (_key: string, value: unknown) => (typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value);
+const jsonSafe = (_key: string, value: unknown) =>
+  typeof value === 'bigint' ? (Number.isSafeInteger(Number(value)) ? Number(value) : value.toString()) : value;
 
 /** Secrets out, then JSON text for the jsonb columns. */
 function rowValues(entry: AuditEntryInput): unknown[] {
@@ -70,12 +73,19 @@ export async function recordAudit(em: SqlEntityManager, entry: AuditEntryInput):
   await recordAuditEntries(em, [entry]);
 }
 
-
 type AuditCaller = { em: SqlEntityManager; principal: Pick<Principal, 'workspaceId' | 'userId' | 'apiKeyId'>; ip?: string };
 
 /** Records an explicit entry (a write that bypasses the unit of work) with the caller as actor, in the caller's transaction. */
-export async function recordAuditAs(ctx: AuditCaller, entry: Omit<AuditEntryInput, 'workspaceId' | 'actorUserId' | 'actorApiKeyId'> & { workspaceId?: string | null }): Promise<void> {
-  await recordAudit(ctx.em, { ...actorOf(ctx.principal), ip: ctx.ip || null, ...entry, workspaceId: entry.workspaceId ?? ctx.principal.workspaceId });
+export async function recordAuditAs(
+  ctx: AuditCaller,
+  entry: Omit<AuditEntryInput, 'workspaceId' | 'actorUserId' | 'actorApiKeyId'> & { workspaceId?: string | null },
+): Promise<void> {
+  await recordAudit(ctx.em, {
+    ...actorOf(ctx.principal),
+    ip: ctx.ip || null,
+    ...entry,
+    workspaceId: entry.workspaceId ?? ctx.principal.workspaceId,
+  });
 }
 
 /**
@@ -91,7 +101,12 @@ export function erasedFields(em: SqlEntityManager, entity: object): Record<strin
     let value = (entity as Record<string, unknown>)[prop.name];
     if (value && typeof value === 'object' && prop.kind === 'm:1') value = (value as { id?: unknown }).id ?? null;
     if (value instanceof Date) value = value.toISOString();
-    if (value == null || (Array.isArray(value) && value.length === 0) || (typeof value === 'object' && Object.keys(value as object).length === 0)) continue;
+    if (
+      value == null ||
+      (Array.isArray(value) && value.length === 0) ||
+      (typeof value === 'object' && Object.keys(value as object).length === 0)
+    )
+      continue;
     out[prop.name] = { before: value, after: null };
   }
   return out;

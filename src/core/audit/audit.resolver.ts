@@ -45,7 +45,8 @@ export function auditConditions(workspaceId: string, filter: AuditLogFilter | nu
   if (filter.objectId) {
     const parsed = parseGlobalId(filter.objectId);
     const raw = filter.objectId.trim();
-    if (!parsed && (raw.length === 0 || raw.length > 200)) throw InputRejected.one('filter.objectId', 'is not a valid id', ErrorCode.BAD_USER_INPUT);
+    if (!parsed && (raw.length === 0 || raw.length > 200))
+      throw InputRejected.one('filter.objectId', 'is not a valid id', ErrorCode.BAD_USER_INPUT);
     const id = parsed?.id ?? (UUID.test(raw) ? raw.toLowerCase() : raw);
     where.push(sql`a.object_id = ${id}`);
   }
@@ -61,7 +62,7 @@ export function auditConditions(workspaceId: string, filter: AuditLogFilter | nu
 
 @Resolver(() => AuditEntryNode)
 export class AuditResolver {
-  @Query(() => AuditEntryConnection, { description: 'The workspace\'s audit log, newest first. Needs `audit:read`.' })
+  @Query(() => AuditEntryConnection, { description: "The workspace's audit log, newest first. Needs `audit:read`." })
   async auditLog(
     @Args() page: ConnectionArgs,
     @Arg('filter', () => AuditLogFilter, { nullable: true }) filter: AuditLogFilter | null,

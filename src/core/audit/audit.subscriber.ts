@@ -6,7 +6,16 @@ import type { Changes } from './redact.js';
 import { fieldChanges } from '../../db/change-sets.js';
 
 /** Entities never audited row by row: the log itself, derived rows, bookkeeping. Plugins may add theirs. */
-const excluded = new Set(['AuditEntry', 'TimelineLink', 'TimelineEvent', 'IdempotencyRecord', 'ImportJob', 'ImportRowError', 'AuthSession', 'RefreshToken']);
+const excluded = new Set([
+  'AuditEntry',
+  'TimelineLink',
+  'TimelineEvent',
+  'IdempotencyRecord',
+  'ImportJob',
+  'ImportRowError',
+  'AuthSession',
+  'RefreshToken',
+]);
 
 /** Entity class → [objectType, action prefix], where the GraphQL and action names differ from the class name. */
 const names = new Map<string, [string, string]>([
@@ -31,7 +40,6 @@ function isAudited(cs: ChangeSet<object>): boolean {
   const meta = cs.meta;
   return !excluded.has(meta.className) && ('workspaceId' in meta.properties || meta.className === 'User');
 }
-
 
 function verbOf(type: ChangeSetType, changes: Changes): string {
   if (type === ChangeSetType.CREATE) return 'created';

@@ -29,7 +29,7 @@ export class AuditEntryNode {
   @Field(() => String, { nullable: true, description: 'The GraphQL type of the object, e.g. `Contact`.' })
   objectType!: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'The object\'s global id (usable with `node(id:)` while it exists).' })
+  @Field(() => ID, { nullable: true, description: "The object's global id (usable with `node(id:)` while it exists)." })
   objectId!: string | null;
 
   @Field(() => UserNode, { nullable: true, description: 'The member who acted (for an API key: its creator).' })
@@ -56,7 +56,7 @@ export class AuditLogFilter {
   @Field(() => ID, { nullable: true, description: 'A global id, or a raw record id.' })
   objectId?: string | null;
 
-  @Field(() => ID, { nullable: true, description: 'A user\'s global id.' })
+  @Field(() => ID, { nullable: true, description: "A user's global id." })
   actor?: string | null;
 
   @Field(() => String, { nullable: true, description: 'An exact action (`contact.updated`) or a prefix ending in a dot (`contact.`).' })

@@ -8,13 +8,20 @@ const TAGS: Record<string, [string, string]> = { Contact: ['contact_tag', 'conta
  * and what moved (timeline links, tags, and for companies the contacts re-pointed by SQL), each source's entry
  * `<type>.merged` with the target's id. Call it after the field values are merged and before the rows move.
  */
-export async function annotateMerge(em: SqlEntityManager, objectType: 'Contact' | 'Company', workspaceId: string, target: object & { id: string }, sources: (object & { id: string })[]): Promise<void> {
+export async function annotateMerge(
+  em: SqlEntityManager,
+  objectType: 'Contact' | 'Company',
+  workspaceId: string,
+  target: object & { id: string },
+  sources: (object & { id: string })[],
+): Promise<void> {
   const sourceIds = sources.map((s) => s.id);
   const ids = `{${sourceIds.join(',')}}`;
   const [table, column] = TAGS[objectType]!;
-  const contacts = objectType === 'Company'
-    ? `(select coalesce(array_agg(id::text order by id), '{}') from contact where workspace_id = ? and company_id = any(cast(? as uuid[])))`
-    : `cast('{}' as text[])`;
+  const contacts =
+    objectType === 'Company'
+      ? `(select coalesce(array_agg(id::text order by id), '{}') from contact where workspace_id = ? and company_id = any(cast(? as uuid[])))`
+      : `cast('{}' as text[])`;
   const params: unknown[] = [workspaceId, objectType, ids, ids];
   if (objectType === 'Company') params.push(workspaceId, ids);
   const [row] = await em.execute<{ links: number; tags: number; contacts: string[] | string }[]>(
@@ -23,7 +30,8 @@ export async function annotateMerge(em: SqlEntityManager, objectType: 'Contact' 
             ${contacts} as contacts`,
     params,
   );
-  const contactIds = typeof row?.contacts === 'string' ? row.contacts.replace(/[{}]/g, '').split(',').filter(Boolean) : (row?.contacts ?? []);
+  const contactIds =
+    typeof row?.contacts === 'string' ? row.contacts.replace(/[{}]/g, '').split(',').filter(Boolean) : (row?.contacts ?? []);
   const prefix = objectType === 'Contact' ? 'contact' : 'company';
   const moved: Record<string, unknown> = { timelineLinks: Number(row?.links ?? 0), tagLinks: Number(row?.tags ?? 0) };
   if (objectType === 'Company') moved.contacts = contactIds;

@@ -27,7 +27,10 @@ export function redactValue(value: unknown, depth = 0): unknown {
 export type Changes = Record<string, { before: unknown; after: unknown }>;
 
 /** Splits changes into the storable ones and the names of the secret fields that changed. */
-export function redactChanges(changes: Changes, alsoSecret: (field: string) => boolean = () => false): { changes: Changes; redactedFields: string[] } {
+export function redactChanges(
+  changes: Changes,
+  alsoSecret: (field: string) => boolean = () => false,
+): { changes: Changes; redactedFields: string[] } {
   const out: Changes = {};
   const redactedFields: string[] = [];
   for (const [field, change] of Object.entries(changes)) {

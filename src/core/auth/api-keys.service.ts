@@ -69,7 +69,11 @@ export function parseFieldAllowlist(value: unknown): FieldAllowlist | null {
  * Creates a key for the calling member. The key may not reach further than its creator: its role's grants
  * and visible fields must be within the creator's own.
  */
-export async function createApiKey(em: SqlEntityManager, principal: Principal, input: CreateApiKeyData): Promise<{ apiKey: ApiKey; secret: string }> {
+export async function createApiKey(
+  em: SqlEntityManager,
+  principal: Principal,
+  input: CreateApiKeyData,
+): Promise<{ apiKey: ApiKey; secret: string }> {
   const workspaceId = principal.workspaceId!;
   const creatorId = principal.userId;
   if (!creatorId) throw InputRejected.one('input', 'only a member can create API keys', ErrorCode.FORBIDDEN);
@@ -86,11 +90,18 @@ export async function createApiKey(em: SqlEntityManager, principal: Principal, i
       return mine === null || SCOPE_RANK[mine] < SCOPE_RANK[scope];
     })
     .map(([permission]) => permission);
-  if (beyond.length) throw InputRejected.one('role', `grants more than you hold yourself: ${beyond.sort().join(', ')}`, ErrorCode.FORBIDDEN);
+  if (beyond.length)
+    throw InputRejected.one('role', `grants more than you hold yourself: ${beyond.sort().join(', ')}`, ErrorCode.FORBIDDEN);
   const keyAccess = await accessFor(em, workspaceId, creatorId, role, fieldAllowlist);
-  const exposed = protectedFields.all().filter((f) => keyAccess.canSeeField(f.type, f.field) && !principal.access.canSeeField(f.type, f.field));
+  const exposed = protectedFields
+    .all()
+    .filter((f) => keyAccess.canSeeField(f.type, f.field) && !principal.access.canSeeField(f.type, f.field));
   if (exposed.length) {
-    throw InputRejected.one('fieldAllowlist', `would show fields hidden from you: ${exposed.map((f) => `${f.type}.${f.field}`).join(', ')}`, ErrorCode.FORBIDDEN);
+    throw InputRejected.one(
+      'fieldAllowlist',
+      `would show fields hidden from you: ${exposed.map((f) => `${f.type}.${f.field}`).join(', ')}`,
+      ErrorCode.FORBIDDEN,
+    );
   }
 
   const id = randomUUID();

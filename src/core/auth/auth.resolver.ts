@@ -51,8 +51,13 @@ export class SessionResolver {
     return { ...session, ...(await userAndWorkspace(ctx.em, session.userId, session.workspaceId)) };
   }
 
-  @Mutation(() => RefreshTokenPayload, { description: 'Exchanges a refresh token (once) for a new access and refresh token. Send it without an Authorization header.' })
-  async refreshToken(@Arg('input', () => RefreshTokenInput) input: RefreshTokenInput, @Ctx() ctx: RequestContext): Promise<RefreshTokenPayload> {
+  @Mutation(() => RefreshTokenPayload, {
+    description: 'Exchanges a refresh token (once) for a new access and refresh token. Send it without an Authorization header.',
+  })
+  async refreshToken(
+    @Arg('input', () => RefreshTokenInput) input: RefreshTokenInput,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RefreshTokenPayload> {
     const session = await refreshSession(ctx, input.refreshToken);
     return { ...session, ...(await userAndWorkspace(ctx.em, session.userId, session.workspaceId)) };
   }
@@ -66,20 +71,31 @@ export class SessionResolver {
     });
   }
 
-  @Mutation(() => ChangePasswordPayload, { description: 'Changes your password and ends all your sessions, in every workspace; returns tokens of a new session.' })
+  @Mutation(() => ChangePasswordPayload, {
+    description: 'Changes your password and ends all your sessions, in every workspace; returns tokens of a new session.',
+  })
   changePassword(@Arg('input', () => ChangePasswordInput) input: ChangePasswordInput, @Ctx() ctx: RequestContext) {
     signedInUser(ctx);
     return runMutation(ctx, async ({ em }) => changePassword(em, ctx, input.currentPassword, input.newPassword));
   }
 
-  @Mutation(() => EnrollTotpPayload, { description: 'Starts two-factor enrolment: returns a new secret, active once confirmTotp accepts a code.' })
+  @Mutation(() => EnrollTotpPayload, {
+    description: 'Starts two-factor enrolment: returns a new secret, active once confirmTotp accepts a code.',
+  })
   enrollTotp(@Ctx() ctx: RequestContext) {
     const { userId } = signedInUser(ctx);
     return runMutation(ctx, async ({ em }) => {
-      const rows = await em.execute<{ email: string; enabled: boolean }[]>('select email, (totp_enabled_at is not null) as enabled from app_user where id = ?', [userId]);
+      const rows = await em.execute<{ email: string; enabled: boolean }[]>(
+        'select email, (totp_enabled_at is not null) as enabled from app_user where id = ?',
+        [userId],
+      );
       if (rows[0]!.enabled) throw InputRejected.one('input', 'two-factor is already on: disable it first', ErrorCode.CONFLICT);
       const secret = newTotpSecret();
-      await em.execute('update app_user set totp_secret = ?, totp_last_step = null, updated_at = ? where id = ?', [secret, new Date(), userId]);
+      await em.execute('update app_user set totp_secret = ?, totp_last_step = null, updated_at = ? where id = ?', [
+        secret,
+        new Date(),
+        userId,
+      ]);
       return { secret, otpauthUri: totpUri(secret, rows[0]!.email) };
     });
   }
@@ -91,7 +107,8 @@ export class SessionResolver {
       const row = await totpState(em, userId);
       if (row.enabled) throw InputRejected.one('input', 'two-factor is already on', ErrorCode.CONFLICT);
       if (!row.totp_secret) throw InputRejected.one('input', 'start with enrollTotp', ErrorCode.CONFLICT);
-      if (!(await acceptTotpCode(em, userId, row.totp_secret, input.code))) throw InputRejected.one('code', 'is not a valid code: check the app and your clock');
+      if (!(await acceptTotpCode(em, userId, row.totp_secret, input.code)))
+        throw InputRejected.one('code', 'is not a valid code: check the app and your clock');
       const recoveryCodes = newRecoveryCodes();
       await em.execute('update app_user set totp_enabled_at = ?, recovery_code_hashes = cast(? as jsonb), updated_at = ? where id = ?', [
         new Date(),
@@ -141,7 +158,9 @@ export class SessionResolver {
       roleName: role?.name ?? p.roleKey,
       apiKey,
       twoFactorEnabled: Boolean(totp[0]?.enabled),
-      permissions: [...p.access.grants.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([permission, scope]) => ({ permission, scope })),
+      permissions: [...p.access.grants.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([permission, scope]) => ({ permission, scope })),
       hiddenFields: protectedFields
         .types()
         .map((type) => ({ type, fields: [...p.access.hiddenFields(type)].sort() }))
@@ -157,7 +176,9 @@ export class ApiKeyResolver {
     return ctx.em.find(ApiKey, { workspaceId: workspaceOf(ctx) }, { orderBy: { createdAt: 'desc', id: 'desc' } });
   }
 
-  @Mutation(() => CreateApiKeyPayload, { description: 'Creates an API key bound to a role (and optional field allowlist). The secret is returned only here.' })
+  @Mutation(() => CreateApiKeyPayload, {
+    description: 'Creates an API key bound to a role (and optional field allowlist). The secret is returned only here.',
+  })
   createApiKey(@Arg('input', () => CreateApiKeyInput) input: CreateApiKeyInput, @Ctx() ctx: RequestContext) {
     workspaceOf(ctx);
     return runMutation(ctx, async ({ em }) => createApiKey(em, ctx.principal, input));
@@ -187,6 +208,9 @@ export class ApiKeyResolver {
 
 /** The user's two-factor secret (set by enrollTotp) and whether it is switched on. */
 async function totpState(em: SqlEntityManager, userId: string): Promise<{ totp_secret: string | null; enabled: boolean }> {
-  const rows = await em.execute<{ totp_secret: string | null; enabled: boolean }[]>('select totp_secret, (totp_enabled_at is not null) as enabled from app_user where id = ?', [userId]);
+  const rows = await em.execute<{ totp_secret: string | null; enabled: boolean }[]>(
+    'select totp_secret, (totp_enabled_at is not null) as enabled from app_user where id = ?',
+    [userId],
+  );
   return rows[0]!;
 }

@@ -32,7 +32,9 @@ const BAD_CREDENTIALS = 'Wrong email, password or workspace.';
  * ends that session. Used by operations of anonymous callers that act in a workspace named by their input.
  */
 export async function inWorkspace<T>(orm: Orm, workspaceId: string, work: (em: SqlEntityManager) => Promise<T>): Promise<T> {
-  return withWorkspace(orm, workspaceId, (em) => (em.isInTransaction() ? work(em) : em.transactional((tx) => work(tx as SqlEntityManager))));
+  return withWorkspace(orm, workspaceId, (em) =>
+    em.isInTransaction() ? work(em) : em.transactional((tx) => work(tx as SqlEntityManager)),
+  );
 }
 
 /** Runs `work` where row-level security shows the user's own memberships in every workspace (sign-in without a workspace). */
@@ -69,7 +71,14 @@ export async function issueSession(
   return { sessionId, ...(await tokenPair(em, who.workspaceId, who.userId, sessionId, expiresAt, settings)) };
 }
 
-async function tokenPair(em: SqlEntityManager, workspaceId: string, userId: string, sessionId: string, sessionEnd: Date, settings: TokenSettings) {
+async function tokenPair(
+  em: SqlEntityManager,
+  workspaceId: string,
+  userId: string,
+  sessionId: string,
+  sessionEnd: Date,
+  settings: TokenSettings,
+) {
   const now = new Date();
   const refreshToken = newRefreshToken(workspaceId, sessionId);
   const refreshTokenExpiresAt = new Date(Math.min(sessionEnd.getTime(), now.getTime() + settings.REFRESH_TOKEN_TTL_DAYS * DAY));
@@ -112,7 +121,15 @@ export async function accessTokenPrincipal(em: SqlEntityManager, claims: AccessC
   // the team is read in the same statement (what accessFor would read with a second one)
   const team = (typeof row.team === 'string' ? (JSON.parse(row.team) as string[]) : row.team) ?? [];
   const access = accessOf(role, claims.userId, team);
-  return { kind: 'user', workspaceId: claims.workspaceId, userId: claims.userId, apiKeyId: null, sessionId: claims.sessionId, roleKey: row.role, access };
+  return {
+    kind: 'user',
+    workspaceId: claims.workspaceId,
+    userId: claims.userId,
+    apiKeyId: null,
+    sessionId: claims.sessionId,
+    roleKey: row.role,
+    access,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------- sign-in
@@ -210,7 +227,10 @@ async function workspaceOfSignIn(ctx: RequestContext, userId: string, ref: strin
     const workspaceId = rows[0]?.id;
     if (!workspaceId) throw new SignInFailed('unknownWorkspace', userId, null);
     const member = await inWorkspace(ctx.orm, workspaceId, (em) =>
-      em.execute<{ n: number }[]>('select count(*)::int as n from membership where workspace_id = ? and user_id = ?', [workspaceId, userId]),
+      em.execute<{ n: number }[]>('select count(*)::int as n from membership where workspace_id = ? and user_id = ?', [
+        workspaceId,
+        userId,
+      ]),
     );
     if (!Number(member[0]?.n)) throw new SignInFailed('notAMember', userId, workspaceId);
     return workspaceId;
@@ -233,15 +253,26 @@ async function workspaceOfSignIn(ctx: RequestContext, userId: string, ref: strin
 async function checkSecondFactor(ctx: RequestContext, user: UserRow, workspaceId: string, input: SignInInput): Promise<void> {
   if (input.totpCode) {
     if (await acceptTotpCode(ctx.em, user.id, user.totp_secret!, input.totpCode)) return;
-    throw new SignInFailed('wrongTotpCode', user.id, workspaceId, 'The two-factor code is not valid.', true, { reason: 'TWO_FACTOR_INVALID' });
+    throw new SignInFailed('wrongTotpCode', user.id, workspaceId, 'The two-factor code is not valid.', true, {
+      reason: 'TWO_FACTOR_INVALID',
+    });
   }
   if (input.recoveryCode) {
     if (await consumeRecoveryCode(ctx.em, user.id, input.recoveryCode)) return;
-    throw new SignInFailed('wrongRecoveryCode', user.id, workspaceId, 'The recovery code is not valid.', true, { reason: 'TWO_FACTOR_INVALID' });
+    throw new SignInFailed('wrongRecoveryCode', user.id, workspaceId, 'The recovery code is not valid.', true, {
+      reason: 'TWO_FACTOR_INVALID',
+    });
   }
-  throw new SignInFailed('twoFactorRequired', user.id, workspaceId, 'Two-factor authentication is on: send totpCode (or a recoveryCode).', false, {
-    reason: 'TWO_FACTOR_REQUIRED',
-  });
+  throw new SignInFailed(
+    'twoFactorRequired',
+    user.id,
+    workspaceId,
+    'Two-factor authentication is on: send totpCode (or a recoveryCode).',
+    false,
+    {
+      reason: 'TWO_FACTOR_REQUIRED',
+    },
+  );
 }
 
 /** Accepts a TOTP code once: its time step must be later than the last one accepted (atomic). */
@@ -290,7 +321,9 @@ interface RefreshRow {
   session_expires_at: Date | string;
 }
 
-type RefreshOutcome = { ok: true; tokens: IssuedTokens & { userId: string; workspaceId: string } } | { ok: false; reused: boolean; userId: string | null; message: string };
+type RefreshOutcome =
+  | { ok: true; tokens: IssuedTokens & { userId: string; workspaceId: string } }
+  | { ok: false; reused: boolean; userId: string | null; message: string };
 
 /**
  * Exchanges a refresh token for a new pair. A token that was already exchanged revokes its whole session
@@ -316,18 +349,33 @@ export async function refreshSession(ctx: RequestContext, token: string) {
     );
     const row = rows[0];
     if (!row) return { ok: false, reused: false, userId: null, message: 'The refresh token is not valid.' };
-    if (row.revoked || row.stale) return { ok: false, reused: false, userId: row.user_id, message: 'This session has ended: sign in again.' };
+    if (row.revoked || row.stale)
+      return { ok: false, reused: false, userId: row.user_id, message: 'This session has ended: sign in again.' };
     if (row.used) {
       await revokeSession(em, workspaceId, sessionId, 'refreshTokenReused');
-      return { ok: false, reused: true, userId: row.user_id, message: 'This refresh token was already used: the session is revoked, sign in again.' };
+      return {
+        ok: false,
+        reused: true,
+        userId: row.user_id,
+        message: 'This refresh token was already used: the session is revoked, sign in again.',
+      };
     }
-    if (row.token_expired || row.session_expired) return { ok: false, reused: false, userId: row.user_id, message: 'The refresh token has expired: sign in again.' };
+    if (row.token_expired || row.session_expired)
+      return { ok: false, reused: false, userId: row.user_id, message: 'The refresh token has expired: sign in again.' };
     if (!row.member) return { ok: false, reused: false, userId: row.user_id, message: 'You are no longer a member of this workspace.' };
-    const marked = await em.execute<{ id: string }[]>('update auth_refresh_token set used_at = ?, updated_at = ? where id = ? and used_at is null returning id', [now, now, row.token_id]);
+    const marked = await em.execute<{ id: string }[]>(
+      'update auth_refresh_token set used_at = ?, updated_at = ? where id = ? and used_at is null returning id',
+      [now, now, row.token_id],
+    );
     if (marked.length !== 1) {
       // exchanged concurrently: a replay
       await revokeSession(em, workspaceId, sessionId, 'refreshTokenReused');
-      return { ok: false, reused: true, userId: row.user_id, message: 'This refresh token was already used: the session is revoked, sign in again.' };
+      return {
+        ok: false,
+        reused: true,
+        userId: row.user_id,
+        message: 'This refresh token was already used: the session is revoked, sign in again.',
+      };
     }
     await em.execute('update auth_session set updated_at = ? where id = ?', [now, sessionId]);
     const pair = await tokenPair(em, workspaceId, row.user_id, sessionId, new Date(row.session_expires_at), ctx.config);
@@ -350,13 +398,10 @@ export async function refreshSession(ctx: RequestContext, token: string) {
 
 export async function revokeSession(em: SqlEntityManager, workspaceId: string, sessionId: string, reason: string): Promise<void> {
   const now = new Date();
-  await em.execute('update auth_session set revoked_at = ?, revoked_reason = ?, updated_at = ? where id = ? and workspace_id = ? and revoked_at is null', [
-    now,
-    reason,
-    now,
-    sessionId,
-    workspaceId,
-  ]);
+  await em.execute(
+    'update auth_session set revoked_at = ?, revoked_reason = ?, updated_at = ? where id = ? and workspace_id = ? and revoked_at is null',
+    [now, reason, now, sessionId, workspaceId],
+  );
 }
 
 // ---------------------------------------------------------------------------------------------- own account
@@ -364,7 +409,8 @@ export async function revokeSession(em: SqlEntityManager, workspaceId: string, s
 /** The signed-in user (not an API key) of a request, or UNAUTHENTICATED/FORBIDDEN. */
 export function signedInUser(ctx: RequestContext): { userId: string; workspaceId: string; sessionId: string | null } {
   const p = ctx.principal;
-  if (p.kind === 'anonymous' || !p.workspaceId || !p.userId) throw unauthenticated('Sign in first: send `Authorization: Bearer <access token>`.');
+  if (p.kind === 'anonymous' || !p.workspaceId || !p.userId)
+    throw unauthenticated('Sign in first: send `Authorization: Bearer <access token>`.');
   if (p.kind !== 'user') throw graphqlError(ErrorCode.FORBIDDEN, 'Only a signed-in user can do this, not an API key.');
   return { userId: p.userId, workspaceId: p.workspaceId, sessionId: p.sessionId };
 }
@@ -378,7 +424,12 @@ export async function checkPassword(em: SqlEntityManager, userId: string, passwo
  * Changes the signed-in user's password. Every session of the user, in every workspace, ends (the user's
  * `sessions_valid_after` moves to now); the caller gets a fresh session in the current workspace.
  */
-export async function changePassword(em: SqlEntityManager, ctx: RequestContext, currentPassword: string, newPassword: string): Promise<IssuedTokens> {
+export async function changePassword(
+  em: SqlEntityManager,
+  ctx: RequestContext,
+  currentPassword: string,
+  newPassword: string,
+): Promise<IssuedTokens> {
   const { userId, workspaceId } = signedInUser(ctx);
   const users = await em.execute<{ email: string }[]>('select email from app_user where id = ?', [userId]);
   const email = users[0]?.email ?? userId;
@@ -391,12 +442,15 @@ export async function changePassword(em: SqlEntityManager, ctx: RequestContext, 
   if (problem) throw InputRejected.one('newPassword', problem);
   if (newPassword === currentPassword) throw InputRejected.one('newPassword', 'must differ from the current password');
   const now = new Date();
-  await em.execute('update app_user set password_hash = ?, sessions_valid_after = ?, updated_at = ? where id = ?', [await hashPassword(newPassword), now, now, userId]);
-  await em.execute(`update auth_session set revoked_at = ?, revoked_reason = 'passwordChanged', updated_at = ? where user_id = ? and workspace_id = ? and revoked_at is null`, [
+  await em.execute('update app_user set password_hash = ?, sessions_valid_after = ?, updated_at = ? where id = ?', [
+    await hashPassword(newPassword),
     now,
     now,
     userId,
-    workspaceId,
   ]);
+  await em.execute(
+    `update auth_session set revoked_at = ?, revoked_reason = 'passwordChanged', updated_at = ? where user_id = ? and workspace_id = ? and revoked_at is null`,
+    [now, now, userId, workspaceId],
+  );
   return issueSession(em, { workspaceId, userId, ip: ctx.ip }, ctx.config);
 }

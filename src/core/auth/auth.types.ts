@@ -117,7 +117,10 @@ export class ApiKeyNode {
 export class CreateApiKeyInput {
   @Field() name!: string;
   @Field({ description: 'Built-in role key (e.g. READ_ONLY) or a custom role id; at most your own permissions.' }) role!: string;
-  @Field(() => GraphQLJSON, { nullable: true, description: 'e.g. {"Contact": ["emails"]}: of the protected fields, only these are visible.' })
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: 'e.g. {"Contact": ["emails"]}: of the protected fields, only these are visible.',
+  })
   fieldAllowlist?: unknown;
   @Field(() => Date, { nullable: true }) expiresAt?: Date | null;
 }
@@ -125,7 +128,8 @@ export class CreateApiKeyInput {
 @ObjectType()
 export class CreateApiKeyPayload {
   @Field(() => ApiKeyNode, { nullable: true }) apiKey?: unknown;
-  @Field(() => String, { nullable: true, description: 'The key to send as `Authorization: Bearer <secret>`. Shown only now.' }) secret?: string;
+  @Field(() => String, { nullable: true, description: 'The key to send as `Authorization: Bearer <secret>`. Shown only now.' })
+  secret?: string;
   @Field(() => [UserError]) userErrors!: UserError[];
 }
 

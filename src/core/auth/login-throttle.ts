@@ -33,7 +33,11 @@ export class LoginThrottle {
   private readonly byIp: RateLimiterMemory;
   private readonly byEmail: RateLimiterMemory;
   /** Attempts between assertAllowed and their note…: counted, never refused by this limiter itself. */
-  private readonly inFlight = new RateLimiterMemory({ keyPrefix: 'login-in-flight', points: Number.MAX_SAFE_INTEGER, duration: IN_FLIGHT_SECONDS });
+  private readonly inFlight = new RateLimiterMemory({
+    keyPrefix: 'login-in-flight',
+    points: Number.MAX_SAFE_INTEGER,
+    duration: IN_FLIGHT_SECONDS,
+  });
 
   constructor(readonly limits: LoginThrottleLimits = defaultLoginThrottleLimits) {
     this.byIp = new RateLimiterMemory({ keyPrefix: 'login-ip', points: limits.maxFailuresPerIp, duration: limits.windowSeconds });
@@ -45,7 +49,8 @@ export class LoginThrottle {
     const keys = slots(ip, email);
     const [ipFlight, emailFlight] = await Promise.all([this.inFlight.consume(keys.ip), this.inFlight.consume(keys.email)]);
     const [ipFailures, emailFailures] = await Promise.all([this.byIp.get(ip), this.byEmail.get(emailKey(email))]);
-    const over = (failures: RateLimiterRes | null, flight: RateLimiterRes, max: number) => (failures?.consumedPoints ?? 0) + flight.consumedPoints > max;
+    const over = (failures: RateLimiterRes | null, flight: RateLimiterRes, max: number) =>
+      (failures?.consumedPoints ?? 0) + flight.consumedPoints > max;
     const retryAfter = (failures: RateLimiterRes | null, flight: RateLimiterRes) => (failures ?? flight).msBeforeNext / 1000;
     if (over(ipFailures, ipFlight, this.limits.maxFailuresPerIp)) {
       await this.release(ip, email);
@@ -88,7 +93,9 @@ const emailKey = (email: string) => email.trim().toLowerCase();
 let current = new LoginThrottle();
 
 /** Sets this process's limits from configuration (createApp calls it) and starts counting afresh. */
-export function configureLoginThrottle(config: Pick<AppConfig, 'LOGIN_MAX_FAILURES_PER_IP' | 'LOGIN_MAX_FAILURES_PER_EMAIL' | 'LOGIN_THROTTLE_WINDOW_SECONDS'>): LoginThrottle {
+export function configureLoginThrottle(
+  config: Pick<AppConfig, 'LOGIN_MAX_FAILURES_PER_IP' | 'LOGIN_MAX_FAILURES_PER_EMAIL' | 'LOGIN_THROTTLE_WINDOW_SECONDS'>,
+): LoginThrottle {
   current = new LoginThrottle({
     maxFailuresPerIp: config.LOGIN_MAX_FAILURES_PER_IP,
     maxFailuresPerEmail: config.LOGIN_MAX_FAILURES_PER_EMAIL,

@@ -75,7 +75,11 @@ const keyOf = (secretText: string) => {
   return key;
 };
 
-export async function signAccessToken(jwtSecret: string, ttlSeconds: number, claims: Omit<AccessClaims, 'issuedAt'>): Promise<{ token: string; expiresAt: Date }> {
+export async function signAccessToken(
+  jwtSecret: string,
+  ttlSeconds: number,
+  claims: Omit<AccessClaims, 'issuedAt'>,
+): Promise<{ token: string; expiresAt: Date }> {
   const now = Math.floor(Date.now() / 1000);
   const token = await new SignJWT({ wid: claims.workspaceId, sid: claims.sessionId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -92,14 +96,25 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Verifies an access token's signature, algorithm, issuer and expiry; UNAUTHENTICATED otherwise. */
 export async function verifyAccessToken(jwtSecret: string, token: string): Promise<AccessClaims> {
   try {
-    const { payload } = await jwtVerify(token, keyOf(jwtSecret), { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['sub', 'iat', 'exp'] });
+    const { payload } = await jwtVerify(token, keyOf(jwtSecret), {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      requiredClaims: ['sub', 'iat', 'exp'],
+    });
     const { sub, wid, sid, iat } = payload;
-    if (typeof sub !== 'string' || typeof wid !== 'string' || typeof sid !== 'string' || typeof iat !== 'number' || ![sub, wid, sid].every((v) => UUID.test(v))) {
+    if (
+      typeof sub !== 'string' ||
+      typeof wid !== 'string' ||
+      typeof sid !== 'string' ||
+      typeof iat !== 'number' ||
+      ![sub, wid, sid].every((v) => UUID.test(v))
+    ) {
       throw unauthenticated('The access token is not valid.');
     }
     return { userId: sub, workspaceId: wid, sessionId: sid, issuedAt: iat };
   } catch (error) {
-    if (error instanceof joseErrors.JWTExpired) throw unauthenticated('The access token has expired: get a new one with refreshToken.', { reason: 'TOKEN_EXPIRED' });
+    if (error instanceof joseErrors.JWTExpired)
+      throw unauthenticated('The access token has expired: get a new one with refreshToken.', { reason: 'TOKEN_EXPIRED' });
     if (error instanceof joseErrors.JOSEError) throw unauthenticated('The access token is not valid.');
     throw error;
   }
@@ -110,6 +125,7 @@ export function bearerToken(value: string | string[] | undefined): string | null
   if (value === undefined) return null;
   if (Array.isArray(value)) throw unauthenticated('Send one Authorization header.');
   const m = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(value);
-  if (!m || value.length > 4096) throw unauthenticated('Malformed Authorization header: send `Authorization: Bearer <access token or API key>`.');
+  if (!m || value.length > 4096)
+    throw unauthenticated('Malformed Authorization header: send `Authorization: Bearer <access token or API key>`.');
   return m[1]!;
 }

@@ -39,7 +39,11 @@ export function newRecoveryCodes(count = 10): string[] {
   });
 }
 
-export const normalizeRecoveryCode = (code: string) => code.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+export const normalizeRecoveryCode = (code: string) =>
+  code
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '');
 
 /** Hashes are bound to the user, so equal codes of two users never share a hash. */
 export const recoveryCodeHash = (userId: string, code: string) => sha256(`${userId}:${normalizeRecoveryCode(code)}`);

@@ -23,7 +23,10 @@ const body = trimmed(MAX_COMMENT).pipe(z.string().min(1, { message: 'must not be
 const addSchema = z.object({
   activityId: z.string(),
   body,
-  mentionedUserIds: z.array(z.string()).max(MAX_MENTIONS, { message: `at most ${MAX_MENTIONS} mentions` }).default([]),
+  mentionedUserIds: z
+    .array(z.string())
+    .max(MAX_MENTIONS, { message: `at most ${MAX_MENTIONS} mentions` })
+    .default([]),
 });
 const editSchema = z.object({ id: z.string(), body });
 
@@ -50,7 +53,9 @@ async function resolveMentions(em: SqlEntityManager, workspaceId: string, text: 
   if (!all.length) return [];
   const ids = [...new Set(all.map((m) => m.id))];
   const members = await memberIds(em, workspaceId, ids);
-  const errors: UserError[] = all.filter((m) => !members.has(m.id)).map((m) => userError(m.field, 'user is not a member of this workspace', ErrorCode.NOT_FOUND));
+  const errors: UserError[] = all
+    .filter((m) => !members.has(m.id))
+    .map((m) => userError(m.field, 'user is not a member of this workspace', ErrorCode.NOT_FOUND));
   if (errors.length) throw new InputRejected(errors);
   return ids;
 }
@@ -62,7 +67,8 @@ export async function addComment(ctx: RequestContext, input: unknown): Promise<C
   const activityId = expectGlobalId(data.activityId, 'Activity', 'activityId');
   const activity = await em.findOne(Activity, { id: activityId, deletedAt: null });
   // one may comment on the activities one may read; others are not found
-  if (!activity || !ctx.principal.access.reaches(ACTIVITY_SCOPE.read, [activity.assignee?.id, activity.createdBy?.id])) throw InputRejected.one('activityId', 'activity not found', ErrorCode.NOT_FOUND);
+  if (!activity || !ctx.principal.access.reaches(ACTIVITY_SCOPE.read, [activity.assignee?.id, activity.createdBy?.id]))
+    throw InputRejected.one('activityId', 'activity not found', ErrorCode.NOT_FOUND);
   const mentionedUserIds = await resolveMentions(em, workspaceId, data.body, data.mentionedUserIds);
   const comment = em.create(Comment, {
     workspaceId,
@@ -84,8 +90,14 @@ async function commentForChange(ctx: RequestContext, globalId: string, change: '
   const comment = await readableComments(ctx).load(id);
   if (!comment || comment.deletedAt) throw InputRejected.one('id', 'comment not found', ErrorCode.NOT_FOUND);
   const authorId = comment.author?.id ?? null;
-  const allowed = change === 'edit' ? authorId === null || authorId === ctx.principal.userId : ctx.principal.access.reaches('comment:delete', [authorId]);
-  if (!allowed) throw InputRejected.one('id', change === 'edit' ? 'only the author can change a comment' : 'you may not delete this comment', ErrorCode.FORBIDDEN);
+  const allowed =
+    change === 'edit' ? authorId === null || authorId === ctx.principal.userId : ctx.principal.access.reaches('comment:delete', [authorId]);
+  if (!allowed)
+    throw InputRejected.one(
+      'id',
+      change === 'edit' ? 'only the author can change a comment' : 'you may not delete this comment',
+      ErrorCode.FORBIDDEN,
+    );
   return ctx.em.findOneOrFail(Comment, { id });
 }
 
@@ -114,7 +126,13 @@ export function activityCommentsLoader(ctx: RequestContext, args: ConnectionArgs
   return ctx.loaders.get<string, Page<Comment>>(`activity.comments.${JSON.stringify(args)}`, (activityIds, c) =>
     keysetPagesByParent(
       c.em,
-      { from: 'comment c', select: 'c.*', where: sql`c.workspace_id = ${workspaceOf(c)} and c.deleted_at is null`, orderBy: [{ expr: 'c.created_at', direction: 'ASC', nullable: false }], idExpr: 'c.id' },
+      {
+        from: 'comment c',
+        select: 'c.*',
+        where: sql`c.workspace_id = ${workspaceOf(c)} and c.deleted_at is null`,
+        orderBy: [{ expr: 'c.created_at', direction: 'ASC', nullable: false }],
+        idExpr: 'c.id',
+      },
       'c.activity_id',
       activityIds,
       request,
@@ -129,7 +147,13 @@ export function mentionsPage(ctx: RequestContext, userId: string, args: Connecti
   const where = sql`c.workspace_id = ${workspaceOf(ctx)} and ${userId} = any(c.mentioned_user_ids) and c.deleted_at is null and a.deleted_at is null and ${readScopeSql(ctx, ACTIVITY_SCOPE, 'a')}`;
   return keysetPage(
     ctx.em,
-    { from: 'comment c join activity a on a.id = c.activity_id', select: 'c.*', where, orderBy: [{ expr: 'c.created_at', direction: 'DESC', nullable: false }], idExpr: 'c.id' },
+    {
+      from: 'comment c join activity a on a.id = c.activity_id',
+      select: 'c.*',
+      where,
+      orderBy: [{ expr: 'c.created_at', direction: 'DESC', nullable: false }],
+      idExpr: 'c.id',
+    },
     pageRequest(args),
     (row) => readRow(ctx.em, Comment, row),
   );
@@ -137,7 +161,10 @@ export function mentionsPage(ctx: RequestContext, userId: string, args: Connecti
 
 export function commentCountLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, number>('comment.countByActivity', async (ids, c) => {
-    const q = sql`select activity_id, count(*)::int as n from comment where workspace_id = ${workspaceOf(c)} and deleted_at is null and activity_id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')}) group by activity_id`;
+    const q = sql`select activity_id, count(*)::int as n from comment where workspace_id = ${workspaceOf(c)} and deleted_at is null and activity_id in (${Sql.join(
+      ids.map((i) => sql`${i}`),
+      ', ',
+    )}) group by activity_id`;
     const rows = await c.em.execute<{ activity_id: string; n: number }[]>(q.text, q.params);
     const counts = new Map(rows.map((r) => [r.activity_id, Number(r.n)]));
     return ids.map((id) => counts.get(id) ?? 0);

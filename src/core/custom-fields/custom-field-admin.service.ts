@@ -24,7 +24,10 @@ export function customizableTypesOf(em: AppScoped): ContributionRegistry<string>
 /** The customizable record types whose values live in one of `tables` (a plugin's: uninstall removes their definitions). */
 export function customizableTypesIn(em: AppScoped, tables: Iterable<string>): string[] {
   const wanted = new Set(tables);
-  return customizableTypesOf(em).entries().filter(([, table]) => wanted.has(table)).map(([type]) => type);
+  return customizableTypesOf(em)
+    .entries()
+    .filter(([, table]) => wanted.has(table))
+    .map(([type]) => type);
 }
 
 function tableOf(ctx: RequestContext, objectType: string): string {
@@ -62,7 +65,10 @@ const updateSchema = customFieldDefinitionInput
   .partial()
   .extend({ position: z.number().int().min(0).nullish() });
 
-export async function updateCustomField(ctx: RequestContext, input: { id: string } & Record<string, unknown>): Promise<CustomFieldDefinition> {
+export async function updateCustomField(
+  ctx: RequestContext,
+  input: { id: string } & Record<string, unknown>,
+): Promise<CustomFieldDefinition> {
   const def = await definitionOrReject(ctx, input.id);
   const { id: _id, ...rest } = input;
   const data = parseInput(updateSchema, rest);
@@ -92,7 +98,10 @@ export async function updateCustomField(ctx: RequestContext, input: { id: string
 /** Hides a field from forms, filters and validation; values stay stored and come back on unarchive. */
 export async function setArchived(ctx: RequestContext, globalId: string, archived: boolean): Promise<CustomFieldDefinition> {
   const def = await definitionOrReject(ctx, globalId);
-  if (!archived && (await ctx.em.findOne(CustomFieldDefinition, { objectType: def.objectType, key: def.key, archivedAt: null, id: { $ne: def.id } }))) {
+  if (
+    !archived &&
+    (await ctx.em.findOne(CustomFieldDefinition, { objectType: def.objectType, key: def.key, archivedAt: null, id: { $ne: def.id } }))
+  ) {
     throw InputRejected.one('id', 'an active field already uses this key', ErrorCode.CONFLICT);
   }
   def.archivedAt = archived ? new Date() : null;
@@ -104,7 +113,11 @@ export async function setArchived(ctx: RequestContext, globalId: string, archive
 export async function deleteCustomField(ctx: RequestContext, globalId: string): Promise<string> {
   const def = await definitionOrReject(ctx, globalId);
   const table = tableOf(ctx, def.objectType);
-  await ctx.em.execute(`update ${table} set custom_fields = custom_fields - ? where workspace_id = ? and jsonb_exists(custom_fields, ?)`, [def.key, def.workspaceId, def.key]);
+  await ctx.em.execute(`update ${table} set custom_fields = custom_fields - ? where workspace_id = ? and jsonb_exists(custom_fields, ?)`, [
+    def.key,
+    def.workspaceId,
+    def.key,
+  ]);
   await ctx.em.remove(def).flush();
   return def.id;
 }

@@ -94,9 +94,7 @@ export function coerceValue(def: CustomFieldDefinition, value: unknown): { value
     case CustomFieldType.BOOLEAN:
       return typeof value === 'boolean' ? { value } : { error: 'must be true or false' };
     case CustomFieldType.SELECT:
-      return typeof value === 'string' && options.has(value)
-        ? { value }
-        : { error: `must be one of: ${[...options].join(', ')}` };
+      return typeof value === 'string' && options.has(value) ? { value } : { error: `must be one of: ${[...options].join(', ')}` };
     case CustomFieldType.MULTI_SELECT: {
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string' || !options.has(v))) {
         return { error: `must be a list of: ${[...options].join(', ')}` };
@@ -130,7 +128,12 @@ export function customValueExpr(def: CustomFieldDefinition, alias: string): stri
   }
 }
 
-export function customFieldExprOrReject(defs: Map<string, CustomFieldDefinition>, key: string, alias: string, field: string): { def: CustomFieldDefinition; expr: string } {
+export function customFieldExprOrReject(
+  defs: Map<string, CustomFieldDefinition>,
+  key: string,
+  alias: string,
+  field: string,
+): { def: CustomFieldDefinition; expr: string } {
   const def = defs.get(key);
   if (!def) throw InputRejected.one(field, `unknown custom field "${key}"`);
   return { def, expr: customValueExpr(def, alias) };
@@ -149,7 +152,8 @@ export function customFilterSql(
     const { def, expr } = customFieldExprOrReject(defs, f.key, alias, `${path}.key`);
     const e = raw(expr);
     const typed = (value: unknown, op: string) => {
-      const checkDef = def.type === CustomFieldType.MULTI_SELECT ? Object.assign(Object.create(def), { type: CustomFieldType.SELECT }) : def;
+      const checkDef =
+        def.type === CustomFieldType.MULTI_SELECT ? Object.assign(Object.create(def), { type: CustomFieldType.SELECT }) : def;
       const r = coerceValue(checkDef, value);
       if ('error' in r) throw InputRejected.one(`${path}.${op}`, r.error);
       return r.value;
@@ -196,7 +200,10 @@ export const customFieldDefinitionInput = z.object({
   min: z.number().finite().nullish(),
   max: z.number().finite().nullish(),
   maxLength: z.number().int().min(1).max(MAX_TEXT).nullish(),
-  currency: z.string().regex(/^[A-Z]{3}$/, { message: 'must be an ISO-4217 code' }).nullish(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, { message: 'must be an ISO-4217 code' })
+    .nullish(),
 });
 
 export function checkDefinitionShape(input: z.infer<typeof customFieldDefinitionInput>): void {
@@ -211,4 +218,3 @@ export function checkDefinitionShape(input: z.infer<typeof customFieldDefinition
   if (input.type === CustomFieldType.MONEY && !input.currency) errors.push(userError('currency', 'a money field needs a currency'));
   if (errors.length) throw new InputRejected(errors);
 }
-

@@ -10,9 +10,15 @@ import { LifecycleStage, type CustomFieldValues, type PhoneEntry, type PostalAdd
 @TenantFilter()
 @Index({ properties: ['workspaceId', 'primaryDomain'] })
 @Index({ properties: ['workspaceId', 'createdAt', 'id'] })
-@Index({ name: 'company_search_trgm', expression: 'create index "company_search_trgm" on "company" using gin ("search_text" gin_trgm_ops)' })
+@Index({
+  name: 'company_search_trgm',
+  expression: 'create index "company_search_trgm" on "company" using gin ("search_text" gin_trgm_ops)',
+})
 @Index({ name: 'company_domains_gin', expression: 'create index "company_domains_gin" on "company" using gin ("domains")' })
-@Index({ name: 'company_custom_fields_gin', expression: 'create index "company_custom_fields_gin" on "company" using gin ("custom_fields" jsonb_path_ops)' })
+@Index({
+  name: 'company_custom_fields_gin',
+  expression: 'create index "company_custom_fields_gin" on "company" using gin ("custom_fields" jsonb_path_ops)',
+})
 export class Company extends EditableTenantEntity {
   @Property({ type: 'string', length: 300 })
   name!: string;

@@ -35,7 +35,10 @@ export const companies = defineRecordType({
     updatedAt: f.dateTime('updated_at'),
     custom: f.customFields(),
     // hidden phone numbers are left out of the text the query matches
-    query: f.query((ctx, alias) => visibleSearchText(ctx, 'Company', alias), { fold: foldText, description: 'Free text, matched like `search`.' }),
+    query: f.query((ctx, alias) => visibleSearchText(ctx, 'Company', alias), {
+      fold: foldText,
+      description: 'Free text, matched like `search`.',
+    }),
   },
   sorts: {
     name: sortOn.lower('name', { nullable: false }),

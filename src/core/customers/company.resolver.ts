@@ -11,15 +11,7 @@ import { tagsLoader } from '../tags/tag.service.js';
 import type { Company } from './company.entity.js';
 import { CompanyNode, CompanyPayload, CreateCompanyInput, UpdateCompanyInput } from './company.types.js';
 import { CompanyConnection, CompanyFilter, CompanyOrder, companies } from './company.records.js';
-import {
-  COMPANY,
-  createCompany,
-  deleteCompany,
-  findCompany,
-  purgeCompany,
-  restoreCompany,
-  updateCompany,
-} from './company.service.js';
+import { COMPANY, createCompany, deleteCompany, findCompany, purgeCompany, restoreCompany, updateCompany } from './company.service.js';
 import { DeletePayload } from '../shared/delete-payload.js';
 
 @Resolver(() => CompanyNode)

@@ -20,7 +20,10 @@ export const COMPANY = 'Company';
 
 const fields = {
   name: trimmed(300).pipe(z.string().min(1, { message: 'must not be empty' })),
-  domains: z.array(domainName).max(50, { message: 'at most 50 domains' }).transform((d) => [...new Set(d)]),
+  domains: z
+    .array(domainName)
+    .max(50, { message: 'at most 50 domains' })
+    .transform((d) => [...new Set(d)]),
   industry: optionalText(120),
   employeeCount: z.number().int().min(0, { message: 'must not be negative' }).max(10_000_000).nullish(),
   annualRevenue: money.nullish(),
@@ -33,7 +36,12 @@ const fields = {
   customFields: z.unknown().optional(),
   idempotencyKey: z.string().nullish(),
 };
-const createSchema = z.object({ ...fields, domains: fields.domains.default([]), phones: fields.phones.default([]), tagIds: fields.tagIds.default([]) });
+const createSchema = z.object({
+  ...fields,
+  domains: fields.domains.default([]),
+  phones: fields.phones.default([]),
+  tagIds: fields.tagIds.default([]),
+});
 const updateSchema = z.object({ id: z.string(), version: z.number().int() }).extend(z.object(fields).partial().shape);
 
 /** A company of the caller's workspace by global id; null when missing, foreign or outside the caller's read scope. */
@@ -81,7 +89,13 @@ export async function createCompany(ctx: RequestContext, input: unknown): Promis
  * Loads a live company for editing and checks the version the client edited. A company outside the caller's
  * `permission` scope (update, or delete for trashing) is NOT_FOUND, exactly like a missing one.
  */
-export function companyForUpdate(ctx: RequestContext, globalId: string, version: number | undefined, field = 'id', permission = COMPANY_SCOPE.update): Promise<Company> {
+export function companyForUpdate(
+  ctx: RequestContext,
+  globalId: string,
+  version: number | undefined,
+  field = 'id',
+  permission = COMPANY_SCOPE.update,
+): Promise<Company> {
   return companies.forUpdate(ctx, globalId, version, { field, permission });
 }
 
@@ -93,9 +107,12 @@ export async function updateCompany(ctx: RequestContext, input: unknown): Promis
   const owner = await ownerOrReject(ctx, COMPANY_SCOPE.update, data.ownerId, false);
   if (owner !== undefined) company.owner = owner;
   if (data.customFields !== undefined) {
-    company.customFields = mergeCustomValues(await definitionsFor(ctx, COMPANY), company.customFields, data.customFields, { creating: false });
+    company.customFields = mergeCustomValues(await definitionsFor(ctx, COMPANY), company.customFields, data.customFields, {
+      creating: false,
+    });
   }
-  if (data.tagIds !== undefined) await setTags(em, company.workspaceId, COMPANY, company.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
+  if (data.tagIds !== undefined)
+    await setTags(em, company.workspaceId, COMPANY, company.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
   company.updatedAt = new Date();
   await em.flush();
   return company;
@@ -115,7 +132,8 @@ export async function purgeCompany(ctx: RequestContext, globalId: string): Promi
   const em = ctx.em;
   const id = expectGlobalId(globalId, COMPANY, 'id');
   const company = await em.findOne(Company, { id, deletedAt: { $ne: null } });
-  if (!company || !ctx.principal.access.reaches(COMPANY_SCOPE.delete, [company.owner?.id])) throw InputRejected.one('id', 'only a company in the trash can be purged', ErrorCode.NOT_FOUND);
+  if (!company || !ctx.principal.access.reaches(COMPANY_SCOPE.delete, [company.owner?.id]))
+    throw InputRejected.one('id', 'only a company in the trash can be purged', ErrorCode.NOT_FOUND);
   await em.nativeUpdate(Contact, { company: id }, { company: null });
   await em.execute('delete from timeline_link where target_type = ? and target_id = ?', [COMPANY, id]);
   await em.nativeDelete(Company, { id });

@@ -16,7 +16,8 @@ export class CompanyNode extends Node {
   @Field(() => [Phone], { nullable: true, description: 'Null when hidden by your field allowlist.' }) phones?: Phone[] | null;
   @Field(() => String, { nullable: true }) website?: string | null;
   @Field(() => LifecycleStage, { nullable: true }) lifecycleStage?: LifecycleStage | null;
-  @Field(() => GraphQLJSON, { nullable: true, description: 'Custom field values by key. Null when hidden by your field allowlist.' }) customFields?: Record<string, unknown> | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Custom field values by key. Null when hidden by your field allowlist.' })
+  customFields?: Record<string, unknown> | null;
   @Field(() => Int, { description: 'Optimistic-locking version: send it back when you update.' }) version!: number;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;

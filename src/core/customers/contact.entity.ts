@@ -5,13 +5,7 @@ import { EditableTenantEntity, TenantFilter } from '../shared/tenant-entity.js';
 import { User } from '../identity/user.entity.js';
 import { Tag } from '../tags/tag.entity.js';
 import { Company } from './company.entity.js';
-import {
-  LifecycleStage,
-  type CustomFieldValues,
-  type EmailEntry,
-  type PhoneEntry,
-  type PostalAddress,
-} from '../shared/value-objects.js';
+import { LifecycleStage, type CustomFieldValues, type EmailEntry, type PhoneEntry, type PostalAddress } from '../shared/value-objects.js';
 
 export enum ConsentStatus {
   UNKNOWN = 'UNKNOWN',
@@ -23,9 +17,15 @@ export enum ConsentStatus {
 @TenantFilter()
 @Index({ properties: ['workspaceId', 'primaryEmail'] })
 @Index({ properties: ['workspaceId', 'createdAt', 'id'] })
-@Index({ name: 'contact_search_trgm', expression: 'create index "contact_search_trgm" on "contact" using gin ("search_text" gin_trgm_ops)' })
+@Index({
+  name: 'contact_search_trgm',
+  expression: 'create index "contact_search_trgm" on "contact" using gin ("search_text" gin_trgm_ops)',
+})
 @Index({ name: 'contact_emails_gin', expression: 'create index "contact_emails_gin" on "contact" using gin ("emails" jsonb_path_ops)' })
-@Index({ name: 'contact_custom_fields_gin', expression: 'create index "contact_custom_fields_gin" on "contact" using gin ("custom_fields" jsonb_path_ops)' })
+@Index({
+  name: 'contact_custom_fields_gin',
+  expression: 'create index "contact_custom_fields_gin" on "contact" using gin ("custom_fields" jsonb_path_ops)',
+})
 export class Contact extends EditableTenantEntity {
   @Property({ type: 'string', length: 200, nullable: true })
   firstName?: string | null;

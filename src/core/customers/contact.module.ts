@@ -6,4 +6,9 @@ import { readable } from './record-scope.js';
 /** GraphQL surface of: Contacts (and Company.contacts). Node types are registered with `kernelNodeTypes` here too. */
 export const contactResolvers: Function[] = [ContactResolver, CompanyContactsField];
 
-kernelNodeTypes.register({ typeName: 'Contact', rootClass: Contact, permission: 'contact:read', load: (ctx, id) => readable(ctx, 'Contact').load(id) });
+kernelNodeTypes.register({
+  typeName: 'Contact',
+  rootClass: Contact,
+  permission: 'contact:read',
+  load: (ctx, id) => readable(ctx, 'Contact').load(id),
+});

@@ -19,7 +19,8 @@ const emailFilter = f.custom<StringFilter>(
     const { isNull, ...rest } = { ...value, eq: lower(value.eq), ne: lower(value.ne), in: value.in?.map((v) => v.toLowerCase()) };
     const parts: Sql[] = [];
     const emailParts = stringFilterSql(`(e.value->>'email')`, rest);
-    if (emailParts.length) parts.push(sql`exists (select 1 from jsonb_array_elements(${raw(alias)}.emails) as e(value) where ${Sql.and(emailParts)})`);
+    if (emailParts.length)
+      parts.push(sql`exists (select 1 from jsonb_array_elements(${raw(alias)}.emails) as e(value) where ${Sql.and(emailParts)})`);
     if (isNull != null) parts.push(raw(`jsonb_array_length(${alias}.emails) ${isNull ? '=' : '>'} 0`));
     return parts;
   },
@@ -49,7 +50,10 @@ export const contacts = defineRecordType({
     updatedAt: f.dateTime('updated_at'),
     custom: f.customFields(),
     // hidden emails and phone numbers are left out of the text the query matches
-    query: f.query((ctx, alias) => visibleSearchText(ctx, 'Contact', alias), { fold: foldText, description: 'Free text, matched like `search`.' }),
+    query: f.query((ctx, alias) => visibleSearchText(ctx, 'Contact', alias), {
+      fold: foldText,
+      description: 'Free text, matched like `search`.',
+    }),
   },
   sorts: {
     name: sortOn.keys((a) => [`lower(${a}.last_name)`, `lower(${a}.first_name)`], { description: 'Last name, then first name.' }),

@@ -40,7 +40,12 @@ const fields = {
   customFields: z.unknown().optional(),
   idempotencyKey: z.string().nullish(),
 };
-const createSchema = z.object({ ...fields, emails: fields.emails.default([]), phones: fields.phones.default([]), tagIds: fields.tagIds.default([]) });
+const createSchema = z.object({
+  ...fields,
+  emails: fields.emails.default([]),
+  phones: fields.phones.default([]),
+  tagIds: fields.tagIds.default([]),
+});
 const updateSchema = z.object({ id: z.string(), version: z.number().int() }).extend(z.object(fields).partial().shape);
 type ContactData = Partial<z.infer<typeof createSchema>>;
 
@@ -93,11 +98,17 @@ export async function ownerOrReject(
   const workspaceId = workspaceOf(ctx);
   if (globalId === undefined) {
     if (!creating) return undefined;
-    return ctx.principal.userId && (await memberIds(em, workspaceId, [ctx.principal.userId])).has(ctx.principal.userId) ? em.getReference(User, ctx.principal.userId) : null;
+    return ctx.principal.userId && (await memberIds(em, workspaceId, [ctx.principal.userId])).has(ctx.principal.userId)
+      ? em.getReference(User, ctx.principal.userId)
+      : null;
   }
   const owner = await memberOrReject(em, workspaceId, globalId, field);
   if (ctx.principal.access.scope(updatePermission) !== 'ALL' && !ctx.principal.access.reaches(updatePermission, [owner?.id])) {
-    throw InputRejected.one(field, owner ? 'you may not assign records to this member' : 'you may not leave a record without an owner', ErrorCode.FORBIDDEN);
+    throw InputRejected.one(
+      field,
+      owner ? 'you may not assign records to this member' : 'you may not leave a record without an owner',
+      ErrorCode.FORBIDDEN,
+    );
   }
   return owner;
 }
@@ -160,7 +171,13 @@ export async function createContact(ctx: RequestContext, input: unknown): Promis
  * Loads a live contact for editing and checks the version the client edited. A contact outside the caller's
  * `permission` scope (update, or delete for trashing) is NOT_FOUND, exactly like a missing one.
  */
-export function contactForUpdate(ctx: RequestContext, globalId: string, version: number | null | undefined, field = 'id', permission = CONTACT_SCOPE.update): Promise<Contact> {
+export function contactForUpdate(
+  ctx: RequestContext,
+  globalId: string,
+  version: number | null | undefined,
+  field = 'id',
+  permission = CONTACT_SCOPE.update,
+): Promise<Contact> {
   return contacts.forUpdate(ctx, globalId, version, { field, permission });
 }
 
@@ -176,9 +193,12 @@ export async function updateContact(ctx: RequestContext, input: unknown): Promis
   const owner = await ownerOrReject(ctx, CONTACT_SCOPE.update, data.ownerId, false);
   if (owner !== undefined) contact.owner = owner;
   if (data.customFields !== undefined) {
-    contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), contact.customFields, data.customFields, { creating: false });
+    contact.customFields = mergeCustomValues(await definitionsFor(ctx, CONTACT), contact.customFields, data.customFields, {
+      creating: false,
+    });
   }
-  if (data.tagIds !== undefined) await setTags(em, contact.workspaceId, CONTACT, contact.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
+  if (data.tagIds !== undefined)
+    await setTags(em, contact.workspaceId, CONTACT, contact.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
   contact.updatedAt = new Date();
   await em.flush();
   return contact;
@@ -198,8 +218,13 @@ export async function purgeContact(ctx: RequestContext, globalId: string): Promi
   const em = ctx.em;
   const id = expectGlobalId(globalId, CONTACT, 'id');
   const contact = await em.findOne(Contact, { id, deletedAt: { $ne: null } });
-  if (!contact || !ctx.principal.access.reaches(CONTACT_SCOPE.delete, [contact.owner?.id])) throw InputRejected.one('id', 'only a contact in the trash can be purged', ErrorCode.NOT_FOUND);
-  await em.execute('delete from timeline_link where workspace_id = ? and target_type = ? and target_id = ?', [contact.workspaceId, CONTACT, id]);
+  if (!contact || !ctx.principal.access.reaches(CONTACT_SCOPE.delete, [contact.owner?.id]))
+    throw InputRejected.one('id', 'only a contact in the trash can be purged', ErrorCode.NOT_FOUND);
+  await em.execute('delete from timeline_link where workspace_id = ? and target_type = ? and target_id = ?', [
+    contact.workspaceId,
+    CONTACT,
+    id,
+  ]);
   await em.execute('delete from contact_tag where contact_id = ?', [id]);
   await em.nativeDelete(Contact, { id });
   await recordAuditAs(ctx, { action: 'contact.purged', objectType: CONTACT, objectId: id, changes: erasedFields(em, contact) });

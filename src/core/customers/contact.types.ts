@@ -12,7 +12,11 @@ registerEnumType(ConsentStatus, { name: 'ConsentStatus', description: 'Whether t
 export class ContactNode extends Node {
   @Field(() => String, { nullable: true }) firstName?: string | null;
   @Field(() => String, { nullable: true }) lastName?: string | null;
-  @Field(() => [EmailAddress], { nullable: true, description: 'Email addresses, lower-cased; exactly one is primary. Null when hidden by your field allowlist.' }) emails?: EmailAddress[] | null;
+  @Field(() => [EmailAddress], {
+    nullable: true,
+    description: 'Email addresses, lower-cased; exactly one is primary. Null when hidden by your field allowlist.',
+  })
+  emails?: EmailAddress[] | null;
   @Field(() => String, { nullable: true }) primaryEmail?: string | null;
   @Field(() => [Phone], { nullable: true, description: 'Null when hidden by your field allowlist.' }) phones?: Phone[] | null;
   @Field(() => String, { nullable: true }) jobTitle?: string | null;
@@ -24,7 +28,8 @@ export class ContactNode extends Node {
   @Field() doNotContact!: boolean;
   @Field() doNotEmail!: boolean;
   @Field() doNotCall!: boolean;
-  @Field(() => GraphQLJSON, { nullable: true, description: 'Custom field values by key. Null when hidden by your field allowlist.' }) customFields?: Record<string, unknown> | null;
+  @Field(() => GraphQLJSON, { nullable: true, description: 'Custom field values by key. Null when hidden by your field allowlist.' })
+  customFields?: Record<string, unknown> | null;
   @Field(() => Int, { description: 'Optimistic-locking version: send it back when you update.' }) version!: number;
   @Field() createdAt!: Date;
   @Field() updatedAt!: Date;
@@ -35,7 +40,10 @@ export class ContactNode extends Node {
 export class CreateContactInput {
   @Field(() => String, { nullable: true }) firstName?: string | null;
   @Field(() => String, { nullable: true }) lastName?: string | null;
-  @Field(() => [EmailAddressInput], { nullable: true, description: 'The first entry flagged primary (else the first) is the primary email.' })
+  @Field(() => [EmailAddressInput], {
+    nullable: true,
+    description: 'The first entry flagged primary (else the first) is the primary email.',
+  })
   emails?: EmailAddressInput[];
   @Field(() => [PhoneInput], { nullable: true }) phones?: PhoneInput[];
   @Field(() => String, { nullable: true }) jobTitle?: string | null;

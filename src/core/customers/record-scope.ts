@@ -22,8 +22,20 @@ export interface RecordScope {
   owners: string[];
 }
 
-export const CONTACT_SCOPE: RecordScope = { type: 'Contact', read: 'contact:read', update: 'contact:update', delete: 'contact:delete', owners: ['owner_id'] };
-export const COMPANY_SCOPE: RecordScope = { type: 'Company', read: 'company:read', update: 'company:update', delete: 'company:delete', owners: ['owner_id'] };
+export const CONTACT_SCOPE: RecordScope = {
+  type: 'Contact',
+  read: 'contact:read',
+  update: 'contact:update',
+  delete: 'contact:delete',
+  owners: ['owner_id'],
+};
+export const COMPANY_SCOPE: RecordScope = {
+  type: 'Company',
+  read: 'company:read',
+  update: 'company:update',
+  delete: 'company:delete',
+  owners: ['owner_id'],
+};
 /** An activity belongs to its assignee and to whoever logged it. */
 export const ACTIVITY_SCOPE: RecordScope = {
   type: 'Activity',
@@ -37,7 +49,10 @@ export const RECORD_SCOPES: Record<string, RecordScope> = { Contact: CONTACT_SCO
 
 /** The SQL condition limiting rows of `alias` to what the caller's `permission` reaches (false without it). */
 export function scopeSql(ctx: RequestContext, scope: RecordScope, permission: string, alias: string): Sql {
-  return ctx.principal.access.rowCondition(permission, scope.owners.map((c) => `${alias}.${c}`));
+  return ctx.principal.access.rowCondition(
+    permission,
+    scope.owners.map((c) => `${alias}.${c}`),
+  );
 }
 
 export const readScopeSql = (ctx: RequestContext, scope: RecordScope, alias: string) => scopeSql(ctx, scope, scope.read, alias);
@@ -55,7 +70,10 @@ type Scoped = { Contact: Contact; Company: Company; Activity: Activity };
 /** A loader of the caller's readable contacts, companies or activities by id: out-of-scope ids resolve to null. */
 export function readable<K extends keyof Scoped>(ctx: RequestContext, type: K): DataLoader<string, Scoped[K] | null> {
   const scope = RECORD_SCOPES[type]!;
-  return ctx.loaders.byIdWhere(classes[type] as never, scope.read, (c) => readScopeSql(c, scope, 't')) as DataLoader<string, Scoped[K] | null>;
+  return ctx.loaders.byIdWhere(classes[type] as never, scope.read, (c) => readScopeSql(c, scope, 't')) as DataLoader<
+    string,
+    Scoped[K] | null
+  >;
 }
 
 /** Comments are readable with the activity they belong to. */
@@ -92,15 +110,21 @@ export function rejectProbes(
     if (!field) continue;
     for (const key of field.filterKeys ?? []) {
       if (filter && (filter as Record<string, unknown>)[key] != null) {
-        throw graphqlError(ErrorCode.FORBIDDEN, `filter.${key} reads ${type}.${name}, which is hidden by your field allowlist.`, { field: `filter.${key}` });
+        throw graphqlError(ErrorCode.FORBIDDEN, `filter.${key} reads ${type}.${name}, which is hidden by your field allowlist.`, {
+          field: `filter.${key}`,
+        });
       }
     }
     for (const o of orderBy ?? []) {
       const sorted = o.field != null && (field.sortFields ?? []).some((s) => normal(s) === normal(o.field!));
       if (sorted || (field.customSort && o.customField != null)) {
-        throw graphqlError(ErrorCode.FORBIDDEN, `sorting by ${o.field ?? `customField ${o.customField}`} reads ${type}.${name}, which is hidden by your field allowlist.`, {
-          field: 'orderBy',
-        });
+        throw graphqlError(
+          ErrorCode.FORBIDDEN,
+          `sorting by ${o.field ?? `customField ${o.customField}`} reads ${type}.${name}, which is hidden by your field allowlist.`,
+          {
+            field: 'orderBy',
+          },
+        );
       }
     }
   }

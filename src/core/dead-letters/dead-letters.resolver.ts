@@ -10,12 +10,14 @@ import { sql } from '../../db/sql.js';
 import { runMutation } from '../shared/mutation.js';
 import { recordAuditAs } from '../audit/audit-log.js';
 
-@ObjectType('DeadLetter', { description: 'A delivery of a domain event to a subscriber that failed `maxAttempts` times. Needs `event:manage`.' })
+@ObjectType('DeadLetter', {
+  description: 'A delivery of a domain event to a subscriber that failed `maxAttempts` times. Needs `event:manage`.',
+})
 export class DeadLetterNode {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => ID, { description: 'The event\'s id (stable across redeliveries: subscribers use it for idempotency).' })
+  @Field(() => ID, { description: "The event's id (stable across redeliveries: subscribers use it for idempotency)." })
   eventId!: string;
 
   @Field({ description: 'e.g. `contact.created`.' })
@@ -71,7 +73,9 @@ const SELECT = 'd.id, d.event_id, e.type, d.subscriber, d.attempts, d.last_error
 
 @Resolver()
 export class DeadLetterResolver {
-  @Query(() => DeadLetterConnection, { description: 'The workspace\'s dead-lettered event deliveries, most recently failed first. Needs `event:manage`.' })
+  @Query(() => DeadLetterConnection, {
+    description: "The workspace's dead-lettered event deliveries, most recently failed first. Needs `event:manage`.",
+  })
   async deadLetters(@Args() page: ConnectionArgs, @Ctx() ctx: RequestContext) {
     const result = await keysetPage(
       ctx.em,
@@ -88,7 +92,9 @@ export class DeadLetterResolver {
     return toConnection(result);
   }
 
-  @Mutation(() => RetryDeadLetterPayload, { description: 'Queues a dead-lettered delivery again (attempts start over). Needs `event:manage`.' })
+  @Mutation(() => RetryDeadLetterPayload, {
+    description: 'Queues a dead-lettered delivery again (attempts start over). Needs `event:manage`.',
+  })
   retryDeadLetter(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     return runMutation(ctx, async (tx) => {
       const deliveryId = expectGlobalId(id, 'DeadLetter', 'id');
@@ -102,7 +108,12 @@ export class DeadLetterResolver {
         `update outbox_delivery set status = 'pending', attempts = 0, next_attempt_at = clock_timestamp(), locked_until = null, updated_at = clock_timestamp() where id = ? and workspace_id = ?`,
         [deliveryId, workspaceId],
       );
-      await recordAuditAs(tx, { action: 'event.deliveryRetried', objectType: 'DeadLetter', objectId: deliveryId, metadata: { subscriber: rows[0]!.subscriber, eventId: rows[0]!.event_id } });
+      await recordAuditAs(tx, {
+        action: 'event.deliveryRetried',
+        objectType: 'DeadLetter',
+        objectId: deliveryId,
+        metadata: { subscriber: rows[0]!.subscriber, eventId: rows[0]!.event_id },
+      });
       return { deadLetter: toNode(rows[0]!) };
     });
   }

@@ -12,28 +12,39 @@ import { mergeCompanies, mergeContacts } from './merge.service.js';
 
 @Resolver()
 export class DuplicateResolver {
-  @Query(() => [DuplicateCandidate], { description: 'Live contacts that look like this one (shared email or phone, similar name), best first.' })
+  @Query(() => [DuplicateCandidate], {
+    description: 'Live contacts that look like this one (shared email or phone, similar name), best first.',
+  })
   contactDuplicates(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     return contactDuplicates(ctx, id);
   }
 
-  @Query(() => [DuplicateCandidate], { description: 'Live companies that look like this one (shared domain or phone, similar name), best first.' })
+  @Query(() => [DuplicateCandidate], {
+    description: 'Live companies that look like this one (shared domain or phone, similar name), best first.',
+  })
   companyDuplicates(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
     return companyDuplicates(ctx, id);
   }
 
   @Query(() => [DuplicateGroup], { description: 'Groups of live contacts sharing an email or a phone number, largest first.' })
-  duplicateContacts(@Arg('first', () => Int, { nullable: true, description: 'At most 100 groups; default 20.' }) first: number | null, @Ctx() ctx: RequestContext) {
+  duplicateContacts(
+    @Arg('first', () => Int, { nullable: true, description: 'At most 100 groups; default 20.' }) first: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
     return duplicateGroups(ctx, Contact, 'contact', first);
   }
 
   @Query(() => [DuplicateGroup], { description: 'Groups of live companies sharing a domain or a phone number, largest first.' })
-  duplicateCompanies(@Arg('first', () => Int, { nullable: true, description: 'At most 100 groups; default 20.' }) first: number | null, @Ctx() ctx: RequestContext) {
+  duplicateCompanies(
+    @Arg('first', () => Int, { nullable: true, description: 'At most 100 groups; default 20.' }) first: number | null,
+    @Ctx() ctx: RequestContext,
+  ) {
     return duplicateGroups(ctx, Company, 'company', first);
   }
 
   @Mutation(() => MergeContactsPayload, {
-    description: 'Merges contacts into the target in one step: timeline, tags, emails, phones and custom values move over; the sources go to the trash.',
+    description:
+      'Merges contacts into the target in one step: timeline, tags, emails, phones and custom values move over; the sources go to the trash.',
   })
   mergeContacts(@Arg('input', () => MergeInput) input: MergeInput, @Ctx() ctx: RequestContext) {
     return runMutation(ctx, async (tx) => {
@@ -43,7 +54,8 @@ export class DuplicateResolver {
   }
 
   @Mutation(() => MergeCompaniesPayload, {
-    description: 'Merges companies into the target in one step: timeline, tags, domains, phones, contacts and custom values move over; the sources go to the trash.',
+    description:
+      'Merges companies into the target in one step: timeline, tags, domains, phones, contacts and custom values move over; the sources go to the trash.',
   })
   mergeCompanies(@Arg('input', () => MergeInput) input: MergeInput, @Ctx() ctx: RequestContext) {
     return runMutation(ctx, async (tx) => {

@@ -25,7 +25,11 @@ export interface Candidate<T> {
   score: number;
 }
 
-const values = (items: unknown[]) => Sql.join(items.map((v) => sql`${v}`), ', ');
+const values = (items: unknown[]) =>
+  Sql.join(
+    items.map((v) => sql`${v}`),
+    ', ',
+  );
 
 /** True when one of the record's phones has the same digits as one of `digits`. */
 function samePhoneSql(alias: string, digits: string[]): Sql {
@@ -34,8 +38,9 @@ function samePhoneSql(alias: string, digits: string[]): Sql {
     where regexp_replace(p.value->>'number', '[^0-9]', '', 'g') in (${values(digits)}))`;
 }
 
-const matchableDigits = (phones: { number: string }[]) =>
-  [...new Set(phones.map((p) => phoneDigits(p.number)).filter((d) => d.length >= MIN_PHONE_DIGITS))];
+const matchableDigits = (phones: { number: string }[]) => [
+  ...new Set(phones.map((p) => phoneDigits(p.number)).filter((d) => d.length >= MIN_PHONE_DIGITS)),
+];
 
 /**
  * Scores signals in SQL and returns the best candidates. `signals` are boolean columns named like the reasons;
@@ -96,7 +101,10 @@ export async function contactDuplicates(ctx: RequestContext, globalId: string): 
     sql`c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id <> ${id} and ${readScopeSql(ctx, CONTACT_SCOPE, 'c')}`,
     {
       // signals on fields hidden from the caller are not used (they would reveal the hidden values)
-      [DuplicateReason.SAME_EMAIL]: emails.length && canSearchOn(ctx, CONTACT, 'email') ? Sql.or(emails.map((e) => sql`c.emails @> ${JSON.stringify([{ email: e }])}::jsonb`)) : sql`false`,
+      [DuplicateReason.SAME_EMAIL]:
+        emails.length && canSearchOn(ctx, CONTACT, 'email')
+          ? Sql.or(emails.map((e) => sql`c.emails @> ${JSON.stringify([{ email: e }])}::jsonb`))
+          : sql`false`,
       [DuplicateReason.SAME_PHONE]: canSearchOn(ctx, CONTACT, 'phone') ? samePhoneSql('c', matchableDigits(contact.phones)) : sql`false`,
     },
     name ? sql`similarity(lower(${raw(contactNameSql('c'))}), ${name})` : sql`0`,
@@ -145,7 +153,10 @@ function sharedKeySql(ctx: RequestContext, table: 'contact' | 'company', workspa
           where ${live} group by d.domain having count(distinct c.id) > 1`;
   const type = table === 'contact' ? CONTACT : COMPANY;
   // keys on fields hidden from the caller are not grouped on (they would reveal the hidden values)
-  const parts = [...(table === 'company' || canSearchOn(ctx, type, 'email') ? [byKey] : []), ...(canSearchOn(ctx, type, 'phone') ? [byPhone] : [])];
+  const parts = [
+    ...(table === 'company' || canSearchOn(ctx, type, 'email') ? [byKey] : []),
+    ...(canSearchOn(ctx, type, 'phone') ? [byPhone] : []),
+  ];
   return parts.length ? Sql.join(parts, ' union all ') : sql`select null::text as reason, null::text as ids where false`;
 }
 

@@ -32,13 +32,26 @@ interface MergeSet<T> {
   sources: T[];
 }
 
-type Mergeable = { id: string; version: number; owner?: { id: string } | null; deletedAt?: Date | null; mergedIntoId?: string | null; updatedAt: Date; customFields: CustomFieldValues };
+type Mergeable = {
+  id: string;
+  version: number;
+  owner?: { id: string } | null;
+  deletedAt?: Date | null;
+  mergedIntoId?: string | null;
+  updatedAt: Date;
+  customFields: CustomFieldValues;
+};
 
 /**
  * Loads and locks the target and the sources (all live, all in the caller's workspace), in the order given. The
  * target must be in the caller's update scope and every source in their delete scope; others are NOT_FOUND.
  */
-async function loadMergeSet<T extends Mergeable>(ctx: RequestContext, entity: new () => T, type: string, input: unknown): Promise<MergeSet<T>> {
+async function loadMergeSet<T extends Mergeable>(
+  ctx: RequestContext,
+  entity: new () => T,
+  type: string,
+  input: unknown,
+): Promise<MergeSet<T>> {
   const scope = RECORD_SCOPES[type]!;
   const data = parseInput(mergeSchema, input);
   const workspaceId = workspaceOf(ctx);
@@ -48,21 +61,26 @@ async function loadMergeSet<T extends Mergeable>(ctx: RequestContext, entity: ne
     if (id === targetId) throw InputRejected.one(`sourceIds.${i}`, 'the target cannot also be a source');
     if (sourceIds.indexOf(id) !== i) throw InputRejected.one(`sourceIds.${i}`, 'is listed twice');
   });
-  const rows = await ctx.em.find(
-    entity,
-    { id: { $in: [targetId, ...sourceIds] }, workspaceId, deletedAt: null } as never,
-    { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } as never },
-  );
+  const rows = await ctx.em.find(entity, { id: { $in: [targetId, ...sourceIds] }, workspaceId, deletedAt: null } as never, {
+    lockMode: LockMode.PESSIMISTIC_WRITE,
+    orderBy: { id: 'asc' } as never,
+  });
   const byId = new Map(rows.map((r) => [r.id, r]));
   const target = byId.get(targetId);
-  if (!target || !ctx.principal.access.reaches(scope.update, [target.owner?.id])) throw InputRejected.one('targetId', `${type.toLowerCase()} not found`, ErrorCode.NOT_FOUND);
+  if (!target || !ctx.principal.access.reaches(scope.update, [target.owner?.id]))
+    throw InputRejected.one('targetId', `${type.toLowerCase()} not found`, ErrorCode.NOT_FOUND);
   const sources = sourceIds.map((id, i) => {
     const source = byId.get(id);
-    if (!source || !ctx.principal.access.reaches(scope.delete, [source.owner?.id])) throw InputRejected.one(`sourceIds.${i}`, `${type.toLowerCase()} not found`, ErrorCode.NOT_FOUND);
+    if (!source || !ctx.principal.access.reaches(scope.delete, [source.owner?.id]))
+      throw InputRejected.one(`sourceIds.${i}`, `${type.toLowerCase()} not found`, ErrorCode.NOT_FOUND);
     return source;
   });
   if (data.version != null && target.version !== data.version) {
-    throw InputRejected.one('version', `the ${type.toLowerCase()} is at version ${target.version}, not ${data.version}; reload it and try again`, ErrorCode.CONFLICT);
+    throw InputRejected.one(
+      'version',
+      `the ${type.toLowerCase()} is at version ${target.version}, not ${data.version}; reload it and try again`,
+      ErrorCode.CONFLICT,
+    );
   }
   return { target, sources };
 }
@@ -107,9 +125,17 @@ export async function mergeContacts(ctx: RequestContext, input: unknown): Promis
   const em = ctx.em;
   const { target, sources } = await loadMergeSet(ctx, Contact, CONTACT, input);
   fillBlanks(target, sources, ['firstName', 'lastName', 'jobTitle', 'company', 'address', 'owner', 'source']);
-  target.emails = unionEntries<EmailEntry>(target.emails, sources.map((s) => s.emails), (e) => e.email);
+  target.emails = unionEntries<EmailEntry>(
+    target.emails,
+    sources.map((s) => s.emails),
+    (e) => e.email,
+  );
   target.primaryEmail = target.emails.find((e) => e.primary)?.email ?? null;
-  target.phones = unionEntries<PhoneEntry>(target.phones, sources.map((s) => s.phones), (p) => phoneDigits(p.number));
+  target.phones = unionEntries<PhoneEntry>(
+    target.phones,
+    sources.map((s) => s.phones),
+    (p) => phoneDigits(p.number),
+  );
   target.customFields = mergedCustomValues(target, sources);
   // opt-outs are never lost in a merge
   target.doNotContact = [target, ...sources].some((c) => c.doNotContact);
@@ -128,7 +154,12 @@ export async function mergeContacts(ctx: RequestContext, input: unknown): Promis
   target.updatedAt = now;
   retire(sources, target.id, now);
   await annotateMerge(em, 'Contact', target.workspaceId, target, sources);
-  await moveContactRows(em, target.workspaceId, target.id, sources.map((s) => s.id));
+  await moveContactRows(
+    em,
+    target.workspaceId,
+    target.id,
+    sources.map((s) => s.id),
+  );
   await em.flush();
   return { contact: target, mergedIds: sources.map((s) => s.id) };
 }
@@ -146,14 +177,23 @@ export async function mergeCompanies(ctx: RequestContext, input: unknown): Promi
   }
   target.domains = [...new Set([...target.domains, ...sources.flatMap((s) => s.domains)])];
   target.primaryDomain = target.domains[0] ?? null;
-  target.phones = unionEntries<PhoneEntry>(target.phones, sources.map((s) => s.phones), (p) => phoneDigits(p.number));
+  target.phones = unionEntries<PhoneEntry>(
+    target.phones,
+    sources.map((s) => s.phones),
+    (p) => phoneDigits(p.number),
+  );
   target.customFields = mergedCustomValues(target, sources);
   target.searchText = companySearchText(target);
   const now = new Date();
   target.updatedAt = now;
   retire(sources, target.id, now);
   await annotateMerge(em, 'Company', target.workspaceId, target, sources);
-  await moveCompanyRows(em, target.workspaceId, target.id, sources.map((s) => s.id));
+  await moveCompanyRows(
+    em,
+    target.workspaceId,
+    target.id,
+    sources.map((s) => s.id),
+  );
   await em.flush();
   return { company: target, mergedIds: sources.map((s) => s.id) };
 }

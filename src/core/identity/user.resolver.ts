@@ -18,7 +18,13 @@ export class UserResolver {
     const where = sql`m.workspace_id = ${workspaceOf(ctx)}`;
     const result = await keysetPage(
       ctx.em,
-      { from: 'app_user u join membership m on m.user_id = u.id', select: 'u.id, u.email, u.name, u.created_at, u.updated_at', where, orderBy: [{ expr: 'lower(u.name)', direction: 'ASC' }], idExpr: 'u.id' },
+      {
+        from: 'app_user u join membership m on m.user_id = u.id',
+        select: 'u.id, u.email, u.name, u.created_at, u.updated_at',
+        where,
+        orderBy: [{ expr: 'lower(u.name)', direction: 'ASC' }],
+        idExpr: 'u.id',
+      },
       pageRequest(page),
       (row) => readRow(ctx.em, User, row),
     );

@@ -47,7 +47,8 @@ const SPECS: Record<ExportKind, ExportSpec> = {
     customFieldsOf: OBJECT_TYPE_NAMES.contacts,
     dateKeys: ['createdAt', 'updatedAt'],
     // the company column names only companies the caller may read (like Contact.company)
-    from: (ctx) => sql`contact c left join company co on co.id = c.company_id and co.deleted_at is null and ${readScopeSql(ctx, COMPANY_SCOPE, 'co')}`,
+    from: (ctx) =>
+      sql`contact c left join company co on co.id = c.company_id and co.deleted_at is null and ${readScopeSql(ctx, COMPANY_SCOPE, 'co')}`,
     select: () => raw('c.*, coalesce(co.primary_domain, co.name) as company_ref'),
     where: (ctx, filter) => contacts.where(ctx, filter as ContactFilter),
     taggable: 'Contact',
@@ -67,7 +68,9 @@ const SPECS: Record<ExportKind, ExportSpec> = {
       ['doNotEmail', (r) => r.do_not_email],
       ['doNotCall', (r) => r.do_not_call],
       ['tags', (r) => joinList(r._tags)],
-      ...ADDRESS_PARTS.map((p) => [`address.${p}`, (r: SqlRow) => (r.address as PostalAddress | null)?.[p]] as [string, (r: SqlRow) => unknown]),
+      ...ADDRESS_PARTS.map(
+        (p) => [`address.${p}`, (r: SqlRow) => (r.address as PostalAddress | null)?.[p]] as [string, (r: SqlRow) => unknown],
+      ),
       ['createdAt', (r) => iso(r.created_at)],
       ['updatedAt', (r) => iso(r.updated_at)],
     ],
@@ -92,7 +95,9 @@ const SPECS: Record<ExportKind, ExportSpec> = {
       ['website', (r) => r.website],
       ['lifecycleStage', (r) => r.lifecycle_stage],
       ['tags', (r) => joinList(r._tags)],
-      ...ADDRESS_PARTS.map((p) => [`address.${p}`, (r: SqlRow) => (r.address as PostalAddress | null)?.[p]] as [string, (r: SqlRow) => unknown]),
+      ...ADDRESS_PARTS.map(
+        (p) => [`address.${p}`, (r: SqlRow) => (r.address as PostalAddress | null)?.[p]] as [string, (r: SqlRow) => unknown],
+      ),
       ['createdAt', (r) => iso(r.created_at)],
       ['updatedAt', (r) => iso(r.updated_at)],
     ],
@@ -170,7 +175,8 @@ export async function* exportRows(ctx: RequestContext, kind: ExportKind, filter:
   // columns of fields hidden by the caller's allowlist are left out of the file
   const hidden = hiddenPaths(ctx.principal, kind);
   const columns = spec.columns.filter(([name]) => !isHiddenPath(hidden, name));
-  const defs = spec.customFieldsOf && !isHiddenPath(hidden, 'custom.') ? [...(await definitionsFor(ctx, spec.customFieldsOf)).values()] : [];
+  const defs =
+    spec.customFieldsOf && !isHiddenPath(hidden, 'custom.') ? [...(await definitionsFor(ctx, spec.customFieldsOf)).values()] : [];
   yield [...columns.map(([name]) => name), ...defs.map((d) => `custom.${d.key}`)];
   let after: string | null = null;
   const select = spec.select(ctx);
@@ -179,7 +185,14 @@ export async function* exportRows(ctx: RequestContext, kind: ExportKind, filter:
     const page: Sql = sql`select ${select} from ${from} where ${where}${after ? sql` and ${raw(a)}.id > ${after}` : raw('')} order by ${raw(a)}.id limit ${PAGE}`;
     const rows = await ctx.em.execute<SqlRow[]>(page.text, page.params);
     if (!rows.length) return;
-    const tags = spec.taggable ? await tagsOf(ctx.em, workspaceId, spec.taggable, rows.map((r) => r.id as string)) : new Map<string, Tag[]>();
+    const tags = spec.taggable
+      ? await tagsOf(
+          ctx.em,
+          workspaceId,
+          spec.taggable,
+          rows.map((r) => r.id as string),
+        )
+      : new Map<string, Tag[]>();
     for (const row of rows) {
       row._tags = tags.get(row.id)?.map((t) => t.name);
       yield [...columns.map(([, read]) => read(row) ?? ''), ...defs.map((d) => customCellText(row.custom_fields?.[d.key]))];

@@ -37,7 +37,10 @@ function postgresImportDb(client: pg.Client, workspaceId: string): ImportDb {
   const db: BatchDb = {
     async query<T>(text: string, params: unknown[] = []) {
       let n = 0;
-      const result = await client.query(text.replace(/\?/g, () => `$${++n}`), params);
+      const result = await client.query(
+        text.replace(/\?/g, () => `$${++n}`),
+        params,
+      );
       return result.rows as T[];
     },
     async fill(table, columns, _casts, rows) {
@@ -112,7 +115,13 @@ function pgliteImportDb(orm: Orm): ImportDb {
             const perStatement = Math.max(1, Math.floor(MAX_INSERT_VALUES / columns.length));
             for (let i = 0; i < rows.length; i += perStatement) {
               const values = Sql.join(
-                rows.slice(i, i + perStatement).map((r) => sql`(${Sql.join(r.map((v, c) => sql`${v}${raw(casts[c] ?? '')}`), ', ')})`),
+                rows.slice(i, i + perStatement).map(
+                  (r) =>
+                    sql`(${Sql.join(
+                      r.map((v, c) => sql`${v}${raw(casts[c] ?? '')}`),
+                      ', ',
+                    )})`,
+                ),
                 ', ',
               );
               const q = sql`insert into ${raw(table)} (${raw(columns.join(', '))}) values ${values}`;

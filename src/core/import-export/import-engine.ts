@@ -14,7 +14,15 @@ import { domainName } from '../shared/validation.js';
 import type { CustomFieldValues, EmailEntry, PhoneEntry, PostalAddress } from '../shared/value-objects.js';
 import { ImportStatus } from './import-job.entity.js';
 import { openImportDb, type BatchDb } from './import-db.js';
-import { CUSTOM_PREFIX, customCellValue, defaultFieldFor, isKnownField, OBJECT_TYPE_NAMES, parseCell, type ImportObjectKind } from './import-fields.js';
+import {
+  CUSTOM_PREFIX,
+  customCellValue,
+  defaultFieldFor,
+  isKnownField,
+  OBJECT_TYPE_NAMES,
+  parseCell,
+  type ImportObjectKind,
+} from './import-fields.js';
 import { recordAudit } from '../audit/audit-log.js';
 import type { AuditActor } from '../../db/audit-context.js';
 
@@ -83,7 +91,8 @@ export class ImportRejected extends Error {
 /** Checks an explicit mapping (CSV column → field path) before any row is read. */
 export function checkMapping(kind: ImportObjectKind, mapping: unknown): Record<string, string> | null {
   if (mapping == null) return null;
-  if (typeof mapping !== 'object' || Array.isArray(mapping)) throw new ImportRejected('mapping', 'must be an object of CSV column names to field paths');
+  if (typeof mapping !== 'object' || Array.isArray(mapping))
+    throw new ImportRejected('mapping', 'must be an object of CSV column names to field paths');
   const out: Record<string, string> = {};
   for (const [column, field] of Object.entries(mapping as Record<string, unknown>)) {
     if (typeof field !== 'string' || !isKnownField(kind, field)) {
@@ -94,7 +103,13 @@ export function checkMapping(kind: ImportObjectKind, mapping: unknown): Record<s
   return out;
 }
 
-export async function createImportJob(orm: Orm, workspaceId: string, kind: ImportObjectKind, mapping: Record<string, string> | null, fileName?: string | null): Promise<string> {
+export async function createImportJob(
+  orm: Orm,
+  workspaceId: string,
+  kind: ImportObjectKind,
+  mapping: Record<string, string> | null,
+  fileName?: string | null,
+): Promise<string> {
   const id = randomUUID();
   const now = new Date().toISOString();
   await withWorkspace(orm, workspaceId, (em) =>
@@ -128,7 +143,11 @@ export async function importCsvStream(
   const counts = { processedRows: 0, createdCount: 0, updatedCount: 0, failedCount: 0 };
   // the job's own statements run in the workspace's tenant context (row-level security on PostgreSQL)
   const conn = { execute: (text: string, params: unknown[]) => withWorkspace(orm, workspaceId, (em) => em.execute(text, params)) };
-  await conn.execute('update import_job set status = ?, updated_at = ? where id = ?', [ImportStatus.RUNNING, new Date().toISOString(), jobId]);
+  await conn.execute('update import_job set status = ?, updated_at = ? where id = ?', [
+    ImportStatus.RUNNING,
+    new Date().toISOString(),
+    jobId,
+  ]);
 
   let pendingErrors: RowError[] = [];
   let batch: ImportRow[] = [];
@@ -149,7 +168,10 @@ export async function importCsvStream(
     defs ??= await definitionsOf(orm, workspaceId, typeName);
     await db.batch(async (tx) => {
       const access = options.access ?? null;
-      const outcome = kind === 'contacts' ? await upsertContacts(tx, workspaceId, defs!, rows, access) : await upsertCompanies(tx, workspaceId, defs!, rows, access);
+      const outcome =
+        kind === 'contacts'
+          ? await upsertContacts(tx, workspaceId, defs!, rows, access)
+          : await upsertCompanies(tx, workspaceId, defs!, rows, access);
       counts.createdCount += outcome.created;
       counts.updatedCount += outcome.updated;
       counts.failedCount += malformedRows + new Set(outcome.errors.map((e) => e.rowNumber)).size;
@@ -188,7 +210,12 @@ export async function importCsvStream(
         on_skip: (err: CsvError | undefined) => {
           counts.processedRows++;
           failedRowsInErrors++;
-          pendingErrors.push({ rowNumber: Number((err as { records?: number })?.records ?? 0) + 1, field: null, code: 'MALFORMED_ROW', message: err?.message ?? 'malformed CSV record' });
+          pendingErrors.push({
+            rowNumber: Number((err as { records?: number })?.records ?? 0) + 1,
+            field: null,
+            code: 'MALFORMED_ROW',
+            message: err?.message ?? 'malformed CSV record',
+          });
         },
       }),
       () => {},
@@ -225,7 +252,17 @@ export async function importCsvStream(
   }
   await conn.execute(
     'update import_job set status = ?, failure_message = ?, finished_at = ?, updated_at = ?, processed_rows = ?, created_count = ?, updated_count = ?, failed_count = ? where id = ?',
-    [status, failureMessage, new Date().toISOString(), new Date().toISOString(), counts.processedRows, counts.createdCount, counts.updatedCount, counts.failedCount, jobId],
+    [
+      status,
+      failureMessage,
+      new Date().toISOString(),
+      new Date().toISOString(),
+      counts.processedRows,
+      counts.createdCount,
+      counts.updatedCount,
+      counts.failedCount,
+      jobId,
+    ],
   );
   const actor = options.auditActor;
   if (actor) {
@@ -263,13 +300,24 @@ function columnFields(kind: ImportObjectKind, header: string[], explicit: Record
     if (missing.length) throw new ImportRejected('mapping', `the CSV has no column ${missing.map((m) => `"${m}"`).join(', ')}`);
   }
   const fields = header.map((h) => (explicit ? (explicit[h] ?? null) : defaultFieldFor(kind, h)));
-  if (!fields.some(Boolean)) throw new ImportRejected('mapping', 'no CSV column maps to a field: name the columns like the fields or pass a mapping');
+  if (!fields.some(Boolean))
+    throw new ImportRejected('mapping', 'no CSV column maps to a field: name the columns like the fields or pass a mapping');
   return fields;
 }
 
-function readRow(kind: ImportObjectKind, header: string[], fields: (string | null)[], record: string[], rowNumber: number): ImportRow | { errors: RowError[] } {
+function readRow(
+  kind: ImportObjectKind,
+  header: string[],
+  fields: (string | null)[],
+  record: string[],
+  rowNumber: number,
+): ImportRow | { errors: RowError[] } {
   if (record.length !== header.length) {
-    return { errors: [{ rowNumber, field: null, code: 'MALFORMED_ROW', message: `the row has ${record.length} columns, the header has ${header.length}` }] };
+    return {
+      errors: [
+        { rowNumber, field: null, code: 'MALFORMED_ROW', message: `the row has ${record.length} columns, the header has ${header.length}` },
+      ],
+    };
   }
   const errors: RowError[] = [];
   const values = new Map<string, unknown>();
@@ -288,7 +336,8 @@ function readRow(kind: ImportObjectKind, header: string[], fields: (string | nul
   });
   if (values.has('id')) {
     const parsed = parseGlobalId(values.get('id') as string);
-    if (!parsed || parsed.type !== OBJECT_TYPE_NAMES[kind]) errors.push({ rowNumber, field: 'id', code: 'BAD_USER_INPUT', message: `is not a valid ${OBJECT_TYPE_NAMES[kind]} id` });
+    if (!parsed || parsed.type !== OBJECT_TYPE_NAMES[kind])
+      errors.push({ rowNumber, field: 'id', code: 'BAD_USER_INPUT', message: `is not a valid ${OBJECT_TYPE_NAMES[kind]} id` });
     else values.set('id', parsed.id);
   }
   return errors.length ? { errors } : { rowNumber, values, custom };
@@ -300,8 +349,15 @@ async function definitionsOf(orm: Orm, workspaceId: string, objectType: string):
 }
 
 /** Merges a row's custom cells over the current values; errors name `custom.<key>`. */
-function mergeCustom(defs: Map<string, CustomFieldDefinition>, current: CustomFieldValues, row: ImportRow, creating: boolean): CustomFieldValues | RowError[] {
-  const patch = row.custom ? Object.fromEntries(Object.entries(row.custom).map(([k, v]) => [k, customCellValue(defs.get(k), v as string)])) : undefined;
+function mergeCustom(
+  defs: Map<string, CustomFieldDefinition>,
+  current: CustomFieldValues,
+  row: ImportRow,
+  creating: boolean,
+): CustomFieldValues | RowError[] {
+  const patch = row.custom
+    ? Object.fromEntries(Object.entries(row.custom).map(([k, v]) => [k, customCellValue(defs.get(k), v as string)]))
+    : undefined;
   try {
     return mergeCustomValues(defs, current, patch, { creating, prefix: ['custom'] });
   } catch (error) {
@@ -317,7 +373,17 @@ async function insertRowErrors(db: BatchDb, workspaceId: string, jobId: string, 
     'import_row_error',
     ['id', 'workspace_id', 'created_at', 'updated_at', 'job_id', 'row_number', 'field', 'code', 'message'],
     ['', '', '', '', '', '::int', '', '', ''],
-    errors.map((e) => [randomUUID(), workspaceId, now, now, jobId, e.rowNumber, e.field?.slice(0, 200) ?? null, e.code.slice(0, 40), e.message]),
+    errors.map((e) => [
+      randomUUID(),
+      workspaceId,
+      now,
+      now,
+      jobId,
+      e.rowNumber,
+      e.field?.slice(0, 200) ?? null,
+      e.code.slice(0, 40),
+      e.message,
+    ]),
   );
 }
 
@@ -334,13 +400,21 @@ function mergeEntries<T extends { primary: boolean; label?: string | null }>(
   const byKey = new Map(current.map((e) => [key(e), e]));
   const seen = new Set<string>();
   const wanted = replace
-    ? [...(primary && !replace.some((r) => key(make(r)) === key(make(primary))) ? [primary] : []), ...replace].filter((r) => !seen.has(key(make(r))) && seen.add(key(make(r))))
+    ? [...(primary && !replace.some((r) => key(make(r)) === key(make(primary))) ? [primary] : []), ...replace].filter(
+        (r) => !seen.has(key(make(r))) && seen.add(key(make(r))),
+      )
     : null;
   let list: T[];
   if (wanted) list = wanted.map((v) => byKey.get(key(make(v))) ?? make(v));
   else if (primary && !byKey.has(key(make(primary)))) list = [make(primary), ...current];
   else list = [...current];
-  const primaryKey = primary ? key(make(primary)) : wanted ? key(list[0]!) : list.find((e) => e.primary) ? key(list.find((e) => e.primary)!) : list[0] && key(list[0]);
+  const primaryKey = primary
+    ? key(make(primary))
+    : wanted
+      ? key(list[0]!)
+      : list.find((e) => e.primary)
+        ? key(list.find((e) => e.primary)!)
+        : list[0] && key(list[0]);
   return list.map((e) => ({ ...e, primary: key(e) === primaryKey }));
 }
 
@@ -362,7 +436,10 @@ async function tagIdsByName(db: BatchDb, workspaceId: string, names: string[]): 
     ', ',
   )} on conflict (workspace_id, normalized_name) do nothing`;
   await db.query(insert.text, insert.params);
-  const select = sql`select id, normalized_name from tag where workspace_id = ${workspaceId} and normalized_name in (${Sql.join(unique.map(([n]) => sql`${n}`), ', ')})`;
+  const select = sql`select id, normalized_name from tag where workspace_id = ${workspaceId} and normalized_name in (${Sql.join(
+    unique.map(([n]) => sql`${n}`),
+    ', ',
+  )})`;
   const rows = await db.query<{ id: string; normalized_name: string }>(select.text, select.params);
   return new Map(rows.map((r) => [r.normalized_name, r.id]));
 }
@@ -370,7 +447,10 @@ async function tagIdsByName(db: BatchDb, workspaceId: string, names: string[]): 
 async function addTags(db: BatchDb, pivot: 'contact_tag' | 'company_tag', column: string, links: [string, string][]) {
   for (let i = 0; i < links.length; i += 10_000) {
     const chunk = links.slice(i, i + 10_000);
-    const q = sql`insert into ${raw(pivot)} (${raw(column)}, tag_id) values ${Sql.join(chunk.map(([r, t]) => sql`(${r}, ${t})`), ', ')} on conflict do nothing`;
+    const q = sql`insert into ${raw(pivot)} (${raw(column)}, tag_id) values ${Sql.join(
+      chunk.map(([r, t]) => sql`(${r}, ${t})`),
+      ', ',
+    )} on conflict do nothing`;
     await db.query(q.text, q.params);
   }
 }
@@ -379,7 +459,9 @@ async function addTags(db: BatchDb, pivot: 'contact_tag' | 'company_tag', column
 async function updateFromStage(db: BatchDb, table: 'contact' | 'company', columns: [string, string][], rows: unknown[][]) {
   if (!rows.length) return;
   const stage = `import_stage_${table}`;
-  await db.query(`create temp table if not exists ${stage} (id uuid not null, ${columns.map(([c]) => `${c} text`).join(', ')}) on commit delete rows`);
+  await db.query(
+    `create temp table if not exists ${stage} (id uuid not null, ${columns.map(([c]) => `${c} text`).join(', ')}) on commit delete rows`,
+  );
   await db.fill(stage, ['id', ...columns.map(([c]) => c)], ['::uuid', ...columns.map(() => '::text')], rows);
   const set = columns.map(([c, cast]) => `${c} = v.${c}${cast}`).join(', ');
   await db.query(`update ${table} t set ${set}, version = t.version + 1, updated_at = now() from ${stage} v where t.id = v.id`);
@@ -438,7 +520,11 @@ const looksLikeDomain = (ref: string) => !/\s/.test(ref) && domainName.safeParse
 /** Existing live companies matching ids, domains or (lower-cased) names, oldest first. */
 async function findCompanies(db: BatchDb, workspaceId: string, ids: string[], domains: string[], names: string[]) {
   const or: Sql[] = [];
-  const list = (values: string[]) => Sql.join(values.map((v) => sql`${v}`), ', ');
+  const list = (values: string[]) =>
+    Sql.join(
+      values.map((v) => sql`${v}`),
+      ', ',
+    );
   if (ids.length) or.push(sql`id in (${list(ids)})`);
   if (domains.length) or.push(sql`primary_domain in (${list(domains)})`, sql`domains && array[${list(domains)}]::text[]`);
   if (names.length) or.push(sql`lower(name) in (${list(names)})`);
@@ -460,16 +546,29 @@ class CompanyIndex {
   }
 }
 
-async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[], access: ImportAccess | null) {
+async function upsertCompanies(
+  db: BatchDb,
+  workspaceId: string,
+  defs: Map<string, CustomFieldDefinition>,
+  rows: ImportRow[],
+  access: ImportAccess | null,
+) {
   const errors: RowError[] = [];
-  const domainsOf = (r: ImportRow) => [...((r.values.get('domain') ? [r.values.get('domain')] : []) as string[]), ...((r.values.get('domains') as string[]) ?? [])];
+  const domainsOf = (r: ImportRow) => [
+    ...((r.values.get('domain') ? [r.values.get('domain')] : []) as string[]),
+    ...((r.values.get('domains') as string[]) ?? []),
+  ];
   const index = new CompanyIndex();
   const existing = await findCompanies(
     db,
     workspaceId,
     rows.flatMap((r) => (r.values.has('id') ? [r.values.get('id') as string] : [])),
     [...new Set(rows.flatMap(domainsOf))],
-    [...new Set(rows.filter((r) => !domainsOf(r).length && r.values.has('name')).map((r) => (r.values.get('name') as string).toLowerCase()))],
+    [
+      ...new Set(
+        rows.filter((r) => !domainsOf(r).length && r.values.has('name')).map((r) => (r.values.get('name') as string).toLowerCase()),
+      ),
+    ],
   );
   const originals = new Map<string, string>();
   for (const row of existing) {
@@ -477,7 +576,11 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
     originals.set(state.id, JSON.stringify(comparableCompany(state)));
     index.add(state);
   }
-  const tagIds = await tagIdsByName(db, workspaceId, rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []));
+  const tagIds = await tagIdsByName(
+    db,
+    workspaceId,
+    rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []),
+  );
   const touched = new Map<string, CompanyState>();
   for (const row of rows) {
     const v = row.values;
@@ -490,13 +593,20 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
         continue;
       }
     } else {
-      target = domains.map((d) => index.byDomain.get(d)).find(Boolean) ?? (domains.length ? undefined : index.byName.get(String(v.get('name') ?? '').toLowerCase()));
+      target =
+        domains.map((d) => index.byDomain.get(d)).find(Boolean) ??
+        (domains.length ? undefined : index.byName.get(String(v.get('name') ?? '').toLowerCase()));
     }
     if (target && !target.isNew && access && !access.mayUpdate(target.ownerId)) {
       errors.push(
         v.has('id')
           ? { rowNumber: row.rowNumber, field: 'id', code: 'NOT_FOUND', message: 'no live company with this id in the workspace' }
-          : { rowNumber: row.rowNumber, field: domains.length ? 'domain' : 'name', code: 'FORBIDDEN', message: 'matches an existing company you may not edit' },
+          : {
+              rowNumber: row.rowNumber,
+              field: domains.length ? 'domain' : 'name',
+              code: 'FORBIDDEN',
+              message: 'matches an existing company you may not edit',
+            },
       );
       continue;
     }
@@ -507,7 +617,23 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
     }
     const next: CompanyState = target
       ? { ...target, tagIds: new Set(target.tagIds) }
-      : { id: randomUUID(), isNew: true, ownerId: access?.ownerId ?? null, name: '', domains: [], industry: null, employeeCount: null, annualRevenueAmount: null, annualRevenueCurrency: null, address: null, phones: [], website: null, lifecycleStage: null, customFields: {}, tagIds: new Set() };
+      : {
+          id: randomUUID(),
+          isNew: true,
+          ownerId: access?.ownerId ?? null,
+          name: '',
+          domains: [],
+          industry: null,
+          employeeCount: null,
+          annualRevenueAmount: null,
+          annualRevenueCurrency: null,
+          address: null,
+          phones: [],
+          website: null,
+          lifecycleStage: null,
+          customFields: {},
+          tagIds: new Set(),
+        };
     const custom = mergeCustom(defs, next.customFields, row, creating);
     if (Array.isArray(custom)) {
       errors.push(...custom);
@@ -522,13 +648,24 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
     if (v.has('annualRevenue')) next.annualRevenueAmount = v.get('annualRevenue') as number;
     if (v.has('annualRevenueCurrency')) next.annualRevenueCurrency = v.get('annualRevenueCurrency') as string;
     if (next.annualRevenueAmount != null && !next.annualRevenueCurrency) {
-      errors.push({ rowNumber: row.rowNumber, field: 'annualRevenueCurrency', code: 'BAD_USER_INPUT', message: 'an annual revenue needs a currency' });
+      errors.push({
+        rowNumber: row.rowNumber,
+        field: 'annualRevenueCurrency',
+        code: 'BAD_USER_INPUT',
+        message: 'an annual revenue needs a currency',
+      });
       continue;
     }
     if (v.has('website')) next.website = v.get('website') as string;
     if (v.has('lifecycleStage')) next.lifecycleStage = v.get('lifecycleStage') as string;
     next.address = applyAddress(next.address, v);
-    next.phones = mergeEntries(next.phones, (p) => phoneDigits(p.number), (n) => ({ number: n, label: null, primary: false }), v.get('phone') as string | undefined, v.get('phones') as string[] | undefined);
+    next.phones = mergeEntries(
+      next.phones,
+      (p) => phoneDigits(p.number),
+      (n) => ({ number: n, label: null, primary: false }),
+      v.get('phone') as string | undefined,
+      v.get('phones') as string[] | undefined,
+    );
     for (const t of (v.get('tags') as string[]) ?? []) next.tagIds.add(tagIds.get(t.toLowerCase())!);
     index.add(next);
     touched.set(next.id, next);
@@ -580,19 +717,36 @@ async function upsertCompanies(db: BatchDb, workspaceId: string, defs: Map<strin
     ['custom_fields', '::jsonb'],
     ['search_text', ''],
   ];
-  await insertRows(db, 'company', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'owner_id', ...columns.map(([c]) => c)], ['', '', '', '', '', '::uuid', ...columns.map(([, cast]) => cast)], inserts);
+  await insertRows(
+    db,
+    'company',
+    ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'owner_id', ...columns.map(([c]) => c)],
+    ['', '', '', '', '', '::uuid', ...columns.map(([, cast]) => cast)],
+    inserts,
+  );
   await updateFromStage(db, 'company', columns, updates);
   await addTags(db, 'company_tag', 'company_id', links);
   return { created, updated, errors };
 }
 
 /** Company ids for contacts' `company` cells (name or domain), creating the missing companies. */
-async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[], access: ImportAccess | null): Promise<Map<string, string>> {
+async function companyIdsByRef(
+  db: BatchDb,
+  workspaceId: string,
+  refs: string[],
+  access: ImportAccess | null,
+): Promise<Map<string, string>> {
   const unique = [...new Set(refs.map((r) => r.trim()).filter(Boolean))];
   const out = new Map<string, string>();
   if (!unique.length) return out;
   const domains = unique.filter(looksLikeDomain).map((d) => domainName.parse(d));
-  const rows = await findCompanies(db, workspaceId, [], domains, unique.map((r) => r.toLowerCase()));
+  const rows = await findCompanies(
+    db,
+    workspaceId,
+    [],
+    domains,
+    unique.map((r) => r.toLowerCase()),
+  );
   const index = new CompanyIndex();
   // companies the caller may not read are not linked to (nor revealed): a company of the caller's is created instead
   for (const r of rows) if (!access || access.mayReadCompany(r.owner_id ?? null)) index.add(companyState(r));
@@ -602,9 +756,26 @@ async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[],
     const domain = looksLikeDomain(ref) ? domainName.parse(ref) : null;
     let found = (domain && index.byDomain.get(domain)) || index.byName.get(ref.toLowerCase());
     if (!found) {
-      const state: CompanyState = { ...companyState({ id: randomUUID(), name: ref, domains: domain ? [domain] : [] }), isNew: true, ownerId: access?.ownerId ?? null };
+      const state: CompanyState = {
+        ...companyState({ id: randomUUID(), name: ref, domains: domain ? [domain] : [] }),
+        isNew: true,
+        ownerId: access?.ownerId ?? null,
+      };
       index.add(state);
-      inserts.push([state.id, workspaceId, now, now, 1, state.ownerId, state.name, `{${state.domains.map((d) => `"${d}"`).join(',')}}`, domain, '[]', '{}', companySearchText(state)]);
+      inserts.push([
+        state.id,
+        workspaceId,
+        now,
+        now,
+        1,
+        state.ownerId,
+        state.name,
+        `{${state.domains.map((d) => `"${d}"`).join(',')}}`,
+        domain,
+        '[]',
+        '{}',
+        companySearchText(state),
+      ]);
       found = state;
     }
     out.set(ref.toLowerCase(), found.id);
@@ -612,7 +783,20 @@ async function companyIdsByRef(db: BatchDb, workspaceId: string, refs: string[],
   await insertRows(
     db,
     'company',
-    ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'owner_id', 'name', 'domains', 'primary_domain', 'phones', 'custom_fields', 'search_text'],
+    [
+      'id',
+      'workspace_id',
+      'created_at',
+      'updated_at',
+      'version',
+      'owner_id',
+      'name',
+      'domains',
+      'primary_domain',
+      'phones',
+      'custom_fields',
+      'search_text',
+    ],
     ['', '', '', '', '', '::uuid', '', '::text[]', '', '::jsonb', '::jsonb', ''],
     inserts,
   );
@@ -669,20 +853,41 @@ function contactState(row: SqlRow): ContactState {
 
 const comparableContact = ({ isNew: _n, tagIds: _t, ...rest }: ContactState) => rest;
 
-async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string, CustomFieldDefinition>, rows: ImportRow[], access: ImportAccess | null) {
+async function upsertContacts(
+  db: BatchDb,
+  workspaceId: string,
+  defs: Map<string, CustomFieldDefinition>,
+  rows: ImportRow[],
+  access: ImportAccess | null,
+) {
   const errors: RowError[] = [];
   const ids = rows.flatMap((r) => (r.values.has('id') ? [r.values.get('id') as string] : []));
-  const emails = [...new Set(rows.flatMap((r) => (r.values.has('email') ? [r.values.get('email') as string] : ((r.values.get('emails') as string[] | undefined)?.slice(0, 1) ?? []))))];
+  const emails = [
+    ...new Set(
+      rows.flatMap((r) =>
+        r.values.has('email') ? [r.values.get('email') as string] : ((r.values.get('emails') as string[] | undefined)?.slice(0, 1) ?? []),
+      ),
+    ),
+  ];
   const stateColumns = raw(
     'c.id, c.owner_id, c.first_name, c.last_name, c.emails, c.primary_email, c.phones, c.job_title, c.company_id, c.address, c.lifecycle_stage, c.source, c.marketing_consent, c.consent_updated_at, c.do_not_contact, c.do_not_email, c.do_not_call, c.custom_fields, c.created_at',
   );
   const lookups: Sql[] = [];
-  if (ids.length) lookups.push(sql`select ${stateColumns} from contact c where c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id in (${Sql.join(ids.map((i) => sql`${i}`), ', ')})`);
+  if (ids.length)
+    lookups.push(
+      sql`select ${stateColumns} from contact c where c.workspace_id = ${workspaceId} and c.deleted_at is null and c.id in (${Sql.join(
+        ids.map((i) => sql`${i}`),
+        ', ',
+      )})`,
+    );
   // one probe of (workspace_id, primary_email) per address: during a large import the statistics are stale and
   // an IN list would be planned as a scan of the whole workspace, every batch
   if (emails.length) {
     lookups.push(
-      sql`select ${stateColumns} from (values ${Sql.join(emails.map((e) => sql`(${e})`), ', ')}) as wanted(email) cross join lateral (select c.* from contact c where c.workspace_id = ${workspaceId} and c.primary_email = wanted.email and c.deleted_at is null) c`,
+      sql`select ${stateColumns} from (values ${Sql.join(
+        emails.map((e) => sql`(${e})`),
+        ', ',
+      )}) as wanted(email) cross join lateral (select c.* from contact c where c.workspace_id = ${workspaceId} and c.primary_email = wanted.email and c.deleted_at is null) c`,
     );
   }
   const byId = new Map<string, ContactState>();
@@ -697,8 +902,17 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
       if (row.primary_email && !byEmail.has(row.primary_email)) byEmail.set(row.primary_email, state);
     }
   }
-  const companies = await companyIdsByRef(db, workspaceId, rows.flatMap((r) => (r.values.has('company') ? [r.values.get('company') as string] : [])), access);
-  const tagIds = await tagIdsByName(db, workspaceId, rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []));
+  const companies = await companyIdsByRef(
+    db,
+    workspaceId,
+    rows.flatMap((r) => (r.values.has('company') ? [r.values.get('company') as string] : [])),
+    access,
+  );
+  const tagIds = await tagIdsByName(
+    db,
+    workspaceId,
+    rows.flatMap((r) => (r.values.get('tags') as string[]) ?? []),
+  );
   const touched = new Map<string, ContactState>();
   const now = new Date().toISOString();
   for (const row of rows) {
@@ -771,8 +985,20 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
       next.consentUpdatedAt = now;
     }
     if (v.has('company')) next.companyId = companies.get((v.get('company') as string).trim().toLowerCase()) ?? null;
-    next.emails = mergeEntries(next.emails, (e) => e.email, (email) => ({ email, label: null, primary: false }), v.get('email') as string | undefined, v.get('emails') as string[] | undefined);
-    next.phones = mergeEntries(next.phones, (p) => phoneDigits(p.number), (n) => ({ number: n, label: null, primary: false }), v.get('phone') as string | undefined, v.get('phones') as string[] | undefined);
+    next.emails = mergeEntries(
+      next.emails,
+      (e) => e.email,
+      (email) => ({ email, label: null, primary: false }),
+      v.get('email') as string | undefined,
+      v.get('emails') as string[] | undefined,
+    );
+    next.phones = mergeEntries(
+      next.phones,
+      (p) => phoneDigits(p.number),
+      (n) => ({ number: n, label: null, primary: false }),
+      v.get('phone') as string | undefined,
+      v.get('phones') as string[] | undefined,
+    );
     next.address = applyAddress(next.address, v);
     for (const t of (v.get('tags') as string[]) ?? []) next.tagIds.add(tagIds.get(t.toLowerCase())!);
     // later rows of the file find this one (dedupe inside the file)
@@ -835,9 +1061,14 @@ async function upsertContacts(db: BatchDb, workspaceId: string, defs: Map<string
     ['custom_fields', '::jsonb'],
     ['search_text', ''],
   ];
-  await insertRows(db, 'contact', ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'owner_id', ...columns.map(([c]) => c)], ['', '', '', '', '', '::uuid', ...columns.map(([, cast]) => cast)], inserts);
+  await insertRows(
+    db,
+    'contact',
+    ['id', 'workspace_id', 'created_at', 'updated_at', 'version', 'owner_id', ...columns.map(([c]) => c)],
+    ['', '', '', '', '', '::uuid', ...columns.map(([, cast]) => cast)],
+    inserts,
+  );
   await updateFromStage(db, 'contact', columns, updates);
   await addTags(db, 'contact_tag', 'contact_id', links);
   return { created, updated, errors };
 }
-

@@ -12,7 +12,13 @@ const SCOPES: Record<Kind, RecordScope> = { contacts: CONTACT_SCOPE, companies: 
  * e.g. `address.city`, `custom.region`).
  */
 const PATHS: Record<string, Record<string, string[]>> = {
-  Contact: { emails: ['email', 'emails'], primaryEmail: ['email'], phones: ['phone', 'phones'], address: ['address.'], customFields: ['custom.'] },
+  Contact: {
+    emails: ['email', 'emails'],
+    primaryEmail: ['email'],
+    phones: ['phone', 'phones'],
+    address: ['address.'],
+    customFields: ['custom.'],
+  },
   Company: {
     annualRevenue: ['annualRevenue', 'annualRevenueCurrency'],
     employeeCount: ['employeeCount'],

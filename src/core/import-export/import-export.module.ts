@@ -12,7 +12,14 @@ import { keysetPage } from '../../graphql/keyset-page.js';
 import { sql } from '../../db/sql.js';
 import { ImportJob, ImportRowError } from './import-job.entity.js';
 import { checkMapping, ImportRejected, importCsvStream } from './import-engine.js';
-import { ImportCsvInput, ImportCsvPayload, ImportJobConnection, ImportJobNode, ImportObjectType, ImportRowErrorConnection } from './import-export.types.js';
+import {
+  ImportCsvInput,
+  ImportCsvPayload,
+  ImportJobConnection,
+  ImportJobNode,
+  ImportObjectType,
+  ImportRowErrorConnection,
+} from './import-export.types.js';
 import { auditActorFor } from '../../db/audit-context.js';
 
 export const IMPORT_JOB = 'ImportJob';
@@ -31,21 +38,34 @@ export class ImportJobResolver {
     const workspaceId = workspaceOf(ctx);
     const result = await keysetPage(
       ctx.em,
-      { from: 'import_job j', select: 'j.*', where: sql`j.workspace_id = ${workspaceId}`, orderBy: [{ expr: 'j.created_at', direction: 'DESC' }], idExpr: 'j.id' },
+      {
+        from: 'import_job j',
+        select: 'j.*',
+        where: sql`j.workspace_id = ${workspaceId}`,
+        orderBy: [{ expr: 'j.created_at', direction: 'DESC' }],
+        idExpr: 'j.id',
+      },
       pageRequest(page),
       (row) => readRow(ctx.em, ImportJob, row as never),
     );
     return toConnection(result);
   }
 
-  @Mutation(() => ImportCsvPayload, { description: 'Imports a small CSV (≤ 5 MB) inline and returns the finished job; rows that fail are listed in job.errors.' })
+  @Mutation(() => ImportCsvPayload, {
+    description: 'Imports a small CSV (≤ 5 MB) inline and returns the finished job; rows that fail are listed in job.errors.',
+  })
   async importCsv(@Arg('input', () => ImportCsvInput) input: ImportCsvInput, @Ctx() ctx: RequestContext) {
     const workspaceId = workspaceOf(ctx);
     // besides import:run, importing creates and updates records of the type
     const denied = importDenied(ctx.principal, input.objectType);
     if (denied) return { job: null, userErrors: [userError('objectType', denied, ErrorCode.FORBIDDEN)] };
     if (Buffer.byteLength(input.csv, 'utf8') > MAX_INLINE_CSV_BYTES) {
-      return { job: null, userErrors: [userError('csv', `must be at most ${MAX_INLINE_CSV_BYTES} bytes; upload larger files to POST /imports/${input.objectType}`)] };
+      return {
+        job: null,
+        userErrors: [
+          userError('csv', `must be at most ${MAX_INLINE_CSV_BYTES} bytes; upload larger files to POST /imports/${input.objectType}`),
+        ],
+      };
     }
     try {
       checkMapping(input.objectType, input.mapping);
@@ -77,7 +97,13 @@ export class ImportJobResolver {
   async errors(@Root() job: ImportJob, @Args() page: ConnectionArgs, @Ctx() ctx: RequestContext) {
     const result = await keysetPage(
       ctx.em,
-      { from: 'import_row_error e', select: 'e.*', where: sql`e.job_id = ${job.id} and e.workspace_id = ${job.workspaceId}`, orderBy: [{ expr: 'e.row_number', direction: 'ASC' }], idExpr: 'e.id' },
+      {
+        from: 'import_row_error e',
+        select: 'e.*',
+        where: sql`e.job_id = ${job.id} and e.workspace_id = ${job.workspaceId}`,
+        orderBy: [{ expr: 'e.row_number', direction: 'ASC' }],
+        idExpr: 'e.id',
+      },
       pageRequest(page),
       (row) => readRow(ctx.em, ImportRowError, row as never),
     );
@@ -85,7 +111,12 @@ export class ImportJobResolver {
   }
 }
 
-kernelNodeTypes.register({ typeName: IMPORT_JOB, rootClass: ImportJob, permission: 'import:run', load: (ctx, id) => ctx.loaders.byId(ImportJob).load(id) });
+kernelNodeTypes.register({
+  typeName: IMPORT_JOB,
+  rootClass: ImportJob,
+  permission: 'import:run',
+  load: (ctx, id) => ctx.loaders.byId(ImportJob).load(id),
+});
 
 /** GraphQL surface of: CSV import jobs and export. */
 export const importExportResolvers: Function[] = [ImportJobResolver];

@@ -4,7 +4,10 @@ import { Connection, Node } from '../../graphql/relay.js';
 import { UserError } from '../../graphql/errors.js';
 import { ImportStatus } from './import-job.entity.js';
 
-registerEnumType(ImportStatus, { name: 'ImportStatus', description: 'PENDING → RUNNING → COMPLETED (rows may still have failed) or FAILED (the import stopped).' });
+registerEnumType(ImportStatus, {
+  name: 'ImportStatus',
+  description: 'PENDING → RUNNING → COMPLETED (rows may still have failed) or FAILED (the import stopped).',
+});
 
 export enum ImportObjectType {
   CONTACTS = 'contacts',
@@ -15,7 +18,9 @@ registerEnumType(ImportObjectType, { name: 'ImportObjectType', description: 'Wha
 @ObjectType('ImportRowError', { description: 'A CSV row that was not imported, and why.' })
 export class ImportRowErrorNode {
   @Field(() => Int, { description: 'Record number in the file, the header being row 1.' }) rowNumber!: number;
-  @Field(() => String, { nullable: true, description: 'Field path (firstName, email, custom.region…), null for a malformed row.' }) field?: string | null;
+  @Field(() => String, { nullable: true, description: 'Field path (firstName, email, custom.region…), null for a malformed row.' }) field?:
+    | string
+    | null;
   @Field({ description: 'BAD_USER_INPUT, NOT_FOUND, MALFORMED_ROW…' }) code!: string;
   @Field() message!: string;
 }
@@ -27,10 +32,14 @@ export class ImportJobNode extends Node {
   @Field(() => ImportObjectType) objectType!: ImportObjectType;
   @Field(() => ImportStatus) status!: ImportStatus;
   @Field(() => String, { nullable: true }) fileName?: string | null;
-  @Field(() => GraphQLJSON, { description: 'CSV column → field path; empty when columns were mapped by their names.' }) mapping!: Record<string, string>;
+  @Field(() => GraphQLJSON, { description: 'CSV column → field path; empty when columns were mapped by their names.' }) mapping!: Record<
+    string,
+    string
+  >;
   @Field(() => Int, { description: 'Data rows read so far (imported, unchanged or failed).' }) processedRows!: number;
   @Field(() => Int) createdCount!: number;
-  @Field(() => Int, { description: 'Existing records that changed (rows equal to the stored record change nothing).' }) updatedCount!: number;
+  @Field(() => Int, { description: 'Existing records that changed (rows equal to the stored record change nothing).' })
+  updatedCount!: number;
   @Field(() => Int) failedCount!: number;
   @Field(() => String, { nullable: true, description: 'Why the import stopped, when status is FAILED.' }) failureMessage?: string | null;
   @Field() createdAt!: Date;
@@ -44,7 +53,10 @@ export const ImportJobConnection = Connection(ImportJobNode, 'ImportJob');
 export class ImportCsvInput {
   @Field(() => ImportObjectType) objectType!: ImportObjectType;
   @Field({ description: 'The CSV text, header first.' }) csv!: string;
-  @Field(() => GraphQLJSON, { nullable: true, description: 'CSV column → field path (firstName, email, tags, custom.<key>…); default: by header names.' })
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: 'CSV column → field path (firstName, email, tags, custom.<key>…); default: by header names.',
+  })
   mapping?: Record<string, string> | null;
   @Field(() => String, { nullable: true }) fileName?: string | null;
 }

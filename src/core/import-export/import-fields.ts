@@ -39,10 +39,18 @@ const upperEnum = <T extends Record<string, string>>(values: T): FieldSpec => {
   return {
     schema: z
       .string()
-      .transform((s) => s.trim().toUpperCase().replace(/[\s-]+/g, '_'))
+      .transform((s) =>
+        s
+          .trim()
+          .toUpperCase()
+          .replace(/[\s-]+/g, '_'),
+      )
       .pipe(z.enum(values, { message })),
     check: (s) => {
-      const value = s.trim().toUpperCase().replace(/[\s-]+/g, '_');
+      const value = s
+        .trim()
+        .toUpperCase()
+        .replace(/[\s-]+/g, '_');
       return allowed.has(value) ? { value } : { error: message };
     },
   };
@@ -72,7 +80,12 @@ const int = (min: number, max: number, what = 'a whole number'): FieldSpec => ({
     .transform((s) => s.trim().replace(/[\s_,]/g, ''))
     .pipe(z.string().regex(/^-?\d+$/, { message: `must be ${what}` }))
     .transform(Number)
-    .pipe(z.number().min(min, { message: `must be at least ${min}` }).max(max, { message: `must be at most ${max}` })),
+    .pipe(
+      z
+        .number()
+        .min(min, { message: `must be at least ${min}` })
+        .max(max, { message: `must be at most ${max}` }),
+    ),
 });
 const tagName: FieldSpec = { schema: trimmed(80).pipe(z.string().min(1)), list: true };
 const COUNTRY = /^[A-Za-z]{2}$/;
@@ -83,7 +96,11 @@ const addressFields: Record<string, FieldSpec> = {
   'address.region': text(120),
   'address.postalCode': text(20),
   'address.country': {
-    schema: z.string().trim().regex(COUNTRY, { message: 'must be an ISO-3166 alpha-2 code such as DE' }).transform((c) => c.toUpperCase()),
+    schema: z
+      .string()
+      .trim()
+      .regex(COUNTRY, { message: 'must be an ISO-3166 alpha-2 code such as DE' })
+      .transform((c) => c.toUpperCase()),
     check: (s) => {
       const value = s.trim();
       return COUNTRY.test(value) ? { value: value.toUpperCase() } : { error: 'must be an ISO-3166 alpha-2 code such as DE' };
@@ -197,7 +214,10 @@ export function parseCell(kind: ImportObjectKind, field: string, cell: string): 
   };
   if (!spec.list) return parse(cell);
   const values: unknown[] = [];
-  for (const part of cell.split(';').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of cell
+    .split(';')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const r = parse(part);
     if ('error' in r) return { error: `"${part}" ${r.error}` };
     values.push(r.value);
@@ -217,7 +237,10 @@ export function customCellValue(def: CustomFieldDefinition | undefined, cell: st
       return ['true', 'yes', '1'].includes(l) ? true : ['false', 'no', '0'].includes(l) ? false : s;
     }
     case CustomFieldType.MULTI_SELECT:
-      return s.split(';').map((p) => p.trim()).filter(Boolean);
+      return s
+        .split(';')
+        .map((p) => p.trim())
+        .filter(Boolean);
     default:
       return s;
   }

@@ -15,7 +15,11 @@ import type { FilterKind, FilterTarget, SortKind } from './filter-kinds.js';
 
 type ClassType<T = object> = new (...args: never[]) => T;
 
-export interface RecordTypeDefinition<Entity extends { id: string }, Filters extends Record<string, FilterKind<never>>, Sorts extends string> {
+export interface RecordTypeDefinition<
+  Entity extends { id: string },
+  Filters extends Record<string, FilterKind<never>>,
+  Sorts extends string,
+> {
   /** The GraphQL object type (`Deal`): prefix of global ids and of the generated `DealFilter`, `DealOrder`, `DealSortField`. */
   name: string;
   /** The type-graphql object type of one record (its fields); the record type adds the connection. */
@@ -49,7 +53,9 @@ export interface RecordTypeDefinition<Entity extends { id: string }, Filters ext
 }
 
 /** What a list's `filter` argument holds: each key's value, plus the trash flag. */
-export type FilterValues<Filters> = { [K in keyof Filters]?: Filters[K] extends FilterKind<infer V> ? V | null : never } & { deleted?: boolean };
+export type FilterValues<Filters> = { [K in keyof Filters]?: Filters[K] extends FilterKind<infer V> ? V | null : never } & {
+  deleted?: boolean;
+};
 
 export interface OrderValue<Sorts extends string = string> {
   field?: Sorts | null;
@@ -75,9 +81,19 @@ export interface RecordType<Entity extends { id: string }, Filters extends Recor
   /** The SQL condition of a list: workspace, the caller's read scope, the trash flag and every filter key given. */
   where(ctx: RequestContext, filter?: FilterValues<Filters> | null, alias?: string): Promise<Sql>;
   orderBy(ctx: RequestContext, orderBy?: OrderValue<Sorts>[] | null, alias?: string): Promise<SortKey[]>;
-  listQuery(ctx: RequestContext, filter?: FilterValues<Filters> | null, orderBy?: OrderValue<Sorts>[] | null, from?: string): Promise<ListQuery>;
+  listQuery(
+    ctx: RequestContext,
+    filter?: FilterValues<Filters> | null,
+    orderBy?: OrderValue<Sorts>[] | null,
+    from?: string,
+  ): Promise<ListQuery>;
   /** One keyset page (with a lazy `totalCount`). */
-  list(ctx: RequestContext, args: ConnectionArgs, filter?: FilterValues<Filters> | null, orderBy?: OrderValue<Sorts>[] | null): Promise<Page<Entity>>;
+  list(
+    ctx: RequestContext,
+    args: ConnectionArgs,
+    filter?: FilterValues<Filters> | null,
+    orderBy?: OrderValue<Sorts>[] | null,
+  ): Promise<Page<Entity>>;
   /** A loader of the same page for many parents (one statement per distinct set of arguments). */
   pagesByParent(
     ctx: RequestContext,
@@ -94,13 +110,23 @@ export interface RecordType<Entity extends { id: string }, Filters extends Recor
    * A live record for a write: out of the caller's `permission` scope (default update) it is NOT_FOUND like a missing
    * one; a `version` other than the stored one is a CONFLICT.
    */
-  forUpdate(ctx: RequestContext, globalId: string, version?: number | null, options?: { permission?: string; field?: string }): Promise<Entity>;
+  forUpdate(
+    ctx: RequestContext,
+    globalId: string,
+    version?: number | null,
+    options?: { permission?: string; field?: string },
+  ): Promise<Entity>;
   /** Moves a live record to the trash (delete permission). */
   trash(ctx: RequestContext, globalId: string, version?: number | null): Promise<Entity>;
   /** Brings a record back from the trash (delete permission). */
   restore(ctx: RequestContext, globalId: string): Promise<Entity>;
   /** The `node(id:)` registration. */
-  readonly nodeType: { typeName: string; rootClass: EntityClass<Entity>; permission: string; load: (ctx: RequestContext, id: string) => Promise<Entity | null> };
+  readonly nodeType: {
+    typeName: string;
+    rootClass: EntityClass<Entity>;
+    permission: string;
+    load: (ctx: RequestContext, id: string) => Promise<Entity | null>;
+  };
   /** The custom-field registration (type → table), when `customFields` is on. */
   readonly customizable?: { objectType: string; table: string };
   /** The tag registration (type → pivot), when `tags` is set. */
@@ -125,7 +151,13 @@ export function defineRecordType<Entity extends { id: string }, Filters extends 
   const { name, entity, table } = definition;
   const label = definition.label ?? name.toLowerCase();
   const family = definition.permissions;
-  const scope: RecordScope = { type: name, read: `${family}:read`, update: `${family}:update`, delete: `${family}:delete`, owners: definition.owners ?? ['owner_id'] };
+  const scope: RecordScope = {
+    type: name,
+    read: `${family}:read`,
+    update: `${family}:update`,
+    delete: `${family}:delete`,
+    owners: definition.owners ?? ['owner_id'],
+  };
   const softDelete = definition.softDelete ? (typeof definition.softDelete === 'object' ? definition.softDelete : { trashed: null }) : null;
   const defaultAlias = definition.alias;
   const trashedSql = (alias: string) => `${alias}.deleted_at is not null${softDelete?.trashed ? ` and ${softDelete.trashed(alias)}` : ''}`;
@@ -150,7 +182,10 @@ export function defineRecordType<Entity extends { id: string }, Filters extends 
     Field(kind.graphqlType as never, { nullable: true, description: kind.description })(Filter.prototype, key);
   }
   if (softDelete) {
-    Field(() => Boolean, { defaultValue: false, description: `List ${definition.plural ?? `${label}s`} in the trash instead.` })(Filter.prototype, 'deleted');
+    Field(() => Boolean, { defaultValue: false, description: `List ${definition.plural ?? `${label}s`} in the trash instead.` })(
+      Filter.prototype,
+      'deleted',
+    );
   }
   InputType(`${name}Filter`, { description: definition.filterDescription })(Filter);
 
@@ -180,11 +215,18 @@ export function defineRecordType<Entity extends { id: string }, Filters extends 
     rejectProbes(ctx, name, null, orders);
     const defs = orders.some((o) => o.customField != null) ? await definitionsFor(ctx, name) : new Map();
     return orders.flatMap((o, i) => {
-      if ((o.field == null) === (o.customField == null)) throw InputRejected.one(`orderBy.${i}`, 'give exactly one of field or customField');
+      if ((o.field == null) === (o.customField == null))
+        throw InputRejected.one(`orderBy.${i}`, 'give exactly one of field or customField');
       const direction = o.direction === SortDirection.DESC ? 'DESC' : 'ASC';
       if (o.customField != null) {
         if (!definition.customFields) throw InputRejected.one(`orderBy.${i}.customField`, `${name} has no custom fields`);
-        return [{ expr: customFieldExprOrReject(defs, o.customField, alias, `orderBy.${i}.customField`).expr, direction, nullable: true } as SortKey];
+        return [
+          {
+            expr: customFieldExprOrReject(defs, o.customField, alias, `orderBy.${i}.customField`).expr,
+            direction,
+            nullable: true,
+          } as SortKey,
+        ];
       }
       const sort = (definition.sorts as Record<string, SortKind>)[o.field!];
       if (!sort) throw InputRejected.one(`orderBy.${i}.field`, `unknown sort field ${String(o.field)}`);
@@ -192,7 +234,12 @@ export function defineRecordType<Entity extends { id: string }, Filters extends 
     });
   }
 
-  async function listQuery(ctx: RequestContext, filter?: FilterValues<Filters> | null, orders?: OrderValue<Sorts>[] | null, from = `${table} ${defaultAlias}`): Promise<ListQuery> {
+  async function listQuery(
+    ctx: RequestContext,
+    filter?: FilterValues<Filters> | null,
+    orders?: OrderValue<Sorts>[] | null,
+    from = `${table} ${defaultAlias}`,
+  ): Promise<ListQuery> {
     return {
       from,
       select: readColumns(ctx.em, entity as EntityClass<object>, defaultAlias),
@@ -218,7 +265,12 @@ export function defineRecordType<Entity extends { id: string }, Filters extends 
     });
   }
 
-  async function forUpdate(ctx: RequestContext, globalId: string, version?: number | null, options: { permission?: string; field?: string } = {}): Promise<Entity> {
+  async function forUpdate(
+    ctx: RequestContext,
+    globalId: string,
+    version?: number | null,
+    options: { permission?: string; field?: string } = {},
+  ): Promise<Entity> {
     const field = options.field ?? 'id';
     const id = expectGlobalId(globalId, name, field);
     const live = softDelete ? { id, deletedAt: null } : { id };
@@ -228,7 +280,11 @@ export function defineRecordType<Entity extends { id: string }, Filters extends 
     }
     const current = (record as { version?: number }).version;
     if (version != null && current !== undefined && current !== version) {
-      throw InputRejected.one('version', `the ${label} is at version ${current}, not ${version}; reload it and try again`, ErrorCode.CONFLICT);
+      throw InputRejected.one(
+        'version',
+        `the ${label} is at version ${current}, not ${version}; reload it and try again`,
+        ErrorCode.CONFLICT,
+      );
     }
     return record;
   }
@@ -254,8 +310,10 @@ export function defineRecordType<Entity extends { id: string }, Filters extends 
     },
     pagesByParent(ctx, link, args, filter, orders) {
       const request = pageRequest(args);
-      return ctx.loaders.get<string, Page<Entity>>(`${name}.pagesByParent.${JSON.stringify([link, args, filter, orders])}`, async (parentIds, c) =>
-        keysetPagesByParent(c.em, await listQuery(c, filter, orders, link.from), link.parentColumn, parentIds, request, mapRow(c)),
+      return ctx.loaders.get<string, Page<Entity>>(
+        `${name}.pagesByParent.${JSON.stringify([link, args, filter, orders])}`,
+        async (parentIds, c) =>
+          keysetPagesByParent(c.em, await listQuery(c, filter, orders, link.from), link.parentColumn, parentIds, request, mapRow(c)),
       );
     },
     readable,

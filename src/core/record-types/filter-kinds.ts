@@ -52,7 +52,12 @@ interface Described {
 }
 
 const anyOf = (expr: string, values: readonly unknown[]) =>
-  values.length ? sql`${raw(expr)} in (${Sql.join(values.map((v) => sql`${v}`), ', ')})` : sql`false`;
+  values.length
+    ? sql`${raw(expr)} in (${Sql.join(
+        values.map((v) => sql`${v}`),
+        ', ',
+      )})`
+    : sql`false`;
 
 /**
  * The filter kinds a record type combines. Each builds the same SQL the kernel's own lists use, so a plugin's
@@ -75,7 +80,11 @@ export const f = {
    * Any of the given values of an enum column. `enumName` registers the enum with GraphQL under that name (leave it
    * out when the enum is registered already, e.g. because the node type shows it).
    */
-  oneOf: <E extends Record<string, string>>(column: Column, enumType: E, options: Described & { enumName?: string } = {}): FilterKind<E[keyof E][]> => {
+  oneOf: <E extends Record<string, string>>(
+    column: Column,
+    enumType: E,
+    options: Described & { enumName?: string } = {},
+  ): FilterKind<E[keyof E][]> => {
     if (options.enumName) registerEnumType(enumType, { name: options.enumName });
     return {
       graphqlType: () => [enumType],

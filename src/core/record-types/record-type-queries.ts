@@ -27,7 +27,8 @@ export function recordTypeQueries(recordType: AnyRecordType, names: RecordTypeQu
   class RecordTypeQueries {
     @Query(() => recordType.Connection, {
       name: names.list,
-      description: names.description ?? `${name} records in your ${recordType.scope.read} scope: filter, sort (built-in or custom fields) and page.`,
+      description:
+        names.description ?? `${name} records in your ${recordType.scope.read} scope: filter, sort (built-in or custom fields) and page.`,
     })
     async list(
       @Args(() => ConnectionArgs) page: ConnectionArgs,
@@ -38,7 +39,11 @@ export function recordTypeQueries(recordType: AnyRecordType, names: RecordTypeQu
       return toConnection(await recordType.list(ctx, page, filter, orderBy));
     }
 
-    @Query(() => recordType.definition.node, { name: names.one, nullable: true, description: `A ${name} by id; null when missing or outside your scope.` })
+    @Query(() => recordType.definition.node, {
+      name: names.one,
+      nullable: true,
+      description: `A ${name} by id; null when missing or outside your scope.`,
+    })
     one(@Arg('id', () => ID) id: string, @Ctx() ctx: RequestContext) {
       return recordType.find(ctx, id);
     }

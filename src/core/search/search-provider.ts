@@ -121,7 +121,11 @@ export interface TrigramSearchOptions {
  * 2. only when stage 1 found fewer than `limit` hits: fuzzy matches (`term <% search_text`, word similarity ≥ the
  *    transaction's pg_trgm.word_similarity_threshold), scored 0..0.2 so they always rank below stage 1.
  */
-export async function trigramSearch<T extends object>(em: SqlEntityManager, entity: EntityClass<T>, options: TrigramSearchOptions): Promise<{ entity: T; score: number }[]> {
+export async function trigramSearch<T extends object>(
+  em: SqlEntityManager,
+  entity: EntityClass<T>,
+  options: TrigramSearchOptions,
+): Promise<{ entity: T; score: number }[]> {
   const { alias: a, term } = options;
   const st = raw(options.text ?? `${a}.search_text`);
   const words = [...new Set(term.split(' ').filter(Boolean))].slice(0, 8);
@@ -129,7 +133,10 @@ export async function trigramSearch<T extends object>(em: SqlEntityManager, enti
   const allWords = Sql.and(words.map((w) => (w.length < 3 ? sql`${st} ~ ${word(w)}` : sql`${st} like ${`%${likeEscape(w)}%`}`)));
   const whole = regexEscape(term);
   const termTier = sql`case when ${st} ~ ${`^\\m${whole}\\M`} then 3 when ${st} ~ ${`\\m${whole}\\M`} then 2.5 when ${st} like ${`${likeEscape(term)}%`} then 2 when ${st} ~ ${`\\m${whole}`} then 1.5 when ${st} like ${`%${likeEscape(term)}%`} then 1 else 0 end`;
-  const wordTiers = Sql.join(words.map((w) => sql`(case when ${st} ~ ${`${word(w)}\\M`} then 2 when ${st} ~ ${word(w)} then 1 else 0 end)`), ' + ');
+  const wordTiers = Sql.join(
+    words.map((w) => sql`(case when ${st} ~ ${`${word(w)}\\M`} then 2 when ${st} ~ ${word(w)} then 1 else 0 end)`),
+    ' + ',
+  );
   // score a bounded candidate set: a very common term must not make every matching row go through the regexes
   const candidates = sql`(select * from ${raw(options.table)} ${raw(a)} where ${options.where} and ${allWords} limit ${CANDIDATE_LIMIT}) ${raw(a)}`;
   const exact = sql`select ${raw(options.select)}, (1 + greatest(${termTier}, (${wordTiers}) / ${raw(`${words.length}.0`)}) + word_similarity(${term}, ${st})) / 5.0 as _score from ${candidates} order by _score desc, ${raw(a)}.id limit ${options.limit}`;
@@ -140,7 +147,11 @@ export async function trigramSearch<T extends object>(em: SqlEntityManager, enti
   return [...hits, ...(await scoredRows(em, entity, fuzzy))];
 }
 
-async function scoredRows<T extends object>(em: SqlEntityManager, entity: EntityClass<T>, statement: Sql): Promise<{ entity: T; score: number }[]> {
+async function scoredRows<T extends object>(
+  em: SqlEntityManager,
+  entity: EntityClass<T>,
+  statement: Sql,
+): Promise<{ entity: T; score: number }[]> {
   const rows = await em.execute<Record<string, unknown>[]>(statement.text, statement.params);
   return rows.map((row) => {
     const score = Number(row._score);

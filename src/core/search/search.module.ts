@@ -18,7 +18,9 @@ export class SearchHit {
 
 @Resolver()
 export class SearchResolver {
-  @Query(() => [SearchHit], { description: 'Finds companies and contacts (and plugin records) by name, email, domain or phone; typo- and prefix-tolerant, ranked.' })
+  @Query(() => [SearchHit], {
+    description: 'Finds companies and contacts (and plugin records) by name, email, domain or phone; typo- and prefix-tolerant, ranked.',
+  })
   search(
     @Arg('query', () => String) query: string,
     @Arg('first', () => Int, { defaultValue: 20 }) first: number,

@@ -9,7 +9,14 @@ import { workspaceOf } from '../../graphql/context.js';
 import { InputRejected } from '../../graphql/errors.js';
 import { foldText, phoneDigits } from './search-text.js';
 import { canSearchOn, COMPANY_SCOPE, CONTACT_SCOPE, readScopeSql, visibleSearchText, type RecordScope } from '../customers/record-scope.js';
-import { kernelSearchProviders, searchProvidersOf, trigramSearch, type SearchProvider, type SearchRequest, type SearchResult } from './search-provider.js';
+import {
+  kernelSearchProviders,
+  searchProvidersOf,
+  trigramSearch,
+  type SearchProvider,
+  type SearchRequest,
+  type SearchResult,
+} from './search-provider.js';
 
 export const MAX_QUERY_LENGTH = 200;
 export const MAX_HITS = 100;
@@ -19,7 +26,10 @@ const PHONE_LIKE = /^\+?[\d\s().\-/]+$/;
 
 /** Which field a hit matched, judged on the folded field values. */
 export function matchedField(term: string, isPhone: boolean, fields: [string, (string | null | undefined)[]][]): string | null {
-  const candidates = fields.map(([name, values]) => [name, values.filter((v): v is string => !!v).map((v) => (name === 'phone' ? phoneDigits(v) : foldText(v)))] as const);
+  const candidates = fields.map(
+    ([name, values]) =>
+      [name, values.filter((v): v is string => !!v).map((v) => (name === 'phone' ? phoneDigits(v) : foldText(v)))] as const,
+  );
   const test = [
     (v: string) => v === term,
     (v: string) => v.startsWith(term) || v.split(/[\s@.\-_]+/).some((w) => w.startsWith(term)),
@@ -70,7 +80,11 @@ function tableSearchProvider<T extends object>(options: {
       return rows.map(({ entity, score }) => ({
         node: entity,
         score,
-        matchedOn: matchedField(request.term, request.isPhone, options.fields(entity).filter(([name]) => !hidden.has(name))),
+        matchedOn: matchedField(
+          request.term,
+          request.isPhone,
+          options.fields(entity).filter(([name]) => !hidden.has(name)),
+        ),
       }));
     },
   };

@@ -48,7 +48,7 @@ export class IdFilter {
   @Field(() => Boolean, { nullable: true }) isNull?: boolean;
 }
 
-@InputType({ description: 'Conditions on a custom field, by its key. Values are compared with the field\'s type.' })
+@InputType({ description: "Conditions on a custom field, by its key. Values are compared with the field's type." })
 export class CustomFieldFilter {
   @Field(() => String) key!: string;
   @Field(() => GraphQLJSON, { nullable: true }) eq?: unknown;
@@ -69,7 +69,15 @@ export function stringFilterSql(expr: string, f: StringFilter | undefined | null
   const out: Sql[] = [];
   if (f.eq != null) out.push(sql`${e} = ${f.eq}`);
   if (f.ne != null) out.push(sql`${e} is distinct from ${f.ne}`);
-  if (f.in) out.push(f.in.length ? sql`${e} in (${Sql.join(f.in.map((v) => sql`${v}`), ', ')})` : sql`false`);
+  if (f.in)
+    out.push(
+      f.in.length
+        ? sql`${e} in (${Sql.join(
+            f.in.map((v) => sql`${v}`),
+            ', ',
+          )})`
+        : sql`false`,
+    );
   if (f.contains != null) out.push(sql`${e} ilike ${`%${likeEscape(f.contains)}%`}`);
   if (f.startsWith != null) out.push(sql`${e} ilike ${`${likeEscape(f.startsWith)}%`}`);
   if (f.isNull != null) out.push(f.isNull ? sql`${e} is null` : sql`${e} is not null`);
@@ -109,7 +117,14 @@ export function idFilterSql(expr: string, f: IdFilter | undefined | null, type: 
   if (f.eq != null) out.push(sql`${e} = ${expectGlobalId(f.eq, type, `${field}.eq`)}`);
   if (f.in) {
     const ids = f.in.map((id, i) => expectGlobalId(id, type, `${field}.in.${i}`));
-    out.push(ids.length ? sql`${e} in (${Sql.join(ids.map((v) => sql`${v}`), ', ')})` : sql`false`);
+    out.push(
+      ids.length
+        ? sql`${e} in (${Sql.join(
+            ids.map((v) => sql`${v}`),
+            ', ',
+          )})`
+        : sql`false`,
+    );
   }
   if (f.isNull != null) out.push(f.isNull ? sql`${e} is null` : sql`${e} is not null`);
   return out;
@@ -148,7 +163,10 @@ export function dateRangeFilterSql(expr: string, f: DateRangeFilter | undefined 
   if (!f) return [];
   const e = raw(expr);
   const out: Sql[] = [];
-  for (const [op, symbol] of [['gte', '>='], ['lte', '<=']] as const) {
+  for (const [op, symbol] of [
+    ['gte', '>='],
+    ['lte', '<='],
+  ] as const) {
     const value = f[op];
     if (value == null) continue;
     if (!isCalendarDate(value)) throw InputRejected.one(`${field}.${op}`, 'must be a date such as 2026-12-31');
@@ -158,11 +176,21 @@ export function dateRangeFilterSql(expr: string, f: DateRangeFilter | undefined 
   return out;
 }
 
-export function moneyRangeFilterSql(amountExpr: string, currencyExpr: string, f: MoneyRangeFilter | undefined | null, field: string): Sql[] {
+export function moneyRangeFilterSql(
+  amountExpr: string,
+  currencyExpr: string,
+  f: MoneyRangeFilter | undefined | null,
+  field: string,
+): Sql[] {
   if (!f) return [];
   const currency = parseInput(currencyCode, f.currency, [...field.split('.'), 'currency']);
   const out: Sql[] = [sql`${raw(currencyExpr)} = ${currency}`];
-  for (const [op, symbol] of [['gt', '>'], ['gte', '>='], ['lt', '<'], ['lte', '<=']] as const) {
+  for (const [op, symbol] of [
+    ['gt', '>'],
+    ['gte', '>='],
+    ['lt', '<'],
+    ['lte', '<='],
+  ] as const) {
     const value = f[op];
     if (value != null) out.push(sql`${raw(amountExpr)} ${raw(symbol)} ${value}`);
   }

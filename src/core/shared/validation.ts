@@ -113,6 +113,9 @@ function dedupeBy<T>(list: T[], key: (t: T) => string): T[] {
 
 /** Exactly one primary entry: the first flagged one, else the first. */
 function withOnePrimary<T extends { primary: boolean }>(list: T[]): T[] {
-  const primaryIndex = Math.max(0, list.findIndex((e) => e.primary));
+  const primaryIndex = Math.max(
+    0,
+    list.findIndex((e) => e.primary),
+  );
   return list.map((e, i) => ({ ...e, primary: i === primaryIndex }));
 }

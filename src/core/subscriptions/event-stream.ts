@@ -14,7 +14,12 @@ export interface StreamedEvent {
 }
 
 /** Event prefix → the read permission that guards it (other prefixes: `<prefix>:read` when registered). */
-const READ_PERMISSION: Record<string, string> = { contact: 'contact:read', company: 'company:read', activity: 'activity:read', task: 'activity:read' };
+const READ_PERMISSION: Record<string, string> = {
+  contact: 'contact:read',
+  company: 'company:read',
+  activity: 'activity:read',
+  task: 'activity:read',
+};
 const GRAPHQL_TYPE: Record<string, string> = { contact: 'Contact', company: 'Company', activity: 'Activity', task: 'Activity' };
 
 /** Milliseconds between polls of `outbox_event` (one poll per workspace with subscribers, per process). */
@@ -42,7 +47,8 @@ export function visibleEvent(principal: Principal, event: StreamedEvent): Stream
   if (!hidden.size) return event;
   const payload = { ...event.payload };
   if (record) payload[prefix] = Object.fromEntries(Object.entries(record).filter(([k]) => !hidden.has(k)));
-  if (payload.changes && typeof payload.changes === 'object') payload.changes = Object.fromEntries(Object.entries(payload.changes).filter(([k]) => !hidden.has(k)));
+  if (payload.changes && typeof payload.changes === 'object')
+    payload.changes = Object.fromEntries(Object.entries(payload.changes).filter(([k]) => !hidden.has(k)));
   if (Array.isArray(payload.changedFields)) payload.changedFields = payload.changedFields.filter((f) => !hidden.has(String(f)));
   return { ...event, payload };
 }
@@ -100,7 +106,9 @@ class WorkspaceFeed {
   async #poll(): Promise<void> {
     try {
       const { horizon, rows } = await withWorkspace(this.orm, this.workspaceId, async (em) => {
-        const [{ horizon }] = (await em.execute<{ horizon: string }[]>('select pg_snapshot_xmin(pg_current_snapshot())::text as horizon')) as [{ horizon: string }];
+        const [{ horizon }] = (await em.execute<{ horizon: string }[]>(
+          'select pg_snapshot_xmin(pg_current_snapshot())::text as horizon',
+        )) as [{ horizon: string }];
         if (this.#horizon === null) return { horizon, rows: [] };
         const rows = await em.execute<Record<string, unknown>[]>(
           `select id, type, payload, actor_user_id, actor_api_key_id, occurred_at, tx_id::text as tx_id from outbox_event
@@ -162,7 +170,12 @@ function feedOf(orm: Orm, workspaceId: string, pollMs: number): WorkspaceFeed {
  * permissions, scope and field allowlist), from the workspace's shared feed. Ends when `return()` is called (the client
  * completes or disconnects).
  */
-export function eventStream(orm: Orm, principal: Principal, types?: readonly string[] | null, pollMs = POLL_MS): AsyncIterableIterator<StreamedEvent> {
+export function eventStream(
+  orm: Orm,
+  principal: Principal,
+  types?: readonly string[] | null,
+  pollMs = POLL_MS,
+): AsyncIterableIterator<StreamedEvent> {
   const wanted = typeMatcher(types);
   const queue: StreamedEvent[] = [];
   let done = false;
@@ -192,7 +205,13 @@ export function eventStream(orm: Orm, principal: Principal, types?: readonly str
       while (!done) {
         const event = queue.shift();
         if (event) return { value: event, done: false };
-        await new Promise<void>((resolve) => (wake = () => { wake = null; resolve(); }));
+        await new Promise<void>(
+          (resolve) =>
+            (wake = () => {
+              wake = null;
+              resolve();
+            }),
+        );
       }
       return { value: undefined, done: true };
     },

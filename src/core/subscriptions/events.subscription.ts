@@ -5,12 +5,12 @@ import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { eventStream, type StreamedEvent } from './event-stream.js';
 
-@ObjectType('DomainEvent', { description: 'A committed domain event of the caller\'s workspace (`Subscription.events`).' })
+@ObjectType('DomainEvent', { description: "A committed domain event of the caller's workspace (`Subscription.events`)." })
 export class DomainEventNode {
   @Field(() => ID, { description: 'Stable across redeliveries: clients use it for idempotency.' })
   id!: string;
 
-  @Field({ description: '`contact.created`, `contact.updated`, `task.completed`, a plugin\'s `deal.won` …' })
+  @Field({ description: "`contact.created`, `contact.updated`, `task.completed`, a plugin's `deal.won` …" })
   type!: string;
 
   @Field()
@@ -22,7 +22,9 @@ export class DomainEventNode {
   @Field(() => ID, { nullable: true, description: 'The API key whose write emitted it (raw id).' })
   actorApiKeyId!: string | null;
 
-  @Field(() => GraphQLJSON, { description: 'The event\'s data (e.g. `{ id, contact: {…} }`), without protected fields the caller may not see.' })
+  @Field(() => GraphQLJSON, {
+    description: "The event's data (e.g. `{ id, contact: {…} }`), without protected fields the caller may not see.",
+  })
   payload!: Record<string, unknown>;
 }
 
@@ -30,9 +32,9 @@ export class DomainEventNode {
 export class EventSubscriptionResolver {
   @Subscription(() => DomainEventNode, {
     description:
-      'Streams the domain events of the caller\'s workspace committed after the subscription starts (graphql-ws at `/graphql/ws`), ' +
+      "Streams the domain events of the caller's workspace committed after the subscription starts (graphql-ws at `/graphql/ws`), " +
       'only those the caller may read: `contact.*` needs `contact:read`, `company.*` `company:read`, `activity.*` and `task.*` `activity:read`, ' +
-      'a plugin\'s `thing.*` `thing:read`; with an OWN/TEAM scope only events whose payload names an owner in reach. ' +
+      "a plugin's `thing.*` `thing:read`; with an OWN/TEAM scope only events whose payload names an owner in reach. " +
       '`types`: event types, or prefixes like `contact.*`; none: all.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, { types?: string[] | null }, RequestContext>) => {
       workspaceOf(context);

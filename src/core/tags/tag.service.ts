@@ -13,7 +13,10 @@ import { ContributionRegistry, KERNEL_OWNER } from '../../registries/contributio
 
 export const tagInput = z.object({
   name: trimmed(80).pipe(z.string().min(1, { message: 'must not be empty' })),
-  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, { message: 'must be a hex colour such as #3366ff' }).nullish(),
+  color: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, { message: 'must be a hex colour such as #3366ff' })
+    .nullish(),
 });
 
 /**
@@ -68,11 +71,20 @@ export async function resolveTagIds(em: SqlEntityManager, globalIds: string[], f
 }
 
 /** Replaces the tags of one record (tag ids as `resolveTagIds` returns them). */
-export async function setTags(em: SqlEntityManager, workspaceId: string, type: Taggable, recordId: string, tagIds: string[]): Promise<void> {
+export async function setTags(
+  em: SqlEntityManager,
+  workspaceId: string,
+  type: Taggable,
+  recordId: string,
+  tagIds: string[],
+): Promise<void> {
   const pivot = pivotOf(em, type);
   await em.execute(`delete from ${pivot.table} where ${pivot.column} = ?`, [recordId]);
   if (tagIds.length) {
-    const values = Sql.join(tagIds.map((t) => (pivot.workspaceColumn ? sql`(${workspaceId}, ${recordId}, ${t})` : sql`(${recordId}, ${t})`)), ', ');
+    const values = Sql.join(
+      tagIds.map((t) => (pivot.workspaceColumn ? sql`(${workspaceId}, ${recordId}, ${t})` : sql`(${recordId}, ${t})`)),
+      ', ',
+    );
     const columns = pivot.workspaceColumn ? sql`workspace_id, ${raw(pivot.column)}, tag_id` : sql`${raw(pivot.column)}, tag_id`;
     const insert = sql`insert into ${raw(pivot.table)} (${columns}) values ${values} on conflict do nothing`;
     await em.execute(insert.text, insert.params);
@@ -80,12 +92,24 @@ export async function setTags(em: SqlEntityManager, workspaceId: string, type: T
 }
 
 /** Tags of many records of one type, by record id, in one query. */
-export async function tagsOf(em: SqlEntityManager, workspaceId: string, type: Taggable, recordIds: readonly string[]): Promise<Map<string, Tag[]>> {
+export async function tagsOf(
+  em: SqlEntityManager,
+  workspaceId: string,
+  type: Taggable,
+  recordIds: readonly string[],
+): Promise<Map<string, Tag[]>> {
   if (recordIds.length === 0) return new Map();
   const pivot = pivotOf(em, type);
-  const q = sql`select p.${raw(pivot.column)} as record_id, t.* from ${raw(pivot.table)} p join tag t on t.id = p.tag_id where p.${raw(pivot.column)} in (${Sql.join(recordIds.map((i) => sql`${i}`), ', ')}) and t.workspace_id = ${workspaceId} order by t.name`;
+  const q = sql`select p.${raw(pivot.column)} as record_id, t.* from ${raw(pivot.table)} p join tag t on t.id = p.tag_id where p.${raw(pivot.column)} in (${Sql.join(
+    recordIds.map((i) => sql`${i}`),
+    ', ',
+  )}) and t.workspace_id = ${workspaceId} order by t.name`;
   const rows = await em.execute<Record<string, unknown>[]>(q.text, q.params);
-  return groupBy(rows, (row) => takeColumn(row, 'record_id'), (row) => readRow(em, Tag, row));
+  return groupBy(
+    rows,
+    (row) => takeColumn(row, 'record_id'),
+    (row) => readRow(em, Tag, row),
+  );
 }
 
 /** Loads tags of many records of one type in one query. */

@@ -37,7 +37,10 @@ export interface TimelineEventInput {
 
 const uuid = z.string().regex(UUID, { message: 'must be a uuid' });
 const eventSchema = z.object({
-  entryType: z.string().regex(/^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/, { message: 'must be namespaced, e.g. deal.stageChanged' }).max(80),
+  entryType: z
+    .string()
+    .regex(/^[a-z][a-zA-Z0-9]*(\.[a-zA-Z0-9]+)+$/, { message: 'must be namespaced, e.g. deal.stageChanged' })
+    .max(80),
   title: trimmed(500).pipe(z.string().min(1, { message: 'must not be empty' })),
   body: z.string().max(100_000).nullish(),
   data: z.record(z.string(), z.unknown()).default({}),
@@ -56,8 +59,7 @@ const eventSchema = z.object({
  */
 export async function recordTimelineEvent(ctxOrEm: RequestContext | SqlEntityManager, input: TimelineEventInput): Promise<TimelineEvent> {
   const em = 'em' in ctxOrEm && 'loaders' in ctxOrEm ? ctxOrEm.em : (ctxOrEm as SqlEntityManager);
-  const workspaceId =
-    'principal' in ctxOrEm ? workspaceOf(ctxOrEm) : em.getFilterParams<{ workspaceId?: string }>('tenant')?.workspaceId;
+  const workspaceId = 'principal' in ctxOrEm ? workspaceOf(ctxOrEm) : em.getFilterParams<{ workspaceId?: string }>('tenant')?.workspaceId;
   if (!workspaceId) throw new Error('recordTimelineEvent needs an entity manager scoped to a workspace');
   const data = parseInput(eventSchema, input);
   const event = em.create(TimelineEvent, {
@@ -69,7 +71,12 @@ export async function recordTimelineEvent(ctxOrEm: RequestContext | SqlEntityMan
     occurredAt: data.occurredAt ?? new Date(),
     actorId: data.actorId?.toLowerCase() ?? null,
   });
-  linkEntry(em, workspaceId, { kind: TimelineEntryKind.EVENT, id: event.id, type: event.entryType, occurredAt: event.occurredAt }, data.targets);
+  linkEntry(
+    em,
+    workspaceId,
+    { kind: TimelineEntryKind.EVENT, id: event.id, type: event.entryType, occurredAt: event.occurredAt },
+    data.targets,
+  );
   await em.flush();
   return event;
 }
@@ -102,7 +109,11 @@ export function linkEntry(em: SqlEntityManager, workspaceId: string, entry: Entr
 
 /** Keeps the copies of an entry's type and time on its links in step with the entry. */
 export async function syncLinks(em: SqlEntityManager, entryId: string, entryType: string, occurredAt: Date): Promise<void> {
-  await em.execute('update timeline_link set entry_type = ?, occurred_at = ?, updated_at = now() where entry_id = ?', [entryType, occurredAt, entryId]);
+  await em.execute('update timeline_link set entry_type = ?, occurred_at = ?, updated_at = now() where entry_id = ?', [
+    entryType,
+    occurredAt,
+    entryId,
+  ]);
 }
 
 export async function replaceLinks(em: SqlEntityManager, workspaceId: string, entry: EntryRef, targets: TimelineTarget[]): Promise<void> {
@@ -124,7 +135,8 @@ type LinkedEntry = Pick<EntryRef, 'kind' | 'id'>;
 async function hiddenEntryTypes(ctx: RequestContext): Promise<string[]> {
   const workspaceId = workspaceOf(ctx);
   const hidden: string[] = [];
-  for (const [plugin, types] of entryTypesByPlugin(ctx.em)) if (!(await eventsOf(ctx.em).isPluginEnabled(workspaceId, plugin))) hidden.push(...types);
+  for (const [plugin, types] of entryTypesByPlugin(ctx.em))
+    if (!(await eventsOf(ctx.em).isPluginEnabled(workspaceId, plugin))) hidden.push(...types);
   return hidden;
 }
 
@@ -137,21 +149,45 @@ function timelineQuery(ctx: RequestContext, targetType: string, types: string[] 
     // activities the caller may not read drop out of every timeline (plugin events stay)
     sql`(l.entry_kind <> ${TimelineEntryKind.ACTIVITY} or ${readableActivitySql(ctx, 'l.entry_id')})`,
   ];
-  if (hidden.length) parts.push(sql`(l.entry_kind <> ${TimelineEntryKind.EVENT} or l.entry_type not in (${Sql.join(hidden.map((t) => sql`${t}`), ', ')}))`);
+  if (hidden.length)
+    parts.push(
+      sql`(l.entry_kind <> ${TimelineEntryKind.EVENT} or l.entry_type not in (${Sql.join(
+        hidden.map((t) => sql`${t}`),
+        ', ',
+      )}))`,
+    );
   if (types) {
     if (types.length > 50) throw InputRejected.one('types', 'at most 50 types');
-    parts.push(types.length ? sql`l.entry_type in (${Sql.join(types.map((t) => sql`${t}`), ', ')})` : sql`false`);
+    parts.push(
+      types.length
+        ? sql`l.entry_type in (${Sql.join(
+            types.map((t) => sql`${t}`),
+            ', ',
+          )})`
+        : sql`false`,
+    );
   }
   // both sort columns are NOT NULL: the page walks timeline_link_target_idx backwards and stops after one page
-  return { from: 'timeline_link l', select: 'l.entry_kind, l.entry_id', where: Sql.and(parts), orderBy: [{ expr: 'l.occurred_at', direction: 'DESC', nullable: false }], idExpr: 'l.entry_id' };
+  return {
+    from: 'timeline_link l',
+    select: 'l.entry_kind, l.entry_id',
+    where: Sql.and(parts),
+    orderBy: [{ expr: 'l.occurred_at', direction: 'DESC', nullable: false }],
+    idExpr: 'l.entry_id',
+  };
 }
 
-const linkedEntry = (row: Record<string, unknown>): LinkedEntry => ({ kind: row.entry_kind as TimelineEntryKind, id: row.entry_id as string });
+const linkedEntry = (row: Record<string, unknown>): LinkedEntry => ({
+  kind: row.entry_kind as TimelineEntryKind,
+  id: row.entry_id as string,
+});
 
 /** Loads the entries a page of links points at, batched per kind. */
 async function withEntries(ctx: RequestContext, page: Page<LinkedEntry>): Promise<Page<Activity | TimelineEvent>> {
   const entries = await Promise.all(
-    page.nodes.map((ref) => (ref.kind === TimelineEntryKind.ACTIVITY ? readable(ctx, 'Activity') : ctx.loaders.byId(TimelineEvent)).load(ref.id)),
+    page.nodes.map((ref) =>
+      (ref.kind === TimelineEntryKind.ACTIVITY ? readable(ctx, 'Activity') : ctx.loaders.byId(TimelineEvent)).load(ref.id),
+    ),
   );
   // an entry deleted between the two reads drops out of the page together with its cursor
   const kept = entries.map((e, i) => [e, page.cursors[i]!] as const).filter(([e]) => e != null);
@@ -187,16 +223,31 @@ async function targetReadable(ctx: RequestContext, target: TimelineTarget): Prom
 }
 
 function emptyPage<T>(): Page<T> {
-  return { nodes: [], cursors: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, count: async () => 0 };
+  return {
+    nodes: [],
+    cursors: [],
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+    count: async () => 0,
+  };
 }
 
 /** Timeline pages of every record of a list (e.g. `companies { nodes { timeline } }`) in one statement. */
 export function timelinePagesLoader(ctx: RequestContext, targetType: string, args: ConnectionArgs, types?: string[] | null) {
   const request = pageRequest(args);
-  return ctx.loaders.get<string, Page<Activity | TimelineEvent>>(`timeline.${targetType}.${JSON.stringify([args, types])}`, async (ids, c) => {
-    const pages = await keysetPagesByParent(c.em, timelineQuery(c, targetType, types, await hiddenEntryTypes(c)), 'l.target_id', ids, request, linkedEntry);
-    return Promise.all(pages.map((page) => withEntries(c, page)));
-  });
+  return ctx.loaders.get<string, Page<Activity | TimelineEvent>>(
+    `timeline.${targetType}.${JSON.stringify([args, types])}`,
+    async (ids, c) => {
+      const pages = await keysetPagesByParent(
+        c.em,
+        timelineQuery(c, targetType, types, await hiddenEntryTypes(c)),
+        'l.target_id',
+        ids,
+        request,
+        linkedEntry,
+      );
+      return Promise.all(pages.map((page) => withEntries(c, page)));
+    },
+  );
 }
 
 /** Parses a global id naming any record type, for timelines of plugin records too. */

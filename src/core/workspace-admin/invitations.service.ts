@@ -36,7 +36,10 @@ export function parseInvitationToken(token: string): { workspaceId: string; invi
   return match ? { workspaceId: uuidOf(match[1]!), invitationId: uuidOf(match[2]!) } : null;
 }
 
-export function invitationStatus(invitation: Pick<InvitationView, 'acceptedAt' | 'revokedAt' | 'expiresAt'>, now = new Date()): InvitationStatus {
+export function invitationStatus(
+  invitation: Pick<InvitationView, 'acceptedAt' | 'revokedAt' | 'expiresAt'>,
+  now = new Date(),
+): InvitationStatus {
   if (invitation.acceptedAt) return InvitationStatus.ACCEPTED;
   if (invitation.revokedAt) return InvitationStatus.REVOKED;
   if (invitation.expiresAt.getTime() <= now.getTime()) return InvitationStatus.EXPIRED;
@@ -46,11 +49,15 @@ export function invitationStatus(invitation: Pick<InvitationView, 'acceptedAt' |
 export async function listInvitations(em: SqlEntityManager, status: InvitationStatus | null | undefined): Promise<Invitation[]> {
   const now = new Date();
   const where =
-    status === InvitationStatus.ACCEPTED ? { acceptedAt: { $ne: null } }
-    : status === InvitationStatus.REVOKED ? { acceptedAt: null, revokedAt: { $ne: null } }
-    : status === InvitationStatus.EXPIRED ? { acceptedAt: null, revokedAt: null, expiresAt: { $lte: now } }
-    : status === InvitationStatus.PENDING ? { acceptedAt: null, revokedAt: null, expiresAt: { $gt: now } }
-    : {};
+    status === InvitationStatus.ACCEPTED
+      ? { acceptedAt: { $ne: null } }
+      : status === InvitationStatus.REVOKED
+        ? { acceptedAt: null, revokedAt: { $ne: null } }
+        : status === InvitationStatus.EXPIRED
+          ? { acceptedAt: null, revokedAt: null, expiresAt: { $lte: now } }
+          : status === InvitationStatus.PENDING
+            ? { acceptedAt: null, revokedAt: null, expiresAt: { $gt: now } }
+            : {};
   return em.find(Invitation, where, { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 500 });
 }
 
@@ -70,7 +77,8 @@ export async function inviteMember(tx: RequestContext, input: { email: string; r
     'select count(*)::int as n from membership m join app_user u on u.id = m.user_id where m.workspace_id = ? and lower(u.email) = ?',
     [workspaceId, data.email],
   );
-  if (Number(existing[0]?.n ?? 0) > 0) throw InputRejected.one('email', `${data.email} is already a member of this workspace`, ErrorCode.CONFLICT);
+  if (Number(existing[0]?.n ?? 0) > 0)
+    throw InputRejected.one('email', `${data.email} is already a member of this workspace`, ErrorCode.CONFLICT);
   for (const pending of await em.find(Invitation, { email: data.email, acceptedAt: null, revokedAt: null })) pending.revokedAt = new Date();
 
   const id = randomUUID();
@@ -105,7 +113,11 @@ export async function inviteMember(tx: RequestContext, input: { email: string; r
     });
   } catch (error) {
     tx.logger.error({ err: error, to: data.email }, 'invitation email could not be sent');
-    throw InputRejected.one('email', 'the invitation email could not be sent, so no invitation was created; try again later', ErrorCode.INTERNAL_SERVER_ERROR);
+    throw InputRejected.one(
+      'email',
+      'the invitation email could not be sent, so no invitation was created; try again later',
+      ErrorCode.INTERNAL_SERVER_ERROR,
+    );
   }
   return invitation;
 }
@@ -114,7 +126,8 @@ export async function revokeInvitation(em: SqlEntityManager, input: { id: string
   const invitation = await em.findOne(Invitation, { id: expectGlobalId(input.id, 'Invitation', 'id') });
   if (!invitation) throw InputRejected.one('id', 'invitation not found', ErrorCode.NOT_FOUND);
   const status = invitationStatus(invitation);
-  if (status !== InvitationStatus.PENDING) throw InputRejected.one('id', `the invitation is ${status.toLowerCase()}, not pending`, ErrorCode.CONFLICT);
+  if (status !== InvitationStatus.PENDING)
+    throw InputRejected.one('id', `the invitation is ${status.toLowerCase()}, not pending`, ErrorCode.CONFLICT);
   invitation.revokedAt = new Date();
   await em.flush();
   return invitation;
@@ -166,18 +179,25 @@ export async function acceptInvitation(
   const status = invitationStatus({ acceptedAt: date(row.accepted_at), revokedAt: date(row.revoked_at), expiresAt: date(row.expires_at)! });
   if (status === InvitationStatus.ACCEPTED) throw InputRejected.one('token', 'the invitation was already used', ErrorCode.UNAUTHENTICATED);
   if (status === InvitationStatus.REVOKED) throw InputRejected.one('token', 'the invitation was revoked', ErrorCode.UNAUTHENTICATED);
-  if (status === InvitationStatus.EXPIRED) throw InputRejected.one('token', 'the invitation has expired: ask for a new one', ErrorCode.UNAUTHENTICATED);
+  if (status === InvitationStatus.EXPIRED)
+    throw InputRejected.one('token', 'the invitation has expired: ask for a new one', ErrorCode.UNAUTHENTICATED);
 
   const role = await findRole(em, workspaceId, row.role);
   if (!role) throw InputRejected.one('token', 'the role of this invitation no longer exists: ask for a new invitation', ErrorCode.CONFLICT);
 
-  const [existing] = await em.execute<{ id: string; password_hash: string | null }[]>('select id, password_hash from app_user where lower(email) = ?', [row.email.toLowerCase()]);
+  const [existing] = await em.execute<{ id: string; password_hash: string | null }[]>(
+    'select id, password_hash from app_user where lower(email) = ?',
+    [row.email.toLowerCase()],
+  );
   let userId: string;
   if (existing) {
     if (!(await verifyPassword(existing.password_hash, input.password ?? ''))) {
       throw InputRejected.one('password', `does not match the existing account of ${row.email}`, ErrorCode.UNAUTHENTICATED);
     }
-    const [member] = await em.execute<{ id: string }[]>('select id from membership where workspace_id = ? and user_id = ?', [workspaceId, existing.id]);
+    const [member] = await em.execute<{ id: string }[]>('select id from membership where workspace_id = ? and user_id = ?', [
+      workspaceId,
+      existing.id,
+    ]);
     if (member) throw InputRejected.one('token', 'you are already a member of this workspace', ErrorCode.CONFLICT);
     userId = existing.id;
   } else {
@@ -187,7 +207,11 @@ export async function acceptInvitation(
     const problem = passwordProblem(input.password ?? '');
     if (problem) errors.push(userError('password', problem));
     if (errors.length) throw new InputRejected(errors);
-    const user = em.create(User, { email: row.email.toLowerCase(), name: nameResult.data!.name, passwordHash: await hashPassword(input.password) });
+    const user = em.create(User, {
+      email: row.email.toLowerCase(),
+      name: nameResult.data!.name,
+      passwordHash: await hashPassword(input.password),
+    });
     userId = user.id;
   }
   // audited with the invitee as actor (the caller is not signed in)

@@ -39,7 +39,10 @@ export async function loadMember(em: SqlEntityManager, workspaceId: string, user
 
 /** Locks the workspace's owner memberships (so two owners cannot demote each other at once) and returns their user ids. */
 async function lockOwners(em: SqlEntityManager, workspaceId: string): Promise<string[]> {
-  const rows = await em.execute<{ user_id: string }[]>(`select user_id from membership where workspace_id = ? and role = ? for update`, [workspaceId, OWNER]);
+  const rows = await em.execute<{ user_id: string }[]>(`select user_id from membership where workspace_id = ? and role = ? for update`, [
+    workspaceId,
+    OWNER,
+  ]);
   return rows.map((r) => r.user_id);
 }
 
@@ -60,7 +63,11 @@ export function checkGrantable(principal: Principal, role: RoleView, field: stri
   if (errors.length) throw new InputRejected(errors);
 }
 
-export async function updateMemberRole(em: SqlEntityManager, principal: Principal, input: { userId: string; role: string }): Promise<MemberView> {
+export async function updateMemberRole(
+  em: SqlEntityManager,
+  principal: Principal,
+  input: { userId: string; role: string },
+): Promise<MemberView> {
   const workspaceId = principal.workspaceId!;
   const owners = await lockOwners(em, workspaceId);
   const membership = await membershipOrReject(em, input.userId);
@@ -84,7 +91,8 @@ export async function removeMember(em: SqlEntityManager, principal: Principal, i
   const membership = await membershipOrReject(em, input.userId);
   if (membership.role === OWNER) {
     if (!callerIsOwner(principal)) throw InputRejected.one('userId', 'only an owner may remove an owner', ErrorCode.FORBIDDEN);
-    if (owners.length <= 1) throw InputRejected.one('userId', 'the workspace must keep at least one owner: make someone else owner first', ErrorCode.CONFLICT);
+    if (owners.length <= 1)
+      throw InputRejected.one('userId', 'the workspace must keep at least one owner: make someone else owner first', ErrorCode.CONFLICT);
   }
   // through the unit of work, so the audit log records each removed row
   em.remove([...(await em.find(TeamMember, { userId: membership.userId })), membership]);
@@ -116,7 +124,11 @@ async function workspaceMemberIds(em: SqlEntityManager, workspaceId: string, glo
   return [...new Set(ids)];
 }
 
-export async function createTeam(em: SqlEntityManager, workspaceId: string, input: { name: string; memberIds?: string[] | null }): Promise<Team> {
+export async function createTeam(
+  em: SqlEntityManager,
+  workspaceId: string,
+  input: { name: string; memberIds?: string[] | null },
+): Promise<Team> {
   const name = parseInput(teamName, input.name, ['name']);
   const userIds = await workspaceMemberIds(em, workspaceId, input.memberIds ?? [], 'memberIds');
   await rejectDuplicateTeamName(em, workspaceId, name, null);
@@ -145,7 +157,8 @@ export async function deleteTeam(em: SqlEntityManager, input: { id: string }): P
 export async function addTeamMember(em: SqlEntityManager, workspaceId: string, input: { teamId: string; userId: string }): Promise<Team> {
   const team = await teamOrReject(em, input.teamId, 'teamId');
   const userId = expectGlobalId(input.userId, 'User', 'userId');
-  if (!(await memberIds(em, workspaceId, [userId])).has(userId)) throw InputRejected.one('userId', 'user not found in this workspace', ErrorCode.NOT_FOUND);
+  if (!(await memberIds(em, workspaceId, [userId])).has(userId))
+    throw InputRejected.one('userId', 'user not found in this workspace', ErrorCode.NOT_FOUND);
   if (await em.findOne(TeamMember, { teamId: team.id, userId })) {
     throw InputRejected.one('userId', 'the user is already in this team', ErrorCode.CONFLICT);
   }
@@ -168,9 +181,16 @@ export async function removeTeamMember(em: SqlEntityManager, input: { teamId: st
 export function teamsOfUserLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, Team[]>('workspaceAdmin.teamsOfUser', async (userIds, c) => {
     const q = sql`select tm.user_id as "_user", ${new Sql(readColumns(c.em, Team, 't'))} from team_member tm join team t on t.id = tm.team_id
-      where tm.workspace_id = ${workspaceOf(c)} and tm.user_id in (${Sql.join(userIds.map((id) => sql`${id}`), ', ')}) order by lower(t.name), t.id`;
+      where tm.workspace_id = ${workspaceOf(c)} and tm.user_id in (${Sql.join(
+        userIds.map((id) => sql`${id}`),
+        ', ',
+      )}) order by lower(t.name), t.id`;
     const rows = await c.em.execute<Record<string, unknown>[]>(q.text, q.params);
-    const byUser = groupBy(rows, (row) => takeColumn(row, '_user'), (row) => readRow(c.em, Team, row));
+    const byUser = groupBy(
+      rows,
+      (row) => takeColumn(row, '_user'),
+      (row) => readRow(c.em, Team, row),
+    );
     return userIds.map((id) => byUser.get(id) ?? []);
   });
 }
@@ -179,9 +199,16 @@ export function teamsOfUserLoader(ctx: RequestContext) {
 export function membersOfTeamLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, User[]>('workspaceAdmin.membersOfTeam', async (teamIds, c) => {
     const q = sql`select tm.team_id as "_team", ${new Sql(readColumns(c.em, User, 'u'))} from team_member tm join app_user u on u.id = tm.user_id
-      where tm.workspace_id = ${workspaceOf(c)} and tm.team_id in (${Sql.join(teamIds.map((id) => sql`${id}`), ', ')}) order by lower(u.name), u.id`;
+      where tm.workspace_id = ${workspaceOf(c)} and tm.team_id in (${Sql.join(
+        teamIds.map((id) => sql`${id}`),
+        ', ',
+      )}) order by lower(u.name), u.id`;
     const rows = await c.em.execute<Record<string, unknown>[]>(q.text, q.params);
-    const byTeam = groupBy(rows, (row) => takeColumn(row, '_team'), (row) => readRow(c.em, User, row));
+    const byTeam = groupBy(
+      rows,
+      (row) => takeColumn(row, '_team'),
+      (row) => readRow(c.em, User, row),
+    );
     return teamIds.map((id) => byTeam.get(id) ?? []);
   });
 }

@@ -45,7 +45,10 @@ export function roleLoader(ctx: RequestContext) {
 /** Members holding each role, per request (one grouped query). */
 export function memberCountLoader(ctx: RequestContext) {
   return ctx.loaders.get<string, number>('workspaceAdmin.memberCount', async (keys, c) => {
-    const q = sql`select role, count(*)::int as n from membership where workspace_id = ${workspaceOf(c)} and role in (${Sql.join(keys.map((k) => sql`${k}`), ', ')}) group by role`;
+    const q = sql`select role, count(*)::int as n from membership where workspace_id = ${workspaceOf(c)} and role in (${Sql.join(
+      keys.map((k) => sql`${k}`),
+      ', ',
+    )}) group by role`;
     const rows = await c.em.execute<{ role: string; n: number }[]>(q.text, q.params);
     const counts = new Map(rows.map((r) => [r.role, Number(r.n)]));
     return keys.map((k) => counts.get(k) ?? 0);
@@ -57,35 +60,62 @@ export async function assignableRole(em: SqlEntityManager, key: string, field: s
   const trimmedKey = key.trim();
   if (isBuiltinRole(trimmedKey)) return builtinRoleView(trimmedKey);
   const role = UUID.test(trimmedKey) ? await em.findOne(CustomRole, { id: trimmedKey.toLowerCase() }) : null;
-  if (!role) throw InputRejected.one(field, `no role "${key}" in this workspace (use a built-in key such as SALES or a custom role id)`, ErrorCode.NOT_FOUND);
+  if (!role)
+    throw InputRejected.one(
+      field,
+      `no role "${key}" in this workspace (use a built-in key such as SALES or a custom role id)`,
+      ErrorCode.NOT_FOUND,
+    );
   return customRoleView(role);
 }
 
 /** Whether a role shows a protected field. */
-const roleShows = (allowlist: FieldAllowlist | null, type: string, field: string) => !allowlist || !(type in allowlist) || allowlist[type]!.includes(field);
+const roleShows = (allowlist: FieldAllowlist | null, type: string, field: string) =>
+  !allowlist || !(type in allowlist) || allowlist[type]!.includes(field);
 
 /**
  * Callers cannot hand out more than they hold: every grant of the role must be held by the caller with at least
  * the same scope, and the role must not show a protected field hidden from the caller.
  */
-export function escalationErrors(access: Access, role: { grants: RoleDefinition['grants']; fieldAllowlist: FieldAllowlist | null | undefined }, field: string): UserError[] {
+export function escalationErrors(
+  access: Access,
+  role: { grants: RoleDefinition['grants']; fieldAllowlist: FieldAllowlist | null | undefined },
+  field: string,
+): UserError[] {
   const errors: UserError[] = [];
   const above = Object.entries(role.grants).filter(([permission, scope]) => {
     const mine = access.scope(permission);
     return !mine || SCOPE_RANK[mine] < SCOPE_RANK[scope];
   });
   if (above.length) {
-    errors.push(userError(field, `you cannot hand out permissions beyond your own: ${above.map(([p, s]) => `${p} (${s})`).join(', ')}`, ErrorCode.FORBIDDEN));
+    errors.push(
+      userError(
+        field,
+        `you cannot hand out permissions beyond your own: ${above.map(([p, s]) => `${p} (${s})`).join(', ')}`,
+        ErrorCode.FORBIDDEN,
+      ),
+    );
   }
   // undefined: the allowlist is not being changed
-  const shown = role.fieldAllowlist === undefined ? [] : protectedFields.all().filter((f) => roleShows(role.fieldAllowlist!, f.type, f.field) && !access.canSeeField(f.type, f.field));
+  const shown =
+    role.fieldAllowlist === undefined
+      ? []
+      : protectedFields.all().filter((f) => roleShows(role.fieldAllowlist!, f.type, f.field) && !access.canSeeField(f.type, f.field));
   if (shown.length) {
-    errors.push(userError(field, `you cannot show fields hidden from you: ${shown.map((f) => `${f.type}.${f.field}`).join(', ')}`, ErrorCode.FORBIDDEN));
+    errors.push(
+      userError(
+        field,
+        `you cannot show fields hidden from you: ${shown.map((f) => `${f.type}.${f.field}`).join(', ')}`,
+        ErrorCode.FORBIDDEN,
+      ),
+    );
   }
   return errors;
 }
 
-const grantSchema = z.array(z.object({ permission: z.string().max(100), scope: z.enum(Scope).nullish() })).max(500, { message: 'must have at most 500 grants' });
+const grantSchema = z
+  .array(z.object({ permission: z.string().max(100), scope: z.enum(Scope).nullish() }))
+  .max(500, { message: 'must have at most 500 grants' });
 
 /** Checks grants against the permission registry; throws every problem at once. */
 export function validateGrants(grants: { permission: string; scope?: Scope | null }[]): Record<string, Scope> {
@@ -118,14 +148,19 @@ export function validateGrants(grants: { permission: string; scope?: Scope | nul
 export function validateAllowlist(value: unknown): FieldAllowlist | null {
   if (value === null || value === undefined) return null;
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw InputRejected.one('fieldAllowlist', 'must be an object of type name → list of protected field names, e.g. {"Company": ["address"]}');
+    throw InputRejected.one(
+      'fieldAllowlist',
+      'must be an object of type name → list of protected field names, e.g. {"Company": ["address"]}',
+    );
   }
   const errors: UserError[] = [];
   const result: FieldAllowlist = {};
   const types = protectedFields.types();
   for (const [type, fields] of Object.entries(value as Record<string, unknown>)) {
     if (!types.includes(type)) {
-      errors.push(userError(['fieldAllowlist', type], `"${type}" has no protected fields (types with protected fields: ${types.join(', ')})`));
+      errors.push(
+        userError(['fieldAllowlist', type], `"${type}" has no protected fields (types with protected fields: ${types.join(', ')})`),
+      );
       continue;
     }
     if (!Array.isArray(fields) || fields.some((f) => typeof f !== 'string')) {
@@ -135,7 +170,9 @@ export function validateAllowlist(value: unknown): FieldAllowlist | null {
     const known = protectedFields.of(type).map((f) => f.field);
     fields.forEach((field: string, i) => {
       if (!known.includes(field)) {
-        errors.push(userError(['fieldAllowlist', type, String(i)], `${type}.${field} is not a protected field (protected: ${known.join(', ')})`));
+        errors.push(
+          userError(['fieldAllowlist', type, String(i)], `${type}.${field} is not a protected field (protected: ${known.join(', ')})`),
+        );
       }
     });
     result[type] = [...new Set(fields as string[])];
@@ -185,7 +222,13 @@ export async function createRole(em: SqlEntityManager, workspaceId: string, acce
   if (grants && fieldAllowlist !== undefined) errors.push(...escalationErrors(access, { grants, fieldAllowlist }, 'grants'));
   if (errors.length) throw new InputRejected(errors);
   await rejectDuplicateName(em, workspaceId, name!, null);
-  const role = em.create(CustomRole, { workspaceId, name: name!, description: description ?? null, grants: grants!, fieldAllowlist: fieldAllowlist ?? null });
+  const role = em.create(CustomRole, {
+    workspaceId,
+    name: name!,
+    description: description ?? null,
+    grants: grants!,
+    fieldAllowlist: fieldAllowlist ?? null,
+  });
   await em.flush();
   return role;
 }
@@ -193,21 +236,32 @@ export async function createRole(em: SqlEntityManager, workspaceId: string, acce
 /** The custom role a mutation names; built-in roles are refused. */
 export async function customRoleOrReject(em: SqlEntityManager, id: string): Promise<CustomRole> {
   const key = id.trim();
-  if (isBuiltinRole(key)) throw InputRejected.one('id', `${key} is a built-in role: built-in roles cannot be changed or deleted`, ErrorCode.FORBIDDEN);
+  if (isBuiltinRole(key))
+    throw InputRejected.one('id', `${key} is a built-in role: built-in roles cannot be changed or deleted`, ErrorCode.FORBIDDEN);
   const role = UUID.test(key) ? await em.findOne(CustomRole, { id: key.toLowerCase() }) : null;
   if (!role) throw InputRejected.one('id', 'role not found', ErrorCode.NOT_FOUND);
   return role;
 }
 
-export async function updateRole(em: SqlEntityManager, workspaceId: string, access: Access, id: string, input: RoleInput): Promise<CustomRole> {
+export async function updateRole(
+  em: SqlEntityManager,
+  workspaceId: string,
+  access: Access,
+  id: string,
+  input: RoleInput,
+): Promise<CustomRole> {
   const role = await customRoleOrReject(em, id);
   const errors: UserError[] = [];
   const name = input.name != null ? collect(errors, () => parseInput(nameSchema, input.name, ['name'])) : undefined;
-  const description = input.description !== undefined ? collect(errors, () => parseInput(descriptionSchema, input.description, ['description'])) : undefined;
+  const description =
+    input.description !== undefined ? collect(errors, () => parseInput(descriptionSchema, input.description, ['description'])) : undefined;
   const grants = input.grants != null ? collect(errors, () => validateGrants(input.grants!)) : undefined;
   const fieldAllowlist = input.fieldAllowlist !== undefined ? collect(errors, () => validateAllowlist(input.fieldAllowlist)) : undefined;
   if (errors.length) throw new InputRejected(errors);
-  const next = { grants: grants ?? role.grants, fieldAllowlist: fieldAllowlist !== undefined ? fieldAllowlist : (role.fieldAllowlist ?? null) };
+  const next = {
+    grants: grants ?? role.grants,
+    fieldAllowlist: fieldAllowlist !== undefined ? fieldAllowlist : (role.fieldAllowlist ?? null),
+  };
   // only what changes is checked: an admin may still rename a role that someone more powerful created
   const escalation = escalationErrors(access, { grants: grants ?? {}, fieldAllowlist }, grants ? 'grants' : 'fieldAllowlist');
   if (escalation.length) throw new InputRejected(escalation);
@@ -239,10 +293,13 @@ export async function deleteRole(em: SqlEntityManager, workspaceId: string, id: 
             exists (select 1 from information_schema.columns where table_schema = current_schema() and table_name = 'api_key' and column_name = 'revoked_at') as has_revoked`,
   );
   if (apiKeyTable?.has_role) {
-    const keys = await count(sql`select count(*)::int as n from api_key where workspace_id = ${workspaceId} and role = ${role.id}${apiKeyTable.has_revoked ? sql` and revoked_at is null` : sql``}`);
+    const keys = await count(
+      sql`select count(*)::int as n from api_key where workspace_id = ${workspaceId} and role = ${role.id}${apiKeyTable.has_revoked ? sql` and revoked_at is null` : sql``}`,
+    );
     if (keys) users.push(`${keys} API key${keys === 1 ? '' : 's'}`);
   }
-  if (users.length) throw InputRejected.one('id', `the role is still held by ${users.join(', ')}: assign them another role first`, ErrorCode.CONFLICT);
+  if (users.length)
+    throw InputRejected.one('id', `the role is still held by ${users.join(', ')}: assign them another role first`, ErrorCode.CONFLICT);
   em.remove(role);
   await em.flush();
   return role.id;

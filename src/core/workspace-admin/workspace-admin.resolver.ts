@@ -61,12 +61,16 @@ export class RoleResolver {
 
   @Mutation(() => RolePayload)
   createRole(@Arg('input', () => CreateRoleInput) input: CreateRoleInput, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async ({ em, principal }) => ({ role: roles.customRoleView(await roles.createRole(em, workspaceOf(ctx), principal.access, input)) }));
+    return runMutation(ctx, async ({ em, principal }) => ({
+      role: roles.customRoleView(await roles.createRole(em, workspaceOf(ctx), principal.access, input)),
+    }));
   }
 
   @Mutation(() => RolePayload, { description: 'Changes a custom role; built-in roles cannot be changed.' })
   updateRole(@Arg('input', () => UpdateRoleInput) input: UpdateRoleInput, @Ctx() ctx: RequestContext) {
-    return runMutation(ctx, async ({ em, principal }) => ({ role: roles.customRoleView(await roles.updateRole(em, workspaceOf(ctx), principal.access, input.id, input)) }));
+    return runMutation(ctx, async ({ em, principal }) => ({
+      role: roles.customRoleView(await roles.updateRole(em, workspaceOf(ctx), principal.access, input.id, input)),
+    }));
   }
 
   @Mutation(() => DeleteRolePayload, { description: 'Deletes a custom role that no member, API key or pending invitation holds.' })
@@ -122,7 +126,9 @@ export class MemberResolver {
   @Mutation(() => RemoveMemberPayload, { description: 'Removes a member from the workspace and from its teams.' })
   removeMember(@Arg('input', () => RemoveMemberInput) input: RemoveMemberInput, @Ctx() ctx: RequestContext) {
     workspaceOf(ctx);
-    return runMutation(ctx, async ({ em, principal }) => ({ removedUserId: toGlobalId('User', await memberService.removeMember(em, principal, input)) }));
+    return runMutation(ctx, async ({ em, principal }) => ({
+      removedUserId: toGlobalId('User', await memberService.removeMember(em, principal, input)),
+    }));
   }
 
   @FieldResolver(() => RoleType)
@@ -137,7 +143,14 @@ export class MemberResolver {
 }
 
 /** A membership whose custom role vanished (roles in use cannot be deleted, so only after manual changes): no permissions. */
-const unknownRole = (key: string): RoleView => ({ key, name: 'Unknown role', description: 'This role no longer exists; the member has no permissions.', builtIn: false, grants: {}, fieldAllowlist: null });
+const unknownRole = (key: string): RoleView => ({
+  key,
+  name: 'Unknown role',
+  description: 'This role no longer exists; the member has no permissions.',
+  builtIn: false,
+  grants: {},
+  fieldAllowlist: null,
+});
 
 @Resolver(() => TeamType)
 export class TeamResolver {
@@ -215,7 +228,10 @@ export class InvitationResolver {
     return toGlobalId('Invitation', invitation.id);
   }
 
-  @FieldResolver(() => RoleType, { nullable: true, description: 'Null when the custom role was deleted after the invitation was used or closed.' })
+  @FieldResolver(() => RoleType, {
+    nullable: true,
+    description: 'Null when the custom role was deleted after the invitation was used or closed.',
+  })
   role(@Root() invitation: Invitation, @Ctx() ctx: RequestContext) {
     return roles.roleLoader(ctx).load(invitation.role);
   }

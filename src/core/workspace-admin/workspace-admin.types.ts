@@ -52,7 +52,10 @@ export class RoleType {
   @Field() description!: string;
   @Field() builtIn!: boolean;
   @Field(() => [Grant]) grants!: Grant[];
-  @Field(() => GraphQLJSON, { nullable: true, description: 'Per type, the protected fields members with this role may see; null: all fields.' })
+  @Field(() => GraphQLJSON, {
+    nullable: true,
+    description: 'Per type, the protected fields members with this role may see; null: all fields.',
+  })
   fieldAllowlist?: FieldAllowlist | null;
   @Field(() => Int, { description: 'Members holding this role.' }) memberCount!: number;
 }

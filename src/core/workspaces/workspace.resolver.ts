@@ -42,7 +42,12 @@ const workspaceInput = z.object({
 });
 
 /** Creates a workspace whose owner is `ownerId`; the caller's own workspace context is restored afterwards. */
-export async function createWorkspace(em: SqlEntityManager, input: unknown, ownerId: string, current: { workspaceId: string | null; userId: string | null }): Promise<Workspace> {
+export async function createWorkspace(
+  em: SqlEntityManager,
+  input: unknown,
+  ownerId: string,
+  current: { workspaceId: string | null; userId: string | null },
+): Promise<Workspace> {
   const data = parseInput(workspaceInput, input);
   if (await em.findOne(Workspace, { slug: data.slug }, { filters: false })) {
     throw InputRejected.one('slug', `the slug "${data.slug}" is taken`, ErrorCode.CONFLICT);
@@ -51,7 +56,14 @@ export async function createWorkspace(em: SqlEntityManager, input: unknown, owne
   await em.flush();
   // the membership belongs to the new workspace: row-level security checks it against that workspace
   await setTenantContext(em, { workspaceId: workspace.id, userId: ownerId });
-  await em.insert(Membership, { id: randomUUID(), workspaceId: workspace.id, userId: ownerId, role: BuiltinRoleKey.OWNER, createdAt: new Date(), updatedAt: new Date() });
+  await em.insert(Membership, {
+    id: randomUUID(),
+    workspaceId: workspace.id,
+    userId: ownerId,
+    role: BuiltinRoleKey.OWNER,
+    createdAt: new Date(),
+    updatedAt: new Date(),
+  });
   await setTenantContext(em, current);
   return workspace;
 }

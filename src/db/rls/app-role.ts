@@ -25,7 +25,10 @@ export async function provisionAppRole(owner: Orm, options: { role?: string; pas
       const t = tx as SqlEntityManager;
       await t.execute('select pg_advisory_xact_lock(?)', [PROVISION_LOCK]);
       // the password travels as a bind parameter into a transaction-local setting, never spliced into SQL text
-      await t.execute(`select set_config('crm.app_role', ?, true), set_config('crm.app_password', ?, true)`, [role, options.password ?? '']);
+      await t.execute(`select set_config('crm.app_role', ?, true), set_config('crm.app_password', ?, true)`, [
+        role,
+        options.password ?? '',
+      ]);
       // roles are cluster-wide: workers migrating other databases may create it at the same moment
       await t.execute(`do $$
         declare

@@ -9,7 +9,15 @@
  * - The tenant context: request-session.ts sets it per request; background work uses `withWorkspace`.
  */
 export { APP_ROLE, appRoleUrl, assertAppRole, provisionAppRole, roleFacts, type RoleFacts } from './app-role.js';
-export { SET_TENANT_SQL, USER_SETTING, WORKSPACE_SETTING, setTenantContext, tenantParams, withWorkspace, type TenantContext } from './tenant-context.js';
+export {
+  SET_TENANT_SQL,
+  USER_SETTING,
+  WORKSPACE_SETTING,
+  setTenantContext,
+  tenantParams,
+  withWorkspace,
+  type TenantContext,
+} from './tenant-context.js';
 
 /** The statement a migration adds to put a new tenant table (with a workspace_id column) under the policies. */
 export function tenantRlsSql(table: string): string {

@@ -1,6 +1,14 @@
 import { applyMiddleware } from 'graphql-middleware';
 import { allow, and, deny, shield } from 'graphql-shield';
-import { defaultFieldResolver, GraphQLError, isIntrospectionType, isNonNullType, isObjectType, type GraphQLFieldResolver, type GraphQLSchema } from 'graphql';
+import {
+  defaultFieldResolver,
+  GraphQLError,
+  isIntrospectionType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLFieldResolver,
+  type GraphQLSchema,
+} from 'graphql';
 import { ErrorCode, graphqlError } from '../errors.js';
 import { protectedFields } from '../../permissions/protected-fields.js';
 import type { RuleDeclarations } from './declarations.js';
@@ -62,12 +70,13 @@ export function resolveFieldRules(schema: GraphQLSchema, declarations: RuleDecla
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || isIntrospectionType(type)) continue;
     const root = (ROOT_TYPES as readonly string[]).includes(type.name) ? (type.name as (typeof ROOT_TYPES)[number]) : null;
-    const typeRules = root ? declarations[root] ?? {} : declarations.types?.[type.name];
+    const typeRules = root ? (declarations[root] ?? {}) : declarations.types?.[type.name];
     for (const field of Object.keys(type.getFields())) {
       let entry: FieldRule;
       if (typeRules?.[field]) entry = { type: type.name, field, rule: typeRules[field]!, source: 'field' };
       else if (!root && typeRules?.['*']) entry = { type: type.name, field, rule: typeRules['*']!, source: 'wildcard' };
-      else if (!root && !typeRules && CONVENTION_TYPES.test(type.name)) entry = { type: type.name, field, rule: allow, source: 'convention' };
+      else if (!root && !typeRules && CONVENTION_TYPES.test(type.name))
+        entry = { type: type.name, field, rule: allow, source: 'convention' };
       else entry = { type: type.name, field, rule: deny, source: 'fallback' };
       if (protectedFields.get(type.name, field)) {
         const visible = fieldVisible(type.name, field);
@@ -83,7 +92,8 @@ export function resolveFieldRules(schema: GraphQLSchema, declarations: RuleDecla
 
 /** Protected fields must be nullable: hiding one nulls the field, not its parent. */
 export function nonNullProtectedFields(schema: GraphQLSchema): string[] {
-  return protectedFields.all()
+  return protectedFields
+    .all()
     .filter((p) => {
       const type = schema.getType(p.type);
       if (!isObjectType(type)) return false;

@@ -7,9 +7,8 @@ import type { RequestContext } from '../context.js';
 import { ErrorCode, graphqlError } from '../errors.js';
 import { permissionRegistry } from '../../permissions/permission-registry.js';
 
-
-
-const unauthenticated = () => graphqlError(ErrorCode.UNAUTHENTICATED, 'Sign in first: send `Authorization: Bearer <access token or API key>`.');
+const unauthenticated = () =>
+  graphqlError(ErrorCode.UNAUTHENTICATED, 'Sign in first: send `Authorization: Bearer <access token or API key>`.');
 const forbidden = (message: string) => graphqlError(ErrorCode.FORBIDDEN, message);
 
 /** Anyone, signed in or not (sign-in, token refresh, accepting an invitation). */

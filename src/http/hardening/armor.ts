@@ -23,11 +23,11 @@ export interface ArmorOptions {
  * count inside Apollo's parse step instead, which answers 400 through the normal error path.
  */
 export function armorOptions(config: AppConfig): ArmorOptions {
-  const reject =
-    (limit: QueryLimit) =>
-    (context: ValidationContext | null, error: GraphQLError) => {
-      context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: ErrorCode.BAD_USER_INPUT, limit } }));
-    };
+  const reject = (limit: QueryLimit) => (context: ValidationContext | null, error: GraphQLError) => {
+    context?.reportError(
+      new GraphQLError(error.message.replace(/^Syntax Error: /, ''), { extensions: { code: ErrorCode.BAD_USER_INPUT, limit } }),
+    );
+  };
   // a limit of 0 turns that protection off
   const rule = (limit: QueryLimit, n: number) => ({ enabled: n > 0, propagateOnRejection: false, onReject: [reject(limit)] });
   const armor = new ApolloArmor({

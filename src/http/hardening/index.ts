@@ -10,7 +10,13 @@ export { assertLoginAllowed, noteLoginFailure, noteLoginSuccess } from '../../co
 
 type HardeningOptions = Pick<
   ApolloServerOptions<RequestContext>,
-  'introspection' | 'csrfPrevention' | 'hideSchemaDetailsFromClientErrors' | 'includeStacktraceInErrorResponses' | 'allowBatchedHttpRequests' | 'validationRules' | 'parseOptions'
+  | 'introspection'
+  | 'csrfPrevention'
+  | 'hideSchemaDetailsFromClientErrors'
+  | 'includeStacktraceInErrorResponses'
+  | 'allowBatchedHttpRequests'
+  | 'validationRules'
+  | 'parseOptions'
 >;
 
 /**

@@ -92,7 +92,9 @@ export class JobRunner {
     for (const { workspaceId, plugin, job, settings } of await this.#dueRuns()) {
       let won: unknown[];
       try {
-        won = await withWorkspace(orm, workspaceId, (em) => em.execute<unknown[]>(CLAIM_SQL, [plugin.id, job.name, workspaceId, Math.max(0, job.everySeconds)]));
+        won = await withWorkspace(orm, workspaceId, (em) =>
+          em.execute<unknown[]>(CLAIM_SQL, [plugin.id, job.name, workspaceId, Math.max(0, job.everySeconds)]),
+        );
       } catch (error) {
         this.options.logger.error({ err: error, workspaceId, plugin: plugin.id, job: job.name }, 'job runner could not claim a run');
         continue;
@@ -146,7 +148,8 @@ export class JobRunner {
         if (!enabled.has(plugin.id)) continue;
         for (const job of plugin.jobs!) {
           const age = ages.get(`${workspaceId} ${plugin.id} ${job.name}`);
-          if (age === undefined || age >= job.everySeconds) due.push({ workspaceId, plugin, job, settings: effectiveSettings(plugin, rows.get(plugin.id)?.settings) });
+          if (age === undefined || age >= job.everySeconds)
+            due.push({ workspaceId, plugin, job, settings: effectiveSettings(plugin, rows.get(plugin.id)?.settings) });
         }
       }
     }
@@ -155,7 +158,12 @@ export class JobRunner {
 }
 
 /** The server's job runner (JOB_RUNNER=off: another process runs the jobs; JOB_TICK_MS between ticks). */
-export function startJobRunner(orm: Orm, logger: JobLogger, plugins: readonly PluginManifest[], config: Pick<AppConfig, 'JOB_RUNNER' | 'JOB_TICK_MS'>): JobRunner | null {
+export function startJobRunner(
+  orm: Orm,
+  logger: JobLogger,
+  plugins: readonly PluginManifest[],
+  config: Pick<AppConfig, 'JOB_RUNNER' | 'JOB_TICK_MS'>,
+): JobRunner | null {
   if (!config.JOB_RUNNER) return null;
   const runner = new JobRunner({ orm, logger, plugins, tickMs: config.JOB_TICK_MS });
   return runner.hasJobs ? runner.start() : null;

@@ -3,7 +3,14 @@ import { workspaceOf, type RequestContext } from '../../graphql/context.js';
 import { runMutation } from '../../core/shared/mutation.js';
 import { moduleHostOf, type ModuleHost } from './module-host.js';
 import { listModules, setModuleEnabled, uninstallModule, updateModuleSettings, type ToggleResult } from './modules.service.js';
-import { DisableModuleInput, EnableModuleInput, ModulePayload, ModuleType, UninstallModuleInput, UpdateModuleSettingsInput } from './modules.types.js';
+import {
+  DisableModuleInput,
+  EnableModuleInput,
+  ModulePayload,
+  ModuleType,
+  UninstallModuleInput,
+  UpdateModuleSettingsInput,
+} from './modules.types.js';
 
 @Resolver(() => ModuleType)
 export class ModuleResolver {
@@ -13,14 +20,16 @@ export class ModuleResolver {
   }
 
   @Mutation(() => ModulePayload, {
-    description: 'Enables a module in the workspace (its dependencies must be enabled). The workspace’s next request sees its types and fields. Needs `module:manage`.',
+    description:
+      'Enables a module in the workspace (its dependencies must be enabled). The workspace’s next request sees its types and fields. Needs `module:manage`.',
   })
   enableModule(@Arg('input', () => EnableModuleInput) input: EnableModuleInput, @Ctx() ctx: RequestContext) {
     return toggle(ctx, input.id, true);
   }
 
   @Mutation(() => ModulePayload, {
-    description: 'Disables a module in the workspace (refused while an enabled module depends on it); its data is kept. Needs `module:manage`.',
+    description:
+      'Disables a module in the workspace (refused while an enabled module depends on it); its data is kept. Needs `module:manage`.',
   })
   disableModule(@Arg('input', () => DisableModuleInput) input: DisableModuleInput, @Ctx() ctx: RequestContext) {
     return toggle(ctx, input.id, false);
@@ -34,10 +43,14 @@ export class ModuleResolver {
     return applyToWorkspace(ctx, (host, em, workspaceId) => uninstallModule(host, em, workspaceId, input.id));
   }
 
-  @Mutation(() => ModulePayload, { description: 'Replaces a module’s settings in the workspace, validated with its settings schema. Needs `module:manage`.' })
+  @Mutation(() => ModulePayload, {
+    description: 'Replaces a module’s settings in the workspace, validated with its settings schema. Needs `module:manage`.',
+  })
   updateModuleSettings(@Arg('input', () => UpdateModuleSettingsInput) input: UpdateModuleSettingsInput, @Ctx() ctx: RequestContext) {
     const host = moduleHostOf(ctx);
-    return runMutation(ctx, async ({ em }) => ({ module: await updateModuleSettings(host, em, workspaceOf(ctx), input.id, input.settings) }));
+    return runMutation(ctx, async ({ em }) => ({
+      module: await updateModuleSettings(host, em, workspaceOf(ctx), input.id, input.settings),
+    }));
   }
 }
 
@@ -45,7 +58,10 @@ function toggle(ctx: RequestContext, id: string, enable: boolean) {
   return applyToWorkspace(ctx, (host, em, workspaceId) => setModuleEnabled(host, em, workspaceId, id, enable));
 }
 
-async function applyToWorkspace(ctx: RequestContext, change: (host: ModuleHost, em: RequestContext['em'], workspaceId: string) => Promise<ToggleResult>) {
+async function applyToWorkspace(
+  ctx: RequestContext,
+  change: (host: ModuleHost, em: RequestContext['em'], workspaceId: string) => Promise<ToggleResult>,
+) {
   const host = moduleHostOf(ctx);
   const workspaceId = workspaceOf(ctx);
   let enabledIds: string[] | null = null;

@@ -47,7 +47,13 @@ export interface ToggleResult {
  * the row, runs `onEnable` / `onDisable` (a throw rolls everything back). Serialised per workspace with a
  * transaction-scoped advisory lock so two concurrent toggles cannot break the dependency rules.
  */
-export async function setModuleEnabled(host: ModuleHost, em: SqlEntityManager, workspaceId: string, id: string, enable: boolean): Promise<ToggleResult> {
+export async function setModuleEnabled(
+  host: ModuleHost,
+  em: SqlEntityManager,
+  workspaceId: string,
+  id: string,
+  enable: boolean,
+): Promise<ToggleResult> {
   const plugin = requirePlugin(host, id);
   await lockModules(em, workspaceId);
   const rows = await host.readRows(em, workspaceId);
@@ -78,7 +84,11 @@ export async function setModuleEnabled(host: ModuleHost, em: SqlEntityManager, w
 function refuseWhileDependentsEnabled(host: ModuleHost, plugin: PluginManifest, enabled: Set<string>, verb: string): void {
   const dependents = host.plugins.filter((p) => enabled.has(p.id) && Object.hasOwn(p.dependsOn ?? {}, plugin.id));
   if (dependents.length) {
-    throw InputRejected.one('id', `${plugin.name} (${plugin.id}) cannot be ${verb} while ${names(dependents)} depend${dependents.length === 1 ? 's' : ''} on it: disable ${dependents.length === 1 ? 'it' : 'them'} first`, ErrorCode.CONFLICT);
+    throw InputRejected.one(
+      'id',
+      `${plugin.name} (${plugin.id}) cannot be ${verb} while ${names(dependents)} depend${dependents.length === 1 ? 's' : ''} on it: disable ${dependents.length === 1 ? 'it' : 'them'} first`,
+      ErrorCode.CONFLICT,
+    );
   }
 }
 
@@ -108,9 +118,16 @@ export async function uninstallModule(host: ModuleHost, em: SqlEntityManager, wo
 }
 
 /** Replaces the workspace's settings of a plugin (enabled or not) after validating them with its zod schema. */
-export async function updateModuleSettings(host: ModuleHost, em: SqlEntityManager, workspaceId: string, id: string, settings: unknown): Promise<ModuleView> {
+export async function updateModuleSettings(
+  host: ModuleHost,
+  em: SqlEntityManager,
+  workspaceId: string,
+  id: string,
+  settings: unknown,
+): Promise<ModuleView> {
   const plugin = requirePlugin(host, id);
-  if (settings === null || typeof settings !== 'object' || Array.isArray(settings)) throw InputRejected.one('settings', 'settings must be an object');
+  if (settings === null || typeof settings !== 'object' || Array.isArray(settings))
+    throw InputRejected.one('settings', 'settings must be an object');
   if (!plugin.settings) {
     if (Object.keys(settings).length) throw InputRejected.one('settings', `${plugin.name} (${id}) has no settings`);
   }
@@ -140,7 +157,12 @@ async function lockModules(em: SqlEntityManager, workspaceId: string): Promise<v
   await em.execute(lock.text, lock.params);
 }
 
-async function upsertRow(em: SqlEntityManager, workspaceId: string, pluginId: string, change: { enabled: boolean; settings?: Record<string, unknown> | null }): Promise<WorkspaceModule> {
+async function upsertRow(
+  em: SqlEntityManager,
+  workspaceId: string,
+  pluginId: string,
+  change: { enabled: boolean; settings?: Record<string, unknown> | null },
+): Promise<WorkspaceModule> {
   let row = await em.findOne(WorkspaceModule, { workspaceId, pluginId }, { filters: false });
   if (!row) row = em.create(WorkspaceModule, { workspaceId, pluginId, enabled: change.enabled, settings: change.settings ?? null });
   else {

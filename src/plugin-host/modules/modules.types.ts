@@ -23,9 +23,13 @@ export class ModuleType {
   @Field(() => ID, { description: 'The plugin id, e.g. `pipeline`.' }) id!: string;
   @Field() name!: string;
   @Field({ description: 'The installed version (semver).' }) version!: string;
-  @Field({ description: 'Whether the workspace has it enabled: its types, fields, rules, hooks and jobs are active there.' }) enabled!: boolean;
+  @Field({ description: 'Whether the workspace has it enabled: its types, fields, rules, hooks and jobs are active there.' })
+  enabled!: boolean;
   @Field(() => [ModuleDependency]) dependsOn!: ModuleDependency[];
-  @Field(() => GraphQLJSON, { description: 'The workspace’s settings with the plugin’s defaults filled in.' }) settings!: Record<string, unknown>;
+  @Field(() => GraphQLJSON, { description: 'The workspace’s settings with the plugin’s defaults filled in.' }) settings!: Record<
+    string,
+    unknown
+  >;
 }
 
 @InputType()
@@ -46,7 +50,9 @@ export class UninstallModuleInput {
 @InputType()
 export class UpdateModuleSettingsInput {
   @Field(() => ID, { description: 'The plugin id.' }) id!: string;
-  @Field(() => GraphQLJSON, { description: 'The whole settings object (replaces the stored one), validated with the plugin’s settings schema.' })
+  @Field(() => GraphQLJSON, {
+    description: 'The whole settings object (replaces the stored one), validated with the plugin’s settings schema.',
+  })
   settings!: unknown;
 }
 

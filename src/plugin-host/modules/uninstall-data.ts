@@ -30,7 +30,10 @@ export function pluginDataPlan(em: SqlEntityManager, plugin: PluginManifest): Pl
   const metas: Meta[] = [];
   for (const entity of plugin.entities ?? []) {
     const meta = metadata.find(entity as never) as Meta | undefined;
-    if (!meta) throw new Error(`uninstall ${plugin.id}: entity ${(entity as { name?: string }).name ?? String(entity)} is not registered with the ORM`);
+    if (!meta)
+      throw new Error(
+        `uninstall ${plugin.id}: entity ${(entity as { name?: string }).name ?? String(entity)} is not registered with the ORM`,
+      );
     if (meta.abstract || meta.embeddable || meta.virtual) continue;
     metas.push(meta);
     // pivot tables the ORM manages for many-to-many relations the plugin owns
@@ -66,7 +69,9 @@ export function pluginDataPlan(em: SqlEntityManager, plugin: PluginManifest): Pl
       remaining.delete(t);
     }
   }
-  const withWorkspace = ordered.filter((t) => byTable.get(t)!.props.some((p) => p.fieldNames?.length === 1 && p.fieldNames[0] === 'workspace_id'));
+  const withWorkspace = ordered.filter((t) =>
+    byTable.get(t)!.props.some((p) => p.fieldNames?.length === 1 && p.fieldNames[0] === 'workspace_id'),
+  );
 
   const recordTypes = new Set<string>();
   for (const meta of metas) {
@@ -90,7 +95,11 @@ export type RemovedRows = Record<string, number>;
  */
 export async function removePluginData(em: SqlEntityManager, plugin: PluginManifest, workspaceId: string): Promise<RemovedRows> {
   const plan = pluginDataPlan(em, plugin);
-  const list = (values: string[]) => Sql.join(values.map((v) => sql`${v}`), ', ');
+  const list = (values: string[]) =>
+    Sql.join(
+      values.map((v) => sql`${v}`),
+      ', ',
+    );
   const removed: RemovedRows = {};
   const run = async (kind: string, q: Sql) => {
     const result = await em.execute<QueryResult>(q.text, q.params, 'run');
@@ -100,13 +109,24 @@ export async function removePluginData(em: SqlEntityManager, plugin: PluginManif
   const linkConditions: Sql[] = [];
   if (plan.recordTypes.length) linkConditions.push(sql`target_type in (${list(plan.recordTypes)})`);
   if (plan.entryTypes.length) linkConditions.push(sql`(entry_kind = 'event' and entry_type in (${list(plan.entryTypes)}))`);
-  if (linkConditions.length) await run('timeline_link', sql`delete from timeline_link where workspace_id = ${workspaceId} and (${Sql.or(linkConditions)})`);
-  if (plan.entryTypes.length) await run('timeline_event', sql`delete from timeline_event where workspace_id = ${workspaceId} and entry_type in (${list(plan.entryTypes)})`);
+  if (linkConditions.length)
+    await run('timeline_link', sql`delete from timeline_link where workspace_id = ${workspaceId} and (${Sql.or(linkConditions)})`);
+  if (plan.entryTypes.length)
+    await run(
+      'timeline_event',
+      sql`delete from timeline_event where workspace_id = ${workspaceId} and entry_type in (${list(plan.entryTypes)})`,
+    );
   if (plan.recordTypes.length) {
-    await run('custom_field_definition', sql`delete from custom_field_definition where workspace_id = ${workspaceId} and object_type in (${list(plan.recordTypes)})`);
+    await run(
+      'custom_field_definition',
+      sql`delete from custom_field_definition where workspace_id = ${workspaceId} and object_type in (${list(plan.recordTypes)})`,
+    );
   }
   await run('outbox_delivery', sql`delete from outbox_delivery where workspace_id = ${workspaceId} and plugin = ${plugin.id}`);
-  await run('processed_event', sql`delete from processed_event where workspace_id = ${workspaceId} and split_part(subscriber, '/', 1) = ${plugin.id}`);
+  await run(
+    'processed_event',
+    sql`delete from processed_event where workspace_id = ${workspaceId} and split_part(subscriber, '/', 1) = ${plugin.id}`,
+  );
   await run('job_run', sql`delete from job_run where workspace_id = ${workspaceId} and plugin_id = ${plugin.id}`);
   for (const table of plan.tables) await run(table, sql`delete from ${raw(`"${table}"`)} where workspace_id = ${workspaceId}`);
   return removed;

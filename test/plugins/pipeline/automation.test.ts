@@ -1,13 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import {
-  toGlobalId,
-  type PluginManifest,
-} from '../../../src/sdk/index.js';
-import {
-  startPluginServer,
-  type PluginTestServer,
-  type PluginTestWorkspace,
-} from '../../../src/sdk/testing.js';
+import { toGlobalId, type PluginManifest } from '../../../src/sdk/index.js';
+import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../../src/sdk/testing.js';
 import { JobRunner } from '../../../src/plugin-host/jobs/job-runner.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { rottingJob } from '../../../plugins/pipeline/automation/index.js';
@@ -53,7 +46,10 @@ interface Board {
 /** A pipeline with rotting limits: Lead 5 days, Proposal 7 days, Negotiation none. */
 async function board(workspaceId: string): Promise<Board> {
   const pipelineId = randomUUID();
-  await exec(`insert into pipeline (id, workspace_id, created_at, updated_at, name, position, is_default) values (?, ?, now(), now(), 'Sales', 0, true)`, [pipelineId, workspaceId]);
+  await exec(
+    `insert into pipeline (id, workspace_id, created_at, updated_at, name, position, is_default) values (?, ?, now(), now(), 'Sales', 0, true)`,
+    [pipelineId, workspaceId],
+  );
   const stages = {} as Board['stages'];
   const defs: [keyof Board['stages'], number, string, number | null][] = [
     ['Lead', 10, 'open', 5],
@@ -75,17 +71,40 @@ async function board(workspaceId: string): Promise<Board> {
 async function insertDeal(
   workspaceId: string,
   b: Board,
-  d: { name: string; stage: keyof Board['stages']; ownerId: string | null; companyId?: string | null; daysInStage?: number; contactId?: string | null; deleted?: boolean },
+  d: {
+    name: string;
+    stage: keyof Board['stages'];
+    ownerId: string | null;
+    companyId?: string | null;
+    daysInStage?: number;
+    contactId?: string | null;
+    deleted?: boolean;
+  },
 ): Promise<string> {
   const id = randomUUID();
   const status = d.stage === 'Won' ? 'won' : d.stage === 'Lost' ? 'lost' : 'open';
   await exec(
     `insert into deal (id, workspace_id, created_at, updated_at, name, amount, currency, owner_id, company_id, pipeline_id, stage_id, status, stage_entered_at, closed_at, deleted_at)
      values (?, ?, now() - interval '30 days', now(), ?, 120000, 'EUR', ?, ?, ?, ?, ?, now() - make_interval(days => ?), ?, ?)`,
-    [id, workspaceId, d.name, d.ownerId, d.companyId ?? null, b.pipelineId, b.stages[d.stage], status, d.daysInStage ?? 0, status === 'open' ? null : new Date(), d.deleted ? new Date() : null],
+    [
+      id,
+      workspaceId,
+      d.name,
+      d.ownerId,
+      d.companyId ?? null,
+      b.pipelineId,
+      b.stages[d.stage],
+      status,
+      d.daysInStage ?? 0,
+      status === 'open' ? null : new Date(),
+      d.deleted ? new Date() : null,
+    ],
   );
   if (d.contactId) {
-    await exec(`insert into deal_contact (workspace_id, deal_id, contact_id, role, is_primary, position) values (?, ?, ?, 'Buyer', true, 0)`, [workspaceId, id, d.contactId]);
+    await exec(
+      `insert into deal_contact (workspace_id, deal_id, contact_id, role, is_primary, position) values (?, ?, ?, 'Buyer', true, 0)`,
+      [workspaceId, id, d.contactId],
+    );
   }
   return id;
 }
@@ -97,7 +116,10 @@ async function winDeal(ws: PluginTestWorkspace, dealId: string): Promise<string>
   const [{ version }] = await exec<[{ version: number }]>(`select version from deal where id = ?`, [dealId]);
   const data = await ws.ok(MARK_WON, { i: { id: toGlobalId('Deal', dealId), version: Number(version) } });
   expect(data.markDealWon).toEqual({ deal: { status: 'WON' }, userErrors: [] });
-  const [event] = await exec<{ id: string }[]>(`select id from outbox_event where workspace_id = ? and type = 'deal.won' and payload->>'id' = ?`, [ws.id, dealId]);
+  const [event] = await exec<{ id: string }[]>(
+    `select id from outbox_event where workspace_id = ? and type = 'deal.won' and payload->>'id' = ?`,
+    [ws.id, dealId],
+  );
   return event!.id;
 }
 
@@ -106,7 +128,9 @@ const MOVE = `mutation($i: MoveDealToStageInput!) { moveDealToStage(input: $i) {
 /** Moves the deal with the plugin's mutation, then dates its arrival in the stage `daysAgo` days back. */
 async function moveTo(ws: PluginTestWorkspace, dealId: string, stageId: string, daysAgo: number) {
   const [{ version }] = await exec<[{ version: number }]>(`select version from deal where id = ?`, [dealId]);
-  const data = await ws.ok(MOVE, { i: { id: toGlobalId('Deal', dealId), version: Number(version), stageId: toGlobalId('PipelineStage', stageId) } });
+  const data = await ws.ok(MOVE, {
+    i: { id: toGlobalId('Deal', dealId), version: Number(version), stageId: toGlobalId('PipelineStage', stageId) },
+  });
   expect(data.moveDealToStage.userErrors).toEqual([]);
   await exec(`update deal set stage_entered_at = now() - make_interval(days => ?) where id = ?`, [daysAgo, dealId]);
 }
@@ -148,8 +172,10 @@ async function company(ws: PluginTestWorkspace, name: string, ownerId: string | 
   expect(data.createCompany.userErrors).toEqual([]);
   return uuidOf(data.createCompany.company.id);
 }
-const contactRow = async (id: string) => (await exec<{ lifecycle_stage: string; version: number }[]>(`select lifecycle_stage, version from contact where id = ?`, [id]))[0]!;
-const companyOwner = async (id: string) => (await exec<{ owner_id: string | null }[]>(`select owner_id from company where id = ?`, [id]))[0]!.owner_id;
+const contactRow = async (id: string) =>
+  (await exec<{ lifecycle_stage: string; version: number }[]>(`select lifecycle_stage, version from contact where id = ?`, [id]))[0]!;
+const companyOwner = async (id: string) =>
+  (await exec<{ owner_id: string | null }[]>(`select owner_id from company where id = ?`, [id]))[0]!.owner_id;
 
 describe('on deal.won (through the outbox)', () => {
   let ws: PluginTestWorkspace;
@@ -165,7 +191,13 @@ describe('on deal.won (through the outbox)', () => {
   it('makes the primary contact a customer, gives an ownerless company the deal owner, and creates one follow-up task; a redelivery changes nothing', async () => {
     const lena = await contact(ws, 'Lena');
     const acme = await company(ws, 'Acme', null);
-    const dealId = await insertDeal(ws.id, b, { name: 'Acme renewal', stage: 'Negotiation', ownerId: samId, companyId: acme, contactId: lena });
+    const dealId = await insertDeal(ws.id, b, {
+      name: 'Acme renewal',
+      stage: 'Negotiation',
+      ownerId: samId,
+      companyId: acme,
+      contactId: lena,
+    });
 
     const eventId = await winDeal(ws, dealId);
     await delivered(eventId);
@@ -179,26 +211,50 @@ describe('on deal.won (through the outbox)', () => {
     expect(new Date(tasks[0]!.due_at).getTime() - new Date(tasks[0]!.created_at).getTime()).toBeGreaterThanOrEqual(3 * 86_400_000 - 60_000);
     expect(new Date(tasks[0]!.due_at).getTime() - new Date(tasks[0]!.created_at).getTime()).toBeLessThanOrEqual(3 * 86_400_000 + 60_000);
     // the task is on the company's timeline too
-    expect(await count(`select count(*)::int as n from timeline_link where entry_id = ? and target_type = 'Company' and target_id = ?`, [tasks[0]!.id, acme])).toBe(1);
-    expect(await count(`select count(*)::int as n from processed_event where workspace_id = ? and event_id = ? and subscriber like 'pipeline/%'`, [ws.id, eventId])).toBe(3);
+    expect(
+      await count(`select count(*)::int as n from timeline_link where entry_id = ? and target_type = 'Company' and target_id = ?`, [
+        tasks[0]!.id,
+        acme,
+      ]),
+    ).toBe(1);
+    expect(
+      await count(
+        `select count(*)::int as n from processed_event where workspace_id = ? and event_id = ? and subscriber like 'pipeline/%'`,
+        [ws.id, eventId],
+      ),
+    ).toBe(3);
 
     // undo the effects by hand, then deliver the same event again: every step already handled it
     await exec(`update contact set lifecycle_stage = 'LEAD' where id = ?`, [lena]);
     await exec(`update company set owner_id = null where id = ?`, [acme]);
     const rows = await deliveriesOf(eventId);
-    await exec(`update outbox_delivery set status = 'pending', next_attempt_at = now(), delivered_at = null where id in (${rows.map(() => '?').join(', ')})`, rows.map((r) => r.id));
+    await exec(
+      `update outbox_delivery set status = 'pending', next_attempt_at = now(), delivered_at = null where id in (${rows.map(() => '?').join(', ')})`,
+      rows.map((r) => r.id),
+    );
     await delivered(eventId, 2);
     expect((await contactRow(lena)).lifecycle_stage).toBe('LEAD');
     expect(await companyOwner(acme)).toBeNull();
     expect(await tasksOn(ws.id, dealId)).toHaveLength(1);
-    expect(await count(`select count(*)::int as n from processed_event where workspace_id = ? and event_id = ? and subscriber like 'pipeline/%'`, [ws.id, eventId])).toBe(3);
+    expect(
+      await count(
+        `select count(*)::int as n from processed_event where workspace_id = ? and event_id = ? and subscriber like 'pipeline/%'`,
+        [ws.id, eventId],
+      ),
+    ).toBe(3);
   });
 
   it('keeps a company’s existing owner and does not touch a contact who already is a customer', async () => {
     const kai = await contact(ws, 'Kai', 'CUSTOMER');
     const before = await contactRow(kai);
     const globex = await company(ws, 'Globex', ws.userId);
-    const dealId = await insertDeal(ws.id, b, { name: 'Globex expansion', stage: 'Proposal', ownerId: samId, companyId: globex, contactId: kai });
+    const dealId = await insertDeal(ws.id, b, {
+      name: 'Globex expansion',
+      stage: 'Proposal',
+      ownerId: samId,
+      companyId: globex,
+      contactId: kai,
+    });
 
     await delivered(await winDeal(ws, dealId));
     expect(await contactRow(kai)).toEqual(before); // same stage, same version: no update
@@ -220,17 +276,29 @@ describe('on deal.won (through the outbox)', () => {
       { i: { id: 'pipeline', settings: { wonDealCreatesFollowUpTask: false, wonDealAssignsAccountManager: false } } },
     );
     expect(settings.updateModuleSettings.userErrors).toEqual([]);
-    expect(settings.updateModuleSettings.module.settings).toMatchObject({ wonDealCreatesFollowUpTask: false, wonDealAssignsAccountManager: false, wonDealSetsContactCustomer: true });
+    expect(settings.updateModuleSettings.module.settings).toMatchObject({
+      wonDealCreatesFollowUpTask: false,
+      wonDealAssignsAccountManager: false,
+      wonDealSetsContactCustomer: true,
+    });
 
     const mia = await contact(ws, 'Mia');
     const initech = await company(ws, 'Initech', null);
-    const dealId = await insertDeal(ws.id, b, { name: 'Initech pilot', stage: 'Proposal', ownerId: samId, companyId: initech, contactId: mia });
+    const dealId = await insertDeal(ws.id, b, {
+      name: 'Initech pilot',
+      stage: 'Proposal',
+      ownerId: samId,
+      companyId: initech,
+      contactId: mia,
+    });
     await delivered(await winDeal(ws, dealId));
     expect((await contactRow(mia)).lifecycle_stage).toBe('CUSTOMER');
     expect(await companyOwner(initech)).toBeNull();
     expect(await tasksOn(ws.id, dealId)).toEqual([]);
 
-    await ws.ok(`mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { userErrors { message } } }`, { i: { id: 'pipeline', settings: {} } });
+    await ws.ok(`mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { userErrors { message } } }`, {
+      i: { id: 'pipeline', settings: {} },
+    });
   });
 });
 
@@ -243,9 +311,15 @@ describe('the rotting job (through the JobRunner)', () => {
   const runner = () => new JobRunner({ orm: server.appOrm, logger: silent, plugins: [everyTick], listWorkspaces: async () => [ws.id] });
 
   const reminders = (dealId: string) =>
-    exec<{ stage_id: string; task_id: string | null }[]>(`select stage_id, task_id from deal_rotting_reminder where deal_id = ? order by created_at`, [dealId]);
+    exec<{ stage_id: string; task_id: string | null }[]>(
+      `select stage_id, task_id from deal_rotting_reminder where deal_id = ? order by created_at`,
+      [dealId],
+    );
   const rottingEvents = (dealId: string) =>
-    exec<{ payload: { id: string; stageId: string; days: number } }[]>(`select payload from outbox_event where type = 'deal.rotting' and payload->>'id' = ? order by occurred_at`, [dealId]);
+    exec<{ payload: { id: string; stageId: string; days: number } }[]>(
+      `select payload from outbox_event where type = 'deal.rotting' and payload->>'id' = ? order by occurred_at`,
+      [dealId],
+    );
 
   beforeAll(async () => {
     ws = await server.newWorkspace();
@@ -274,7 +348,10 @@ describe('the rotting job (through the JobRunner)', () => {
     // again, and two runners at once: nothing new
     await runner().tick();
     const results = await Promise.all([runner().tick(), runner().tick()]);
-    expect(results).toEqual([{ ran: 1, failed: 0 }, { ran: 1, failed: 0 }]);
+    expect(results).toEqual([
+      { ran: 1, failed: 0 },
+      { ran: 1, failed: 0 },
+    ]);
     expect(await tasksOn(ws.id, stale)).toHaveLength(1);
     expect(await reminders(stale)).toHaveLength(1);
     expect(await rottingEvents(stale)).toHaveLength(1);
@@ -300,7 +377,9 @@ describe('the rotting job (through the JobRunner)', () => {
     const other = await server.newWorkspace();
     const ob = await board(other.id);
     const dealId = await insertDeal(other.id, ob, { name: 'Forgotten', stage: 'Proposal', ownerId: other.userId, daysInStage: 30 });
-    await other.ok(`mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { userErrors { message } } }`, { i: { id: 'pipeline', settings: { rottingReminders: false } } });
+    await other.ok(`mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { userErrors { message } } }`, {
+      i: { id: 'pipeline', settings: { rottingReminders: false } },
+    });
     const offRunner = new JobRunner({ orm: server.appOrm, logger: silent, plugins: [everyTick], listWorkspaces: async () => [other.id] });
     expect(await offRunner.tick()).toEqual({ ran: 1, failed: 0 });
     expect(await tasksOn(other.id, dealId)).toEqual([]);

@@ -36,7 +36,8 @@ describe('pipeline plugin: deals', () => {
   });
 
   const db = () => server.orm.em.getConnection();
-  const count = async (table: string, workspaceId: string) => Number((await db().execute(`select count(*)::int as n from ${table} where workspace_id = ?`, [workspaceId]))[0].n);
+  const count = async (table: string, workspaceId: string) =>
+    Number((await db().execute(`select count(*)::int as n from ${table} where workspace_id = ?`, [workspaceId]))[0].n);
   /** Everything a refused deal write must leave alone. */
   const snapshot = async (ws: { id: string }) => ({
     deals: await db().execute('select * from deal where workspace_id = ? order by id', [ws.id]),
@@ -47,8 +48,8 @@ describe('pipeline plugin: deals', () => {
     timelineLinks: await count('timeline_link', ws.id),
   });
   const events = async (ws: { id: string }, type: string) =>
-    (await db().execute('select payload from outbox_event where workspace_id = ? and type = ? order by occurred_at', [ws.id, type])).map((r: { payload: unknown }) =>
-      typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload,
+    (await db().execute('select payload from outbox_event where workspace_id = ? and type = ? order by occurred_at', [ws.id, type])).map(
+      (r: { payload: unknown }) => (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload),
     );
   const rawId = (globalId: string) => Buffer.from(globalId, 'base64url').toString().split(':')[1]!;
 
@@ -68,7 +69,9 @@ describe('pipeline plugin: deals', () => {
   it('creates, reads, updates, trashes and restores deals', async () => {
     const { ws, p, company, ann, bob } = await setup();
     const tag = (await ws.ok(CREATE_TAG, { i: { name: 'Hot' } })).createTag.tag.id;
-    expect((await ws.ok(CREATE_FIELD, { i: { objectType: 'Deal', key: 'region', label: 'Region', type: 'TEXT' } })).createCustomField.userErrors).toEqual([]);
+    expect(
+      (await ws.ok(CREATE_FIELD, { i: { objectType: 'Deal', key: 'region', label: 'Region', type: 'TEXT' } })).createCustomField.userErrors,
+    ).toEqual([]);
     const deal = await createDeal(ws, {
       name: '  Big licence ',
       amount: { amount: 1250000, currency: 'EUR' },
@@ -115,9 +118,24 @@ describe('pipeline plugin: deals', () => {
       status: 'open',
     });
 
-    const updated = await ws.ok(UPDATE, { i: { id: deal.id, version: 1, name: 'Bigger licence', amount: { amount: 2000000, currency: 'USD' }, priority: null, contacts: [{ contactId: bob }] } });
+    const updated = await ws.ok(UPDATE, {
+      i: {
+        id: deal.id,
+        version: 1,
+        name: 'Bigger licence',
+        amount: { amount: 2000000, currency: 'USD' },
+        priority: null,
+        contacts: [{ contactId: bob }],
+      },
+    });
     expect(updated.updateDeal.userErrors).toEqual([]);
-    expect(updated.updateDeal.deal).toMatchObject({ name: 'Bigger licence', version: 2, amount: { amount: 2000000, currency: 'USD' }, priority: null, contacts: [{ role: null, isPrimary: true, contact: { id: bob } }] });
+    expect(updated.updateDeal.deal).toMatchObject({
+      name: 'Bigger licence',
+      version: 2,
+      amount: { amount: 2000000, currency: 'USD' },
+      priority: null,
+      contacts: [{ role: null, isPrimary: true, contact: { id: bob } }],
+    });
     expect((await events(ws, 'deal.updated'))[0]).toEqual({ id: rawId(deal.id), changed: ['name', 'amount', 'priority', 'contacts'] });
 
     const trashed = await ws.ok(DELETE, { id: deal.id, v: 2 });
@@ -136,13 +154,30 @@ describe('pipeline plugin: deals', () => {
     const tag = (await ws.ok(CREATE_TAG, { i: { name: 'Strategic' } })).createTag.tag.id;
     await ws.ok(CREATE_FIELD, { i: { objectType: 'Deal', key: 'seats', label: 'Seats', type: 'NUMBER' } });
     const mk = (name: string, extra: Record<string, unknown>) => createDeal(ws, { name, ...extra });
-    const alpha = await mk('Alpha rollout', { amount: { amount: 5000, currency: 'EUR' }, expectedCloseDate: '2027-01-10', companyId: company, tagIds: [tag], customFields: { seats: 10 } });
-    const bravo = await mk('Bravo upgrade', { amount: { amount: 90000, currency: 'EUR' }, expectedCloseDate: '2027-02-20', ownerId: `${Buffer.from(`User:${member.id}`).toString('base64url')}`, customFields: { seats: 50 } });
-    const charlie = await mk('Charlie pilot', { amount: { amount: 30000, currency: 'USD' }, expectedCloseDate: '2027-03-30', contacts: [{ contactId: ann }], stageId: stageByName(p, 'Proposal').id });
+    const alpha = await mk('Alpha rollout', {
+      amount: { amount: 5000, currency: 'EUR' },
+      expectedCloseDate: '2027-01-10',
+      companyId: company,
+      tagIds: [tag],
+      customFields: { seats: 10 },
+    });
+    const bravo = await mk('Bravo upgrade', {
+      amount: { amount: 90000, currency: 'EUR' },
+      expectedCloseDate: '2027-02-20',
+      ownerId: `${Buffer.from(`User:${member.id}`).toString('base64url')}`,
+      customFields: { seats: 50 },
+    });
+    const charlie = await mk('Charlie pilot', {
+      amount: { amount: 30000, currency: 'USD' },
+      expectedCloseDate: '2027-03-30',
+      contacts: [{ contactId: ann }],
+      stageId: stageByName(p, 'Proposal').id,
+    });
     const delta = await mk('Delta renewal', { pipelineId: other.id });
     await ws.ok(WON, { i: { id: alpha.id, version: alpha.version } });
 
-    const names = async (f: Record<string, unknown> | null, o?: unknown) => (await ws.ok(LIST, { f, o })).deals.nodes.map((n: { name: string }) => n.name);
+    const names = async (f: Record<string, unknown> | null, o?: unknown) =>
+      (await ws.ok(LIST, { f, o })).deals.nodes.map((n: { name: string }) => n.name);
     expect(await names({ pipeline: { eq: other.id } })).toEqual(['Delta renewal']);
     expect(await names({ stage: { in: [stageByName(p, 'Proposal').id] } })).toEqual(['Charlie pilot']);
     expect(await names({ status: ['WON'] })).toEqual(['Alpha rollout']);
@@ -150,17 +185,37 @@ describe('pipeline plugin: deals', () => {
     expect(await names({ company: { eq: company } })).toEqual(['Alpha rollout']);
     expect(await names({ contact: ann })).toEqual(['Charlie pilot']);
     expect(await names({ amount: { currency: 'EUR', gte: 10000 } })).toEqual(['Bravo upgrade']);
-    expect(await names({ amount: { currency: 'EUR', lte: 100000 } }, [{ field: 'AMOUNT', direction: 'ASC' }])).toEqual(['Alpha rollout', 'Bravo upgrade']);
-    expect(await names({ expectedCloseDate: { gte: '2027-02-01', lte: '2027-03-30' } }, [{ field: 'EXPECTED_CLOSE_DATE', direction: 'DESC' }])).toEqual(['Charlie pilot', 'Bravo upgrade']);
+    expect(await names({ amount: { currency: 'EUR', lte: 100000 } }, [{ field: 'AMOUNT', direction: 'ASC' }])).toEqual([
+      'Alpha rollout',
+      'Bravo upgrade',
+    ]);
+    expect(
+      await names({ expectedCloseDate: { gte: '2027-02-01', lte: '2027-03-30' } }, [{ field: 'EXPECTED_CLOSE_DATE', direction: 'DESC' }]),
+    ).toEqual(['Charlie pilot', 'Bravo upgrade']);
     expect(await names({ query: 'pilot' })).toEqual(['Charlie pilot']);
     expect(await names({ tags: [tag] })).toEqual(['Alpha rollout']);
     expect(await names({ custom: [{ key: 'seats', gt: 20 }] })).toEqual(['Bravo upgrade']);
     expect(await names({ priority: [] })).toEqual([]);
 
-    expect(await names(null, [{ field: 'NAME', direction: 'DESC' }])).toEqual(['Delta renewal', 'Charlie pilot', 'Bravo upgrade', 'Alpha rollout']);
+    expect(await names(null, [{ field: 'NAME', direction: 'DESC' }])).toEqual([
+      'Delta renewal',
+      'Charlie pilot',
+      'Bravo upgrade',
+      'Alpha rollout',
+    ]);
     // nulls last: Delta has no amount
-    expect(await names(null, [{ field: 'AMOUNT', direction: 'DESC' }])).toEqual(['Bravo upgrade', 'Charlie pilot', 'Alpha rollout', 'Delta renewal']);
-    expect(await names(null, [{ field: 'CREATED_AT', direction: 'ASC' }])).toEqual(['Alpha rollout', 'Bravo upgrade', 'Charlie pilot', 'Delta renewal']);
+    expect(await names(null, [{ field: 'AMOUNT', direction: 'DESC' }])).toEqual([
+      'Bravo upgrade',
+      'Charlie pilot',
+      'Alpha rollout',
+      'Delta renewal',
+    ]);
+    expect(await names(null, [{ field: 'CREATED_AT', direction: 'ASC' }])).toEqual([
+      'Alpha rollout',
+      'Bravo upgrade',
+      'Charlie pilot',
+      'Delta renewal',
+    ]);
     // Alpha entered its stage last (won after the others were created)
     expect((await names(null, [{ field: 'STAGE_ENTERED_AT', direction: 'DESC' }]))[0]).toBe('Alpha rollout');
     // deals without the value come last (their order: the id tie-breaker)
@@ -170,7 +225,11 @@ describe('pipeline plugin: deals', () => {
 
     // keyset pages with a stable total
     const first = (await ws.ok(LIST, { o: [{ field: 'NAME' }], first: 3 })).deals;
-    expect(first).toMatchObject({ totalCount: 4, nodes: [{ name: 'Alpha rollout' }, { name: 'Bravo upgrade' }, { name: 'Charlie pilot' }], pageInfo: { hasNextPage: true } });
+    expect(first).toMatchObject({
+      totalCount: 4,
+      nodes: [{ name: 'Alpha rollout' }, { name: 'Bravo upgrade' }, { name: 'Charlie pilot' }],
+      pageInfo: { hasNextPage: true },
+    });
     const second = (await ws.ok(LIST, { o: [{ field: 'NAME' }], first: 3, after: first.pageInfo.endCursor })).deals;
     expect(second).toMatchObject({ totalCount: 4, nodes: [{ name: 'Delta renewal' }], pageInfo: { hasNextPage: false } });
 
@@ -209,7 +268,12 @@ describe('pipeline plugin: deals', () => {
 
   it('moves through stages, wins, reopens and loses, with stage history, time in stage, events and timeline entries', async () => {
     const { ws, p, company, ann, bob } = await setup();
-    const deal = await createDeal(ws, { name: 'Journey', amount: { amount: 700000, currency: 'EUR' }, companyId: company, contacts: [{ contactId: bob }, { contactId: ann, isPrimary: true }] });
+    const deal = await createDeal(ws, {
+      name: 'Journey',
+      amount: { amount: 700000, currency: 'EUR' },
+      companyId: company,
+      contacts: [{ contactId: bob }, { contactId: ann, isPrimary: true }],
+    });
     const qualified = stageByName(p, 'Qualified');
     const moved = (await ws.ok(MOVE, { i: { id: deal.id, version: 1, stageId: qualified.id } })).moveDealToStage;
     expect(moved.userErrors).toEqual([]);
@@ -222,9 +286,18 @@ describe('pipeline plugin: deals', () => {
     // back to the last open stage it was in
     expect(reopened.deal).toMatchObject({ status: 'OPEN', stage: { name: 'Qualified' }, closedAt: null, version: 4 });
     const lost = (await ws.ok(LOST, { i: { id: deal.id, version: 4, reason: 'Budget cut' } })).markDealLost;
-    expect(lost.deal).toMatchObject({ status: 'LOST', stage: { name: 'Lost' }, lostReason: 'Budget cut', closedAt: expect.any(String), version: 5 });
+    expect(lost.deal).toMatchObject({
+      status: 'LOST',
+      stage: { name: 'Lost' },
+      lostReason: 'Budget cut',
+      closedAt: expect.any(String),
+      version: 5,
+    });
 
-    const history = await ws.ok(`query($id: ID!) { deal(id: $id) { timeInStageSeconds stageHistory { stage { name } enteredAt leftAt enteredBy { id } leftBy { id } durationSeconds } } }`, { id: deal.id });
+    const history = await ws.ok(
+      `query($id: ID!) { deal(id: $id) { timeInStageSeconds stageHistory { stage { name } enteredAt leftAt enteredBy { id } leftBy { id } durationSeconds } } }`,
+      { id: deal.id },
+    );
     const stays = history.deal.stageHistory;
     expect(stays.map((s: { stage: { name: string } }) => s.stage.name)).toEqual(['Lead', 'Qualified', 'Won', 'Qualified', 'Lost']);
     expect(stays.slice(0, 4).every((s: { leftAt: string | null; leftBy: unknown }) => s.leftAt !== null && s.leftBy !== null)).toBe(true);
@@ -234,18 +307,36 @@ describe('pipeline plugin: deals', () => {
     expect(history.deal.timeInStageSeconds).toBeGreaterThanOrEqual(0);
 
     const id = rawId(deal.id);
-    expect((await events(ws, 'deal.stageChanged')).map((e: { fromStageId: string; toStageId: string }) => [e.fromStageId, e.toStageId])).toEqual([
+    expect(
+      (await events(ws, 'deal.stageChanged')).map((e: { fromStageId: string; toStageId: string }) => [e.fromStageId, e.toStageId]),
+    ).toEqual([
       [rawId(stageByName(p, 'Lead').id), rawId(qualified.id)],
       [rawId(qualified.id), rawId(stageByName(p, 'Won').id)],
       [rawId(stageByName(p, 'Won').id), rawId(qualified.id)],
       [rawId(qualified.id), rawId(stageByName(p, 'Lost').id)],
     ]);
     expect(await events(ws, 'deal.won')).toEqual([
-      { id, pipelineId: rawId(p.id), stageId: rawId(stageByName(p, 'Won').id), ownerId: expect.any(String), companyId: rawId(company), amount: 700000, currency: 'EUR', primaryContactId: rawId(ann) },
+      {
+        id,
+        pipelineId: rawId(p.id),
+        stageId: rawId(stageByName(p, 'Won').id),
+        ownerId: expect.any(String),
+        companyId: rawId(company),
+        amount: 700000,
+        currency: 'EUR',
+        primaryContactId: rawId(ann),
+      },
     ]);
     expect(await events(ws, 'deal.reopened')).toEqual([{ id, pipelineId: rawId(p.id), stageId: rawId(qualified.id) }]);
     expect(await events(ws, 'deal.lost')).toEqual([
-      { id, pipelineId: rawId(p.id), stageId: rawId(stageByName(p, 'Lost').id), ownerId: expect.any(String), companyId: rawId(company), lostReason: 'Budget cut' },
+      {
+        id,
+        pipelineId: rawId(p.id),
+        stageId: rawId(stageByName(p, 'Lost').id),
+        ownerId: expect.any(String),
+        companyId: rawId(company),
+        lostReason: 'Budget cut',
+      },
     ]);
 
     const entries = ['deal.lost', 'deal.reopened', 'deal.won', 'deal.stageChanged', 'deal.created'];
@@ -253,7 +344,10 @@ describe('pipeline plugin: deals', () => {
       const { timeline } = await ws.ok(TIMELINE, { id: target });
       expect(timeline.nodes.map((n: { entryType: string }) => n.entryType)).toEqual(entries);
     }
-    const dealTimeline = await ws.ok(`query($id: ID!) { deal(id: $id) { timeline(first: 2) { totalCount nodes { entryType ... on TimelineEvent { title } } } } }`, { id: deal.id });
+    const dealTimeline = await ws.ok(
+      `query($id: ID!) { deal(id: $id) { timeline(first: 2) { totalCount nodes { entryType ... on TimelineEvent { title } } } } }`,
+      { id: deal.id },
+    );
     expect(dealTimeline.deal.timeline).toEqual({
       totalCount: 5,
       nodes: [
@@ -262,7 +356,9 @@ describe('pipeline plugin: deals', () => {
       ],
     });
     // activities can be logged on deals too
-    const logged = await ws.ok(`mutation($i: LogActivityInput!) { logActivity(input: $i) { activity { id } ${ERRORS} } }`, { i: { type: 'CALL', subject: 'Kick-off', targetIds: [deal.id] } });
+    const logged = await ws.ok(`mutation($i: LogActivityInput!) { logActivity(input: $i) { activity { id } ${ERRORS} } }`, {
+      i: { type: 'CALL', subject: 'Kick-off', targetIds: [deal.id] },
+    });
     expect(logged.logActivity.userErrors).toEqual([]);
     expect((await ws.ok(TIMELINE, { id: deal.id })).timeline.nodes[0].entryType).toBe('CALL');
   });
@@ -271,7 +367,8 @@ describe('pipeline plugin: deals', () => {
     const { ws, p } = await setup();
     const other = await createPipeline(ws, 'Renewals');
     const deal = await createDeal(ws, { name: 'Cross', pipelineId: p.id });
-    const moved = (await ws.ok(MOVE, { i: { id: deal.id, version: 1, stageId: stageByName(other, 'Qualified').id, pipelineId: other.id } })).moveDealToStage;
+    const moved = (await ws.ok(MOVE, { i: { id: deal.id, version: 1, stageId: stageByName(other, 'Qualified').id, pipelineId: other.id } }))
+      .moveDealToStage;
     expect(moved.userErrors).toEqual([]);
     expect(moved.deal).toMatchObject({ pipeline: { id: other.id }, stage: { id: stageByName(other, 'Qualified').id } });
   });
@@ -279,7 +376,12 @@ describe('pipeline plugin: deals', () => {
   it('refuses bad input with typed errors and writes nothing (deal, history, outbox, timeline)', async () => {
     const { ws, p, company, ann } = await setup();
     const other: PipelineShape = await createPipeline(ws, 'Other');
-    const deal = await createDeal(ws, { name: 'Untouchable', amount: { amount: 1000, currency: 'EUR' }, companyId: company, contacts: [{ contactId: ann }] });
+    const deal = await createDeal(ws, {
+      name: 'Untouchable',
+      amount: { amount: 1000, currency: 'EUR' },
+      companyId: company,
+      contacts: [{ contactId: ann }],
+    });
     const won = await createDeal(ws, { name: 'Already won' });
     const wonDeal = (await ws.ok(WON, { i: { id: won.id, version: 1 } })).markDealWon.deal;
     const before = await snapshot(ws);
@@ -291,15 +393,57 @@ describe('pipeline plugin: deals', () => {
       expect(payload.userErrors[0]).toMatchObject({ field, code });
     };
     // a stage of another pipeline (without pipelineId)
-    await expectRefused(ws, MOVE, { i: { id: deal.id, version: 1, stageId: stageByName(other, 'Qualified').id } }, ['stageId'], 'BAD_USER_INPUT');
+    await expectRefused(
+      ws,
+      MOVE,
+      { i: { id: deal.id, version: 1, stageId: stageByName(other, 'Qualified').id } },
+      ['stageId'],
+      'BAD_USER_INPUT',
+    );
     // ... also with the wrong pipelineId
-    await expectRefused(ws, MOVE, { i: { id: deal.id, version: 1, stageId: stageByName(other, 'Qualified').id, pipelineId: p.id } }, ['stageId'], 'BAD_USER_INPUT');
+    await expectRefused(
+      ws,
+      MOVE,
+      { i: { id: deal.id, version: 1, stageId: stageByName(other, 'Qualified').id, pipelineId: p.id } },
+      ['stageId'],
+      'BAD_USER_INPUT',
+    );
     // negative amount, unknown currency (on update and create)
-    await expectRefused(ws, UPDATE, { i: { id: deal.id, version: 1, amount: { amount: -5, currency: 'EUR' } } }, ['amount', 'amount'], 'BAD_USER_INPUT');
-    await expectRefused(ws, UPDATE, { i: { id: deal.id, version: 1, amount: { amount: 5, currency: 'EUX' } } }, ['amount', 'currency'], 'BAD_USER_INPUT');
-    await expectRefused(ws, CREATE_DEAL, { i: { name: 'Negative', amount: { amount: -1, currency: 'EUR' } } }, ['amount', 'amount'], 'BAD_USER_INPUT');
-    await expectRefused(ws, CREATE_DEAL, { i: { name: 'Unknown currency', amount: { amount: 1, currency: 'ABC' } } }, ['amount', 'currency'], 'BAD_USER_INPUT');
-    await expectRefused(ws, CREATE_DEAL, { i: { name: 'Bad date', expectedCloseDate: '2027-02-30' } }, ['expectedCloseDate'], 'BAD_USER_INPUT');
+    await expectRefused(
+      ws,
+      UPDATE,
+      { i: { id: deal.id, version: 1, amount: { amount: -5, currency: 'EUR' } } },
+      ['amount', 'amount'],
+      'BAD_USER_INPUT',
+    );
+    await expectRefused(
+      ws,
+      UPDATE,
+      { i: { id: deal.id, version: 1, amount: { amount: 5, currency: 'EUX' } } },
+      ['amount', 'currency'],
+      'BAD_USER_INPUT',
+    );
+    await expectRefused(
+      ws,
+      CREATE_DEAL,
+      { i: { name: 'Negative', amount: { amount: -1, currency: 'EUR' } } },
+      ['amount', 'amount'],
+      'BAD_USER_INPUT',
+    );
+    await expectRefused(
+      ws,
+      CREATE_DEAL,
+      { i: { name: 'Unknown currency', amount: { amount: 1, currency: 'ABC' } } },
+      ['amount', 'currency'],
+      'BAD_USER_INPUT',
+    );
+    await expectRefused(
+      ws,
+      CREATE_DEAL,
+      { i: { name: 'Bad date', expectedCloseDate: '2027-02-30' } },
+      ['expectedCloseDate'],
+      'BAD_USER_INPUT',
+    );
     await expectRefused(ws, CREATE_DEAL, { i: { name: 'Bad stage', stageId: deal.id } }, ['stageId'], 'BAD_USER_INPUT');
     // stale version on every kind of write
     await expectRefused(ws, UPDATE, { i: { id: deal.id, version: 7, name: 'Stale' } }, ['version'], 'CONFLICT');
@@ -311,13 +455,36 @@ describe('pipeline plugin: deals', () => {
     await expectRefused(ws, WON, { i: { id: won.id, version: wonDeal.version } }, ['id'], 'CONFLICT');
     // an open deal cannot be reopened; reopening into a closed stage is refused
     await expectRefused(ws, REOPEN, { i: { id: deal.id, version: 1 } }, ['id'], 'CONFLICT');
-    await expectRefused(ws, REOPEN, { i: { id: won.id, version: wonDeal.version, stageId: stageByName(p, 'Lost').id } }, ['stageId'], 'BAD_USER_INPUT');
+    await expectRefused(
+      ws,
+      REOPEN,
+      { i: { id: won.id, version: wonDeal.version, stageId: stageByName(p, 'Lost').id } },
+      ['stageId'],
+      'BAD_USER_INPUT',
+    );
     // unknown contact, company
-    await expectRefused(ws, UPDATE, { i: { id: deal.id, version: 1, contacts: [{ contactId: company }] } }, ['contacts', '0', 'contactId'], 'BAD_USER_INPUT');
-    await expectRefused(ws, UPDATE, { i: { id: deal.id, version: 1, companyId: Buffer.from('Company:00000000-0000-4000-8000-000000000000').toString('base64url') } }, ['companyId'], 'NOT_FOUND');
+    await expectRefused(
+      ws,
+      UPDATE,
+      { i: { id: deal.id, version: 1, contacts: [{ contactId: company }] } },
+      ['contacts', '0', 'contactId'],
+      'BAD_USER_INPUT',
+    );
+    await expectRefused(
+      ws,
+      UPDATE,
+      { i: { id: deal.id, version: 1, companyId: Buffer.from('Company:00000000-0000-4000-8000-000000000000').toString('base64url') } },
+      ['companyId'],
+      'NOT_FOUND',
+    );
 
     expect(await snapshot(ws)).toEqual(before);
-    expect((await ws.ok(DEAL, { id: deal.id })).deal).toMatchObject({ name: 'Untouchable', version: 1, amount: { amount: 1000, currency: 'EUR' }, stage: { name: 'Lead' } });
+    expect((await ws.ok(DEAL, { id: deal.id })).deal).toMatchObject({
+      name: 'Untouchable',
+      version: 1,
+      amount: { amount: 1000, currency: 'EUR' },
+      stage: { name: 'Lead' },
+    });
     expect((await ws.ok(DEAL, { id: won.id })).deal).toMatchObject({ status: 'WON', version: wonDeal.version });
   });
 
@@ -325,11 +492,21 @@ describe('pipeline plugin: deals', () => {
     const { ws, p, company, ann, bob } = await setup();
     const beta = (await ws.ok(CREATE_COMPANY, { i: { name: 'Beta' } })).createCompany.company.id;
     await createDeal(ws, { name: 'A1', companyId: company, amount: { amount: 1000, currency: 'EUR' }, contacts: [{ contactId: ann }] });
-    await createDeal(ws, { name: 'A2', companyId: company, amount: { amount: 2500, currency: 'EUR' }, contacts: [{ contactId: ann }, { contactId: bob }] });
+    await createDeal(ws, {
+      name: 'A2',
+      companyId: company,
+      amount: { amount: 2500, currency: 'EUR' },
+      contacts: [{ contactId: ann }, { contactId: bob }],
+    });
     await createDeal(ws, { name: 'A3', companyId: company, amount: { amount: 700, currency: 'USD' } });
     const closed = await createDeal(ws, { name: 'A4', companyId: company, amount: { amount: 9999, currency: 'EUR' } });
     await ws.ok(WON, { i: { id: closed.id, version: 1 } });
-    await createDeal(ws, { name: 'B1', companyId: beta, amount: { amount: 300, currency: 'GBP' }, stageId: stageByName(p, 'Qualified').id });
+    await createDeal(ws, {
+      name: 'B1',
+      companyId: beta,
+      amount: { amount: 300, currency: 'GBP' },
+      stageId: stageByName(p, 'Qualified').id,
+    });
 
     const companies = await ws.ok(`{ companies(orderBy: [{ field: NAME }]) { nodes { name openDealsValue { amount currency }
       deals(orderBy: [{ field: NAME }], first: 10) { totalCount nodes { name } } } } }`);
@@ -344,7 +521,9 @@ describe('pipeline plugin: deals', () => {
       },
       { name: 'Beta', openDealsValue: [{ amount: 300, currency: 'GBP' }], deals: { totalCount: 1, nodes: [{ name: 'B1' }] } },
     ]);
-    const contacts = await ws.ok(`{ contacts(orderBy: [{ field: FIRST_NAME }]) { nodes { firstName deals(orderBy: [{ field: NAME }]) { totalCount nodes { name } } } } }`);
+    const contacts = await ws.ok(
+      `{ contacts(orderBy: [{ field: FIRST_NAME }]) { nodes { firstName deals(orderBy: [{ field: NAME }]) { totalCount nodes { name } } } } }`,
+    );
     expect(contacts.contacts.nodes).toEqual([
       { firstName: 'Ann', deals: { totalCount: 2, nodes: [{ name: 'A1' }, { name: 'A2' }] } },
       { firstName: 'Bob', deals: { totalCount: 1, nodes: [{ name: 'A2' }] } },
@@ -355,7 +534,13 @@ describe('pipeline plugin: deals', () => {
     const { ws, p, company, ann, bob } = await setup();
     const tag = (await ws.ok(CREATE_TAG, { i: { name: 'Batch' } })).createTag.tag.id;
     for (let i = 0; i < 8; i++) {
-      const deal = await createDeal(ws, { name: `Batch ${i}`, companyId: company, contacts: [{ contactId: ann }, { contactId: bob }], tagIds: [tag], amount: { amount: 100 * i, currency: 'EUR' } });
+      const deal = await createDeal(ws, {
+        name: `Batch ${i}`,
+        companyId: company,
+        contacts: [{ contactId: ann }, { contactId: bob }],
+        tagIds: [tag],
+        amount: { amount: 100 * i, currency: 'EUR' },
+      });
       await ws.ok(MOVE, { i: { id: deal.id, version: 1, stageId: stageByName(p, 'Qualified').id } });
     }
     const PAGE = `query($n: Int) { deals(first: $n) { nodes { name amount { amount } owner { name } company { name } pipeline { name } stage { name }
@@ -371,7 +556,12 @@ describe('pipeline plugin: deals', () => {
         const data = await ws.ok(PAGE, { n });
         expect(data.deals.nodes).toHaveLength(n);
         for (const deal of data.deals.nodes) {
-          expect(deal).toMatchObject({ company: { name: 'Acme' }, stage: { name: 'Qualified' }, tags: [{ name: 'Batch' }], owner: { name: 'Ada Admin' } });
+          expect(deal).toMatchObject({
+            company: { name: 'Acme' },
+            stage: { name: 'Qualified' },
+            tags: [{ name: 'Batch' }],
+            owner: { name: 'Ada Admin' },
+          });
           expect(deal.contacts.map((c: { contact: { firstName: string } }) => c.contact.firstName)).toEqual(['Ann', 'Bob']);
           expect(deal.stageHistory.map((h: { stage: { name: string } }) => h.stage.name)).toEqual(['Lead', 'Qualified']);
         }
@@ -390,7 +580,9 @@ describe('pipeline plugin: deals', () => {
     const { ws } = await setup();
     const deal = await createDeal(ws, { name: 'Zeppelin fleet expansion' });
     const { search } = await ws.ok(`{ search(query: "zeppelin") { score matchedOn node { __typename ... on Deal { id name } } } }`);
-    expect(search).toEqual([{ score: expect.any(Number), matchedOn: 'name', node: { __typename: 'Deal', id: deal.id, name: 'Zeppelin fleet expansion' } }]);
+    expect(search).toEqual([
+      { score: expect.any(Number), matchedOn: 'name', node: { __typename: 'Deal', id: deal.id, name: 'Zeppelin fleet expansion' } },
+    ]);
     const typed = await ws.ok(`{ search(query: "fleet", types: [DEAL]) { node { ... on Deal { id } } } }`);
     expect(typed.search).toEqual([{ node: { id: deal.id } }]);
   });
@@ -406,7 +598,14 @@ describe('pipeline plugin: deals', () => {
       ['Sales', true],
       ['Renewals', false],
     ]);
-    expect(pipelines[0].stages.map((s: { name: string; probability: number }) => `${s.name} ${s.probability}`)).toEqual(['Lead 10', 'Qualified 25', 'Proposal 50', 'Negotiation 75', 'Won 100', 'Lost 0']);
+    expect(pipelines[0].stages.map((s: { name: string; probability: number }) => `${s.name} ${s.probability}`)).toEqual([
+      'Lead 10',
+      'Qualified 25',
+      'Proposal 50',
+      'Negotiation 75',
+      'Won 100',
+      'Lost 0',
+    ]);
     const [stats] = await db().execute(
       `select count(*)::int as deals, count(distinct owner_id)::int as owners, count(distinct stage_id)::int as stages, count(distinct status)::int as statuses,
         (select count(*)::int from deal_stage_history h where h.workspace_id = ?) as stays

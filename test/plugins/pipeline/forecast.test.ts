@@ -21,7 +21,11 @@ const FORECAST = `query($i: DealForecastInput!) { dealForecast(input: $i) {
 const Q1 = { from: '2026-01-01T00:00:00.000Z', to: '2026-03-31T00:00:00.000Z' };
 
 const money = (amount: number, currency: string) => ({ amount, currency });
-const bucket = (dealCount: number, unweighted: number, weighted: number, currency: string) => ({ dealCount, unweighted: money(unweighted, currency), weighted: money(weighted, currency) });
+const bucket = (dealCount: number, unweighted: number, weighted: number, currency: string) => ({
+  dealCount,
+  unweighted: money(unweighted, currency),
+  weighted: money(weighted, currency),
+});
 
 let server: PluginTestServer;
 let ws: PluginTestWorkspace;
@@ -33,7 +37,10 @@ const exec = (text: string, params: unknown[] = []) => server.orm.em.getConnecti
 async function insertPipeline(name: string, position: number, stages: [name: string, probability: number, kind: string][]) {
   const id = randomUUID();
   ids[name] = id;
-  await exec(`insert into pipeline (id, workspace_id, created_at, updated_at, name, position, is_default) values (?, ?, now(), now(), ?, ?, ?)`, [id, ws.id, name, position, position === 0]);
+  await exec(
+    `insert into pipeline (id, workspace_id, created_at, updated_at, name, position, is_default) values (?, ?, now(), now(), ?, ?, ?)`,
+    [id, ws.id, name, position, position === 0],
+  );
   for (const [i, [stage, probability, kind]] of stages.entries()) {
     const stageId = randomUUID();
     ids[`${name}/${stage}`] = stageId;
@@ -65,8 +72,20 @@ async function insertDeal(d: DealRow) {
        stage_entered_at, closed_at, deleted_at)
      values (?, ?, ?, now(), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     [
-      randomUUID(), ws.id, createdAt, d.name, d.amount ?? null, d.amount == null ? null : d.currency ?? 'EUR', d.close ?? null,
-      d.owner === 'ada' ? ws.userId : sam.id, ids[pipelineName!], ids[d.stage], status, d.closedAt ?? createdAt, d.closedAt ?? null, d.deleted ? new Date() : null,
+      randomUUID(),
+      ws.id,
+      createdAt,
+      d.name,
+      d.amount ?? null,
+      d.amount == null ? null : (d.currency ?? 'EUR'),
+      d.close ?? null,
+      d.owner === 'ada' ? ws.userId : sam.id,
+      ids[pipelineName!],
+      ids[d.stage],
+      status,
+      d.closedAt ?? createdAt,
+      d.closedAt ?? null,
+      d.deleted ? new Date() : null,
     ],
   );
 }
@@ -76,8 +95,19 @@ beforeAll(async () => {
   ws = await server.newWorkspace(); // Ada Admin
   sam = await ws.addMember('Sam Sales', 'SALES');
 
-  await insertPipeline('Sales', 0, [['Lead', 10, 'open'], ['Proposal', 50, 'open'], ['Negotiation', 80, 'open'], ['Won', 100, 'won'], ['Lost', 0, 'lost']]);
-  await insertPipeline('Renewals', 1, [['Review', 30, 'open'], ['Commit', 90, 'open'], ['Won', 100, 'won'], ['Lost', 0, 'lost']]);
+  await insertPipeline('Sales', 0, [
+    ['Lead', 10, 'open'],
+    ['Proposal', 50, 'open'],
+    ['Negotiation', 80, 'open'],
+    ['Won', 100, 'won'],
+    ['Lost', 0, 'lost'],
+  ]);
+  await insertPipeline('Renewals', 1, [
+    ['Review', 30, 'open'],
+    ['Commit', 90, 'open'],
+    ['Won', 100, 'won'],
+    ['Lost', 0, 'lost'],
+  ]);
 
   const deals: DealRow[] = [
     // open, expected close in Q1 2026
@@ -93,10 +123,42 @@ beforeAll(async () => {
     { name: 'D9', stage: 'Sales/Proposal', owner: 'ada', amount: null, close: '2026-02-10' },
     { name: 'D10', stage: 'Sales/Proposal', owner: 'sam', amount: 5, currency: 'EUR', close: '2026-02-15', deleted: true },
     // closed in the period (closed_at from 2026-01-01 00:00 UTC to the end of 2026-03-31 UTC)
-    { name: 'W1', stage: 'Sales/Won', owner: 'ada', amount: 200000, currency: 'EUR', createdAt: '2025-11-01T00:00:00Z', closedAt: '2026-01-20T12:00:00Z' }, // 80.5 days
-    { name: 'W2', stage: 'Renewals/Won', owner: 'sam', amount: 50000, currency: 'USD', createdAt: '2026-01-01T00:00:00Z', closedAt: '2026-02-10T00:00:00Z' }, // 40 days
-    { name: 'W3', stage: 'Sales/Won', owner: 'sam', amount: 30000, currency: 'EUR', createdAt: '2026-03-01T00:00:00Z', closedAt: '2026-03-31T18:00:00Z' }, // 30.75 days
-    { name: 'L1', stage: 'Sales/Lost', owner: 'ada', amount: 10000, currency: 'EUR', createdAt: '2025-12-01T00:00:00Z', closedAt: '2026-02-05T00:00:00Z' },
+    {
+      name: 'W1',
+      stage: 'Sales/Won',
+      owner: 'ada',
+      amount: 200000,
+      currency: 'EUR',
+      createdAt: '2025-11-01T00:00:00Z',
+      closedAt: '2026-01-20T12:00:00Z',
+    }, // 80.5 days
+    {
+      name: 'W2',
+      stage: 'Renewals/Won',
+      owner: 'sam',
+      amount: 50000,
+      currency: 'USD',
+      createdAt: '2026-01-01T00:00:00Z',
+      closedAt: '2026-02-10T00:00:00Z',
+    }, // 40 days
+    {
+      name: 'W3',
+      stage: 'Sales/Won',
+      owner: 'sam',
+      amount: 30000,
+      currency: 'EUR',
+      createdAt: '2026-03-01T00:00:00Z',
+      closedAt: '2026-03-31T18:00:00Z',
+    }, // 30.75 days
+    {
+      name: 'L1',
+      stage: 'Sales/Lost',
+      owner: 'ada',
+      amount: 10000,
+      currency: 'EUR',
+      createdAt: '2025-12-01T00:00:00Z',
+      closedAt: '2026-02-05T00:00:00Z',
+    },
     { name: 'L2', stage: 'Renewals/Lost', owner: 'sam', amount: null, createdAt: '2026-01-10T00:00:00Z', closedAt: '2026-03-15T09:00:00Z' },
     // closed outside the period, or deleted
     { name: 'W4', stage: 'Sales/Won', owner: 'ada', amount: 99, currency: 'EUR', closedAt: '2026-04-01T00:00:00Z' },
@@ -159,7 +221,10 @@ describe('dealForecast', () => {
       { ...stage('Renewals', 'Commit', 90), ...bucket(1, 10001, 9001, 'EUR') },
     ]);
     // won in the period: W1 + W3 (EUR 230000), W2 (USD 50000); lost: L1, L2 → 3 / 5
-    expect(f.wonToDate).toEqual([{ dealCount: 2, amount: money(230000, 'EUR') }, { dealCount: 1, amount: money(50000, 'USD') }]);
+    expect(f.wonToDate).toEqual([
+      { dealCount: 2, amount: money(230000, 'EUR') },
+      { dealCount: 1, amount: money(50000, 'USD') },
+    ]);
     expect(f.wonCount).toBe(3);
     expect(f.lostCount).toBe(2);
     expect(f.winRate).toBe(0.6);
@@ -182,7 +247,10 @@ describe('dealForecast', () => {
       ['Commit', 1],
     ]);
     // W2, W3 won; L2 lost
-    expect(f.wonToDate).toEqual([{ dealCount: 1, amount: money(30000, 'EUR') }, { dealCount: 1, amount: money(50000, 'USD') }]);
+    expect(f.wonToDate).toEqual([
+      { dealCount: 1, amount: money(30000, 'EUR') },
+      { dealCount: 1, amount: money(50000, 'USD') },
+    ]);
     expect([f.wonCount, f.lostCount]).toEqual([2, 1]);
     expect(f.winRate).toBeCloseTo(2 / 3, 10);
     expect(f.averageSalesCycleDays).toBe(35.375); // (40 + 30.75) / 2
@@ -200,14 +268,27 @@ describe('dealForecast', () => {
 
     const usd = (await ws.ok(FORECAST, { i: { ...Q1, currency: 'USD' } })).dealForecast;
     expect(usd.totals).toEqual([bucket(2, 340000, 162000, 'USD')]);
-    expect(usd.byOwner.map((b: { owner: { name: string }; dealCount: number }) => [b.owner.name, b.dealCount])).toEqual([['Ada Admin', 1], ['Sam Sales', 1]]);
+    expect(usd.byOwner.map((b: { owner: { name: string }; dealCount: number }) => [b.owner.name, b.dealCount])).toEqual([
+      ['Ada Admin', 1],
+      ['Sam Sales', 1],
+    ]);
     // only W2 closed in USD
     expect([usd.wonCount, usd.lostCount, usd.winRate, usd.averageSalesCycleDays]).toEqual([1, 0, 1, 40]);
   });
 
   it('a period with no deals has empty buckets and null rates', async () => {
     const { dealForecast: f } = await ws.ok(FORECAST, { i: { from: '2030-01-01T00:00:00Z', to: '2030-12-31T00:00:00Z' } });
-    expect(f).toMatchObject({ totals: [], byMonth: [], byOwner: [], byStage: [], wonToDate: [], wonCount: 0, lostCount: 0, winRate: null, averageSalesCycleDays: null });
+    expect(f).toMatchObject({
+      totals: [],
+      byMonth: [],
+      byOwner: [],
+      byStage: [],
+      wonToDate: [],
+      wonCount: 0,
+      lostCount: 0,
+      winRate: null,
+      averageSalesCycleDays: null,
+    });
   });
 
   it('rejects a reversed period, an unknown currency and a foreign id; needs deal:read', async () => {
@@ -218,9 +299,13 @@ describe('dealForecast', () => {
     const badId = await ws.gql(FORECAST, { i: { ...Q1, pipelineId: toGlobalId('Contact', randomUUID()) } });
     expect(badId.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: ['pipelineId'] });
 
-    const role = await ws.ok(`mutation($i: CreateRoleInput!) { createRole(input: $i) { role { id } } }`, { i: { name: 'No deals', grants: [{ permission: 'contact:read' }] } });
+    const role = await ws.ok(`mutation($i: CreateRoleInput!) { createRole(input: $i) { role { id } } }`, {
+      i: { name: 'No deals', grants: [{ permission: 'contact:read' }] },
+    });
     const kim = await ws.addMember('Kim Nodeals', 'SALES');
-    await ws.ok(`mutation($i: UpdateMemberRoleInput!) { updateMemberRole(input: $i) { userErrors { message } } }`, { i: { userId: toGlobalId('User', kim.id), role: role.createRole.role.id } });
+    await ws.ok(`mutation($i: UpdateMemberRoleInput!) { updateMemberRole(input: $i) { userErrors { message } } }`, {
+      i: { userId: toGlobalId('User', kim.id), role: role.createRole.role.id },
+    });
     const refused = await kim.gql(FORECAST, { i: Q1 });
     expect(refused.data?.dealForecast ?? null).toBeNull();
     expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(['FORBIDDEN']);

@@ -24,7 +24,9 @@ describe('pipeline plugin: pipelines and stages', () => {
   });
 
   const count = async (table: string, workspaceId: string) =>
-    Number((await server.orm.em.getConnection().execute(`select count(*)::int as n from ${table} where workspace_id = ?`, [workspaceId]))[0].n);
+    Number(
+      (await server.orm.em.getConnection().execute(`select count(*)::int as n from ${table} where workspace_id = ?`, [workspaceId]))[0].n,
+    );
   const counts = async (ws: { id: string }) => ({
     pipeline: await count('pipeline', ws.id),
     stage: await count('pipeline_stage', ws.id),
@@ -67,11 +69,26 @@ describe('pipeline plugin: pipelines and stages', () => {
     const before = await counts(ws);
     const cases: [Record<string, unknown>, string[], string][] = [
       [{ name: 'No won', stages: SALES_STAGES.filter((s) => s.kind !== 'WON') }, ['stages'], 'BAD_USER_INPUT'],
-      [{ name: 'No open', stages: SALES_STAGES.filter((s) => s.kind !== 'OPEN').concat({ name: 'Also lost', probability: 0, kind: 'LOST' }) }, ['stages'], 'BAD_USER_INPUT'],
+      [
+        {
+          name: 'No open',
+          stages: SALES_STAGES.filter((s) => s.kind !== 'OPEN').concat({ name: 'Also lost', probability: 0, kind: 'LOST' }),
+        },
+        ['stages'],
+        'BAD_USER_INPUT',
+      ],
       [{ name: 'sales', stages: SALES_STAGES }, ['name'], 'CONFLICT'],
       [{ name: 'Dupes', stages: [...SALES_STAGES, { name: 'lead', probability: 5, kind: 'OPEN' }] }, ['stages', '5', 'name'], 'CONFLICT'],
-      [{ name: 'Bad probability', stages: SALES_STAGES.map((s, i) => (i === 0 ? { ...s, probability: 101 } : s)) }, ['stages', '0', 'probability'], 'BAD_USER_INPUT'],
-      [{ name: 'Bad rotting', stages: SALES_STAGES.map((s, i) => (i === 0 ? { ...s, rottingDays: 0 } : s)) }, ['stages', '0', 'rottingDays'], 'BAD_USER_INPUT'],
+      [
+        { name: 'Bad probability', stages: SALES_STAGES.map((s, i) => (i === 0 ? { ...s, probability: 101 } : s)) },
+        ['stages', '0', 'probability'],
+        'BAD_USER_INPUT',
+      ],
+      [
+        { name: 'Bad rotting', stages: SALES_STAGES.map((s, i) => (i === 0 ? { ...s, rottingDays: 0 } : s)) },
+        ['stages', '0', 'rottingDays'],
+        'BAD_USER_INPUT',
+      ],
       [{ name: '  ', stages: SALES_STAGES }, ['name'], 'BAD_USER_INPUT'],
     ];
     for (const [input, field, code] of cases) {
@@ -85,18 +102,35 @@ describe('pipeline plugin: pipelines and stages', () => {
   it('adds, updates and reorders stages; a reorder must be a permutation', async () => {
     const ws = await server.newWorkspace();
     const p = await createPipeline(ws);
-    const added = await ws.ok(ADD_STAGE, { i: { pipelineId: p.id, name: 'Negotiation', probability: 75, kind: 'OPEN', rottingDays: 7, position: 3 } });
+    const added = await ws.ok(ADD_STAGE, {
+      i: { pipelineId: p.id, name: 'Negotiation', probability: 75, kind: 'OPEN', rottingDays: 7, position: 3 },
+    });
     expect(added.addPipelineStage.userErrors).toEqual([]);
     expect(added.addPipelineStage.stage).toMatchObject({ name: 'Negotiation', position: 3, probability: 75, kind: 'OPEN', rottingDays: 7 });
-    expect(added.addPipelineStage.pipeline.stages.map((s: { name: string }) => s.name)).toEqual(['Lead', 'Qualified', 'Proposal', 'Negotiation', 'Won', 'Lost']);
+    expect(added.addPipelineStage.pipeline.stages.map((s: { name: string }) => s.name)).toEqual([
+      'Lead',
+      'Qualified',
+      'Proposal',
+      'Negotiation',
+      'Won',
+      'Lost',
+    ]);
 
     const negotiation = added.addPipelineStage.stage.id;
     const updated = await ws.ok(UPDATE_STAGE, { i: { id: negotiation, name: 'Negotiating', probability: 80, rottingDays: null } });
-    expect(updated.updatePipelineStage).toEqual({ stage: { id: negotiation, name: 'Negotiating', probability: 80, kind: 'OPEN', rottingDays: null }, userErrors: [] });
+    expect(updated.updatePipelineStage).toEqual({
+      stage: { id: negotiation, name: 'Negotiating', probability: 80, kind: 'OPEN', rottingDays: null },
+      userErrors: [],
+    });
 
     // duplicate name, last WON stage turned OPEN: refused
-    expect((await ws.ok(UPDATE_STAGE, { i: { id: negotiation, name: 'LEAD' } })).updatePipelineStage.userErrors[0]).toMatchObject({ field: ['name'], code: 'CONFLICT' });
-    expect((await ws.ok(UPDATE_STAGE, { i: { id: stageByName(p, 'Won').id, kind: 'OPEN' } })).updatePipelineStage.userErrors[0]).toMatchObject({ field: ['kind'] });
+    expect((await ws.ok(UPDATE_STAGE, { i: { id: negotiation, name: 'LEAD' } })).updatePipelineStage.userErrors[0]).toMatchObject({
+      field: ['name'],
+      code: 'CONFLICT',
+    });
+    expect(
+      (await ws.ok(UPDATE_STAGE, { i: { id: stageByName(p, 'Won').id, kind: 'OPEN' } })).updatePipelineStage.userErrors[0],
+    ).toMatchObject({ field: ['kind'] });
 
     const current = (await ws.ok(`query($id: ID!) { pipeline(id: $id) { ${PIPELINE_FIELDS} } }`, { id: p.id })).pipeline;
     const ids = current.stages.map((s: { id: string }) => s.id);
@@ -113,11 +147,17 @@ describe('pipeline plugin: pipelines and stages', () => {
     ]);
 
     const before = await counts(ws);
-    for (const stageIds of [ids.slice(1), [...ids.slice(1), ids[1]], [...ids.slice(1), stageByName(await createPipeline(ws, 'Other'), 'Lead').id]]) {
+    for (const stageIds of [
+      ids.slice(1),
+      [...ids.slice(1), ids[1]],
+      [...ids.slice(1), stageByName(await createPipeline(ws, 'Other'), 'Lead').id],
+    ]) {
       const { reorderPipelineStages } = await ws.ok(REORDER, { i: { pipelineId: p.id, stageIds } });
       expect(reorderPipelineStages.userErrors[0]).toMatchObject({ field: ['stageIds'], code: 'BAD_USER_INPUT' });
     }
-    const after = (await ws.ok(`query($id: ID!) { pipeline(id: $id) { stages { name } } }`, { id: p.id })).pipeline.stages.map((s: { name: string }) => s.name);
+    const after = (await ws.ok(`query($id: ID!) { pipeline(id: $id) { stages { name } } }`, { id: p.id })).pipeline.stages.map(
+      (s: { name: string }) => s.name,
+    );
     expect(after).toEqual(['Negotiating', 'Proposal', 'Qualified', 'Lead', 'Won', 'Lost']);
     expect((await counts(ws)).stage).toBe(before.stage + 5); // only the "Other" pipeline's stages were added
   });
@@ -131,7 +171,10 @@ describe('pipeline plugin: pipelines and stages', () => {
     const before = await counts(ws);
 
     const noTarget = await ws.ok(DELETE_STAGE, { i: { id: lead.id } });
-    expect(noTarget.deletePipelineStage).toMatchObject({ pipeline: null, userErrors: [{ field: ['moveDealsToStageId'], code: 'CONFLICT' }] });
+    expect(noTarget.deletePipelineStage).toMatchObject({
+      pipeline: null,
+      userErrors: [{ field: ['moveDealsToStageId'], code: 'CONFLICT' }],
+    });
     const foreign = await ws.ok(DELETE_STAGE, { i: { id: lead.id, moveDealsToStageId: stageByName(other, 'Lead').id } });
     expect(foreign.deletePipelineStage.userErrors[0]).toMatchObject({ field: ['moveDealsToStageId'], code: 'BAD_USER_INPUT' });
     const lastLost = await ws.ok(DELETE_STAGE, { i: { id: stageByName(p, 'Lost').id } });
@@ -173,7 +216,9 @@ describe('pipeline plugin: pipelines and stages', () => {
     expect(noTarget.deletePipeline).toMatchObject({ deletedId: null, userErrors: [{ field: ['moveDealsToStageId'], code: 'CONFLICT' }] });
     const sameStage = await ws.ok(DELETE_PIPELINE, { i: { id: p.id, moveDealsToStageId: stageByName(p, 'Qualified').id } });
     expect(sameStage.deletePipeline.userErrors[0]).toMatchObject({ field: ['moveDealsToStageId'] });
-    const mismatch = await ws.ok(DELETE_PIPELINE, { i: { id: p.id, moveDealsToPipelineId: other.id, moveDealsToStageId: stageByName(p, 'Lead').id } });
+    const mismatch = await ws.ok(DELETE_PIPELINE, {
+      i: { id: p.id, moveDealsToPipelineId: other.id, moveDealsToStageId: stageByName(p, 'Lead').id },
+    });
     expect(mismatch.deletePipeline.userErrors[0]).toMatchObject({ field: ['moveDealsToStageId'] });
     expect(await counts(ws)).toEqual(before);
 
@@ -183,7 +228,9 @@ describe('pipeline plugin: pipelines and stages', () => {
     expect(moved.pipeline.id).toBe(other.id);
     expect(moved.stage.id).toBe(stageByName(other, 'Lead').id);
     // the deleted pipeline is gone from lists; the remaining one became the default
-    expect((await ws.ok(PIPELINES)).pipelines.map((x: { name: string; isDefault: boolean }) => [x.name, x.isDefault])).toEqual([['Other', true]]);
+    expect((await ws.ok(PIPELINES)).pipelines.map((x: { name: string; isDefault: boolean }) => [x.name, x.isDefault])).toEqual([
+      ['Other', true],
+    ]);
     expect((await ws.ok(`query($id: ID!) { pipeline(id: $id) { id } }`, { id: p.id })).pipeline).toBeNull();
   });
 
