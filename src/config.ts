@@ -85,14 +85,16 @@ const schema = z.object({
   JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters (use a random string)' }).default(DEV_JWT_SECRET),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'must be a number of seconds (60–86400)' }).int().min(60).max(86400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number({ message: 'must be a number of days (1–365)' }).int().min(1).max(365).default(30),
-  /** Background workers in this process: `off` when other processes run them (the outbox worker, the job runner). */
+  /** Background workers in this process: `off` when other processes run them (the outbox worker, the job queue's workers). */
   OUTBOX_WORKER: onOff(),
   OUTBOX_POLL_MS: positive('a number of milliseconds', 200),
   OUTBOX_CONCURRENCY: positive('a number of deliveries', 8),
   OUTBOX_BACKOFF_BASE_MS: positive('a number of milliseconds', 1000),
   OUTBOX_LEASE_MARGIN_MS: positive('a number of milliseconds', 30_000),
+  /** Whether this process runs jobs from the job queue (it always enqueues). */
   JOB_RUNNER: onOff(),
-  JOB_TICK_MS: positive('a number of milliseconds', 1000),
+  /** PostgreSQL connections of the job queue's own pool. */
+  JOB_QUEUE_POOL: positive('a number of connections', 4),
   /** Third-party plugins, comma-separated: npm package names, or paths (absolute or starting with `.`, from the working directory). */
   PLUGINS: z
     .string()

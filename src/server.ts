@@ -1,14 +1,13 @@
 import { kernelFacts } from './app/kernel-facts.js';
 import { type AppConfig, ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { openConfiguredDatabase } from './app/database.js';
+import { openAppQueue, openConfiguredDatabase } from './app/database.js';
 import { createApp } from './app/http-app.js';
 import { seedPluginDemoData } from './seed/plugin-demo.js';
 import { seedDemoIfEmpty } from './seed/demo.js';
 import { builtinPluginsDir, type LoadedPlugin, loadPlugins, PluginLoadError } from './plugin-host/load-plugins.js';
 import { PluginInstallError, runInstallSteps } from './plugin-host/install-plugins.js';
 import { startOutboxWorker } from './events/index.js';
-import { startJobRunner } from './plugin-host/jobs/index.js';
 import type { GraphQLSchema } from 'graphql';
 
 export interface ServeOptions {
@@ -57,6 +56,8 @@ export async function serve(options: ServeOptions = {}) {
     }
     throw error;
   }
+  // the job queue (pg-boss installs or migrates its schema as the owner, before the owner's connection closes)
+  const queue = await openAppQueue(database, config.DATABASE_URL, { poolMax: config.JOB_QUEUE_POOL, logger });
   await database.closeOwner();
   const { orm, applied } = database;
   logger.info({ applied, database: config.DATABASE_URL ? 'postgresql' : `pglite:${config.PGLITE_DIR}` }, 'database ready');
@@ -77,19 +78,12 @@ export async function serve(options: ServeOptions = {}) {
     logger,
     schema: options.schema ? await options.schema() : undefined,
     plugins: plugins.map((p) => p.manifest),
+    queue,
   });
   await app.http.listen({ port: config.PORT, host: config.HOST });
   logger.info(`GraphQL API at http://localhost:${config.PORT}/graphql`);
   // delivers domain events to after subscribers (OUTBOX_WORKER=off: another process does)
   const outbox = startOutboxWorker(orm, logger, config);
-  // runs plugins' scheduled jobs where they are enabled (JOB_RUNNER=off: another process does)
-  const jobs = startJobRunner(
-    orm,
-    logger,
-    plugins.map((p) => p.manifest),
-    config,
-  );
-
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -99,7 +93,7 @@ export async function serve(options: ServeOptions = {}) {
     try {
       await app.close();
       await outbox?.stop();
-      await jobs?.stop();
+      await queue.stop();
       await orm.close();
     } finally {
       clearTimeout(force);

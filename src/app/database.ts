@@ -8,6 +8,7 @@ import { kernelMigrations } from '../../migrations/index.js';
 import { AuditSubscriber } from '../core/audit/audit.subscriber.js';
 import { DomainEventSubscriber } from '../events/domain-events.subscriber.js';
 import { kernelEntities } from './kernel-entities.js';
+import { JobQueue, type JobQueueOptions } from '../queue/job-queue.js';
 
 /** A database of this app: the kernel's entities, subscribers and migrations, plus installed plugins'. */
 export interface AppDatabaseTarget extends Omit<ServingTarget, keyof Pick<DatabaseTarget, 'entities' | 'subscribers' | 'migrations'>> {
@@ -44,3 +45,19 @@ export const openConfiguredDatabase = (config: AppConfig, plugins: LoadedPlugin[
     appUrl: config.APP_DATABASE_URL,
     appPassword: config.APP_DATABASE_PASSWORD,
   });
+
+/**
+ * The job queue over the serving database: pg-boss as the owner (its own small pool on PostgreSQL; the one PGlite
+ * instance otherwise), with the API's role granted its tables so a write enqueues in its own transaction.
+ */
+export async function openAppQueue(
+  database: Pick<ServingDatabase, 'orm' | 'owner'>,
+  url: string | undefined,
+  options: Omit<JobQueueOptions, 'owner' | 'url' | 'appRole'> = {},
+): Promise<JobQueue> {
+  const separateRole = database.orm !== database.owner;
+  const appRole = separateRole
+    ? String((await database.orm.em.fork().getConnection().execute<{ role: string }[]>('select current_user as role'))[0]?.role)
+    : undefined;
+  return JobQueue.open({ owner: database.owner, url, appRole, ...options });
+}

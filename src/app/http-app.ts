@@ -17,6 +17,9 @@ import { SchemaCache } from './schema-cache.js';
 import { disabledModuleOf, mayBeModuleError } from '../graphql/module-disabled.js';
 import type { ContributionIndex } from '../graphql/schema-diff.js';
 import { readCredentials, type Credentials } from '../http/credentials.js';
+import { type AppJobs, attachPluginJobs, detachPluginJobs } from '../plugin-host/jobs/jobs-slot.js';
+import { PluginJobs } from '../plugin-host/jobs/plugin-jobs.js';
+import type { JobQueue } from '../queue/job-queue.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
 import { ModuleHost, attachModuleHost } from '../plugin-host/modules/module-host.js';
@@ -34,6 +37,8 @@ export interface App {
   modules: ModuleHost;
   /** The schema (and its Apollo server) per distinct enabled set. */
   schemas: SchemaCache<ApolloServer<RequestContext>>;
+  /** Plugins' jobs on the job queue (undefined without a queue). */
+  jobs: AppJobs | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +52,8 @@ export interface AppOptions {
   plugins?: PluginManifest[];
   /** How long the enabled set of a workspace is cached in this process (default 1 s). */
   enabledSetTtlMs?: number;
+  /** The job queue (src/app/database.ts `openAppQueue`): plugins' jobs are scheduled on it, and run here when `JOB_RUNNER` is on. */
+  queue?: JobQueue;
 }
 
 /**
@@ -56,7 +63,7 @@ export interface AppOptions {
  * plugins pick the schema (kernel + those plugins, built once per distinct set, src/graphql/schema-cache.ts), and the
  * request runs on that schema's ApolloServer (Apollo has no per-request schema). Anonymous callers get the kernel.
  */
-export async function createApp({ orm, config, logger, schema: given, plugins = [], enabledSetTtlMs }: AppOptions): Promise<App> {
+export async function createApp({ orm, config, logger, schema: given, plugins = [], enabledSetTtlMs, queue }: AppOptions): Promise<App> {
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -192,6 +199,10 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
       return reply.code(503).send({ status: 'unavailable' });
     }
   });
+  // plugins' jobs on the queue: schedules written, and run by this process unless JOB_RUNNER=off
+  const ownJobs = queue ? new PluginJobs(queue, orm, modules, logger) : undefined;
+  const jobs = ownJobs ? attachPluginJobs(orm, ownJobs) : undefined;
+  if (ownJobs && jobs === ownJobs) await ownJobs.start({ work: config.JOB_RUNNER });
   registerImportExportRoutes(http, { orm, config, logger });
   // GraphQL subscriptions (graphql-ws) at /graphql/ws, on the workspace's schema
   await registerGraphqlWebSocket(http, { orm, config, logger, modules, schemas });
@@ -201,8 +212,10 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
     schema: kernel.schema,
     modules,
     schemas,
+    jobs,
     async close() {
       await http.close();
+      if (ownJobs && jobs === ownJobs) detachPluginJobs(orm);
     },
   };
 }

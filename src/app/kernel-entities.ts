@@ -1,4 +1,3 @@
-import { JobRun } from '../plugin-host/jobs/job-run.entity.js';
 import { Workspace } from '../core/workspaces/workspace.entity.js';
 import { User } from '../core/identity/user.entity.js';
 import { Membership, Team, TeamMember } from '../core/identity/membership.entity.js';
@@ -48,5 +47,4 @@ export const kernelEntities = [
   ProcessedEvent,
   WorkspaceModule,
   InstalledPlugin,
-  JobRun,
 ];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { auditActorOf } from '../db/audit-context.js';
-import { eventsOf } from './registry.js';
+import { eventsOf, kernelEvents } from './registry.js';
 import type { EventType } from './event-type.js';
 
 export interface EventInput {
@@ -61,7 +61,7 @@ export async function insertEvents(em: SqlEntityManager, events: EventInput[]): 
 /**
  * Emits a plugin's own domain event inside the current write (`runMutation`'s transaction): delivered to its
  * subscribers after commit, never if the write rolls back. The workspace and actor default to the transaction's.
- * The type must be declared (a manifest's `events`, or the kernel's): an undeclared one throws.
+ * In an app, the type must be declared (a manifest's `events`, or the kernel's): an undeclared one throws.
  */
 export async function emitEvent<Payload extends object>(
   em: EntityManager | SqlEntityManager,
@@ -80,7 +80,9 @@ export async function emitEvent(
   options?: { workspaceId?: string },
 ): Promise<string> {
   const event = typedPayload === undefined ? token : { type: token.type, payload: typedPayload, workspaceId: options?.workspaceId };
-  if (!eventsOf(em).declaredBy(event.type)) {
+  // checked where an app is attached (seeds and kernel-level tests run before or without one)
+  const registry = eventsOf(em as SqlEntityManager);
+  if (registry !== kernelEvents && !registry.declaredBy(event.type)) {
     throw new Error(`emitEvent("${event.type}"): no installed plugin declares this event type (list it in the manifest's \`events\`)`);
   }
   const actor = auditActorOf(em as EntityManager);

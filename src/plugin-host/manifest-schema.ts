@@ -1,3 +1,4 @@
+import { CronExpressionParser } from 'cron-parser';
 import semver from 'semver';
 import { z } from 'zod';
 import { eventTypeName } from '../events/event-type.js';
@@ -72,15 +73,39 @@ const subscriber = z
     if (!s.on.length) ctx.addIssue({ code: 'custom', message: `subscriber "${s.name}" listens to no event type` });
   });
 
-const job = z.looseObject({ name: nonEmpty('job name'), everySeconds: z.unknown(), run: fn }).superRefine((j, ctx) => {
-  if (typeof j.everySeconds !== 'number' || !Number.isFinite(j.everySeconds) || j.everySeconds < 1) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['everySeconds'],
-      message: `job "${j.name}" runs every ${show(j.everySeconds)} seconds; everySeconds must be a number of at least 1`,
-    });
+const JOB_NAME = /^[a-z][a-z0-9-]{0,59}$/;
+
+function cronProblem(cron: unknown, timeZone: unknown): string | null {
+  if (typeof cron !== 'string' || cron.trim().split(/\s+/).length !== 5) return 'must be a 5-field cron expression';
+  try {
+    CronExpressionParser.parse(cron);
+  } catch (error) {
+    return `is not a cron expression (${error instanceof Error ? error.message : String(error)})`;
   }
-});
+  if (timeZone === undefined) return null;
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: String(timeZone) });
+    return null;
+  } catch {
+    return `has an unknown time zone ${show(timeZone)}`;
+  }
+}
+
+const job = z
+  .looseObject({
+    name: nonEmpty('job name'),
+    retryLimit: z.number().int().min(0).max(20).optional(),
+    retryDelaySeconds: z.number().int().min(1).max(86_400).optional(),
+    run: fn,
+  })
+  .superRefine((j, ctx) => {
+    if (!JOB_NAME.test(j.name))
+      ctx.addIssue({ code: 'custom', path: ['name'], message: `job name "${j.name}" must be lower-case letters, digits and dashes` });
+    const { cron, timeZone } = j as { cron?: unknown; timeZone?: unknown };
+    if (cron === undefined && timeZone === undefined) return;
+    const problem = cronProblem(cron, timeZone);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['cron'], message: `job "${j.name}": cron ${show(cron)} ${problem}` });
+  });
 
 const recordType = z.looseObject({
   name: nonEmpty('record type name'),

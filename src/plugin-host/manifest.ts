@@ -50,7 +50,7 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<st
   hooks?: BeforeHook[];
   /** Delivered after commit from the transactional outbox, at least once. */
   subscribers?: Subscriber<S>[];
-  jobs?: ScheduledJob<S>[];
+  jobs?: PluginJob<S, object>[];
   /** zod schema of the plugin's per-workspace settings; defaults fill what a workspace did not set. */
   settings?: Settings;
   /**
@@ -92,11 +92,36 @@ export interface NodeType extends Omit<NodeTypeEntry, 'load'> {
   load(ctx: RequestContext, id: string): Promise<object | null>;
 }
 
-export interface ScheduledJob<Settings = Record<string, unknown>> {
+/**
+ * A job of the plugin, run in one workspace at a time through the kernel's job queue (pg-boss): on a `cron` schedule
+ * in every workspace where the plugin is enabled, and whenever code enqueues it (`enqueueJob`, optionally delayed).
+ * A run that throws is retried with back-off; after the last attempt it stays as a failed job.
+ */
+export interface PluginJob<Settings = Record<string, unknown>, Data extends object = Record<string, unknown>> {
+  /** Unique within the plugin: lower-case letters, digits and dashes. */
   name: string;
-  /** Interval in seconds between runs (per workspace where the plugin is enabled). */
-  everySeconds: number;
-  run(context: PluginContext<Settings> & { workspaceId: string }): Promise<void>;
+  /** A 5-field cron expression (`0 9 * * 1-5`: weekdays at 09:00); without one the job runs only when enqueued. */
+  cron?: string;
+  /** The IANA time zone `cron` is read in (default UTC). */
+  timeZone?: string;
+  /** Retries after a failed run (default 3), the first after `retryDelaySeconds` (default 30), doubling each time. */
+  retryLimit?: number;
+  retryDelaySeconds?: number;
+  run(context: JobContext<Settings>, data: Data): Promise<void>;
+}
+
+/** What a job run receives: the workspace, its entity manager and the plugin's settings there, and the queue's now. */
+export interface JobContext<Settings = Record<string, unknown>> extends PluginContext<Settings> {
+  workspaceId: string;
+  /** When the run started, on the queue's clock (tests move it). */
+  now: Date;
+}
+
+/** A job whose enqueued data has a type: `enqueueJob(ctx, sendDigest, { userId })` checks it. */
+export function defineJob<Data extends object, Settings = Record<string, unknown>>(
+  job: PluginJob<Settings, Data>,
+): PluginJob<Settings, Data> {
+  return job;
 }
 
 /**

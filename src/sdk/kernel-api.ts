@@ -24,6 +24,8 @@ import { sql } from '../db/sql.js';
 // ---- events and hooks ----
 /** Emits the plugin's own domain event inside the current write; delivered after commit, never if it rolls back. */
 export { emitEvent } from '../events/emit.js';
+/** Enqueues a run of one of the plugin's `jobs` (optionally delayed: `startAfter`), in the current write's transaction. */
+export { enqueueJob } from '../plugin-host/jobs/plugin-jobs.js';
 /** Runs the before hooks registered `on` a write (a plugin's own writes too: `deal.create` …) on a draft. */
 export { runBeforeHooks } from '../events/before-hooks.js';
 

@@ -58,6 +58,8 @@ export interface PluginTestServer {
   newWorkspace(): Promise<PluginTestWorkspace>;
   /** Names of the migrations applied when the server started. */
   applied: string[];
+  /** The job queue when `jobQueue` was asked for (`jobQueue.boss` is pg-boss: `getSpy(name)`, `findJobs(name)`). */
+  jobQueue: any;
   /** Starts delivering domain events to subscribers (an outbox worker on `appOrm`; stopped by `close`). */
   startOutboxWorker(options?: { pollMs?: number; backoffBaseMs?: number }): Promise<{ stop(): Promise<void> }>;
   close(): Promise<void>;
@@ -70,6 +72,36 @@ export interface PluginServerOptions {
   freshDatabase?: boolean;
   /** Extra configuration (environment variables, see README "Configuration"). */
   env?: Record<string, string>;
+  /**
+   * A job queue for the server: the plugins' `jobs` are scheduled on it and (unless `work: false`) run. Pass pg-boss's
+   * `TestClock` as `clock` and move time with it (`tickUntil`): delays, schedules and retries fire without waiting.
+   */
+  jobQueue?: { clock?: TestClockLike; work?: boolean };
+}
+
+/** pg-boss's `TestClock` (`import { TestClock } from 'pg-boss'`), as far as the kit uses it. */
+export interface TestClockLike {
+  now(): number;
+  tick(ms: number): Promise<void>;
+  setTime(t: number | Date): Promise<void>;
+}
+
+/**
+ * Moves `clock` forward `stepMs` at a time (default 15 s) until `done` settles, and returns its value — e.g.
+ * `tickUntil(clock, server.jobQueue.boss.getSpy(name).waitForJobWithId(id, 'completed'))`. Workers poll on the clock's
+ * timers; a step replays every poll it passes, so prefer `clock.setTime` for long jumps.
+ */
+export async function tickUntil<T>(clock: TestClockLike, done: Promise<T>, stepMs = 15_000, maxSteps = 400): Promise<T> {
+  let settled = false;
+  const watched = done.finally(() => {
+    settled = true;
+  });
+  for (let i = 0; i < maxSteps && !settled; i++) {
+    await clock.tick(stepMs);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  if (!settled) throw new Error(`tickUntil: not settled after ${maxSteps} steps of ${stepMs} ms`);
+  return watched;
 }
 
 /** The server each contract's stage list started (closed by `closeStages`). */
@@ -118,7 +150,16 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
   const orm = database.owner;
   const manifests = loaded.map((p) => p.manifest);
   await installSteps.runInstallSteps(orm, manifests);
-  const app = await http.createApp({ orm: database.orm, config, logger, plugins: manifests });
+  const jobQueue = options.jobQueue
+    ? await db.openAppQueue(database, url, { clock: options.jobQueue.clock as never, poolMax: 2, spies: true, logger })
+    : undefined;
+  const app = await http.createApp({
+    orm: database.orm,
+    config: options.jobQueue?.work === false ? { ...config, JOB_RUNNER: false } : config,
+    logger,
+    plugins: manifests,
+    queue: jobQueue,
+  });
 
   const gql = async (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResult> => {
     const response = await app.http.inject({
@@ -141,6 +182,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
 
   const workers: { stop(graceMs?: number): Promise<void> }[] = [];
   const server: PluginTestServer = {
+    jobQueue,
     async startOutboxWorker(workerOptions = {}) {
       const { OutboxWorker } = await import('../events/outbox-worker.js');
       const worker = new OutboxWorker({ orm: database.orm, pollMs: 20, backoffBaseMs: 20, leaseMarginMs: 1000, ...workerOptions }).start();
@@ -203,6 +245,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
     async close() {
       for (const worker of workers.splice(0)) await worker.stop(1000);
       await app.close();
+      await jobQueue?.stop();
       await database.close();
       await dropDatabase?.();
     },

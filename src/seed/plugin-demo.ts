@@ -1,5 +1,6 @@
 import type { Orm } from '../db/orm.js';
 import { withWorkspace } from '../db/rls/tenant-context.js';
+import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { ModuleHost } from '../plugin-host/modules/module-host.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
 import type { PluginManifest } from '../plugin-host/manifest.js';
@@ -16,6 +17,19 @@ export async function seedPluginDemoData(orm: Orm, plugins: readonly PluginManif
     .getConnection()
     .execute<{ id: string }[]>('select id from workspace where slug = ?', [DEMO_WORKSPACE_SLUG]);
   if (!workspace) return [];
+  // the demo writes through the plugins' own services: their permissions, record types, events and the rest of the
+  // app's registries must be known (a first start seeds before the app exists; an app already attached is reused)
+  registerPluginPermissions(plugins);
+  attachAppRegistries(orm, buildAppRegistries(plugins));
+  try {
+    return await seedEnabled(orm, plugins, workspace.id);
+  } finally {
+    detachAppRegistries(orm);
+  }
+}
+
+async function seedEnabled(orm: Orm, plugins: readonly PluginManifest[], workspaceId: string): Promise<string[]> {
+  const workspace = { id: workspaceId };
   const host = new ModuleHost(plugins, orm);
   const rows = await withWorkspace(orm, workspace.id, (em) => host.readRows(em, workspace.id));
   const seeded: string[] = [];

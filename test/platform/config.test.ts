@@ -24,7 +24,7 @@ describe('configuration from the environment', () => {
   });
 
   it('background workers: on by default, off when another process runs them', () => {
-    expect(loadConfig({})).toMatchObject({ OUTBOX_WORKER: true, JOB_RUNNER: true, OUTBOX_POLL_MS: 200, JOB_TICK_MS: 1000 });
+    expect(loadConfig({})).toMatchObject({ OUTBOX_WORKER: true, JOB_RUNNER: true, OUTBOX_POLL_MS: 200, JOB_QUEUE_POOL: 4 });
     expect(loadConfig({ OUTBOX_WORKER: 'off', JOB_RUNNER: 'false', OUTBOX_POLL_MS: '50' })).toMatchObject({
       OUTBOX_WORKER: false,
       JOB_RUNNER: false,

@@ -29,6 +29,7 @@ test('src/ has no import cycle', async () => {
 const LAYERS = [
   ['config.ts', 'logger.ts', 'registries'],
   ['db'],
+  ['queue'],
   ['permissions'],
   ['events'],
   ['graphql'],

@@ -86,7 +86,7 @@ describe('start-up refuses a manifest claiming what the kernel or another plugin
 
   it('a duplicate subscriber or job name', () => {
     const subscriber = { name: 'sync', on: ['contact.created'], handle: noop };
-    const job = { name: 'nightly', everySeconds: 86_400, run: noop };
+    const job = { name: 'nightly', cron: '0 3 * * *', run: noop };
     expect(refusal(plugin('twice', { subscribers: [subscriber, { ...subscriber, on: ['contact.updated'] }], jobs: [job, job] }))).toEqual([
       'twice: subscriber "sync" is declared twice',
       'twice: job "nightly" is declared twice',
@@ -109,12 +109,19 @@ describe('start-up refuses a manifest claiming what the kernel or another plugin
     expect(accepted.map((p) => p.id)).toEqual(['deals', 'guard']);
   });
 
-  it('a job running more often than every second, or with no number', () => {
-    const job = (everySeconds: unknown) => ({ name: `every-${String(everySeconds)}`, everySeconds, run: noop });
-    expect(refusal(plugin('eager', { jobs: [job(0.5), job(0), job('60')] }))).toEqual([
-      'eager: job "every-0.5" runs every 0.5 seconds; everySeconds must be a number of at least 1',
-      'eager: job "every-0" runs every 0 seconds; everySeconds must be a number of at least 1',
-      'eager: job "every-60" runs every "60" seconds; everySeconds must be a number of at least 1',
+  it('a job with a malformed cron expression, an unknown time zone or a bad name', () => {
+    const run = noop;
+    const jobs = [
+      { name: 'hourly', cron: '60 * * * *', run },
+      { name: 'weekly', cron: '0 9 * *', run },
+      { name: 'zoned', cron: '0 9 * * *', timeZone: 'Mars/Olympus', run },
+      { name: 'Bad_Name', run },
+    ];
+    expect(refusal(plugin('eager', { jobs }))).toEqual([
+      'eager: job "hourly": cron "60 * * * *" is not a cron expression (Constraint error, got value 60 expected range 0-59)',
+      'eager: job "weekly": cron "0 9 * *" must be a 5-field cron expression',
+      'eager: job "zoned": cron "0 9 * * *" has an unknown time zone "Mars/Olympus"',
+      'eager: job name "Bad_Name" must be lower-case letters, digits and dashes',
     ]);
   });
 });
@@ -128,7 +135,7 @@ describe('start-up refuses a malformed manifest, saying where', () => {
     expect(
       refusal(
         plugin('sloppy', {
-          jobs: [{ name: 'sync', everySeconds: 60, run: 'sync()' }],
+          jobs: [{ name: 'sync', cron: '0 * * * *', run: 'sync()' }],
           writePoints: ['createDeal'],
           events: ['won'],
           permissions: [{ name: 'deals', description: 'Deals', scoped: false }],
@@ -147,12 +154,12 @@ describe('start-up refuses a malformed manifest, saying where', () => {
   it('reports every plugin’s problems in one pass, and clashes only between well-formed manifests', () => {
     expect(
       refusal(
-        plugin('broken', { events: ['contact.created'], jobs: [{ name: 'x', everySeconds: 0, run: noop }] }),
+        plugin('broken', { events: ['contact.created'], jobs: [{ name: 'x', cron: 'often', run: noop }] }),
         plugin('thief', { nodeTypes: [{ typeName: 'Contact', rootClass: Thing, load: async () => null }] }),
         plugin('guard', { hooks: [{ on: 'nowhere.write', run: noop }] }),
       ),
     ).toEqual([
-      'broken: job "x" runs every 0 seconds; everySeconds must be a number of at least 1',
+      'broken: job "x": cron "often" must be a 5-field cron expression',
       'thief: node type Contact is already declared by kernel',
       'guard: hook on unknown write point "nowhere.write" (known: contact.create, contact.update)',
     ]);

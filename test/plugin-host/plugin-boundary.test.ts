@@ -88,7 +88,6 @@ describe('kernel tables are the kernel’s: plugin code names none of them in SQ
       'contact_tag',
       'company_tag',
       'outbox_delivery',
-      'job_run',
       'installed_plugin',
       'workspace_module',
       'workspace',

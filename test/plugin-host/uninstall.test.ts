@@ -1,5 +1,7 @@
-import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
-import { JobRunner } from '../../src/plugin-host/jobs/job-runner.js';
+import { startPluginServer, tickUntil, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
+import { enqueueJob } from '../../src/sdk/index.js';
+import { rottingJob } from '../../plugins/pipeline/automation/index.js';
+import { TestClock } from 'pg-boss';
 import { kernelEntities } from '../../src/app/kernel-entities.js';
 import pipeline from '../../plugins/pipeline/plugin.js';
 import loyalty from '../../examples/loyalty/plugin.js';
@@ -15,6 +17,7 @@ import { createDeal, createPipeline, stageByName } from '../plugins/pipeline/hel
 const ERRORS = 'userErrors { field message code }';
 const UNINSTALL = `mutation($id: ID!) { uninstallModule(input: { id: $id }) { module { id enabled } ${ERRORS} } }`;
 
+const clock = new TestClock(Date.now());
 let server: PluginTestServer;
 let a: PluginTestWorkspace;
 let b: PluginTestWorkspace;
@@ -65,7 +68,10 @@ async function counts(workspaceId: string): Promise<Record<string, number>> {
     'pipeline: processed_event',
     `select count(*)::int as n from processed_event where workspace_id = ? and subscriber like 'pipeline/%'`,
   );
-  await count('pipeline: job_run', `select count(*)::int as n from job_run where workspace_id = ? and plugin_id = 'pipeline'`);
+  let queued = 0;
+  for (const name of server.app.jobs.queuesOf('pipeline'))
+    queued += (await server.jobQueue.boss.findJobs(name, { data: { workspaceId }, queued: true })).length;
+  result['pipeline: queued_job'] = queued;
   return result;
 }
 
@@ -114,24 +120,19 @@ async function seed(ws: PluginTestWorkspace): Promise<void> {
   expect(logged.logActivity.userErrors).toEqual([]);
   const award = await ws.ok(`mutation($c: ID!) { awardLoyaltyPoints(input: { contactId: $c, points: 5 }) { ${ERRORS} } }`, { c: contact });
   expect(award.awardLoyaltyPoints.userErrors).toEqual([]);
-  // the rotting job (a job_run row, a reminder and a task on the deal)
+  // the rotting job (a reminder and a task on the deal), and a run of it queued for tomorrow
   await exec(`update deal set stage_entered_at = now() - interval '30 days' where workspace_id = ? and name = 'Stale deal'`, [ws.id]);
+  const ran = await enqueueJob({ em: server.appOrm.em.fork() }, rottingJob, {}, { workspaceId: ws.id });
+  await tickUntil(clock, server.jobQueue.boss.getSpy('pipeline/rotting-reminders').waitForJobWithId(ran!, 'completed'));
+  await enqueueJob({ em: server.appOrm.em.fork() }, rottingJob, {}, { workspaceId: ws.id, startAfter: new Date(clock.now() + 86_400_000) });
 }
 
 beforeAll(async () => {
-  server = await startPluginServer([pipeline, loyalty]);
+  server = await startPluginServer([pipeline, loyalty], { jobQueue: { clock } });
   a = await server.newWorkspace();
   b = await server.newWorkspace();
   await seed(a);
   await seed(b);
-  const runner = new JobRunner({
-    orm: server.appOrm,
-    logger: { info: () => {}, error: () => {} } as never,
-    plugins: server.plugins,
-    tickMs: 50,
-    listWorkspaces: async () => [a.id, b.id],
-  });
-  await runner.tick();
   // deliver the events (deal.won to pipeline's subscribers, activity.logged to loyalty's): deliveries and processed events
   const worker = await server.startOutboxWorker({ pollMs: 20 });
   const until = Date.now() + 15_000;
@@ -179,7 +180,6 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   expected.custom_field_definition = beforeA.custom_field_definition! - beforeA['pipeline: custom_field_definition']!;
   expected.outbox_delivery = beforeA.outbox_delivery! - beforeA['pipeline: outbox_delivery']!;
   expected.processed_event = beforeA.processed_event! - beforeA['pipeline: processed_event']!;
-  expected.job_run = beforeA.job_run! - beforeA['pipeline: job_run']!;
   // the uninstall itself: the module row (pipeline is enabled by default: it had none) and its audit entry
   expected.workspace_module = beforeA.workspace_module! + 1;
   expected.audit_log = beforeA.audit_log! + 1;

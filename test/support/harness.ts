@@ -3,7 +3,9 @@ import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { openAppDatabase } from '../../src/app/database.js';
+import { openAppDatabase, openAppQueue } from '../../src/app/database.js';
+import type { Clock } from 'pg-boss';
+import type { JobQueue } from '../../src/queue/job-queue.js';
 import type { MikroORM } from '@mikro-orm/core';
 import type { AbstractSqlDriver } from '@mikro-orm/sql';
 import { createApp, type App } from '../../src/app/http-app.js';
@@ -31,6 +33,8 @@ export interface TestServer {
   /** The ORM the app serves with (PostgreSQL: the application role, under row-level security; PGlite: `orm`). */
   appOrm: SqlOrm;
   app: App;
+  /** The app's job queue, when `startTestServer({ queue })` asked for one. */
+  queue: JobQueue | undefined;
   /** Sends a GraphQL operation through the real HTTP stack. */
   gql<T = any, V = any>(query: Operation<T, V>, variables?: V, headers?: Record<string, string>): Promise<GraphQLResponse<T>>;
   /** A fresh workspace with an admin member; tests isolate by workspace. */
@@ -62,6 +66,11 @@ export interface TestServerOptions {
   privateDatabase?: boolean;
   /** Installed plugins (validated, in dependency order) passed to createApp. */
   plugins?: PluginManifest[];
+  /**
+   * A job queue for the app (pg-boss over the test database): plugins' jobs are scheduled and, unless `work: false`,
+   * run by this app. `clock` (pg-boss's TestClock) drives time: `await clock.tick(ms)`; nothing waits for real time.
+   */
+  queue?: { clock?: Clock; work?: boolean };
 }
 
 /** One database and app per test file: PGlite in memory, or the shared PostgreSQL test database. */
@@ -77,7 +86,19 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const appOrm = database.orm as SqlOrm;
   // tests count the app's statements through `server.orm.config.set('onQuery', …)`
   if (appOrm !== orm) appOrm.config.set('onQuery', (sql: string, params: readonly unknown[]) => orm.config.get('onQuery')(sql, params));
-  const app = await createApp({ orm: appOrm, config, logger, plugins: options.plugins });
+  // on the shared PostgreSQL database, a file with a clock of its own gets a queue schema of its own (pg-boss keeps
+  // the test clock's time in its schema)
+  const queueSchema = url && options.queue?.clock ? `pgboss_t${randomUUID().replaceAll('-', '').slice(0, 12)}` : undefined;
+  const queue = options.queue
+    ? await openAppQueue(database, url, { clock: options.queue.clock, poolMax: 2, spies: true, logger, schema: queueSchema })
+    : undefined;
+  const app = await createApp({
+    orm: appOrm,
+    config: options.queue?.work === false ? { ...config, JOB_RUNNER: false } : config,
+    logger,
+    plugins: options.plugins,
+    queue,
+  });
 
   const gql = async (operation: Operation, variables?: unknown, headers: Record<string, string> = {}) => {
     const query = typeof operation === 'string' ? operation : print(operation);
@@ -139,8 +160,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         .execute<{ n: number }[]>(`select count(*)::int as n from "${table}" where workspace_id = ?`, [workspaceId]);
       return Number(rows[0]!.n);
     },
+    queue,
     async close() {
       await app.close();
+      await queue?.stop();
+      if (queueSchema) await orm.em.getConnection().execute(`drop schema if exists "${queueSchema}" cascade`);
       await database.close();
     },
   };

@@ -1,4 +1,4 @@
-import type { ScheduledJob, Subscriber } from '../../../src/sdk/index.js';
+import type { PluginJob, Subscriber } from '../../../src/sdk/index.js';
 import type { PipelineSettings } from './settings.js';
 import { rottingJob as rotting } from './rotting.js';
 import { wonDealSubscribers } from './won-deal.js';
@@ -9,4 +9,4 @@ export { pipelineSettings, type PipelineSettings } from './settings.js';
 export const automationSubscribers: Subscriber<PipelineSettings>[] = [...wonDealSubscribers];
 
 /** Reminds deal owners of deals rotting in their stage, once per stay. */
-export const rottingJob: ScheduledJob<PipelineSettings> = rotting;
+export const rottingJob: PluginJob<PipelineSettings> = rotting;

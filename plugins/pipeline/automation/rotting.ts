@@ -7,7 +7,7 @@ import {
   sql,
   toGlobalId,
   type PluginContext,
-  type ScheduledJob,
+  type PluginJob,
 } from '../../../src/sdk/index.js';
 import { dealRotting } from '../events.js';
 import type { PipelineSettings } from './settings.js';
@@ -15,10 +15,9 @@ import type { PipelineSettings } from './settings.js';
 /** Deals reminded per run; the rest wait for the next run (keeps one run's transaction short). */
 export const ROTTING_BATCH = 200;
 
-/** Seconds between runs of the rotting job in a workspace: PIPELINE_ROTTING_EVERY_SECONDS (default 300). */
-export function rottingEverySeconds(env: NodeJS.ProcessEnv = process.env): number {
-  const seconds = Number(env.PIPELINE_ROTTING_EVERY_SECONDS);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds : 300;
+/** When the rotting job runs in each workspace: PIPELINE_ROTTING_CRON (default every five minutes). */
+export function rottingCron(env: NodeJS.ProcessEnv = process.env): string {
+  return env.PIPELINE_ROTTING_CRON?.trim() || '*/5 * * * *';
 }
 
 interface RottenDeal {
@@ -99,11 +98,9 @@ export async function remindRottingDeals(context: PluginContext<PipelineSettings
   return rotten.length;
 }
 
-export const rottingJob: ScheduledJob<PipelineSettings> = {
+export const rottingJob: PluginJob<PipelineSettings> = {
   name: 'rotting-reminders',
-  get everySeconds() {
-    return rottingEverySeconds();
-  },
+  cron: rottingCron(),
   async run(context) {
     await remindRottingDeals(context);
   },

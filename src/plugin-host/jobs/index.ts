@@ -1,2 +1,2 @@
-export { JobRunner, startJobRunner, type JobRunnerOptions, type JobLogger } from './job-runner.js';
-export { JobRun } from './job-run.entity.js';
+export { type AppJobs, attachPluginJobs, detachPluginJobs, pluginJobsOf } from './jobs-slot.js';
+export { enqueueJob, type JobLogger, PluginJobs, queueNames } from './plugin-jobs.js';

@@ -1,3 +1,4 @@
+import { pluginJobsOf } from '../jobs/jobs-slot.js';
 import { ReferenceKind, type EntityMetadata, type QueryResult } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { PluginManifest } from '../manifest.js';
@@ -83,14 +84,14 @@ export function pluginDataPlan(em: SqlEntityManager, plugin: PluginManifest): Pl
   return { tables: withWorkspace, recordTypes: [...recordTypes].sort(), entryTypes: [...(plugin.timelineEntryTypes ?? [])] };
 }
 
-/** Rows removed per kind (`timeline_link`, `timeline_event`, `custom_field_definition`, `outbox_delivery`, `processed_event`, `job_run`, and each plugin table). */
+/** Rows removed per kind (`timeline_link`, `timeline_event`, `custom_field_definition`, `outbox_delivery`, `processed_event`, `queued_job` (the plugin's queued jobs there), and each plugin table). */
 export type RemovedRows = Record<string, number>;
 
 /**
  * Removes a workspace's data of a plugin, in the caller's transaction (under row-level security on PostgreSQL; every
  * statement names the workspace as well): the plugin's timeline entries and every timeline link to its records,
  * custom field definitions on its record types (their values live in its rows), the deliveries to its subscribers
- * (dead letters included) and its job runs, then its own rows, children before parents. Kernel records stay
+ * (dead letters included), its handled events and its queued jobs, then its own rows, children before parents. Kernel records stay
  * (activities linked to one of its records keep their other links); other workspaces are untouched.
  */
 export async function removePluginData(em: SqlEntityManager, plugin: PluginManifest, workspaceId: string): Promise<RemovedRows> {
@@ -127,7 +128,10 @@ export async function removePluginData(em: SqlEntityManager, plugin: PluginManif
     'processed_event',
     sql`delete from processed_event where workspace_id = ${workspaceId} and split_part(subscriber, '/', 1) = ${plugin.id}`,
   );
-  await run('job_run', sql`delete from job_run where workspace_id = ${workspaceId} and plugin_id = ${plugin.id}`);
+  const jobs = pluginJobsOf(em);
+  for (const name of jobs?.queuesOf(plugin.id) ?? []) {
+    removed.queued_job = (removed.queued_job ?? 0) + (await jobs!.queue.deleteQueued(em, name, { workspaceId }));
+  }
   for (const table of plan.tables) await run(table, sql`delete from ${raw(`"${table}"`)} where workspace_id = ${workspaceId}`);
   return removed;
 }

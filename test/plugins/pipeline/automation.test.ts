@@ -1,19 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { toGlobalId, type PluginManifest } from '../../../src/sdk/index.js';
-import { startPluginServer, type PluginTestServer, type PluginTestWorkspace } from '../../../src/sdk/testing.js';
-import { JobRunner } from '../../../src/plugin-host/jobs/job-runner.js';
+import { TestClock } from 'pg-boss';
+import { enqueueJob, toGlobalId } from '../../../src/sdk/index.js';
+import { startPluginServer, tickUntil, type PluginTestServer, type PluginTestWorkspace } from '../../../src/sdk/testing.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { rottingJob } from '../../../plugins/pipeline/automation/index.js';
 
 /**
  * The pipeline automation end to end: deal.won delivered by the outbox worker to the plugin's subscribers (contact
  * becomes a customer, company gets an account manager, follow-up task), idempotent per event; the rotting job run by
- * the kernel's JobRunner (one reminder per deal and stay, across runs and concurrent runners). PGlite in memory, or
+ * the kernel's job queue (one reminder per deal and stay, across runs and concurrent runs). PGlite in memory, or
  * PostgreSQL with TEST_DATABASE_URL.
  */
 
 const STEPS = ['won-deal-contact-customer', 'won-deal-account-manager', 'won-deal-follow-up-task'];
-const silent = { info: () => {}, error: (obj: object, msg?: string) => console.error(msg, obj) };
+const clock = new TestClock(Date.now());
 
 async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -31,7 +31,7 @@ const exec = <T = any[]>(text: string, params: unknown[] = []): Promise<T> => se
 const count = async (text: string, params: unknown[]) => Number((await exec<{ n: number }[]>(text, params))[0]!.n);
 
 beforeAll(async () => {
-  server = await startPluginServer([pipeline]);
+  server = await startPluginServer([pipeline], { jobQueue: { clock } });
   await server.startOutboxWorker();
 });
 afterAll(async () => {
@@ -302,13 +302,18 @@ describe('on deal.won (through the outbox)', () => {
   });
 });
 
-describe('the rotting job (through the JobRunner)', () => {
+describe('the rotting job (through the job queue)', () => {
   let ws: PluginTestWorkspace;
   let samId: string;
   let b: Board;
-  /** The job as installed, but due on every tick, so each tick really runs it (the kernel's job_run claim otherwise holds it for its interval). */
-  let everyTick: PluginManifest;
-  const runner = () => new JobRunner({ orm: server.appOrm, logger: silent, plugins: [everyTick], listWorkspaces: async () => [ws.id] });
+  /** `times` runs of the job in the workspace, enqueued as code would, run by the server's worker. */
+  const run = async (workspaceId: string, times = 1) => {
+    const spy = server.jobQueue.boss.getSpy('pipeline/rotting-reminders');
+    const ids = await Promise.all(
+      Array.from({ length: times }, () => enqueueJob({ em: server.appOrm.em.fork() }, rottingJob, {}, { workspaceId })),
+    );
+    await tickUntil(clock, Promise.all(ids.map((id) => spy.waitForJobWithId(id!, 'completed'))));
+  };
 
   const reminders = (dealId: string) =>
     exec<{ stage_id: string; task_id: string | null }[]>(
@@ -325,7 +330,6 @@ describe('the rotting job (through the JobRunner)', () => {
     ws = await server.newWorkspace();
     samId = (await ws.addMember('Sam Stale', 'SALES')).id;
     b = await board(ws.id);
-    everyTick = { ...pipeline, jobs: [{ name: rottingJob.name, everySeconds: 0, run: rottingJob.run }] };
   });
 
   it('reminds once per deal and stay in a stage, across runs and concurrent runners; a new stay rots again', async () => {
@@ -335,7 +339,7 @@ describe('the rotting job (through the JobRunner)', () => {
     const won = await insertDeal(ws.id, b, { name: 'Closed long ago', stage: 'Won', ownerId: samId, daysInStage: 90 });
     const trashed = await insertDeal(ws.id, b, { name: 'Trashed', stage: 'Lead', ownerId: samId, daysInStage: 90, deleted: true });
 
-    expect(await runner().tick()).toEqual({ ran: 1, failed: 0 });
+    await run(ws.id);
     const [task] = await tasksOn(ws.id, stale);
     expect(task).toMatchObject({ subject: 'Deal "Stale proposal" has been in Proposal for 10 days', assignee_id: samId });
     expect(await reminders(stale)).toEqual([{ stage_id: b.stages.Proposal, task_id: task!.id }]);
@@ -345,20 +349,16 @@ describe('the rotting job (through the JobRunner)', () => {
       expect(await reminders(id)).toEqual([]);
     }
 
-    // again, and two runners at once: nothing new
-    await runner().tick();
-    const results = await Promise.all([runner().tick(), runner().tick()]);
-    expect(results).toEqual([
-      { ran: 1, failed: 0 },
-      { ran: 1, failed: 0 },
-    ]);
+    // again, and two runs at once: nothing new
+    await run(ws.id);
+    await run(ws.id, 2);
     expect(await tasksOn(ws.id, stale)).toHaveLength(1);
     expect(await reminders(stale)).toHaveLength(1);
     expect(await rottingEvents(stale)).toHaveLength(1);
 
     // the deal moves to Lead (limit 5 days) and has stayed 6 days there: a new stay, a second reminder
     await moveTo(ws, stale, b.stages.Lead, 6);
-    await Promise.all([runner().tick(), runner().tick()]);
+    await run(ws.id, 2);
     expect((await tasksOn(ws.id, stale)).map((t) => t.subject)).toEqual([
       'Deal "Stale proposal" has been in Proposal for 10 days',
       'Deal "Stale proposal" has been in Lead for 6 days',
@@ -367,8 +367,8 @@ describe('the rotting job (through the JobRunner)', () => {
 
     // back into Proposal: a new stay in the same stage rots again once
     await moveTo(ws, stale, b.stages.Proposal, 8);
-    await runner().tick();
-    await runner().tick();
+    await run(ws.id);
+    await run(ws.id);
     expect(await tasksOn(ws.id, stale)).toHaveLength(3);
     expect((await rottingEvents(stale)).map((e) => e.payload.days)).toEqual([10, 6, 8]);
   });
@@ -380,8 +380,7 @@ describe('the rotting job (through the JobRunner)', () => {
     await other.ok(`mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { userErrors { message } } }`, {
       i: { id: 'pipeline', settings: { rottingReminders: false } },
     });
-    const offRunner = new JobRunner({ orm: server.appOrm, logger: silent, plugins: [everyTick], listWorkspaces: async () => [other.id] });
-    expect(await offRunner.tick()).toEqual({ ran: 1, failed: 0 });
+    await run(other.id);
     expect(await tasksOn(other.id, dealId)).toEqual([]);
     expect(await count(`select count(*)::int as n from deal_rotting_reminder where workspace_id = ?`, [other.id])).toBe(0);
   });
