@@ -14,6 +14,7 @@ import { Migration20261123220000OutboxCommitOrder } from './Migration20261123220
 import { Migration20261123230000JobScheduler } from './Migration20261123230000JobScheduler.js';
 import { Migration20261207000000ProcessedEvents } from './Migration20261207000000ProcessedEvents.js';
 import { Migration20261207010000JobQueue } from './Migration20261207010000JobQueue.js';
+import { Migration20261207020000Integrations } from './Migration20261207020000Integrations.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -32,4 +33,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123230000JobScheduler', class: Migration20261123230000JobScheduler },
   { name: 'Migration20261207000000ProcessedEvents', class: Migration20261207000000ProcessedEvents },
   { name: 'Migration20261207010000JobQueue', class: Migration20261207010000JobQueue },
+  { name: 'Migration20261207020000Integrations', class: Migration20261207020000Integrations },
 ];

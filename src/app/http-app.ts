@@ -26,6 +26,7 @@ import { ModuleHost, attachModuleHost } from '../plugin-host/modules/module-host
 import type { PluginManifest } from '../plugin-host/manifest.js';
 import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
 import { registerImportExportRoutes } from '../http/import-export.routes.js';
+import { registerInboundHookRoutes } from '../http/inbound-hooks.routes.js';
 import { graphqlHardening } from '../http/hardening/index.js';
 import { registerGraphqlWebSocket } from '../http/websocket.js';
 
@@ -68,6 +69,8 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
+    // inbound integration tokens travel in the path (`/hooks/in/<token>`, ~150 characters)
+    maxParamLength: 256,
   });
   const production = config.NODE_ENV === 'production';
   // armor limits, CSRF prevention, no introspection/suggestions in production, rate limits (src/http/hardening);
@@ -204,6 +207,7 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
   const jobs = ownJobs ? attachPluginJobs(orm, ownJobs) : undefined;
   if (ownJobs && jobs === ownJobs) await ownJobs.start({ work: config.JOB_RUNNER });
   registerImportExportRoutes(http, { orm, config, logger });
+  registerInboundHookRoutes(http, { orm, logger });
   // GraphQL subscriptions (graphql-ws) at /graphql/ws, on the workspace's schema
   await registerGraphqlWebSocket(http, { orm, config, logger, modules, schemas });
 

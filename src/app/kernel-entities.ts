@@ -15,6 +15,7 @@ import { CustomRole } from '../core/roles/role.entity.js';
 import { ApiKey, AuthSession, RefreshToken } from '../core/auth/auth.entities.js';
 import { Invitation } from '../core/workspace-admin/invitation.entity.js';
 import { AuditEntry } from '../core/audit/audit-entry.entity.js';
+import { Integration, IntegrationReceipt } from '../core/integrations/integration.entity.js';
 import { OutboxDelivery, OutboxEvent, ProcessedEvent } from '../events/outbox.entities.js';
 import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.js';
 import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
@@ -45,6 +46,8 @@ export const kernelEntities = [
   OutboxEvent,
   OutboxDelivery,
   ProcessedEvent,
+  Integration,
+  IntegrationReceipt,
   WorkspaceModule,
   InstalledPlugin,
 ];

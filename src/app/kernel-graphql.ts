@@ -6,6 +6,8 @@ import { workspaceAdminRules } from '../core/workspace-admin/workspace-admin.rul
 import { auditRules } from '../core/audit/audit.rules.js';
 import { AuditResolver } from '../core/audit/audit.resolver.js';
 import { eventRules } from '../core/dead-letters/dead-letters.rules.js';
+import { integrationRules } from '../core/integrations/integrations.rules.js';
+import { IntegrationResolver } from '../core/integrations/integration.resolver.js';
 import { DeadLetterResolver } from '../core/dead-letters/dead-letters.resolver.js';
 import { kernelNodeTypes } from '../graphql/node-registry.js';
 import { workspaceOf } from '../graphql/context.js';
@@ -41,6 +43,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   auditRules,
   moduleRules,
   eventRules,
+  integrationRules,
   subscriptionRules,
 ];
 
@@ -59,6 +62,7 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...customFieldResolvers,
   AuditResolver,
   DeadLetterResolver,
+  IntegrationResolver,
   ...workspaceAdminResolvers,
   ...authResolvers,
   ModuleResolver,

@@ -58,6 +58,16 @@ export const activityUpdated = defineEvent<RecordUpdated>('activity.updated');
 export const activityDeleted = defineEvent<ActivityFields>('activity.deleted');
 export const taskCompleted = defineEvent<TaskCompleted>('task.completed');
 
+/** A post of an inbound integration (`POST /hooks/in/<token>`). */
+export interface IntegrationReceived {
+  /** The integration's name, e.g. `shop`. */
+  integration: string;
+  integrationId: string;
+  /** The posted JSON. */
+  body: unknown;
+}
+export const integrationReceived = defineEvent<IntegrationReceived>('integration.received');
+
 export const KERNEL_EVENTS: readonly EventType<object>[] = [
   contactCreated,
   contactUpdated,
@@ -76,4 +86,5 @@ export const KERNEL_EVENTS: readonly EventType<object>[] = [
   activityUpdated,
   activityDeleted,
   taskCompleted,
+  integrationReceived,
 ];
