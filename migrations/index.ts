@@ -13,6 +13,7 @@ import { Migration20261123210000InstalledPlugins } from './Migration202611232100
 import { Migration20261123220000OutboxCommitOrder } from './Migration20261123220000OutboxCommitOrder.js';
 import { Migration20261123230000JobScheduler } from './Migration20261123230000JobScheduler.js';
 import { Migration20261207000000ProcessedEvents } from './Migration20261207000000ProcessedEvents.js';
+import { Migration20261207110000Webhooks } from './Migration20261207110000Webhooks.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -30,4 +31,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261123220000OutboxCommitOrder', class: Migration20261123220000OutboxCommitOrder },
   { name: 'Migration20261123230000JobScheduler', class: Migration20261123230000JobScheduler },
   { name: 'Migration20261207000000ProcessedEvents', class: Migration20261207000000ProcessedEvents },
+  { name: 'Migration20261207110000Webhooks', class: Migration20261207110000Webhooks },
 ];

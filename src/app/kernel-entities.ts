@@ -19,6 +19,7 @@ import { AuditEntry } from '../core/audit/audit-entry.entity.js';
 import { OutboxDelivery, OutboxEvent, ProcessedEvent } from '../events/outbox.entities.js';
 import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.js';
 import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
+import { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../core/webhooks/webhook.entities.js';
 
 export const kernelEntities = [
   Workspace,
@@ -49,4 +50,7 @@ export const kernelEntities = [
   WorkspaceModule,
   InstalledPlugin,
   JobRun,
+  WebhookEndpoint,
+  WebhookDelivery,
+  WebhookAttempt,
 ];
