@@ -148,12 +148,15 @@ export async function fanOutEvent(em: SqlEntityManager, event: DomainEvent): Pro
   return queued;
 }
 
-/** The kernel's after subscriber that fans every domain event out to the workspace's webhook endpoints. */
+/**
+ * The kernel's after subscriber that fans every domain event out to the workspace's webhook endpoints. Not marked
+ * `idempotent`: a redelivery inserts nothing twice anyway (the unique endpoint × event key), without the extra
+ * `processed_event` row per event that the flag would cost.
+ */
 export const webhookFanOutSubscriber: Subscriber & { plugin: string } = {
   plugin: 'kernel',
   name: 'webhooks',
   on: ['*'],
-  idempotent: true,
   async handle(event, { em }) {
     await fanOutEvent(em, event);
   },
