@@ -205,6 +205,16 @@ describe('endpoints', () => {
     const own = (await create(asKeeper, { url: 'https://example.com/a', eventTypes: ['*'], role: role.createRole.role.id })).data!
       .createWebhookEndpoint;
     expect(own.userErrors).toEqual([]);
+    // nor redirect an endpoint that sends more than it may see
+    const adminEndpoint = await makeEndpoint(ws, { url: 'https://example.com/admin', eventTypes: ['*'] });
+    const redirected = await asKeeper.gql(UPDATE, { i: { id: adminEndpoint.id, url: 'https://attacker.example.com/' } });
+    expect(redirected.data!.updateWebhookEndpoint.userErrors).toEqual([
+      { field: ['role'], message: expect.stringMatching(/Contact\.phones/), code: 'FORBIDDEN' },
+    ]);
+    const narrowed = await asKeeper.gql(UPDATE, {
+      i: { id: adminEndpoint.id, url: 'https://attacker.example.com/', role: role.createRole.role.id },
+    });
+    expect(narrowed.data!.updateWebhookEndpoint.userErrors).toEqual([]);
     const unknown = (await create(ws, { url: 'https://example.com/a', eventTypes: ['*'], role: 'WIZARD' })).data!.createWebhookEndpoint;
     expect(unknown.userErrors).toEqual([{ field: ['role'], message: 'no role "WIZARD" in this workspace', code: 'NOT_FOUND' }]);
   });

@@ -153,6 +153,16 @@ export async function updateEndpoint(
 ): Promise<WebhookEndpoint> {
   const endpoint = await findEndpoint(em, principal.workspaceId!, id);
   const data = await parseEndpointInput(em, principal, input, settings, true);
+  // whoever changes an endpoint (its URL above all) must be able to see what it sends
+  if (data.role === undefined) {
+    const exposed = await exposedFields(em, principal, endpoint.role);
+    if (exposed.length)
+      throw InputRejected.one(
+        'role',
+        `the endpoint sends fields hidden from you (${exposed.join(', ')}); name a role that does not`,
+        ErrorCode.FORBIDDEN,
+      );
+  }
   if (data.url !== undefined) endpoint.url = data.url;
   if (data.description !== undefined) endpoint.description = data.description;
   if (data.eventTypes !== undefined) endpoint.eventTypes = data.eventTypes;
