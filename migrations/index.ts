@@ -15,6 +15,7 @@ import { Migration20261123230000JobScheduler } from './Migration20261123230000Jo
 import { Migration20261207000000ProcessedEvents } from './Migration20261207000000ProcessedEvents.js';
 import { Migration20261207010000JobQueue } from './Migration20261207010000JobQueue.js';
 import { Migration20261207020000Integrations } from './Migration20261207020000Integrations.js';
+import { Migration20261207110000Webhooks } from './Migration20261207110000Webhooks.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261207000000ProcessedEvents', class: Migration20261207000000ProcessedEvents },
   { name: 'Migration20261207010000JobQueue', class: Migration20261207010000JobQueue },
   { name: 'Migration20261207020000Integrations', class: Migration20261207020000Integrations },
+  { name: 'Migration20261207110000Webhooks', class: Migration20261207110000Webhooks },
 ];

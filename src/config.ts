@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** Development and test only: production refuses to start without its own JWT_SECRET. */
@@ -95,6 +96,36 @@ const schema = z.object({
   JOB_RUNNER: onOff(),
   /** PostgreSQL connections of the job queue's own pool. */
   JOB_QUEUE_POOL: positive('a number of connections', 4),
+  /**
+   * Outbound webhooks (src/core/webhooks): hosts, addresses and CIDRs (comma-separated) that endpoints may target even
+   * though they are private, loopback or link-local — e.g. `127.0.0.1,hooks.internal,10.20.0.0/16`. Empty: none.
+   */
+  WEBHOOK_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) =>
+          s
+            .trim()
+            .toLowerCase()
+            .replace(/^\[(.*)\]$/, '$1'),
+        )
+        .filter(Boolean),
+    )
+    .refine((entries) => entries.every(isAllowedHostEntry), {
+      message: 'must be comma-separated host names, IP addresses or CIDRs (e.g. 127.0.0.1,hooks.internal,10.0.0.0/8)',
+    }),
+  /** Milliseconds one webhook request may take (connect, send, first 2 KB of the response). */
+  WEBHOOK_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds (100–60000)' })
+    .int()
+    .min(100)
+    .max(60_000)
+    .default(10_000),
+  /** An endpoint failing without a success for this many days is disabled (the periodic job's default). */
+  WEBHOOK_DISABLE_AFTER_DAYS: positive('a number of days', 5),
   /** Third-party plugins, comma-separated: npm package names, or paths (absolute or starting with `.`, from the working directory). */
   PLUGINS: z
     .string()
@@ -106,6 +137,19 @@ const schema = z.object({
         .filter(Boolean),
     ),
 });
+
+/** A host name, an IP address, or a CIDR (`10.0.0.0/8`, `fd00::/8`). */
+function isAllowedHostEntry(entry: string): boolean {
+  const [address, bits, ...rest] = entry.split('/');
+  if (rest.length || !address) return false;
+  if (bits !== undefined) {
+    const family = isIP(address);
+    return family !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  }
+  return (
+    isIP(address) !== 0 || /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*$/.test(address)
+  );
+}
 
 export type AppConfig = Omit<z.infer<typeof schema>, 'SEED_DEMO'> & { SEED_DEMO: boolean };
 

@@ -28,6 +28,7 @@ import { endSessionWithResponse, openRequestSession } from '../db/request-sessio
 import { registerImportExportRoutes } from '../http/import-export.routes.js';
 import { registerInboundHookRoutes } from '../http/inbound-hooks.routes.js';
 import { graphqlHardening } from '../http/hardening/index.js';
+import { attachWebhookSettings, webhookSettingsFrom } from '../core/webhooks/settings.js';
 import { registerGraphqlWebSocket } from '../http/websocket.js';
 
 export interface App {
@@ -135,6 +136,8 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
   registerPluginPermissions(plugins);
   const built = buildAppRegistries(plugins);
   const registries = attachAppRegistries(orm, built);
+  // how this app sends webhooks (WEBHOOK_ALLOWED_HOSTS, WEBHOOK_TIMEOUT_MS…), for the queue's attempts on `orm` too
+  attachWebhookSettings(orm, webhookSettingsFrom(config));
   // hooks and outbox deliveries of a plugin run only where it is enabled (apps sharing an ORM share the first's check)
   if (plugins.length && registries === built) {
     registries.events.setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));

@@ -19,6 +19,7 @@ import { Integration, IntegrationReceipt } from '../core/integrations/integratio
 import { OutboxDelivery, OutboxEvent, ProcessedEvent } from '../events/outbox.entities.js';
 import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.js';
 import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
+import { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../core/webhooks/webhook.entities.js';
 
 export const kernelEntities = [
   Workspace,
@@ -50,4 +51,7 @@ export const kernelEntities = [
   IntegrationReceipt,
   WorkspaceModule,
   InstalledPlugin,
+  WebhookEndpoint,
+  WebhookDelivery,
+  WebhookAttempt,
 ];

@@ -34,6 +34,10 @@ import { ModuleResolver } from '../plugin-host/modules/modules.resolver.js';
 import { moduleRules } from '../plugin-host/modules/modules.rules.js';
 import { EventSubscriptionResolver } from '../core/subscriptions/events.subscription.js';
 import { subscriptionRules } from '../core/subscriptions/subscriptions.rules.js';
+import { webhookRules } from '../core/webhooks/webhooks.rules.js';
+import { webhookResolvers } from '../core/webhooks/webhooks.resolver.js';
+import { webhookFanOutSubscriber } from '../core/webhooks/delivery.js';
+import { registerSubscriber } from '../events/registry.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -45,6 +49,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   eventRules,
   integrationRules,
   subscriptionRules,
+  webhookRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -67,7 +72,11 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...authResolvers,
   ModuleResolver,
   EventSubscriptionResolver,
+  ...webhookResolvers,
 ];
+
+// outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
+registerSubscriber(webhookFanOutSubscriber);
 
 kernelNodeTypes.register({
   typeName: 'Workspace',

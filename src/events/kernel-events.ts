@@ -35,6 +35,17 @@ export interface TaskCompleted {
   completedAt: string;
 }
 
+/** A webhook endpoint disabled after failing for days (src/core/webhooks): for notifying the workspace's admins. */
+export interface WebhookEndpointDisabled {
+  /** The endpoint's id (raw uuid). */
+  id: string;
+  url: string;
+  /** The first failed attempt since the last success. */
+  failingSince: string;
+  disabledAt: string;
+  reason: string;
+}
+
 /** Created, purged and logged events carry the record's fields under its own key. */
 export type ContactFields = { id: string; contact: Record<string, unknown> };
 export type CompanyFields = { id: string; company: Record<string, unknown> };
@@ -57,6 +68,7 @@ export const activityLogged = defineEvent<ActivityFields>('activity.logged');
 export const activityUpdated = defineEvent<RecordUpdated>('activity.updated');
 export const activityDeleted = defineEvent<ActivityFields>('activity.deleted');
 export const taskCompleted = defineEvent<TaskCompleted>('task.completed');
+export const webhookEndpointDisabled = defineEvent<WebhookEndpointDisabled>('webhook.endpointDisabled');
 
 /** A post of an inbound integration (`POST /hooks/in/<token>`). */
 export interface IntegrationReceived {
@@ -87,4 +99,5 @@ export const KERNEL_EVENTS: readonly EventType<object>[] = [
   activityDeleted,
   taskCompleted,
   integrationReceived,
+  webhookEndpointDisabled,
 ];

@@ -76,6 +76,7 @@ permissionRegistry.register(
   { name: 'audit:read', description: 'Read the audit log', scoped: false },
   { name: 'event:manage', description: 'See and retry dead-lettered event deliveries', scoped: false },
   { name: 'integration:manage', description: 'Create and revoke inbound integrations (POST /hooks/in/<token>)', scoped: false },
+  { name: 'webhook:manage', description: 'Manage webhook endpoints, their secrets and deliveries', scoped: false },
   { name: 'workspace:update', description: 'Rename the workspace and change its settings', scoped: false },
   { name: 'import:run', description: 'Import CSV files (also needs create and update on the records)', scoped: false },
   { name: 'export:run', description: 'Export lists as CSV (only records and fields one may read)', scoped: false },

@@ -72,6 +72,10 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
     const job = await victim.ok(`mutation($i: ImportCsvInput!) { importCsv(input: $i) { job { id } } }`, {
       i: { objectType: 'CONTACTS', csv: `firstName,lastName,email\nImported,${marker},imp-${marker}@victim.example\n` },
     });
+    const hook = await victim.ok(
+      `mutation($i: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $i) { endpoint { id } userErrors { message } } }`,
+      { i: { url: `https://hooks.example.com/${marker}`, description: `Hook ${marker}`, eventTypes: ['*'] } },
+    );
     victimIds.push(
       companyId,
       contactId,
@@ -83,6 +87,7 @@ describe(`cross-workspace isolation (${databaseUrl() ? 'PostgreSQL, row-level se
       toGlobalId('User', member.id),
       toGlobalId('User', victim.userId),
       toGlobalId('Workspace', victim.id),
+      hook.createWebhookEndpoint.endpoint.id,
     );
   });
   afterAll(() => server.close());

@@ -29,7 +29,7 @@ const createInput = z.object({
 });
 
 /** A role reference: a built-in key (`SUPPORT`), a custom role's uuid, or its global id. */
-function roleKey(ref: string): string {
+export function roleKey(ref: string): string {
   if (UUID.test(ref)) return ref.toLowerCase();
   const global = parseGlobalId(ref);
   if (global && UUID.test(global.id)) return global.id.toLowerCase();

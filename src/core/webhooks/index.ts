@@ -1,0 +1,31 @@
+/**
+ * Outbound webhooks (README.md beside this file). What the job queue calls:
+ *
+ * - `attemptWebhookDelivery(orm, deliveryId, now)`: one HTTP attempt of a due delivery → `{ outcome, retryAt? }`.
+ * - `dueDeliveries(orm, now, limit)`: the deliveries due at `now` (for a periodic sweep).
+ * - `disableFailingWebhookEndpoints(orm, now, days?)`: disables endpoints failing for `days` (WEBHOOK_DISABLE_AFTER_DAYS).
+ * - `setWebhookDeliveryScheduler(orm, fn)`: optional, to enqueue a job in the transaction that creates or re-queues deliveries.
+ */
+export {
+  attemptWebhookDelivery,
+  disableFailingWebhookEndpoints,
+  dueDeliveries,
+  fanOutEvent,
+  setWebhookDeliveryScheduler,
+  webhookFanOutSubscriber,
+  WEBHOOK_WORKER_SETTING,
+  type AttemptOutcome,
+  type AttemptOutcomeKind,
+  type DisabledEndpoint,
+  type QueuedDelivery,
+  type WebhookDeliveryScheduler,
+} from './delivery.js';
+export { nextAttemptAt, retryAfterMs, MAX_ATTEMPTS, MAX_RETRY_AFTER_MS, RETRY_SCHEDULE_MS } from './schedule.js';
+export {
+  attachWebhookSettings,
+  webhookSettingsFrom,
+  webhookSettingsOf,
+  DEFAULT_WEBHOOK_SETTINGS,
+  type WebhookSettings,
+} from './settings.js';
+export { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from './webhook.entities.js';
