@@ -19,6 +19,7 @@ import type { ContributionIndex } from '../graphql/schema-diff.js';
 import { readCredentials, type Credentials } from '../http/credentials.js';
 import { type AppJobs, attachPluginJobs, detachPluginJobs } from '../plugin-host/jobs/jobs-slot.js';
 import { PluginJobs } from '../plugin-host/jobs/plugin-jobs.js';
+import { startWebhookJobs } from './webhook-jobs.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -208,7 +209,10 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
   // plugins' jobs on the queue: schedules written, and run by this process unless JOB_RUNNER=off
   const ownJobs = queue ? new PluginJobs(queue, orm, modules, logger) : undefined;
   const jobs = ownJobs ? attachPluginJobs(orm, ownJobs) : undefined;
-  if (ownJobs && jobs === ownJobs) await ownJobs.start({ work: config.JOB_RUNNER });
+  if (ownJobs && jobs === ownJobs) {
+    await ownJobs.start({ work: config.JOB_RUNNER });
+    await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER });
+  }
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });
   // GraphQL subscriptions (graphql-ws) at /graphql/ws, on the workspace's schema

@@ -1,0 +1,52 @@
+import type { Orm } from '../db/orm.js';
+import type { JobQueue } from '../queue/job-queue.js';
+import {
+  attemptWebhookDelivery,
+  disableFailingWebhookEndpoints,
+  dueDeliveries,
+  setWebhookDeliveryScheduler,
+} from '../core/webhooks/index.js';
+
+/** The job queue's queues for outbound webhooks. */
+export const WEBHOOK_QUEUES = {
+  /** One HTTP attempt of a delivery (`{ deliveryId }`); policy `short`, keyed by delivery: one queued per delivery. */
+  attempt: 'kernel/webhook-attempt',
+  /** Every five minutes: queues the due deliveries that have no job (a process that died between attempt and retry). */
+  sweep: 'kernel/webhook-sweep',
+  /** Hourly: disables endpoints failing for WEBHOOK_DISABLE_AFTER_DAYS. */
+  disable: 'kernel/webhook-disable',
+} as const;
+
+interface AttemptJob {
+  deliveryId: string;
+}
+
+/**
+ * Outbound webhooks on the job queue: each delivery the fan-out (or a replay) creates gets an attempt job in the same
+ * transaction, at its due time; an attempt that asks for a retry queues the next at `retryAt` (its schedule and
+ * `Retry-After`), so retries wait on the queue, not on a poller. With `work`, this process runs the attempts, the sweep
+ * and the auto-disable.
+ */
+export async function startWebhookJobs(queue: JobQueue, orm: Orm, { work }: { work: boolean }): Promise<void> {
+  await queue.ensureQueue(WEBHOOK_QUEUES.attempt, { policy: 'short', retryLimit: 2, retryDelay: 5 });
+  await queue.ensureQueue(WEBHOOK_QUEUES.sweep, { retryLimit: 0 });
+  await queue.ensureQueue(WEBHOOK_QUEUES.disable, { retryLimit: 1 });
+  const attemptAt = (em: Parameters<typeof queue.enqueue>[0], deliveryId: string, startAfter: Date) =>
+    queue.enqueue(em, WEBHOOK_QUEUES.attempt, { deliveryId } satisfies AttemptJob, { startAfter, singletonKey: deliveryId });
+  setWebhookDeliveryScheduler(orm, async (em, deliveries) => {
+    for (const delivery of deliveries) await attemptAt(em, delivery.id, delivery.runAt);
+  });
+  await queue.boss.schedule(WEBHOOK_QUEUES.sweep, '*/5 * * * *', {});
+  await queue.boss.schedule(WEBHOOK_QUEUES.disable, '17 * * * *', {});
+  if (!work) return;
+  await queue.work<AttemptJob>(WEBHOOK_QUEUES.attempt, { localConcurrency: 4 }, async (job) => {
+    const outcome = await attemptWebhookDelivery(orm, job.data.deliveryId, queue.now());
+    if (outcome.outcome === 'retry' && outcome.retryAt) await attemptAt(null, job.data.deliveryId, outcome.retryAt);
+  });
+  await queue.work(WEBHOOK_QUEUES.sweep, {}, async () => {
+    for (const delivery of await dueDeliveries(orm, queue.now(), 500)) await attemptAt(null, delivery.id, queue.now());
+  });
+  await queue.work(WEBHOOK_QUEUES.disable, {}, async () => {
+    await disableFailingWebhookEndpoints(orm, queue.now());
+  });
+}
