@@ -57,6 +57,12 @@ export interface AppOptions {
   enabledSetTtlMs?: number;
   /** The job queue (src/app/database.ts `openAppQueue`): plugins' jobs are scheduled on it, and run here when `JOB_RUNNER` is on. */
   queue?: JobQueue;
+  /**
+   * Whether this app works the webhook jobs (attempts, sweep, auto-disable) when JOB_RUNNER is on (default true).
+   * Tests that share a database with other files' apps turn it off unless they test webhooks: the sweep and the
+   * auto-disable look at every workspace's deliveries, with this app's clock and settings.
+   */
+  workWebhooks?: boolean;
 }
 
 /**
@@ -66,7 +72,16 @@ export interface AppOptions {
  * plugins pick the schema (kernel + those plugins, built once per distinct set, src/graphql/schema-cache.ts), and the
  * request runs on that schema's ApolloServer (Apollo has no per-request schema). Anonymous callers get the kernel.
  */
-export async function createApp({ orm, config, logger, schema: given, plugins = [], enabledSetTtlMs, queue }: AppOptions): Promise<App> {
+export async function createApp({
+  orm,
+  config,
+  logger,
+  schema: given,
+  plugins = [],
+  enabledSetTtlMs,
+  queue,
+  workWebhooks = true,
+}: AppOptions): Promise<App> {
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
@@ -211,7 +226,7 @@ export async function createApp({ orm, config, logger, schema: given, plugins = 
   const jobs = ownJobs ? attachPluginJobs(orm, ownJobs) : undefined;
   if (ownJobs && jobs === ownJobs) {
     await ownJobs.start({ work: config.JOB_RUNNER });
-    await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER });
+    await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER && workWebhooks });
   }
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });

@@ -17,7 +17,7 @@ let receiver: Receiver;
 let outbox: OutboxWorker;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }, queue: { clock } });
+  server = await startTestServer({ env: { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }, queue: { clock, webhooks: true } });
   receiver = await new Receiver().start();
   outbox = new OutboxWorker({ orm: server.appOrm, pollMs: 20, backoffBaseMs: 20, leaseMarginMs: 1000 }).start();
 }, 60_000);
