@@ -126,6 +126,8 @@ const schema = z.object({
     .default(10_000),
   /** An endpoint failing without a success for this many days is disabled (the periodic job's default). */
   WEBHOOK_DISABLE_AFTER_DAYS: positive('a number of days', 5),
+  /** An automation run whose chain of causes already passed through its rule this many times is stopped (loop protection). */
+  AUTOMATION_LOOP_LIMIT: positive('a number of runs', 3),
   /** Third-party plugins, comma-separated: npm package names, or paths (absolute or starting with `.`, from the working directory). */
   PLUGINS: z
     .string()

@@ -20,6 +20,7 @@ import { readCredentials, type Credentials } from '../http/credentials.js';
 import { type AppJobs, attachPluginJobs, detachPluginJobs } from '../plugin-host/jobs/jobs-slot.js';
 import { PluginJobs } from '../plugin-host/jobs/plugin-jobs.js';
 import { startWebhookJobs } from './webhook-jobs.js';
+import { startAutomationJobs } from './automation-jobs.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -63,6 +64,8 @@ export interface AppOptions {
    * auto-disable look at every workspace's deliveries, with this app's clock and settings.
    */
   workWebhooks?: boolean;
+  /** Likewise for the automation jobs (runs, time triggers, sweep; default true): the time triggers look at every workspace's rules. */
+  workAutomation?: boolean;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function createApp({
   enabledSetTtlMs,
   queue,
   workWebhooks = true,
+  workAutomation = true,
 }: AppOptions): Promise<App> {
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -227,6 +231,7 @@ export async function createApp({
   if (ownJobs && jobs === ownJobs) {
     await ownJobs.start({ work: config.JOB_RUNNER });
     await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER && workWebhooks });
+    await startAutomationJobs(queue!, orm, config, { work: config.JOB_RUNNER && workAutomation });
   }
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });

@@ -20,6 +20,13 @@ import { OutboxDelivery, OutboxEvent, ProcessedEvent } from '../events/outbox.en
 import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.js';
 import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
 import { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../core/webhooks/webhook.entities.js';
+import {
+  AutomationRule,
+  AutomationRuleState,
+  AutomationRuleVersion,
+  AutomationRun,
+  AutomationRunStep,
+} from '../core/automation/automation.entities.js';
 
 export const kernelEntities = [
   Workspace,
@@ -54,4 +61,9 @@ export const kernelEntities = [
   WebhookEndpoint,
   WebhookDelivery,
   WebhookAttempt,
+  AutomationRule,
+  AutomationRuleVersion,
+  AutomationRun,
+  AutomationRunStep,
+  AutomationRuleState,
 ];

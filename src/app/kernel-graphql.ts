@@ -38,6 +38,7 @@ import { webhookRules } from '../core/webhooks/webhooks.rules.js';
 import { webhookResolvers } from '../core/webhooks/webhooks.resolver.js';
 import { webhookFanOutSubscriber } from '../core/webhooks/delivery.js';
 import { registerSubscriber } from '../events/registry.js';
+import { automationResolvers, automationRules, automationSubscriber } from '../core/automation/index.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -50,6 +51,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   integrationRules,
   subscriptionRules,
   webhookRules,
+  automationRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -73,10 +75,13 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ModuleResolver,
   EventSubscriptionResolver,
   ...webhookResolvers,
+  ...automationResolvers,
 ];
 
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
 registerSubscriber(webhookFanOutSubscriber);
+// automation rules: every domain event is matched against the workspace's rules (src/core/automation)
+registerSubscriber(automationSubscriber());
 
 kernelNodeTypes.register({
   typeName: 'Workspace',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import { auditActorOf } from '../db/audit-context.js';
+import { causationOf } from './causation.js';
 import { eventsOf, kernelEvents } from './registry.js';
 import type { EventType } from './event-type.js';
 
@@ -21,12 +22,15 @@ const jsonSafe = (_key: string, value: unknown) =>
 
 /**
  * Inserts events into the outbox through `em` — inside the caller's transaction, so they commit or roll back
- * with the write they describe — and one pending delivery per subscriber registered for each event's type now.
+ * with the write they describe; each carries the transaction's causation chain — and one pending delivery per
+ * subscriber registered for each event's type now.
  * Returns the events' ids.
  */
 export async function insertEvents(em: SqlEntityManager, events: EventInput[]): Promise<string[]> {
   if (!events.length) return [];
   const registry = eventsOf(em);
+  const chain = causationOf(em);
+  const causation = chain.length ? JSON.stringify(chain) : null;
   const ids: string[] = [];
   const eventParams: unknown[] = [];
   const deliveryParams: unknown[] = [];
@@ -41,12 +45,13 @@ export async function insertEvents(em: SqlEntityManager, events: EventInput[]): 
       JSON.stringify(event.payload ?? {}, jsonSafe),
       event.actorUserId ?? null,
       event.actorApiKeyId ?? null,
+      causation,
     );
     for (const subscriber of registry.subscribersFor(event.type))
       deliveryParams.push(randomUUID(), id, event.workspaceId, subscriber.key, subscriber.plugin);
   }
   await em.execute(
-    `insert into outbox_event (id, workspace_id, type, payload, actor_user_id, actor_api_key_id, occurred_at) values ${events.map(() => '(?, ?, ?, cast(? as jsonb), ?, ?, clock_timestamp())').join(', ')}`,
+    `insert into outbox_event (id, workspace_id, type, payload, actor_user_id, actor_api_key_id, causation, occurred_at) values ${events.map(() => '(?, ?, ?, cast(? as jsonb), ?, ?, cast(? as jsonb), clock_timestamp())').join(', ')}`,
     eventParams,
   );
   if (deliveryParams.length) {

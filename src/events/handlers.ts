@@ -1,5 +1,6 @@
 import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { EventType } from './event-type.js';
+import type { CausationLink } from './causation.js';
 
 /** What plugins hand the event machinery: before hooks run in the write's transaction, subscribers after it (outbox). */
 
@@ -24,6 +25,8 @@ export interface DomainEvent<Payload = Record<string, unknown>> {
   occurredAt: Date;
   actor: { userId: string | null; apiKeyId: string | null };
   payload: Payload;
+  /** The automation runs that caused it, oldest first (empty: a person or a plugin's own code did). */
+  causation?: CausationLink[];
 }
 
 export interface BeforeHook {

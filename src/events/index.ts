@@ -16,6 +16,7 @@ import { registerSubscriber } from './registry.js';
 
 export { DomainEventSubscriber } from './domain-events.subscriber.js';
 export { emitEvent, insertEvents, type EventInput } from './emit.js';
+export { attachCausation, causationOf, type CausationLink } from './causation.js';
 export { runBeforeHooks, type HookCaller } from './before-hooks.js';
 export { OutboxWorker, WORKER_SETTING, type OutboxWorkerOptions } from './outbox-worker.js';
 export * from './registry.js';

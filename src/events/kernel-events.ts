@@ -80,6 +80,21 @@ export interface IntegrationReceived {
 }
 export const integrationReceived = defineEvent<IntegrationReceived>('integration.received');
 
+/**
+ * An automation rule's `callWebhook` step: posted to the one endpoint the step names (not fanned out to others).
+ * The record's fields sit under its event prefix (`contact: {…}`), filtered by the endpoint's role like every payload.
+ */
+export interface AutomationWebhook {
+  ruleId: string;
+  rule: string;
+  runId: string;
+  recordType: string | null;
+  id: string | null;
+  data: Record<string, unknown>;
+  [recordKey: string]: unknown;
+}
+export const automationWebhook = defineEvent<AutomationWebhook>('automation.webhook');
+
 export const KERNEL_EVENTS: readonly EventType<object>[] = [
   contactCreated,
   contactUpdated,
@@ -100,4 +115,5 @@ export const KERNEL_EVENTS: readonly EventType<object>[] = [
   taskCompleted,
   integrationReceived,
   webhookEndpointDisabled,
+  automationWebhook,
 ];

@@ -2,6 +2,7 @@ import type { SqlEntityManager } from '@mikro-orm/sql';
 import type { Orm } from '../db/orm.js';
 import { withWorkspace } from '../db/rls/tenant-context.js';
 import type { DomainEvent } from './handlers.js';
+import type { CausationLink } from './causation.js';
 import { eventsOf, type PluginEnabledCheck, type RegisteredSubscriber } from './registry.js';
 
 /** The transaction-local setting the `outbox_worker` policies admit (migrations/Migration20261123140000Outbox.ts). */
@@ -42,6 +43,7 @@ interface ClaimedRow {
   payload: unknown;
   actor_user_id: string | null;
   actor_api_key_id: string | null;
+  causation: unknown;
   occurred_at: string | Date;
 }
 
@@ -177,7 +179,7 @@ export class OutboxWorker {
     if (!subscribers.length || limit <= 0) return [];
     return this.#asWorker(async (em) => {
       const rows = await em.execute<ClaimedRow[]>(
-        `select d.id, d.subscriber, d.plugin, d.attempts, d.workspace_id, e.id as event_id, e.type, e.payload, e.actor_user_id, e.actor_api_key_id, e.occurred_at
+        `select d.id, d.subscriber, d.plugin, d.attempts, d.workspace_id, e.id as event_id, e.type, e.payload, e.actor_user_id, e.actor_api_key_id, e.causation, e.occurred_at
            from outbox_delivery d join outbox_event e on e.id = d.event_id
           where d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
             and (d.locked_until is null or d.locked_until <= clock_timestamp()) and d.subscriber in (?)
@@ -214,6 +216,7 @@ export class OutboxWorker {
       occurredAt: row.occurred_at instanceof Date ? row.occurred_at : new Date(row.occurred_at),
       actor: { userId: row.actor_user_id, apiKeyId: row.actor_api_key_id },
       payload: (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
+      causation: ((typeof row.causation === 'string' ? JSON.parse(row.causation) : row.causation) as CausationLink[] | null) ?? [],
     };
     try {
       await this.#run(subscriber, event);

@@ -30,6 +30,10 @@ export class OutboxEvent {
   @Property({ type: 'uuid', nullable: true })
   actorApiKeyId?: string | null;
 
+  /** The automation runs that caused it, oldest first (src/events/causation.ts); null when none did. */
+  @Property({ type: 'json', nullable: true })
+  causation?: { ruleId: string; runId: string }[] | null;
+
   @Property({ type: 'datetime', defaultRaw: 'clock_timestamp()' })
   occurredAt: Opt<Date> = new Date();
 

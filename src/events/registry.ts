@@ -84,6 +84,11 @@ export class EventRegistry {
     return this.#eventTypes.get(type) ?? this.base?.declaredBy(type);
   }
 
+  /** Every declared event type (the kernel's, then the plugins'), sorted. */
+  declaredTypes(): string[] {
+    return [...new Set([...(this.base?.declaredTypes() ?? []), ...this.#eventTypes.keys()])].sort();
+  }
+
   subscriberByKey(key: string): RegisteredSubscriber | undefined {
     return this.#subscribers.get(key) ?? this.base?.subscriberByKey(key);
   }

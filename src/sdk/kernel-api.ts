@@ -4,10 +4,7 @@
  * workspace's settings of the plugin. Re-exported by `src/sdk/index.ts`.
  */
 import type { SqlEntityManager } from '@mikro-orm/sql';
-import { attachAuditActor, auditActorFor } from '../db/audit-context.js';
-import { builtinRoles } from '../permissions/builtin-roles.js';
-import { accessFor, memberPrincipal, type Principal } from '../permissions/principal.js';
-import { createLoaders } from '../graphql/loaders.js';
+import { requestContextAs } from '../graphql/act-as.js';
 import type { RequestContext } from '../graphql/context.js';
 import { moduleHostOf } from '../plugin-host/modules/module-host.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -95,24 +92,7 @@ export async function pluginSettings<T = Record<string, unknown>>(ctx: RequestCo
 export async function actAs<T>(context: PluginContext, userId: string | null, work: (ctx: RequestContext) => Promise<T>): Promise<T> {
   const workspaceId = context.workspaceId;
   if (!workspaceId) throw new Error('actAs needs a workspace (PluginContext.workspaceId is null)');
-  const em = context.em as SqlEntityManager;
-  let principal: Principal | null = userId ? await memberPrincipal(em, workspaceId, userId) : null;
-  if (!principal) {
-    const owner = builtinRoles.OWNER();
-    principal = {
-      kind: 'user',
-      workspaceId,
-      userId: null,
-      apiKeyId: null,
-      sessionId: null,
-      roleKey: owner.key,
-      access: await accessFor(em, workspaceId, null, owner),
-    };
-  }
-  attachAuditActor(em, auditActorFor(principal));
-  const ctx = { em, principal, ip: '', session: null, config: null, logger: null, orm: null } as unknown as RequestContext;
-  ctx.loaders = createLoaders(ctx);
-  return work(ctx);
+  return work(await requestContextAs(context.em as SqlEntityManager, workspaceId, userId));
 }
 
 // ---- additions for record types of plugins (pipeline plugin) ----

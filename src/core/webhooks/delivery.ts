@@ -111,7 +111,8 @@ interface EndpointFilterRow {
  * Returns the deliveries created.
  */
 export async function fanOutEvent(em: SqlEntityManager, event: DomainEvent): Promise<QueuedDelivery[]> {
-  if (event.type === 'webhook.ping') return [];
+  // pings go to one endpoint; so do automation steps' posts (queueDeliveryFor)
+  if (event.type === 'webhook.ping' || event.type === 'automation.webhook') return [];
   const endpoints = await em.execute<EndpointFilterRow[]>(
     `select id, event_types, conditions, role from webhook_endpoint where workspace_id = ? and enabled order by created_at, id`,
     [event.workspaceId],
@@ -144,6 +145,22 @@ export async function fanOutEvent(em: SqlEntityManager, event: DomainEvent): Pro
     params,
   );
   const queued = rows.map((r) => ({ id: String(r.id), workspaceId: event.workspaceId, runAt: date(r.next_attempt_at) }));
+  await notifyQueued(em, queued);
+  return queued;
+}
+
+/** Records a pending delivery of an event (of this transaction) to one endpoint: an automation rule's `callWebhook` step. */
+export async function queueDeliveryFor(
+  em: SqlEntityManager,
+  { workspaceId, endpointId, eventId, eventType }: { workspaceId: string; endpointId: string; eventId: string; eventType: string },
+): Promise<QueuedDelivery[]> {
+  const rows = await em.execute<{ id: string; next_attempt_at: unknown }[]>(
+    `insert into webhook_delivery (id, workspace_id, endpoint_id, event_id, event_type, status, attempts, next_attempt_at, created_at, updated_at)
+     values (?, ?, ?, ?, ?, 'pending', 0, clock_timestamp(), clock_timestamp(), clock_timestamp())
+     on conflict (endpoint_id, event_id) do nothing returning id, next_attempt_at`,
+    [randomUUID(), workspaceId, endpointId, eventId, eventType],
+  );
+  const queued = rows.map((r) => ({ id: String(r.id), workspaceId, runAt: date(r.next_attempt_at) }));
   await notifyQueued(em, queued);
   return queued;
 }

@@ -1,5 +1,5 @@
 import { InputRejected, userError, type UserError } from '../../graphql/errors.js';
-import { hasControlCharacter } from './text.js';
+import { hasControlCharacter } from '../shared/text.js';
 
 /**
  * Which events an endpoint receives: event type patterns, and optional conditions on the payload.

@@ -2,7 +2,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { withoutNul } from './text.js';
+import { withoutNul } from '../shared/text.js';
 import { resolveWebhookTarget, type HostAllowlist, type Resolver } from './ssrf.js';
 
 /** The most of a response (and of a request body) the delivery log keeps. */

@@ -41,10 +41,12 @@ function stripKeys(value: unknown, isHidden: (key: string) => boolean): unknown 
 
 /** The event's payload as the role may see it. */
 export function visibleEventData(eventType: string, payload: Record<string, unknown>, access: Access): Record<string, unknown> {
-  const hidden = [...access.hiddenFields(recordTypeOf(eventType))];
+  // an automation step's post names its record type (`recordType: 'Contact'`, fields under `contact`)
+  const automated = eventType === 'automation.webhook' && typeof payload.recordType === 'string' ? payload.recordType : null;
+  const hidden = [...access.hiddenFields(automated ?? recordTypeOf(eventType))];
   if (!hidden.length) return payload;
   const isHidden = (key: string) => hidden.some((h) => key === h || (key.startsWith(h) && /^[A-Z_]/.test(key.slice(h.length))));
-  const prefix = eventType.split('.')[0]!;
+  const prefix = automated ? automated.charAt(0).toLowerCase() + automated.slice(1) : eventType.split('.')[0]!;
   const data = stripKeys(payload, (key) => key !== 'id' && key !== prefix && isHidden(key)) as Record<string, unknown>;
   if (data[prefix] && typeof data[prefix] === 'object') data[prefix] = stripKeys(data[prefix], isHidden);
   if (data.changes && typeof data.changes === 'object') data.changes = stripKeys(data.changes, isHidden);

@@ -1,6 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { lookup } from 'node:dns/promises';
-import { hasUnsafeUrlCharacter } from './text.js';
+import { hasUnsafeUrlCharacter } from '../shared/text.js';
 
 /**
  * The SSRF guard of outbound webhooks. An endpoint may target only http(s) URLs without credentials, of at most

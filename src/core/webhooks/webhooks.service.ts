@@ -10,7 +10,7 @@ import { endpointAccess } from './payload.js';
 import { attemptInTransaction, notifyQueued, type AttemptOutcome, type QueuedDelivery } from './delivery.js';
 import { newWebhookSecret } from './signing.js';
 import { checkWebhookUrl } from './ssrf.js';
-import { hasControlCharacter } from './text.js';
+import { hasControlCharacter } from '../shared/text.js';
 import type { WebhookSettings } from './settings.js';
 import { WebhookEndpoint } from './webhook.entities.js';
 
