@@ -4,7 +4,8 @@ import { Migration } from '@mikro-orm/migrations';
  * Automation rules (src/core/automation): `automation_rule` (per workspace: name, enabled, trigger keys, owner),
  * `automation_rule_version` (each definition saved, never changed), `automation_run` (one run: trigger, record,
  * causation chain, position, state) with `automation_run_step` (each step's input, outcome and timing), and
- * `automation_rule_state` (what a rule keeps between runs: round-robin pointers). `outbox_event.causation` carries the
+ * `automation_rule_state` (what a rule keeps between runs: round-robin pointers) and `automation_default_rule` (the
+ * modules' default rules a workspace has had, so a deleted one does not come back). `outbox_event.causation` carries the
  * chain of runs that caused an event (loop protection).
  *
  * Row-level security: every table gets the tenant policy. The time triggers and the sweep find rules and due runs
@@ -70,7 +71,20 @@ export class Migration20261208020000Automation extends Migration {
     this.addSql(
       `alter table "automation_rule_state" add constraint "automation_rule_state_workspace_id_foreign" foreign key ("workspace_id") references "workspace" ("id") on delete cascade`,
     );
-    for (const table of ['automation_rule', 'automation_rule_version', 'automation_run', 'automation_run_step', 'automation_rule_state'])
+    this.addSql(
+      `create table "automation_default_rule" ("workspace_id" uuid not null, "source" varchar(120) not null, "created_at" timestamptz not null, primary key ("workspace_id", "source"))`,
+    );
+    this.addSql(
+      `alter table "automation_default_rule" add constraint "automation_default_rule_workspace_id_foreign" foreign key ("workspace_id") references "workspace" ("id") on delete cascade`,
+    );
+    for (const table of [
+      'automation_rule',
+      'automation_rule_version',
+      'automation_run',
+      'automation_run_step',
+      'automation_rule_state',
+      'automation_default_rule',
+    ])
       this.addSql(`select crm_rls.enable_tenant_rls('"${table}"')`);
     for (const table of ['automation_rule', 'automation_rule_version', 'automation_run']) {
       this.addSql(`create policy automation_worker on "${table}" for select using (current_setting('app.automation_worker', true) = 'on')`);
@@ -79,7 +93,14 @@ export class Migration20261208020000Automation extends Migration {
 
   override async down(): Promise<void> {
     this.addSql(`alter table "outbox_event" drop column if exists "causation"`);
-    for (const table of ['automation_rule_state', 'automation_run_step', 'automation_run', 'automation_rule_version', 'automation_rule'])
+    for (const table of [
+      'automation_default_rule',
+      'automation_rule_state',
+      'automation_run_step',
+      'automation_run',
+      'automation_rule_version',
+      'automation_rule',
+    ])
       this.addSql(`drop table if exists "${table}"`);
   }
 }

@@ -15,7 +15,7 @@ import { CompanyDealsFields, ContactDealsFields } from './extensions/kernel-fiel
 import { dealSearchProvider } from './extensions/deal-search.js';
 import { seedPipelineDemo } from './demo-data.js';
 import { forecastResolvers, forecastRules } from './forecast/index.js';
-import { automationSubscribers, pipelineSettings, rottingJob } from './automation/index.js';
+import { pipelineAutomation, pipelineSettings, rottingJob } from './automation/index.js';
 import { PIPELINE_EVENTS } from './events.js';
 
 const manage = requires(PIPELINE_MANAGE);
@@ -123,7 +123,7 @@ export default definePlugin({
   writePoints: ['deal.create', 'deal.update'],
   timelineEntryTypes: TIMELINE_ENTRY_TYPES,
   searchProviders: [dealSearchProvider],
-  subscribers: automationSubscribers,
+  automation: pipelineAutomation,
   jobs: [rottingJob],
   settings: pipelineSettings,
   demoData: (context) => seedPipelineDemo(context),

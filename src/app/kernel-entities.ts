@@ -21,6 +21,7 @@ import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.
 import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
 import { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../core/webhooks/webhook.entities.js';
 import {
+  AutomationDefaultRule,
   AutomationRule,
   AutomationRuleState,
   AutomationRuleVersion,
@@ -66,4 +67,5 @@ export const kernelEntities = [
   AutomationRun,
   AutomationRunStep,
   AutomationRuleState,
+  AutomationDefaultRule,
 ];

@@ -10,6 +10,7 @@ import { SEARCH_PROVIDERS_SLOT, SearchRegistry, kernelSearchProviders } from '..
 import { permissionRegistry } from '../permissions/permission-registry.js';
 import { protectedFields } from '../permissions/protected-fields.js';
 import type { PluginManifest } from './manifest.js';
+import { AUTOMATION_CATALOG_SLOT, AutomationCatalog, kernelAutomation } from '../core/automation/index.js';
 
 /**
  * What one app's plugins contribute, in registries of that app alone (each over the kernel's own entries): hooks and
@@ -27,6 +28,7 @@ export interface AppRegistries {
   taggableTypes: ContributionRegistry<TagPivot>;
   timelineEntryTypes: ContributionRegistry<true>;
   searchProviders: SearchRegistry;
+  automation: AutomationCatalog;
 }
 
 export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegistries {
@@ -38,6 +40,7 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     taggableTypes: new ContributionRegistry('taggable type', kernelTaggableTypes),
     timelineEntryTypes: new ContributionRegistry('timeline entry type'),
     searchProviders: new SearchRegistry(kernelSearchProviders),
+    automation: new AutomationCatalog(kernelAutomation),
   };
   for (const { id, ...manifest } of plugins) {
     for (const recordType of manifest.recordTypes ?? []) {
@@ -56,6 +59,9 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     for (const hook of manifest.hooks ?? []) registries.events.registerHook({ ...hook, plugin: id });
     for (const subscriber of manifest.subscribers ?? []) registries.events.registerSubscriber({ ...subscriber, plugin: id });
     for (const event of manifest.events ?? []) registries.events.declareEventType(eventTypeName(event), id);
+    for (const recordType of manifest.automation?.recordTypes ?? []) registries.automation.recordTypes.add(id, recordType.name, recordType);
+    for (const action of manifest.automation?.actions ?? []) registries.automation.actions.add(id, action.type, action);
+    for (const rule of manifest.automation?.defaultRules ?? []) registries.automation.defaultRules.add(id, `${id}/${rule.name}`, rule);
   }
   return registries;
 }
@@ -85,6 +91,7 @@ export function attachAppRegistries(orm: AppScoped, registries: AppRegistries): 
   attachToApp(orm, TAGGABLE_TYPES_SLOT, registries.taggableTypes);
   attachToApp(orm, TIMELINE_ENTRY_TYPES_SLOT, registries.timelineEntryTypes);
   attachToApp(orm, SEARCH_PROVIDERS_SLOT, registries.searchProviders);
+  attachToApp(orm, AUTOMATION_CATALOG_SLOT, registries.automation);
   return registries;
 }
 
@@ -100,6 +107,7 @@ export function detachAppRegistries(orm: AppScoped): void {
     TAGGABLE_TYPES_SLOT,
     TIMELINE_ENTRY_TYPES_SLOT,
     SEARCH_PROVIDERS_SLOT,
+    AUTOMATION_CATALOG_SLOT,
   ]) {
     detachFromApp(orm, slot);
   }

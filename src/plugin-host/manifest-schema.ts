@@ -184,6 +184,41 @@ export const manifestSchema = z.strictObject(
     writePoints: z.array(namespaced('write point', 'deal.create')).optional(),
     timelineEntryTypes: z.array(namespaced('timeline entry type', 'deal.stageChanged')).optional(),
     searchProviders: z.array(searchProvider).optional(),
+    automation: z
+      .strictObject({
+        recordTypes: z
+          .array(
+            z.looseObject({
+              name: nonEmpty('automation record type name'),
+              eventPrefix: z.string(),
+              fields: z.record(z.string(), z.unknown()),
+              load: fn,
+            }),
+          )
+          .optional(),
+        actions: z
+          .array(
+            z.looseObject({
+              type: z.string().regex(/^[a-z][a-z0-9-]*\.[a-zA-Z][a-zA-Z0-9]*$/, {
+                error: (i) => `automation action type ${show(i.input)} must be "<plugin id>.<name>" (e.g. "pipeline.moveDealToStage")`,
+              }),
+              description: z.string(),
+              params: z.custom((v) => v != null && typeof (v as { safeParse?: unknown }).safeParse === 'function', 'must be a zod schema'),
+              run: fn,
+            }),
+          )
+          .optional(),
+        defaultRules: z
+          .array(
+            z.looseObject({
+              name: z.string().regex(JOB_NAME, 'lower-case letters, digits and dashes'),
+              title: nonEmpty('default rule title'),
+              definition: z.looseObject({}),
+            }),
+          )
+          .optional(),
+      })
+      .optional(),
     demoData: fn.optional(),
     onInstall: fn.optional(),
     onEnable: fn.optional(),
@@ -225,7 +260,12 @@ export function manifestProblems(manifest: unknown): string[] {
       return `${placeOf(issue.path ?? [])} ${typeof message === 'string' ? message : (message?.message ?? 'is invalid')}`.trim();
     },
   });
-  if (parsed.success) return [];
+  if (parsed.success) {
+    const { id, automation } = parsed.data;
+    return (automation?.actions ?? []).flatMap((a) =>
+      a.type.startsWith(`${id}.`) ? [] : [`automation action type "${a.type}" must start with the plugin id ("${id}.")`],
+    );
+  }
   // the schema's own fragments ("is not a function") get their place in front; its sentences stand as written
   return parsed.error.issues.map((issue) => (issue.message.startsWith('is ') ? `${placeOf(issue.path)} ${issue.message}` : issue.message));
 }

@@ -4,6 +4,7 @@ import type { RuleDeclarations } from '../graphql/shield/declarations.js';
 import type { PermissionDefinition } from '../permissions/permission-registry.js';
 import type { ProtectedField } from '../permissions/protected-fields.js';
 import type { SearchProvider } from '../core/search/search-provider.js';
+import type { AutomationContribution } from '../core/automation/catalog.js';
 import type { NodeTypeEntry } from '../graphql/node-registry.js';
 import type { RequestContext } from '../graphql/context.js';
 import type { EventType } from '../events/event-type.js';
@@ -67,6 +68,11 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<st
   /** Timeline entry types the plugin records (`deal.stageChanged` …). */
   timelineEntryTypes?: string[];
   searchProviders?: SearchProvider[];
+  /**
+   * What automation rules can do with the plugin (src/core/automation): its record types (fields, facts, writes),
+   * actions (`<plugin id>.<name>`), and default rules every workspace where it is enabled gets.
+   */
+  automation?: AutomationContribution;
   /** Seeds the demo workspace when the plugin is enabled there. */
   demoData?(ctx: PluginContext<S>): Promise<void>;
   onInstall?(ctx: PluginContext<S>): Promise<void>;

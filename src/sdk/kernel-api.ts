@@ -26,6 +26,19 @@ export { enqueueJob } from '../plugin-host/jobs/plugin-jobs.js';
 /** Runs the before hooks registered `on` a write (a plugin's own writes too: `deal.create` …) on a draft. */
 export { runBeforeHooks } from '../events/before-hooks.js';
 
+// ---- automation rules: a manifest's `automation` (record types, actions `<plugin>.<name>`, default rules) ----
+export {
+  defineAutomationAction,
+  type ActionContext,
+  type AutomationAction,
+  type AutomationContribution,
+  type AutomationField,
+  type AutomationRecordType,
+  type DefaultRule,
+  type Facts,
+  type RecordPatch,
+} from '../core/automation/index.js';
+
 // ---- kernel writes (inputs exactly as the GraphQL mutations take them: global ids, validated, audited, evented) ----
 export { logActivity, setTaskCompleted } from '../core/activities/activity.service.js';
 export { updateContact } from '../core/customers/contact.service.js';

@@ -75,8 +75,10 @@ export interface PluginServerOptions {
   /**
    * A job queue for the server: the plugins' `jobs` are scheduled on it and (unless `work: false`) run. Pass pg-boss's
    * `TestClock` as `clock` and move time with it (`tickUntil`): delays, schedules and retries fire without waiting.
+   * `automation: true` runs automation rules too (the plugin's default rules, actions it contributes); off by default,
+   * as their time triggers look at every workspace of the database.
    */
-  jobQueue?: { clock?: TestClockLike; work?: boolean };
+  jobQueue?: { clock?: TestClockLike; work?: boolean; automation?: boolean };
 }
 
 /** pg-boss's `TestClock` (`import { TestClock } from 'pg-boss'`), as far as the kit uses it. */
@@ -159,6 +161,7 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
     logger,
     plugins: manifests,
     queue: jobQueue,
+    workAutomation: options.jobQueue?.automation ?? false,
   });
 
   const gql = async (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResult> => {

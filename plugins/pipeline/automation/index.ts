@@ -1,12 +1,9 @@
-import type { PluginJob, Subscriber } from '../../../src/sdk/index.js';
+import type { PluginJob } from '../../../src/sdk/index.js';
 import type { PipelineSettings } from './settings.js';
 import { rottingJob as rotting } from './rotting.js';
-import { wonDealSubscribers } from './won-deal.js';
 
 export { pipelineSettings, type PipelineSettings } from './settings.js';
-
-/** On deal.won: the primary contact becomes a customer, the company gets an account manager, a follow-up task. */
-export const automationSubscribers: Subscriber<PipelineSettings>[] = [...wonDealSubscribers];
+export { pipelineAutomation, dealRecordType, moveToStageAction, wonDealRules } from './deal-automation.js';
 
 /** Reminds deal owners of deals rotting in their stage, once per stay. */
 export const rottingJob: PluginJob<PipelineSettings> = rotting;

@@ -191,3 +191,17 @@ export class AutomationRuleState {
   @Property({ type: 'json' })
   value!: unknown;
 }
+
+/** That a workspace had a module's default rule (`source`): it is not created again, even after an admin deleted it. */
+@Entity({ tableName: 'automation_default_rule' })
+@TenantFilter()
+export class AutomationDefaultRule {
+  @ManyToOne({ entity: () => Workspace, fieldName: 'workspace_id', mapToPk: true, deleteRule: 'cascade', primary: true })
+  workspaceId!: string;
+
+  @PrimaryKey({ type: 'string', length: 120 })
+  source!: string;
+
+  @Property({ type: 'datetime', onCreate: () => new Date() })
+  createdAt: Opt<Date> = new Date();
+}

@@ -14,6 +14,7 @@ import { createRule, currentDefinition, findRule, testRule, updateRule } from '.
 import { automationCatalogOf, type AutomationField } from './catalog.js';
 import { customField, OPERATORS_BY_KIND } from './conditions.js';
 import type { StepOutcome } from './engine.js';
+import { ensureDefaultRules } from './defaults.js';
 import {
   AutomationCatalogNode,
   AutomationRuleConnection,
@@ -113,12 +114,16 @@ function runConditions(ctx: RequestContext, ruleId: string | null, status: Autom
 
 @Resolver(() => AutomationRuleNode)
 export class AutomationRuleResolver {
-  @Query(() => AutomationRuleConnection, { description: 'The workspace’s automation rules, newest first. Needs `automation:manage`.' })
+  @Query(() => AutomationRuleConnection, {
+    description: 'The workspace’s automation rules (the enabled modules’ default rules included), newest first. Needs `automation:manage`.',
+  })
   async automationRules(
     @Args() page: ConnectionArgs,
     @Arg('enabled', () => Boolean, { nullable: true }) enabled: boolean | null,
     @Ctx() ctx: RequestContext,
   ) {
+    // the modules' default rules are created the first time anyone looks (or an event they wait for happens)
+    await ensureDefaultRules(ctx.em, workspaceOf(ctx));
     const where = [sql`r.workspace_id = ${workspaceOf(ctx)}`];
     if (enabled != null) where.push(sql`r.enabled = ${enabled}`);
     const result = await keysetPage(

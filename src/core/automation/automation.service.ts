@@ -10,7 +10,7 @@ import { hasControlCharacter } from '../shared/text.js';
 import { AutomationRule, AutomationRuleVersion } from './automation.entities.js';
 import { automationCatalogOf } from './catalog.js';
 import type { RuleDefinition } from './definition.js';
-import { loadFacts, runSegment, type SegmentResult } from './engine.js';
+import { enabledOwners, loadFacts, runSegment, type SegmentResult } from './engine.js';
 import { holds } from './conditions.js';
 import { validateDefinition } from './validate.js';
 
@@ -142,6 +142,7 @@ export async function testRule(
     if (!facts) throw InputRejected.one('recordId', `${validated.recordType.name} not found`, ErrorCode.NOT_FOUND);
     record = { type: validated.recordType, id: parsed.id };
   }
+  const enabledModules = await enabledOwners(ctx.em, workspaceOf(ctx));
   try {
     await ctx.em.transactional(async (tx) => {
       const em = tx as typeof ctx.em;
@@ -164,6 +165,7 @@ export async function testRule(
             pc: 0,
             now,
             dryRun: true,
+            enabledModules,
           })
         : { status: 'succeeded' as const, pc: 0, resumeAt: null, error: null, steps: [] };
       throw new DryRunRollback({ ...result, conditionsMet });

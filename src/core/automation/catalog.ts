@@ -85,6 +85,7 @@ export interface ActionContext<Params = Record<string, unknown>> {
   state: { get<T>(key: string): Promise<T | undefined>; set(key: string, value: unknown): Promise<void> };
   /** Evaluates a condition on the run's record (the catalog's semantics). */
   holds(condition: Condition): boolean;
+  catalog: AutomationCatalog;
 }
 
 export interface ActionValidation<Params> {
@@ -113,13 +114,40 @@ export interface AutomationAction<Params = any> {
   run(context: ActionContext<Params>): Promise<Record<string, unknown> | undefined>;
 }
 
+/**
+ * A rule a module gives every workspace where it is enabled, as an ordinary rule admins can edit, switch off or delete
+ * (a deleted default rule does not come back). Created the first time the workspace's rules are listed or an event
+ * its trigger names happens there.
+ */
+export interface DefaultRule {
+  /** Unique within the plugin: its rules' `source` is `<plugin>/<name>`. */
+  name: string;
+  title: string;
+  description?: string;
+  /** A rule definition (`{ trigger, conditions?, actions }`), checked like an admin's when it is created. */
+  definition: unknown;
+}
+
 export class AutomationCatalog {
   readonly recordTypes: ContributionRegistry<AutomationRecordType>;
   readonly actions: ContributionRegistry<AutomationAction>;
+  /** By `<plugin>/<name>`. */
+  readonly defaultRules: ContributionRegistry<DefaultRule>;
 
   constructor(base?: AutomationCatalog) {
     this.recordTypes = new ContributionRegistry('automation record type', base?.recordTypes);
     this.actions = new ContributionRegistry('automation action', base?.actions);
+    this.defaultRules = new ContributionRegistry('default automation rule', base?.defaultRules);
+  }
+
+  /** The event types default rules are triggered by (an event of one of them makes sure the defaults exist first). */
+  defaultTriggerEvents(): Set<string> {
+    const events = new Set<string>();
+    for (const [, rule] of this.defaultRules.entries()) {
+      const trigger = (rule.definition as { trigger?: { type?: string; event?: string } }).trigger;
+      if (trigger?.type === 'event' && trigger.event) events.add(trigger.event);
+    }
+    return events;
   }
 
   recordTypeForEvent(eventType: string): AutomationRecordType | null {
@@ -136,6 +164,13 @@ export const AUTOMATION_CATALOG_SLOT = new AppSlot<AutomationCatalog>('automatio
 /** The catalog of the app owning `em` (its plugins' contributions over the kernel's). */
 export function automationCatalogOf(em: AppScoped): AutomationCatalog {
   return lookupInApp(em, AUTOMATION_CATALOG_SLOT) ?? kernelAutomation;
+}
+
+/** What a plugin's manifest contributes (`automation`). */
+export interface AutomationContribution {
+  recordTypes?: AutomationRecordType[];
+  actions?: AutomationAction[];
+  defaultRules?: DefaultRule[];
 }
 
 /** Declares a plugin's action with its parameters' type inferred. */

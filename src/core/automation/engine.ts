@@ -9,13 +9,15 @@ import { attachCausation, causationOf, type CausationLink } from '../../events/c
 import type { DomainEvent, Subscriber } from '../../events/handlers.js';
 import { requestContextAs } from '../../graphql/act-as.js';
 import { withEntityManager, type RequestContext } from '../../graphql/context.js';
-import { InputRejected } from '../../graphql/errors.js';
+import { ErrorCode, graphqlError, InputRejected } from '../../graphql/errors.js';
+import { eventsOf } from '../../events/registry.js';
 import { parseGlobalId } from '../../graphql/global-id.js';
 import { AppSlot, attachToApp, lookupInApp, type AppScoped } from '../../registries/app-slot.js';
 import { automationCatalogOf, type ActionContext, type AutomationCatalog, type AutomationRecordType, type Facts } from './catalog.js';
 import { factAt, holds } from './conditions.js';
 import { compile, isWait, type Condition, type RuleDefinition, type Trigger, type WaitStep } from './definition.js';
 import { DATE_KEY, SCHEDULE_KEY, triggerRecordType } from './validate.js';
+import { ensureDefaultRules } from './defaults.js';
 
 /**
  * Runs of automation rules. An event reaches `startRunsForEvent` through the outbox (the `kernel/automation`
@@ -175,6 +177,7 @@ export async function startRunsForEvent(
   now: Date,
 ): Promise<{ started: string[]; stopped: string[] }> {
   const result = { started: [] as string[], stopped: [] as string[] };
+  if (automationCatalogOf(em).defaultTriggerEvents().has(event.type)) await ensureDefaultRules(em, event.workspaceId);
   const q = sql`select r.id, r.current_version, v.definition from automation_rule r
       join automation_rule_version v on v.rule_id = r.id and v.version = r.current_version
      where r.workspace_id = ${event.workspaceId} and r.enabled and r.trigger_keys @> array[${event.type}]::text[]
@@ -468,6 +471,18 @@ export interface SegmentInput {
   pc: number;
   now: Date;
   dryRun: boolean;
+  /** The modules enabled in the workspace: a step of another module's action fails (`MODULE_DISABLED`). */
+  enabledModules: Set<string>;
+}
+
+/** The owners (`kernel`, plugin ids) of the catalog's actions and record types that are enabled in the workspace. */
+export async function enabledOwners(holder: AppScoped, workspaceId: string): Promise<Set<string>> {
+  const catalog = automationCatalogOf(holder);
+  const owners = new Set([...catalog.actions.entries(), ...catalog.recordTypes.entries()].map(([, , owner]) => owner));
+  const events = eventsOf(holder);
+  const enabled = new Set<string>();
+  for (const owner of owners) if (await events.isPluginEnabled(workspaceId, owner)) enabled.add(owner);
+  return enabled;
 }
 
 /**
@@ -542,6 +557,9 @@ export async function runSegment(input: SegmentInput): Promise<SegmentResult> {
     const started = performance.now();
     try {
       if (!action) throw new Error(`unknown action ${step.type} (its module is not installed)`);
+      const owner = catalog.actions.ownerOf(step.type)!;
+      if (!input.enabledModules.has(owner))
+        throw graphqlError(ErrorCode.MODULE_DISABLED, `the module ${owner} is disabled in this workspace`);
       const parsed = action.params.parse(params);
       const output = await ctx.em.transactional(async (savepoint) => {
         const em = savepoint as SqlEntityManager;
@@ -563,6 +581,7 @@ export async function runSegment(input: SegmentInput): Promise<SegmentResult> {
           dryRun: input.dryRun,
           state: ruleState(em, workspaceId, input.rule.id),
           holds: (condition: Condition) => holds(condition, factsWithEvent(), input.now),
+          catalog,
         });
       });
       steps.push({
@@ -621,6 +640,9 @@ function ruleState(em: SqlEntityManager, workspaceId: string, ruleId: string): A
  * it waits. Returns the run's status afterwards (null: nothing to do — unknown, not due, or claimed elsewhere).
  */
 export async function executeRun(orm: Orm, workspaceId: string, runId: string, now: Date): Promise<string | null> {
+  // which modules are enabled, asked before the transaction: the answer comes from a read of its own (on PGlite's
+  // single connection, that read inside the run's transaction would wait for the transaction to end)
+  const enabledModules = await enabledOwners(orm, workspaceId);
   return withWorkspace(orm, workspaceId, (outer) =>
     outer.transactional(async (tx) => {
       const em = tx as SqlEntityManager;
@@ -670,6 +692,7 @@ export async function executeRun(orm: Orm, workspaceId: string, runId: string, n
               pc: Number(run.pc),
               now,
               dryRun: false,
+              enabledModules,
             });
       await recordSteps(em, workspaceId, runId, result.steps);
       const finished = result.status !== 'waiting';

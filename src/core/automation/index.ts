@@ -23,7 +23,9 @@ export {
   type ActionContext,
   type AutomationAction,
   type AutomationField,
+  type AutomationContribution,
   type AutomationRecordType,
+  type DefaultRule,
   type Facts,
   type RecordPatch,
 } from './catalog.js';

@@ -24,6 +24,7 @@ const text = (max: number) =>
     .max(max, { message: `must be at most ${max} characters` });
 const globalId = (type: string) => z.string().refine((v) => parseGlobalId(v)?.type === type, { message: `must be the id of a ${type}` });
 const rawId = (id: string) => parseGlobalId(id)!.id;
+const rawIdOrNull = (value: unknown) => (typeof value === 'string' ? (parseGlobalId(value)?.id ?? null) : null);
 
 function reject(path: string, message: string, code = ErrorCode.BAD_USER_INPUT): never {
   throw new InputRejected([{ field: path.split('.'), message, code }]);
@@ -208,6 +209,8 @@ async function assigneeOf(context: ActionContext<unknown>, who: z.infer<typeof a
 
 const createTaskParams = z.strictObject({
   subject: text(500),
+  /** Related records the task goes on too (`company`): keys of the record type's `related`. */
+  alsoOnRelated: z.array(z.string().max(60)).max(5).optional(),
   body: z.string().max(10_000).optional(),
   dueInDays: z.number().int().min(0).max(3650).optional(),
   dueInHours: z
@@ -224,9 +227,19 @@ const createTask: AutomationAction<z.infer<typeof createTaskParams>> = {
   type: 'createTask',
   description: 'Creates a task on the record, due in N days or hours, for the record’s owner, the rule’s owner or a member.',
   params: createTaskParams,
+  async validate({ params, recordType, path }) {
+    for (const [i, relation] of (params.alsoOnRelated ?? []).entries())
+      if (!recordType?.related?.[relation])
+        reject(`${path}.alsoOnRelated.${i}`, `${recordType?.name ?? 'this rule'} has no related ${relation}`);
+  },
   async run(context) {
     const record = recordOf(context);
     const p = context.params;
+    const related = (p.alsoOnRelated ?? []).flatMap((relation) => {
+      const link = record.type.related?.[relation];
+      const id = link && record.facts[link.idField];
+      return link && typeof id === 'string' ? [id] : [];
+    });
     const due = p.dueInDays !== undefined || p.dueInHours !== undefined;
     const task = await logActivity(context.ctx, {
       type: 'TASK',
@@ -235,9 +248,56 @@ const createTask: AutomationAction<z.infer<typeof createTaskParams>> = {
       dueAt: due ? new Date(context.now.getTime() + ((p.dueInDays ?? 0) * 24 + (p.dueInHours ?? 0)) * 3_600_000) : null,
       priority: p.priority ?? null,
       assigneeId: await assigneeOf(context, p.assignTo),
-      targetIds: [toGlobalId(record.type.name, record.id)],
+      targetIds: [toGlobalId(record.type.name, record.id), ...related],
     });
     return { taskId: toGlobalId('Activity', task.id) };
+  },
+};
+
+const updateRelatedParams = z
+  .strictObject({
+    /** A key of the record type's `related` (`company` of a contact, `primaryContact` of a deal). */
+    relation: z.string().min(1).max(60),
+    fields: z.record(z.string().max(200), z.union([z.string().max(10_000), z.number(), z.boolean(), z.null()])).optional(),
+    /** Make the related record's owner the member in this field of the record (`ownerId`). */
+    ownerFromField: z.string().max(200).optional(),
+  })
+  .refine((p) => p.fields !== undefined || p.ownerFromField !== undefined, { message: 'give fields, ownerFromField or both' });
+
+/** Updates the related record (its company, a deal's primary contact) through its record type. */
+const updateRelated: AutomationAction<z.infer<typeof updateRelatedParams>> = {
+  type: 'updateRelated',
+  description:
+    'Sets fields of a related record (`relation`: `company`, `primaryContact` …), or gives it the member in `ownerFromField` as owner.',
+  params: updateRelatedParams,
+  async validate({ params, recordType, ctx, path, catalog }) {
+    const link = recordType?.related?.[params.relation];
+    const target = link && catalog.recordTypes.get(link.recordType);
+    if (!target) return reject(`${path}.relation`, `${recordType?.name ?? 'this rule'} has no related ${params.relation}`);
+    if (params.ownerFromField !== undefined && recordType.fields[params.ownerFromField]?.kind !== 'user')
+      reject(`${path}.ownerFromField`, `${params.ownerFromField} is not a member field of ${recordType.name}`);
+    if (params.ownerFromField !== undefined && !target.fields.ownerId) reject(`${path}.ownerFromField`, `${target.name} has no owner`);
+    if (params.fields) await updateFields.validate!({ params: { fields: params.fields }, recordType: target, ctx, path, catalog });
+  },
+  async run(context) {
+    const record = recordOf(context);
+    const link = record.type.related?.[context.params.relation];
+    const target = link && context.catalog.recordTypes.get(link.recordType);
+    const id = link ? rawIdOrNull(record.facts[link.idField]) : null;
+    if (!target?.update || !id) reject(`${context.path}.relation`, `the ${record.type.name} has no ${context.params.relation}`);
+    const patch: RecordPatch = {};
+    for (const [name, value] of Object.entries(context.params.fields ?? {})) {
+      if (name.startsWith('custom.')) patch.customFields = { ...patch.customFields, [name.slice(7)]: value };
+      else patch.fields = { ...patch.fields, [target.fields[name]!.writeAs!]: value };
+    }
+    if (context.params.ownerFromField) {
+      const owner = rawIdOrNull(record.facts[context.params.ownerFromField]);
+      if (!owner || !(await memberIds(context.ctx.em, context.workspaceId, [owner])).has(owner))
+        reject(`${context.path}.ownerFromField`, 'the member is not in the workspace any more');
+      patch.ownerId = owner;
+    }
+    await target.update(context.ctx, id, patch);
+    return { relation: context.params.relation, id: toGlobalId(target.name, id) };
   },
 };
 
@@ -307,4 +367,13 @@ const callWebhook: AutomationAction<{ endpointId: string; data?: Record<string, 
   },
 };
 
-export const kernelActions: AutomationAction[] = [updateFields, addTags, removeTags, assignOwner, createTask, logNote, callWebhook];
+export const kernelActions: AutomationAction[] = [
+  updateFields,
+  updateRelated,
+  addTags,
+  removeTags,
+  assignOwner,
+  createTask,
+  logNote,
+  callWebhook,
+];

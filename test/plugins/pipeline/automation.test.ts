@@ -6,24 +6,15 @@ import pipeline from '../../../plugins/pipeline/plugin.js';
 import { rottingJob } from '../../../plugins/pipeline/automation/index.js';
 
 /**
- * The pipeline automation end to end: deal.won delivered by the outbox worker to the plugin's subscribers (contact
- * becomes a customer, company gets an account manager, follow-up task), idempotent per event; the rotting job run by
+ * The pipeline automation end to end: deal.won delivered by the outbox worker to the kernel's automation, which runs
+ * the plugin's three default rules (contact becomes a customer, company gets an account manager, follow-up task) on
+ * the job queue, once per event; the rotting job run by
  * the kernel's job queue (one reminder per deal and stay, across runs and concurrent runs). PGlite in memory, or
  * PostgreSQL with TEST_DATABASE_URL.
  */
 
-const STEPS = ['won-deal-contact-customer', 'won-deal-account-manager', 'won-deal-follow-up-task'];
+const RULES = ['pipeline/won-deal-account-manager', 'pipeline/won-deal-contact-customer', 'pipeline/won-deal-follow-up-task'];
 const clock = new TestClock(Date.now());
-
-async function waitFor<T>(probe: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > until) throw new Error('waitFor: timed out');
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 let server: PluginTestServer;
 
@@ -31,7 +22,7 @@ const exec = <T = any[]>(text: string, params: unknown[] = []): Promise<T> => se
 const count = async (text: string, params: unknown[]) => Number((await exec<{ n: number }[]>(text, params))[0]!.n);
 
 beforeAll(async () => {
-  server = await startPluginServer([pipeline], { jobQueue: { clock } });
+  server = await startPluginServer([pipeline], { jobQueue: { clock, automation: true } });
   await server.startOutboxWorker();
 });
 afterAll(async () => {
@@ -135,18 +126,29 @@ async function moveTo(ws: PluginTestWorkspace, dealId: string, stageId: string, 
   await exec(`update deal set stage_entered_at = now() - make_interval(days => ?) where id = ?`, [daysAgo, dealId]);
 }
 
-const deliveriesOf = (eventId: string) =>
-  exec<{ id: string; subscriber: string; status: string; attempts: number }[]>(
-    `select id, subscriber, status, attempts from outbox_delivery where event_id = ? and subscriber like 'pipeline/won-deal-%' order by subscriber`,
-    [eventId],
+/** The automation runs an event started (rule source, status), once the outbox delivered it and every run finished. */
+async function settled(eventId: string): Promise<{ source: string; status: string }[]> {
+  const runsOf = () =>
+    exec<{ source: string; status: string }[]>(
+      `select r.source, run.status from automation_run run join automation_rule r on r.id = run.rule_id
+        where run.trigger->>'eventId' = ? order by r.source`,
+      [eventId],
+    );
+  const done = async () => {
+    const [delivery] = await exec<{ status: string }[]>(
+      `select status from outbox_delivery where event_id = ? and subscriber = 'kernel/automation'`,
+      [eventId],
+    );
+    return delivery?.status === 'delivered' && (await runsOf()).every((r) => !['queued', 'running'].includes(r.status));
+  };
+  await tickUntil(
+    clock,
+    (async () => {
+      while (!(await done())) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    1000,
   );
-
-/** Waits until every automation step's delivery of the event is delivered `attempts` times. */
-async function delivered(eventId: string, attempts = 1) {
-  return waitFor(async () => {
-    const rows = await deliveriesOf(eventId);
-    return rows.length === STEPS.length && rows.every((r) => r.status === 'delivered' && Number(r.attempts) === attempts) && rows;
-  });
+  return runsOf();
 }
 
 const tasksOn = (workspaceId: string, dealId: string) =>
@@ -200,16 +202,16 @@ describe('on deal.won (through the outbox)', () => {
     });
 
     const eventId = await winDeal(ws, dealId);
-    await delivered(eventId);
+    expect(await settled(eventId)).toEqual(RULES.map((source) => ({ source, status: 'succeeded' })));
 
     expect((await contactRow(lena)).lifecycle_stage).toBe('CUSTOMER');
     expect(await companyOwner(acme)).toBe(samId);
     const tasks = await tasksOn(ws.id, dealId);
     expect(tasks).toHaveLength(1);
     expect(tasks[0]).toMatchObject({ subject: 'Follow up on won deal: Acme renewal', assignee_id: samId, created_by_id: null });
-    // due followUpTaskDueInDays (3) days after it was created
-    expect(new Date(tasks[0]!.due_at).getTime() - new Date(tasks[0]!.created_at).getTime()).toBeGreaterThanOrEqual(3 * 86_400_000 - 60_000);
-    expect(new Date(tasks[0]!.due_at).getTime() - new Date(tasks[0]!.created_at).getTime()).toBeLessThanOrEqual(3 * 86_400_000 + 60_000);
+    // due in 3 days (the rule's dueInDays), on the queue's clock
+    expect(new Date(tasks[0]!.due_at).getTime() - clock.now()).toBeGreaterThanOrEqual(3 * 86_400_000 - 120_000);
+    expect(new Date(tasks[0]!.due_at).getTime() - clock.now()).toBeLessThanOrEqual(3 * 86_400_000 + 60_000);
     // the task is on the company's timeline too
     expect(
       await count(`select count(*)::int as n from timeline_link where entry_id = ? and target_type = 'Company' and target_id = ?`, [
@@ -217,31 +219,18 @@ describe('on deal.won (through the outbox)', () => {
         acme,
       ]),
     ).toBe(1);
-    expect(
-      await count(
-        `select count(*)::int as n from processed_event where workspace_id = ? and event_id = ? and subscriber like 'pipeline/%'`,
-        [ws.id, eventId],
-      ),
-    ).toBe(3);
 
-    // undo the effects by hand, then deliver the same event again: every step already handled it
+    // undo the effects by hand, then deliver the same event again: every rule already ran for it
     await exec(`update contact set lifecycle_stage = 'LEAD' where id = ?`, [lena]);
     await exec(`update company set owner_id = null where id = ?`, [acme]);
-    const rows = await deliveriesOf(eventId);
     await exec(
-      `update outbox_delivery set status = 'pending', next_attempt_at = now(), delivered_at = null where id in (${rows.map(() => '?').join(', ')})`,
-      rows.map((r) => r.id),
+      `update outbox_delivery set status = 'pending', next_attempt_at = now(), delivered_at = null where event_id = ? and subscriber = 'kernel/automation'`,
+      [eventId],
     );
-    await delivered(eventId, 2);
+    expect(await settled(eventId)).toHaveLength(3);
     expect((await contactRow(lena)).lifecycle_stage).toBe('LEAD');
     expect(await companyOwner(acme)).toBeNull();
     expect(await tasksOn(ws.id, dealId)).toHaveLength(1);
-    expect(
-      await count(
-        `select count(*)::int as n from processed_event where workspace_id = ? and event_id = ? and subscriber like 'pipeline/%'`,
-        [ws.id, eventId],
-      ),
-    ).toBe(3);
   });
 
   it('keeps a company’s existing owner and does not touch a contact who already is a customer', async () => {
@@ -256,7 +245,8 @@ describe('on deal.won (through the outbox)', () => {
       contactId: kai,
     });
 
-    await delivered(await winDeal(ws, dealId));
+    // the first two rules' conditions do not hold: only the task rule runs
+    expect(await settled(await winDeal(ws, dealId))).toEqual([{ source: 'pipeline/won-deal-follow-up-task', status: 'succeeded' }]);
     expect(await contactRow(kai)).toEqual(before); // same stage, same version: no update
     expect(await companyOwner(globex)).toBe(ws.userId);
     expect(await tasksOn(ws.id, dealId)).toHaveLength(1);
@@ -264,23 +254,27 @@ describe('on deal.won (through the outbox)', () => {
 
   it('a deal without company or contact only gets its follow-up task', async () => {
     const dealId = await insertDeal(ws.id, b, { name: 'Walk-in', stage: 'Lead', ownerId: samId });
-    await delivered(await winDeal(ws, dealId));
+    await settled(await winDeal(ws, dealId));
     const tasks = await tasksOn(ws.id, dealId);
     expect(tasks.map((t) => t.assignee_id)).toEqual([samId]);
     expect(await count(`select count(*)::int as n from timeline_link where entry_id = ?`, [tasks[0]!.id])).toBe(1);
   });
 
-  it('skips the steps switched off in the module settings', async () => {
-    const settings = await ws.ok(
-      `mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { module { settings } userErrors { field message } } }`,
-      { i: { id: 'pipeline', settings: { wonDealCreatesFollowUpTask: false, wonDealAssignsAccountManager: false } } },
+  it('are ordinary rules: an admin switches one off and deletes another, which does not come back', async () => {
+    const listed = await ws.ok(`{ automationRules(first: 20) { nodes { id source enabled version definition } } }`);
+    const bySource = new Map(listed.automationRules.nodes.map((r: any) => [r.source, r]));
+    expect([...bySource.keys()].sort()).toEqual(RULES);
+    const task: any = bySource.get('pipeline/won-deal-follow-up-task');
+    const manager: any = bySource.get('pipeline/won-deal-account-manager');
+    const off = await ws.ok(
+      `mutation($input: UpdateAutomationRuleInput!) { updateAutomationRule(input: $input) { rule { enabled } userErrors { message } } }`,
+      { input: { id: task.id, version: task.version, enabled: false } },
     );
-    expect(settings.updateModuleSettings.userErrors).toEqual([]);
-    expect(settings.updateModuleSettings.module.settings).toMatchObject({
-      wonDealCreatesFollowUpTask: false,
-      wonDealAssignsAccountManager: false,
-      wonDealSetsContactCustomer: true,
+    expect(off.updateAutomationRule).toEqual({ rule: { enabled: false }, userErrors: [] });
+    const deleted = await ws.ok(`mutation($id: ID!) { deleteAutomationRule(id: $id) { deletedId userErrors { message } } }`, {
+      id: manager.id,
     });
+    expect(deleted.deleteAutomationRule.userErrors).toEqual([]);
 
     const mia = await contact(ws, 'Mia');
     const initech = await company(ws, 'Initech', null);
@@ -291,14 +285,15 @@ describe('on deal.won (through the outbox)', () => {
       companyId: initech,
       contactId: mia,
     });
-    await delivered(await winDeal(ws, dealId));
+    expect(await settled(await winDeal(ws, dealId))).toEqual([{ source: 'pipeline/won-deal-contact-customer', status: 'succeeded' }]);
     expect((await contactRow(mia)).lifecycle_stage).toBe('CUSTOMER');
     expect(await companyOwner(initech)).toBeNull();
     expect(await tasksOn(ws.id, dealId)).toEqual([]);
-
-    await ws.ok(`mutation($i: UpdateModuleSettingsInput!) { updateModuleSettings(input: $i) { userErrors { message } } }`, {
-      i: { id: 'pipeline', settings: {} },
-    });
+    const again = await ws.ok(`{ automationRules(first: 20) { nodes { source } } }`);
+    expect(again.automationRules.nodes.map((r: any) => r.source).sort()).toEqual([
+      'pipeline/won-deal-contact-customer',
+      'pipeline/won-deal-follow-up-task',
+    ]);
   });
 });
 
