@@ -20,6 +20,7 @@ import { OutboxDelivery, OutboxEvent, ProcessedEvent } from '../events/outbox.en
 import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.js';
 import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
 import { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../core/webhooks/webhook.entities.js';
+import { EmailMessage, EmailTemplate } from '../core/email/email.entities.js';
 
 export const kernelEntities = [
   Workspace,
@@ -54,4 +55,6 @@ export const kernelEntities = [
   WebhookEndpoint,
   WebhookDelivery,
   WebhookAttempt,
+  EmailTemplate,
+  EmailMessage,
 ];
