@@ -20,6 +20,8 @@ import { readCredentials, type Credentials } from '../http/credentials.js';
 import { type AppJobs, attachPluginJobs, detachPluginJobs } from '../plugin-host/jobs/jobs-slot.js';
 import { PluginJobs } from '../plugin-host/jobs/plugin-jobs.js';
 import { startWebhookJobs } from './webhook-jobs.js';
+import { startEmailJobs } from './email-jobs.js';
+import { attachEmailSettings } from '../core/email/settings.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -63,6 +65,8 @@ export interface AppOptions {
    * auto-disable look at every workspace's deliveries, with this app's clock and settings.
    */
   workWebhooks?: boolean;
+  /** Whether this app delivers queued email when JOB_RUNNER is on (default true); tests of other areas turn it off. */
+  workEmail?: boolean;
 }
 
 /**
@@ -81,6 +85,7 @@ export async function createApp({
   enabledSetTtlMs,
   queue,
   workWebhooks = true,
+  workEmail = true,
 }: AppOptions): Promise<App> {
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -154,6 +159,7 @@ export async function createApp({
   const registries = attachAppRegistries(orm, built);
   // how this app sends webhooks (WEBHOOK_ALLOWED_HOSTS, WEBHOOK_TIMEOUT_MS…), for the queue's attempts on `orm` too
   attachWebhookSettings(orm, webhookSettingsFrom(config));
+  attachEmailSettings(orm, { mail: config, logger });
   // hooks and outbox deliveries of a plugin run only where it is enabled (apps sharing an ORM share the first's check)
   if (plugins.length && registries === built) {
     registries.events.setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));
@@ -227,6 +233,7 @@ export async function createApp({
   if (ownJobs && jobs === ownJobs) {
     await ownJobs.start({ work: config.JOB_RUNNER });
     await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER && workWebhooks });
+    await startEmailJobs(queue!, orm, { work: config.JOB_RUNNER && workEmail });
   }
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });

@@ -80,6 +80,24 @@ export interface IntegrationReceived {
 }
 export const integrationReceived = defineEvent<IntegrationReceived>('integration.received');
 
+/** A transactional email accepted by the SMTP server, or given up on (src/core/email). */
+export interface EmailDelivered {
+  /** The email_message's id (raw uuid). */
+  id: string;
+  to: string;
+  subject: string;
+  contactId: string | null;
+  templateId: string | null;
+  source: string | null;
+  attempts: number;
+  /** email.sent: the SMTP server's Message-ID (null when SMTP is not configured and the message was logged). */
+  providerMessageId?: string | null;
+  /** email.failed: why. */
+  error?: string;
+}
+export const emailSent = defineEvent<EmailDelivered>('email.sent');
+export const emailFailed = defineEvent<EmailDelivered>('email.failed');
+
 export const KERNEL_EVENTS: readonly EventType<object>[] = [
   contactCreated,
   contactUpdated,
@@ -100,4 +118,6 @@ export const KERNEL_EVENTS: readonly EventType<object>[] = [
   taskCompleted,
   integrationReceived,
   webhookEndpointDisabled,
+  emailSent,
+  emailFailed,
 ];

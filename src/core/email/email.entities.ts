@@ -35,7 +35,7 @@ export class EmailTemplate extends TenantEntity {
   createdBy?: string | null;
 
   @Property({ type: 'integer', version: true })
-  version!: number;
+  version!: Opt<number>;
 }
 
 export type EmailStatus = 'queued' | 'sent' | 'failed';

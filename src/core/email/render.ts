@@ -202,3 +202,18 @@ export async function renderEmailContent(content: EmailContent, values: MergeVal
 export function htmlToText(html: string): string {
   return convert(html, { wordwrap: 100, selectors: [{ selector: 'img', format: 'skip' }] });
 }
+
+/** The merge fields a (checked) template names, as `root.field` (`contact.email`, `contact.custom`, `data.orderId`). */
+export function mergeFieldsUsed(content: EmailContent): string[] {
+  const used = new Set<string>();
+  for (const [part, source] of [
+    ['subject', content.subject],
+    ['html', content.html],
+    ['text', content.text],
+  ] as const) {
+    if (typeof source !== 'string') continue;
+    const liquid = part === 'html' ? htmlEngine : textEngine;
+    for (const segments of liquid.globalVariableSegmentsSync(liquid.parse(source))) used.add(segments.slice(0, 2).map(String).join('.'));
+  }
+  return [...used];
+}

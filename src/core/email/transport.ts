@@ -44,7 +44,11 @@ function transportFor(url: string): Transporter {
  * Sends one email through `SMTP_URL`. Without SMTP configured (development), the message is logged instead, so
  * links can be copied from the server log. Failures throw `MailError`.
  */
-export async function sendMail(config: AppConfig, logger: Logger, message: MailMessage): Promise<MailResult> {
+export async function sendMail(
+  config: Pick<AppConfig, 'SMTP_URL' | 'MAIL_FROM'>,
+  logger: Pick<Logger, 'info'>,
+  message: MailMessage,
+): Promise<MailResult> {
   if (!config.SMTP_URL) {
     logger.info({ to: message.to, subject: message.subject, body: message.text }, 'SMTP_URL is not set: email logged instead of sent');
     return { messageId: null };
