@@ -38,6 +38,9 @@ import { webhookRules } from '../core/webhooks/webhooks.rules.js';
 import { webhookResolvers } from '../core/webhooks/webhooks.resolver.js';
 import { webhookFanOutSubscriber } from '../core/webhooks/delivery.js';
 import { registerSubscriber } from '../events/registry.js';
+import { emailRules } from '../core/email/email.rules.js';
+import { emailResolvers } from '../core/email/email.resolver.js';
+import { excludeFromAudit } from '../core/audit/audit.subscriber.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -50,6 +53,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   integrationRules,
   subscriptionRules,
   webhookRules,
+  emailRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -73,10 +77,14 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ModuleResolver,
   EventSubscriptionResolver,
   ...webhookResolvers,
+  ...emailResolvers,
 ];
 
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
 registerSubscriber(webhookFanOutSubscriber);
+
+// email_message is itself the log of what was sent: `sendEmail` records one audit entry (`email.sent`), not the row's fields
+excludeFromAudit('EmailMessage');
 
 kernelNodeTypes.register({
   typeName: 'Workspace',
