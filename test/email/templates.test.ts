@@ -1,7 +1,11 @@
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import { MAX_HTML } from '../../src/core/email/render.js';
+import { deliverEmailMessage, sendEmail } from '../../src/core/email/email.service.js';
+import { withWorkspace } from '../../src/db/rls/tenant-context.js';
+import { InputRejected } from '../../src/graphql/errors.js';
+import { parseGlobalId } from '../../src/graphql/global-id.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
-import { CREATE_CONTACT, CREATE_TEMPLATE, PREVIEW, SEND, UPDATE_TEMPLATE, createContact, makeTemplate } from './helpers.js';
+import { CREATE_CONTACT, CREATE_TEMPLATE, PREVIEW, SEND, UPDATE_TEMPLATE, createContact, makeTemplate, messagesOf } from './helpers.js';
 
 /**
  * Email templates through the API: checked on save (syntax, every merge field, limits), rendered for a contact with
@@ -189,4 +193,52 @@ test('permissions: templates need email:manage, sends email:send, and the contac
   );
   expect(sent.errors).toBeUndefined();
   expect(sent.data.sendEmail.message).toMatchObject({ to: 'own@example.com', subject: 'Hi Own', status: 'QUEUED', attempts: 0 });
+});
+
+test('a template that blows its render limits is a typed error, and nothing is written', async () => {
+  const ws = await server.newWorkspace();
+  const { sendEmail } = await ws.ok(SEND, {
+    input: { to: 'a@example.com', subject: 'Loop', html: '{% for i in (1..100000000) %}{{ i }}{% endfor %}' },
+  });
+  expect(sendEmail.userErrors).toEqual([expect.objectContaining({ field: ['html'], message: expect.stringMatching(/could not render/) })]);
+  expect(await server.count('email_message', ws.id)).toBe(0);
+});
+
+test('the kernel service records a send with its source; without SMTP_URL delivery logs it and counts it as sent', async () => {
+  const { ws, contactId } = await workspaceWithContact();
+  await makeTemplate(ws, {
+    key: 'note',
+    name: 'Note',
+    subject: 'Note for {{ contact.lastName }}',
+    html: '<p>{{ data.body }}</p>',
+    dataVariables: ['body'],
+  });
+  const contact = parseGlobalId(contactId)!.id;
+  const message = await withWorkspace(server.appOrm, ws.id, (em) =>
+    sendEmail(em, { workspaceId: ws.id, templateKey: 'note', contactId: contact, data: { body: 'Hello' }, source: 'automation:run-1' }),
+  );
+  expect(message).toMatchObject({
+    toAddress: 'ada@acme.example',
+    subject: 'Note for Lovelace',
+    status: 'queued',
+    source: 'automation:run-1',
+    actorId: null,
+  });
+  await expect(
+    withWorkspace(server.appOrm, ws.id, (em) =>
+      sendEmail(em, { workspaceId: ws.id, templateKey: 'note', contactId: contact, source: 'bad\u0000source' }),
+    ),
+  ).rejects.toThrow(InputRejected);
+  expect(await server.count('email_message', ws.id)).toBe(1);
+
+  expect(await deliverEmailMessage(server.appOrm, { workspaceId: ws.id, messageId: message.id }, new Date())).toEqual({
+    outcome: 'sent',
+    attempts: 1,
+  });
+  const [row] = await messagesOf(server, ws.id);
+  expect(row).toMatchObject({ status: 'sent', attempts: 1, provider_message_id: null });
+  // delivered once: a second call finds nothing to do
+  expect(await deliverEmailMessage(server.appOrm, { workspaceId: ws.id, messageId: message.id }, new Date())).toEqual({
+    outcome: 'skipped',
+  });
 });
