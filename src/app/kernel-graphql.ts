@@ -83,7 +83,7 @@ export const kernelResolvers: NonEmptyArray<Function> = [
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
 registerSubscriber(webhookFanOutSubscriber);
 
-// email_message is itself the log of what was sent: `sendEmail` records one audit entry (`email.sent`), not the row's fields
+// email_message is itself the log of what was sent: `sendEmail` records one audit entry (`emailMessage.sent`), not the row's fields
 excludeFromAudit('EmailMessage');
 
 kernelNodeTypes.register({

@@ -286,7 +286,7 @@ export class EmailResolver {
       const rendered = await renderInput(tx, input);
       const message = await sendEmail(tx.em, { ...rendered, cc: input.cc ?? null, actorId: tx.principal.userId ?? null });
       await recordAuditAs(tx, {
-        action: 'email.sent',
+        action: 'emailMessage.sent',
         objectType: 'EmailMessage',
         objectId: message.id,
         metadata: { to: message.toAddress, templateId: message.templateId ?? null },
