@@ -313,7 +313,13 @@ export async function renderEmail(em: SqlEntityManager, input: RenderEmailInput)
   const contact = input.contactId ? await contactForMerge(em, input.workspaceId, input.contactId) : null;
   if (input.contactId && !contact) throw InputRejected.one('contactId', 'contact not found', ErrorCode.NOT_FOUND);
   const data = checkData(input.data, declared);
-  const to = input.to != null && input.to !== '' ? checkAddress(input.to, 'to') : contact?.primary_email ? contact.primary_email : null;
+  // a contact's stored address is checked too: imports of other systems' data may hold anything
+  const to =
+    input.to != null && input.to !== ''
+      ? checkAddress(input.to, 'to')
+      : contact?.primary_email
+        ? checkAddress(contact.primary_email, 'to')
+        : null;
   const [workspace] = await em.execute<{ name: string }[]>(`select name from workspace where id = ?`, [input.workspaceId]);
   const phones = json<{ number: string; primary?: boolean }[] | null>(contact?.phones) ?? [];
   const values: MergeValues = {
