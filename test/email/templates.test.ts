@@ -242,3 +242,27 @@ test('the kernel service records a send with its source; without SMTP_URL delive
     outcome: 'skipped',
   });
 });
+
+test('emailMessages leaves out messages to contacts outside the caller’s read scope; a deleted template keeps its messages', async () => {
+  const { ws, contactId } = await workspaceWithContact();
+  const sales = await ws.addMember('Seller', MembershipRole.SALES);
+  const template = await makeTemplate(ws, { key: 'hi', name: 'Hi', subject: 'Hi {{ contact.lastName }}', html: '<p>Hi</p>' });
+  const { sendEmail: sent } = await ws.ok(SEND, { input: { templateId: template.id, contactId } });
+  expect(sent.userErrors).toEqual([]);
+  const { sendEmail: loose } = await ws.ok(SEND, { input: { to: 'someone@example.com', subject: 'No contact', html: '<p>x</p>' } });
+  expect(loose.userErrors).toEqual([]);
+
+  const list = `query($c: ID) { emailMessages(contactId: $c, first: 10) { totalCount nodes { subject contactId templateId status } } }`;
+  const mine = await ws.ok(list, {});
+  expect(mine.emailMessages.totalCount).toBe(2);
+  const theirs = await server.gql(list, {}, sales.headers);
+  expect(theirs.data.emailMessages.nodes).toEqual([{ subject: 'No contact', contactId: null, templateId: null, status: 'QUEUED' }]);
+  const byContact = await server.gql(list, { c: contactId }, sales.headers);
+  expect(byContact.data.emailMessages.totalCount).toBe(0);
+
+  const deleted = await ws.ok(`mutation($id: ID!) { deleteEmailTemplate(id: $id) { deletedId userErrors { code } } }`, { id: template.id });
+  expect(deleted.deleteEmailTemplate).toEqual({ deletedId: template.id, userErrors: [] });
+  expect((await ws.ok(`query($id: ID!) { emailTemplate(id: $id) { id } }`, { id: template.id })).emailTemplate).toBeNull();
+  const after = await ws.ok(list, { c: contactId });
+  expect(after.emailMessages.nodes).toEqual([{ subject: 'Hi Lovelace', contactId, templateId: template.id, status: 'QUEUED' }]);
+});
