@@ -16,6 +16,7 @@ import { Migration20261207000000ProcessedEvents } from './Migration2026120700000
 import { Migration20261207010000JobQueue } from './Migration20261207010000JobQueue.js';
 import { Migration20261207020000Integrations } from './Migration20261207020000Integrations.js';
 import { Migration20261207110000Webhooks } from './Migration20261207110000Webhooks.js';
+import { Migration20261208000000Email } from './Migration20261208000000Email.js';
 import { Migration20261208020000Automation } from './Migration20261208020000Automation.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
@@ -37,5 +38,6 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261207010000JobQueue', class: Migration20261207010000JobQueue },
   { name: 'Migration20261207020000Integrations', class: Migration20261207020000Integrations },
   { name: 'Migration20261207110000Webhooks', class: Migration20261207110000Webhooks },
+  { name: 'Migration20261208000000Email', class: Migration20261208000000Email },
   { name: 'Migration20261208020000Automation', class: Migration20261208020000Automation },
 ];

@@ -21,6 +21,8 @@ import { type AppJobs, attachPluginJobs, detachPluginJobs } from '../plugin-host
 import { PluginJobs } from '../plugin-host/jobs/plugin-jobs.js';
 import { startWebhookJobs } from './webhook-jobs.js';
 import { startAutomationJobs } from './automation-jobs.js';
+import { startEmailJobs } from './email-jobs.js';
+import { attachEmailSettings } from '../core/email/settings.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -66,6 +68,8 @@ export interface AppOptions {
   workWebhooks?: boolean;
   /** Likewise for the automation jobs (runs, time triggers, sweep; default true): the time triggers look at every workspace's rules. */
   workAutomation?: boolean;
+  /** Whether this app delivers queued email when JOB_RUNNER is on (default true); tests of other areas turn it off. */
+  workEmail?: boolean;
 }
 
 /**
@@ -85,6 +89,7 @@ export async function createApp({
   queue,
   workWebhooks = true,
   workAutomation = true,
+  workEmail = true,
 }: AppOptions): Promise<App> {
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -158,6 +163,7 @@ export async function createApp({
   const registries = attachAppRegistries(orm, built);
   // how this app sends webhooks (WEBHOOK_ALLOWED_HOSTS, WEBHOOK_TIMEOUT_MS…), for the queue's attempts on `orm` too
   attachWebhookSettings(orm, webhookSettingsFrom(config));
+  attachEmailSettings(orm, { mail: config, logger });
   // hooks and outbox deliveries of a plugin run only where it is enabled (apps sharing an ORM share the first's check)
   if (plugins.length && registries === built) {
     registries.events.setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));
@@ -232,6 +238,7 @@ export async function createApp({
     await ownJobs.start({ work: config.JOB_RUNNER });
     await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER && workWebhooks });
     await startAutomationJobs(queue!, orm, config, { work: config.JOB_RUNNER && workAutomation });
+    await startEmailJobs(queue!, orm, { work: config.JOB_RUNNER && workEmail });
   }
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });

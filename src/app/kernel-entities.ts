@@ -28,6 +28,7 @@ import {
   AutomationRun,
   AutomationRunStep,
 } from '../core/automation/automation.entities.js';
+import { EmailMessage, EmailTemplate } from '../core/email/email.entities.js';
 
 export const kernelEntities = [
   Workspace,
@@ -68,4 +69,6 @@ export const kernelEntities = [
   AutomationRunStep,
   AutomationRuleState,
   AutomationDefaultRule,
+  EmailTemplate,
+  EmailMessage,
 ];

@@ -39,6 +39,9 @@ import { webhookResolvers } from '../core/webhooks/webhooks.resolver.js';
 import { webhookFanOutSubscriber } from '../core/webhooks/delivery.js';
 import { registerSubscriber } from '../events/registry.js';
 import { automationResolvers, automationRules, automationSubscriber } from '../core/automation/index.js';
+import { emailRules } from '../core/email/email.rules.js';
+import { emailResolvers } from '../core/email/email.resolver.js';
+import { excludeFromAudit } from '../core/audit/audit.subscriber.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -52,6 +55,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   subscriptionRules,
   webhookRules,
   automationRules,
+  emailRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -76,12 +80,16 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   EventSubscriptionResolver,
   ...webhookResolvers,
   ...automationResolvers,
+  ...emailResolvers,
 ];
 
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
 registerSubscriber(webhookFanOutSubscriber);
 // automation rules: every domain event is matched against the workspace's rules (src/core/automation)
 registerSubscriber(automationSubscriber());
+
+// email_message is itself the log of what was sent: `sendEmail` records one audit entry (`emailMessage.sent`), not the row's fields
+excludeFromAudit('EmailMessage');
 
 kernelNodeTypes.register({
   typeName: 'Workspace',

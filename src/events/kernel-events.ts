@@ -95,6 +95,24 @@ export interface AutomationWebhook {
 }
 export const automationWebhook = defineEvent<AutomationWebhook>('automation.webhook');
 
+/** A transactional email accepted by the SMTP server, or given up on (src/core/email). */
+export interface EmailDelivered {
+  /** The email_message's id (raw uuid). */
+  id: string;
+  to: string;
+  subject: string;
+  contactId: string | null;
+  templateId: string | null;
+  source: string | null;
+  attempts: number;
+  /** email.sent: the SMTP server's Message-ID (null when SMTP is not configured and the message was logged). */
+  providerMessageId?: string | null;
+  /** email.failed: why. */
+  error?: string;
+}
+export const emailSent = defineEvent<EmailDelivered>('email.sent');
+export const emailFailed = defineEvent<EmailDelivered>('email.failed');
+
 export const KERNEL_EVENTS: readonly EventType<object>[] = [
   contactCreated,
   contactUpdated,
@@ -116,4 +134,6 @@ export const KERNEL_EVENTS: readonly EventType<object>[] = [
   integrationReceived,
   webhookEndpointDisabled,
   automationWebhook,
+  emailSent,
+  emailFailed,
 ];

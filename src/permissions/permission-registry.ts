@@ -78,6 +78,13 @@ permissionRegistry.register(
   { name: 'integration:manage', description: 'Create and revoke inbound integrations (POST /hooks/in/<token>)', scoped: false },
   { name: 'webhook:manage', description: 'Manage webhook endpoints, their secrets and deliveries', scoped: false },
   { name: 'automation:manage', description: 'Create, change, test and switch off automation rules; see their runs', scoped: false },
+  { name: 'email:manage', description: 'Create, change and delete email templates', scoped: false, roleGrants: { MARKETING: 'ALL' } },
+  {
+    name: 'email:send',
+    description: 'Send email to contacts one may see and see the emails sent',
+    scoped: false,
+    roleGrants: { MANAGER: 'ALL', SALES: 'ALL', SUPPORT: 'ALL', MARKETING: 'ALL' },
+  },
   { name: 'workspace:update', description: 'Rename the workspace and change its settings', scoped: false },
   { name: 'import:run', description: 'Import CSV files (also needs create and update on the records)', scoped: false },
   { name: 'export:run', description: 'Export lists as CSV (only records and fields one may read)', scoped: false },

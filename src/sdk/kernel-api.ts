@@ -196,3 +196,11 @@ export async function workspaceMemberIds(ctx: RequestContext, limit = 1000): Pro
   const q = sql`select user_id from membership where workspace_id = ${ctx.principal.workspaceId} order by created_at, user_id limit ${limit}`;
   return (await ctx.em.execute<{ user_id: string }[]>(q.text, q.params)).map((r) => r.user_id);
 }
+
+// ---- transactional email (src/core/email) ----
+/**
+ * `sendEmail(em, { workspaceId, actorId, to?, templateKey | templateId | content, contactId?, data?, source? })`
+ * renders and records an email (on the contact's timeline) and queues its delivery, in the caller's transaction;
+ * `renderEmailTemplate(em, …)` renders without writing. Bad input throws `InputRejected` (typed user errors).
+ */
+export { sendEmail, renderEmail as renderEmailTemplate, type SendEmailInput, type RenderEmailInput } from '../core/email/index.js';

@@ -13,7 +13,7 @@ import { findRole } from '../../permissions/principal.js';
 import { setTenantContext } from '../../db/rls/tenant-context.js';
 import { attachAuditActor } from '../../db/audit-context.js';
 import { Invitation } from './invitation.entity.js';
-import { sendMail } from './mailer.js';
+import { sendMail } from '../email/transport.js';
 import { assignableRole } from './roles.service.js';
 import { checkGrantable } from './members.service.js';
 import { InvitationStatus, type InvitationView } from './workspace-admin.types.js';
