@@ -16,6 +16,7 @@ import { Migration20261207000000ProcessedEvents } from './Migration2026120700000
 import { Migration20261207010000JobQueue } from './Migration20261207010000JobQueue.js';
 import { Migration20261207020000Integrations } from './Migration20261207020000Integrations.js';
 import { Migration20261207110000Webhooks } from './Migration20261207110000Webhooks.js';
+import { Migration20261208010000Notifications } from './Migration20261208010000Notifications.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -36,4 +37,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261207010000JobQueue', class: Migration20261207010000JobQueue },
   { name: 'Migration20261207020000Integrations', class: Migration20261207020000Integrations },
   { name: 'Migration20261207110000Webhooks', class: Migration20261207110000Webhooks },
+  { name: 'Migration20261208010000Notifications', class: Migration20261208010000Notifications },
 ];

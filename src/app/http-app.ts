@@ -20,6 +20,8 @@ import { readCredentials, type Credentials } from '../http/credentials.js';
 import { type AppJobs, attachPluginJobs, detachPluginJobs } from '../plugin-host/jobs/jobs-slot.js';
 import { PluginJobs } from '../plugin-host/jobs/plugin-jobs.js';
 import { startWebhookJobs } from './webhook-jobs.js';
+import { startNotificationJobs } from './notification-jobs.js';
+import { notificationMailer } from '../core/notifications/notification-mail.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -63,6 +65,11 @@ export interface AppOptions {
    * auto-disable look at every workspace's deliveries, with this app's clock and settings.
    */
   workWebhooks?: boolean;
+  /**
+   * Whether this app works the notification jobs (emails, due tasks, stale contacts, digests) when JOB_RUNNER is on
+   * (default true). Like `workWebhooks`: the schedules look at every workspace.
+   */
+  workNotifications?: boolean;
 }
 
 /**
@@ -81,6 +88,7 @@ export async function createApp({
   enabledSetTtlMs,
   queue,
   workWebhooks = true,
+  workNotifications = true,
 }: AppOptions): Promise<App> {
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -227,6 +235,7 @@ export async function createApp({
   if (ownJobs && jobs === ownJobs) {
     await ownJobs.start({ work: config.JOB_RUNNER });
     await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER && workWebhooks });
+    await startNotificationJobs(queue!, orm, { work: config.JOB_RUNNER && workNotifications, mail: notificationMailer(config, logger) });
   }
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });

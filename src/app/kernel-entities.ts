@@ -20,6 +20,12 @@ import { OutboxDelivery, OutboxEvent, ProcessedEvent } from '../events/outbox.en
 import { WorkspaceModule } from '../plugin-host/modules/workspace-module.entity.js';
 import { InstalledPlugin } from '../plugin-host/modules/installed-plugin.entity.js';
 import { WebhookAttempt, WebhookDelivery, WebhookEndpoint } from '../core/webhooks/webhook.entities.js';
+import {
+  Notification,
+  NotificationPreference,
+  NotificationUserSetting,
+  NotificationWorkspaceSetting,
+} from '../core/notifications/notification.entities.js';
 
 export const kernelEntities = [
   Workspace,
@@ -54,4 +60,8 @@ export const kernelEntities = [
   WebhookEndpoint,
   WebhookDelivery,
   WebhookAttempt,
+  Notification,
+  NotificationPreference,
+  NotificationUserSetting,
+  NotificationWorkspaceSetting,
 ];

@@ -38,6 +38,9 @@ import { webhookRules } from '../core/webhooks/webhooks.rules.js';
 import { webhookResolvers } from '../core/webhooks/webhooks.resolver.js';
 import { webhookFanOutSubscriber } from '../core/webhooks/delivery.js';
 import { registerSubscriber } from '../events/registry.js';
+import { notificationRules } from '../core/notifications/notifications.rules.js';
+import { NotificationResolver } from '../core/notifications/notifications.resolver.js';
+import { notificationSubscriber } from '../core/notifications/notification.subscribers.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -50,6 +53,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   integrationRules,
   subscriptionRules,
   webhookRules,
+  notificationRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -73,10 +77,13 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ModuleResolver,
   EventSubscriptionResolver,
   ...webhookResolvers,
+  NotificationResolver,
 ];
 
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
 registerSubscriber(webhookFanOutSubscriber);
+// notifications: mentions, task assignments, disabled webhook endpoints (src/core/notifications)
+registerSubscriber(notificationSubscriber);
 
 kernelNodeTypes.register({
   typeName: 'Workspace',
