@@ -1,6 +1,4 @@
 import type { AddressInfo } from 'node:net';
-// smtp-server ships without type declarations
-// @ts-ignore
 import { SMTPServer } from 'smtp-server';
 import type { TestServer, TestWorkspace } from '../support/harness.js';
 
@@ -75,23 +73,19 @@ export interface ReceivedMail {
 /** A real SMTP server on loopback collecting what it receives. */
 export class MailSink {
   readonly received: ReceivedMail[] = [];
-  #server: { listen(port: number, host: string, cb: () => void): void; close(cb: () => void): void; server: { address(): AddressInfo } };
+  readonly #server: SMTPServer;
 
   constructor() {
     this.#server = new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
-      onData: (
-        stream: NodeJS.ReadableStream,
-        session: { envelope: { mailFrom: { address: string }; rcptTo: { address: string }[] } },
-        callback: () => void,
-      ) => {
+      onData: (stream, session, callback) => {
         const chunks: Buffer[] = [];
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           this.received.push({
-            from: session.envelope.mailFrom.address,
+            from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks).toString('utf8'),
           });
@@ -107,7 +101,7 @@ export class MailSink {
   }
 
   get url(): string {
-    return `smtp://127.0.0.1:${this.#server.server.address().port}`;
+    return `smtp://127.0.0.1:${(this.#server.server.address() as AddressInfo).port}`;
   }
 
   to(address: string): ReceivedMail[] {
