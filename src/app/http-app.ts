@@ -22,6 +22,7 @@ import { PluginJobs } from '../plugin-host/jobs/plugin-jobs.js';
 import { startWebhookJobs } from './webhook-jobs.js';
 import { startNotificationJobs } from './notification-jobs.js';
 import { notificationMailer } from '../core/notifications/notification-mail.js';
+import { attachNotificationTypes } from '../core/notifications/notification-types.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -162,6 +163,11 @@ export async function createApp({
   const registries = attachAppRegistries(orm, built);
   // how this app sends webhooks (WEBHOOK_ALLOWED_HOSTS, WEBHOOK_TIMEOUT_MS…), for the queue's attempts on `orm` too
   attachWebhookSettings(orm, webhookSettingsFrom(config));
+  // the notification types the installed plugins declare (their manifests' `notificationTypes`)
+  attachNotificationTypes(
+    orm,
+    plugins.map((p) => ({ plugin: p.id, types: p.notificationTypes ?? [] })),
+  );
   // hooks and outbox deliveries of a plugin run only where it is enabled (apps sharing an ORM share the first's check)
   if (plugins.length && registries === built) {
     registries.events.setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));

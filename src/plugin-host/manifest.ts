@@ -1,4 +1,5 @@
 import type { MigrationObject } from '@mikro-orm/core';
+import type { NotificationTypeDeclaration } from '../core/notifications/notification-types.js';
 import type { z } from 'zod';
 import type { RuleDeclarations } from '../graphql/shield/declarations.js';
 import type { PermissionDefinition } from '../permissions/permission-registry.js';
@@ -66,6 +67,8 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<st
   writePoints?: string[];
   /** Timeline entry types the plugin records (`deal.stageChanged` …). */
   timelineEntryTypes?: string[];
+  /** Notification types the plugin sends with `notify` (`{ key: 'deal.rotting', label, defaults? }`): users see them in their preferences. */
+  notificationTypes?: NotificationTypeDeclaration[];
   searchProviders?: SearchProvider[];
   /** Seeds the demo workspace when the plugin is enabled there. */
   demoData?(ctx: PluginContext<S>): Promise<void>;

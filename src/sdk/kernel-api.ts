@@ -37,15 +37,10 @@ export { updateCompany } from '../core/customers/company.service.js';
 // ---- notifications (src/core/notifications) ----
 /**
  * `notify(em, { workspaceId, userIds, type, title, … })` notifies members in the current transaction (one statement,
- * preferences honoured, idempotent by `sourceEventId`); `defineNotificationType({ key, label, defaults?, declaredBy })`
- * declares the plugin's own types (at module load: users see them in their preferences).
+ * preferences honoured, idempotent by `sourceEventId`). The plugin's own types go in its manifest's `notificationTypes`.
  */
 export { notify, type NotifyInput } from '../core/notifications/notifications.service.js';
-export {
-  defineNotificationType,
-  type NotificationTypeDefinition,
-  type NotificationChannel,
-} from '../core/notifications/notification-types.js';
+export type { NotificationTypeDeclaration, NotificationChannel } from '../core/notifications/notification-types.js';
 
 // ---- record scope (own / team / all) for the plugin's own record types ----
 export { scopeSql, reaches, type RecordScope } from '../core/customers/record-scope.js';

@@ -222,7 +222,11 @@ describe('notify', () => {
             }),
           ),
         );
-        return { created, statements: statements.filter((s) => !/^(begin|commit|select set_config)/i.test(s.trim())) };
+        // the outbox worker polls meanwhile on the same ORM: keep the writes of this call (the fan-out and its event)
+        return {
+          created,
+          statements: statements.filter((s) => /^\s*insert into "?(notification|outbox_event|outbox_delivery)"?\s/i.test(s)),
+        };
       } finally {
         server.orm.config.set('onQuery', (sql: string) => sql);
       }
@@ -233,6 +237,7 @@ describe('notify', () => {
     // every member but the actor; the other workspace's user is not a member here
     expect(many.created).toBe(40);
     expect(many.statements.length).toBe(few.statements.length);
+    expect(few.statements.length).toBeLessThanOrEqual(3);
     expect(many.statements.filter((s) => /insert into notification\b/i.test(s))).toHaveLength(1);
     expect(await server.count('notification', ws.id)).toBe(43);
     expect(await server.count('notification', other.id)).toBe(0);

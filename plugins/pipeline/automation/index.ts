@@ -1,6 +1,6 @@
 import type { PluginJob, Subscriber } from '../../../src/sdk/index.js';
 import type { PipelineSettings } from './settings.js';
-import { rottingJob as rotting } from './rotting.js';
+import { dealRottingNotification, rottingJob as rotting } from './rotting.js';
 import { wonDealSubscribers } from './won-deal.js';
 
 export { pipelineSettings, type PipelineSettings } from './settings.js';
@@ -10,3 +10,6 @@ export const automationSubscribers: Subscriber<PipelineSettings>[] = [...wonDeal
 
 /** Reminds deal owners of deals rotting in their stage, once per stay. */
 export const rottingJob: PluginJob<PipelineSettings> = rotting;
+
+/** Notification types the automation sends (the manifest's `notificationTypes`). */
+export const automationNotificationTypes = [dealRottingNotification];

@@ -1,13 +1,13 @@
 import {
   InputRejected,
   actAs,
-  defineNotificationType,
   emitEvent,
   logActivity,
   memberIds,
   notify,
   sql,
   toGlobalId,
+  type NotificationTypeDeclaration,
   type PluginContext,
   type PluginJob,
 } from '../../../src/sdk/index.js';
@@ -15,11 +15,10 @@ import { dealRotting } from '../events.js';
 import type { PipelineSettings } from './settings.js';
 
 /** The deal owner's notification of a rotting deal (besides the reminder task); in-app by default. */
-export const dealRottingNotification = defineNotificationType({
+export const dealRottingNotification: NotificationTypeDeclaration = {
   key: 'deal.rotting',
   label: 'A deal of mine is rotting in its stage',
-  declaredBy: 'pipeline',
-});
+};
 
 /** Deals reminded per run; the rest wait for the next run (keeps one run's transaction short). */
 export const ROTTING_BATCH = 200;

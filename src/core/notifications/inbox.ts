@@ -120,7 +120,7 @@ export async function preferencesOf(em: SqlEntityManager, workspaceId: string, u
     [workspaceId, userId],
   );
   const chosen = new Map(rows.map((r) => [`${r.type}|${r.channel}`, Boolean(r.enabled)]));
-  const preferences = notificationTypes().flatMap((type) =>
+  const preferences = notificationTypes(em).flatMap((type) =>
     CHANNELS.map((channel) => {
       const choice = chosen.get(`${type.key}|${channel}`);
       return {
@@ -166,7 +166,8 @@ export async function updatePreferences(
   const errors: UserError[] = [];
   if (changes.length > 500) errors.push(userError('input', 'at most 500 preferences at once'));
   changes.forEach((change, i) => {
-    if (!notificationType(change.type)) errors.push(userError(['input', String(i), 'type'], `unknown notification type "${change.type}"`));
+    if (!notificationType(em, change.type))
+      errors.push(userError(['input', String(i), 'type'], `unknown notification type "${change.type}"`));
     if (!CHANNELS.includes(change.channel as NotificationChannel))
       errors.push(userError(['input', String(i), 'channel'], `unknown channel "${change.channel}"`));
   });

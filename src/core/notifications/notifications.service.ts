@@ -58,8 +58,9 @@ const text = (value: string | null | undefined, max: number) => (value == null ?
  * email-now rows handed to the email scheduler. Returns the number of notifications created.
  */
 export async function notify(em: SqlEntityManager, input: NotifyInput): Promise<number> {
-  const type = notificationType(input.type);
-  if (!type) throw new Error(`notify: notification type "${input.type}" is not declared (defineNotificationType)`);
+  const type = notificationType(em, input.type);
+  if (!type)
+    throw new Error(`notify: notification type "${input.type}" is not declared (by the kernel or an installed plugin's notificationTypes)`);
   const userIds = [...new Set(input.userIds)].filter((id) => id !== input.actorId);
   if (!userIds.length) return 0;
   if (userIds.length > MAX_RECIPIENTS) throw new Error(`notify: at most ${MAX_RECIPIENTS} recipients per call`);
