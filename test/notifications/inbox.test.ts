@@ -112,6 +112,22 @@ describe('mentions and tasks', () => {
   });
 });
 
+test('an edit that adds a mention notifies the newly mentioned only, once per comment', async () => {
+  const ws = await server.newWorkspace();
+  const bea = await ws.addMember('Bea Sales');
+  const cid = await ws.addMember('Cid Sales');
+  const task = await logTask(server, ws.headers, { subject: 'Plan', targetId: await createContact(ws) });
+  const commentId = await commentOn(server, ws.headers, task, `Hi @[Bea](${userId(bea)})`, []);
+  await until(async () => (await inboxOf(server, bea)).notifications.totalCount === 1);
+  const EDIT = `mutation($id: ID!, $body: String!) { editComment(id: $id, body: $body) { userErrors { message } } }`;
+  const edited = await ws.ok(EDIT, { id: commentId, body: `Hi @[Bea](${userId(bea)}) and @[Cid](${userId(cid)})` });
+  expect(edited.editComment.userErrors).toEqual([]);
+  await until(async () => (await inboxOf(server, cid)).notifications.totalCount === 1);
+  await until(async () => (await server.count('outbox_delivery', ws.id)) === (await deliveredIn(ws.id)));
+  expect((await inboxOf(server, bea)).notifications.totalCount).toBe(1);
+  expect((await inboxOf(server, cid)).notifications.nodes[0]).toMatchObject({ type: 'comment.mentioned', recordId: task });
+});
+
 async function deliveredIn(workspaceId: string): Promise<number> {
   const rows = await server.orm.em
     .getConnection()

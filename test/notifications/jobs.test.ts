@@ -189,3 +189,73 @@ test('a disabled webhook endpoint notifies the workspace’s admins, in the inbo
   expect(subjectOf(sink.to(admin.email)[0]!.raw)).toBe('Webhook endpoint http://127.0.0.1:9/hook was disabled');
   expect(sink.to(sales.email)).toHaveLength(0);
 }, 60_000);
+
+test('stale contacts: off by default; with staleContactDays the owner is notified once per quiet stretch', async () => {
+  const ws = await server.newWorkspace();
+  const sam = await ws.addMember('Sam Owner');
+  const SETTINGS = `mutation($d: Int) { updateNotificationWorkspaceSettings(staleContactDays: $d) { settings { staleContactDays } userErrors { field message code } } }`;
+  const refused = await ws.ok(SETTINGS, { d: 0 });
+  expect(refused.updateNotificationWorkspaceSettings).toEqual({
+    settings: null,
+    userErrors: [
+      { field: ['staleContactDays'], message: 'must be a whole number of days from 1 to 3650, or null (off)', code: 'BAD_USER_INPUT' },
+    ],
+  });
+  expect(await server.count('notification_workspace_setting', ws.id)).toBe(0);
+  // a member without workspace:update may not change it
+  const denied = await server.gql(SETTINGS, { d: 30 }, sam.headers);
+  expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+
+  const quiet = await createContact(ws, 'Quiet', toGlobalId('User', sam.id));
+  const recent = await createContact(ws, 'Recent', toGlobalId('User', sam.id));
+  const owner = server.orm.em.getConnection();
+  await owner.execute(`update contact set created_at = created_at - interval '40 days' where workspace_id = ?`, [ws.id]);
+  // Recent had a call ten days ago
+  await logTask(server, ws.headers, { subject: 'Call Recent', targetId: recent });
+  await owner.execute(`update timeline_link set occurred_at = now() - interval '10 days' where workspace_id = ?`, [ws.id]);
+
+  const staleTitles = async () =>
+    (await inboxOf(server, sam)).notifications.nodes.filter((n) => n.type === 'contact.stale').map((n) => n.title);
+  // the daily run (06:30 UTC) with the setting off: nothing
+  const nextRun = (after: number) => {
+    const at = new Date(after + 24 * HOUR);
+    at.setUTCHours(6, 20, 0, 0);
+    return at.getTime();
+  };
+  const runsBefore = await staleRuns();
+  await jumpTo(nextRun(clock.now()));
+  await tickUntil(
+    clock,
+    until(async () => (await staleRuns()) > runsBefore),
+  );
+  expect(await staleTitles()).toEqual([]);
+
+  expect((await ws.ok(SETTINGS, { d: 30 })).updateNotificationWorkspaceSettings).toEqual({
+    settings: { staleContactDays: 30 },
+    userErrors: [],
+  });
+  expect((await ws.ok(`{ notificationWorkspaceSettings { staleContactDays } }`)).notificationWorkspaceSettings.staleContactDays).toBe(30);
+  await jumpTo(nextRun(clock.now()));
+  await tickUntil(
+    clock,
+    until(async () => (await staleTitles()).length > 0),
+  );
+  expect(await staleTitles()).toEqual(['Quiet Notified was not contacted for 30 days']);
+  const [note] = (await inboxOf(server, sam)).notifications.nodes.filter((n) => n.type === 'contact.stale');
+  expect(note).toMatchObject({ recordType: 'Contact', recordId: quiet });
+
+  // the next day's run: still quiet, already notified
+  const runsNow = await staleRuns();
+  await jumpTo(nextRun(clock.now()));
+  await tickUntil(
+    clock,
+    until(async () => (await staleRuns()) > runsNow),
+  );
+  expect(await staleTitles()).toHaveLength(1);
+}, 90_000);
+
+/** Completed runs of the stale-contacts job so far. */
+async function staleRuns(): Promise<number> {
+  const jobs = await server.queue!.boss.findJobs('kernel/notification-stale-contacts');
+  return jobs.filter((j) => j.state === 'completed').length;
+}
