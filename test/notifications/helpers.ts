@@ -50,8 +50,11 @@ export async function logTask(
   return res.data.logActivity.activity.id;
 }
 
-/** Settles when `check` holds (polled as the work it waits for happens, not after a set time). */
-export function until(check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
+/**
+ * Settles when `check` holds (polled as the work it waits for happens, not after a set time). The deadline only
+ * bounds a poll that nothing ends (inside `tickUntil` the steps are the bound).
+ */
+export function until(check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const poll = () =>

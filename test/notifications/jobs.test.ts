@@ -29,7 +29,7 @@ beforeAll(async () => {
     queue: { clock, notifications: true },
   });
   outbox = new OutboxWorker({ orm: server.appOrm, pollMs: 20, backoffBaseMs: 20, leaseMarginMs: 1000 }).start();
-}, 60_000);
+}, 150_000);
 afterAll(async () => {
   await outbox?.stop(1000);
   await server?.close();
@@ -80,7 +80,7 @@ test('email now: the member who chose it gets one email per notification; the ot
   for (let i = 0; i < 8; i++) await clock.tick(15_000);
   expect(sink.to(mailMe.email)).toHaveLength(1);
   expect(sink.to(inAppOnly.email)).toHaveLength(0);
-});
+}, 150_000);
 
 test('the daily digest goes out at the member’s local hour, once, listing what is undigested', async () => {
   const ws = await server.newWorkspace();
@@ -123,7 +123,7 @@ test('the daily digest goes out at the member’s local hour, once, listing what
     ['Second thing', true],
     ['Third thing', false],
   ]);
-}, 60_000);
+}, 150_000);
 
 test('the due-task job notifies the assignee once when a task is due soon, and once when it is overdue', async () => {
   const ws = await server.newWorkspace();
@@ -160,7 +160,7 @@ test('the due-task job notifies the assignee once when a task is due soon, and o
   expect(all.filter((t) => t === 'Task due soon: Renewal call')).toHaveLength(1);
   const [overdue] = (await inboxOf(server, sam)).notifications.nodes.filter((n) => n.type === 'task.overdue');
   expect(overdue).toMatchObject({ recordType: 'Activity', recordId: taskId });
-}, 60_000);
+}, 150_000);
 
 test('a disabled webhook endpoint notifies the workspace’s admins, in the inbox and by email (the type’s default)', async () => {
   const ws: TestWorkspace = await server.newWorkspace();
@@ -188,7 +188,7 @@ test('a disabled webhook endpoint notifies the workspace’s admins, in the inbo
   );
   expect(subjectOf(sink.to(admin.email)[0]!.raw)).toBe('Webhook endpoint http://127.0.0.1:9/hook was disabled');
   expect(sink.to(sales.email)).toHaveLength(0);
-}, 60_000);
+}, 150_000);
 
 test('stale contacts: off by default; with staleContactDays the owner is notified once per quiet stretch', async () => {
   const ws = await server.newWorkspace();
@@ -252,7 +252,7 @@ test('stale contacts: off by default; with staleContactDays the owner is notifie
     until(async () => (await staleRuns()) > runsNow),
   );
   expect(await staleTitles()).toHaveLength(1);
-}, 90_000);
+}, 150_000);
 
 /** Completed runs of the stale-contacts job so far. */
 async function staleRuns(): Promise<number> {
