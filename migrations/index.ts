@@ -18,6 +18,7 @@ import { Migration20261207020000Integrations } from './Migration20261207020000In
 import { Migration20261207110000Webhooks } from './Migration20261207110000Webhooks.js';
 import { Migration20261208000000Email } from './Migration20261208000000Email.js';
 import { Migration20261208020000Automation } from './Migration20261208020000Automation.js';
+import { Migration20261208010000Notifications } from './Migration20261208010000Notifications.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -40,4 +41,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261207110000Webhooks', class: Migration20261207110000Webhooks },
   { name: 'Migration20261208000000Email', class: Migration20261208000000Email },
   { name: 'Migration20261208020000Automation', class: Migration20261208020000Automation },
+  { name: 'Migration20261208010000Notifications', class: Migration20261208010000Notifications },
 ];

@@ -15,7 +15,7 @@ import { CompanyDealsFields, ContactDealsFields } from './extensions/kernel-fiel
 import { dealSearchProvider } from './extensions/deal-search.js';
 import { seedPipelineDemo } from './demo-data.js';
 import { forecastResolvers, forecastRules } from './forecast/index.js';
-import { pipelineAutomation, pipelineSettings, rottingJob } from './automation/index.js';
+import { automationNotificationTypes, pipelineAutomation, pipelineSettings, rottingJob } from './automation/index.js';
 import { PIPELINE_EVENTS } from './events.js';
 
 const manage = requires(PIPELINE_MANAGE);
@@ -122,6 +122,7 @@ export default definePlugin({
   events: PIPELINE_EVENTS,
   writePoints: ['deal.create', 'deal.update'],
   timelineEntryTypes: TIMELINE_ENTRY_TYPES,
+  notificationTypes: automationNotificationTypes,
   searchProviders: [dealSearchProvider],
   automation: pipelineAutomation,
   jobs: [rottingJob],

@@ -23,6 +23,9 @@ import { startWebhookJobs } from './webhook-jobs.js';
 import { startAutomationJobs } from './automation-jobs.js';
 import { startEmailJobs } from './email-jobs.js';
 import { attachEmailSettings } from '../core/email/settings.js';
+import { startNotificationJobs } from './notification-jobs.js';
+import { notificationMailer } from '../core/notifications/notification-mail.js';
+import { attachNotificationTypes } from '../core/notifications/notification-types.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import { attachAppRegistries, buildAppRegistries, detachAppRegistries, registerPluginPermissions } from '../plugin-host/app-registries.js';
 import { effectiveSettings } from '../plugin-host/modules/modules.service.js';
@@ -70,6 +73,11 @@ export interface AppOptions {
   workAutomation?: boolean;
   /** Whether this app delivers queued email when JOB_RUNNER is on (default true); tests of other areas turn it off. */
   workEmail?: boolean;
+  /**
+   * Whether this app works the notification jobs (emails, due tasks, stale contacts, digests) when JOB_RUNNER is on
+   * (default true). Like `workWebhooks`: the schedules look at every workspace.
+   */
+  workNotifications?: boolean;
 }
 
 /**
@@ -90,6 +98,7 @@ export async function createApp({
   workWebhooks = true,
   workAutomation = true,
   workEmail = true,
+  workNotifications = true,
 }: AppOptions): Promise<App> {
   const http: FastifyInstance = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -164,6 +173,11 @@ export async function createApp({
   // how this app sends webhooks (WEBHOOK_ALLOWED_HOSTS, WEBHOOK_TIMEOUT_MS…), for the queue's attempts on `orm` too
   attachWebhookSettings(orm, webhookSettingsFrom(config));
   attachEmailSettings(orm, { mail: config, logger });
+  // the notification types the installed plugins declare (their manifests' `notificationTypes`)
+  attachNotificationTypes(
+    orm,
+    plugins.map((p) => ({ plugin: p.id, types: p.notificationTypes ?? [] })),
+  );
   // hooks and outbox deliveries of a plugin run only where it is enabled (apps sharing an ORM share the first's check)
   if (plugins.length && registries === built) {
     registries.events.setPluginEnabledCheck(async (workspaceId, pluginId) => (await modules.enabledIds(workspaceId)).includes(pluginId));
@@ -239,6 +253,7 @@ export async function createApp({
     await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER && workWebhooks });
     await startAutomationJobs(queue!, orm, config, { work: config.JOB_RUNNER && workAutomation });
     await startEmailJobs(queue!, orm, { work: config.JOB_RUNNER && workEmail });
+    await startNotificationJobs(queue!, orm, { work: config.JOB_RUNNER && workNotifications, mail: notificationMailer(config, logger) });
   }
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });

@@ -29,6 +29,12 @@ import {
   AutomationRunStep,
 } from '../core/automation/automation.entities.js';
 import { EmailMessage, EmailTemplate } from '../core/email/email.entities.js';
+import {
+  Notification,
+  NotificationPreference,
+  NotificationUserSetting,
+  NotificationWorkspaceSetting,
+} from '../core/notifications/notification.entities.js';
 
 export const kernelEntities = [
   Workspace,
@@ -71,4 +77,8 @@ export const kernelEntities = [
   AutomationDefaultRule,
   EmailTemplate,
   EmailMessage,
+  Notification,
+  NotificationPreference,
+  NotificationUserSetting,
+  NotificationWorkspaceSetting,
 ];

@@ -42,6 +42,9 @@ import { automationResolvers, automationRules, automationSubscriber } from '../c
 import { emailRules } from '../core/email/email.rules.js';
 import { emailResolvers } from '../core/email/email.resolver.js';
 import { excludeFromAudit } from '../core/audit/audit.subscriber.js';
+import { notificationRules } from '../core/notifications/notifications.rules.js';
+import { NotificationResolver } from '../core/notifications/notifications.resolver.js';
+import { notificationSubscriber } from '../core/notifications/notification.subscribers.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -56,6 +59,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   webhookRules,
   automationRules,
   emailRules,
+  notificationRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -81,6 +85,7 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...webhookResolvers,
   ...automationResolvers,
   ...emailResolvers,
+  NotificationResolver,
 ];
 
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
@@ -90,6 +95,8 @@ registerSubscriber(automationSubscriber());
 
 // email_message is itself the log of what was sent: `sendEmail` records one audit entry (`emailMessage.sent`), not the row's fields
 excludeFromAudit('EmailMessage');
+// notifications: mentions, task assignments, disabled webhook endpoints (src/core/notifications)
+registerSubscriber(notificationSubscriber);
 
 kernelNodeTypes.register({
   typeName: 'Workspace',

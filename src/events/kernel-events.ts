@@ -112,6 +112,22 @@ export interface EmailDelivered {
 }
 export const emailSent = defineEvent<EmailDelivered>('email.sent');
 export const emailFailed = defineEvent<EmailDelivered>('email.failed');
+/** A comment posted (`comment.created`) or edited (`comment.edited`: `mentionedUserIds` are those the edit added). */
+export interface CommentPosted {
+  id: string;
+  activityId: string;
+  authorId: string | null;
+  mentionedUserIds: string[];
+}
+export const commentCreated = defineEvent<CommentPosted>('comment.created');
+export const commentEdited = defineEvent<CommentPosted>('comment.edited');
+
+/** Notifications created by one `notify` call (src/core/notifications): feeds `Subscription.notificationAdded`. */
+export interface NotificationsCreated {
+  type: string;
+  recipients: { id: string; userId: string }[];
+}
+export const notificationCreated = defineEvent<NotificationsCreated>('notification.created');
 
 export const KERNEL_EVENTS: readonly EventType<object>[] = [
   contactCreated,
@@ -136,4 +152,7 @@ export const KERNEL_EVENTS: readonly EventType<object>[] = [
   automationWebhook,
   emailSent,
   emailFailed,
+  commentCreated,
+  commentEdited,
+  notificationCreated,
 ];

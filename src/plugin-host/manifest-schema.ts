@@ -183,6 +183,15 @@ export const manifestSchema = z.strictObject(
       .optional(),
     writePoints: z.array(namespaced('write point', 'deal.create')).optional(),
     timelineEntryTypes: z.array(namespaced('timeline entry type', 'deal.stageChanged')).optional(),
+    notificationTypes: z
+      .array(
+        z.strictObject({
+          key: namespaced('notification type', 'deal.rotting'),
+          label: z.string().min(1).max(200),
+          defaults: z.strictObject({ in_app: z.boolean(), email: z.boolean(), digest: z.boolean() }).partial().optional(),
+        }),
+      )
+      .optional(),
     searchProviders: z.array(searchProvider).optional(),
     automation: z
       .strictObject({

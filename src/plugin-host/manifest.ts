@@ -1,4 +1,5 @@
 import type { MigrationObject } from '@mikro-orm/core';
+import type { NotificationTypeDeclaration } from '../core/notifications/notification-types.js';
 import type { z } from 'zod';
 import type { RuleDeclarations } from '../graphql/shield/declarations.js';
 import type { PermissionDefinition } from '../permissions/permission-registry.js';
@@ -67,6 +68,8 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<st
   writePoints?: string[];
   /** Timeline entry types the plugin records (`deal.stageChanged` …). */
   timelineEntryTypes?: string[];
+  /** Notification types the plugin sends with `notify` (`{ key: 'deal.rotting', label, defaults? }`): users see them in their preferences. */
+  notificationTypes?: NotificationTypeDeclaration[];
   searchProviders?: SearchProvider[];
   /**
    * What automation rules can do with the plugin (src/core/automation): its record types (fields, facts, writes),

@@ -44,6 +44,14 @@ export { logActivity, setTaskCompleted } from '../core/activities/activity.servi
 export { updateContact } from '../core/customers/contact.service.js';
 export { updateCompany } from '../core/customers/company.service.js';
 
+// ---- notifications (src/core/notifications) ----
+/**
+ * `notify(em, { workspaceId, userIds, type, title, … })` notifies members in the current transaction (one statement,
+ * preferences honoured, idempotent by `sourceEventId`). The plugin's own types go in its manifest's `notificationTypes`.
+ */
+export { notify, type NotifyInput } from '../core/notifications/notifications.service.js';
+export type { NotificationTypeDeclaration, NotificationChannel } from '../core/notifications/notification-types.js';
+
 // ---- record scope (own / team / all) for the plugin's own record types ----
 export { scopeSql, reaches, type RecordScope } from '../core/customers/record-scope.js';
 export { expectVersion, asUserErrors } from '../core/shared/mutation.js';

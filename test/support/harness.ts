@@ -70,7 +70,7 @@ export interface TestServerOptions {
    * A job queue for the app (pg-boss over the test database): plugins' jobs are scheduled and, unless `work: false`,
    * run by this app. `clock` (pg-boss's TestClock) drives time: `await clock.tick(ms)`; nothing waits for real time.
    */
-  queue?: { clock?: Clock; work?: boolean; webhooks?: boolean; automation?: boolean; email?: boolean };
+  queue?: { clock?: Clock; work?: boolean; webhooks?: boolean; automation?: boolean; email?: boolean; notifications?: boolean };
 }
 
 /** One database and app per test file: PGlite in memory, or the shared PostgreSQL test database. */
@@ -101,6 +101,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     workWebhooks: options.queue?.webhooks ?? false,
     workAutomation: options.queue?.automation ?? false,
     workEmail: options.queue?.email ?? false,
+    workNotifications: options.queue?.notifications ?? false,
   });
 
   const gql = async (operation: Operation, variables?: unknown, headers: Record<string, string> = {}) => {

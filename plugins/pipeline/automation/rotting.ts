@@ -4,13 +4,21 @@ import {
   emitEvent,
   logActivity,
   memberIds,
+  notify,
   sql,
   toGlobalId,
+  type NotificationTypeDeclaration,
   type PluginContext,
   type PluginJob,
 } from '../../../src/sdk/index.js';
 import { dealRotting } from '../events.js';
 import type { PipelineSettings } from './settings.js';
+
+/** The deal owner's notification of a rotting deal (besides the reminder task); in-app by default. */
+export const dealRottingNotification: NotificationTypeDeclaration = {
+  key: 'deal.rotting',
+  label: 'A deal of mine is rotting in its stage',
+};
 
 /** Deals reminded per run; the rest wait for the next run (keeps one run's transaction short). */
 export const ROTTING_BATCH = 200;
@@ -58,8 +66,9 @@ function claimRottenSql(workspaceId: string): ReturnType<typeof sql> {
 
 /**
  * One run in a workspace (the job's transaction): claims the rotten stays, then for each a reminder task for the
- * deal owner on the deal (logged as the system; unassigned when the owner is no longer a member) and a
- * `deal.rotting` event `{ id, stageId, days }` (whole days in the stage). Everything commits together; an unexpected
+ * deal owner on the deal (logged as the system; unassigned when the owner is no longer a member), a
+ * `deal.rotting` event `{ id, stageId, days }` (whole days in the stage) and a `deal.rotting` notification of the
+ * owner (the SDK's `notify`). Everything commits together; an unexpected
  * failure rolls the claims back, so the next run tries again.
  */
 export async function remindRottingDeals(context: PluginContext<PipelineSettings>): Promise<number> {
@@ -93,6 +102,17 @@ export async function remindRottingDeals(context: PluginContext<PipelineSettings
         where workspace_id = ${workspaceId} and deal_id = ${deal.deal_id} and stage_id = ${deal.stage_id} and task_id is null`;
       await ctx.em.execute(link.text, link.params);
       await emitEvent(ctx.em, dealRotting, { id: deal.deal_id, stageId: deal.stage_id, days }, { workspaceId });
+      if (deal.owner_id && members.has(deal.owner_id))
+        await notify(ctx.em, {
+          workspaceId,
+          userIds: [deal.owner_id],
+          type: dealRottingNotification.key,
+          title: `Deal "${deal.name}" has been in ${deal.stage_name} for ${days} days`,
+          record: { type: 'Deal', id: deal.deal_id },
+          data: { stageId: deal.stage_id, days, taskId: task.id },
+          // one per stay in the stage, like the reminder task
+          sourceEventId: `deal:${deal.deal_id}:rotting:${task.id}`,
+        });
     }
   });
   return rotten.length;

@@ -14,6 +14,8 @@ import { ErrorCode, InputRejected, userError, type UserError } from '../../graph
 import { expectGlobalId, parseGlobalId } from '../../graphql/global-id.js';
 import { pageRequest, type ConnectionArgs, type Page } from '../../graphql/relay.js';
 import { parseInput, trimmed } from '../shared/validation.js';
+import { emitEvent } from '../../events/emit.js';
+import { commentCreated, commentEdited } from '../../events/kernel-events.js';
 
 export const COMMENT = 'Comment';
 export const MAX_COMMENT = 20_000;
@@ -78,6 +80,12 @@ export async function addComment(ctx: RequestContext, input: unknown): Promise<C
     mentionedUserIds,
   });
   await em.flush();
+  await emitEvent(
+    em,
+    commentCreated,
+    { id: comment.id, activityId, authorId: ctx.principal.userId ?? null, mentionedUserIds },
+    { workspaceId },
+  );
   return comment;
 }
 
@@ -106,10 +114,17 @@ export async function editComment(ctx: RequestContext, input: unknown): Promise<
   const data = parseInput(editSchema, input);
   const comment = await commentForChange(ctx, data.id, 'edit');
   const added = await resolveMentions(ctx.em, workspaceOf(ctx), data.body, []);
+  const newlyMentioned = added.filter((id) => !comment.mentionedUserIds.includes(id));
   comment.body = data.body;
   comment.mentionedUserIds = [...new Set([...comment.mentionedUserIds, ...added])];
   comment.editedAt = new Date();
   await ctx.em.flush();
+  await emitEvent(
+    ctx.em,
+    commentEdited,
+    { id: comment.id, activityId: comment.activity.id, authorId: comment.author?.id ?? null, mentionedUserIds: newlyMentioned },
+    { workspaceId: workspaceOf(ctx) },
+  );
   return comment;
 }
 

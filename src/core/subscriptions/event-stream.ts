@@ -177,18 +177,31 @@ export function eventStream(
   pollMs = POLL_MS,
 ): AsyncIterableIterator<StreamedEvent> {
   const wanted = typeMatcher(types);
+  return workspaceEventStream(orm, principal.workspaceId!, (event) => (wanted(event.type) ? visibleEvent(principal, event) : null), pollMs);
+}
+
+/**
+ * The committed domain events of one workspace from now on that `pick` returns (null: skipped), from the workspace's
+ * shared feed — for streams with a filter of their own (notifications: only the subscriber's). No permission check:
+ * `pick` decides what the caller may see.
+ */
+export function workspaceEventStream(
+  orm: Orm,
+  workspaceId: string,
+  pick: (event: StreamedEvent) => StreamedEvent | null,
+  pollMs = POLL_MS,
+): AsyncIterableIterator<StreamedEvent> {
   const queue: StreamedEvent[] = [];
   let done = false;
   let wake: (() => void) | null = null;
   const listener: Listener = (events) => {
     for (const event of events) {
-      if (!wanted(event.type)) continue;
-      const visible = visibleEvent(principal, event);
-      if (visible) queue.push(visible);
+      const picked = pick(event);
+      if (picked) queue.push(picked);
     }
     wake?.();
   };
-  const feed = feedOf(orm, principal.workspaceId!, pollMs);
+  const feed = feedOf(orm, workspaceId, pollMs);
   // the starting point is taken at once, so events committed after the subscription started are streamed
   let started: Promise<void> | null = feed.add(listener);
   started.catch(() => undefined);

@@ -366,6 +366,17 @@ describe('the rotting job (through the job queue)', () => {
     await run(ws.id);
     expect(await tasksOn(ws.id, stale)).toHaveLength(3);
     expect((await rottingEvents(stale)).map((e) => e.payload.days)).toEqual([10, 6, 8]);
+    // the owner is notified once per stay too (the SDK's notify), about the deal
+    const notes = await exec<{ title: string; record_type: string; record_id: string }[]>(
+      `select title, record_type, record_id from notification where user_id = ? and type = 'deal.rotting' order by created_at`,
+      [samId],
+    );
+    expect(notes.map((n) => n.title)).toEqual([
+      'Deal "Stale proposal" has been in Proposal for 10 days',
+      'Deal "Stale proposal" has been in Lead for 6 days',
+      'Deal "Stale proposal" has been in Proposal for 8 days',
+    ]);
+    expect(notes.every((n) => n.record_type === 'Deal' && n.record_id === stale)).toBe(true);
   });
 
   it('does nothing when rottingReminders is off', async () => {
