@@ -5,6 +5,7 @@ import { tickUntil } from '../../src/sdk/testing.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import { makeEndpoint } from '../webhooks/helpers.js';
 import { Receiver, verify } from '../webhooks/receiver.js';
+import { TestSmtp } from '../email/smtp.js';
 import { countRuns, createContact, makeRule, makeTeam, runsOf, sqlOf, until, updateContact, UPDATE_RULE } from './helpers.js';
 
 /**
@@ -16,9 +17,14 @@ const clock = new TestClock(Date.now());
 let server: TestServer;
 let receiver: Receiver;
 let outbox: OutboxWorker;
+let smtp: TestSmtp;
 
 beforeAll(async () => {
-  server = await startTestServer({ env: { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1' }, queue: { clock, webhooks: true, automation: true } });
+  smtp = await new TestSmtp().start();
+  server = await startTestServer({
+    env: { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', SMTP_URL: smtp.url, MAIL_FROM: 'Acme CRM <crm@acme.example>' },
+    queue: { clock, webhooks: true, automation: true, email: true },
+  });
   receiver = await new Receiver().start();
   outbox = new OutboxWorker({ orm: server.appOrm, pollMs: 20, backoffBaseMs: 20, leaseMarginMs: 1000 }).start();
 }, 60_000);
@@ -26,31 +32,52 @@ afterAll(async () => {
   await outbox?.stop(1000);
   await receiver?.close();
   await server?.close();
+  await smtp?.close();
 });
 
 const DAY = 86_400_000;
 
-test('a lifecycle change assigns round robin, creates a task, calls a webhook, waits 2 days, then tags', async () => {
+test('a lifecycle change assigns round robin, creates a task, emails, notifies, calls a webhook, waits 2 days, then tags', async () => {
   const ws = await server.newWorkspace();
   const ann = await ws.addMember('Ann');
   const bob = await ws.addMember('Bob');
   const team = await makeTeam(ws, 'Account managers', [ann.id, bob.id]);
   const endpoint = await makeEndpoint(ws, { url: receiver.url('/billing'), eventTypes: ['automation.webhook'] });
+  const template = await ws.ok(
+    `mutation($input: CreateEmailTemplateInput!) { createEmailTemplate(input: $input) { template { id } userErrors { field message } } }`,
+    {
+      input: {
+        key: 'welcome',
+        name: 'Welcome',
+        subject: 'Welcome aboard, {{ contact.firstName }}',
+        html: '<p>Hi {{ contact.firstName }}, {{ owner.name }} will call you.</p>',
+      },
+    },
+  );
+  expect(template.createEmailTemplate.userErrors).toEqual([]);
   const ruleId = await makeRule(ws, {
     name: 'New customer',
     definition: {
       trigger: { type: 'event', event: 'contact.lifecycleChanged', field: 'lifecycleStage', to: 'CUSTOMER' },
       actions: [
         { type: 'assignOwner', strategy: 'roundRobin', teamId: team },
-        { type: 'createTask', subject: 'Welcome call', dueInDays: 2, assignTo: 'recordOwner', priority: 'HIGH' },
+        {
+          type: 'createTask',
+          subject: 'Welcome call with {{ record.firstName }}',
+          dueInDays: 2,
+          assignTo: 'recordOwner',
+          priority: 'HIGH',
+        },
+        { type: 'sendEmail', templateKey: 'welcome' },
+        { type: 'notify', to: ['recordOwner'], title: 'New customer: {{ record.firstName }} {{ record.lastName }}' },
         { type: 'callWebhook', endpointId: endpoint.id, data: { plan: 'gold' } },
         { type: 'wait', days: 2 },
         { type: 'addTags', tags: ['Onboarded'] },
       ],
     },
   });
-  const ada = await createContact(ws, { firstName: 'Ada', lastName: 'Lovelace' });
-  const alan = await createContact(ws, { firstName: 'Alan', lastName: 'Turing' });
+  const ada = await createContact(ws, { firstName: 'Ada', lastName: 'Lovelace', emails: [{ email: 'ada@example.com', primary: true }] });
+  const alan = await createContact(ws, { firstName: 'Alan', lastName: 'Turing', emails: [{ email: 'alan@example.com', primary: true }] });
   const lead = await createContact(ws, { firstName: 'Grace', lastName: 'Hopper' });
   await updateContact(ws, { id: ada.id, version: ada.version, lifecycleStage: 'CUSTOMER' });
   await updateContact(ws, { id: alan.id, version: alan.version, lifecycleStage: 'CUSTOMER' });
@@ -63,6 +90,8 @@ test('a lifecycle change assigns round robin, creates a task, calls a webhook, w
   expect(runs[0].steps.map((s: any) => [s.action, s.outcome])).toEqual([
     ['assignOwner', 'succeeded'],
     ['createTask', 'succeeded'],
+    ['sendEmail', 'succeeded'],
+    ['notify', 'succeeded'],
     ['callWebhook', 'succeeded'],
     ['wait', 'waiting'],
   ]);
@@ -76,7 +105,7 @@ test('a lifecycle change assigns round robin, creates a task, calls a webhook, w
   expect(owners.map((o) => o.owner_id).sort()).toEqual([ann.id, bob.id].sort());
   const tasks = await sql.execute<{ assignee_id: string; target_id: string; priority: string; due_at: Date }[]>(
     `select a.assignee_id, l.target_id, a.priority, a.due_at from activity a join timeline_link l on l.entry_id = a.id
-      where a.workspace_id = ? and a.type = 'TASK' and a.subject = 'Welcome call'`,
+      where a.workspace_id = ? and a.type = 'TASK' and a.subject like 'Welcome call with %'`,
     [ws.id],
   );
   expect(tasks).toHaveLength(2);
@@ -84,6 +113,24 @@ test('a lifecycle change assigns round robin, creates a task, calls a webhook, w
     expect(task.assignee_id).toBe(owners.find((o) => o.id === task.target_id)!.owner_id);
     expect(task.priority).toBe('HIGH');
   }
+
+  // each got a welcome email over real SMTP, with the merge fields of the contact and its new owner
+  await tickUntil(
+    clock,
+    until(async () => smtp.to('ada@example.com').length === 1 && smtp.to('alan@example.com').length === 1),
+    1000,
+  );
+  const [adaMail] = smtp.to('ada@example.com');
+  expect(adaMail!.subject).toBe('Welcome aboard, Ada');
+  const adaOwner = owners.find((o) => o.id === parseGlobalId(ada.id)!.id)!.owner_id;
+  expect(adaMail!.html).toContain(adaOwner === ann.id ? 'Ann' : 'Bob');
+  // and each new owner an in-app notification about their customer
+  const notes = await sql.execute<{ user_id: string; title: string; record_id: string }[]>(
+    `select user_id, title, record_id from notification where workspace_id = ? and type = 'automation.notify' order by title`,
+    [ws.id],
+  );
+  expect(notes.map((n) => n.title)).toEqual(['New customer: Ada Lovelace', 'New customer: Alan Turing']);
+  expect(notes[0]!.user_id).toBe(adaOwner);
 
   // the billing system heard about both, signed (verified by the receiver with the standardwebhooks package)
   await tickUntil(
@@ -111,7 +158,7 @@ test('a lifecycle change assigns round robin, creates a task, calls a webhook, w
   );
   expect(tagged.map((t) => t.contact_id)).toEqual([parseGlobalId(ada.id)!.id, parseGlobalId(alan.id)!.id].sort());
   const done = await runsOf(ws, ruleId, 'SUCCEEDED');
-  expect(done[0].steps.map((s: any) => s.stepNo)).toEqual([1, 2, 3, 4, 5]);
+  expect(done[0].steps.map((s: any) => s.stepNo)).toEqual([1, 2, 3, 4, 5, 6, 7]);
   expect(done[0].steps.at(-1)).toMatchObject({ action: 'addTags', outcome: 'succeeded' });
 }, 60_000);
 

@@ -8,11 +8,12 @@
  */
 import { kernelAutomation } from './catalog.js';
 import { kernelActions } from './kernel-actions.js';
+import { messagingActions } from './messaging-actions.js';
 import { companyRecordType, contactRecordType } from './kernel-records.js';
 
 kernelAutomation.recordTypes.add('kernel', contactRecordType.name, contactRecordType);
 kernelAutomation.recordTypes.add('kernel', companyRecordType.name, companyRecordType);
-for (const action of kernelActions) kernelAutomation.actions.add('kernel', action.type, action);
+for (const action of [...kernelActions, ...messagingActions]) kernelAutomation.actions.add('kernel', action.type, action);
 
 export {
   AUTOMATION_CATALOG_SLOT,

@@ -15,6 +15,7 @@ import { WebhookEndpoint } from '../webhooks/webhook.entities.js';
 import type { ActionContext, AutomationAction, AutomationRecordType, Facts, RecordPatch } from './catalog.js';
 import { customField, operandProblem } from './conditions.js';
 import { definitionsFor } from '../custom-fields/custom-field.service.js';
+import { checkTextTemplate, renderTextTemplate } from './templates.js';
 
 const text = (max: number) =>
   z
@@ -228,6 +229,8 @@ const createTask: AutomationAction<z.infer<typeof createTaskParams>> = {
   description: 'Creates a task on the record, due in N days or hours, for the record’s owner, the rule’s owner or a member.',
   params: createTaskParams,
   async validate({ params, recordType, path }) {
+    checkTextTemplate(params.subject, recordType, `${path}.subject`);
+    if (params.body !== undefined) checkTextTemplate(params.body, recordType, `${path}.body`);
     for (const [i, relation] of (params.alsoOnRelated ?? []).entries())
       if (!recordType?.related?.[relation])
         reject(`${path}.alsoOnRelated.${i}`, `${recordType?.name ?? 'this rule'} has no related ${relation}`);
@@ -241,10 +244,11 @@ const createTask: AutomationAction<z.infer<typeof createTaskParams>> = {
       return link && typeof id === 'string' ? [id] : [];
     });
     const due = p.dueInDays !== undefined || p.dueInHours !== undefined;
+    const render = (source: string) => renderTextTemplate(source, { record: record.facts, ruleName: context.rule.name });
     const task = await logActivity(context.ctx, {
       type: 'TASK',
-      subject: p.subject,
-      body: p.body ?? null,
+      subject: (await render(p.subject)).slice(0, 500) || p.subject,
+      body: p.body === undefined ? null : await render(p.body),
       dueAt: due ? new Date(context.now.getTime() + ((p.dueInDays ?? 0) * 24 + (p.dueInHours ?? 0)) * 3_600_000) : null,
       priority: p.priority ?? null,
       assigneeId: await assigneeOf(context, p.assignTo),
@@ -305,12 +309,20 @@ const logNote: AutomationAction<{ subject?: string; body: string }> = {
   type: 'logNote',
   description: 'Logs a note on the record’s timeline.',
   params: z.strictObject({ subject: text(500).optional(), body: text(100_000) }),
+  async validate({ params, recordType, path }) {
+    if (params.subject !== undefined) checkTextTemplate(params.subject, recordType, `${path}.subject`);
+    checkTextTemplate(params.body, recordType, `${path}.body`);
+  },
   async run(context) {
     const record = recordOf(context);
+    const render = (source: string) => renderTextTemplate(source, { record: record.facts, ruleName: context.rule.name });
     const note = await logActivity(context.ctx, {
       type: 'NOTE',
-      subject: context.params.subject ?? `Automation: ${context.rule.name}`.slice(0, 500),
-      body: context.params.body,
+      subject:
+        context.params.subject !== undefined
+          ? (await render(context.params.subject)).slice(0, 500)
+          : `Automation: ${context.rule.name}`.slice(0, 500),
+      body: await render(context.params.body),
       targetIds: [toGlobalId(record.type.name, record.id)],
     });
     return { noteId: toGlobalId('Activity', note.id) };

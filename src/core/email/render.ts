@@ -93,6 +93,9 @@ function engine(escapeHtml: boolean): Liquid {
 const htmlEngine = engine(true);
 const textEngine = engine(false);
 
+/** The plain-text engine with the email templates' sandbox, for the kernel's other short texts (automation's task subjects). */
+export const sandboxedTextEngine: Liquid = textEngine;
+
 type Part = 'subject' | 'html' | 'text';
 
 const limits: Record<Part, number> = { subject: MAX_SUBJECT, html: MAX_HTML, text: MAX_TEXT };
