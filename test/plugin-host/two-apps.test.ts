@@ -73,7 +73,7 @@ it("records deliveries only for the subscribers of the app's own plugins", async
     eventsOf(bare.appOrm)
       .subscribersFor('contact.created')
       .map((s) => s.key),
-  ).toEqual(['kernel/webhooks']);
+  ).toEqual(['kernel/webhooks', 'kernel/automation']);
 });
 
 it('resolves a plugin node type only in the app that has the plugin', async () => {

@@ -63,11 +63,11 @@ async function counts(workspaceId: string): Promise<Record<string, number>> {
     'pipeline: custom_field_definition',
     `select count(*)::int as n from custom_field_definition where workspace_id = ? and object_type = 'Deal'`,
   );
-  await count('pipeline: outbox_delivery', `select count(*)::int as n from outbox_delivery where workspace_id = ? and plugin = 'pipeline'`);
   await count(
-    'pipeline: processed_event',
-    `select count(*)::int as n from processed_event where workspace_id = ? and subscriber like 'pipeline/%'`,
+    'pipeline: automation_rule',
+    `select count(*)::int as n from automation_rule where workspace_id = ? and source like 'pipeline/%'`,
   );
+  await count('pipeline: automation_run', `select count(*)::int as n from automation_run where workspace_id = ? and record_type = 'Deal'`);
   let queued = 0;
   for (const name of server.app.jobs.queuesOf('pipeline'))
     queued += (await server.jobQueue.boss.findJobs(name, { data: { workspaceId }, queued: true })).length;
@@ -133,7 +133,7 @@ beforeAll(async () => {
   b = await server.newWorkspace();
   await seed(a);
   await seed(b);
-  // deliver the events (deal.won to pipeline's subscribers, activity.logged to loyalty's): deliveries and processed events
+  // deliver the events (deal.won to the automation — pipeline's default rules start runs —, activity.logged to loyalty's)
   const worker = await server.startOutboxWorker({ pollMs: 20 });
   const until = Date.now() + 15_000;
   while (Number((await exec<{ n: number }[]>(`select count(*)::int as n from outbox_delivery where status = 'pending'`))[0]!.n) > 0) {
@@ -164,8 +164,9 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   ]);
   for (const key of [...pipelineTables, ...removedKinds]) expect([key, beforeA[key]! > 0]).toEqual([key, true]);
   expect(beforeA.loyalty_account).toBe(1);
-  // loyalty's handled events stay: only pipeline's go
-  expect(beforeA.processed_event! - beforeA['pipeline: processed_event']!).toBeGreaterThan(0);
+  // loyalty's handled events stay (pipeline has no subscribers: its won-deal automation is default rules)
+  expect(beforeA.processed_event!).toBeGreaterThan(0);
+  expect(beforeA.automation_default_rule).toBe(3);
 
   const data = await a.ok(UNINSTALL, { id: 'pipeline' });
   expect(data.uninstallModule).toEqual({ module: { id: 'pipeline', enabled: false }, userErrors: [] });
@@ -178,8 +179,11 @@ it('uninstalling pipeline removes every kind of its rows in the workspace, and o
   expected.timeline_event = beforeA.timeline_event! - beforeA['pipeline: timeline_event']!;
   expected.timeline_link = beforeA.timeline_link! - beforeA['pipeline: timeline_link']!;
   expected.custom_field_definition = beforeA.custom_field_definition! - beforeA['pipeline: custom_field_definition']!;
-  expected.outbox_delivery = beforeA.outbox_delivery! - beforeA['pipeline: outbox_delivery']!;
-  expected.processed_event = beforeA.processed_event! - beforeA['pipeline: processed_event']!;
+  // the default rules go with their versions and runs (the Deal runs here are theirs), and the record of having had them
+  expected.automation_rule = beforeA.automation_rule! - beforeA['pipeline: automation_rule']!;
+  expected.automation_rule_version = beforeA.automation_rule_version! - beforeA['pipeline: automation_rule']!;
+  expected.automation_run = beforeA.automation_run! - beforeA['pipeline: automation_run']!;
+  expected.automation_default_rule = 0;
   // the uninstall itself: the module row (pipeline is enabled by default: it had none) and its audit entry
   expected.workspace_module = beforeA.workspace_module! + 1;
   expected.audit_log = beforeA.audit_log! + 1;

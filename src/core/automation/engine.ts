@@ -617,12 +617,17 @@ export async function runSegment(input: SegmentInput): Promise<SegmentResult> {
 function ruleState(em: SqlEntityManager, workspaceId: string, ruleId: string): ActionContext['state'] {
   return {
     async get<T>(key: string) {
+      // the row is made first, then locked: two runs of the rule in flight read and advance it one after the other
+      await em.execute(
+        `insert into automation_rule_state (rule_id, key, workspace_id, value) values (?, ?, ?, cast(? as jsonb)) on conflict (rule_id, key) do nothing`,
+        [ruleId, key, workspaceId, JSON.stringify({ v: null })],
+      );
       const rows = await em.execute<{ value: unknown }[]>(
         `select value from automation_rule_state where rule_id = ? and key = ? for update`,
         [ruleId, key],
       );
       // wrapped: a jsonb string would come back from the driver as a bare string, indistinguishable from JSON text
-      return rows[0] ? json<{ v: T }>(rows[0].value).v : undefined;
+      return (rows[0] ? (json<{ v: T | null }>(rows[0].value).v ?? undefined) : undefined) as T | undefined;
     },
     async set(key, value) {
       await em.execute(

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { workspaceOf } from '../../graphql/context.js';
 import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { parseGlobalId, toGlobalId } from '../../graphql/global-id.js';
@@ -97,9 +98,20 @@ const addTags: AutomationAction<z.infer<typeof tagNames>> = {
     const workspaceId = workspaceOf(context.ctx);
     const ids: string[] = [];
     for (const name of context.params.tags) {
-      const tag =
-        (await em.findOne(Tag, { workspaceId, normalizedName: name.toLowerCase() })) ?? (await createTag(em, workspaceId, { name }));
-      ids.push(tag.id);
+      const found = await em.findOne(Tag, { workspaceId, normalizedName: name.toLowerCase() });
+      if (found) {
+        ids.push(found.id);
+        continue;
+      }
+      try {
+        // in a savepoint: another run creating the same tag at the same moment wins, and this one takes its tag
+        ids.push((await em.transactional((tx) => createTag(tx as typeof em, workspaceId, { name }))).id);
+      } catch (error) {
+        if (!(error instanceof UniqueConstraintViolationException)) throw error;
+        const theirs = await em.findOne(Tag, { workspaceId, normalizedName: name.toLowerCase() });
+        if (!theirs) throw error;
+        ids.push(theirs.id);
+      }
     }
     await patchRecord(context, { addTagIds: ids });
     return { tags: context.params.tags };

@@ -84,14 +84,19 @@ export function pluginDataPlan(em: SqlEntityManager, plugin: PluginManifest): Pl
   return { tables: withWorkspace, recordTypes: [...recordTypes].sort(), entryTypes: [...(plugin.timelineEntryTypes ?? [])] };
 }
 
-/** Rows removed per kind (`timeline_link`, `timeline_event`, `custom_field_definition`, `outbox_delivery`, `processed_event`, `queued_job` (the plugin's queued jobs there), and each plugin table). */
+/**
+ * Rows removed per kind (`timeline_link`, `timeline_event`, `custom_field_definition`, `outbox_delivery`,
+ * `processed_event`, `automation_rule` (its default rules), `automation_default_rule`, `automation_run` (runs about its
+ * records), `queued_job` (the plugin's queued jobs there), and each plugin table).
+ */
 export type RemovedRows = Record<string, number>;
 
 /**
  * Removes a workspace's data of a plugin, in the caller's transaction (under row-level security on PostgreSQL; every
  * statement names the workspace as well): the plugin's timeline entries and every timeline link to its records,
  * custom field definitions on its record types (their values live in its rows), the deliveries to its subscribers
- * (dead letters included), its handled events and its queued jobs, then its own rows, children before parents. Kernel records stay
+ * (dead letters included), its handled events, its default automation rules and the runs about its records, and its
+ * queued jobs, then its own rows, children before parents. Kernel records stay
  * (activities linked to one of its records keep their other links); other workspaces are untouched.
  */
 export async function removePluginData(em: SqlEntityManager, plugin: PluginManifest, workspaceId: string): Promise<RemovedRows> {
@@ -128,6 +133,19 @@ export async function removePluginData(em: SqlEntityManager, plugin: PluginManif
     'processed_event',
     sql`delete from processed_event where workspace_id = ${workspaceId} and split_part(subscriber, '/', 1) = ${plugin.id}`,
   );
+  // its default automation rules (with their runs) and the record that the workspace had them, so re-enabling the
+  // plugin brings them back; runs of other rules about its records
+  const defaults = sql`${`${plugin.id}/`} || '%'`;
+  await run('automation_rule', sql`delete from automation_rule where workspace_id = ${workspaceId} and source like ${defaults}`);
+  await run(
+    'automation_default_rule',
+    sql`delete from automation_default_rule where workspace_id = ${workspaceId} and source like ${defaults}`,
+  );
+  if (plan.recordTypes.length)
+    await run(
+      'automation_run',
+      sql`delete from automation_run where workspace_id = ${workspaceId} and record_type in (${list(plan.recordTypes)})`,
+    );
   const jobs = pluginJobsOf(em);
   for (const name of jobs?.queuesOf(plugin.id) ?? []) {
     removed.queued_job = (removed.queued_job ?? 0) + (await jobs!.queue.deleteQueued(em, name, { workspaceId }));
