@@ -2,14 +2,20 @@ import type { Orm } from '../db/orm.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import {
   attemptWebhookDelivery,
+  claimDurationMs,
   disableFailingWebhookEndpoints,
   dueDeliveries,
+  recoverableDeliveries,
   setWebhookDeliveryScheduler,
+  webhookSettingsOf,
 } from '../core/webhooks/index.js';
 
 /** The job queue's queues for outbound webhooks. */
 export const WEBHOOK_QUEUES = {
-  /** One HTTP attempt of a delivery (`{ deliveryId }`); policy `short`, keyed by delivery: one queued per delivery. */
+  /**
+   * One HTTP attempt of a delivery (`{ deliveryId }`); policy `short`, keyed by delivery: one queued per delivery.
+   * Expires (pg-boss retries it) a few seconds after the attempt's claim would: a dead worker's job runs again soon.
+   */
   attempt: 'kernel/webhook-attempt',
   /** Every five minutes: queues the due deliveries that have no job (a process that died between attempt and retry). */
   sweep: 'kernel/webhook-sweep',
@@ -25,10 +31,14 @@ interface AttemptJob {
  * Outbound webhooks on the job queue: each delivery the fan-out (or a replay) creates gets an attempt job in the same
  * transaction, at its due time; an attempt that asks for a retry queues the next at `retryAt` (its schedule and
  * `Retry-After`), so retries wait on the queue, not on a poller. With `work`, this process runs the attempts, the sweep
- * and the auto-disable.
+ * and the auto-disable, and first queues what a stopped process left (`recoverableDeliveries`: the due deliveries,
+ * and those in flight at the end of their claim), so a restart does not wait for the sweep or for pg-boss to expire
+ * the dead worker's job.
  */
 export async function startWebhookJobs(queue: JobQueue, orm: Orm, { work }: { work: boolean }): Promise<void> {
-  await queue.ensureQueue(WEBHOOK_QUEUES.attempt, { policy: 'short', retryLimit: 2, retryDelay: 5 });
+  // claim, request and record take at most the claim's duration; pg-boss expires the job a little after that
+  const expireInSeconds = Math.ceil(claimDurationMs(webhookSettingsOf(orm).timeoutMs) / 1000) + 5;
+  await queue.ensureQueue(WEBHOOK_QUEUES.attempt, { policy: 'short', retryLimit: 2, retryDelay: 5, expireInSeconds });
   await queue.ensureQueue(WEBHOOK_QUEUES.sweep, { retryLimit: 0 });
   await queue.ensureQueue(WEBHOOK_QUEUES.disable, { retryLimit: 1 });
   const attemptAt = (em: Parameters<typeof queue.enqueue>[0], deliveryId: string, startAfter: Date) =>
@@ -49,4 +59,5 @@ export async function startWebhookJobs(queue: JobQueue, orm: Orm, { work }: { wo
   await queue.work(WEBHOOK_QUEUES.disable, {}, async () => {
     await disableFailingWebhookEndpoints(orm, queue.now());
   });
+  for (const delivery of await recoverableDeliveries(orm, queue.now())) await attemptAt(null, delivery.id, delivery.runAt);
 }

@@ -1,13 +1,18 @@
 import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import {
+  ABANDONED_ATTEMPT_ERROR,
   attemptWebhookDelivery,
+  claimDurationMs,
+  DEFAULT_WEBHOOK_SETTINGS,
   disableFailingWebhookEndpoints,
   dueDeliveries,
   MAX_ATTEMPTS,
+  recoverableDeliveries,
   RETRY_SCHEDULE_MS,
   setWebhookDeliveryScheduler,
   type QueuedDelivery,
 } from '../../src/core/webhooks/index.js';
+import { claimDelivery } from '../../src/core/webhooks/delivery.js';
 import { rotateSecret } from '../../src/core/webhooks/webhooks.service.js';
 import { withWorkspace } from '../../src/db/rls/tenant-context.js';
 import { OutboxWorker } from '../../src/events/outbox-worker.js';
@@ -384,6 +389,49 @@ describe('replay, due deliveries and auto-disable', () => {
     const failed = await attempt(a!.id, now);
     expect(await mine(now)).toEqual([b!.id]);
     expect((await mine(failed.retryAt!)).sort()).toEqual([a!.id, b!.id].sort());
+  });
+
+  it('a claim its sender never settled (killed mid-request): recovered at its end, logged as an attempt without outcome', async () => {
+    const { ws, endpoint } = await setup('/recover');
+    await createContact(ws, { firstName: 'Claimed' });
+    await createContact(ws, { firstName: 'Due' });
+    await fanOut(server, ws.id);
+    const [claimed, due] = await deliveriesOf(server, ws.id, endpoint.rawId);
+    const now = new Date(Date.now() + 1000);
+    const mine = async (at: Date) =>
+      (await recoverableDeliveries(server.appOrm, at, 10_000))
+        .filter((d) => d.workspaceId === ws.id)
+        .sort((x, y) => (x.id < y.id ? -1 : 1));
+    // a sender claims the first and dies before recording anything
+    const settings = { ...DEFAULT_WEBHOOK_SETTINGS, timeoutMs: 2000 };
+    const prepared = await withWorkspace(server.appOrm, ws.id, (em) => claimDelivery(em, ws.id, claimed!.id, now, settings));
+    expect(prepared!.lockedUntil).toEqual(new Date(now.getTime() + 2000 + 5000));
+    expect(claimDurationMs(20_000)).toBe(40_000);
+    const claimEnd = new Date(prepared!.lockedUntil.getTime() + 2000);
+    expect(await mine(now)).toEqual(
+      [
+        { id: claimed!.id, workspaceId: ws.id, runAt: claimEnd },
+        { id: due!.id, workspaceId: ws.id, runAt: now },
+      ].sort((x, y) => (x.id < y.id ? -1 : 1)),
+    );
+    expect(await attempt(claimed!.id, new Date(now.getTime() + 1000))).toEqual({ outcome: 'skipped' });
+    expect(await attempt(due!.id, now)).toMatchObject({ outcome: 'succeeded' });
+    expect((await mine(now)).map((d) => d.id)).toEqual([claimed!.id]);
+
+    // at the claim's end the next attempt logs the killed one (no response, counted) and sends again
+    expect(await attempt(claimed!.id, claimEnd)).toMatchObject({ outcome: 'succeeded', attemptNo: 2, statusCode: 200 });
+    const log = await attemptsOf(server, claimed!.id);
+    expect(log.map((a) => [a.attempt_no, a.response_status, a.duration_ms])).toEqual([
+      [1, null, 0],
+      [2, 200, expect.any(Number)],
+    ]);
+    expect(log[0]!.error).toContain(ABANDONED_ATTEMPT_ERROR);
+    expect(log[0]!.error).toContain(prepared!.lockedUntil.toISOString());
+    expect((await deliveriesOf(server, ws.id, endpoint.rawId)).find((d) => d.id === claimed!.id)).toMatchObject({
+      status: 'succeeded',
+      attempts: 2,
+    });
+    expect(await mine(claimEnd)).toEqual([]);
   });
 
   it('disables an endpoint failing for N days, with an audit entry and a webhook.endpointDisabled event', async () => {

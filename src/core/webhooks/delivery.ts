@@ -26,8 +26,15 @@ import { webhookSettingsOf, type WebhookSettings } from './settings.js';
 /** The transaction-local setting under which the `webhook_worker` policies let the app role read every workspace's webhook rows. */
 export const WEBHOOK_WORKER_SETTING = 'app.webhook_worker';
 
-/** A claim lasts the request's timeout plus this (a crashed sender's claim expires then). */
-const LOCK_MARGIN_MS = 30_000;
+/**
+ * How long a claim lasts: the request's timeout plus as much again, at least 5 s (the two short transactions around
+ * the request). A sender that died mid-attempt leaves its claim behind; it expires then, and the delivery can be
+ * attempted again (`recoverableDeliveries` queues that at a restart), so the margin stays proportional to the timeout
+ * rather than a fixed half-minute.
+ */
+export function claimDurationMs(timeoutMs: number): number {
+  return timeoutMs + Math.max(5_000, timeoutMs);
+}
 /** A delivery counts as due this much before its `next_attempt_at` (clocks of the queue and of the database differ). */
 const DUE_TOLERANCE_MS = 2_000;
 
@@ -220,7 +227,12 @@ export async function claimDelivery(
   settings: WebhookSettings,
   options: { anyEndpoint?: boolean } = {},
 ): Promise<PreparedAttempt | null> {
-  const lockedUntil = new Date(now.getTime() + settings.timeoutMs + LOCK_MARGIN_MS);
+  const lockedUntil = new Date(now.getTime() + claimDurationMs(settings.timeoutMs));
+  // the claim before this one, if it was never settled (its sender stopped mid-attempt): `updated_at` is its time
+  const [prior] = await em.execute<{ locked_until: unknown; updated_at: unknown }[]>(
+    `select locked_until, updated_at from webhook_delivery where id = ? and workspace_id = ? for update`,
+    [deliveryId, workspaceId],
+  );
   const claimed = await em.execute<{ id: string; endpoint_id: string; event_id: string | null; event_type: string; attempts: number }[]>(
     `update webhook_delivery set locked_until = ?, updated_at = clock_timestamp()
       where id = ? and workspace_id = ? and status in ('pending', 'failed')
@@ -234,6 +246,10 @@ export async function claimDelivery(
     `select id, url, enabled, role, secret, previous_secret, previous_secret_expires_at from webhook_endpoint where id = ? and workspace_id = ?`,
     [delivery.endpoint_id, workspaceId],
   );
+  if (prior?.locked_until != null) {
+    await recordAbandonedAttempt(em, workspaceId, deliveryId, endpoint?.url ?? '', date(prior.updated_at), date(prior.locked_until));
+    delivery.attempts = Number(delivery.attempts) + 1;
+  }
   if (!endpoint || (!endpoint.enabled && !options.anyEndpoint)) {
     await em.execute(
       `update webhook_delivery set status = 'dead', locked_until = null, next_attempt_at = null, last_error = ?, updated_at = clock_timestamp() where id = ? and workspace_id = ?`,
@@ -289,6 +305,36 @@ export async function claimDelivery(
     },
     body,
   };
+}
+
+/** What the log says of an attempt whose sender never recorded an outcome. */
+export const ABANDONED_ATTEMPT_ERROR = 'no outcome recorded: the sender stopped (or stalled) during the attempt';
+
+/**
+ * Logs the attempt of an expired, never settled claim (its sender was killed mid-request, or stalled past the claim):
+ * a failed attempt with no response at the time of that claim, duration 0 (unknown), no request headers or body
+ * (not kept before the request went out). It counts in the schedule (`attempts + 1`), so a delivery that keeps
+ * killing its sender still ends `dead`; the endpoint's failing state is left alone (not the receiver's doing).
+ */
+async function recordAbandonedAttempt(
+  em: SqlEntityManager,
+  workspaceId: string,
+  deliveryId: string,
+  url: string,
+  claimedAt: Date,
+  expiredAt: Date,
+): Promise<void> {
+  const error = `${ABANDONED_ATTEMPT_ERROR} (its claim expired at ${expiredAt.toISOString()}); the receiver may have got the request`;
+  await em.execute(
+    `insert into webhook_attempt (id, workspace_id, delivery_id, attempt_no, attempted_at, url, request_headers, request_body, response_status, response_body, duration_ms, error)
+     select ?, ?, ?, coalesce(max(attempt_no), 0) + 1, ?, ?, cast('{}' as jsonb), '', null, null, 0, ?
+       from webhook_attempt where delivery_id = ? and workspace_id = ?`,
+    [randomUUID(), workspaceId, deliveryId, claimedAt.toISOString(), url, error, deliveryId, workspaceId],
+  );
+  await em.execute(
+    `update webhook_delivery set attempts = attempts + 1, last_attempt_at = ?, last_status_code = null, last_error = ? where id = ? and workspace_id = ?`,
+    [claimedAt.toISOString(), error, deliveryId, workspaceId],
+  );
 }
 
 export function sendAttempt(prepared: PreparedAttempt, settings: WebhookSettings): Promise<HttpAttemptResult> {
@@ -416,6 +462,33 @@ export async function dueDeliveries(orm: Orm, now: Date, limit = 100): Promise<Q
     ),
   );
   return rows.map((r) => ({ id: String(r.id), workspaceId: String(r.workspace_id), runAt: date(r.next_attempt_at) }));
+}
+
+/**
+ * What a stopped process may have left behind, for a (re)starting worker to queue, across every workspace: the
+ * deliveries due at `now` (as `dueDeliveries`), and those in flight (a claim held: its sender may be dead) with
+ * `runAt` just after the claim expires (plus the due tolerance: the queue's and the database's clocks differ). A
+ * live sender's delivery is settled by then, and the attempt skips it. Oldest first, at most `limit`.
+ */
+export async function recoverableDeliveries(orm: Orm, now: Date, limit = 1000): Promise<QueuedDelivery[]> {
+  const rows = await asWebhookWorker(orm, (em) =>
+    em.execute<{ id: string; workspace_id: string; next_attempt_at: unknown; locked_until: unknown }[]>(
+      `select id, workspace_id, next_attempt_at, locked_until from webhook_delivery
+        where status in ('pending', 'failed')
+          and ((locked_until is not null and locked_until > ?) or next_attempt_at is null or next_attempt_at <= ?)
+        order by coalesce(next_attempt_at, created_at), id limit ?`,
+      [now.toISOString(), now.toISOString(), Math.max(0, Math.min(10_000, Math.floor(limit)))],
+    ),
+  );
+  return rows.map((r) => {
+    const lockedUntil = r.locked_until == null ? null : date(r.locked_until);
+    const held = lockedUntil !== null && lockedUntil.getTime() > now.getTime();
+    return {
+      id: String(r.id),
+      workspaceId: String(r.workspace_id),
+      runAt: held ? new Date(lockedUntil.getTime() + DUE_TOLERANCE_MS) : now,
+    };
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

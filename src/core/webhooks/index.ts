@@ -3,13 +3,18 @@
  *
  * - `attemptWebhookDelivery(orm, deliveryId, now)`: one HTTP attempt of a due delivery → `{ outcome, retryAt? }`.
  * - `dueDeliveries(orm, now, limit)`: the deliveries due at `now` (for a periodic sweep).
+ * - `recoverableDeliveries(orm, now, limit)`: the due ones and those in flight (at a worker's start).
+ * - `claimDurationMs(timeoutMs)`: how long an attempt's claim lasts.
  * - `disableFailingWebhookEndpoints(orm, now, days?)`: disables endpoints failing for `days` (WEBHOOK_DISABLE_AFTER_DAYS).
  * - `setWebhookDeliveryScheduler(orm, fn)`: optional, to enqueue a job in the transaction that creates or re-queues deliveries.
  */
 export {
+  ABANDONED_ATTEMPT_ERROR,
   attemptWebhookDelivery,
+  claimDurationMs,
   disableFailingWebhookEndpoints,
   dueDeliveries,
+  recoverableDeliveries,
   fanOutEvent,
   setWebhookDeliveryScheduler,
   webhookFanOutSubscriber,
