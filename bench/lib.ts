@@ -5,6 +5,7 @@ export interface Stats {
   iterations: number;
   p50: number;
   p95: number;
+  p99: number;
   mean: number;
   /** Operations per second, run one after another. */
   throughput: number;
@@ -24,6 +25,7 @@ export function summarize(durationsMs: number[], totalMs: number): Stats {
     iterations: sorted.length,
     p50: percentile(sorted, 50),
     p95: percentile(sorted, 95),
+    p99: percentile(sorted, 99),
     mean: sorted.reduce((s, d) => s + d, 0) / Math.max(1, sorted.length),
     throughput: (sorted.length / totalMs) * 1000,
     samples: sorted,

@@ -1,9 +1,11 @@
 /**
- * `npm run bench -- [--contacts 10000|100000|1000000] [--deals N] [--import-rows N | --skip-import] [--iterations 200] [--warmup 20]`
+ * `npm run bench -- [--contacts 10000|100000|1000000] [--deals N] [--import-rows N | --skip-import] [--iterations 200] [--warmup 20]
+ *   [--only automation] [--rules 1000] [--webhook-events 500]`
  *
  * Recreates a PostgreSQL database (BENCH_DATABASE_URL), seeds it with the shared generator, starts the real app
  * on an ephemeral port and times GraphQL operations over HTTP beside hand-written SQL fetching the same data,
  * then imports a generated CSV file through the import engine beside PostgreSQL COPY of the same file.
+ * Then the automation and webhook cases (bench/automation.ts; `--only automation` runs just those, without seeding).
  * Prints a markdown table and writes bench/.tmp/results.json. Targets are reported, never enforced.
  */
 import 'reflect-metadata';
@@ -36,6 +38,7 @@ import {
 } from './import.js';
 import { graphqlClient, log, mb, measure, ms, perSecond, type Stats } from './lib.js';
 import { runPipelineCases, seedPipelineDeals } from './pipeline.js';
+import { renderAutomation, runAutomationCases, type AutomationResult } from './automation.js';
 
 interface Args {
   contacts: number;
@@ -45,10 +48,26 @@ interface Args {
   warmup: number;
   /** Deals seeded for the pipeline plugin's cases (default: as many as contacts). */
   deals: number | null;
+  /** Run only these cases (`automation`); null: everything. */
+  only: 'automation' | null;
+  /** Rules in the automation matching case. */
+  rules: number;
+  /** Events per webhook burst. */
+  webhookEvents: number;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { contacts: 10_000, importRows: 1_000_000, skipImport: false, iterations: 200, warmup: 20, deals: null };
+  const args: Args = {
+    contacts: 10_000,
+    importRows: 1_000_000,
+    skipImport: false,
+    iterations: 200,
+    warmup: 20,
+    deals: null,
+    only: null,
+    rules: 1000,
+    webhookEvents: 500,
+  };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     const number = () => {
@@ -62,7 +81,13 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--iterations') args.iterations = number();
     else if (flag === '--warmup') args.warmup = number();
     else if (flag === '--deals') args.deals = number();
-    else throw new Error(`unknown option ${flag}`);
+    else if (flag === '--rules') args.rules = number();
+    else if (flag === '--webhook-events') args.webhookEvents = number();
+    else if (flag === '--only') {
+      const value = argv[++i];
+      if (value !== 'automation') throw new Error('--only takes: automation');
+      args.only = value;
+    } else throw new Error(`unknown option ${flag}`);
   }
   return args;
 }
@@ -218,6 +243,19 @@ async function main() {
 
   log(`recreating ${new URL(url).pathname.slice(1)} and migrating`);
   await recreateDatabase(url);
+  const automationOptions = { iterations: args.iterations, warmup: args.warmup, rules: args.rules, events: args.webhookEvents };
+  if (args.only === 'automation') {
+    const migrated = await openAppDatabase({ url, poolMax: 2 });
+    await migrated.close();
+    const automation = await runAutomationCases(url, automationOptions);
+    process.stdout.write(`${renderAutomation(automation)}\n`);
+    writeFileSync(
+      join(tmp, 'results.json'),
+      JSON.stringify({ date: new Date().toISOString(), node: process.version, args, automation }, null, 2),
+    );
+    log(`results written to ${join(tmp, 'results.json')}`);
+    return;
+  }
   // the owner migrates; the engine import below runs as the API's role, under row-level security like the API
   const database = await openAppDatabase({ url, poolMax: 10 });
   await database.closeOwner();
@@ -378,7 +416,18 @@ async function main() {
     copyIntoContacts = await runCopyIntoContactsBaseline(url, csv, args.importRows);
   }
 
-  const report = `${renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts)}\n${renderShield(shield)}\n\n${renderLive(live)}`;
+  // the API process stops first: its outbox worker and queue workers would take the automation cases' events
+  await server.stop();
+  log('automation and webhook cases');
+  let automation: AutomationResult | { error: string };
+  try {
+    automation = await runAutomationCases(url, automationOptions);
+  } catch (error) {
+    automation = { error: (error as Error).message };
+    log(`automation cases failed: ${automation.error}`);
+  }
+
+  const report = `${renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts)}\n${renderShield(shield)}\n\n${renderLive(live)}\n\n${'error' in automation ? `Automation: failed (${automation.error})` : renderAutomation(automation)}`;
   process.stdout.write(`${report}\n`);
   writeFileSync(
     join(tmp, 'results.json'),
@@ -394,6 +443,7 @@ async function main() {
         import: importResult,
         copy: copyResult,
         copyIntoContacts,
+        automation,
       },
       null,
       2,
@@ -401,7 +451,6 @@ async function main() {
   );
   log(`results written to ${join(tmp, 'results.json')}`);
 
-  await server.stop();
   await sqlClient.end();
   await orm.close(true);
 }

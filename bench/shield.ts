@@ -55,7 +55,7 @@ export async function runShieldCase(
     const sorted = [...samples].sort((x, y) => x - y);
     const pick = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
     const mean = sorted.reduce((s, d) => s + d, 0) / sorted.length;
-    return { iterations: sorted.length, p50: pick(50), p95: pick(95), mean, throughput: 1000 / mean, samples: sorted };
+    return { iterations: sorted.length, p50: pick(50), p95: pick(95), p99: pick(99), mean, throughput: 1000 / mean, samples: sorted };
   };
   const onStats = stats(on);
   const offStats = stats(off);
