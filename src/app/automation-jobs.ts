@@ -43,7 +43,7 @@ export async function startAutomationJobs(queue: JobQueue, orm: Orm, config: App
   await queue.boss.schedule(AUTOMATION_QUEUES.dates, '*/5 * * * *', {});
   await queue.boss.schedule(AUTOMATION_QUEUES.sweep, '*/5 * * * *', {});
   if (!work) return;
-  await queue.work<RunJob>(AUTOMATION_QUEUES.run, { localConcurrency: 2 }, async (job) => {
+  await queue.work<RunJob>(AUTOMATION_QUEUES.run, { localConcurrency: 2, batchSize: 8, pollingIntervalSeconds: 0.5 }, async (job) => {
     await executeRun(orm, job.data.workspaceId, job.data.runId, queue.now());
   });
   await queue.work(AUTOMATION_QUEUES.schedules, {}, async () => void (await startDueScheduleRuns(orm, queue.now())));

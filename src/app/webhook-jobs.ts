@@ -49,7 +49,7 @@ export async function startWebhookJobs(queue: JobQueue, orm: Orm, { work }: { wo
   await queue.boss.schedule(WEBHOOK_QUEUES.sweep, '*/5 * * * *', {});
   await queue.boss.schedule(WEBHOOK_QUEUES.disable, '17 * * * *', {});
   if (!work) return;
-  await queue.work<AttemptJob>(WEBHOOK_QUEUES.attempt, { localConcurrency: 4 }, async (job) => {
+  await queue.work<AttemptJob>(WEBHOOK_QUEUES.attempt, { localConcurrency: 2, batchSize: 8, pollingIntervalSeconds: 0.5 }, async (job) => {
     const outcome = await attemptWebhookDelivery(orm, job.data.deliveryId, queue.now());
     if (outcome.outcome === 'retry' && outcome.retryAt) await attemptAt(null, job.data.deliveryId, outcome.retryAt);
   });

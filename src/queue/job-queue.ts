@@ -125,16 +125,28 @@ export class JobQueue {
     return (result as { affected?: number }).affected ?? jobs.length;
   }
 
+  /**
+   * Works a queue. With `batchSize` > 1 each fetch takes up to that many jobs and runs them side by side, and a full
+   * batch is followed by the next fetch at once (pg-boss's `burstWhenBatchFull`) instead of after the polling interval:
+   * a backlog drains at the handlers' speed. A batch whose handler throws is retried as a whole, so handlers must
+   * tolerate a job they already did (the webhook and automation handlers claim their row first).
+   */
   async work<Data extends object>(
     name: string,
-    options: { pollingIntervalSeconds?: number; localConcurrency?: number },
+    options: { pollingIntervalSeconds?: number; localConcurrency?: number; batchSize?: number },
     handler: JobHandler<Data>,
   ): Promise<void> {
+    const batchSize = options.batchSize ?? 1;
     await this.boss.work<Data>(
       name,
-      { pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2, localConcurrency: options.localConcurrency ?? 1 },
+      {
+        pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+        localConcurrency: options.localConcurrency ?? 1,
+        ...(batchSize > 1 ? { batchSize, burstWhenBatchFull: true } : {}),
+      },
       async (jobs) => {
-        for (const job of jobs) await handler(job);
+        if (jobs.length === 1) await handler(jobs[0]!);
+        else await Promise.all(jobs.map((job) => handler(job)));
       },
     );
   }

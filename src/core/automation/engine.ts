@@ -105,7 +105,36 @@ export async function loadFacts(
 interface CandidateRow {
   id: string;
   current_version: number;
-  definition: unknown;
+  definition: RuleDefinition;
+}
+
+/**
+ * Definitions by `<rule id>:<version>`: a version never changes once written, so every process may keep them (bounded;
+ * the oldest go first). Matching then reads only the candidates' ids and versions, and the definitions it lacks.
+ */
+const definitions = new Map<string, RuleDefinition>();
+const MAX_CACHED_DEFINITIONS = 20_000;
+
+async function candidateRules(em: SqlEntityManager, workspaceId: string, eventType: string): Promise<CandidateRow[]> {
+  const q = sql`select r.id, r.current_version from automation_rule r
+     where r.workspace_id = ${workspaceId} and r.enabled and r.trigger_keys @> array[${eventType}]::text[]
+     order by r.created_at, r.id`;
+  const rows = await em.execute<{ id: string; current_version: number }[]>(q.text, q.params);
+  const missing = rows.filter((r) => !definitions.has(`${r.id}:${r.current_version}`));
+  if (missing.length) {
+    const versions = sql`select rule_id, version, definition from automation_rule_version where workspace_id = ${workspaceId} and (rule_id, version) in (${Sql.join(
+      missing.map((r) => sql`(${r.id}::uuid, ${Number(r.current_version)})`),
+      ', ',
+    )})`;
+    for (const v of await em.execute<{ rule_id: string; version: number; definition: unknown }[]>(versions.text, versions.params)) {
+      if (definitions.size >= MAX_CACHED_DEFINITIONS) definitions.delete(definitions.keys().next().value!);
+      definitions.set(`${v.rule_id}:${v.version}`, json<RuleDefinition>(v.definition));
+    }
+  }
+  return rows.flatMap((r) => {
+    const definition = definitions.get(`${r.id}:${r.current_version}`);
+    return definition ? [{ id: String(r.id), current_version: Number(r.current_version), definition }] : [];
+  });
 }
 
 export interface RuleStart {
@@ -178,11 +207,7 @@ export async function startRunsForEvent(
 ): Promise<{ started: string[]; stopped: string[] }> {
   const result = { started: [] as string[], stopped: [] as string[] };
   if (automationCatalogOf(em).defaultTriggerEvents().has(event.type)) await ensureDefaultRules(em, event.workspaceId);
-  const q = sql`select r.id, r.current_version, v.definition from automation_rule r
-      join automation_rule_version v on v.rule_id = r.id and v.version = r.current_version
-     where r.workspace_id = ${event.workspaceId} and r.enabled and r.trigger_keys @> array[${event.type}]::text[]
-     order by r.created_at, r.id`;
-  const candidates = await em.execute<CandidateRow[]>(q.text, q.params);
+  const candidates = await candidateRules(em, event.workspaceId, event.type);
   if (!candidates.length) return result;
   const catalog = automationCatalogOf(em);
   const ctx = await requestContextAs(em, event.workspaceId, null);
@@ -195,7 +220,7 @@ export async function startRunsForEvent(
   const starts: (RuleStart & { chain: CausationLink[]; stopped: boolean })[] = [];
   const loopLimit = settingsOf(em).loopLimit;
   for (const candidate of candidates) {
-    const definition = json<RuleDefinition>(candidate.definition);
+    const definition = candidate.definition;
     const trigger = definition.trigger;
     const type = triggerRecordType(catalog, trigger);
     let recordId: string | null = null;
@@ -221,52 +246,70 @@ export async function startRunsForEvent(
       stopped: passes >= loopLimit,
     });
   }
-  for (const start of starts) {
-    const id = await insertRun(em, event.workspaceId, start, {
+  const inserted = await insertRuns(
+    em,
+    event.workspaceId,
+    starts.map((start) => ({
+      start,
       dedupeKey: `event:${event.id}`,
       trigger: { kind: 'event', eventId: event.id, eventType: event.type },
       chain: start.chain,
       stopped: start.stopped ? `stopped at the loop limit: this rule already ran ${loopLimit} times in this chain of automation` : null,
       now,
-    });
-    if (id) (start.stopped ? result.stopped : result.started).push(id);
-  }
+    })),
+  );
+  for (const [i, id] of inserted.entries()) if (id) (starts[i]!.stopped ? result.stopped : result.started).push(id);
   const queued = result.started.map((id) => ({ id, workspaceId: event.workspaceId, runAt: now }));
   await scheduleRuns(em, queued);
   return result;
+}
+
+interface NewRun {
+  start: RuleStart;
+  dedupeKey: string;
+  trigger: Record<string, unknown>;
+  chain: CausationLink[];
+  stopped: string | null;
+  now: Date;
+}
+
+/** Inserts runs in one statement (a run already started for its rule and dedupe key is skipped); their ids, null where skipped. */
+async function insertRuns(em: SqlEntityManager, workspaceId: string, runs: NewRun[]): Promise<(string | null)[]> {
+  if (!runs.length) return [];
+  const ids = runs.map(() => randomUUID());
+  const params = runs.flatMap((run, i) => [
+    ids[i],
+    workspaceId,
+    run.start.ruleId,
+    run.start.version,
+    run.stopped ? 'stopped' : 'queued',
+    JSON.stringify(run.trigger),
+    run.dedupeKey.slice(0, 300),
+    run.start.recordType?.name ?? null,
+    run.start.recordId,
+    JSON.stringify([...run.chain, { ruleId: run.start.ruleId, runId: ids[i] }]),
+    run.stopped,
+    run.now,
+    run.now,
+    run.stopped ? run.now : null,
+  ]);
+  const rows = await em.execute<{ id: string }[]>(
+    `insert into automation_run (id, workspace_id, rule_id, rule_version, status, trigger, dedupe_key, record_type, record_id, causation, pc, error, created_at, updated_at, finished_at)
+     values ${runs.map(() => '(?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?, cast(? as jsonb), 0, ?, ?, ?, ?)').join(', ')}
+     on conflict (rule_id, dedupe_key) do nothing returning id`,
+    params,
+  );
+  const returned = new Set(rows.map((r) => String(r.id)));
+  return ids.map((id) => (returned.has(id!) ? id! : null));
 }
 
 async function insertRun(
   em: SqlEntityManager,
   workspaceId: string,
   start: RuleStart,
-  options: { dedupeKey: string; trigger: Record<string, unknown>; chain: CausationLink[]; stopped: string | null; now: Date },
+  options: Omit<NewRun, 'start'>,
 ): Promise<string | null> {
-  const id = randomUUID();
-  const chain = [...options.chain, { ruleId: start.ruleId, runId: id }];
-  const status = options.stopped ? 'stopped' : 'queued';
-  const rows = await em.execute<{ id: string }[]>(
-    `insert into automation_run (id, workspace_id, rule_id, rule_version, status, trigger, dedupe_key, record_type, record_id, causation, pc, error, created_at, updated_at, finished_at)
-     values (?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?, cast(? as jsonb), 0, ?, ?, ?, ?)
-     on conflict (rule_id, dedupe_key) do nothing returning id`,
-    [
-      id,
-      workspaceId,
-      start.ruleId,
-      start.version,
-      status,
-      JSON.stringify(options.trigger),
-      options.dedupeKey.slice(0, 300),
-      start.recordType?.name ?? null,
-      start.recordId,
-      JSON.stringify(chain),
-      options.stopped,
-      options.now,
-      options.now,
-      options.stopped ? options.now : null,
-    ],
-  );
-  return rows[0] ? String(rows[0].id) : null;
+  return (await insertRuns(em, workspaceId, [{ start, ...options }]))[0] ?? null;
 }
 
 /** The kernel's subscriber that starts the runs of every event. Idempotent by the run's unique (rule, event) key. */
