@@ -98,3 +98,15 @@ export async function runNotificationFanOut(
   log(`  notify: p50 ${ms(notifyStats.p50)}, p95 ${ms(notifyStats.p95)}; floor p50 ${ms(floor.p50)} (${result.ratio.toFixed(2)}×)`);
   return result;
 }
+
+/** The case as a markdown table row block. */
+export function renderFanOut(result: FanOutResult | { error: string }): string {
+  if ('error' in result) return `Notification fan-out: failed (${result.error})`;
+  return [
+    `### Notification fan-out (one \`notify\` to ${result.recipients} members)`,
+    '',
+    '| case | p50 | p95 | p99 | floor p50 (hand-written INSERT … SELECT) | ratio (p50) |',
+    '|---|---|---|---|---|---|',
+    `| notify, preferences looked up, event emitted | ${ms(result.notify.p50)} | ${ms(result.notify.p95)} | ${ms(result.notify.p99)} | ${ms(result.floor.p50)} | ${result.ratio.toFixed(2)}× |`,
+  ].join('\n');
+}

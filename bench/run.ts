@@ -5,7 +5,8 @@
  * Recreates a PostgreSQL database (BENCH_DATABASE_URL), seeds it with the shared generator, starts the real app
  * on an ephemeral port and times GraphQL operations over HTTP beside hand-written SQL fetching the same data,
  * then imports a generated CSV file through the import engine beside PostgreSQL COPY of the same file.
- * Then the automation and webhook cases (bench/automation.ts; `--only automation` runs just those, without seeding).
+ * Then the automation and webhook cases (bench/automation.ts) and the notification fan-out (bench/notifications.ts);
+ * `--only automation` runs just those, without seeding.
  * Prints a markdown table and writes bench/.tmp/results.json. Targets are reported, never enforced.
  */
 import 'reflect-metadata';
@@ -39,6 +40,7 @@ import {
 import { graphqlClient, log, mb, measure, ms, perSecond, type Stats } from './lib.js';
 import { runPipelineCases, seedPipelineDeals } from './pipeline.js';
 import { renderAutomation, runAutomationCases, type AutomationResult } from './automation.js';
+import { renderFanOut, runNotificationFanOut, type FanOutResult } from './notifications.js';
 
 interface Args {
   contacts: number;
@@ -248,10 +250,11 @@ async function main() {
     const migrated = await openAppDatabase({ url, poolMax: 2 });
     await migrated.close();
     const automation = await runAutomationCases(url, automationOptions);
-    process.stdout.write(`${renderAutomation(automation)}\n`);
+    const fanOut = await runNotificationFanOut(url, { iterations: args.iterations, warmup: args.warmup });
+    process.stdout.write(`${renderAutomation(automation)}\n\n${renderFanOut(fanOut)}\n`);
     writeFileSync(
       join(tmp, 'results.json'),
-      JSON.stringify({ date: new Date().toISOString(), node: process.version, args, automation }, null, 2),
+      JSON.stringify({ date: new Date().toISOString(), node: process.version, args, automation, fanOut }, null, 2),
     );
     log(`results written to ${join(tmp, 'results.json')}`);
     return;
@@ -426,8 +429,14 @@ async function main() {
     automation = { error: (error as Error).message };
     log(`automation cases failed: ${automation.error}`);
   }
+  let fanOut: FanOutResult | { error: string };
+  try {
+    fanOut = await runNotificationFanOut(url, { iterations: args.iterations, warmup: args.warmup });
+  } catch (error) {
+    fanOut = { error: (error as Error).message };
+  }
 
-  const report = `${renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts)}\n${renderShield(shield)}\n\n${renderLive(live)}\n\n${'error' in automation ? `Automation: failed (${automation.error})` : renderAutomation(automation)}`;
+  const report = `${renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts)}\n${renderShield(shield)}\n\n${renderLive(live)}\n\n${'error' in automation ? `Automation: failed (${automation.error})` : renderAutomation(automation)}\n\n${renderFanOut(fanOut)}`;
   process.stdout.write(`${report}\n`);
   writeFileSync(
     join(tmp, 'results.json'),
@@ -444,6 +453,7 @@ async function main() {
         copy: copyResult,
         copyIntoContacts,
         automation,
+        fanOut,
       },
       null,
       2,
