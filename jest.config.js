@@ -6,6 +6,6 @@ export default {
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts', '<rootDir>/plugins/**/test/**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/global-setup.mjs',
-  testTimeout: 30000,
+  testTimeout: 60000,
   maxWorkers: 2,
 };
