@@ -71,6 +71,11 @@ export interface AppOptions {
   workWebhooks?: boolean;
   /** Likewise for the automation jobs (runs, time triggers, sweep; default true): the time triggers look at every workspace's rules. */
   workAutomation?: boolean;
+  /**
+   * Whether this app, working the webhook jobs, first queues the deliveries a stopped process left (default true).
+   * Tests sharing a database turn it off: it would pick up every file's due deliveries.
+   */
+  recoverWebhooks?: boolean;
   /** Whether this app delivers queued email when JOB_RUNNER is on (default true); tests of other areas turn it off. */
   workEmail?: boolean;
   /**
@@ -97,6 +102,7 @@ export async function createApp({
   queue,
   workWebhooks = true,
   workAutomation = true,
+  recoverWebhooks = true,
   workEmail = true,
   workNotifications = true,
 }: AppOptions): Promise<App> {
@@ -250,7 +256,7 @@ export async function createApp({
   const jobs = ownJobs ? attachPluginJobs(orm, ownJobs) : undefined;
   if (ownJobs && jobs === ownJobs) {
     await ownJobs.start({ work: config.JOB_RUNNER });
-    await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER && workWebhooks });
+    await startWebhookJobs(queue!, orm, { work: config.JOB_RUNNER && workWebhooks, recover: recoverWebhooks });
     await startAutomationJobs(queue!, orm, config, { work: config.JOB_RUNNER && workAutomation });
     await startEmailJobs(queue!, orm, { work: config.JOB_RUNNER && workEmail });
     await startNotificationJobs(queue!, orm, { work: config.JOB_RUNNER && workNotifications, mail: notificationMailer(config, logger) });

@@ -33,9 +33,13 @@ interface AttemptJob {
  * `Retry-After`), so retries wait on the queue, not on a poller. With `work`, this process runs the attempts, the sweep
  * and the auto-disable, and first queues what a stopped process left (`recoverableDeliveries`: the due deliveries,
  * and those in flight at the end of their claim), so a restart does not wait for the sweep or for pg-boss to expire
- * the dead worker's job.
+ * the dead worker's job (`recover: false` skips that: test apps sharing a database with other files' deliveries).
  */
-export async function startWebhookJobs(queue: JobQueue, orm: Orm, { work }: { work: boolean }): Promise<void> {
+export async function startWebhookJobs(
+  queue: JobQueue,
+  orm: Orm,
+  { work, recover = true }: { work: boolean; recover?: boolean },
+): Promise<void> {
   // claim, request and record take at most the claim's duration; pg-boss expires the job a little after that
   const expireInSeconds = Math.ceil(claimDurationMs(webhookSettingsOf(orm).timeoutMs) / 1000) + 5;
   await queue.ensureQueue(WEBHOOK_QUEUES.attempt, { policy: 'short', retryLimit: 2, retryDelay: 5, expireInSeconds });
@@ -59,5 +63,6 @@ export async function startWebhookJobs(queue: JobQueue, orm: Orm, { work }: { wo
   await queue.work(WEBHOOK_QUEUES.disable, {}, async () => {
     await disableFailingWebhookEndpoints(orm, queue.now());
   });
+  if (!recover) return;
   for (const delivery of await recoverableDeliveries(orm, queue.now())) await attemptAt(null, delivery.id, delivery.runAt);
 }

@@ -162,6 +162,8 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
     plugins: manifests,
     queue: jobQueue,
     workAutomation: options.jobQueue?.automation ?? false,
+    // recovering at start would pick up other test files' due deliveries on a shared database
+    recoverWebhooks: false,
   });
 
   const gql = async (query: string, variables?: Record<string, unknown>, headers: Record<string, string> = {}): Promise<GraphQLResult> => {

@@ -99,6 +99,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     plugins: options.plugins,
     queue,
     workWebhooks: options.queue?.webhooks ?? false,
+    recoverWebhooks: false,
     workAutomation: options.queue?.automation ?? false,
     workEmail: options.queue?.email ?? false,
     workNotifications: options.queue?.notifications ?? false,
