@@ -89,6 +89,17 @@ export interface TestClockLike {
 }
 
 /**
+ * Settles when `check` holds, checked again and again as the work it waits for happens (not after a set time): pass it
+ * to `tickUntil` to wait for something the queue does on the test clock.
+ */
+export function until(check: () => Promise<boolean>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const poll = () => check().then((ok) => (ok ? resolve() : setTimeout(poll, 10)), reject);
+    poll();
+  });
+}
+
+/**
  * Moves `clock` forward `stepMs` at a time (default 15 s) until `done` settles, and returns its value — e.g.
  * `tickUntil(clock, server.jobQueue.boss.getSpy(name).waitForJobWithId(id, 'completed'))`. Workers poll on the clock's
  * timers; a step replays every poll it passes, so prefer `clock.setTime` for long jumps.

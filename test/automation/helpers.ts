@@ -64,10 +64,4 @@ export async function countRuns(server: TestServer, ruleGlobalId: string, status
   return Number(row!.n);
 }
 
-/** Settles when `check` holds (checked as the work it waits for happens, not after a set time). */
-export function until(check: () => Promise<boolean>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const poll = () => check().then((ok) => (ok ? resolve() : setTimeout(poll, 10)), reject);
-    poll();
-  });
-}
+export { until } from '../../src/sdk/testing.js';

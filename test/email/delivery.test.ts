@@ -1,7 +1,7 @@
 import { TestClock } from 'pg-boss';
 import { EMAIL_QUEUES } from '../../src/app/email-jobs.js';
 import { parseGlobalId } from '../../src/graphql/global-id.js';
-import { tickUntil } from '../../src/sdk/testing.js';
+import { tickUntil, until } from '../../src/sdk/testing.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 import { SEND, createContact, eventsOf, makeTemplate, messagesOf } from './helpers.js';
 import { TestSmtp } from './smtp.js';
@@ -26,14 +26,6 @@ afterAll(async () => {
   await server?.close();
   await smtp?.close();
 });
-
-/** Settles when `check` holds (checked as the work it waits for happens, not after a set time). */
-function until(check: () => Promise<boolean>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const poll = () => check().then((ok) => (ok ? resolve() : setTimeout(poll, 10)), reject);
-    poll();
-  });
-}
 
 const sends = () => server.queue!.boss.getSpy<{ messageId: string }>(EMAIL_QUEUES.send);
 

@@ -1,7 +1,7 @@
 import { TestClock } from 'pg-boss';
 import { WEBHOOK_QUEUES } from '../../src/app/webhook-jobs.js';
 import { OutboxWorker } from '../../src/events/outbox-worker.js';
-import { tickUntil } from '../../src/sdk/testing.js';
+import { tickUntil, until } from '../../src/sdk/testing.js';
 import { startTestServer, type TestServer } from '../support/harness.js';
 import { createContact, deliveriesOf, makeEndpoint } from './helpers.js';
 import { Receiver, verify } from './receiver.js';
@@ -28,14 +28,6 @@ afterAll(async () => {
 });
 
 const attempts = () => server.queue!.boss.getSpy<{ deliveryId: string }>(WEBHOOK_QUEUES.attempt);
-
-/** Settles when `check` holds (checked as the work it waits for happens, not after a set time). */
-function until(check: () => Promise<boolean>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const poll = () => check().then((ok) => (ok ? resolve() : setTimeout(poll, 10)), reject);
-    poll();
-  });
-}
 
 test('a contact created through the API reaches the endpoint, signed; a failing receiver is retried on schedule', async () => {
   const ws = await server.newWorkspace();

@@ -30,10 +30,7 @@ import {
   TestAutomationRulePayload,
   UpdateAutomationRuleInput,
 } from './automation.types.js';
-
-const date = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
-const dateOrNull = (v: unknown) => (v == null ? null : date(v));
-const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
+import { dateOrNull, dateValue, jsonValue } from '../../db/column-values.js';
 
 async function toRuleNode(ctx: RequestContext, rule: AutomationRule): Promise<AutomationRuleNode> {
   return Object.assign(new AutomationRuleNode(), {
@@ -56,19 +53,19 @@ const RUN_COLUMNS =
   'run.id, run.rule_id, run.rule_version, run.status, run.trigger, run.record_type, run.record_id, run.causation, run.resume_at, run.error, run.created_at, run.started_at, run.finished_at';
 
 function toRunNode(row: Record<string, unknown>): AutomationRunNode {
-  const causation = json<{ ruleId: string; runId: string }[]>(row.causation) ?? [];
+  const causation = jsonValue<{ ruleId: string; runId: string }[]>(row.causation) ?? [];
   return Object.assign(new AutomationRunNode(), {
     rawId: String(row.id),
     id: toGlobalId('AutomationRun', String(row.id)),
     ruleId: toGlobalId('AutomationRule', String(row.rule_id)),
     ruleVersion: Number(row.rule_version),
     status: row.status as AutomationRunStatus,
-    trigger: json(row.trigger),
+    trigger: jsonValue(row.trigger),
     recordId: row.record_type && row.record_id ? toGlobalId(String(row.record_type), String(row.record_id)) : null,
     causation: causation.map((l) => ({ ruleId: toGlobalId('AutomationRule', l.ruleId), runId: toGlobalId('AutomationRun', l.runId) })),
     resumeAt: dateOrNull(row.resume_at),
     error: (row.error as string | null) ?? null,
-    createdAt: date(row.created_at),
+    createdAt: dateValue(row.created_at),
     startedAt: dateOrNull(row.started_at),
     finishedAt: dateOrNull(row.finished_at),
   });
@@ -299,10 +296,10 @@ export class AutomationRunResolver {
         path: String(r.path),
         action: String(r.action),
         outcome: r.outcome as StepOutcome['outcome'],
-        input: json(r.input),
-        output: json(r.output),
+        input: jsonValue(r.input),
+        output: jsonValue(r.output),
         error: (r.error as string | null) ?? null,
-        startedAt: date(r.started_at),
+        startedAt: dateValue(r.started_at),
         durationMs: Number(r.duration_ms),
       }),
     );

@@ -138,8 +138,6 @@ export async function testRule(
     if (!input.recordId) throw InputRejected.one('recordId', `this rule is about ${validated.recordType.name} records: choose one`);
     const parsed = parseGlobalId(input.recordId);
     if (parsed?.type !== validated.recordType.name) throw InputRejected.one('recordId', `must be the id of a ${validated.recordType.name}`);
-    const facts = (await validated.recordType.load(ctx, [parsed.id])).get(parsed.id);
-    if (!facts) throw InputRejected.one('recordId', `${validated.recordType.name} not found`, ErrorCode.NOT_FOUND);
     record = { type: validated.recordType, id: parsed.id };
   }
   const enabledModules = await enabledOwners(ctx.em, workspaceOf(ctx));
@@ -151,7 +149,8 @@ export async function testRule(
       attachCausation(em, []);
       const txCtx = withEntityManager(ctx, em);
       const facts = record ? (await loadFacts(txCtx, catalog, record.type, [record.id])).get(record.id) : {};
-      const conditionsMet = holds(validated.definition.conditions, facts ?? {}, now);
+      if (!facts) throw InputRejected.one('recordId', `${record!.type.name} not found`, ErrorCode.NOT_FOUND);
+      const conditionsMet = holds(validated.definition.conditions, facts, now);
       const result = conditionsMet
         ? await runSegment({
             ctx: txCtx,
@@ -166,6 +165,7 @@ export async function testRule(
             now,
             dryRun: true,
             enabledModules,
+            facts: record ? facts : undefined,
           })
         : { status: 'succeeded' as const, pc: 0, resumeAt: null, error: null, steps: [] };
       throw new DryRunRollback({ ...result, conditionsMet });

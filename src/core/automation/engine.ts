@@ -18,6 +18,7 @@ import { factAt, holds } from './conditions.js';
 import { compile, isWait, type Condition, type RuleDefinition, type Trigger, type WaitStep } from './definition.js';
 import { DATE_KEY, SCHEDULE_KEY, triggerRecordType } from './validate.js';
 import { ensureDefaultRules } from './defaults.js';
+import { dateValue, jsonValue } from '../../db/column-values.js';
 
 /**
  * Runs of automation rules. An event reaches `startRunsForEvent` through the outbox (the `kernel/automation`
@@ -71,8 +72,6 @@ async function scheduleRuns(em: SqlEntityManager, runs: QueuedRun[]): Promise<vo
   if (schedule && runs.length) await schedule(em, runs);
 }
 
-const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-const date = (v: unknown): Date => (v instanceof Date ? v : new Date(String(v)));
 const rawId = (value: unknown): string | null => (typeof value === 'string' ? (parseGlobalId(value)?.id ?? value) : null);
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -128,7 +127,7 @@ async function candidateRules(em: SqlEntityManager, workspaceId: string, eventTy
     )})`;
     for (const v of await em.execute<{ rule_id: string; version: number; definition: unknown }[]>(versions.text, versions.params)) {
       if (definitions.size >= MAX_CACHED_DEFINITIONS) definitions.delete(definitions.keys().next().value!);
-      definitions.set(`${v.rule_id}:${v.version}`, json<RuleDefinition>(v.definition));
+      definitions.set(`${v.rule_id}:${v.version}`, jsonValue<RuleDefinition>(v.definition));
     }
   }
   return rows.flatMap((r) => {
@@ -335,14 +334,21 @@ interface TimeRuleRow {
 }
 
 /** Enabled rules with a time trigger, across workspaces (read under the `automation_worker` policy). */
-async function timeRules(orm: Orm, key: string): Promise<TimeRuleRow[]> {
+/** Runs `work` in a short transaction that sees every workspace's rules and runs (the `automation_worker` policies; reads only). */
+async function asAutomationWorker<T>(orm: Orm, work: (em: SqlEntityManager) => Promise<T>): Promise<T> {
   const em = orm.em.fork({ clear: true, useContext: false }) as SqlEntityManager;
   return em.transactional(async (tx) => {
     await tx.execute(`select set_config('${AUTOMATION_WORKER_SETTING}', 'on', true)`);
+    return work(tx as SqlEntityManager);
+  });
+}
+
+async function timeRules(orm: Orm, key: string): Promise<TimeRuleRow[]> {
+  return asAutomationWorker(orm, async (tx) => {
     const q = sql`select r.id, r.workspace_id, r.current_version, v.definition from automation_rule r
         join automation_rule_version v on v.rule_id = r.id and v.version = r.current_version
        where r.enabled and r.trigger_keys @> array[${key}]::text[] order by r.workspace_id, r.id`;
-    return (tx as SqlEntityManager).execute<TimeRuleRow[]>(q.text, q.params);
+    return tx.execute<TimeRuleRow[]>(q.text, q.params);
   });
 }
 
@@ -363,7 +369,7 @@ export async function startDueDateRuns(orm: Orm, now: Date): Promise<number> {
   const catalog = automationCatalogOf(orm);
   let started = 0;
   for (const rule of await timeRules(orm, DATE_KEY)) {
-    const definition = json<RuleDefinition>(rule.definition);
+    const definition = jsonValue<RuleDefinition>(rule.definition);
     const trigger = definition.trigger;
     if (trigger.type !== 'dateRelative') continue;
     const type = catalog.recordTypes.get(trigger.recordType);
@@ -388,7 +394,7 @@ export async function startDueDateRuns(orm: Orm, now: Date): Promise<number> {
       for (const record of due) {
         const recordFacts = facts.get(String(record.id));
         if (!recordFacts || !holds(definition.conditions, recordFacts, now)) continue;
-        const dueDate = date(record.due_date).toISOString();
+        const dueDate = dateValue(record.due_date).toISOString();
         const id = await insertRun(
           em,
           rule.workspace_id,
@@ -414,7 +420,7 @@ export async function startDueDateRuns(orm: Orm, now: Date): Promise<number> {
 export async function startDueScheduleRuns(orm: Orm, now: Date): Promise<number> {
   let started = 0;
   for (const rule of await timeRules(orm, SCHEDULE_KEY)) {
-    const definition = json<RuleDefinition>(rule.definition);
+    const definition = jsonValue<RuleDefinition>(rule.definition);
     const trigger = definition.trigger;
     if (trigger.type !== 'schedule') continue;
     let tick: Date;
@@ -489,7 +495,7 @@ export interface SegmentResult {
 function waitUntil(step: WaitStep, facts: Facts | null, now: Date): Date | null {
   if (step.untilField !== undefined) {
     const value = facts ? factAt(facts, step.untilField) : null;
-    const at = value == null ? Number.NaN : date(value).getTime();
+    const at = value == null ? Number.NaN : dateValue(value).getTime();
     return Number.isNaN(at) ? null : new Date(at + (step.offsetDays ?? 0) * 86_400_000);
   }
   return new Date(now.getTime() + (((step.days ?? 0) * 24 + (step.hours ?? 0)) * 60 + (step.minutes ?? 0)) * 60_000);
@@ -516,6 +522,8 @@ export interface SegmentInput {
   dryRun: boolean;
   /** The modules enabled in the workspace: a step of another module's action fails (`MODULE_DISABLED`). */
   enabledModules: Set<string>;
+  /** The record's facts, when the caller has just loaded them (else loaded here). */
+  facts?: Facts;
 }
 
 /** The owners (`kernel`, plugin ids) of the catalog's actions and record types that are enabled in the workspace. */
@@ -538,7 +546,7 @@ export async function runSegment(input: SegmentInput): Promise<SegmentResult> {
   const steps: StepOutcome[] = [];
   const refresh = async () =>
     input.record ? ((await loadFacts(ctx, catalog, input.record.type, [input.record.id])).get(input.record.id) ?? null) : null;
-  let facts = await refresh();
+  let facts = input.facts ?? (await refresh());
   if (input.record && !facts) return { status: 'stopped', pc: input.pc, resumeAt: null, error: 'the record no longer exists', steps };
   const factsWithEvent = () => ({ ...facts, ...(input.event ? { event: input.event.payload } : {}) });
   let pc = input.pc;
@@ -670,7 +678,7 @@ function ruleState(em: SqlEntityManager, workspaceId: string, ruleId: string): A
         [ruleId, key],
       );
       // wrapped: a jsonb string would come back from the driver as a bare string, indistinguishable from JSON text
-      return (rows[0] ? (json<{ v: T | null }>(rows[0].value).v ?? undefined) : undefined) as T | undefined;
+      return (rows[0] ? (jsonValue<{ v: T | null }>(rows[0].value).v ?? undefined) : undefined) as T | undefined;
     },
     async set(key, value) {
       await em.execute(
@@ -705,11 +713,11 @@ export async function executeRun(orm: Orm, workspaceId: string, runId: string, n
         [workspaceId, runId],
       );
       if (!run) return null;
-      if (run.status === 'waiting' && run.resume_at && date(run.resume_at).getTime() > now.getTime() + 2000) return null;
+      if (run.status === 'waiting' && run.resume_at && dateValue(run.resume_at).getTime() > now.getTime() + 2000) return null;
       const catalog = automationCatalogOf(em);
       const ctx = await requestContextAs(em, workspaceId, run.owner_id);
-      attachCausation(em, json<CausationLink[]>(run.causation) ?? []);
-      const trigger = json<Record<string, unknown>>(run.trigger);
+      attachCausation(em, jsonValue<CausationLink[]>(run.causation) ?? []);
+      const trigger = jsonValue<Record<string, unknown>>(run.trigger);
       const recordType = run.record_type ? (catalog.recordTypes.get(run.record_type) ?? null) : null;
       let event: ActionContext['event'] = null;
       if (typeof trigger.eventId === 'string') {
@@ -717,7 +725,7 @@ export async function executeRun(orm: Orm, workspaceId: string, runId: string, n
           `select id, type, payload from outbox_event where id = ?`,
           [trigger.eventId],
         );
-        if (row) event = { id: String(row.id), type: row.type, payload: json<Record<string, unknown>>(row.payload) };
+        if (row) event = { id: String(row.id), type: row.type, payload: jsonValue<Record<string, unknown>>(row.payload) };
       }
       const result =
         run.record_type && !recordType
@@ -734,7 +742,7 @@ export async function executeRun(orm: Orm, workspaceId: string, runId: string, n
               workspaceId,
               rule: { id: run.rule_id, name: run.name },
               runId,
-              definition: json<RuleDefinition>(run.definition),
+              definition: jsonValue<RuleDefinition>(run.definition),
               record: recordType && run.record_id ? { type: recordType, id: String(run.record_id) } : null,
               event,
               pc: Number(run.pc),
@@ -782,15 +790,13 @@ async function recordSteps(em: SqlEntityManager, workspaceId: string, runId: str
 
 /** Runs due to resume (waiting, `resumeAt` passed) whose job was lost: for a periodic sweep. */
 export async function dueRuns(orm: Orm, now: Date, limit = 500): Promise<QueuedRun[]> {
-  const em = orm.em.fork({ clear: true, useContext: false }) as SqlEntityManager;
-  return em.transactional(async (tx) => {
-    await tx.execute(`select set_config('${AUTOMATION_WORKER_SETTING}', 'on', true)`);
-    const rows = await (tx as SqlEntityManager).execute<{ id: string; workspace_id: string; resume_at: unknown }[]>(
+  return asAutomationWorker(orm, async (tx) => {
+    const rows = await tx.execute<{ id: string; workspace_id: string; resume_at: unknown }[]>(
       `select id, workspace_id, coalesce(resume_at, created_at) as resume_at from automation_run
         where (status = 'waiting' and resume_at <= ?) or (status = 'queued' and created_at <= ?)
         order by resume_at nulls first, id limit ?`,
       [now, new Date(now.getTime() - 60_000), limit],
     );
-    return rows.map((r) => ({ id: String(r.id), workspaceId: String(r.workspace_id), runAt: date(r.resume_at) }));
+    return rows.map((r) => ({ id: String(r.id), workspaceId: String(r.workspace_id), runAt: dateValue(r.resume_at) }));
   });
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { workspaceOf } from '../../graphql/context.js';
-import { ErrorCode, InputRejected } from '../../graphql/errors.js';
+import { ErrorCode } from '../../graphql/errors.js';
 import { parseGlobalId, toGlobalId } from '../../graphql/global-id.js';
 import { Sql, sql } from '../../db/sql.js';
 import { emitEvent } from '../../events/emit.js';
@@ -17,6 +17,7 @@ import type { ActionContext, AutomationAction, AutomationRecordType, Facts, Reco
 import { customField, operandProblem } from './conditions.js';
 import { definitionsFor } from '../custom-fields/custom-field.service.js';
 import { checkTextTemplate, renderTextTemplate } from './templates.js';
+import { rawIdOf, rejectStep } from './step-errors.js';
 
 const text = (max: number) =>
   z
@@ -26,20 +27,15 @@ const text = (max: number) =>
     .max(max, { message: `must be at most ${max} characters` });
 const globalId = (type: string) => z.string().refine((v) => parseGlobalId(v)?.type === type, { message: `must be the id of a ${type}` });
 const rawId = (id: string) => parseGlobalId(id)!.id;
-const rawIdOrNull = (value: unknown) => (typeof value === 'string' ? (parseGlobalId(value)?.id ?? null) : null);
-
-function reject(path: string, message: string, code = ErrorCode.BAD_USER_INPUT): never {
-  throw new InputRejected([{ field: path.split('.'), message, code }]);
-}
 
 function recordOf(context: ActionContext<unknown>): NonNullable<ActionContext['record']> {
-  if (!context.record) reject(context.path, 'this step needs a record, and the run has none');
+  if (!context.record) rejectStep(context.path, 'this step needs a record, and the run has none');
   return context.record;
 }
 
 async function patchRecord(context: ActionContext<unknown>, patch: RecordPatch): Promise<void> {
   const record = recordOf(context);
-  if (!record.type.update) reject(context.path, `${record.type.name} records cannot be changed by automation`);
+  if (!record.type.update) rejectStep(context.path, `${record.type.name} records cannot be changed by automation`);
   await record.type.update(context.ctx, record.id, patch);
 }
 
@@ -53,18 +49,18 @@ const updateFields: AutomationAction<{ fields: Record<string, string | number | 
       .refine((f) => Object.keys(f).length > 0 && Object.keys(f).length <= 50, { message: 'between 1 and 50 fields' }),
   }),
   async validate({ params, recordType, ctx, path }) {
-    if (!recordType) reject(`${path}.fields`, 'this rule has no record to update');
+    if (!recordType) rejectStep(`${path}.fields`, 'this rule has no record to update');
     const customs = recordType.customObjectType ? await definitionsFor(ctx, recordType.customObjectType) : new Map();
     for (const [name, value] of Object.entries(params.fields)) {
       const at = `${path}.fields.${name}`;
       const custom = name.startsWith('custom.') ? customs.get(name.slice(7)) : undefined;
       const field = custom ? customField(custom) : recordType.fields[name];
-      if (!field || (!custom && !field.writeAs)) reject(at, `${recordType.name} has no field ${name} that automation can set`);
+      if (!field || (!custom && !field.writeAs)) rejectStep(at, `${recordType.name} has no field ${name} that automation can set`);
       if (field.protectedAs && !ctx.principal.access.canSeeField(recordType.name, field.protectedAs))
-        reject(at, `the field ${name} is hidden from you`, ErrorCode.FORBIDDEN);
+        rejectStep(at, `the field ${name} is hidden from you`, ErrorCode.FORBIDDEN);
       if (value === null) continue;
       const problem = operandProblem({ field: name, op: 'eq', value }, field.kind === 'idList' ? { kind: 'json' } : field);
-      if (problem) reject(at, `must be ${problem.message}`);
+      if (problem) rejectStep(at, `must be ${problem.message}`);
     }
   },
   async run(context) {
@@ -83,7 +79,7 @@ const updateFields: AutomationAction<{ fields: Record<string, string | number | 
 const tagNames = z.strictObject({ tags: z.array(text(100)).min(1).max(20) });
 
 function needsTags(recordType: AutomationRecordType | null, path: string) {
-  if (!recordType?.fields.tags) reject(`${path}.tags`, `${recordType?.name ?? 'this rule'} has no tags`);
+  if (!recordType?.fields.tags) rejectStep(`${path}.tags`, `${recordType?.name ?? 'this rule'} has no tags`);
 }
 
 const addTags: AutomationAction<z.infer<typeof tagNames>> = {
@@ -154,11 +150,11 @@ async function pickOwner(context: ActionContext<AssignParams>): Promise<string> 
   if (params.strategy === 'user') {
     const id = rawId(params.userId);
     if (!(await memberIds(context.ctx.em, context.workspaceId, [id])).has(id))
-      reject(`${context.path}.userId`, 'this user is no longer a member of the workspace');
+      rejectStep(`${context.path}.userId`, 'this user is no longer a member of the workspace');
     return id;
   }
   const members = await teamMembers(context, rawId(params.teamId));
-  if (!members.length) reject(`${context.path}.teamId`, 'the team has no members to assign');
+  if (!members.length) rejectStep(`${context.path}.teamId`, 'the team has no members to assign');
   if (params.strategy === 'roundRobin') {
     const key = `roundRobin:${context.path}`;
     const last = await context.state.get<string>(key);
@@ -185,15 +181,15 @@ const assignOwner: AutomationAction<AssignParams> = {
   description: 'Makes a member the record’s owner: a fixed user, round robin within a team, or the team member with the fewest open tasks.',
   params: assignParams,
   async validate({ params, recordType, ctx, path }) {
-    if (!recordType?.fields.ownerId) reject(`${path}.strategy`, `${recordType?.name ?? 'this rule'} has no owner`);
+    if (!recordType?.fields.ownerId) rejectStep(`${path}.strategy`, `${recordType?.name ?? 'this rule'} has no owner`);
     const workspaceId = workspaceOf(ctx);
     if (params.strategy === 'user') {
       const id = rawId(params.userId);
       if (!(await memberIds(ctx.em, workspaceId, [id])).has(id))
-        reject(`${path}.userId`, 'not a member of the workspace', ErrorCode.NOT_FOUND);
+        rejectStep(`${path}.userId`, 'not a member of the workspace', ErrorCode.NOT_FOUND);
     } else {
       const q = sql`select 1 from team where workspace_id = ${workspaceId} and id = ${rawId(params.teamId)}`;
-      if (!(await ctx.em.execute(q.text, q.params)).length) reject(`${path}.teamId`, 'team not found', ErrorCode.NOT_FOUND);
+      if (!(await ctx.em.execute(q.text, q.params)).length) rejectStep(`${path}.teamId`, 'team not found', ErrorCode.NOT_FOUND);
     }
   },
   async run(context) {
@@ -245,7 +241,7 @@ const createTask: AutomationAction<z.infer<typeof createTaskParams>> = {
     if (params.body !== undefined) checkTextTemplate(params.body, recordType, `${path}.body`);
     for (const [i, relation] of (params.alsoOnRelated ?? []).entries())
       if (!recordType?.related?.[relation])
-        reject(`${path}.alsoOnRelated.${i}`, `${recordType?.name ?? 'this rule'} has no related ${relation}`);
+        rejectStep(`${path}.alsoOnRelated.${i}`, `${recordType?.name ?? 'this rule'} has no related ${relation}`);
   },
   async run(context) {
     const record = recordOf(context);
@@ -289,27 +285,27 @@ const updateRelated: AutomationAction<z.infer<typeof updateRelatedParams>> = {
   async validate({ params, recordType, ctx, path, catalog }) {
     const link = recordType?.related?.[params.relation];
     const target = link && catalog.recordTypes.get(link.recordType);
-    if (!target) return reject(`${path}.relation`, `${recordType?.name ?? 'this rule'} has no related ${params.relation}`);
+    if (!target) return rejectStep(`${path}.relation`, `${recordType?.name ?? 'this rule'} has no related ${params.relation}`);
     if (params.ownerFromField !== undefined && recordType.fields[params.ownerFromField]?.kind !== 'user')
-      reject(`${path}.ownerFromField`, `${params.ownerFromField} is not a member field of ${recordType.name}`);
-    if (params.ownerFromField !== undefined && !target.fields.ownerId) reject(`${path}.ownerFromField`, `${target.name} has no owner`);
+      rejectStep(`${path}.ownerFromField`, `${params.ownerFromField} is not a member field of ${recordType.name}`);
+    if (params.ownerFromField !== undefined && !target.fields.ownerId) rejectStep(`${path}.ownerFromField`, `${target.name} has no owner`);
     if (params.fields) await updateFields.validate!({ params: { fields: params.fields }, recordType: target, ctx, path, catalog });
   },
   async run(context) {
     const record = recordOf(context);
     const link = record.type.related?.[context.params.relation];
     const target = link && context.catalog.recordTypes.get(link.recordType);
-    const id = link ? rawIdOrNull(record.facts[link.idField]) : null;
-    if (!target?.update || !id) reject(`${context.path}.relation`, `the ${record.type.name} has no ${context.params.relation}`);
+    const id = link ? rawIdOf(record.facts[link.idField]) : null;
+    if (!target?.update || !id) rejectStep(`${context.path}.relation`, `the ${record.type.name} has no ${context.params.relation}`);
     const patch: RecordPatch = {};
     for (const [name, value] of Object.entries(context.params.fields ?? {})) {
       if (name.startsWith('custom.')) patch.customFields = { ...patch.customFields, [name.slice(7)]: value };
       else patch.fields = { ...patch.fields, [target.fields[name]!.writeAs!]: value };
     }
     if (context.params.ownerFromField) {
-      const owner = rawIdOrNull(record.facts[context.params.ownerFromField]);
+      const owner = rawIdOf(record.facts[context.params.ownerFromField]);
       if (!owner || !(await memberIds(context.ctx.em, context.workspaceId, [owner])).has(owner))
-        reject(`${context.path}.ownerFromField`, 'the member is not in the workspace any more');
+        rejectStep(`${context.path}.ownerFromField`, 'the member is not in the workspace any more');
       patch.ownerId = owner;
     }
     await target.update(context.ctx, id, patch);
@@ -363,12 +359,12 @@ const callWebhook: AutomationAction<{ endpointId: string; data?: Record<string, 
   params: z.strictObject({ endpointId: globalId('WebhookEndpoint'), data: z.record(z.string().max(100), z.unknown()).optional() }),
   async validate({ params, ctx, path }) {
     const found = await ctx.em.findOne(WebhookEndpoint, { workspaceId: workspaceOf(ctx), id: rawId(params.endpointId) });
-    if (!found) reject(`${path}.endpointId`, 'webhook endpoint not found', ErrorCode.NOT_FOUND);
+    if (!found) rejectStep(`${path}.endpointId`, 'webhook endpoint not found', ErrorCode.NOT_FOUND);
   },
   async run(context) {
     const endpointId = rawId(context.params.endpointId);
     const endpoint = await context.ctx.em.findOne(WebhookEndpoint, { workspaceId: context.workspaceId, id: endpointId });
-    if (!endpoint) reject(`${context.path}.endpointId`, 'webhook endpoint not found', ErrorCode.NOT_FOUND);
+    if (!endpoint) rejectStep(`${context.path}.endpointId`, 'webhook endpoint not found', ErrorCode.NOT_FOUND);
     const record = context.record;
     const key = record?.type.eventPrefix;
     const payload = {

@@ -8,6 +8,7 @@ import { updateContact } from '../customers/contact.service.js';
 import { updateCompany } from '../customers/company.service.js';
 import { tagsOf } from '../tags/tag.service.js';
 import type { AutomationField, AutomationRecordType, Facts, RecordPatch } from './catalog.js';
+import { jsonValue } from '../../db/column-values.js';
 
 const lifecycle = Object.values(LifecycleStage);
 const list = (ids: string[]) =>
@@ -16,7 +17,7 @@ const list = (ids: string[]) =>
     ', ',
   );
 const iso = (v: unknown) => (v == null ? null : v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString());
-const json = (v: unknown): Record<string, unknown> => ((typeof v === 'string' ? JSON.parse(v) : v) as Record<string, unknown>) ?? {};
+const json = (v: unknown): Record<string, unknown> => jsonValue<Record<string, unknown> | null>(v) ?? {};
 const textList = (v: unknown): string[] =>
   Array.isArray(v) ? v.map(String) : typeof v === 'string' && v.startsWith('{') ? v.slice(1, -1).split(',').filter(Boolean) : [];
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { workspaceOf } from '../../graphql/context.js';
-import { ErrorCode, InputRejected } from '../../graphql/errors.js';
+import { ErrorCode } from '../../graphql/errors.js';
 import { parseGlobalId, toGlobalId } from '../../graphql/global-id.js';
 import { sql } from '../../db/sql.js';
 import { EmailTemplate } from '../email/email.entities.js';
@@ -8,14 +8,9 @@ import { sendEmail as sendEmailMessage } from '../email/email.service.js';
 import { notify as notifyUsers } from '../notifications/notifications.service.js';
 import type { ActionContext, AutomationAction } from './catalog.js';
 import { checkTextTemplate, renderTextTemplate } from './templates.js';
+import { rawIdOf, rejectStep } from './step-errors.js';
 
 /** Email and in-app notifications from automation: through the kernel's email and notification services. */
-
-function reject(path: string, message: string, code = ErrorCode.BAD_USER_INPUT): never {
-  throw new InputRejected([{ field: path.split('.'), message, code }]);
-}
-
-const rawId = (value: unknown): string | null => (typeof value === 'string' ? (parseGlobalId(value)?.id ?? null) : null);
 
 /** The contact an email goes to: the record itself when it is a contact, else the related one `contactRelation` names. */
 function contactOf(context: ActionContext<{ contactRelation?: string }>): string | null {
@@ -23,7 +18,7 @@ function contactOf(context: ActionContext<{ contactRelation?: string }>): string
   if (!record) return null;
   if (record.type.name === 'Contact' && !context.params.contactRelation) return record.id;
   const relation = record.type.related?.[context.params.contactRelation ?? ''];
-  return relation ? rawId(record.facts[relation.idField]) : null;
+  return relation ? rawIdOf(record.facts[relation.idField]) : null;
 }
 
 const sendEmailParams = z.strictObject({
@@ -42,10 +37,10 @@ const sendEmail: AutomationAction<z.infer<typeof sendEmailParams>> = {
   params: sendEmailParams,
   async validate({ params, recordType, ctx, path }) {
     const template = await ctx.em.findOne(EmailTemplate, { workspaceId: workspaceOf(ctx), key: params.templateKey });
-    if (!template) reject(`${path}.templateKey`, `no email template with key ${params.templateKey}`, ErrorCode.NOT_FOUND);
+    if (!template) rejectStep(`${path}.templateKey`, `no email template with key ${params.templateKey}`, ErrorCode.NOT_FOUND);
     const related = params.contactRelation ? recordType?.related?.[params.contactRelation] : undefined;
     if (params.contactRelation ? related?.recordType !== 'Contact' : recordType?.name !== 'Contact')
-      reject(
+      rejectStep(
         `${path}.${params.contactRelation ? 'contactRelation' : 'templateKey'}`,
         params.contactRelation
           ? `${recordType?.name ?? 'this rule'} has no related contact ${params.contactRelation}`
@@ -54,7 +49,7 @@ const sendEmail: AutomationAction<z.infer<typeof sendEmailParams>> = {
   },
   async run(context) {
     const contactId = contactOf(context);
-    if (!contactId) reject(`${context.path}.contactRelation`, 'the record has no contact to write to');
+    if (!contactId) rejectStep(`${context.path}.contactRelation`, 'the record has no contact to write to');
     const message = await sendEmailMessage(context.ctx.em, {
       workspaceId: context.workspaceId,
       templateKey: context.params.templateKey,
@@ -84,7 +79,7 @@ async function recipients(context: ActionContext<z.infer<typeof notifyParams>>):
   const ids = new Set<string>();
   for (const who of context.params.to) {
     if (who === 'recordOwner') {
-      const owner = rawId(context.record?.facts.ownerId);
+      const owner = rawIdOf(context.record?.facts.ownerId);
       if (owner) ids.add(owner);
     } else if (who === 'ruleOwner') {
       if (context.ctx.principal.userId) ids.add(context.ctx.principal.userId);
@@ -108,7 +103,7 @@ const notify: AutomationAction<z.infer<typeof notifyParams>> = {
   async validate({ params, recordType, path }) {
     checkTextTemplate(params.title, recordType, `${path}.title`);
     if (params.body !== undefined) checkTextTemplate(params.body, recordType, `${path}.body`);
-    if (!recordType && params.to.includes('recordOwner')) reject(`${path}.to`, 'this rule has no record, so no record owner');
+    if (!recordType && params.to.includes('recordOwner')) rejectStep(`${path}.to`, 'this rule has no record, so no record owner');
   },
   async run(context) {
     const values = { record: context.record?.facts ?? null, ruleName: context.rule.name };

@@ -35,8 +35,8 @@ import {
   SendEmailPayload,
   UpdateEmailTemplateInput,
 } from './email.types.js';
+import { dateValue } from '../../db/column-values.js';
 
-const date = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
 const textArray = (v: unknown): string[] =>
   Array.isArray(v)
     ? v.map(String)
@@ -60,8 +60,8 @@ function toTemplateNode(t: EmailTemplate | Record<string, unknown>): EmailTempla
     text: (e.text as string | null) ?? null,
     dataVariables: textArray(e.dataVariables ?? e.data_variables),
     version: Number(e.version),
-    createdAt: date(e.createdAt ?? e.created_at),
-    updatedAt: date(e.updatedAt ?? e.updated_at),
+    createdAt: dateValue(e.createdAt ?? e.created_at),
+    updatedAt: dateValue(e.updatedAt ?? e.updated_at),
   });
 }
 
@@ -88,9 +88,9 @@ function toMessageNode(m: EmailMessage | Record<string, unknown>): EmailMessageN
     attempts: Number(e.attempts),
     lastError: (pick('lastError', 'last_error') as string | null) ?? null,
     providerMessageId: (pick('providerMessageId', 'provider_message_id') as string | null) ?? null,
-    sentAt: sentAt == null ? null : date(sentAt),
+    sentAt: sentAt == null ? null : dateValue(sentAt),
     source: (e.source as string | null) ?? null,
-    createdAt: date(pick('createdAt', 'created_at')),
+    createdAt: dateValue(pick('createdAt', 'created_at')),
   });
 }
 

@@ -23,6 +23,7 @@ import {
 } from './render.js';
 import { emailSettingsOf } from './settings.js';
 import { MailError, sendMail } from './transport.js';
+import { jsonValue } from '../../db/column-values.js';
 
 /**
  * Transactional email for the whole kernel and its plugins: `sendEmail` renders a template (or ad-hoc content) for a
@@ -232,8 +233,6 @@ interface ContactRow {
   has_owner: boolean;
 }
 
-const json = <T>(v: unknown): T => (typeof v === 'string' ? JSON.parse(v) : v) as T;
-
 function checkAddress(value: unknown, field: string): string {
   const address = typeof value === 'string' ? value.trim() : '';
   if (!address) throw InputRejected.one(field, 'must be an email address');
@@ -259,7 +258,7 @@ async function contactForMerge(em: SqlEntityManager, workspaceId: string, contac
 }
 
 function customValues(stored: unknown, keys: ReadonlySet<string>): Record<string, unknown> {
-  const values = json<Record<string, unknown> | null>(stored) ?? {};
+  const values = jsonValue<Record<string, unknown> | null>(stored) ?? {};
   return Object.fromEntries([...keys].map((k) => [k, values[k] ?? null]));
 }
 
@@ -276,7 +275,7 @@ function checkData(data: unknown, declared: readonly string[]): Record<string, u
   if (JSON.stringify(data).includes('\\u0000')) throw InputRejected.one('data', 'must not contain NUL characters');
   const undeclared = Object.keys(data).filter((k) => !declared.includes(k));
   if (undeclared.length) throw InputRejected.one('data', `not declared by the template: ${undeclared.slice(0, 10).join(', ')}`);
-  return { ...Object.fromEntries(declared.map((k) => [k, null])), ...json<Record<string, unknown>>(JSON.parse(JSON.stringify(data))) };
+  return { ...Object.fromEntries(declared.map((k) => [k, null])), ...(JSON.parse(JSON.stringify(data)) as Record<string, unknown>) };
 }
 
 /** The content to render: a stored template (by id or key) or ad-hoc content, checked like a template. */
@@ -321,7 +320,7 @@ export async function renderEmail(em: SqlEntityManager, input: RenderEmailInput)
         ? checkAddress(contact.primary_email, 'to')
         : null;
   const [workspace] = await em.execute<{ name: string }[]>(`select name from workspace where id = ?`, [input.workspaceId]);
-  const phones = json<{ number: string; primary?: boolean }[] | null>(contact?.phones) ?? [];
+  const phones = jsonValue<{ number: string; primary?: boolean }[] | null>(contact?.phones) ?? [];
   const values: MergeValues = {
     contact: {
       firstName: contact?.first_name ?? null,

@@ -6,6 +6,7 @@ import { keysetPage } from '../../graphql/keyset-page.js';
 import { pageRequest, type ConnectionArgs } from '../../graphql/relay.js';
 import { CHANNELS, notificationType, notificationTypes, type NotificationChannel } from './notification-types.js';
 import { NotificationChannelEnum, NotificationNode, NotificationPreferencesNode } from './notifications.types.js';
+import { dateValue, jsonValue } from '../../db/column-values.js';
 
 /** The caller's own inbox: everything here filters by workspace AND user (row-level security only isolates workspaces). */
 
@@ -13,8 +14,7 @@ export const NOTIFICATION = 'Notification';
 export const DEFAULT_TIME_ZONE = 'UTC';
 export const DEFAULT_DIGEST_HOUR = 8;
 
-const date = (v: unknown) => (v instanceof Date ? v : new Date(String(v)));
-const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : (v ?? {})) as Record<string, unknown>;
+const json = (v: unknown) => jsonValue<Record<string, unknown> | null>(v) ?? {};
 
 export const NOTIFICATION_COLUMNS =
   'n.id, n.type, n.title, n.body, n.record_type, n.record_id, n.actor_id, n.data, n.read_at, n.created_at';
@@ -31,8 +31,8 @@ export function toNotificationNode(row: Record<string, unknown>): NotificationNo
     recordId: recordType && row.record_id ? toGlobalId(recordType, String(row.record_id)) : null,
     actorId: row.actor_id ? toGlobalId('User', String(row.actor_id)) : null,
     data: json(row.data),
-    readAt: row.read_at == null ? null : date(row.read_at),
-    createdAt: date(row.created_at),
+    readAt: row.read_at == null ? null : dateValue(row.read_at),
+    createdAt: dateValue(row.created_at),
   });
 }
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestClock } from 'pg-boss';
 import { enqueueJob, toGlobalId } from '../../../src/sdk/index.js';
-import { startPluginServer, tickUntil, type PluginTestServer, type PluginTestWorkspace } from '../../../src/sdk/testing.js';
+import { startPluginServer, tickUntil, until, type PluginTestServer, type PluginTestWorkspace } from '../../../src/sdk/testing.js';
 import pipeline from '../../../plugins/pipeline/plugin.js';
 import { rottingJob } from '../../../plugins/pipeline/automation/index.js';
 
@@ -141,13 +141,7 @@ async function settled(eventId: string): Promise<{ source: string; status: strin
     );
     return delivery?.status === 'delivered' && (await runsOf()).every((r) => !['queued', 'running'].includes(r.status));
   };
-  await tickUntil(
-    clock,
-    (async () => {
-      while (!(await done())) await new Promise((r) => setTimeout(r, 10));
-    })(),
-    1000,
-  );
+  await tickUntil(clock, until(done), 1000);
   return runsOf();
 }
 
