@@ -89,7 +89,7 @@ const schema = z.object({
   /** Background workers in this process: `off` when other processes run them (the outbox worker, the job queue's workers). */
   OUTBOX_WORKER: onOff(),
   OUTBOX_POLL_MS: positive('a number of milliseconds', 200),
-  OUTBOX_CONCURRENCY: positive('a number of deliveries', 8),
+  OUTBOX_CONCURRENCY: positive('a number of workspace batches', 8),
   OUTBOX_BACKOFF_BASE_MS: positive('a number of milliseconds', 1000),
   OUTBOX_LEASE_MARGIN_MS: positive('a number of milliseconds', 30_000),
   /** Whether this process runs jobs from the job queue (it always enqueues). */

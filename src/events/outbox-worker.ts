@@ -18,10 +18,12 @@ export interface OutboxWorkerOptions {
   orm: Orm;
   /** Milliseconds between polls (OUTBOX_POLL_MS, default 200). */
   pollMs?: number;
-  /** Deliveries in flight at once, across all subscribers (default 8). */
+  /** Workspace batches (transactions) in flight at once, across all subscribers (default 8). */
   concurrency?: number;
-  /** Deliveries claimed per poll at most (default 50, never more than the free concurrency). */
+  /** Deliveries claimed per poll at most (default 50). */
   batchSize?: number;
+  /** Deliveries of one workspace handled in one transaction at most (default 16). */
+  groupSize?: number;
   /** Back-off after the n-th failed attempt: base × 2^(n−1), half of it jittered, capped by backoffMaxMs. */
   backoffBaseMs?: number;
   backoffMaxMs?: number;
@@ -45,6 +47,7 @@ interface ClaimedRow {
   actor_api_key_id: string | null;
   causation: unknown;
   occurred_at: string | Date;
+  next_attempt_at: string | Date;
 }
 
 /** Records that `subscriber` handled `event`: true the first time, false when it already had. */
@@ -63,16 +66,19 @@ class DeliveryTimeout extends Error {}
 /**
  * Delivers the outbox to after subscribers, at least once.
  *
- * - Claim: in one short transaction (with `app.outbox_worker` on, so the policies admit every workspace's rows),
- *   `select … for update of d skip locked limit n` picks due pending deliveries of subscribers this process knows,
- *   counts the attempt and sets `locked_until` (timeout + margin): two workers never take the same row, and the
- *   claim of a worker that died expires.
- * - Deliver: outside the claim transaction, each delivery on its own, at most `concurrency` at once, in the event's
- *   workspace (`withWorkspace`: on PostgreSQL a transaction with the tenant context, rolled back when the handler
- *   fails or times out), raced against the subscriber's `timeoutMs`. A throwing or hanging handler only fails its
- *   own delivery; the process and other deliveries carry on (a hung handler's promise is abandoned).
- * - Settle: delivered; or pending again after exponential back-off; or `dead` once `maxAttempts` attempts were
- *   made (the dead-letter list, retried by an admin). The update names the claimed attempt number, so a worker whose
+ * - Claim: one statement in a short transaction (with `app.outbox_worker` on, so the policies admit every
+ *   workspace's rows) picks due pending deliveries of subscribers this process knows (`for update skip locked`) —
+ *   at most `groupSize` of each of at most as many workspaces as there are free slots — counts the attempt and sets
+ *   `locked_until` (timeout + margin): two workers never take the same row, and the claim of a worker that died expires.
+ * - Deliver: outside the claim transaction, one workspace's deliveries together, at most `concurrency` workspaces
+ *   at once: on PostgreSQL one transaction with the tenant context (`withWorkspace`) and a savepoint per delivery,
+ *   so a throwing handler rolls back only its own work; each handler raced against its subscriber's `timeoutMs`. A
+ *   hanging handler fails its delivery and rolls the batch back: the batch's other deliveries are released
+ *   unpenalised (their attempt not counted) and run again at the next poll — at least once, as always. The process
+ *   and other workspaces carry on (a hung handler's promise is abandoned). On PGlite (one connection, no
+ *   transaction per workspace) the batch's deliveries run one after another.
+ * - Settle: the batch's delivered (and skipped) deliveries in one statement; a failed one pending again after
+ *   exponential back-off, or `dead` once `maxAttempts` attempts were made (the dead-letter list, retried by an admin). The update names the claimed attempt number, so a worker whose
  *   claim expired and was taken over cannot overwrite the newer claim's outcome.
  * - A delivery whose plugin is disabled in the event's workspace when it comes due is marked `skipped` (terminal:
  *   re-enabling the plugin does not replay what happened while it was off).
@@ -82,6 +88,7 @@ export class OutboxWorker {
   readonly #pollMs: number;
   readonly #concurrency: number;
   readonly #batchSize: number;
+  readonly #groupSize: number;
   readonly #backoffBaseMs: number;
   readonly #backoffMaxMs: number;
   readonly #leaseMarginMs: number;
@@ -97,6 +104,7 @@ export class OutboxWorker {
     this.#pollMs = options.pollMs ?? 200;
     this.#concurrency = Math.max(1, options.concurrency ?? 8);
     this.#batchSize = Math.max(1, options.batchSize ?? 50);
+    this.#groupSize = Math.max(1, options.groupSize ?? 16);
     this.#backoffBaseMs = options.backoffBaseMs ?? 1000;
     this.#backoffMaxMs = options.backoffMaxMs ?? 60 * 60 * 1000;
     this.#leaseMarginMs = options.leaseMarginMs ?? 30_000;
@@ -135,29 +143,40 @@ export class OutboxWorker {
   }
 
   async #tick() {
-    let claimed = 0;
-    let free = 0;
+    let more = false;
     try {
-      free = Math.min(this.#batchSize, this.#concurrency - this.#inFlight.size);
-      if (free > 0) claimed = await this.pollOnce(free);
+      const free = this.#concurrency - this.#inFlight.size;
+      if (free > 0) more = (await this.pollOnce(Math.min(this.#batchSize, free * this.#groupSize), free)).more;
     } catch (error) {
       this.#logger.error({ err: error }, 'outbox: poll failed');
     }
-    // a full batch: more may be due — poll again soon (when a slot is free)
-    this.#schedule(claimed > 0 && claimed === free ? Math.min(this.#pollMs, 10) : this.#pollMs);
+    // the claim hit a limit: more may be due — poll again soon (when a slot is free)
+    this.#schedule(more ? Math.min(this.#pollMs, 10) : this.#pollMs);
   }
 
-  /** Claims up to `limit` due deliveries and starts them; returns how many were claimed. Tests may call it directly. */
-  async pollOnce(limit = this.#batchSize): Promise<number> {
-    const rows = await this.#claim(limit);
+  /**
+   * Claims up to `limit` due deliveries of at most `workspaces` workspaces and starts one batch per workspace.
+   * `more`: the claim hit a limit (rows, workspaces or a full batch), so more may be due. Tests may call it directly.
+   */
+  async pollOnce(limit = this.#batchSize, workspaces = this.#concurrency): Promise<{ deliveries: number; batches: number; more: boolean }> {
+    const rows = await this.#claim(limit, workspaces);
+    const batches = new Map<string, ClaimedRow[]>();
     for (const row of rows) {
-      const delivery = this.#deliver(row).catch((error) =>
-        this.#logger.error({ err: error, delivery: row.id }, 'outbox: settling a delivery failed'),
+      const batch = batches.get(row.workspace_id);
+      if (batch) batch.push(row);
+      else batches.set(row.workspace_id, [row]);
+    }
+    let more = rows.length > 0 && (rows.length >= limit || batches.size >= workspaces);
+    for (const batch of batches.values()) {
+      if (batch.length >= this.#groupSize) more = true;
+      batch.sort((a, b) => time(a.next_attempt_at) - time(b.next_attempt_at) || (a.id < b.id ? -1 : 1));
+      const delivery = this.#deliverBatch(batch).catch((error) =>
+        this.#logger.error({ err: error, deliveries: batch.map((row) => row.id) }, 'outbox: settling a batch failed'),
       );
       this.#inFlight.add(delivery);
       void delivery.finally(() => this.#inFlight.delete(delivery));
     }
-    return rows.length;
+    return { deliveries: rows.length, batches: batches.size, more };
   }
 
   /** Waits until the deliveries started so far have settled (tests). */
@@ -174,74 +193,112 @@ export class OutboxWorker {
     });
   }
 
-  async #claim(limit: number): Promise<ClaimedRow[]> {
+  async #claim(limit: number, workspaces: number): Promise<ClaimedRow[]> {
     const subscribers = eventsOf(this.#orm).allSubscribers();
-    if (!subscribers.length || limit <= 0) return [];
+    if (!subscribers.length || limit <= 0 || workspaces <= 0) return [];
+    const leases = subscribers.map((s) => [s.key, (s.timeoutMs ?? 10_000) + this.#leaseMarginMs] as const);
     return this.#asWorker(async (em) => {
       const rows = await em.execute<ClaimedRow[]>(
-        `select d.id, d.subscriber, d.plugin, d.attempts, d.workspace_id, e.id as event_id, e.type, e.payload, e.actor_user_id, e.actor_api_key_id, e.causation, e.occurred_at
-           from outbox_delivery d join outbox_event e on e.id = d.event_id
-          where d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
-            and (d.locked_until is null or d.locked_until <= clock_timestamp()) and d.subscriber in (?)
-          order by d.next_attempt_at, d.id
-          limit ? for update of d skip locked`,
-        [subscribers.map((s) => s.key), limit],
+        `with candidates as (
+           select d.id, d.workspace_id, d.next_attempt_at from outbox_delivery d
+            where d.status = 'pending' and d.next_attempt_at <= clock_timestamp()
+              and (d.locked_until is null or d.locked_until <= clock_timestamp()) and d.subscriber in (?)
+            order by d.next_attempt_at, d.id
+            limit ? for update of d skip locked
+         ), ranked as (
+           select id, workspace_id, row_number() over (partition by workspace_id order by next_attempt_at, id) as rank_in_workspace,
+                  min(next_attempt_at) over (partition by workspace_id) as first_due
+             from candidates
+         ), chosen as (
+           select id from ranked
+            where rank_in_workspace <= ?
+              and workspace_id in (select workspace_id from ranked group by workspace_id order by min(first_due), workspace_id limit ?)
+         )
+         update outbox_delivery d
+            set attempts = d.attempts + 1, updated_at = clock_timestamp(),
+                locked_until = clock_timestamp() + cast(l.lease_ms as double precision) * interval '1 millisecond'
+           from chosen c, (values ${leases.map(() => '(?, ?)').join(', ')}) as l (subscriber, lease_ms), outbox_event e
+          where d.id = c.id and l.subscriber = d.subscriber and e.id = d.event_id
+          returning d.id, d.subscriber, d.plugin, d.attempts, d.workspace_id, d.next_attempt_at, e.id as event_id, e.type, e.payload,
+                    e.actor_user_id, e.actor_api_key_id, e.causation, e.occurred_at`,
+        [subscribers.map((s) => s.key), limit, this.#groupSize, workspaces, ...leases.flatMap(([key, lease]) => [key, String(lease)])],
       );
-      for (const row of rows) {
-        const lease = (eventsOf(this.#orm).subscriberByKey(row.subscriber)?.timeoutMs ?? 10_000) + this.#leaseMarginMs;
-        await em.execute(
-          `update outbox_delivery set attempts = attempts + 1, locked_until = clock_timestamp() + cast(? as double precision) * interval '1 millisecond', updated_at = clock_timestamp() where id = ?`,
-          [lease, row.id],
-        );
-        row.attempts = Number(row.attempts) + 1;
-      }
+      for (const row of rows) row.attempts = Number(row.attempts);
       return rows;
     });
   }
 
-  async #deliver(row: ClaimedRow): Promise<void> {
-    const subscriber = eventsOf(this.#orm).subscriberByKey(row.subscriber);
-    if (!subscriber) return this.#release(row);
-    let enabled: boolean;
-    try {
-      enabled = await this.#isEnabled(row.workspace_id, row.plugin);
-    } catch (error) {
-      return this.#failed(row, subscriber, error);
+  /**
+   * One workspace's claimed deliveries. Those of a subscriber this process no longer has are released, those of a
+   * plugin disabled there skipped, the rest handled in order (PostgreSQL: one transaction, a savepoint each), then
+   * the delivered and skipped ones settled together and each failed one on its own.
+   */
+  async #deliverBatch(rows: ClaimedRow[]): Promise<void> {
+    const runnable: { row: ClaimedRow; subscriber: RegisteredSubscriber; event: DomainEvent }[] = [];
+    const skipped: ClaimedRow[] = [];
+    for (const row of rows) {
+      const subscriber = eventsOf(this.#orm).subscriberByKey(row.subscriber);
+      if (!subscriber) {
+        await this.#release([row]);
+        continue;
+      }
+      let enabled: boolean;
+      try {
+        enabled = await this.#isEnabled(row.workspace_id, row.plugin);
+      } catch (error) {
+        await this.#failed(row, subscriber, error);
+        continue;
+      }
+      if (enabled) runnable.push({ row, subscriber, event: eventOf(row) });
+      else skipped.push(row);
     }
-    if (!enabled) return this.#settle(row, `status = 'skipped', locked_until = null`);
-    const event: DomainEvent = {
-      id: row.event_id,
-      type: row.type,
-      workspaceId: row.workspace_id,
-      occurredAt: row.occurred_at instanceof Date ? row.occurred_at : new Date(row.occurred_at),
-      actor: { userId: row.actor_user_id, apiKeyId: row.actor_api_key_id },
-      payload: (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
-      causation: ((typeof row.causation === 'string' ? JSON.parse(row.causation) : row.causation) as CausationLink[] | null) ?? [],
-    };
-    try {
-      await this.#run(subscriber, event);
-    } catch (error) {
-      return this.#failed(row, subscriber, error);
+    const delivered: ClaimedRow[] = [];
+    const failed: { row: ClaimedRow; subscriber: RegisteredSubscriber; error: unknown }[] = [];
+    const released: ClaimedRow[] = [];
+    if (runnable.length) {
+      const workspaceId = rows[0]!.workspace_id;
+      try {
+        await withWorkspace(this.#orm, workspaceId, async (em) => {
+          for (const item of runnable) {
+            try {
+              await this.#run(em, item.subscriber, item.event);
+              delivered.push(item.row);
+            } catch (error) {
+              failed.push({ ...item, error });
+              // a hung handler may still be using the transaction: give it up, and with it this batch's other work
+              if (error instanceof DeliveryTimeout && em.isInTransaction()) throw error;
+            }
+          }
+        });
+      } catch (error) {
+        if (!(error instanceof DeliveryTimeout)) throw error;
+        delivered.length = 0;
+        released.push(...runnable.filter((item) => !failed.some((f) => f.row === item.row)).map((item) => item.row));
+      }
     }
-    await this.#settle(row, `status = 'delivered', delivered_at = clock_timestamp(), locked_until = null, last_error = null`);
+    await this.#settleBatch(delivered, skipped);
+    if (released.length) await this.#release(released);
+    for (const { row, subscriber, error } of failed) await this.#failed(row, subscriber, error);
   }
 
   /**
-   * The handler in the event's workspace, raced against its timeout (the workspace transaction rolls back on either
-   * failure). An idempotent subscriber's claim is made first in the same transaction: a redelivery of a handled
-   * event finds it and skips the handler. On PGlite (no transaction per delivery) a failed handler's claim is removed.
+   * The handler, in a savepoint of the workspace's transaction on PostgreSQL (rolled back when the handler fails or
+   * times out). An idempotent subscriber's claim is made first in the same savepoint: a redelivery of a handled event
+   * finds it and skips the handler. On PGlite (no transaction) a failed handler's claim is removed.
    */
-  async #run(subscriber: RegisteredSubscriber, event: DomainEvent): Promise<void> {
-    await withWorkspace(this.#orm, event.workspaceId, async (em) => {
-      if (subscriber.idempotent && !(await claimEvent(em, event, subscriber.key))) return;
+  async #run(em: SqlEntityManager, subscriber: RegisteredSubscriber, event: DomainEvent): Promise<void> {
+    const work = async (tx: SqlEntityManager) => {
+      if (subscriber.idempotent && !(await claimEvent(tx, event, subscriber.key))) return;
       try {
-        await this.#handle(em, subscriber, event);
+        await this.#handle(tx, subscriber, event);
       } catch (error) {
-        if (subscriber.idempotent && !em.isInTransaction())
-          await em.execute(`delete from processed_event where event_id = ? and subscriber = ?`, [event.id, subscriber.key]);
+        if (subscriber.idempotent && !tx.isInTransaction())
+          await tx.execute(`delete from processed_event where event_id = ? and subscriber = ?`, [event.id, subscriber.key]);
         throw error;
       }
-    });
+    };
+    if (em.isInTransaction()) await em.transactional((tx) => work(tx as SqlEntityManager));
+    else await work(em);
   }
 
   async #handle(em: SqlEntityManager, subscriber: RegisteredSubscriber, event: DomainEvent): Promise<void> {
@@ -292,19 +349,50 @@ export class OutboxWorker {
     );
   }
 
-  /** Gives back a claim this process cannot serve (its subscriber is gone), without counting the attempt. */
-  #release(row: ClaimedRow): Promise<void> {
-    return this.#settle(row, `attempts = attempts - 1, locked_until = null`);
+  /** Gives back claims without counting their attempt (their subscriber is gone, or their batch was given up). */
+  #release(rows: ClaimedRow[]): Promise<void> {
+    return this.#settleMany(rows, `attempts = attempts - 1, locked_until = null`);
+  }
+
+  async #settleBatch(delivered: ClaimedRow[], skipped: ClaimedRow[]): Promise<void> {
+    if (!delivered.length && !skipped.length) return;
+    await this.#asWorker(async (em) => {
+      if (delivered.length)
+        await this.#update(em, delivered, `status = 'delivered', delivered_at = clock_timestamp(), locked_until = null, last_error = null`);
+      if (skipped.length) await this.#update(em, skipped, `status = 'skipped', locked_until = null`);
+    });
   }
 
   /** Updates the delivery if it is still this worker's claim (same attempt, still pending). */
-  async #settle(row: ClaimedRow, set: string, params: unknown[] = []): Promise<void> {
-    await this.#asWorker((em) =>
-      em.execute(`update outbox_delivery set ${set}, updated_at = clock_timestamp() where id = ? and attempts = ? and status = 'pending'`, [
-        ...params,
-        row.id,
-        row.attempts,
-      ]),
+  #settle(row: ClaimedRow, set: string, params: unknown[] = []): Promise<void> {
+    return this.#settleMany([row], set, params);
+  }
+
+  #settleMany(rows: ClaimedRow[], set: string, params: unknown[] = []): Promise<void> {
+    return this.#asWorker((em) => this.#update(em, rows, set, params));
+  }
+
+  /** Updates the deliveries that are still this worker's claims (same attempt, still pending). */
+  async #update(em: SqlEntityManager, rows: ClaimedRow[], set: string, params: unknown[] = []): Promise<void> {
+    await em.execute(
+      `update outbox_delivery d set ${set}, updated_at = clock_timestamp()
+         from (values ${rows.map(() => '(cast(? as uuid), cast(? as integer))').join(', ')}) as claim (claim_id, claim_attempts)
+        where d.id = claim.claim_id and d.attempts = claim.claim_attempts and d.status = 'pending'`,
+      [...params, ...rows.flatMap((row) => [row.id, row.attempts])],
     );
   }
+}
+
+const time = (value: string | Date) => (value instanceof Date ? value : new Date(value)).getTime();
+
+function eventOf(row: ClaimedRow): DomainEvent {
+  return {
+    id: row.event_id,
+    type: row.type,
+    workspaceId: row.workspace_id,
+    occurredAt: row.occurred_at instanceof Date ? row.occurred_at : new Date(row.occurred_at),
+    actor: { userId: row.actor_user_id, apiKeyId: row.actor_api_key_id },
+    payload: (typeof row.payload === 'string' ? JSON.parse(row.payload) : row.payload) as Record<string, unknown>,
+    causation: ((typeof row.causation === 'string' ? JSON.parse(row.causation) : row.causation) as CausationLink[] | null) ?? [],
+  };
 }

@@ -420,6 +420,81 @@ describe('outbox worker', () => {
     expect(await claims()).toHaveLength(1);
   });
 
+  async function emitTicks(workspaceId: string, type: string, count: number) {
+    await server.appOrm.em.fork().transactional(async (tx) => {
+      if (server.appOrm !== server.orm) await tx.execute(`select set_config('app.workspace_id', ?, true)`, [workspaceId]);
+      for (let i = 0; i < count; i++) await emitEvent(tx, { type, payload: { i }, workspaceId });
+    });
+  }
+  const claimsOf = async (workspaceId: string, subscriber: string) =>
+    Number(
+      (
+        await owner().execute<{ n: number }[]>(`select count(*) as n from processed_event where workspace_id = ? and subscriber = ?`, [
+          workspaceId,
+          subscriber,
+        ])
+      )[0]!.n,
+    );
+
+  it("handles one workspace's deliveries as a batch: a throwing handler rolls back only its own work", async () => {
+    const w = await server.newWorkspace();
+    cleanups.push(declareEventType('test.batched'));
+    const kept: string[] = [];
+    subscribe({ plugin: 'kernel', name: 'keeps', on: ['test.batched'], idempotent: true, handle: async (e) => void kept.push(e.id) });
+    subscribe({
+      plugin: 'kernel',
+      name: 'throws',
+      on: ['test.batched'],
+      idempotent: true,
+      maxAttempts: 1,
+      handle: async () => {
+        throw new Error('refused');
+      },
+    });
+    await emitTicks(w.id, 'test.batched', 6);
+    startWorker({ concurrency: 1, groupSize: 16 });
+    await waitFor(async () => (await deliveries(w.id, 'kernel/throws')).every((d) => d.status === 'dead'));
+    await waitFor(async () => (await deliveries(w.id, 'kernel/keeps')).every((d) => d.status === 'delivered'));
+    // each handled once, its claim kept; the thrower's claims rolled back with its savepoint (PGlite: removed)
+    expect(kept).toHaveLength(6);
+    expect(new Set(kept).size).toBe(6);
+    expect(await claimsOf(w.id, 'kernel/keeps')).toBe(6);
+    expect(await claimsOf(w.id, 'kernel/throws')).toBe(0);
+    expect((await deliveries(w.id, 'kernel/keeps')).map((d) => d.attempts)).toEqual(Array(6).fill(1));
+    expect((await deliveries(w.id, 'kernel/throws')).map((d) => [d.attempts, d.last_error])).toEqual(Array(6).fill([1, 'refused']));
+  });
+
+  it('gives back the rest of a batch unpenalised when a handler hangs, and delivers it at the next poll', async () => {
+    const w = await server.newWorkspace();
+    cleanups.push(declareEventType('test.hangsOnce'));
+    let hung = false;
+    subscribe({
+      plugin: 'kernel',
+      name: 'hangsOnce',
+      on: ['test.hangsOnce'],
+      timeoutMs: 150,
+      maxAttempts: 3,
+      handle: () => {
+        if (hung) return Promise.resolve();
+        hung = true;
+        return new Promise<void>(() => undefined);
+      },
+    });
+    subscribe({ plugin: 'kernel', name: 'keepsToo', on: ['test.hangsOnce'], idempotent: true, handle: async () => undefined });
+    await emitTicks(w.id, 'test.hangsOnce', 4);
+    startWorker({ concurrency: 1, groupSize: 16 });
+    await waitFor(async () =>
+      [...(await deliveries(w.id, 'kernel/hangsOnce')), ...(await deliveries(w.id, 'kernel/keepsToo'))].every(
+        (d) => d.status === 'delivered',
+      ),
+    );
+    const hangs = await deliveries(w.id, 'kernel/hangsOnce');
+    // the one that hung counts its attempt; every other delivery of the batch was released without counting one
+    expect(hangs.map((d) => d.attempts).sort()).toEqual([1, 1, 1, 2]);
+    expect((await deliveries(w.id, 'kernel/keepsToo')).map((d) => d.attempts)).toEqual(Array(4).fill(1));
+    expect(await claimsOf(w.id, 'kernel/keepsToo')).toBe(4);
+  });
+
   it('never lets two workers deliver the same claimed delivery', async () => {
     const w = await server.newWorkspace();
     const counts = new Map<string, number>();
