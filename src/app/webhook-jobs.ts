@@ -1,7 +1,7 @@
 import type { Orm } from '../db/orm.js';
 import type { JobQueue } from '../queue/job-queue.js';
 import {
-  attemptWebhookDelivery,
+  attemptWebhookDeliveries,
   claimDurationMs,
   disableFailingWebhookEndpoints,
   dueDeliveries,
@@ -47,22 +47,43 @@ export async function startWebhookJobs(
   await queue.ensureQueue(WEBHOOK_QUEUES.disable, { retryLimit: 1 });
   const attemptAt = (em: Parameters<typeof queue.enqueue>[0], deliveryId: string, startAfter: Date) =>
     queue.enqueue(em, WEBHOOK_QUEUES.attempt, { deliveryId } satisfies AttemptJob, { startAfter, singletonKey: deliveryId });
-  setWebhookDeliveryScheduler(orm, async (em, deliveries) => {
-    for (const delivery of deliveries) await attemptAt(em, delivery.id, delivery.runAt);
-  });
+  const attemptsAt = (em: Parameters<typeof queue.enqueue>[0], deliveries: { id: string; runAt: Date }[]) =>
+    queue.enqueueMany(
+      em,
+      WEBHOOK_QUEUES.attempt,
+      deliveries.map((delivery) => ({
+        data: { deliveryId: delivery.id } satisfies AttemptJob,
+        startAfter: delivery.runAt,
+        singletonKey: delivery.id,
+      })),
+    );
+  setWebhookDeliveryScheduler(orm, attemptsAt);
   await queue.boss.schedule(WEBHOOK_QUEUES.sweep, '*/5 * * * *', {});
   await queue.boss.schedule(WEBHOOK_QUEUES.disable, '17 * * * *', {});
   if (!work) return;
-  await queue.work<AttemptJob>(WEBHOOK_QUEUES.attempt, { localConcurrency: 2, batchSize: 8, pollingIntervalSeconds: 0.5 }, async (job) => {
-    const outcome = await attemptWebhookDelivery(orm, job.data.deliveryId, queue.now());
-    if (outcome.outcome === 'retry' && outcome.retryAt) await attemptAt(null, job.data.deliveryId, outcome.retryAt);
-  });
+  // a fetch's attempts together: one claim and one record transaction per workspace, the requests side by side
+  await queue.workBatches<AttemptJob>(
+    WEBHOOK_QUEUES.attempt,
+    { localConcurrency: 2, batchSize: 16, pollingIntervalSeconds: 0.5 },
+    async (jobs) => {
+      const outcomes = await attemptWebhookDeliveries(
+        orm,
+        jobs.map((job) => job.data.deliveryId),
+        queue.now(),
+      );
+      for (const [deliveryId, outcome] of outcomes)
+        if (outcome.outcome === 'retry' && outcome.retryAt) await attemptAt(null, deliveryId, outcome.retryAt);
+    },
+  );
   await queue.work(WEBHOOK_QUEUES.sweep, {}, async () => {
-    for (const delivery of await dueDeliveries(orm, queue.now(), 500)) await attemptAt(null, delivery.id, queue.now());
+    await attemptsAt(
+      null,
+      (await dueDeliveries(orm, queue.now(), 500)).map((delivery) => ({ id: delivery.id, runAt: queue.now() })),
+    );
   });
   await queue.work(WEBHOOK_QUEUES.disable, {}, async () => {
     await disableFailingWebhookEndpoints(orm, queue.now());
   });
   if (!recover) return;
-  for (const delivery of await recoverableDeliveries(orm, queue.now())) await attemptAt(null, delivery.id, delivery.runAt);
+  await attemptsAt(null, await recoverableDeliveries(orm, queue.now()));
 }

@@ -112,6 +112,25 @@ export class JobQueue {
     return this.boss.send(name, data, send);
   }
 
+  /** `enqueue` of several jobs of one queue in one statement (a queued singleton key skips its job). */
+  async enqueueMany(
+    em: SqlEntityManager | null,
+    name: string,
+    jobs: { data: object; startAfter?: Date; singletonKey?: string }[],
+  ): Promise<void> {
+    if (!jobs.length) return;
+    const db = transactionDb(em);
+    await this.boss.insert(
+      name,
+      jobs.map((job) => ({
+        data: job.data,
+        startAfter: job.startAfter ?? this.now(),
+        ...(job.singletonKey ? { singletonKey: job.singletonKey } : {}),
+      })),
+      db ? { db } : {},
+    );
+  }
+
   /** Deletes the queued (not yet running) jobs of `name` whose data contains `match`, in `em`'s transaction when it is in one. */
   async deleteQueued(em: SqlEntityManager | null, name: string, match: object): Promise<number> {
     const db = transactionDb(em);
@@ -136,6 +155,18 @@ export class JobQueue {
     options: { pollingIntervalSeconds?: number; localConcurrency?: number; batchSize?: number },
     handler: JobHandler<Data>,
   ): Promise<void> {
+    await this.workBatches<Data>(name, options, async (jobs) => {
+      if (jobs.length === 1) await handler(jobs[0]!);
+      else await Promise.all(jobs.map((job) => handler(job)));
+    });
+  }
+
+  /** `work`, with the handler given each fetch's jobs together (one claim and one record for a batch of webhook attempts). */
+  async workBatches<Data extends object>(
+    name: string,
+    options: { pollingIntervalSeconds?: number; localConcurrency?: number; batchSize?: number },
+    handler: (jobs: Job<Data>[]) => Promise<void>,
+  ): Promise<void> {
     const batchSize = options.batchSize ?? 1;
     await this.boss.work<Data>(
       name,
@@ -144,10 +175,7 @@ export class JobQueue {
         localConcurrency: options.localConcurrency ?? 1,
         ...(batchSize > 1 ? { batchSize, burstWhenBatchFull: true } : {}),
       },
-      async (jobs) => {
-        if (jobs.length === 1) await handler(jobs[0]!);
-        else await Promise.all(jobs.map((job) => handler(job)));
-      },
+      handler,
     );
   }
 

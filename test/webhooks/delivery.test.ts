@@ -2,6 +2,7 @@ import { MembershipRole } from '../../src/core/identity/membership.entity.js';
 import {
   ABANDONED_ATTEMPT_ERROR,
   attemptWebhookDelivery,
+  attemptWebhookDeliveries,
   claimDurationMs,
   DEFAULT_WEBHOOK_SETTINGS,
   disableFailingWebhookEndpoints,
@@ -225,6 +226,78 @@ describe('one attempt', () => {
     expect(log.map((a) => [a.attempt_no, a.response_status, a.response_body])).toEqual(
       Array.from({ length: MAX_ATTEMPTS }, (_, i) => [i + 1, 500, 'boom']),
     );
+  });
+
+  it('attempts a batch of deliveries of several workspaces at once, each settled as if attempted alone', async () => {
+    const ws = await server.newWorkspace();
+    const ok = await makeEndpoint(ws, { url: receiver.url('/batch-ok'), eventTypes: ['contact.*'] });
+    const failing = await makeEndpoint(ws, { url: receiver.url('/batch-500'), eventTypes: ['contact.*'] });
+    const off = await makeEndpoint(ws, { url: receiver.url('/batch-off'), eventTypes: ['contact.*'] });
+    receiver.on('/batch-500', (_req, res) => res.writeHead(500).end('no'));
+    await createContact(ws, { firstName: 'Batch' });
+    await createContact(ws, { firstName: 'Batched' });
+    await fanOut(server, ws.id);
+    await owner(server).execute(`update webhook_endpoint set enabled = false where id = ?`, [off.rawId]);
+    const other = await setup('/batch-other');
+    const otherDelivery = await oneDelivery(other.ws, other.endpoint.rawId);
+    const rows = await deliveriesOf(server, ws.id);
+    const idsOf = (endpoint: { rawId: string }) => rows.filter((r) => r.endpoint_id === endpoint.rawId).map((r) => r.id);
+    expect(rows).toHaveLength(6);
+    const now = new Date();
+    const stranger = '00000000-0000-4000-8000-000000000000';
+    const outcomes = await attemptWebhookDeliveries(
+      server.appOrm,
+      [...rows.map((r) => r.id), otherDelivery.id, 'not-an-id', stranger],
+      now,
+    );
+
+    for (const id of idsOf(ok)) expect(outcomes.get(id)).toEqual({ outcome: 'succeeded', statusCode: 200, error: null, attemptNo: 1 });
+    for (const id of idsOf(failing))
+      expect(outcomes.get(id)).toEqual({
+        outcome: 'retry',
+        retryAt: new Date(now.getTime() + RETRY_SCHEDULE_MS[0]!),
+        statusCode: 500,
+        error: 'HTTP 500',
+        attemptNo: 1,
+      });
+    for (const id of [...idsOf(off), 'not-an-id', stranger]) expect(outcomes.get(id)).toEqual({ outcome: 'skipped' });
+    expect(outcomes.get(otherDelivery.id)).toMatchObject({ outcome: 'succeeded', attemptNo: 1 });
+
+    const after = await deliveriesOf(server, ws.id);
+    const statusOf = (endpoint: { rawId: string }) =>
+      after.filter((r) => r.endpoint_id === endpoint.rawId).map((r) => [r.status, r.attempts]);
+    expect(statusOf(ok)).toEqual([
+      ['succeeded', 1],
+      ['succeeded', 1],
+    ]);
+    expect(statusOf(failing)).toEqual([
+      ['failed', 1],
+      ['failed', 1],
+    ]);
+    expect(statusOf(off)).toEqual([
+      ['dead', 0],
+      ['dead', 0],
+    ]);
+    expect(receiver.at('/batch-ok').map((r) => verifies(r, ok.secret))).toEqual([true, true]);
+    expect(receiver.at('/batch-500')).toHaveLength(2);
+    expect(receiver.at('/batch-off')).toHaveLength(0);
+    expect(receiver.at('/batch-other').map((r) => verifies(r, other.endpoint.secret))).toEqual([true]);
+    for (const id of [...idsOf(ok), ...idsOf(failing)]) expect((await attemptsOf(server, id)).map((a) => a.attempt_no)).toEqual([1]);
+    const failingSince = await owner(server).execute<{ id: string; failing_since: unknown }[]>(
+      `select id, failing_since from webhook_endpoint where id in (?, ?)`,
+      [ok.rawId, failing.rawId],
+    );
+    expect(
+      Object.fromEntries(failingSince.map((r) => [r.id, r.failing_since == null ? null : new Date(String(r.failing_since)).getTime()])),
+    ).toEqual({
+      [ok.rawId]: null,
+      [failing.rawId]: now.getTime(),
+    });
+
+    // the same batch again at the same time: nothing is due, nothing is sent
+    const again = await attemptWebhookDeliveries(server.appOrm, [...rows.map((r) => r.id), otherDelivery.id], now);
+    expect([...again.values()].every((o) => o.outcome === 'skipped')).toBe(true);
+    expect(receiver.at('/batch-ok')).toHaveLength(2);
   });
 
   it('honours Retry-After (seconds or HTTP date) when it asks for longer than the schedule, capped at 24 hours', async () => {

@@ -227,84 +227,119 @@ export async function claimDelivery(
   settings: WebhookSettings,
   options: { anyEndpoint?: boolean } = {},
 ): Promise<PreparedAttempt | null> {
+  return (await claimDeliveries(em, workspaceId, [deliveryId], now, settings, options))[0] ?? null;
+}
+
+/** `claimDelivery` for several deliveries of one workspace, in a fixed number of statements: the claimed ones' requests. */
+export async function claimDeliveries(
+  em: SqlEntityManager,
+  workspaceId: string,
+  deliveryIds: string[],
+  now: Date,
+  settings: WebhookSettings,
+  options: { anyEndpoint?: boolean } = {},
+): Promise<PreparedAttempt[]> {
+  if (!deliveryIds.length) return [];
   const lockedUntil = new Date(now.getTime() + claimDurationMs(settings.timeoutMs));
-  // the claim before this one, if it was never settled (its sender stopped mid-attempt): `updated_at` is its time
-  const [prior] = await em.execute<{ locked_until: unknown; updated_at: unknown }[]>(
-    `select locked_until, updated_at from webhook_delivery where id = ? and workspace_id = ? for update`,
-    [deliveryId, workspaceId],
+  // the claims before these, if they were never settled (their sender stopped mid-attempt): `updated_at` is their time
+  const priors = await em.execute<{ id: string; locked_until: unknown; updated_at: unknown }[]>(
+    `select id, locked_until, updated_at from webhook_delivery where id in (?) and workspace_id = ? order by id for update`,
+    [deliveryIds, workspaceId],
   );
+  const priorOf = new Map(priors.map((row) => [String(row.id), row]));
   const claimed = await em.execute<{ id: string; endpoint_id: string; event_id: string | null; event_type: string; attempts: number }[]>(
     `update webhook_delivery set locked_until = ?, updated_at = clock_timestamp()
-      where id = ? and workspace_id = ? and status in ('pending', 'failed')
+      where id in (?) and workspace_id = ? and status in ('pending', 'failed')
         and (locked_until is null or locked_until <= ?) and (next_attempt_at is null or next_attempt_at <= ?)
       returning id, endpoint_id, event_id, event_type, attempts`,
-    [lockedUntil.toISOString(), deliveryId, workspaceId, now.toISOString(), new Date(now.getTime() + DUE_TOLERANCE_MS).toISOString()],
+    [lockedUntil.toISOString(), deliveryIds, workspaceId, now.toISOString(), new Date(now.getTime() + DUE_TOLERANCE_MS).toISOString()],
   );
-  const delivery = claimed[0];
-  if (!delivery) return null;
-  const [endpoint] = await em.execute<EndpointRow[]>(
-    `select id, url, enabled, role, secret, previous_secret, previous_secret_expires_at from webhook_endpoint where id = ? and workspace_id = ?`,
-    [delivery.endpoint_id, workspaceId],
+  if (!claimed.length) return [];
+  const endpoints = await em.execute<EndpointRow[]>(
+    `select id, url, enabled, role, secret, previous_secret, previous_secret_expires_at from webhook_endpoint where id in (?) and workspace_id = ?`,
+    [[...new Set(claimed.map((delivery) => delivery.endpoint_id))], workspaceId],
   );
-  if (prior?.locked_until != null) {
-    await recordAbandonedAttempt(em, workspaceId, deliveryId, endpoint?.url ?? '', date(prior.updated_at), date(prior.locked_until));
-    delivery.attempts = Number(delivery.attempts) + 1;
+  const endpointOf = new Map(endpoints.map((endpoint) => [String(endpoint.id), endpoint]));
+  const live: { delivery: (typeof claimed)[number]; endpoint: EndpointRow }[] = [];
+  const dead: string[] = [];
+  for (const delivery of claimed) {
+    const endpoint = endpointOf.get(String(delivery.endpoint_id));
+    const prior = priorOf.get(String(delivery.id));
+    if (prior?.locked_until != null) {
+      await recordAbandonedAttempt(em, workspaceId, delivery.id, endpoint?.url ?? '', date(prior.updated_at), date(prior.locked_until));
+      delivery.attempts = Number(delivery.attempts) + 1;
+    }
+    if (!endpoint || (!endpoint.enabled && !options.anyEndpoint)) dead.push(delivery.id);
+    else live.push({ delivery, endpoint });
   }
-  if (!endpoint || (!endpoint.enabled && !options.anyEndpoint)) {
+  if (dead.length)
     await em.execute(
-      `update webhook_delivery set status = 'dead', locked_until = null, next_attempt_at = null, last_error = ?, updated_at = clock_timestamp() where id = ? and workspace_id = ?`,
-      ['endpoint is disabled', deliveryId, workspaceId],
+      `update webhook_delivery set status = 'dead', locked_until = null, next_attempt_at = null, last_error = ?, updated_at = clock_timestamp() where id in (?) and workspace_id = ?`,
+      ['endpoint is disabled', dead, workspaceId],
     );
-    return null;
-  }
-  let message: WebhookMessage;
-  if (delivery.event_id) {
-    const [event] = await em.execute<{ id: string; type: string; payload: unknown; occurred_at: unknown }[]>(
-      `select id, type, payload, occurred_at from outbox_event where id = ? and workspace_id = ?`,
-      [delivery.event_id, workspaceId],
-    );
-    if (!event) return null;
-    const access = await endpointAccess(em, workspaceId, endpoint.role);
-    message = {
-      id: String(event.id),
-      type: event.type,
-      timestamp: date(event.occurred_at).toISOString(),
-      workspaceId,
-      data: visibleEventData(event.type, json<Record<string, unknown>>(event.payload) ?? {}, access),
-    };
-  } else {
-    message = {
-      id: deliveryId,
-      type: delivery.event_type,
-      timestamp: now.toISOString(),
-      workspaceId,
-      data: { endpointId: toGlobalId('WebhookEndpoint', endpoint.id), message: 'A test ping from the CRM.' },
-    };
-  }
-  const body = JSON.stringify(message);
-  const secrets = signingSecrets(
-    {
-      secret: endpoint.secret,
-      previousSecret: endpoint.previous_secret,
-      previousSecretExpiresAt: endpoint.previous_secret_expires_at == null ? null : date(endpoint.previous_secret_expires_at),
-    },
-    now,
-  );
-  return {
-    deliveryId,
-    workspaceId,
-    endpointId: endpoint.id,
-    attempts: Number(delivery.attempts),
-    lockedUntil,
-    ping: !delivery.event_id,
-    url: endpoint.url,
-    headers: {
-      'content-type': 'application/json',
-      'user-agent': USER_AGENT,
-      ...signatureHeaders(deliveryId, now, body, secrets),
-    },
-    body,
+  const eventIds = [...new Set(live.flatMap(({ delivery }) => (delivery.event_id ? [delivery.event_id] : [])))];
+  const events = eventIds.length
+    ? await em.execute<{ id: string; type: string; payload: unknown; occurred_at: unknown }[]>(
+        `select id, type, payload, occurred_at from outbox_event where id in (?) and workspace_id = ?`,
+        [eventIds, workspaceId],
+      )
+    : [];
+  const eventOf = new Map(events.map((event) => [String(event.id), event]));
+  const accessByRole = new Map<string, Promise<Access>>();
+  const accessOf = (role: string) => {
+    let access = accessByRole.get(role);
+    if (!access) accessByRole.set(role, (access = endpointAccess(em, workspaceId, role)));
+    return access;
   };
+  const prepared: PreparedAttempt[] = [];
+  for (const { delivery, endpoint } of live) {
+    const deliveryId = String(delivery.id);
+    let message: WebhookMessage;
+    if (delivery.event_id) {
+      const event = eventOf.get(String(delivery.event_id));
+      if (!event) continue;
+      message = {
+        id: String(event.id),
+        type: event.type,
+        timestamp: date(event.occurred_at).toISOString(),
+        workspaceId,
+        data: visibleEventData(event.type, json<Record<string, unknown>>(event.payload) ?? {}, await accessOf(endpoint.role)),
+      };
+    } else {
+      message = {
+        id: deliveryId,
+        type: delivery.event_type,
+        timestamp: now.toISOString(),
+        workspaceId,
+        data: { endpointId: toGlobalId('WebhookEndpoint', endpoint.id), message: 'A test ping from the CRM.' },
+      };
+    }
+    const body = JSON.stringify(message);
+    const secrets = signingSecrets(
+      {
+        secret: endpoint.secret,
+        previousSecret: endpoint.previous_secret,
+        previousSecretExpiresAt: endpoint.previous_secret_expires_at == null ? null : date(endpoint.previous_secret_expires_at),
+      },
+      now,
+    );
+    prepared.push({
+      deliveryId,
+      workspaceId,
+      endpointId: endpoint.id,
+      attempts: Number(delivery.attempts),
+      lockedUntil,
+      ping: !delivery.event_id,
+      url: endpoint.url,
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': USER_AGENT,
+        ...signatureHeaders(deliveryId, now, body, secrets),
+      },
+      body,
+    });
+  }
+  return prepared;
 }
 
 /** What the log says of an attempt whose sender never recorded an outcome. */
@@ -354,19 +389,48 @@ export async function recordAttempt(
   result: HttpAttemptResult,
   now: Date,
 ): Promise<AttemptOutcome> {
-  const { deliveryId, workspaceId } = prepared;
-  const [numbered] = await em.execute<{ n: number }[]>(
-    `select coalesce(max(attempt_no), 0) + 1 as n from webhook_attempt where delivery_id = ? and workspace_id = ?`,
-    [deliveryId, workspaceId],
+  return (await recordAttempts(em, [{ prepared, result }], now))[0]!;
+}
+
+/**
+ * `recordAttempt` for several attempts of one workspace (each delivery once), in a fixed number of statements;
+ * the outcomes in the order given. An endpoint with a success among them ends not failing.
+ */
+export async function recordAttempts(
+  em: SqlEntityManager,
+  attempts: { prepared: PreparedAttempt; result: HttpAttemptResult }[],
+  now: Date,
+): Promise<AttemptOutcome[]> {
+  if (!attempts.length) return [];
+  const workspaceId = attempts[0]!.prepared.workspaceId;
+  const ids = attempts.map(({ prepared }) => prepared.deliveryId);
+  const numbered = await em.execute<{ delivery_id: string; n: number }[]>(
+    `select delivery_id, max(attempt_no) as n from webhook_attempt where delivery_id in (?) and workspace_id = ? group by delivery_id`,
+    [ids, workspaceId],
   );
-  const attemptNo = Number(numbered?.n ?? 1);
+  const lastNumber = new Map(numbered.map((row) => [String(row.delivery_id), Number(row.n)]));
+  const settlements = attempts.map(({ prepared, result }) => {
+    const succeeded = succeededStatus(result.status);
+    const attempts = prepared.attempts + 1;
+    const retryAt = succeeded || prepared.ping ? null : nextAttemptAt(attempts, now, result.retryAfter);
+    return {
+      prepared,
+      result,
+      succeeded,
+      attempts,
+      retryAt,
+      attemptNo: (lastNumber.get(prepared.deliveryId) ?? 0) + 1,
+      status: succeeded ? 'succeeded' : retryAt ? 'failed' : 'dead',
+      lastError: succeeded ? null : (result.error ?? (result.status !== null ? `HTTP ${result.status}` : 'failed')),
+    };
+  });
   await em.execute(
     `insert into webhook_attempt (id, workspace_id, delivery_id, attempt_no, attempted_at, url, request_headers, request_body, response_status, response_body, duration_ms, error)
-     values (?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?, ?, ?)`,
-    [
+     values ${settlements.map(() => '(?, ?, ?, ?, ?, ?, cast(? as jsonb), ?, ?, ?, ?, ?)').join(', ')}`,
+    settlements.flatMap(({ prepared, result, attemptNo }) => [
       randomUUID(),
       workspaceId,
-      deliveryId,
+      prepared.deliveryId,
       attemptNo,
       now.toISOString(),
       prepared.url,
@@ -376,41 +440,52 @@ export async function recordAttempt(
       result.body,
       result.durationMs,
       result.error,
-    ],
+    ]),
   );
-  const succeeded = succeededStatus(result.status);
-  const attempts = prepared.attempts + 1;
-  const retryAt = succeeded || prepared.ping ? null : nextAttemptAt(attempts, now, result.retryAfter);
-  const status = succeeded ? 'succeeded' : retryAt ? 'failed' : 'dead';
-  const lastError = succeeded ? null : (result.error ?? (result.status !== null ? `HTTP ${result.status}` : 'failed'));
-  const settled = await em.execute<{ id: string }[]>(
-    `update webhook_delivery set status = ?, attempts = ?, next_attempt_at = ?, locked_until = null, last_attempt_at = ?, last_status_code = ?, last_error = ?, updated_at = clock_timestamp()
-      where id = ? and workspace_id = ? and locked_until = ? returning id`,
-    [
-      status,
-      attempts,
-      retryAt?.toISOString() ?? null,
-      now.toISOString(),
-      result.status,
-      lastError,
-      deliveryId,
-      workspaceId,
-      prepared.lockedUntil.toISOString(),
-    ],
-  );
-  const base = { statusCode: result.status, error: lastError, attemptNo };
   // replayed (or re-claimed after the claim expired) meanwhile: the newer claim settles it
-  if (!settled.length) return { outcome: 'skipped', ...base };
-  if (!prepared.ping) {
+  const settled = await em.execute<{ id: string }[]>(
+    `update webhook_delivery d set status = s.status, attempts = s.attempts, next_attempt_at = s.next_attempt_at, locked_until = null,
+            last_attempt_at = ?, last_status_code = s.status_code, last_error = s.last_error, updated_at = clock_timestamp()
+       from (values ${settlements
+         .map(() => '(cast(? as uuid), ?, cast(? as integer), cast(? as timestamptz), cast(? as integer), ?, cast(? as timestamptz))')
+         .join(', ')}) as s (id, status, attempts, next_attempt_at, status_code, last_error, locked_until)
+      where d.id = s.id and d.workspace_id = ? and d.locked_until = s.locked_until
+      returning d.id`,
+    [
+      now.toISOString(),
+      ...settlements.flatMap(({ prepared, result, status, attempts, retryAt, lastError }) => [
+        prepared.deliveryId,
+        status,
+        attempts,
+        retryAt?.toISOString() ?? null,
+        result.status,
+        lastError,
+        prepared.lockedUntil.toISOString(),
+      ]),
+      workspaceId,
+    ],
+  );
+  const settledIds = new Set(settled.map((row) => String(row.id)));
+  const counted = settlements.filter(({ prepared }) => settledIds.has(prepared.deliveryId) && !prepared.ping);
+  const failing = [...new Set(counted.filter((s) => !s.succeeded).map((s) => s.prepared.endpointId))];
+  const recovered = [...new Set(counted.filter((s) => s.succeeded).map((s) => s.prepared.endpointId))];
+  if (failing.length)
+    await em.execute(`update webhook_endpoint set failing_since = ? where id in (?) and workspace_id = ? and failing_since is null`, [
+      now.toISOString(),
+      failing,
+      workspaceId,
+    ]);
+  if (recovered.length)
     await em.execute(
-      succeeded
-        ? `update webhook_endpoint set failing_since = null where id = ? and workspace_id = ? and failing_since is not null`
-        : `update webhook_endpoint set failing_since = ? where id = ? and workspace_id = ? and failing_since is null`,
-      succeeded ? [prepared.endpointId, workspaceId] : [now.toISOString(), prepared.endpointId, workspaceId],
+      `update webhook_endpoint set failing_since = null where id in (?) and workspace_id = ? and failing_since is not null`,
+      [recovered, workspaceId],
     );
-  }
-  if (succeeded) return { outcome: 'succeeded', ...base };
-  return retryAt ? { outcome: 'retry', retryAt, ...base } : { outcome: 'dead', ...base };
+  return settlements.map(({ prepared, result, succeeded, retryAt, lastError, attemptNo }) => {
+    const base = { statusCode: result.status, error: lastError, attemptNo };
+    if (!settledIds.has(prepared.deliveryId)) return { outcome: 'skipped', ...base };
+    if (succeeded) return { outcome: 'succeeded', ...base };
+    return retryAt ? { outcome: 'retry', retryAt, ...base } : { outcome: 'dead', ...base };
+  });
 }
 
 /**
@@ -425,17 +500,46 @@ export async function attemptWebhookDelivery(
   now: Date,
   overrides: Partial<WebhookSettings> = {},
 ): Promise<AttemptOutcome> {
-  if (typeof deliveryId !== 'string' || !UUID.test(deliveryId)) return { outcome: 'skipped' };
+  return (await attemptWebhookDeliveries(orm, [deliveryId], now, overrides)).get(deliveryId) ?? { outcome: 'skipped' };
+}
+
+/**
+ * `attemptWebhookDelivery` for a batch of deliveries (a queue worker's fetch): per workspace one claim transaction
+ * and one record transaction, the requests side by side between them. Outcomes by delivery id; an id that is not a
+ * delivery is `skipped`.
+ */
+export async function attemptWebhookDeliveries(
+  orm: Orm,
+  deliveryIds: string[],
+  now: Date,
+  overrides: Partial<WebhookSettings> = {},
+): Promise<Map<string, AttemptOutcome>> {
+  const outcomes = new Map<string, AttemptOutcome>();
+  const ids = [...new Set(deliveryIds.filter((id) => typeof id === 'string' && UUID.test(id)))];
+  for (const id of deliveryIds) outcomes.set(id, { outcome: 'skipped' });
+  if (!ids.length) return outcomes;
   const settings = { ...webhookSettingsOf(orm), ...overrides };
-  const [row] = await asWebhookWorker(orm, (em) =>
-    em.execute<{ workspace_id: string }[]>(`select workspace_id from webhook_delivery where id = ?`, [deliveryId]),
+  const rows = await asWebhookWorker(orm, (em) =>
+    em.execute<{ id: string; workspace_id: string }[]>(`select id, workspace_id from webhook_delivery where id in (?)`, [ids]),
   );
-  if (!row) return { outcome: 'skipped' };
-  const workspaceId = String(row.workspace_id);
-  const prepared = await withWorkspace(orm, workspaceId, (em) => claimDelivery(em, workspaceId, deliveryId, now, settings));
-  if (!prepared) return { outcome: 'skipped' };
-  const result = await sendAttempt(prepared, settings);
-  return withWorkspace(orm, workspaceId, (em) => recordAttempt(em, prepared, result, now));
+  const byWorkspace = new Map<string, string[]>();
+  for (const row of rows) byWorkspace.set(String(row.workspace_id), [...(byWorkspace.get(String(row.workspace_id)) ?? []), String(row.id)]);
+  await Promise.all(
+    [...byWorkspace].map(async ([workspaceId, ids]) => {
+      const prepared = await withWorkspace(orm, workspaceId, (em) => claimDeliveries(em, workspaceId, ids, now, settings));
+      if (!prepared.length) return;
+      const results = await Promise.all(prepared.map((attempt) => sendAttempt(attempt, settings)));
+      const recorded = await withWorkspace(orm, workspaceId, (em) =>
+        recordAttempts(
+          em,
+          prepared.map((attempt, i) => ({ prepared: attempt, result: results[i]! })),
+          now,
+        ),
+      );
+      prepared.forEach((attempt, i) => outcomes.set(attempt.deliveryId, recorded[i]!));
+    }),
+  );
+  return outcomes;
 }
 
 /** Claim, send and record on one entity manager (a request's transaction: test pings). */

@@ -1,7 +1,8 @@
 /**
  * Outbound webhooks (README.md beside this file). What the job queue calls:
  *
- * - `attemptWebhookDelivery(orm, deliveryId, now)`: one HTTP attempt of a due delivery → `{ outcome, retryAt? }`.
+ * - `attemptWebhookDelivery(orm, deliveryId, now)`: one HTTP attempt of a due delivery → `{ outcome, retryAt? }`;
+ *   `attemptWebhookDeliveries(orm, ids, now)`: a batch of them (per workspace one claim and one record transaction).
  * - `dueDeliveries(orm, now, limit)`: the deliveries due at `now` (for a periodic sweep).
  * - `recoverableDeliveries(orm, now, limit)`: the due ones and those in flight (at a worker's start).
  * - `claimDurationMs(timeoutMs)`: how long an attempt's claim lasts.
@@ -11,6 +12,7 @@
 export {
   ABANDONED_ATTEMPT_ERROR,
   attemptWebhookDelivery,
+  attemptWebhookDeliveries,
   claimDurationMs,
   disableFailingWebhookEndpoints,
   dueDeliveries,
