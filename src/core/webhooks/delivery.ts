@@ -288,7 +288,10 @@ export async function claimDeliveries(
   const accessByRole = new Map<string, Promise<Access>>();
   const accessOf = (role: string) => {
     let access = accessByRole.get(role);
-    if (!access) accessByRole.set(role, (access = endpointAccess(em, workspaceId, role)));
+    if (!access) {
+      access = endpointAccess(em, workspaceId, role);
+      accessByRole.set(role, access);
+    }
     return access;
   };
   const prepared: PreparedAttempt[] = [];
@@ -536,7 +539,7 @@ export async function attemptWebhookDeliveries(
           now,
         ),
       );
-      prepared.forEach((attempt, i) => outcomes.set(attempt.deliveryId, recorded[i]!));
+      for (const [i, attempt] of prepared.entries()) outcomes.set(attempt.deliveryId, recorded[i]!);
     }),
   );
   return outcomes;
