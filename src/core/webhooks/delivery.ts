@@ -102,6 +102,19 @@ async function asWebhookWorker<T>(orm: Orm, work: (em: SqlEntityManager) => Prom
   });
 }
 
+/** What an endpoint's role may see in a workspace, looked up once per role. */
+function accessByRole(em: SqlEntityManager, workspaceId: string): (role: string) => Promise<Access> {
+  const byRole = new Map<string, Promise<Access>>();
+  return (role) => {
+    let access = byRole.get(role);
+    if (!access) {
+      access = endpointAccess(em, workspaceId, role);
+      byRole.set(role, access);
+    }
+    return access;
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // fan-out
 
@@ -124,15 +137,7 @@ export async function fanOutEvent(em: SqlEntityManager, event: DomainEvent): Pro
     `select id, event_types, conditions, role from webhook_endpoint where workspace_id = ? and enabled order by created_at, id`,
     [event.workspaceId],
   );
-  const accessByRole = new Map<string, Promise<Access>>();
-  const accessOf = (role: string) => {
-    let access = accessByRole.get(role);
-    if (!access) {
-      access = endpointAccess(em, event.workspaceId, role);
-      accessByRole.set(role, access);
-    }
-    return access;
-  };
+  const accessOf = accessByRole(em, event.workspaceId);
   const chosen: string[] = [];
   for (const endpoint of endpoints) {
     if (!matchesAny(textArray(endpoint.event_types), event.type)) continue;
@@ -285,15 +290,7 @@ export async function claimDeliveries(
       )
     : [];
   const eventOf = new Map(events.map((event) => [String(event.id), event]));
-  const accessByRole = new Map<string, Promise<Access>>();
-  const accessOf = (role: string) => {
-    let access = accessByRole.get(role);
-    if (!access) {
-      access = endpointAccess(em, workspaceId, role);
-      accessByRole.set(role, access);
-    }
-    return access;
-  };
+  const accessOf = accessByRole(em, workspaceId);
   const prepared: PreparedAttempt[] = [];
   for (const { delivery, endpoint } of live) {
     const deliveryId = String(delivery.id);
