@@ -31,13 +31,16 @@ export async function startAutomationJobs(queue: JobQueue, orm: Orm, config: App
     await queue.ensureQueue(name, { retryLimit: 0 });
   configureAutomation(orm, {
     loopLimit: config.AUTOMATION_LOOP_LIMIT,
-    schedule: async (em, runs) => {
-      for (const run of runs)
-        await queue.enqueue(em, AUTOMATION_QUEUES.run, { runId: run.id, workspaceId: run.workspaceId } satisfies RunJob, {
+    schedule: (em, runs) =>
+      queue.enqueueMany(
+        em,
+        AUTOMATION_QUEUES.run,
+        runs.map((run) => ({
+          data: { runId: run.id, workspaceId: run.workspaceId } satisfies RunJob,
           startAfter: run.runAt,
           singletonKey: run.id,
-        });
-    },
+        })),
+      ),
   });
   await queue.boss.schedule(AUTOMATION_QUEUES.schedules, '* * * * *', {});
   await queue.boss.schedule(AUTOMATION_QUEUES.dates, '*/5 * * * *', {});
@@ -49,9 +52,13 @@ export async function startAutomationJobs(queue: JobQueue, orm: Orm, config: App
   await queue.work(AUTOMATION_QUEUES.schedules, {}, async () => void (await startDueScheduleRuns(orm, queue.now())));
   await queue.work(AUTOMATION_QUEUES.dates, {}, async () => void (await startDueDateRuns(orm, queue.now())));
   await queue.work(AUTOMATION_QUEUES.sweep, {}, async () => {
-    for (const run of await dueRuns(orm, queue.now()))
-      await queue.enqueue(null, AUTOMATION_QUEUES.run, { runId: run.id, workspaceId: run.workspaceId } satisfies RunJob, {
+    await queue.enqueueMany(
+      null,
+      AUTOMATION_QUEUES.run,
+      (await dueRuns(orm, queue.now())).map((run) => ({
+        data: { runId: run.id, workspaceId: run.workspaceId } satisfies RunJob,
         singletonKey: run.id,
-      });
+      })),
+    );
   });
 }
