@@ -65,6 +65,10 @@ describe('ENCRYPTION_KEY at start-up', () => {
     expect(keyringFrom({ NODE_ENV: 'development', ENCRYPTION_KEY: undefined })).toMatchObject({ currentId: 'dev', development: true });
     // `dev` as an older key decrypts what a setup without a key wrote — not in production
     expect(loadConfig({ ENCRYPTION_KEY: `k1:${a},dev` }).ENCRYPTION_KEY).toBe(`k1:${a},dev`);
+    const written = Keyring.development().encrypt('JBSWY3DPEHPK3PXP', 'app_user.totp_secret:x');
+    const keeping = keyringFrom({ NODE_ENV: 'development', ENCRYPTION_KEY: `k1:${a},dev` });
+    expect(keeping.decrypt(written, 'app_user.totp_secret:x')).toBe('JBSWY3DPEHPK3PXP');
+    expect(keyIdOf(keeping.encrypt('JBSWY3DPEHPK3PXP', 'app_user.totp_secret:x'))).toBe('k1');
     expect(configError({ ...PROD, ENCRYPTION_KEY: `k1:${a},dev` })).toMatch(/production may not list the development key/);
   });
 
