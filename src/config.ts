@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
@@ -84,6 +85,23 @@ const schema = z.object({
   PUBLIC_URL: z.url({ message: 'must be an http(s) URL' }).default('http://localhost:4000'),
   /** HS256 key of access tokens; required in production (the default only suits development and tests). */
   JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters (use a random string)' }).default(DEV_JWT_SECRET),
+  /**
+   * Keys of encryption at rest (TOTP seeds, webhook signing secrets…): `id:base64` entries of 32 random bytes,
+   * comma-separated, newest first — the newest encrypts, every one listed decrypts (src/core/encryption). Required in
+   * production; elsewhere unset means a development key derived from a public constant (logged at start-up).
+   */
+  ENCRYPTION_KEY: z
+    .string()
+    .optional()
+    .transform((v) => (v?.trim() ? v.trim() : undefined))
+    .superRefine((v, ctx) => {
+      if (v === undefined) return;
+      try {
+        parseEncryptionKeys(v);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      }
+    }),
   ACCESS_TOKEN_TTL_SECONDS: z.coerce.number({ message: 'must be a number of seconds (60–86400)' }).int().min(60).max(86400).default(900),
   REFRESH_TOKEN_TTL_DAYS: z.coerce.number({ message: 'must be a number of days (1–365)' }).int().min(1).max(365).default(30),
   /** Background workers in this process: `off` when other processes run them (the outbox worker, the job queue's workers). */
@@ -153,6 +171,53 @@ function isAllowedHostEntry(entry: string): boolean {
   );
 }
 
+/** One key of `ENCRYPTION_KEY`: its id (named in every value it encrypts) and its 32 bytes. */
+export interface EncryptionKey {
+  id: string;
+  key: Buffer;
+}
+
+/** The key used when `ENCRYPTION_KEY` is unset outside production: public, so it protects nothing (development only). */
+export const DEVELOPMENT_ENCRYPTION_KEY: EncryptionKey = {
+  id: 'dev',
+  key: createHash('sha256').update('crm-kernel development-only encryption key: never protects real data').digest(),
+};
+
+const GENERATE = `node -e "console.log(require('crypto').randomBytes(32).toString('base64'))"`;
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Parses `ENCRYPTION_KEY` — `k2:<base64>,k1:<base64>`, newest first; the entry `dev` (not first) lets the development
+ * key decrypt what a setup without a key wrote, until `npm run rotate-keys` re-encrypts it. Errors never echo key bytes.
+ */
+export function parseEncryptionKeys(value: string): EncryptionKey[] {
+  const entries = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!entries.length) throw new Error(`must list at least one key, as id:base64 (generate one with ${GENERATE})`);
+  const keys: EncryptionKey[] = [];
+  entries.forEach((entry, i) => {
+    const at = entries.length > 1 ? `entry ${i + 1}: ` : '';
+    if (entry === DEVELOPMENT_ENCRYPTION_KEY.id) {
+      if (i === 0) throw new Error(`${at}the development key cannot be the newest key (it only decrypts what a setup without a key wrote)`);
+      keys.push(DEVELOPMENT_ENCRYPTION_KEY);
+      return;
+    }
+    const colon = entry.indexOf(':');
+    if (colon < 0) throw new Error(`${at}must be id:base64 (e.g. k1:<32 random bytes in base64>; generate one with ${GENERATE})`);
+    const id = entry.slice(0, colon);
+    const material = entry.slice(colon + 1);
+    if (!KEY_ID.test(id)) throw new Error(`${at}the key id must be 1–32 letters, digits, _ or - (before the colon)`);
+    if (id === DEVELOPMENT_ENCRYPTION_KEY.id) throw new Error(`${at}the key id "dev" is reserved for the development key`);
+    if (keys.some((k) => k.id === id)) throw new Error(`${at}the key id "${id}" is listed twice`);
+    const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(material) ? Buffer.from(material, 'base64') : null;
+    if (bytes?.length !== 32) throw new Error(`${at}key "${id}" must be 32 bytes in base64 (44 characters; generate one with ${GENERATE})`);
+    keys.push({ id, key: bytes });
+  });
+  return keys;
+}
+
 export type AppConfig = Omit<z.infer<typeof schema>, 'SEED_DEMO'> & { SEED_DEMO: boolean };
 
 export class ConfigError extends Error {}
@@ -163,6 +228,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const lines = result.success ? [] : result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   if (env.NODE_ENV === 'production' && !env.JWT_SECRET)
     lines.push('  JWT_SECRET: is required in production (at least 32 random characters)');
+  if (env.NODE_ENV === 'production' && !env.ENCRYPTION_KEY?.trim())
+    lines.push(`  ENCRYPTION_KEY: is required in production (id:base64 of 32 random bytes, e.g. k1:…; generate one with ${GENERATE})`);
+  else if (env.NODE_ENV === 'production' && result.success && result.data.ENCRYPTION_KEY?.split(',').some((e) => e.trim() === 'dev'))
+    lines.push('  ENCRYPTION_KEY: production may not list the development key "dev" (re-encrypt with npm run rotate-keys first)');
   if (!result.success || lines.length) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }

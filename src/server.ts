@@ -28,6 +28,10 @@ export async function serve(options: ServeOptions = {}) {
     throw error;
   }
   const logger = createLogger(config);
+  if (!config.ENCRYPTION_KEY)
+    logger.warn(
+      'ENCRYPTION_KEY is not set: secrets are encrypted under the public development key, which protects nothing (production refuses to start without ENCRYPTION_KEY)',
+    );
   // PostgreSQL: DATABASE_URL's role migrates and provisions; the API then connects as a role row-level security applies to
   // installed plugins: built-in ones from plugins/*, third-party ones from PLUGINS; refused with a message naming each
   let plugins: LoadedPlugin[];

@@ -36,6 +36,7 @@ import { registerImportExportRoutes } from '../http/import-export.routes.js';
 import { registerInboundHookRoutes } from '../http/inbound-hooks.routes.js';
 import { graphqlHardening } from '../http/hardening/index.js';
 import { attachWebhookSettings, webhookSettingsFrom } from '../core/webhooks/settings.js';
+import { attachKeyring, keyringFrom } from '../core/encryption/index.js';
 import { registerGraphqlWebSocket } from '../http/websocket.js';
 
 export interface App {
@@ -178,6 +179,8 @@ export async function createApp({
   const registries = attachAppRegistries(orm, built);
   // how this app sends webhooks (WEBHOOK_ALLOWED_HOSTS, WEBHOOK_TIMEOUT_MS…), for the queue's attempts on `orm` too
   attachWebhookSettings(orm, webhookSettingsFrom(config));
+  // the keys secrets are encrypted under at rest (ENCRYPTION_KEY; a ConfigError in production without one)
+  attachKeyring(orm, keyringFrom(config));
   attachEmailSettings(orm, { mail: config, logger });
   // the notification types the installed plugins declare (their manifests' `notificationTypes`)
   attachNotificationTypes(

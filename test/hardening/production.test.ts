@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startTestServer, type TestServer } from '../support/harness.js';
 
 /**
@@ -7,7 +8,12 @@ import { startTestServer, type TestServer } from '../support/harness.js';
 let server: TestServer;
 beforeAll(async () => {
   server = await startTestServer({
-    env: { NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(40), LOG_LEVEL: 'silent' },
+    env: {
+      NODE_ENV: 'production',
+      JWT_SECRET: 'x'.repeat(40),
+      ENCRYPTION_KEY: `k1:${randomBytes(32).toString('base64')}`,
+      LOG_LEVEL: 'silent',
+    },
     privateDatabase: true,
   });
 });

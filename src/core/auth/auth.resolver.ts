@@ -15,6 +15,7 @@ import { changePassword, checkPassword, acceptTotpCode, refreshSession, revokeSe
 import { createApiKey, revokeApiKey } from './api-keys.service.js';
 import { newRecoveryCodes, newTotpSecret, recoveryCodeHash, totpUri } from './totp.js';
 import { unauthenticated } from './tokens.js';
+import { decryptSecret, encryptSecret, TOTP_SECRET } from '../encryption/index.js';
 import {
   ApiKeyNode,
   CallerKind,
@@ -92,7 +93,7 @@ export class SessionResolver {
       if (rows[0]!.enabled) throw InputRejected.one('input', 'two-factor is already on: disable it first', ErrorCode.CONFLICT);
       const secret = newTotpSecret();
       await em.execute('update app_user set totp_secret = ?, totp_last_step = null, updated_at = ? where id = ?', [
-        secret,
+        encryptSecret(em, TOTP_SECRET, userId, secret),
         new Date(),
         userId,
       ]);
@@ -206,11 +207,12 @@ export class ApiKeyResolver {
   }
 }
 
-/** The user's two-factor secret (set by enrollTotp) and whether it is switched on. */
+/** The user's two-factor secret (set by enrollTotp), decrypted, and whether it is switched on. */
 async function totpState(em: SqlEntityManager, userId: string): Promise<{ totp_secret: string | null; enabled: boolean }> {
   const rows = await em.execute<{ totp_secret: string | null; enabled: boolean }[]>(
     'select totp_secret, (totp_enabled_at is not null) as enabled from app_user where id = ?',
     [userId],
   );
-  return rows[0]!;
+  const row = rows[0]!;
+  return { enabled: row.enabled, totp_secret: row.totp_secret === null ? null : decryptSecret(em, TOTP_SECRET, userId, row.totp_secret) };
 }

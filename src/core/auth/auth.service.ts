@@ -13,6 +13,7 @@ import { hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { AuthSession, RefreshToken } from './auth.entities.js';
 import { newRefreshToken, parseRefreshToken, sha256, signAccessToken, unauthenticated, type AccessClaims } from './tokens.js';
 import { recoveryCodeHash, totpStep } from './totp.js';
+import { decryptSecret, TOTP_SECRET } from '../encryption/index.js';
 
 export type TokenSettings = Pick<AppConfig, 'JWT_SECRET' | 'ACCESS_TOKEN_TTL_SECONDS' | 'REFRESH_TOKEN_TTL_DAYS'>;
 
@@ -252,7 +253,8 @@ async function workspaceOfSignIn(ctx: RequestContext, userId: string, ref: strin
 
 async function checkSecondFactor(ctx: RequestContext, user: UserRow, workspaceId: string, input: SignInInput): Promise<void> {
   if (input.totpCode) {
-    if (await acceptTotpCode(ctx.em, user.id, user.totp_secret!, input.totpCode)) return;
+    const secret = decryptSecret(ctx.em, TOTP_SECRET, user.id, user.totp_secret!);
+    if (await acceptTotpCode(ctx.em, user.id, secret, input.totpCode)) return;
     throw new SignInFailed('wrongTotpCode', user.id, workspaceId, 'The two-factor code is not valid.', true, {
       reason: 'TWO_FACTOR_INVALID',
     });
@@ -275,7 +277,7 @@ async function checkSecondFactor(ctx: RequestContext, user: UserRow, workspaceId
   );
 }
 
-/** Accepts a TOTP code once: its time step must be later than the last one accepted (atomic). */
+/** Accepts a TOTP code once (`secret`: decrypted): its time step must be later than the last one accepted (atomic). */
 export async function acceptTotpCode(em: SqlEntityManager, userId: string, secret: string, code: string): Promise<boolean> {
   const step = totpStep(secret, code);
   if (step === null) return false;

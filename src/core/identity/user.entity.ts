@@ -22,7 +22,7 @@ export class User {
   @Property({ type: 'datetime', nullable: true })
   sessionsValidAfter?: Date | null;
 
-  /** Base32 TOTP secret (pending until `totpEnabledAt` is set); never exposed through the API. */
+  /** Base32 TOTP secret (pending until `totpEnabledAt` is set), encrypted at rest (src/core/encryption); never exposed through the API. */
   @Property({ type: 'text', nullable: true, hidden: true, lazy: true })
   totpSecret?: string | null;
 

@@ -14,6 +14,7 @@ import { excerpt, postWebhook, type HttpAttemptResult, EXCERPT_BYTES } from './h
 import { endpointAccess, visibleEventData, type WebhookMessage } from './payload.js';
 import { nextAttemptAt } from './schedule.js';
 import { signatureHeaders, signingSecrets } from './signing.js';
+import { decryptSecret, WEBHOOK_PREVIOUS_SECRET, WEBHOOK_SECRET } from '../encryption/index.js';
 import { webhookSettingsOf, type WebhookSettings } from './settings.js';
 
 /**
@@ -317,8 +318,8 @@ export async function claimDeliveries(
     const body = JSON.stringify(message);
     const secrets = signingSecrets(
       {
-        secret: endpoint.secret,
-        previousSecret: endpoint.previous_secret,
+        secret: decryptSecret(em, WEBHOOK_SECRET, endpoint.id, endpoint.secret),
+        previousSecret: endpoint.previous_secret && decryptSecret(em, WEBHOOK_PREVIOUS_SECRET, endpoint.id, endpoint.previous_secret),
         previousSecretExpiresAt: endpoint.previous_secret_expires_at == null ? null : date(endpoint.previous_secret_expires_at),
       },
       now,

@@ -37,11 +37,12 @@ export class WebhookEndpoint extends TenantEntity {
   @Property({ type: 'string', length: 64, default: 'ADMIN' })
   role: Opt<string> = 'ADMIN';
 
-  /** `whsec_…` (stored as given for now: encryption at rest is a separate issue). */
-  @Property({ type: 'string', length: 100, hidden: true })
+  /** `whsec_…`, encrypted at rest (src/core/encryption `WEBHOOK_SECRET`): read and written through encryptSecret/decryptSecret. */
+  @Property({ type: 'text', hidden: true })
   secret!: string;
 
-  @Property({ type: 'string', length: 100, nullable: true, hidden: true })
+  /** Encrypted like `secret` (`WEBHOOK_PREVIOUS_SECRET`). */
+  @Property({ type: 'text', nullable: true, hidden: true })
   previousSecret?: string | null;
 
   /** Until then the previous secret signs too. */

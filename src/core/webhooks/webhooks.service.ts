@@ -9,6 +9,7 @@ import { parseConditions, parsePatterns, type WebhookCondition } from './event-f
 import { endpointAccess } from './payload.js';
 import { attemptInTransaction, notifyQueued, type AttemptOutcome, type QueuedDelivery } from './delivery.js';
 import { newWebhookSecret } from './signing.js';
+import { decryptSecret, encryptSecret, WEBHOOK_PREVIOUS_SECRET, WEBHOOK_SECRET } from '../encryption/index.js';
 import { checkWebhookUrl } from './ssrf.js';
 import { hasControlCharacter } from '../shared/text.js';
 import type { WebhookSettings } from './settings.js';
@@ -122,8 +123,9 @@ export async function createEndpoint(
   if (count >= MAX_ENDPOINTS_PER_WORKSPACE)
     throw InputRejected.one('input', `a workspace has at most ${MAX_ENDPOINTS_PER_WORKSPACE} webhook endpoints`, ErrorCode.CONFLICT);
   const secret = newWebhookSecret();
+  const id = randomUUID();
   const endpoint = em.create(WebhookEndpoint, {
-    id: randomUUID(),
+    id,
     workspaceId,
     url: data.url,
     description: data.description ?? null,
@@ -131,7 +133,7 @@ export async function createEndpoint(
     conditions: data.conditions ?? [],
     enabled: data.enabled ?? true,
     role: data.role,
-    secret,
+    secret: encryptSecret(em, WEBHOOK_SECRET, id, secret),
     createdBy: principal.userId,
   });
   await em.flush();
@@ -190,9 +192,13 @@ export async function rotateSecret(
     throw InputRejected.one('overlapHours', `must be a whole number of hours from 0 to ${MAX_OVERLAP_HOURS}`);
   const endpoint = await findEndpoint(em, workspaceId, id);
   const secret = newWebhookSecret();
-  endpoint.previousSecret = overlapHours > 0 ? endpoint.secret : null;
+  // each column binds its values to itself: the current secret moves to previous_secret re-encrypted
+  endpoint.previousSecret =
+    overlapHours > 0
+      ? encryptSecret(em, WEBHOOK_PREVIOUS_SECRET, endpoint.id, decryptSecret(em, WEBHOOK_SECRET, endpoint.id, endpoint.secret))
+      : null;
   endpoint.previousSecretExpiresAt = overlapHours > 0 ? new Date(now.getTime() + overlapHours * 60 * 60 * 1000) : null;
-  endpoint.secret = secret;
+  endpoint.secret = encryptSecret(em, WEBHOOK_SECRET, endpoint.id, secret);
   await em.flush();
   return { endpoint, secret };
 }
