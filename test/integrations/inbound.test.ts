@@ -69,6 +69,12 @@ test('bad tokens, revoked tokens, oversize, non-JSON and malformed posts are ref
   expect((await post(token, '{"order": ')).statusCode).toBe(400);
   expect((await post(token, '"just a string"')).statusCode).toBe(400);
   expect((await post(token, '{}', { 'idempotency-key': 'k'.repeat(201) })).statusCode).toBe(400);
+  // text PostgreSQL cannot store (NUL) or that has no place in CRM data, in a value or a key
+  const nul = await post(token, '{"order": {"note": "a\\u0000b"}}');
+  expect(nul.statusCode).toBe(400);
+  expect(nul.json().error).toMatch(/^body\.order\.note: U\+0000 is not allowed in text/);
+  expect((await post(token, '{"bad\\u0007key": 1}')).statusCode).toBe(400);
+  expect((await post(token, '["\\ud800"]')).statusCode).toBe(400);
   expect(await events(w.id)).toEqual([]);
 
   const [{ id }] = (await w.ok(`{ integrations { id } }`)).integrations;
@@ -82,7 +88,9 @@ test('bad tokens, revoked tokens, oversize, non-JSON and malformed posts are ref
 
 test('names are checked, only admins manage integrations, and workspaces do not see each other’s', async () => {
   const w = await server.newWorkspace();
-  for (const name of ['Shop', 'shop\u0000', '', 'x'.repeat(61), 'bad name']) {
+  const nul = await w.gql(CREATE, { i: { name: 'shop\u0000' } });
+  expect(nul.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'i.name' });
+  for (const name of ['Shop', '', 'x'.repeat(61), 'bad name']) {
     const data = await w.ok(CREATE, { i: { name } });
     expect(data.createIntegration).toEqual({
       integration: null,

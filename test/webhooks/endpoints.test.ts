@@ -108,8 +108,8 @@ describe('endpoints', () => {
 
   it('refuses hostile and malformed input, every problem at once, writing nothing', async () => {
     const ws = await server.newWorkspace();
-    const cases: [Record<string, unknown>, string[]][] = [
-      [{ url: `https://example.com/\u0000x`, eventTypes: ['*'] }, ['url']],
+    const cases: [Record<string, unknown>, string[] | string][] = [
+      [{ url: `https://example.com/\u0000x`, eventTypes: ['*'] }, 'input.url'],
       [{ url: 'https://exa\tmple.com/', eventTypes: ['*'] }, ['url']],
       [{ url: `https://example.com/${'a'.repeat(3000)}`, eventTypes: ['*'] }, ['url']],
       [{ url: 'ftp://example.com/', eventTypes: ['*'] }, ['url']],
@@ -117,10 +117,11 @@ describe('endpoints', () => {
       [{ url: 'not a url', eventTypes: ['*'] }, ['url']],
       [{ url: 'https://example.com/', eventTypes: [] }, ['eventTypes']],
       [
-        { url: 'https://example.com/', eventTypes: ['contact.*', 'DROP TABLE', 'a\u0000b', 'x'.repeat(200)] },
+        { url: 'https://example.com/', eventTypes: ['contact.*', 'DROP TABLE', 'a..b', 'x'.repeat(200)] },
         ['eventTypes.1', 'eventTypes.2', 'eventTypes.3'],
       ],
-      [{ url: 'https://example.com/', eventTypes: ['*'], description: 'bad\u0000text' }, ['description']],
+      [{ url: 'https://example.com/', eventTypes: ['contact.*', 'a\u0000b'] }, 'input.eventTypes.1'],
+      [{ url: 'https://example.com/', eventTypes: ['*'], description: 'bad\u0000text' }, 'input.description'],
       [{ url: 'https://example.com/', eventTypes: ['*'], description: 'x'.repeat(501) }, ['description']],
       [
         {
@@ -129,16 +130,25 @@ describe('endpoints', () => {
           conditions: [
             { field: 'contact.lifecycleStage', equals: { nested: true } },
             { field: '__proto__..x', equals: 'a' },
-            { field: 'ok', equals: 'bell\u0007' },
+            { field: 'ok', equals: 'x'.repeat(501) },
           ],
         },
         ['conditions.0.equals', 'conditions.1.field', 'conditions.2.equals'],
       ],
-      [{ url: 'https://example.com/', eventTypes: ['*'], role: 'NO_SUCH_ROLE\u0000' }, ['role']],
-      [{ url: 'http://10.0.0.1/', eventTypes: [], description: '\u0000' }, ['url', 'description', 'eventTypes']],
+      [
+        { url: 'https://example.com/', eventTypes: ['*'], conditions: [{ field: 'ok', equals: 'bell\u0007' }] },
+        'input.conditions.0.equals',
+      ],
+      [{ url: 'https://example.com/', eventTypes: ['*'], role: 'NO_SUCH_ROLE\u0000' }, 'input.role'],
+      [{ url: 'http://10.0.0.1/', eventTypes: [], description: 'y'.repeat(501) }, ['url', 'description', 'eventTypes']],
     ];
     for (const [input, fields] of cases) {
       const response = await create(ws, input);
+      if (typeof fields === 'string') {
+        // control characters are refused before the resolver, for every argument alike (test/hardening/hostile-strings.test.ts)
+        expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: fields });
+        continue;
+      }
       expect(response.errors).toBeUndefined();
       const result = response.data!.createWebhookEndpoint;
       expect({ input, fields: result.userErrors.map((e: { field: string[] }) => e.field.join('.')).sort() }).toEqual({

@@ -14,6 +14,7 @@ import { domainName } from '../shared/validation.js';
 import type { CustomFieldValues, EmailEntry, PhoneEntry, PostalAddress } from '../shared/value-objects.js';
 import { ImportStatus } from './import-job.entity.js';
 import { openImportDb, type BatchDb } from './import-db.js';
+import { codePointName, disallowedCharacter } from '../shared/text.js';
 import {
   CUSTOM_PREFIX,
   customCellValue,
@@ -325,6 +326,11 @@ function readRow(
   fields.forEach((field, i) => {
     const cell = record[i]!;
     if (!field || cell.trim() === '') return;
+    const disallowed = disallowedCharacter(cell);
+    if (disallowed !== null) {
+      errors.push({ rowNumber, field, code: 'BAD_USER_INPUT', message: `${codePointName(disallowed)} is not allowed in text` });
+      return;
+    }
     if (field.startsWith(CUSTOM_PREFIX)) {
       custom ??= {};
       custom[field.slice(CUSTOM_PREFIX.length)] = cell;

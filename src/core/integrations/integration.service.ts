@@ -9,6 +9,7 @@ import { expectGlobalId } from '../../graphql/global-id.js';
 import { recordAuditAs } from '../audit/audit-log.js';
 import { sameHash, sha256 } from '../auth/tokens.js';
 import { Integration, IntegrationReceipt } from './integration.entity.js';
+import { codePointName, disallowedInValue } from '../shared/text.js';
 
 /** Largest JSON body `POST /hooks/in/<token>` accepts. */
 export const INTEGRATION_BODY_LIMIT = 64 * 1024;
@@ -93,6 +94,12 @@ export async function receiveIntegrationPost(
     throw new InboundRejected(400, 'Idempotency-Key must be 1–200 printable ASCII characters');
   }
   if (body === null || typeof body !== 'object') throw new InboundRejected(400, 'the body must be a JSON object or array');
+  const disallowed = disallowedInValue(body, 'body');
+  if (disallowed)
+    throw new InboundRejected(
+      400,
+      `${disallowed.path}: ${codePointName(disallowed.code)} is not allowed in text (control characters other than tab, line feed and carriage return, and unpaired surrogates)`,
+    );
   const previous = async (em: SqlEntityManager): Promise<IntegrationReceipt | null> =>
     idempotencyKey === undefined ? null : em.findOne(IntegrationReceipt, { integrationId: parts.id, idempotencyKey }, { filters: false });
   try {

@@ -2,6 +2,7 @@ import type { ApolloServerOptions, ApolloServerPlugin } from '@apollo/server';
 import type { AppConfig } from '../../config.js';
 import type { RequestContext } from '../../graphql/context.js';
 import { armorOptions } from './armor.js';
+import { textInputPlugin, textLiteralsRule } from './text-input.js';
 import { configureLoginThrottle } from '../../core/auth/login-throttle.js';
 import { principalRateLimitPlugin } from '../../graphql/rate-limit.js';
 
@@ -37,9 +38,9 @@ export function graphqlHardening(config: AppConfig): { options: HardeningOptions
       hideSchemaDetailsFromClientErrors: production,
       includeStacktraceInErrorResponses: false,
       allowBatchedHttpRequests: false,
-      validationRules: armor.validationRules,
+      validationRules: [...armor.validationRules, textLiteralsRule],
       parseOptions: armor.parseOptions,
     },
-    plugins: [...(rateLimit ? [rateLimit] : []), ...armor.plugins],
+    plugins: [...(rateLimit ? [rateLimit] : []), ...armor.plugins, textInputPlugin as ApolloServerPlugin<RequestContext>],
   };
 }
