@@ -51,7 +51,7 @@ export function registerPrivacyRoutes(
       await session.end(error);
       if (error instanceof InputRejected) {
         const code = error.errors[0]!.code;
-        return fail(reply, code === ErrorCode.NOT_FOUND ? 404 : 400, code, error.message);
+        return fail(reply, code === ErrorCode.NOT_FOUND ? 404 : code === ErrorCode.FORBIDDEN ? 403 : 400, code, error.message);
       }
       throw error;
     }

@@ -9,6 +9,11 @@ import { Receiver } from '../webhooks/receiver.js';
 import { TestSmtp } from '../email/smtp.js';
 import { countRuns, makeRule } from '../automation/helpers.js';
 import { createPipeline } from '../plugins/pipeline/helpers.js';
+import { withWorkspace } from '../../src/db/rls/tenant-context.js';
+import { isEmailSuppressed } from '../../src/sdk/index.js';
+import { PluginLoadError, readKernelVersion, validatePlugins } from '../../src/plugin-host/load-plugins.js';
+import { kernelResolvers, kernelRuleDeclarations } from '../../src/app/kernel-graphql.js';
+import { kernelEntities } from '../../src/app/kernel-entities.js';
 
 /**
  * Privacy requests end to end: a contact touched by every built-in part (emails, phones, address, custom fields, tags,
@@ -47,6 +52,8 @@ interface Person {
   last: string;
   email: string;
   work: string;
+  /** The address of a duplicate merged into the contact. */
+  dup: string;
   phone: string;
   street: string;
 }
@@ -65,6 +72,7 @@ function person(): Person {
     last: `Quolmbrigast${n}`,
     email: `zyx.${n}@quolm.example`,
     work: `z${n}@work-quolm.example`,
+    dup: `zyx.${n}.old@quolm.example`,
     phone: `+44 20 7946 ${digits}`,
     street: `${n} Vandermolen Crescent`,
   };
@@ -90,7 +98,7 @@ async function scanDatabase(value: string): Promise<string[]> {
   return hits;
 }
 
-const identifying = (p: Person) => [p.first, p.last, p.email, p.work, p.phone, p.phone.replace(/\D/g, ''), p.street];
+const identifying = (p: Person) => [p.first, p.last, p.email, p.work, p.dup, p.phone, p.phone.replace(/\D/g, ''), p.street];
 
 async function scanFor(p: Person): Promise<Record<string, string[]>> {
   const found: Record<string, string[]> = {};
@@ -165,6 +173,18 @@ async function setUp(): Promise<Setup> {
   );
   expect(created.createContact.userErrors).toEqual([]);
   const contactId = created.createContact.contact.id;
+  // a duplicate of the same person, merged into it: it stays in the trash with its own copy of the values
+  const duplicate = await ws.ok(
+    `mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } userErrors { field message } } }`,
+    { input: { firstName: p.first, lastName: p.last, emails: [{ email: p.dup, primary: true }] } },
+  );
+  const merged = await ws.ok(
+    `mutation($input: MergeInput!) { mergeContacts(input: $input) { contact { version } userErrors { field message } } }`,
+    {
+      input: { targetId: contactId, sourceIds: [duplicate.createContact.contact.id] },
+    },
+  );
+  expect(merged.mergeContacts.userErrors).toEqual([]);
   const activity = await ws.ok(
     `mutation($input: LogActivityInput!) { logActivity(input: $input) { activity { id } userErrors { message } } }`,
     {
@@ -182,7 +202,7 @@ async function setUp(): Promise<Setup> {
   expect(deal.createDeal.userErrors).toEqual([]);
   const updated = await ws.ok(
     `mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { version } userErrors { message } } }`,
-    { input: { id: contactId, version: created.createContact.contact.version, lifecycleStage: 'CUSTOMER' } },
+    { input: { id: contactId, version: merged.mergeContacts.contact.version, lifecycleStage: 'CUSTOMER' } },
   );
   expect(updated.updateContact.userErrors).toEqual([]);
 
@@ -243,13 +263,18 @@ test('an export holds the kernel fields, emails, phones, custom fields, tags, ac
     firstName: p.first,
     lastName: p.last,
     primaryEmail: p.email,
-    emails: [expect.objectContaining({ email: p.email }), expect.objectContaining({ email: p.work })],
+    emails: expect.arrayContaining([
+      expect.objectContaining({ email: p.email }),
+      expect.objectContaining({ email: p.work }),
+      expect.objectContaining({ email: p.dup }),
+    ]),
     phones: [expect.objectContaining({ number: p.phone })],
     address: expect.objectContaining({ street: p.street }),
     lifecycleStage: 'CUSTOMER',
     customFields: [{ key: 'nickname', label: 'Nickname', value: `${p.first} the Bold` }],
     tags: ['VIP'],
   });
+  expect(doc.mergedContacts).toEqual([expect.objectContaining({ firstName: p.first, primaryEmail: p.dup, deletedAt: expect.any(String) })]);
   const subjects = doc.activities.map((a: any) => a.subject).sort();
   expect(subjects).toEqual([`Call with ${p.first} ${p.last}`, `Welcome call with ${p.first} ${p.last}`].sort());
   const call = doc.activities.find((a: any) => a.subject.startsWith('Call with'));
@@ -307,7 +332,7 @@ test('ANONYMIZE: no column of any table holds the former name, addresses, phone 
   expect(result.userErrors).toEqual([]);
   expect(result.contactId).toBe(contactId);
   const sections = Object.fromEntries(result.sections.map((s: any) => [s.section, s.rows]));
-  expect(sections).toMatchObject({ contact: 1, emailMessages: 1, suppressedEmails: 2, 'plugin:pipeline': 1 });
+  expect(sections).toMatchObject({ contact: 2, emailMessages: 1, suppressedEmails: 3, 'plugin:pipeline': 1 });
   expect(sections.auditEntries).toBeGreaterThan(0);
 
   expect(await scanFor(p)).toEqual({});
@@ -361,6 +386,56 @@ test('ANONYMIZE: no column of any table holds the former name, addresses, phone 
   );
   expect(createContact).toMatchObject({ contact: null, userErrors: [{ field: ['emails', '0', 'email'], code: 'CONFLICT' }] });
   expect(await footprint(ws)).toEqual(untouched);
+  const someone = await ws.ok(
+    `mutation { createContact(input: { firstName: "Someone" }) { contact { id version } userErrors { message } } }`,
+  );
+  const afterCreate = await footprint(ws);
+  const { updateContact } = await ws.ok(
+    `mutation($input: UpdateContactInput!) { updateContact(input: $input) { contact { id } userErrors { field message code } } }`,
+    {
+      input: {
+        id: someone.createContact.contact.id,
+        version: someone.createContact.contact.version,
+        emails: [{ email: 'fine@example.com' }, { email: p.work, primary: true }],
+      },
+    },
+  );
+  expect(updateContact).toMatchObject({ contact: null, userErrors: [{ field: ['emails', '1', 'email'], code: 'CONFLICT' }] });
+  expect(await footprint(ws)).toEqual(afterCreate);
+
+  // plugins (campaigns) ask the SDK
+  const suppressed = (email: string) =>
+    withWorkspace(server.appOrm, ws.id, (em) => isEmailSuppressed({ em, principal: { workspaceId: ws.id } } as never, email));
+  expect(await suppressed(`  ${p.work.toUpperCase()}`)).toBe(true);
+  expect(await suppressed('fine@example.com')).toBe(false);
+  // the list holds hashes, not addresses (the scan above found none)
+  const hashes = await sqlOf().execute<{ email_hash: string }[]>('select email_hash from email_suppression where workspace_id = ?', [
+    ws.id,
+  ]);
+  expect(hashes.map((h) => h.email_hash)).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{64}$/)]));
+});
+
+test('start-up refuses a malformed privacy handler', () => {
+  const noop = async () => ({});
+  const refusal = (privacy: unknown) => {
+    try {
+      validatePlugins(
+        [{ manifest: { id: 'leaky', name: 'leaky', version: '1.0.0', kernel: '^1.0.0', privacy }, source: 'x', builtin: true }],
+        {
+          version: readKernelVersion(),
+          entities: kernelEntities,
+          rules: kernelRuleDeclarations,
+          resolvers: kernelResolvers,
+        },
+      );
+    } catch (error) {
+      return (error as PluginLoadError).problems;
+    }
+    return [];
+  };
+  expect(refusal({ export: noop, anonymize: noop, delete: noop })).toEqual([]);
+  expect(refusal({ export: noop })).toEqual(['leaky: privacy.anonymize is not a function', 'leaky: privacy.delete is not a function']);
+  expect(refusal({ export: noop, anonymize: noop, delete: noop, forget: noop })[0]).toMatch(/privacy/);
 });
 
 test('DELETE: the contact’s own rows are gone, shared ones stay without them, and re-importing the address is refused as suppressed', async () => {
@@ -380,7 +455,7 @@ test('DELETE: the contact’s own rows are gone, shared ones stay without them, 
   expect(result.userErrors).toEqual([]);
   const sections = Object.fromEntries(result.sections.map((s: any) => [s.section, s.rows]));
   expect(sections).toMatchObject({
-    contact: 1,
+    contact: 2,
     activities: 3,
     comments: 1,
     emailMessages: 1,
@@ -481,9 +556,23 @@ test('unknown, foreign, malformed contacts and callers without privacy:manage ge
     headers: manager.headers,
   });
   expect(forbiddenHttp.statusCode).toBe(403);
+  // an admin API key whose allowlist hides contacts' emails: the document is whole or nothing
+  const key = await ws.ok(
+    `mutation { createApiKey(input: { name: "narrow", role: "ADMIN", fieldAllowlist: { Contact: ["phones"] } }) { secret userErrors { message } } }`,
+  );
+  const narrow = { authorization: `Bearer ${key.createApiKey.secret}` };
+  const narrowExport = await server.gql(EXPORT, { id: contactId }, narrow);
+  expect(narrowExport.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  const narrowHttp = await server.app.http.inject({
+    method: 'GET',
+    url: `/privacy/contacts/${encodeURIComponent(contactId)}/export`,
+    headers: narrow,
+  });
+  expect(narrowHttp.statusCode).toBe(403);
   const anonymous = await server.app.http.inject({ method: 'GET', url: `/privacy/contacts/${encodeURIComponent(contactId)}/export` });
   expect(anonymous.statusCode).toBe(401);
 
-  expect(await footprint(ws)).toEqual(before);
+  const keyAudit = 1; // createApiKey's own audit entry
+  expect(await footprint(ws)).toEqual({ ...before, counts: { ...before.counts, audit_log: before.counts.audit_log! + keyAudit } });
   expect(await footprint(foreign)).toEqual(beforeForeign);
 });

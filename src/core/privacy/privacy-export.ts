@@ -1,6 +1,7 @@
 import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { toGlobalId } from '../../graphql/global-id.js';
+import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import type { SqlRow } from '../../db/sql.js';
 import { recordAuditAs } from '../audit/audit-log.js';
 import { privacyHandlersOf } from './privacy-provider.js';
@@ -52,6 +53,9 @@ function paged(
  */
 export async function exportParts(ctx: RequestContext, globalId: string): Promise<ExportPart[]> {
   const workspaceId = workspaceOf(ctx);
+  // the document is whole or nothing: a role or API key that hides contact fields does not get it
+  if (ctx.principal.access.hiddenFields('Contact').size)
+    throw InputRejected.one('contactId', 'your role or API key hides contact fields: it cannot export personal data', ErrorCode.FORBIDDEN);
   const s: LoadedSubject = await loadSubject(ctx, globalId);
   const ids = s.contactIds;
   const main = s.rows.find((r) => r.id === s.contactId)!;

@@ -128,7 +128,8 @@ function makeScrub(ctx: RequestContext, patterns: string[]): PrivacySubject['scr
 
 /**
  * The contact a privacy request names, with the contacts merged into it. Unknown, another workspace's (row-level
- * security and the workspace condition), malformed: NOT_FOUND. `forErasure`: already erased (that way) is a CONFLICT.
+ * security and the workspace condition): NOT_FOUND; not a contact id: BAD_USER_INPUT. With a `mode`: already erased that
+ * way (or deleted) is a CONFLICT.
  */
 export async function loadSubject(ctx: RequestContext, globalId: string, mode?: ErasureMode): Promise<LoadedSubject> {
   const workspaceId = workspaceOf(ctx);
