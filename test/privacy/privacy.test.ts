@@ -1,6 +1,7 @@
 import { TestClock } from 'pg-boss';
 import { randomUUID } from 'node:crypto';
 import pipeline from '../../plugins/pipeline/plugin.js';
+import loyalty from '../../examples/loyalty/plugin.js';
 import { parseGlobalId, toGlobalId } from '../../src/graphql/global-id.js';
 import { startPluginServer, tickUntil, until, type PluginTestServer, type PluginTestWorkspace } from '../../src/sdk/testing.js';
 import type { SqlOrm, TestServer } from '../support/harness.js';
@@ -29,7 +30,7 @@ let smtp: TestSmtp;
 beforeAll(async () => {
   smtp = await new TestSmtp().start();
   // a database of its own (PostgreSQL): the pipeline plugin's tables are not in the shared test database
-  server = await startPluginServer([pipeline], {
+  server = await startPluginServer([pipeline, loyalty], {
     env: { WEBHOOK_ALLOWED_HOSTS: '127.0.0.1', SMTP_URL: smtp.url, MAIL_FROM: 'Acme CRM <crm@acme.example>' },
     jobQueue: { clock, automation: true, webhooks: true, email: true },
   });
@@ -120,6 +121,8 @@ interface Setup {
 /** A workspace with its automation, a webhook endpoint, a pipeline, and one person touched by all of it. */
 async function setUp(): Promise<Setup> {
   const ws = await server.newWorkspace();
+  // the example third-party plugin too: it keeps a loyalty balance per contact
+  await ws.enable('acme-loyalty');
   const p = person();
   const member = await ws.addMember('Sam Sales');
   await ws.ok(
@@ -216,7 +219,7 @@ async function setUp(): Promise<Setup> {
             + (select count(*) from outbox_delivery d join outbox_event e on e.id = d.event_id where e.workspace_id = ? and d.status <> 'delivered') as n`,
       [ws.id, ws.id, ws.id],
     );
-    return Number(pending!.n) === 0;
+    return Number(pending!.n) === 0 && (await countRows('loyalty_account', ws.id)) === 1;
   };
   await tickUntil(clock, until(settled), 1000);
   expect(smtp.to(p.email)).toHaveLength(1);
@@ -285,6 +288,11 @@ test('an export holds the kernel fields, emails, phones, custom fields, tags, ac
   expect(doc.plugins.pipeline).toEqual({
     enabled: true,
     data: { deals: [expect.objectContaining({ name: `Rollout for ${p.last}`, role: 'Champion', isPrimary: true, stage: 'Lead' })] },
+  });
+
+  expect(doc.plugins['acme-loyalty']).toEqual({
+    enabled: true,
+    data: { accounts: [expect.objectContaining({ contact_id: parseGlobalId(contactId)!.id, points: 2 })] },
   });
 
   // the export is audited: who exported which contact, nothing more
@@ -462,6 +470,7 @@ test('DELETE: the contact’s own rows are gone, shared ones stay without them, 
     automationRuns: 1,
     tags: 1,
     'plugin:pipeline': 2,
+    'plugin:acme-loyalty': 1,
   });
 
   const sql = sqlOf(server);
@@ -471,6 +480,7 @@ test('DELETE: the contact’s own rows are gone, shared ones stay without them, 
   expect(await count('contact where id = ?', [raw])).toBe(0);
   expect(await count('contact_tag where contact_id = ?', [raw])).toBe(0);
   expect(await count('deal_contact where contact_id = ?', [raw])).toBe(0);
+  expect(await count('loyalty_account where contact_id = ?', [raw])).toBe(0);
   expect(await count('timeline_link where target_id = ?', [raw])).toBe(0);
   expect(await count('activity where id = ?', [parseGlobalId(activityId)!.id])).toBe(0);
   expect(await count('email_message where workspace_id = ?', [ws.id])).toBe(0);
