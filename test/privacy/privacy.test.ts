@@ -423,6 +423,38 @@ test('ANONYMIZE: no column of any table holds the former name, addresses, phone 
   expect(hashes.map((h) => h.email_hash)).toEqual(expect.arrayContaining([expect.stringMatching(/^[0-9a-f]{64}$/)]));
 });
 
+test('a purged contact is gone, but its values in the purge’s audit entry and events can still be erased', async () => {
+  const ws = await server.newWorkspace();
+  const p = person();
+  const { createContact } = await ws.ok(
+    `mutation($input: CreateContactInput!) { createContact(input: $input) { contact { id } userErrors { message } } }`,
+    { input: { firstName: p.first, lastName: p.last, emails: [{ email: p.email, primary: true }], phones: [{ number: p.phone }] } },
+  );
+  const id = createContact.contact.id;
+  await ws.ok(`mutation($id: ID!) { deleteContact(id: $id) { userErrors { message } } }`, { id });
+  await ws.ok(`mutation($id: ID!) { purgeContact(id: $id) { userErrors { message } } }`, { id });
+  expect((await scanFor(p))[p.email]).toEqual(expect.arrayContaining(['audit_log.changes', 'outbox_event.payload']));
+  // nothing to export: the record is gone
+  expect((await ws.gql(EXPORT, { id })).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+
+  const { erasePersonalData } = await ws.ok(ERASE, { id, mode: 'DELETE' });
+  expect(erasePersonalData.userErrors).toEqual([]);
+  expect(Object.fromEntries(erasePersonalData.sections.map((s: any) => [s.section, s.rows]))).toMatchObject({ suppressedEmails: 1 });
+  expect(erasePersonalData.sections.find((s: any) => s.section === 'contact')).toBeUndefined();
+  const remaining = await scanFor(p);
+  // the erasure's own event, just queued, names the contact and the mode: nothing else
+  expect(remaining).toEqual({});
+  const events = await sqlOf().execute<{ payload: unknown }[]>(
+    `select payload from outbox_event where workspace_id = ? and type = 'contact.personalDataErased'`,
+    [ws.id],
+  );
+  expect(events.map((e) => (typeof e.payload === 'string' ? JSON.parse(e.payload) : e.payload))).toEqual([
+    { id: parseGlobalId(id)!.id, mode: 'DELETE' },
+  ]);
+  const { erasePersonalData: again } = await ws.ok(ERASE, { id, mode: 'DELETE' });
+  expect(again.userErrors).toEqual([expect.objectContaining({ code: 'CONFLICT' })]);
+});
+
 test('start-up refuses a malformed privacy handler', () => {
   const noop = async () => ({});
   const refusal = (privacy: unknown) => {

@@ -5,6 +5,8 @@ import { ErrorCode, InputRejected } from '../../graphql/errors.js';
 import { expectGlobalId, toGlobalId } from '../../graphql/global-id.js';
 import { likeEscape, raw, Sql, sql, type SqlRow } from '../../db/sql.js';
 import { recordAuditAs } from '../audit/audit-log.js';
+import { emitEvent } from '../../events/emit.js';
+import { contactPersonalDataErased } from '../../events/kernel-events.js';
 import { phoneDigits } from '../search/search-text.js';
 import { ErasureMode, privacyHandlersOf, type PrivacySubject } from './privacy-provider.js';
 import { suppressEmails } from './suppression.js';
@@ -126,6 +128,34 @@ function makeScrub(ctx: RequestContext, patterns: string[]): PrivacySubject['scr
   };
 }
 
+const before = (changes: Record<string, { before?: unknown }>, field: string) => {
+  const value = changes[field]?.before;
+  return value === ERASED ? null : value;
+};
+const ERASED = '[erased]';
+
+/** A purged contact's identifying values, from its `contact.purged` audit entry (`erasedFields`). */
+async function purgedContact(ctx: RequestContext, workspaceId: string, id: string): Promise<SubjectRow | null> {
+  const [entry] = await ctx.em.execute<SqlRow[]>(
+    `select changes from audit_log where workspace_id = ? and object_type = 'Contact' and object_id = ? and action = 'contact.purged' order by occurred_at desc limit 1`,
+    [workspaceId, id],
+  );
+  if (!entry) return null;
+  const changes = (typeof entry.changes === 'string' ? JSON.parse(entry.changes) : (entry.changes ?? {})) as Record<
+    string,
+    { before?: unknown }
+  >;
+  const list = <T>(value: unknown): T[] => (Array.isArray(value) ? (value as T[]) : []);
+  return {
+    id,
+    first_name: (before(changes, 'firstName') as string | null) ?? null,
+    last_name: (before(changes, 'lastName') as string | null) ?? null,
+    emails: list<{ email: string }>(before(changes, 'emails')).filter((e) => typeof e?.email === 'string'),
+    phones: list<{ number: string }>(before(changes, 'phones')).filter((p) => typeof p?.number === 'string'),
+    address: (before(changes, 'address') as SubjectRow['address']) ?? null,
+  };
+}
+
 /**
  * The contact a privacy request names, with the contacts merged into it. Unknown, another workspace's (row-level
  * security and the workspace condition): NOT_FOUND; not a contact id: BAD_USER_INPUT. With a `mode`: already erased that
@@ -149,7 +179,12 @@ export async function loadSubject(ctx: RequestContext, globalId: string, mode?: 
      select c.* from contact c join subject s on s.id = c.id where c.workspace_id = ?`,
     [workspaceId, id, workspaceId, workspaceId],
   );
-  if (!rows.some((r) => r.id === id)) throw InputRejected.one('contactId', 'contact not found in this workspace', ErrorCode.NOT_FOUND);
+  if (!rows.some((r) => r.id === id)) {
+    // a purged contact is gone, but its purge entry in the audit log still holds its values: those can be erased
+    const purged = mode ? await purgedContact(ctx, workspaceId, id) : null;
+    if (!purged) throw InputRejected.one('contactId', 'contact not found in this workspace', ErrorCode.NOT_FOUND);
+    rows.push(purged);
+  }
   const contactIds = [id, ...rows.map((r) => r.id).filter((r) => r !== id)];
   const emails = [...new Set(rows.flatMap((r) => (r.emails ?? []).map((e) => e.email.trim().toLowerCase())))];
   const patterns = patternsOf(rows);
@@ -340,6 +375,8 @@ export async function erasePersonalData(ctx: RequestContext, globalId: string, m
     `insert into privacy_erasure (id, workspace_id, contact_id, mode, actor_user_id, actor_api_key_id, erased_at, sections) values (gen_random_uuid(), ?, ?, ?, ?, ?, ?, cast(? as jsonb))`,
     [workspaceId, s.contactId, mode, ctx.principal.userId, ctx.principal.apiKeyId, erasedAt.toISOString(), JSON.stringify(sections)],
   );
+  // downstream systems (webhook receivers) are told, without a value
+  await emitEvent(em, contactPersonalDataErased, { id: s.contactId, mode }, { workspaceId });
   // who, when, which contact, how: never a value
   await recordAuditAs(ctx, {
     action: 'contact.personalDataErased',
