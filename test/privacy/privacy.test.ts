@@ -455,6 +455,34 @@ test('a purged contact is gone, but its values in the purge’s audit entry and 
   expect(again.userErrors).toEqual([expect.objectContaining({ code: 'CONFLICT' })]);
 });
 
+test('a large export streams page by page over HTTP and holds every row', async () => {
+  const ws = await server.newWorkspace();
+  const { createContact } = await ws.ok(
+    `mutation { createContact(input: { firstName: "Busy", emails: [{ email: "busy@example.com", primary: true }] }) { contact { id } userErrors { message } } }`,
+  );
+  const raw = parseGlobalId(createContact.contact.id)!.id;
+  const N = 1234; // more than two pages of 500
+  await sqlOf().execute(
+    `with a as (
+       insert into activity (id, workspace_id, created_at, updated_at, version, type, subject, occurred_at)
+       select gen_random_uuid(), ?, now(), now(), 1, 'NOTE', 'Note ' || i, now() - i * interval '1 minute' from generate_series(1, ?) as i
+       returning id, occurred_at)
+     insert into timeline_link (id, workspace_id, created_at, updated_at, target_type, target_id, entry_kind, entry_id, entry_type, occurred_at)
+     select gen_random_uuid(), ?, now(), now(), 'Contact', ?, 'activity', a.id, 'NOTE', a.occurred_at from a`,
+    [ws.id, N, ws.id, raw],
+  );
+  const response = await server.app.http.inject({
+    method: 'GET',
+    url: `/privacy/contacts/${encodeURIComponent(createContact.contact.id)}/export`,
+    headers: ws.headers,
+  });
+  expect(response.statusCode).toBe(200);
+  const doc = JSON.parse(response.body);
+  expect(doc.activities).toHaveLength(N);
+  expect(new Set(doc.activities.map((a: any) => a.id)).size).toBe(N);
+  expect(doc.contact.primaryEmail).toBe('busy@example.com');
+});
+
 test('start-up refuses a malformed privacy handler', () => {
   const noop = async () => ({});
   const refusal = (privacy: unknown) => {
