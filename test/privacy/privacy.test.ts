@@ -211,16 +211,10 @@ async function setUp(): Promise<Setup> {
 
   // the rule ran, the email went out, every webhook delivery was attempted: nothing in flight when the erasure runs
   const sql = sqlOf(server);
-  const settled = async () => {
-    if ((await countRuns(asTestServer(), ruleId, 'succeeded')) !== 1) return false;
-    const [pending] = await sql.execute<{ n: number }[]>(
-      `select (select count(*) from webhook_delivery where workspace_id = ? and status not in ('succeeded', 'dead'))
-            + (select count(*) from email_message where workspace_id = ? and status = 'queued')
-            + (select count(*) from outbox_delivery d join outbox_event e on e.id = d.event_id where e.workspace_id = ? and d.status <> 'delivered') as n`,
-      [ws.id, ws.id, ws.id],
-    );
-    return Number(pending!.n) === 0 && (await countRows('loyalty_account', ws.id)) === 1;
-  };
+  const settled = async () =>
+    (await countRuns(asTestServer(), ruleId, 'succeeded')) === 1 &&
+    (await quiet(ws.id)) &&
+    (await countRows('loyalty_account', ws.id)) === 1;
   await tickUntil(clock, until(settled), 1000);
   expect(smtp.to(p.email)).toHaveLength(1);
   const [attempts] = await sql.execute<{ n: number }[]>(
@@ -229,6 +223,17 @@ async function setUp(): Promise<Setup> {
   );
   expect(attempts!.n).toBeGreaterThan(0);
   return { ws, p, contactId, dealId: deal.createDeal.deal.id, activityId };
+}
+
+/** No webhook delivery, email or event delivery of the workspace is still to be done. */
+async function quiet(workspaceId: string): Promise<boolean> {
+  const [pending] = await sqlOf().execute<{ n: number }[]>(
+    `select (select count(*) from webhook_delivery where workspace_id = ? and status not in ('succeeded', 'dead'))
+          + (select count(*) from email_message where workspace_id = ? and status = 'queued')
+          + (select count(*) from outbox_delivery d join outbox_event e on e.id = d.event_id where e.workspace_id = ? and d.status <> 'delivered') as n`,
+    [workspaceId, workspaceId, workspaceId],
+  );
+  return Number(pending!.n) === 0;
 }
 
 /** Row counts of what a refused request must not touch. */
@@ -518,6 +523,12 @@ test('DELETE: the contact’s own rows are gone, shared ones stay without them, 
     { input: { type: 'MEETING', subject: `Lunch with ${p.first} and Olive`, targetIds: [contactId, otherId] } },
   );
   const sharedId = parseGlobalId(shared.logActivity.activity.id)!.id;
+  // its subscribers (loyalty points for both) are done before the erasure: nothing in flight writes about the person after
+  await tickUntil(
+    clock,
+    until(async () => (await countRows('loyalty_account', ws.id)) === 2 && (await quiet(ws.id))),
+    1000,
+  );
 
   const { erasePersonalData: result } = await ws.ok(ERASE, { id: contactId, mode: 'DELETE' });
   expect(result.userErrors).toEqual([]);
