@@ -9,6 +9,7 @@
  * - an idempotent subscriber on `activity.logged`: `pointsPerActivity` points to every contact the activity was
  *   logged on, once per event (the kernel records handled events; deliveries are at least once)
  * - settings (zod): `pointsPerActivity`, default 1
+ * - privacy: its balances are exported with a contact's personal data and deleted with the contact
  * - no `onUninstall`: uninstalling it from a workspace, the host removes its rows, timeline entries and deliveries there
  */
 import {
@@ -23,6 +24,7 @@ import {
   sql,
   z,
   type DomainEvent,
+  type PrivacyHandler,
   type SubscriberContext,
 } from '../../src/sdk/index.js';
 import { LoyaltyAccount } from './entities.js';
@@ -54,6 +56,31 @@ export async function awardForActivity(event: DomainEvent<{ id: string }>, conte
   await em.execute(q.text, q.params);
 }
 
+const theirAccounts = (workspaceId: string | null, contactIds: readonly string[]) =>
+  sql`workspace_id = ${workspaceId} and contact_id in (${Sql.join(
+    contactIds.map((id) => sql`${id}`),
+    ', ',
+  )})`;
+
+/**
+ * Privacy requests (docs/plugins.md §7⅜): a balance is about its contact, so it is exported; it identifies nobody, so
+ * ANONYMIZE keeps it (the contact it belongs to is anonymous now); DELETE removes it.
+ */
+export const loyaltyPrivacy: PrivacyHandler = {
+  async export(ctx, subject) {
+    const q = sql`select contact_id, points, created_at, updated_at from loyalty_account where ${theirAccounts(ctx.principal.workspaceId, subject.contactIds)}`;
+    return { accounts: await ctx.em.execute(q.text, q.params) };
+  },
+  async anonymize() {
+    return {};
+  },
+  async delete(ctx, subject) {
+    const q = sql`delete from loyalty_account where ${theirAccounts(ctx.principal.workspaceId, subject.contactIds)}`;
+    const result = await ctx.em.execute<{ affectedRows?: number }>(q.text, q.params, 'run');
+    return { accounts: Number(result?.affectedRows ?? 0) };
+  },
+};
+
 export default definePlugin({
   id: 'acme-loyalty',
   name: 'Acme loyalty points',
@@ -76,4 +103,5 @@ export default definePlugin({
   subscribers: [subscribe(activityLogged, { name: 'award-activity-points', timeoutMs: 5000, idempotent: true, handle: awardForActivity })],
   settings: loyaltySettings,
   timelineEntryTypes: ['loyalty.pointsAwarded'],
+  privacy: loyaltyPrivacy,
 });

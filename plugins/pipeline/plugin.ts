@@ -17,6 +17,7 @@ import { seedPipelineDemo } from './demo-data.js';
 import { forecastResolvers, forecastRules } from './forecast/index.js';
 import { automationNotificationTypes, pipelineAutomation, pipelineSettings, rottingJob } from './automation/index.js';
 import { PIPELINE_EVENTS } from './events.js';
+import { dealPrivacy } from './privacy/deal-privacy.js';
 
 const manage = requires(PIPELINE_MANAGE);
 
@@ -125,6 +126,7 @@ export default definePlugin({
   notificationTypes: automationNotificationTypes,
   searchProviders: [dealSearchProvider],
   automation: pipelineAutomation,
+  privacy: dealPrivacy,
   jobs: [rottingJob],
   settings: pipelineSettings,
   demoData: (context) => seedPipelineDemo(context),

@@ -34,6 +34,7 @@ import type { PluginManifest } from '../plugin-host/manifest.js';
 import { endSessionWithResponse, openRequestSession } from '../db/request-session.js';
 import { registerImportExportRoutes } from '../http/import-export.routes.js';
 import { registerInboundHookRoutes } from '../http/inbound-hooks.routes.js';
+import { registerPrivacyRoutes } from '../http/privacy.routes.js';
 import { graphqlHardening } from '../http/hardening/index.js';
 import { attachWebhookSettings, webhookSettingsFrom } from '../core/webhooks/settings.js';
 import { attachKeyring, keyringFrom } from '../core/encryption/index.js';
@@ -266,6 +267,7 @@ export async function createApp({
   }
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });
+  registerPrivacyRoutes(http, { orm, config, logger });
   // GraphQL subscriptions (graphql-ws) at /graphql/ws, on the workspace's schema
   await registerGraphqlWebSocket(http, { orm, config, logger, modules, schemas });
 

@@ -1,3 +1,4 @@
+import { EmailSuppression, PrivacyErasure } from '../core/privacy/privacy.entities.js';
 import { Workspace } from '../core/workspaces/workspace.entity.js';
 import { User } from '../core/identity/user.entity.js';
 import { Membership, Team, TeamMember } from '../core/identity/membership.entity.js';
@@ -81,4 +82,6 @@ export const kernelEntities = [
   NotificationPreference,
   NotificationUserSetting,
   NotificationWorkspaceSetting,
+  EmailSuppression,
+  PrivacyErasure,
 ];

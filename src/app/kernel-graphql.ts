@@ -45,6 +45,7 @@ import { excludeFromAudit } from '../core/audit/audit.subscriber.js';
 import { notificationRules } from '../core/notifications/notifications.rules.js';
 import { NotificationResolver } from '../core/notifications/notifications.resolver.js';
 import { notificationSubscriber } from '../core/notifications/notification.subscribers.js';
+import { PrivacyResolver, privacyRules } from '../core/privacy/index.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -60,6 +61,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   automationRules,
   emailRules,
   notificationRules,
+  privacyRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -86,6 +88,7 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...automationResolvers,
   ...emailResolvers,
   NotificationResolver,
+  PrivacyResolver,
 ];
 
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)

@@ -129,6 +129,17 @@ export interface NotificationsCreated {
 }
 export const notificationCreated = defineEvent<NotificationsCreated>('notification.created');
 
+/**
+ * A contact's personal data was erased (src/core/privacy): no values, only which contact and how — for downstream
+ * systems (webhook receivers) to erase their copies too.
+ */
+export interface PersonalDataErased {
+  id: string;
+  /** `ANONYMIZE` (the record stays, without the person) or `DELETE` (it is gone). */
+  mode: string;
+}
+export const contactPersonalDataErased = defineEvent<PersonalDataErased>('contact.personalDataErased');
+
 export const KERNEL_EVENTS: readonly EventType<object>[] = [
   contactCreated,
   contactUpdated,
@@ -137,6 +148,7 @@ export const KERNEL_EVENTS: readonly EventType<object>[] = [
   contactRestored,
   contactMerged,
   contactPurged,
+  contactPersonalDataErased,
   companyCreated,
   companyUpdated,
   companyDeleted,

@@ -88,6 +88,11 @@ permissionRegistry.register(
   { name: 'workspace:update', description: 'Rename the workspace and change its settings', scoped: false },
   { name: 'import:run', description: 'Import CSV files (also needs create and update on the records)', scoped: false },
   { name: 'export:run', description: 'Export lists as CSV (only records and fields one may read)', scoped: false },
+  {
+    name: 'privacy:manage',
+    description: 'Export and erase a contact’s personal data (subject access and erasure requests)',
+    scoped: false,
+  },
   { name: 'module:manage', description: 'Enable, disable and configure the workspace’s modules (plugins)', scoped: false },
 );
 

@@ -11,6 +11,7 @@ import { permissionRegistry } from '../permissions/permission-registry.js';
 import { protectedFields } from '../permissions/protected-fields.js';
 import type { PluginManifest } from './manifest.js';
 import { AUTOMATION_CATALOG_SLOT, AutomationCatalog, kernelAutomation } from '../core/automation/index.js';
+import { PRIVACY_HANDLERS_SLOT, type RegisteredPrivacyHandler } from '../core/privacy/privacy-provider.js';
 
 /**
  * What one app's plugins contribute, in registries of that app alone (each over the kernel's own entries): hooks and
@@ -29,6 +30,8 @@ export interface AppRegistries {
   timelineEntryTypes: ContributionRegistry<true>;
   searchProviders: SearchRegistry;
   automation: AutomationCatalog;
+  /** Every installed plugin's part of privacy requests (called whether the plugin is enabled or not). */
+  privacy: RegisteredPrivacyHandler[];
 }
 
 export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegistries {
@@ -41,6 +44,7 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     timelineEntryTypes: new ContributionRegistry('timeline entry type'),
     searchProviders: new SearchRegistry(kernelSearchProviders),
     automation: new AutomationCatalog(kernelAutomation),
+    privacy: [],
   };
   for (const { id, ...manifest } of plugins) {
     for (const recordType of manifest.recordTypes ?? []) {
@@ -62,6 +66,8 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     for (const recordType of manifest.automation?.recordTypes ?? []) registries.automation.recordTypes.add(id, recordType.name, recordType);
     for (const action of manifest.automation?.actions ?? []) registries.automation.actions.add(id, action.type, action);
     for (const rule of manifest.automation?.defaultRules ?? []) registries.automation.defaultRules.add(id, `${id}/${rule.name}`, rule);
+    if (manifest.privacy)
+      registries.privacy.push({ plugin: id, enabledByDefault: manifest.enabledByDefault ?? false, handler: manifest.privacy });
   }
   return registries;
 }
@@ -92,6 +98,7 @@ export function attachAppRegistries(orm: AppScoped, registries: AppRegistries): 
   attachToApp(orm, TIMELINE_ENTRY_TYPES_SLOT, registries.timelineEntryTypes);
   attachToApp(orm, SEARCH_PROVIDERS_SLOT, registries.searchProviders);
   attachToApp(orm, AUTOMATION_CATALOG_SLOT, registries.automation);
+  attachToApp(orm, PRIVACY_HANDLERS_SLOT, registries.privacy);
   return registries;
 }
 
@@ -108,6 +115,7 @@ export function detachAppRegistries(orm: AppScoped): void {
     TIMELINE_ENTRY_TYPES_SLOT,
     SEARCH_PROVIDERS_SLOT,
     AUTOMATION_CATALOG_SLOT,
+    PRIVACY_HANDLERS_SLOT,
   ]) {
     detachFromApp(orm, slot);
   }

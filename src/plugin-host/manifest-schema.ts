@@ -228,6 +228,7 @@ export const manifestSchema = z.strictObject(
           .optional(),
       })
       .optional(),
+    privacy: z.strictObject({ export: fn, anonymize: fn, delete: fn }).optional(),
     demoData: fn.optional(),
     onInstall: fn.optional(),
     onEnable: fn.optional(),

@@ -6,6 +6,7 @@ import type { PermissionDefinition } from '../permissions/permission-registry.js
 import type { ProtectedField } from '../permissions/protected-fields.js';
 import type { SearchProvider } from '../core/search/search-provider.js';
 import type { AutomationContribution } from '../core/automation/catalog.js';
+import type { PrivacyHandler } from '../core/privacy/privacy-provider.js';
 import type { NodeTypeEntry } from '../graphql/node-registry.js';
 import type { RequestContext } from '../graphql/context.js';
 import type { EventType } from '../events/event-type.js';
@@ -76,6 +77,12 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<st
    * actions (`<plugin id>.<name>`), and default rules every workspace where it is enabled gets.
    */
   automation?: AutomationContribution;
+  /**
+   * The plugin's part of privacy requests (src/core/privacy): what it holds about a contact (export), and how it
+   * anonymizes and deletes it. Called for every installed plugin, enabled or not; a plugin that stores anything about
+   * contacts must declare it.
+   */
+  privacy?: PrivacyHandler;
   /** Seeds the demo workspace when the plugin is enabled there. */
   demoData?(ctx: PluginContext<S>): Promise<void>;
   onInstall?(ctx: PluginContext<S>): Promise<void>;

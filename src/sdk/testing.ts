@@ -76,9 +76,10 @@ export interface PluginServerOptions {
    * A job queue for the server: the plugins' `jobs` are scheduled on it and (unless `work: false`) run. Pass pg-boss's
    * `TestClock` as `clock` and move time with it (`tickUntil`): delays, schedules and retries fire without waiting.
    * `automation: true` runs automation rules too (the plugin's default rules, actions it contributes); off by default,
-   * as their time triggers look at every workspace of the database.
+   * as their time triggers look at every workspace of the database. `webhooks: true` / `email: true` send webhook
+   * deliveries and queued email (set `WEBHOOK_ALLOWED_HOSTS` / `SMTP_URL` in `env` for local receivers).
    */
-  jobQueue?: { clock?: TestClockLike; work?: boolean; automation?: boolean };
+  jobQueue?: { clock?: TestClockLike; work?: boolean; automation?: boolean; webhooks?: boolean; email?: boolean };
 }
 
 /** pg-boss's `TestClock` (`import { TestClock } from 'pg-boss'`), as far as the kit uses it. */
@@ -173,6 +174,8 @@ export async function startPluginServer(plugins: PluginManifest[], options: Plug
     plugins: manifests,
     queue: jobQueue,
     workAutomation: options.jobQueue?.automation ?? false,
+    workWebhooks: options.jobQueue?.webhooks ?? false,
+    workEmail: options.jobQueue?.email ?? false,
     // recovering at start would pick up other test files' due deliveries on a shared database
     recoverWebhooks: false,
   });

@@ -125,6 +125,8 @@ const EXPECTED: Record<string, string> = {
   'Query.automationRule': ADMINS,
   'Query.automationRuns': ADMINS,
   'Query.automationCatalog': ADMINS,
+  'Query.exportPersonalData': ADMINS,
+  'Mutation.erasePersonalData': ADMINS,
   'Mutation.createAutomationRule': ADMINS,
   'Mutation.updateAutomationRule': ADMINS,
   'Mutation.deleteAutomationRule': ADMINS,

@@ -4,7 +4,7 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
 
 /**
  * One append-only audit entry. Written only with plain inserts (`recordAudit`, the audit subscriber), never
- * through the unit of work; a trigger refuses UPDATE, DELETE and TRUNCATE. `workspaceId` is null for events
+ * through the unit of work; a trigger refuses UPDATE (but the erasure's redaction of values), DELETE and TRUNCATE. `workspaceId` is null for events
  * that belong to no known workspace (a failed sign-in naming an unknown workspace), and carries no foreign key:
  * the log outlives what it describes.
  */
@@ -17,7 +17,9 @@ import { Entity, Index, PrimaryKey, Property } from '@mikro-orm/decorators/legac
       timing: 'before',
       events: ['update', 'delete'],
       forEach: 'row',
-      body: `raise exception 'audit_log is append-only: % is not allowed', tg_op using errcode = '42501'`,
+      // one exception: the privacy erasure's redaction (crm_privacy.redact_audit, run as the table's owner with
+      // app.audit_redaction on) may rewrite `changes` and `metadata`, nothing else (src/core/audit/README.md)
+      body: `if tg_op = 'UPDATE' and current_setting('app.audit_redaction', true) = 'on' and current_user = (select r.rolname from pg_class c join pg_roles r on r.oid = c.relowner where c.oid = tg_relid) and (new.id, new.workspace_id, new.occurred_at, new.actor_user_id, new.actor_api_key_id, new.action, new.object_type, new.object_id, new.ip) is not distinct from (old.id, old.workspace_id, old.occurred_at, old.actor_user_id, old.actor_api_key_id, old.action, old.object_type, old.object_id, old.ip) then return new; end if; raise exception 'audit_log is append-only: % is not allowed', tg_op using errcode = '42501'`,
     },
   ],
 })

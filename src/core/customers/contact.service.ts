@@ -18,6 +18,7 @@ import { contacts } from './contact.records.js';
 import { CONTACT_SCOPE, COMPANY_SCOPE } from './record-scope.js';
 import { erasedFields, recordAuditAs } from '../audit/audit-log.js';
 import { runBeforeHooks } from '../../events/before-hooks.js';
+import { rejectSuppressedEmails } from '../privacy/suppression.js';
 
 export const CONTACT = 'Contact';
 
@@ -153,6 +154,7 @@ export async function createContact(ctx: RequestContext, input: unknown): Promis
   const workspaceId = workspaceOf(ctx);
   const data = await runBeforeHooks(ctx, 'contact.create', parseInput(createSchema, input));
   const { id } = await once(em, workspaceId, 'createContact', data.idempotencyKey, async () => {
+    await rejectSuppressedEmails(em, workspaceId, data.emails);
     const contact = em.create(Contact, { workspaceId } as Contact);
     applyContactFields(contact, data);
     requireIdentity(contact);
@@ -186,6 +188,7 @@ export async function updateContact(ctx: RequestContext, input: unknown): Promis
   const workspaceId = workspaceOf(ctx);
   const data = await runBeforeHooks(ctx, 'contact.update', parseInput(updateSchema, input));
   const contact = await contactForUpdate(ctx, data.id!, data.version);
+  await rejectSuppressedEmails(em, workspaceId, data.emails);
   applyContactFields(contact, data);
   requireIdentity(contact);
   const company = await companyIdOrReject(em, workspaceId, data.companyId, 'companyId', ctx);

@@ -25,6 +25,7 @@ import {
   type ImportObjectKind,
 } from './import-fields.js';
 import { recordAudit } from '../audit/audit-log.js';
+import { SUPPRESSED_MESSAGE, suppressedAmong } from '../privacy/suppression.js';
 import type { AuditActor } from '../../db/audit-context.js';
 
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
@@ -921,9 +922,23 @@ async function upsertContacts(
   );
   const touched = new Map<string, ContactState>();
   const now = new Date().toISOString();
+  const rowEmails = (v: Map<string, unknown>) => [
+    ...(v.has('email') ? [v.get('email') as string] : []),
+    ...((v.get('emails') as string[] | undefined) ?? []),
+  ];
+  // erased addresses do not come back (src/core/privacy); the message names no address: row errors are stored
+  const suppressed = await suppressedAmong(
+    (text, params) => db.query(text, params),
+    workspaceId,
+    rows.flatMap((r) => rowEmails(r.values)),
+  );
   for (const row of rows) {
     const v = row.values;
     const primaryEmail = (v.get('email') as string | undefined) ?? (v.get('emails') as string[] | undefined)?.[0];
+    if (suppressed.size && rowEmails(v).some((e) => suppressed.has(e))) {
+      errors.push({ rowNumber: row.rowNumber, field: 'email', code: 'SUPPRESSED', message: SUPPRESSED_MESSAGE });
+      continue;
+    }
     let target: ContactState | undefined;
     if (v.has('id')) {
       target = byId.get(v.get('id') as string);

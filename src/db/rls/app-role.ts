@@ -60,6 +60,11 @@ export async function provisionAppRole(owner: Orm, options: { role?: string; pas
           if exists (select from pg_namespace where nspname = 'crm_rls') then
             execute format('grant usage on schema crm_rls to %I', r);
           end if;
+          -- the privacy erasure's SQL helpers (migration 20261209010000Privacy)
+          if exists (select from pg_namespace where nspname = 'crm_privacy') then
+            execute format('grant usage on schema crm_privacy to %I', r);
+            execute format('grant execute on all functions in schema crm_privacy to %I', r);
+          end if;
           if to_regclass('audit_log') is not null then
             execute format('revoke update, delete, truncate on audit_log from %I', r);
           end if;
