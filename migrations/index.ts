@@ -19,6 +19,7 @@ import { Migration20261207110000Webhooks } from './Migration20261207110000Webhoo
 import { Migration20261208000000Email } from './Migration20261208000000Email.js';
 import { Migration20261208020000Automation } from './Migration20261208020000Automation.js';
 import { Migration20261208010000Notifications } from './Migration20261208010000Notifications.js';
+import { Migration20261209020000Consent } from './Migration20261209020000Consent.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -42,4 +43,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261208000000Email', class: Migration20261208000000Email },
   { name: 'Migration20261208020000Automation', class: Migration20261208020000Automation },
   { name: 'Migration20261208010000Notifications', class: Migration20261208010000Notifications },
+  { name: 'Migration20261209020000Consent', class: Migration20261209020000Consent },
 ];

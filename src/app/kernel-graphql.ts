@@ -45,6 +45,7 @@ import { excludeFromAudit } from '../core/audit/audit.subscriber.js';
 import { notificationRules } from '../core/notifications/notifications.rules.js';
 import { NotificationResolver } from '../core/notifications/notifications.resolver.js';
 import { notificationSubscriber } from '../core/notifications/notification.subscribers.js';
+import { ContactConsentHistoryField, consentRules } from '../core/consent/index.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -60,6 +61,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   automationRules,
   emailRules,
   notificationRules,
+  consentRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -86,6 +88,7 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...automationResolvers,
   ...emailResolvers,
   NotificationResolver,
+  ContactConsentHistoryField,
 ];
 
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
@@ -95,6 +98,8 @@ registerSubscriber(automationSubscriber());
 
 // email_message is itself the log of what was sent: `sendEmail` records one audit entry (`emailMessage.sent`), not the row's fields
 excludeFromAudit('EmailMessage');
+// consent_change is itself a history, written with the contact's audited update (src/core/consent)
+excludeFromAudit('ConsentChange');
 // notifications: mentions, task assignments, disabled webhook endpoints (src/core/notifications)
 registerSubscriber(notificationSubscriber);
 
