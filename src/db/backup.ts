@@ -113,8 +113,10 @@ async function dropSchemas(url: string): Promise<void> {
 }
 
 async function serverMajor(url: string): Promise<number> {
-  const rows = await query<{ v: string }>(url, 'show server_version_num');
-  return Math.floor(Number(rows[0]?.v) / 10000);
+  const rows = await query<{ v: string }>(url, "select current_setting('server_version_num') as v");
+  const major = Math.floor(Number(rows[0]?.v) / 10000);
+  if (!Number.isFinite(major) || major < 1) throw new BackupError(`the server reported no version number (${rows[0]?.v})`);
+  return major;
 }
 
 async function query<T>(url: string, sql: string): Promise<T[]> {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openAppOrm } from '../../src/app/database.js';
 import { backupConfigured, restoreConfigured } from '../../src/app/backup.js';
-import { BackupError, backupPglite, defaultBackupFile, restorePglite } from '../../src/db/backup.js';
+import { BackupError, backupPglite, backupPostgres, defaultBackupFile, restorePglite } from '../../src/db/backup.js';
 import { recreateDatabase } from '../../src/sdk/testing.js';
 import { databaseUrl, startTestServer, type SqlOrm, type TestWorkspace } from '../support/harness.js';
 
@@ -116,6 +116,25 @@ test('default backup file names: a UTC time stamp, .dump on PostgreSQL and .tar.
   expect(defaultBackupFile('pglite', at)).toBe(join('backups', '2026-12-07T13-04-05Z.tar.gz'));
 });
 
+/** Runs `work` with only `dir` on PATH (a stand-in pg_dump there, or none). */
+async function withPath<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const saved = process.env.PATH;
+  process.env.PATH = dir;
+  try {
+    return await work();
+  } finally {
+    process.env.PATH = saved;
+  }
+}
+
+test('PostgreSQL without pg_dump on PATH: a clear refusal, no file', async () => {
+  const file = join(temp, 'no-tools.dump');
+  await expect(withPath(join(temp, 'nowhere'), () => backupPostgres('postgres://nobody@127.0.0.1:1/none', file))).rejects.toThrow(
+    /pg_dump was not found: install the PostgreSQL client tools/,
+  );
+  expect(existsSync(file)).toBe(false);
+});
+
 describe('PGlite', () => {
   it('round trip: counts and records equal, the restored database serves; refuses open, non-empty and foreign input', async () => {
     const source = join(temp, 'source');
@@ -175,6 +194,15 @@ onPostgres('PostgreSQL (skipped without TEST_DATABASE_URL)', () => {
   };
   afterAll(async () => {
     for (const drop of drops) await drop();
+  });
+
+  it('refuses a pg_dump older than the server, writing no file', async () => {
+    const bin = join(temp, 'old-bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(join(bin, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 9.6.24"\n', { mode: 0o755 });
+    const file = join(temp, 'old.dump');
+    await expect(withPath(bin, () => backupPostgres(url!, file))).rejects.toThrow(/pg_dump 9 is older than the server \(PostgreSQL \d+\)/);
+    expect(existsSync(file)).toBe(false);
   });
 
   it('round trip onto an empty database: counts (pgboss included) and records equal, served as crm_app', async () => {
