@@ -115,6 +115,35 @@ describe('contact mutations', () => {
     expect(theirs.data.contact.consentHistory.totalCount).toBe(3);
   });
 
+  it('a page of contacts reads their histories in one statement (plus one for the counts)', async () => {
+    const w = await server.newWorkspace();
+    for (let i = 0; i < 4; i++) await create({ firstName: `P${i}`, doNotEmail: true, doNotCall: i % 2 === 0 }, w);
+    const statements: string[] = [];
+    server.orm.config.set('onQuery', (sql: string) => {
+      if (sql.includes('consent_change')) statements.push(sql);
+      return sql;
+    });
+    try {
+      const data = await w.ok(`{ contacts(first: 10, orderBy: [{ field: FIRST_NAME }]) { nodes { firstName
+        consentHistory(first: 5) { totalCount nodes { field to } } } } }`);
+      expect(
+        data.contacts.nodes.map((n: any) => [
+          n.firstName,
+          n.consentHistory.totalCount,
+          n.consentHistory.nodes.map((c: any) => c.field).sort(),
+        ]),
+      ).toEqual([
+        ['P0', 2, ['DO_NOT_CALL', 'DO_NOT_EMAIL']],
+        ['P1', 1, ['DO_NOT_EMAIL']],
+        ['P2', 2, ['DO_NOT_CALL', 'DO_NOT_EMAIL']],
+        ['P3', 1, ['DO_NOT_EMAIL']],
+      ]);
+    } finally {
+      server.orm.config.set('onQuery', (sql: string) => sql);
+    }
+    expect(statements).toHaveLength(2);
+  });
+
   it('records an API key as the actor', async () => {
     const key = await ws.ok('mutation { createApiKey(input: { name: "forms", role: "ADMIN" }) { secret apiKey { id } } }');
     const res = await server.gql(
