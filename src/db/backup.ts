@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -76,7 +77,37 @@ export async function restorePostgres(url: string, file: string, options: Postgr
       await owner.close(true);
     }
   }
-  await runTool('pg_restore', url, ['--no-owner', '--single-transaction', '--exit-on-error', '--dbname', withoutPassword(url), file]);
+  const list = await restoreList(url, file);
+  try {
+    await runTool('pg_restore', url, [
+      '--no-owner',
+      '--single-transaction',
+      '--exit-on-error',
+      '--use-list',
+      list.file,
+      '--dbname',
+      withoutPassword(url),
+      file,
+    ]);
+  } finally {
+    await list.remove();
+  }
+}
+
+/**
+ * The archive's table of contents without the default privileges of roles other than the restoring one: they would
+ * need membership in the dump's owner role (another cluster's `postgres`). Objects come back owned by the restoring
+ * role, whose default privileges for the application role the provisioning after the restore sets again.
+ */
+async function restoreList(url: string, file: string): Promise<{ file: string; remove: () => Promise<void> }> {
+  const { code, stdout, stderr } = await run('pg_restore', ['--list', file], process.env);
+  if (code !== 0) throw new BackupError(`pg_restore cannot read ${file}: ${stderr.trim()}`);
+  const me = (await query<{ me: string }>(url, 'select current_user as me'))[0]?.me;
+  const kept = stdout.split('\n').filter((line) => !(/^\d+; \d+ \d+ DEFAULT ACL /.test(line) && line.trim().split(' ').at(-1) !== me));
+  const dir = await mkdtemp(join(tmpdir(), 'crm-restore-'));
+  const listFile = join(dir, 'toc.list');
+  await writeFile(listFile, kept.join('\n'));
+  return { file: listFile, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /** Tables, views and sequences outside PostgreSQL's own schemas. */

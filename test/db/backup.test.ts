@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import pg from 'pg';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { openAppOrm } from '../../src/app/database.js';
@@ -224,6 +225,24 @@ onPostgres('PostgreSQL (skipped without TEST_DATABASE_URL)', () => {
     expect(await snapshot({ url: target }, ws.id)).toEqual(before);
     await restoreConfigured(config, [], file, { force: true });
     expect(await snapshot({ url: target }, ws.id)).toEqual(before);
+
+    // restored by a database owner that is not a superuser: the dump's default privileges of its owner are left out,
+    // the provisioning after the restore grants the application role again
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const owned = await database('bk_owned');
+    try {
+      await admin.query(`do $$ begin if not exists (select from pg_roles where rolname = 'crm_backup_owner') then
+        create role crm_backup_owner login nosuperuser; end if; end $$`);
+      await admin.query(`alter database "${new URL(owned).pathname.slice(1)}" owner to crm_backup_owner`);
+    } finally {
+      await admin.end();
+    }
+    const asOwner = new URL(owned);
+    asOwner.username = 'crm_backup_owner';
+    await restoreConfigured(loadConfig({ NODE_ENV: 'test', DATABASE_URL: asOwner.toString() }), [], file);
+    expect(await snapshot({ url: owned }, ws.id)).toEqual(before);
+    await expectServes({ url: asOwner.toString() }, ws);
 
     // a file that is no pg_dump archive writes nothing
     const empty = await database('bk_empty');
