@@ -4,7 +4,15 @@ import { BackupError } from '../db/backup.js';
 import { backupConfigured } from './backup.js';
 
 // `npm run backup [-- --out FILE]`: a logical backup of the configured database (README, "Backups").
-const { values } = parseArgs({ options: { out: { type: 'string' } } });
+function args() {
+  try {
+    return parseArgs({ options: { out: { type: 'string' } } }).values;
+  } catch (error) {
+    console.error(`${(error as Error).message}\nusage: npm run backup [-- --out FILE]`);
+    process.exit(2);
+  }
+}
+const values = args();
 try {
   const file = await backupConfigured(loadConfig(process.env), values.out);
   console.log(`backup written to ${file}`);

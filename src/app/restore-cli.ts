@@ -7,11 +7,17 @@ import { kernelFacts } from './kernel-facts.js';
 
 // `npm run restore -- FILE [--force]`: a backup of `npm run backup` into the configured database, which must be
 // empty unless --force (PostgreSQL: drops all of its schemas first; PGlite: deletes the data folder's content).
-const { values, positionals } = parseArgs({ options: { force: { type: 'boolean', default: false } }, allowPositionals: true });
-if (positionals.length !== 1) {
+function args() {
+  try {
+    const parsed = parseArgs({ options: { force: { type: 'boolean', default: false } }, allowPositionals: true });
+    if (parsed.positionals.length === 1) return parsed;
+  } catch (error) {
+    console.error((error as Error).message);
+  }
   console.error('usage: npm run restore -- FILE [--force]');
   process.exit(2);
 }
+const { values, positionals } = args();
 const config = loadConfig(process.env);
 const plugins = await loadPlugins({ builtinDir: builtinPluginsDir(), extra: config.PLUGINS, kernel: kernelFacts() });
 try {
