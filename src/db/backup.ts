@@ -57,28 +57,29 @@ export interface PostgresRestoreOptions {
 
 /**
  * `pg_restore` of a custom-format `file` into the database at `url`, in one transaction that stops at the first
- * error (a failed restore leaves the database as it was). Objects come back owned by `url`'s role (`--no-owner`):
+ * error (a failed restore leaves no half-restored objects). Objects come back owned by `url`'s role (`--no-owner`):
  * the role that migrates and owns the tables. Refuses a database that has any table unless `force`.
  */
 export async function restorePostgres(url: string, file: string, options: PostgresRestoreOptions = {}): Promise<void> {
   await expectHeader(file, 'PGDMP', 'a pg_dump custom-format archive (npm run backup on PostgreSQL)');
   await toolMajor('pg_restore');
-  const relations = await userRelations(url);
-  if (relations > 0 && !options.force)
-    throw new BackupError(
-      `the database ${databaseName(url)} is not empty (${relations} tables, views or sequences): restore onto an empty database, or pass --force to drop all of its schemas first`,
-    );
-  if (relations > 0 || options.force) await dropSchemas(url);
-  if (options.appRole) {
-    const owner = await openDatabase({ url, entities: [], migrations: [], poolMax: 1 });
-    try {
-      await provisionAppRole(owner, { password: options.appRole.password });
-    } finally {
-      await owner.close(true);
-    }
-  }
+  // read the archive before anything is dropped: a truncated file must not cost the database its schemas
   const list = await restoreList(url, file);
   try {
+    const relations = await userRelations(url);
+    if (relations > 0 && !options.force)
+      throw new BackupError(
+        `the database ${databaseName(url)} is not empty (${relations} tables, views or sequences): restore onto an empty database, or pass --force to drop all of its schemas first`,
+      );
+    if (relations > 0 || options.force) await dropSchemas(url);
+    if (options.appRole) {
+      const owner = await openDatabase({ url, entities: [], migrations: [], poolMax: 1 });
+      try {
+        await provisionAppRole(owner, { password: options.appRole.password });
+      } finally {
+        await owner.close(true);
+      }
+    }
     await runTool('pg_restore', url, [
       '--no-owner',
       '--single-transaction',

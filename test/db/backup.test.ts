@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import pg from 'pg';
 import { join } from 'node:path';
@@ -224,6 +224,11 @@ onPostgres('PostgreSQL (skipped without TEST_DATABASE_URL)', () => {
     await expect(restoreConfigured(config, [], file)).rejects.toThrow(/is not empty .*--force/);
     expect(await snapshot({ url: target }, ws.id)).toEqual(before);
     await restoreConfigured(config, [], file, { force: true });
+    expect(await snapshot({ url: target }, ws.id)).toEqual(before);
+    // a truncated archive is found out before --force drops anything
+    const truncated = join(temp, 'truncated.dump');
+    writeFileSync(truncated, readFileSync(file).subarray(0, 200));
+    await expect(restoreConfigured(config, [], truncated, { force: true })).rejects.toThrow(/pg_restore cannot read/);
     expect(await snapshot({ url: target }, ws.id)).toEqual(before);
 
     // restored by a database owner that is not a superuser: the dump's default privileges of its owner are left out,
