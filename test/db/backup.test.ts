@@ -195,6 +195,11 @@ onPostgres('PostgreSQL (skipped without TEST_DATABASE_URL)', () => {
   };
   afterAll(async () => {
     for (const drop of drops) await drop();
+    // the owner role of the non-superuser restore (roles are cluster-wide); another run may still use it
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('drop role if exists crm_backup_owner').catch(() => undefined);
+    await admin.end();
   });
 
   it('refuses a pg_dump older than the server, writing no file', async () => {
