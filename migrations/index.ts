@@ -21,6 +21,7 @@ import { Migration20261208020000Automation } from './Migration20261208020000Auto
 import { Migration20261208010000Notifications } from './Migration20261208010000Notifications.js';
 import { Migration20261209000000Encryption } from './Migration20261209000000Encryption.js';
 import { Migration20261209010000Privacy } from './Migration20261209010000Privacy.js';
+import { Migration20261209020000Consent } from './Migration20261209020000Consent.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -46,4 +47,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261208010000Notifications', class: Migration20261208010000Notifications },
   { name: 'Migration20261209000000Encryption', class: Migration20261209000000Encryption },
   { name: 'Migration20261209010000Privacy', class: Migration20261209010000Privacy },
+  { name: 'Migration20261209020000Consent', class: Migration20261209020000Consent },
 ];

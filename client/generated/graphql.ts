@@ -21,6 +21,8 @@ export type ConsentStatus =
 export type CreateContactInput = {
   address?: AddressInput | null | undefined;
   companyId?: string | number | null | undefined;
+  /** Where the consent or the do-not wish given here comes from ("web form /pricing", "phone call"): kept in consentHistory with the changes of this write. At most 500 characters, no control characters. */
+  consentSource?: string | null | undefined;
   customFields?: any;
   doNotCall?: boolean | null | undefined;
   doNotContact?: boolean | null | undefined;
@@ -32,6 +34,8 @@ export type CreateContactInput = {
   idempotencyKey?: string | null | undefined;
   jobTitle?: string | null | undefined;
   lastName?: string | null | undefined;
+  /** The legal basis of the changes of this write ("consent", "legitimate interest", …), kept in consentHistory. At most 200 characters. */
+  legalBasis?: string | null | undefined;
   lifecycleStage?: LifecycleStage | null | undefined;
   marketingConsent?: ConsentStatus | null | undefined;
   ownerId?: string | number | null | undefined;

@@ -7,6 +7,7 @@ import { openServingDatabase, type ServingDatabase, type ServingTarget } from '.
 import { kernelMigrations } from '../../migrations/index.js';
 import { AuditSubscriber } from '../core/audit/audit.subscriber.js';
 import { DomainEventSubscriber } from '../events/domain-events.subscriber.js';
+import { ConsentSubscriber } from '../core/consent/consent.subscriber.js';
 import { kernelEntities } from './kernel-entities.js';
 import { JobQueue, type JobQueueOptions } from '../queue/job-queue.js';
 
@@ -22,7 +23,7 @@ function withKernel({ pluginEntities, migrations, ...target }: AppDatabaseTarget
   return {
     ...target,
     entities: [...kernelEntities, ...(pluginEntities ?? [])],
-    subscribers: [new AuditSubscriber(), new DomainEventSubscriber()],
+    subscribers: [new AuditSubscriber(), new DomainEventSubscriber(), new ConsentSubscriber()],
     migrations: migrations ?? kernelMigrations,
   };
 }

@@ -5,6 +5,7 @@ import { Membership, Team, TeamMember } from '../core/identity/membership.entity
 import { Tag } from '../core/tags/tag.entity.js';
 import { Company } from '../core/customers/company.entity.js';
 import { Contact } from '../core/customers/contact.entity.js';
+import { ConsentChange } from '../core/consent/consent-change.entity.js';
 import { Activity } from '../core/activities/activity.entity.js';
 import { TimelineLink } from '../core/timeline/timeline-link.entity.js';
 import { TimelineEvent } from '../core/timeline/timeline-event.entity.js';
@@ -46,6 +47,7 @@ export const kernelEntities = [
   Tag,
   Company,
   Contact,
+  ConsentChange,
   Activity,
   TimelineLink,
   TimelineEvent,

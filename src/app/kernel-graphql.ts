@@ -46,6 +46,7 @@ import { notificationRules } from '../core/notifications/notifications.rules.js'
 import { NotificationResolver } from '../core/notifications/notifications.resolver.js';
 import { notificationSubscriber } from '../core/notifications/notification.subscribers.js';
 import { PrivacyResolver, privacyRules } from '../core/privacy/index.js';
+import { ContactConsentHistoryField, consentRules } from '../core/consent/index.js';
 
 /** Authorization rules of the kernel's GraphQL API, one declaration per area. */
 export const kernelRuleDeclarations: RuleDeclarations[] = [
@@ -62,6 +63,7 @@ export const kernelRuleDeclarations: RuleDeclarations[] = [
   emailRules,
   notificationRules,
   privacyRules,
+  consentRules,
 ];
 
 /** Resolvers of the kernel's GraphQL API. */
@@ -89,6 +91,7 @@ export const kernelResolvers: NonEmptyArray<Function> = [
   ...emailResolvers,
   NotificationResolver,
   PrivacyResolver,
+  ContactConsentHistoryField,
 ];
 
 // outbound webhooks: every domain event is fanned out to the workspace's matching endpoints (src/core/webhooks)
@@ -98,6 +101,8 @@ registerSubscriber(automationSubscriber());
 
 // email_message is itself the log of what was sent: `sendEmail` records one audit entry (`emailMessage.sent`), not the row's fields
 excludeFromAudit('EmailMessage');
+// consent_change is itself a history, written with the contact's audited update (src/core/consent)
+excludeFromAudit('ConsentChange');
 // notifications: mentions, task assignments, disabled webhook endpoints (src/core/notifications)
 registerSubscriber(notificationSubscriber);
 

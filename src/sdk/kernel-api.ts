@@ -43,6 +43,9 @@ export {
 export { logActivity, setTaskCompleted } from '../core/activities/activity.service.js';
 export { updateContact } from '../core/customers/contact.service.js';
 export { updateCompany } from '../core/customers/company.service.js';
+/** Consent changes by someone other than the request's member or key (an unsubscribe link…), kept in `Contact.consentHistory`. */
+export { changeContactConsent, type ChangeContactConsentInput } from '../core/consent/change-consent.js';
+export { ConsentActorKind } from '../core/consent/consent-change.entity.js';
 
 // ---- notifications (src/core/notifications) ----
 /**

@@ -64,6 +64,8 @@ export interface TestServerOptions {
   env?: Record<string, string>;
   /** A database of the file's own (in-memory PGlite) even when TEST_DATABASE_URL is set: for tests that break the schema. */
   privateDatabase?: boolean;
+  /** A database of the test's own: a PostgreSQL URL, or a PGlite data folder (backup and restore round trips). */
+  database?: { url?: string; pgliteDir?: string };
   /** Installed plugins (validated, in dependency order) passed to createApp. */
   plugins?: PluginManifest[];
   /**
@@ -75,13 +77,13 @@ export interface TestServerOptions {
 
 /** One database and app per test file: PGlite in memory, or the shared PostgreSQL test database. */
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
-  const url = options.privateDatabase ? undefined : databaseUrl();
+  const url = options.database ? options.database.url : options.privateDatabase ? undefined : databaseUrl();
   const config = loadConfig({ NODE_ENV: 'test', ...(url ? { DATABASE_URL: url } : {}), ...options.env });
   const logger = createLogger(config);
   // PostgreSQL: workers share the test database; the first one migrates it (under an advisory lock) and provisions
   // the application role the app then connects as, under row-level security. `orm` is the owner (a superuser here:
   // test setup and assertions see every workspace); `appOrm` is what the app serves with (the same ORM on PGlite).
-  const database = await openAppDatabase({ url, poolMax: 4 });
+  const database = await openAppDatabase({ url, pgliteDir: options.database?.pgliteDir, poolMax: 4 });
   const orm = database.owner as SqlOrm;
   const appOrm = database.orm as SqlOrm;
   // tests count the app's statements through `server.orm.config.set('onQuery', …)`

@@ -5,6 +5,8 @@ import type { Orm } from '../../db/orm.js';
 import { withWorkspace } from '../../db/rls/tenant-context.js';
 import { Sql, sql } from '../../db/sql.js';
 import { attachAuditActor, auditActorOf } from '../../db/audit-context.js';
+import { ConsentActorKind } from '../consent/consent-change.entity.js';
+import { withConsentActor } from '../consent/consent.js';
 import { attachCausation, causationOf, type CausationLink } from '../../events/causation.js';
 import type { DomainEvent, Subscriber } from '../../events/handlers.js';
 import { requestContextAs } from '../../graphql/act-as.js';
@@ -619,21 +621,25 @@ export async function runSegment(input: SegmentInput): Promise<SegmentResult> {
         // the savepoint has a transaction context of its own: the events written in it carry the run's chain too
         attachCausation(em, causationOf(ctx.em));
         const stepCtx = withEntityManager(ctx, em);
-        return action.run({
-          ctx: stepCtx,
-          workspaceId,
-          params: parsed,
-          rule: input.rule,
-          run: { id: input.runId },
-          path: instruction.path,
-          record: input.record && facts ? { type: input.record.type, id: input.record.id, facts } : null,
-          event: input.event,
-          now: input.now,
-          dryRun: input.dryRun,
-          state: ruleState(em, workspaceId, input.rule.id),
-          holds: (condition: Condition) => holds(condition, factsWithEvent(), input.now),
-          catalog,
-        });
+        // consent fields a step changes are the rule's doing, whoever owns it
+        const consentActor = { kind: ConsentActorKind.AUTOMATION, id: input.rule.id };
+        return withConsentActor(em, consentActor, { source: `automation rule "${input.rule.name}"`.slice(0, 500) }, () =>
+          action.run({
+            ctx: stepCtx,
+            workspaceId,
+            params: parsed,
+            rule: input.rule,
+            run: { id: input.runId },
+            path: instruction.path,
+            record: input.record && facts ? { type: input.record.type, id: input.record.id, facts } : null,
+            event: input.event,
+            now: input.now,
+            dryRun: input.dryRun,
+            state: ruleState(em, workspaceId, input.rule.id),
+            holds: (condition: Condition) => holds(condition, factsWithEvent(), input.now),
+            catalog,
+          }),
+        );
       });
       steps.push({
         path: instruction.path,

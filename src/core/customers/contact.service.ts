@@ -19,6 +19,7 @@ import { CONTACT_SCOPE, COMPANY_SCOPE } from './record-scope.js';
 import { erasedFields, recordAuditAs } from '../audit/audit-log.js';
 import { runBeforeHooks } from '../../events/before-hooks.js';
 import { rejectSuppressedEmails } from '../privacy/suppression.js';
+import { consentNoteFields, noteConsent } from '../consent/consent.js';
 
 export const CONTACT = 'Contact';
 
@@ -40,6 +41,7 @@ const fields = {
   doNotCall: z.boolean().nullish(),
   customFields: z.unknown().optional(),
   idempotencyKey: z.string().nullish(),
+  ...consentNoteFields,
 };
 const createSchema = z.object({
   ...fields,
@@ -136,6 +138,7 @@ function applyContactFields(contact: Contact, data: ContactData) {
   if (data.doNotContact !== undefined) contact.doNotContact = data.doNotContact ?? false;
   if (data.doNotEmail !== undefined) contact.doNotEmail = data.doNotEmail ?? false;
   if (data.doNotCall !== undefined) contact.doNotCall = data.doNotCall ?? false;
+  noteConsent(contact, { source: data.consentSource, legalBasis: data.legalBasis });
   refreshContactSearchText(contact);
 }
 

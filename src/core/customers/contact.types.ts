@@ -6,6 +6,11 @@ import { Address, AddressInput, EmailAddress, EmailAddressInput, Phone, PhoneInp
 import { LifecycleStage } from '../shared/value-objects.js';
 import { ConsentStatus } from './contact.entity.js';
 
+const CONSENT_SOURCE_DESCRIPTION =
+  'Where the consent or the do-not wish given here comes from ("web form /pricing", "phone call"): kept in consentHistory with the changes of this write. At most 500 characters, no control characters.';
+const LEGAL_BASIS_DESCRIPTION =
+  'The legal basis of the changes of this write ("consent", "legitimate interest", …), kept in consentHistory. At most 200 characters.';
+
 registerEnumType(ConsentStatus, { name: 'ConsentStatus', description: 'Whether the person agreed to marketing messages.' });
 
 @ObjectType('Contact', { implements: Node })
@@ -57,6 +62,8 @@ export class CreateContactInput {
   @Field(() => Boolean, { nullable: true }) doNotContact?: boolean | null;
   @Field(() => Boolean, { nullable: true }) doNotEmail?: boolean | null;
   @Field(() => Boolean, { nullable: true }) doNotCall?: boolean | null;
+  @Field(() => String, { nullable: true, description: CONSENT_SOURCE_DESCRIPTION }) consentSource?: string | null;
+  @Field(() => String, { nullable: true, description: LEGAL_BASIS_DESCRIPTION }) legalBasis?: string | null;
   @Field(() => GraphQLJSON, { nullable: true }) customFields?: Record<string, unknown>;
   @Field(() => String, { nullable: true, description: 'Repeating a create with the same key returns the first result.' })
   idempotencyKey?: string | null;
@@ -81,6 +88,8 @@ export class UpdateContactInput {
   @Field(() => Boolean, { nullable: true }) doNotContact?: boolean | null;
   @Field(() => Boolean, { nullable: true }) doNotEmail?: boolean | null;
   @Field(() => Boolean, { nullable: true }) doNotCall?: boolean | null;
+  @Field(() => String, { nullable: true, description: CONSENT_SOURCE_DESCRIPTION }) consentSource?: string | null;
+  @Field(() => String, { nullable: true, description: LEGAL_BASIS_DESCRIPTION }) legalBasis?: string | null;
   @Field(() => GraphQLJSON, { nullable: true, description: 'Merged over current values; a null value clears that key.' })
   customFields?: Record<string, unknown>;
 }

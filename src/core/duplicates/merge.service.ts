@@ -15,6 +15,7 @@ import type { CustomFieldValues, EmailEntry, PhoneEntry } from '../shared/value-
 import { moveCompanyRows, moveContactRows } from './merge-rows.js';
 import { annotateMerge } from '../audit/merge-audit.js';
 import { RECORD_SCOPES } from '../customers/record-scope.js';
+import { noteConsent } from '../consent/consent.js';
 
 export const MAX_MERGE_SOURCES = 20;
 
@@ -149,6 +150,7 @@ export async function mergeContacts(ctx: RequestContext, input: unknown): Promis
     target.marketingConsent = decided.marketingConsent;
     target.consentUpdatedAt = decided.consentUpdatedAt ?? new Date();
   }
+  noteConsent(target, { source: `merge of contacts ${sources.map((c) => c.id).join(', ')}`.slice(0, 500) });
   refreshContactSearchText(target);
   const now = new Date();
   target.updatedAt = now;

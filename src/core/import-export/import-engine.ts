@@ -27,6 +27,8 @@ import {
 import { recordAudit } from '../audit/audit-log.js';
 import { SUPPRESSED_MESSAGE, suppressedAmong } from '../privacy/suppression.js';
 import type { AuditActor } from '../../db/audit-context.js';
+import { ConsentActorKind } from '../consent/consent-change.entity.js';
+import { consentChanges, type ConsentValues } from '../consent/consent.js';
 
 export const MAX_IMPORT_BYTES = 2 * 1024 ** 3;
 const MAX_RECORD_BYTES = 1024 * 1024;
@@ -172,7 +174,10 @@ export async function importCsvStream(
       const access = options.access ?? null;
       const outcome =
         kind === 'contacts'
-          ? await upsertContacts(tx, workspaceId, defs!, rows, access)
+          ? await upsertContacts(tx, workspaceId, defs!, rows, access, {
+              jobId,
+              source: `CSV import${options.fileName ? ` "${options.fileName}"` : ''}`.slice(0, 500),
+            })
           : await upsertCompanies(tx, workspaceId, defs!, rows, access);
       counts.createdCount += outcome.created;
       counts.updatedCount += outcome.updated;
@@ -866,6 +871,7 @@ async function upsertContacts(
   defs: Map<string, CustomFieldDefinition>,
   rows: ImportRow[],
   access: ImportAccess | null,
+  consent: { jobId: string; source: string },
 ) {
   const errors: RowError[] = [];
   const ids = rows.flatMap((r) => (r.values.has('id') ? [r.values.get('id') as string] : []));
@@ -900,11 +906,13 @@ async function upsertContacts(
   const byId = new Map<string, ContactState>();
   const byEmail = new Map<string, ContactState>();
   const originals = new Map<string, string>();
+  const consentBefore = new Map<string, ConsentValues>();
   if (lookups.length) {
     const q = sql`${Sql.join(lookups, ' union ')} order by created_at, id`;
     for (const row of await db.query<SqlRow>(q.text, q.params)) {
       const state = contactState(row);
       originals.set(state.id, JSON.stringify(comparableContact(state)));
+      consentBefore.set(state.id, { ...state });
       byId.set(state.id, state);
       if (row.primary_email && !byEmail.has(row.primary_email)) byEmail.set(row.primary_email, state);
     }
@@ -1091,5 +1099,26 @@ async function upsertContacts(
   );
   await updateFromStage(db, 'contact', columns, updates);
   await addTags(db, 'contact_tag', 'contact_id', links);
+  // the consent history of the batch, in its transaction (the ORM's ConsentSubscriber does not see these writes)
+  const history = [...touched.values()].flatMap((c) =>
+    consentChanges(c.isNew ? null : consentBefore.get(c.id)!, c).map((change) => [
+      randomUUID(),
+      workspaceId,
+      c.id,
+      change.field,
+      change.from,
+      change.to,
+      now,
+      ConsentActorKind.IMPORT,
+      consent.jobId,
+      consent.source,
+    ]),
+  );
+  await db.fill(
+    'consent_change',
+    ['id', 'workspace_id', 'contact_id', 'field', 'from_value', 'to_value', 'changed_at', 'actor_kind', 'actor_id', 'source'],
+    ['::uuid', '::uuid', '::uuid', '::consent_field', '', '', '::timestamptz', '::consent_actor_kind', '', ''],
+    history,
+  );
   return { created, updated, errors };
 }
