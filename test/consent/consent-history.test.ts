@@ -177,7 +177,7 @@ describe('contact mutations', () => {
     ] as const) {
       const updated = await ws.gql(UPDATE, { input: { id: c.id, version: c.version, marketingConsent: 'GRANTED', [field]: value } });
       const created = await ws.gql(CREATE, { input: { firstName: 'Nope', doNotCall: true, [field]: value } });
-      if (/[\u0000\u0007]/.test(value)) {
+      if (value.includes('\u0000') || value.includes('\u0007')) {
         // control characters are refused before the resolver (test/hardening/hostile-strings.test.ts)
         for (const response of [updated, created])
           expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: `input.${field}` });
