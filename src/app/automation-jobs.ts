@@ -29,18 +29,19 @@ export async function startAutomationJobs(queue: JobQueue, orm: Orm, config: App
   await queue.ensureQueue(AUTOMATION_QUEUES.run, { policy: 'short', retryLimit: 2, retryDelay: 5, retryBackoff: true });
   for (const name of [AUTOMATION_QUEUES.schedules, AUTOMATION_QUEUES.dates, AUTOMATION_QUEUES.sweep])
     await queue.ensureQueue(name, { retryLimit: 0 });
+  const runsAt = (em: Parameters<typeof queue.enqueue>[0], runs: { id: string; workspaceId: string; runAt: Date }[]) =>
+    queue.enqueueMany(
+      em,
+      AUTOMATION_QUEUES.run,
+      runs.map((run) => ({
+        data: { runId: run.id, workspaceId: run.workspaceId } satisfies RunJob,
+        startAfter: run.runAt,
+        singletonKey: run.id,
+      })),
+    );
   configureAutomation(orm, {
     loopLimit: config.AUTOMATION_LOOP_LIMIT,
-    schedule: (em, runs) =>
-      queue.enqueueMany(
-        em,
-        AUTOMATION_QUEUES.run,
-        runs.map((run) => ({
-          data: { runId: run.id, workspaceId: run.workspaceId } satisfies RunJob,
-          startAfter: run.runAt,
-          singletonKey: run.id,
-        })),
-      ),
+    schedule: runsAt,
   });
   await queue.boss.schedule(AUTOMATION_QUEUES.schedules, '* * * * *', {});
   await queue.boss.schedule(AUTOMATION_QUEUES.dates, '*/5 * * * *', {});
@@ -52,13 +53,9 @@ export async function startAutomationJobs(queue: JobQueue, orm: Orm, config: App
   await queue.work(AUTOMATION_QUEUES.schedules, {}, async () => void (await startDueScheduleRuns(orm, queue.now())));
   await queue.work(AUTOMATION_QUEUES.dates, {}, async () => void (await startDueDateRuns(orm, queue.now())));
   await queue.work(AUTOMATION_QUEUES.sweep, {}, async () => {
-    await queue.enqueueMany(
+    await runsAt(
       null,
-      AUTOMATION_QUEUES.run,
-      (await dueRuns(orm, queue.now())).map((run) => ({
-        data: { runId: run.id, workspaceId: run.workspaceId } satisfies RunJob,
-        singletonKey: run.id,
-      })),
+      (await dueRuns(orm, queue.now())).map((run) => ({ ...run, runAt: queue.now() })),
     );
   });
 }

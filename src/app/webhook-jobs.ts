@@ -45,8 +45,6 @@ export async function startWebhookJobs(
   await queue.ensureQueue(WEBHOOK_QUEUES.attempt, { policy: 'short', retryLimit: 2, retryDelay: 5, expireInSeconds });
   await queue.ensureQueue(WEBHOOK_QUEUES.sweep, { retryLimit: 0 });
   await queue.ensureQueue(WEBHOOK_QUEUES.disable, { retryLimit: 1 });
-  const attemptAt = (em: Parameters<typeof queue.enqueue>[0], deliveryId: string, startAfter: Date) =>
-    queue.enqueue(em, WEBHOOK_QUEUES.attempt, { deliveryId } satisfies AttemptJob, { startAfter, singletonKey: deliveryId });
   const attemptsAt = (em: Parameters<typeof queue.enqueue>[0], deliveries: { id: string; runAt: Date }[]) =>
     queue.enqueueMany(
       em,
@@ -71,8 +69,10 @@ export async function startWebhookJobs(
         jobs.map((job) => job.data.deliveryId),
         queue.now(),
       );
-      for (const [deliveryId, outcome] of outcomes)
-        if (outcome.outcome === 'retry' && outcome.retryAt) await attemptAt(null, deliveryId, outcome.retryAt);
+      const retries = [...outcomes].flatMap(([id, outcome]) =>
+        outcome.outcome === 'retry' && outcome.retryAt ? [{ id, runAt: outcome.retryAt }] : [],
+      );
+      await attemptsAt(null, retries);
     },
   );
   await queue.work(WEBHOOK_QUEUES.sweep, {}, async () => {
