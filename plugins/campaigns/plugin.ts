@@ -1,0 +1,23 @@
+/**
+ * campaigns: static lists and dynamic segments of contacts, email templates, email campaigns with suppression,
+ * tracking and statistics, sequences. See README.md.
+ */
+import { definePlugin } from '../../src/sdk/index.js';
+import { Migration20261210000000CampaignSegments } from './migrations/Migration20261210000000CampaignSegments.js';
+import { PLUGIN_ID, campaignPermissions } from './permissions.js';
+import { segmentEntities } from './segments/entities.js';
+import { campaignSettings } from './settings.js';
+
+export default definePlugin({
+  id: PLUGIN_ID,
+  name: 'Campaigns',
+  version: '1.0.0',
+  kernel: '^1.0.0',
+  enabledByDefault: false,
+  entities: [...segmentEntities],
+  migrations: [{ name: 'Migration20261210000000CampaignSegments', class: Migration20261210000000CampaignSegments }],
+  resolvers: [],
+  rules: {},
+  permissions: campaignPermissions,
+  settings: campaignSettings,
+});
