@@ -2,10 +2,10 @@
  * campaigns: static lists and dynamic segments of contacts, email templates, email campaigns with suppression,
  * tracking and statistics, sequences. See README.md.
  */
-import { definePlugin } from '../../src/sdk/index.js';
+import { definePlugin, mergeRuleDeclarations } from '../../src/sdk/index.js';
 import { Migration20261210000000CampaignSegments } from './migrations/Migration20261210000000CampaignSegments.js';
 import { PLUGIN_ID, campaignPermissions } from './permissions.js';
-import { segmentEntities } from './segments/entities.js';
+import { SEGMENT_EVENTS, segmentEntities, segmentNodeType, segmentResolvers, segmentRules } from './segments/index.js';
 import { campaignSettings } from './settings.js';
 
 export default definePlugin({
@@ -16,8 +16,10 @@ export default definePlugin({
   enabledByDefault: false,
   entities: [...segmentEntities],
   migrations: [{ name: 'Migration20261210000000CampaignSegments', class: Migration20261210000000CampaignSegments }],
-  resolvers: [],
-  rules: {},
+  resolvers: [...segmentResolvers],
+  rules: mergeRuleDeclarations([segmentRules]),
+  nodeTypes: [segmentNodeType],
+  events: [...SEGMENT_EVENTS],
   permissions: campaignPermissions,
   settings: campaignSettings,
 });

@@ -1,0 +1,38 @@
+import { requires, signedIn, type RuleDeclarations } from '../../../src/sdk/index.js';
+import { CAMPAIGN_MANAGE, CAMPAIGN_READ } from '../permissions.js';
+import { CampaignSegment, segmentEntities } from './entities.js';
+import { SEGMENT_EVENTS } from './events.js';
+import { CampaignSegmentResolver, liveSegments } from './segment.resolver.js';
+import { SEGMENT } from './segment.service.js';
+
+export { segmentEntities, SEGMENT_EVENTS };
+export const segmentResolvers = [CampaignSegmentResolver];
+
+const manage = requires(CAMPAIGN_MANAGE);
+export const segmentRules: RuleDeclarations = {
+  Query: { campaignSegments: requires(CAMPAIGN_READ), campaignSegment: requires(CAMPAIGN_READ) },
+  Mutation: {
+    createCampaignSegment: manage,
+    updateCampaignSegment: manage,
+    deleteCampaignSegment: manage,
+    addCampaignListMembers: manage,
+    removeCampaignListMembers: manage,
+    importCampaignListCsv: manage,
+  },
+  types: {
+    CampaignSegment: { '*': signedIn, members: requires('contact:read') },
+    CampaignSegmentEdge: { '*': signedIn },
+    CampaignSegmentConnection: { '*': signedIn },
+    CampaignSegmentPayload: { '*': signedIn },
+    DeleteCampaignSegmentPayload: { '*': signedIn },
+    CampaignListMembersPayload: { '*': signedIn },
+    ImportCampaignListPayload: { '*': signedIn },
+  },
+};
+
+export const segmentNodeType = {
+  typeName: SEGMENT,
+  rootClass: CampaignSegment,
+  permission: CAMPAIGN_READ,
+  load: (ctx: Parameters<typeof liveSegments>[0], id: string) => liveSegments(ctx).load(id),
+};
