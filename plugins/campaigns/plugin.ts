@@ -5,7 +5,7 @@
 import { definePlugin, mergeRuleDeclarations } from '../../src/sdk/index.js';
 import { Migration20261210000000CampaignSegments } from './migrations/Migration20261210000000CampaignSegments.js';
 import { PLUGIN_ID, campaignPermissions } from './permissions.js';
-import { SEGMENT_EVENTS, segmentEntities, segmentNodeType, segmentResolvers, segmentRules } from './segments/index.js';
+import { SEGMENT_EVENTS, segmentAutomation, segmentEntities, segmentNodeType, segmentResolvers, segmentRules } from './segments/index.js';
 import { campaignSettings } from './settings.js';
 
 export default definePlugin({
@@ -20,6 +20,7 @@ export default definePlugin({
   rules: mergeRuleDeclarations([segmentRules]),
   nodeTypes: [segmentNodeType],
   events: [...SEGMENT_EVENTS],
+  automation: segmentAutomation,
   permissions: campaignPermissions,
   settings: campaignSettings,
 });

@@ -64,6 +64,7 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     for (const subscriber of manifest.subscribers ?? []) registries.events.registerSubscriber({ ...subscriber, plugin: id });
     for (const event of manifest.events ?? []) registries.events.declareEventType(eventTypeName(event), id);
     for (const recordType of manifest.automation?.recordTypes ?? []) registries.automation.recordTypes.add(id, recordType.name, recordType);
+    for (const record of manifest.automation?.eventRecords ?? []) registries.automation.eventRecords.add(id, record.event, record);
     for (const action of manifest.automation?.actions ?? []) registries.automation.actions.add(id, action.type, action);
     for (const rule of manifest.automation?.defaultRules ?? []) registries.automation.defaultRules.add(id, `${id}/${rule.name}`, rule);
     if (manifest.privacy)

@@ -205,6 +205,15 @@ export const manifestSchema = z.strictObject(
             }),
           )
           .optional(),
+        eventRecords: z
+          .array(
+            z.looseObject({
+              event: z.string().regex(NAMESPACED, 'a namespaced event type'),
+              recordType: nonEmpty('record type'),
+              idOf: fn,
+            }),
+          )
+          .optional(),
         actions: z
           .array(
             z.looseObject({

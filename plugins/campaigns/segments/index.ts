@@ -1,4 +1,4 @@
-import { requires, signedIn, type RuleDeclarations } from '../../../src/sdk/index.js';
+import { requires, signedIn, type AutomationContribution, type RuleDeclarations } from '../../../src/sdk/index.js';
 import { CAMPAIGN_MANAGE, CAMPAIGN_READ } from '../permissions.js';
 import { CampaignSegment, segmentEntities } from './entities.js';
 import { SEGMENT_EVENTS } from './events.js';
@@ -35,4 +35,13 @@ export const segmentNodeType = {
   rootClass: CampaignSegment,
   permission: CAMPAIGN_READ,
   load: (ctx: Parameters<typeof liveSegments>[0], id: string) => liveSegments(ctx).load(id),
+};
+
+/** Rules triggered by `segment.entered` / `segment.exited` are about the contact (its fields in conditions and actions). */
+export const segmentAutomation: AutomationContribution = {
+  eventRecords: SEGMENT_EVENTS.map((event) => ({
+    event: event.type,
+    recordType: 'Contact',
+    idOf: (payload: Record<string, unknown>) => (typeof payload.contactId === 'string' ? payload.contactId : null),
+  })),
 };
