@@ -245,3 +245,32 @@ export { sendEmail, renderEmail as renderEmailTemplate, type SendEmailInput, typ
 // Privacy: a plugin's part of export and erasure (manifest field `privacy`), and the suppression list of erased addresses.
 export { isEmailSuppressed } from '../core/privacy/suppression.js';
 export { ErasureMode, type PrivacyHandler, type PrivacySubject, type ErasedRows } from '../core/privacy/privacy-provider.js';
+
+// ---- contact segments (src/core/contact-queries): rules compiled to SQL, their queries, and the facts plugins add ----
+/**
+ * `validateContactRules(ctx, rules, path?)` checks a segment's rules for their author (InputRejected with every
+ * problem) and compiles them; `countContacts`, `contactIdsMatching` and `contactsMatching` run them in one statement
+ * within the caller's contact read scope; `contactsAffectedBy(ctx, event)` and `rulesAffectedBy(compiled, affected)`
+ * tell which contacts of which segments an event can move. A plugin contributes facts with `defineContactFact` in its
+ * manifest's `contactFacts`.
+ */
+export {
+  validateContactRules,
+  countContacts,
+  contactIdsMatching,
+  contactsMatching,
+  contactsAffectedBy,
+  rulesAffectedBy,
+  defineContactFact,
+  CONTACT_RULE_LIMITS,
+  type ContactRule,
+  type FieldRule,
+  type FactRule,
+  type CompiledContactRules,
+  type ContactRuleDependencies,
+  type ContactQueryOptions,
+  type ContactIdsOptions,
+  type AffectedContacts,
+  type ContactFact,
+  type ContactFactTarget,
+} from '../core/contact-queries/index.js';
