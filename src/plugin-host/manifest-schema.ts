@@ -240,12 +240,14 @@ export const manifestSchema = z.strictObject(
     contactFacts: z
       .array(
         z.looseObject({
-          key: namespaced('contact fact key', 'pipeline.openDealInStage'),
+          key: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-zA-Z][a-zA-Z0-9]*)+$/, {
+            error: (issue) => `contact fact key ${show(issue.input)} is not namespaced (e.g. "pipeline.openDealInStage")`,
+          }),
           description: nonEmpty('contact fact description'),
-          params: z.custom((v) => v != null && typeof (v as { safeParse?: unknown }).safeParse === 'function', 'must be a zod schema'),
+          params: z.custom((v) => v != null && typeof (v as { safeParse?: unknown }).safeParse === 'function', 'is not a zod schema'),
           condition: fn,
           dependsOn: z.looseObject({
-            events: z.array(z.string({ error: 'contact fact dependsOn.events is not a list of event types' })),
+            events: z.array(z.string(), { error: 'is not a list of event types' }),
             contactIdsOf: fn.optional(),
           }),
           timeBased: z.boolean().optional(),
