@@ -5,7 +5,16 @@
 import { definePlugin, mergeRuleDeclarations } from '../../src/sdk/index.js';
 import { Migration20261210000000CampaignSegments } from './migrations/Migration20261210000000CampaignSegments.js';
 import { PLUGIN_ID, campaignPermissions } from './permissions.js';
-import { SEGMENT_EVENTS, segmentAutomation, segmentEntities, segmentNodeType, segmentResolvers, segmentRules } from './segments/index.js';
+import {
+  SEGMENT_EVENTS,
+  segmentAutomation,
+  segmentEntities,
+  segmentJobs,
+  segmentSubscribers,
+  segmentNodeType,
+  segmentResolvers,
+  segmentRules,
+} from './segments/index.js';
 import { campaignSettings } from './settings.js';
 
 export default definePlugin({
@@ -21,6 +30,8 @@ export default definePlugin({
   nodeTypes: [segmentNodeType],
   events: [...SEGMENT_EVENTS],
   automation: segmentAutomation,
+  subscribers: [...segmentSubscribers],
+  jobs: [...segmentJobs],
   permissions: campaignPermissions,
   settings: campaignSettings,
 });

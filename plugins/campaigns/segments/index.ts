@@ -4,13 +4,21 @@ import { CampaignSegment, segmentEntities } from './entities.js';
 import { SEGMENT_EVENTS } from './events.js';
 import { CampaignSegmentResolver, liveSegments } from './segment.resolver.js';
 import { SEGMENT } from './segment.service.js';
+import { CampaignSegmentPreviewResolver, ContactSegmentsResolver } from './preview.resolver.js';
+import { followSegmentChanges, refreshSegmentsJob } from './follow-changes.js';
 
 export { segmentEntities, SEGMENT_EVENTS };
-export const segmentResolvers = [CampaignSegmentResolver];
+export const segmentResolvers = [CampaignSegmentResolver, CampaignSegmentPreviewResolver, ContactSegmentsResolver];
+export const segmentSubscribers = [followSegmentChanges];
+export const segmentJobs = [refreshSegmentsJob];
 
 const manage = requires(CAMPAIGN_MANAGE);
 export const segmentRules: RuleDeclarations = {
-  Query: { campaignSegments: requires(CAMPAIGN_READ), campaignSegment: requires(CAMPAIGN_READ) },
+  Query: {
+    campaignSegments: requires(CAMPAIGN_READ),
+    campaignSegment: requires(CAMPAIGN_READ),
+    campaignSegmentPreview: requires(CAMPAIGN_READ),
+  },
   Mutation: {
     createCampaignSegment: manage,
     updateCampaignSegment: manage,
@@ -27,6 +35,8 @@ export const segmentRules: RuleDeclarations = {
     DeleteCampaignSegmentPayload: { '*': signedIn },
     CampaignListMembersPayload: { '*': signedIn },
     ImportCampaignListPayload: { '*': signedIn },
+    CampaignSegmentPreview: { '*': signedIn, contacts: requires('contact:read') },
+    Contact: { campaignSegments: requires(CAMPAIGN_READ), campaignSegmentCount: requires(CAMPAIGN_READ) },
   },
 };
 

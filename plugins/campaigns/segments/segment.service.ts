@@ -10,6 +10,7 @@ import {
   trimmed,
   userError,
   z,
+  type CompiledContactRules,
   type RequestContext,
 } from '../../../src/sdk/index.js';
 import { CampaignSegment, MemberSource, SegmentKind } from './entities.js';
@@ -82,7 +83,10 @@ export async function createSegment(ctx: RequestContext, input: unknown): Promis
     createdBy: ctx.principal.userId ?? null,
   } as CampaignSegment);
   await ctx.em.flush();
-  if (compiled) await refreshSegment(ctx, segment, compiled);
+  if (compiled) {
+    await refreshSegment(ctx, segment, compiled);
+    await ctx.em.refresh(segment);
+  }
   return segment;
 }
 
@@ -90,7 +94,7 @@ export async function updateSegment(ctx: RequestContext, input: unknown): Promis
   const data = parseInput(updateSchema, input);
   const segment = await segmentOrReject(ctx, data.id, 'id');
   expectVersion(segment.version, data.version);
-  let compiled = null;
+  let compiled: CompiledContactRules | null = null;
   if (data.rules !== undefined && data.rules !== null) {
     if (segment.kind !== SegmentKind.DYNAMIC)
       throw InputRejected.one('rules', 'a STATIC list has no rules: its members are added by hand or by import');
@@ -104,7 +108,10 @@ export async function updateSegment(ctx: RequestContext, input: unknown): Promis
   if (compiled) segment.rules = data.rules;
   segment.updatedAt = new Date();
   await ctx.em.flush();
-  if (compiled) await refreshSegment(ctx, segment, compiled);
+  if (compiled) {
+    await refreshSegment(ctx, segment, compiled);
+    await ctx.em.refresh(segment);
+  }
   return segment;
 }
 

@@ -101,3 +101,8 @@ export class ImportCampaignListPayload {
   @Field(() => Int, { nullable: true, description: 'Rows without a valid address.' }) invalid?: number | null;
   @Field(() => [UserError]) userErrors!: UserError[];
 }
+
+@ObjectType({ description: 'What a segment definition would hold now, before it is saved.' })
+export class CampaignSegmentPreview {
+  @Field(() => Int, { description: 'Matching contacts in the caller’s scope.' }) count!: number;
+}
