@@ -107,6 +107,9 @@ export async function contactsAffectedBy(ctx: RequestContext, event: DomainEvent
     case 'contact.lifecycleChanged':
       add([id], ['lifecycleStage']);
       break;
+    case 'contact.tagsChanged':
+      add([id], ['tags']);
+      break;
     case 'company.updated': {
       const fields = updatedFields(payload, COMPANY_FIELD_OF, 'company.custom.');
       if (id && fields.length) add(await contactsOfCompany(ctx, id), fields);
