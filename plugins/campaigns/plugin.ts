@@ -16,6 +16,7 @@ import {
   segmentRules,
 } from './segments/index.js';
 import { campaignSettings } from './settings.js';
+import { seedSegmentDemo } from './segments/demo-data.js';
 
 export default definePlugin({
   id: PLUGIN_ID,
@@ -34,4 +35,5 @@ export default definePlugin({
   jobs: [...segmentJobs],
   permissions: campaignPermissions,
   settings: campaignSettings,
+  demoData: (context) => seedSegmentDemo(context),
 });

@@ -27,9 +27,11 @@ export const followSegmentChanges: Subscriber<CampaignSettings> = {
   async handle(event: DomainEvent, context: SubscriberContext<CampaignSettings>) {
     if (OWN_EVENTS.test(event.type)) return;
     await asSystem(context.em as never, context.workspaceId, async (system) => {
+      const segments = await dynamicSegments(system.em, context.workspaceId);
+      if (!segments.length) return;
       const affected = await contactsAffectedBy(system, event);
       if (!affected.contactIds.length) return;
-      for (const segment of await dynamicSegments(system.em, context.workspaceId)) {
+      for (const segment of segments) {
         const compiled = await compiledRules(system, segment);
         if (!compiled || !rulesAffectedBy(compiled, affected)) continue;
         await reevaluateContacts(system, segment, compiled, affected.contactIds);
