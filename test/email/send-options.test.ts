@@ -64,7 +64,7 @@ test('allowlisted headers and the sender arrive; prerendered content with {{ }} 
   const [row] = await server.orm.em
     .getConnection()
     .execute(`select headers, from_address from email_message where workspace_id = ?`, [ws.id]);
-  const headers = typeof row.headers === 'string' ? JSON.parse(row.headers) : row.headers;
+  const headers = typeof row!.headers === 'string' ? JSON.parse(row!.headers) : row!.headers;
   expect(headers).toEqual({
     'List-Unsubscribe': '<https://api.example/plugins/campaigns/u/tok>',
     'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
