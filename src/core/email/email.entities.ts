@@ -62,7 +62,7 @@ export class EmailMessage extends TenantEntity {
   fromAddress!: string;
 
   /** Extra message headers (`List-Unsubscribe`, `X-…`: the allowlist of `sendEmail`), by name. */
-  @Property({ type: 'json' })
+  @Property({ type: 'json', defaultRaw: `'{}'` })
   headers: Opt<Record<string, string>> = {};
 
   @Property({ type: 'text' })
