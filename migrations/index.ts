@@ -22,6 +22,7 @@ import { Migration20261208010000Notifications } from './Migration20261208010000N
 import { Migration20261209000000Encryption } from './Migration20261209000000Encryption.js';
 import { Migration20261209010000Privacy } from './Migration20261209010000Privacy.js';
 import { Migration20261209020000Consent } from './Migration20261209020000Consent.js';
+import { Migration20261210000000EmailHeaders } from './Migration20261210000000EmailHeaders.js';
 
 /** Kernel migrations, in order. Plugins bring their own. */
 export const kernelMigrations: MigrationObject[] = [
@@ -48,4 +49,5 @@ export const kernelMigrations: MigrationObject[] = [
   { name: 'Migration20261209000000Encryption', class: Migration20261209000000Encryption },
   { name: 'Migration20261209010000Privacy', class: Migration20261209010000Privacy },
   { name: 'Migration20261209020000Consent', class: Migration20261209020000Consent },
+  { name: 'Migration20261210000000EmailHeaders', class: Migration20261210000000EmailHeaders },
 ];

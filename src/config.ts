@@ -83,6 +83,15 @@ const schema = z.object({
   MAIL_FROM: z.string().min(3).default('CRM <no-reply@localhost>'),
   /** Base URL of the app that people open from emails (invitation links). */
   PUBLIC_URL: z.url({ message: 'must be an http(s) URL' }).default('http://localhost:4000'),
+  /**
+   * The URL at which this API is reachable from the internet (plugins' public routes, e.g. a campaign's tracked links:
+   * `<API_PUBLIC_URL>/plugins/<id>/…`). Default: `http://localhost:<PORT>`.
+   */
+  API_PUBLIC_URL: z
+    .url({ protocol: /^https?$/, message: 'must be an http(s) URL without query or fragment' })
+    .refine((v) => !/[?#]/.test(v), { message: 'must be an http(s) URL without query or fragment' })
+    .transform((v) => v.replace(/\/+$/, ''))
+    .optional(),
   /** HS256 key of access tokens; required in production (the default only suits development and tests). */
   JWT_SECRET: z.string().min(32, { message: 'must be at least 32 characters (use a random string)' }).default(DEV_JWT_SECRET),
   /**
@@ -218,7 +227,7 @@ export function parseEncryptionKeys(value: string): EncryptionKey[] {
   return keys;
 }
 
-export type AppConfig = Omit<z.infer<typeof schema>, 'SEED_DEMO'> & { SEED_DEMO: boolean };
+export type AppConfig = Omit<z.infer<typeof schema>, 'SEED_DEMO' | 'API_PUBLIC_URL'> & { SEED_DEMO: boolean; API_PUBLIC_URL: string };
 
 export class ConfigError extends Error {}
 
@@ -235,5 +244,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   if (!result.success || lines.length) {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  return { ...result.data, SEED_DEMO: result.data.SEED_DEMO ?? result.data.NODE_ENV !== 'production' };
+  return {
+    ...result.data,
+    SEED_DEMO: result.data.SEED_DEMO ?? result.data.NODE_ENV !== 'production',
+    API_PUBLIC_URL: result.data.API_PUBLIC_URL ?? `http://localhost:${result.data.PORT}`,
+  };
 }

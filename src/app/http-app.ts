@@ -35,6 +35,8 @@ import { endSessionWithResponse, openRequestSession } from '../db/request-sessio
 import { registerImportExportRoutes } from '../http/import-export.routes.js';
 import { registerInboundHookRoutes } from '../http/inbound-hooks.routes.js';
 import { registerPrivacyRoutes } from '../http/privacy.routes.js';
+import { registerPluginRoutes } from '../http/plugin-routes.js';
+import { attachApiPublicUrl } from '../http/public-url.js';
 import { graphqlHardening } from '../http/hardening/index.js';
 import { attachWebhookSettings, webhookSettingsFrom } from '../core/webhooks/settings.js';
 import { attachKeyring, keyringFrom } from '../core/encryption/index.js';
@@ -88,7 +90,7 @@ export interface AppOptions {
 }
 
 /**
- * The HTTP host: GraphQL at /graphql, health probes, CSV import/export routes.
+ * The HTTP host: GraphQL at /graphql, health probes, CSV import/export routes, plugins' public routes.
  *
  * GraphQL is served per workspace: the caller's credentials name the workspace before any database read, its enabled
  * plugins pick the schema (kernel + those plugins, built once per distinct set, src/graphql/schema-cache.ts), and the
@@ -183,6 +185,8 @@ export async function createApp({
   // the keys secrets are encrypted under at rest (ENCRYPTION_KEY; a ConfigError in production without one)
   attachKeyring(orm, keyringFrom(config));
   attachEmailSettings(orm, { mail: config, logger });
+  // the base of plugins' public links (pluginRouteUrl)
+  attachApiPublicUrl(orm, config.API_PUBLIC_URL);
   // the notification types the installed plugins declare (their manifests' `notificationTypes`)
   attachNotificationTypes(
     orm,
@@ -268,6 +272,8 @@ export async function createApp({
   registerImportExportRoutes(http, { orm, config, logger });
   registerInboundHookRoutes(http, { orm, logger });
   registerPrivacyRoutes(http, { orm, config, logger });
+  // plugins' public routes (manifest `httpRoutes`) at /plugins/<id>/…
+  registerPluginRoutes(http, { orm, modules, logger, now: () => (queue ? queue.now() : new Date()) });
   // GraphQL subscriptions (graphql-ws) at /graphql/ws, on the workspace's schema
   await registerGraphqlWebSocket(http, { orm, config, logger, modules, schemas });
 

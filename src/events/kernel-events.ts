@@ -116,6 +116,10 @@ export interface EmailDelivered {
   providerMessageId?: string | null;
   /** email.failed: why. */
   error?: string;
+  /** email.failed: the server refused it for good (an SMTP 5xx: e.g. no such mailbox — a hard bounce). */
+  permanent?: boolean;
+  /** email.failed: the SMTP reply code of the last attempt (null: no answer — refused connection, timeout). */
+  responseCode?: number | null;
 }
 export const emailSent = defineEvent<EmailDelivered>('email.sent');
 export const emailFailed = defineEvent<EmailDelivered>('email.failed');

@@ -120,6 +120,21 @@ const searchProvider = z.looseObject({
   search: fn,
 });
 
+/** A route path: `/` then segments of letters, digits, `-`, `_`, `.`, `~`, and `:name` parameters. */
+const ROUTE_PATH = /^\/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*)?(\/([A-Za-z0-9._~-]+|:[A-Za-z][A-Za-z0-9_]*))*$/;
+
+const httpRoute = z.looseObject({
+  method: z.enum(['GET', 'POST', 'HEAD'], { error: (i) => `http route method ${show(i.input)} is not GET, POST or HEAD` }),
+  path: z.string({ error: 'http route path is not a string' }).refine((p) => p.length <= 200 && ROUTE_PATH.test(p), {
+    error: (i) =>
+      `http route path ${show(i.input)} must start with "/" and be segments of letters, digits, - _ . ~ or :params (e.g. "/t/o/:token")`,
+  }),
+  handle: fn,
+});
+
+/** Routes that answer the same requests: the same method and path once parameter names are left out. */
+const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path.replace(/:[A-Za-z0-9_]+/g, ':')}`;
+
 /** Names appearing twice in one list of the manifest (subscribers, jobs). */
 const unique =
   <T>(what: string, nameOf: (item: T) => string) =>
@@ -256,6 +271,17 @@ export const manifestSchema = z.strictObject(
       .superRefine(unique('contact fact', (f: { key: string }) => f.key))
       .optional(),
     privacy: z.strictObject({ export: fn, anonymize: fn, delete: fn }).optional(),
+    httpRoutes: z
+      .array(httpRoute)
+      .superRefine((routes, ctx) => {
+        const seen = new Set<string>();
+        for (const route of routes) {
+          if (seen.has(routeKey(route)))
+            ctx.addIssue({ code: 'custom', message: `http route ${route.method} ${route.path} is declared twice` });
+          seen.add(routeKey(route));
+        }
+      })
+      .optional(),
     demoData: fn.optional(),
     onInstall: fn.optional(),
     onEnable: fn.optional(),

@@ -89,6 +89,12 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<st
    * contacts must declare it.
    */
   privacy?: PrivacyHandler;
+  /**
+   * Public HTTP routes (no session), served at `/plugins/<id><path>`: tracking pixels, redirects, one-click
+   * unsubscribe. The handler decides the workspace from what it verifies (a signed token) and works in it through
+   * `tools.inWorkspace`.
+   */
+  httpRoutes?: PluginHttpRoute<S>[];
   /** Seeds the demo workspace when the plugin is enabled there. */
   demoData?(ctx: PluginContext<S>): Promise<void>;
   onInstall?(ctx: PluginContext<S>): Promise<void>;
@@ -100,6 +106,65 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<st
    * clean-up outside the database. Runs in the `uninstallModule` transaction; a throw rolls the uninstall back.
    */
   onUninstall?(ctx: PluginContext<S>): Promise<void>;
+}
+
+/** A public HTTP route of a plugin (manifest `httpRoutes`). */
+export interface PluginHttpRoute<Settings = Record<string, unknown>> {
+  method: 'GET' | 'POST' | 'HEAD';
+  /** Fastify-style, starting with `/`: `/t/o/:token` (a parameter holds at most 256 characters). */
+  path: string;
+  /** The answer; a throw answers 500 (logged, its message not sent). */
+  handle(request: PluginHttpRequest, tools: PluginHttpTools<Settings>): Promise<PluginHttpResponse>;
+}
+
+/** What a plugin route sees of the request. */
+export interface PluginHttpRequest {
+  method: 'GET' | 'POST' | 'HEAD';
+  params: Record<string, string>;
+  /** The query string (a name given twice: its first value). */
+  query: Record<string, string>;
+  /** Lower-case names (a header given twice: its values joined with `, `). */
+  headers: Record<string, string>;
+  /**
+   * POST: `application/x-www-form-urlencoded` and JSON parsed (form fields as strings, first value), any other type
+   * as text; at most 64 KB (413 above). null without a body.
+   */
+  body: unknown;
+  /** The client's address (behind proxies: as TRUST_PROXY allows). */
+  ip: string;
+}
+
+/** A plugin route's answer. A redirect is `{ status: 302, headers: { location } }` — the handler chooses where to. */
+export interface PluginHttpResponse {
+  status: number;
+  /** Default `cache-control: no-store` and `referrer-policy: no-referrer` unless set here. */
+  headers?: Record<string, string>;
+  body?: string | Buffer;
+}
+
+/** What a plugin route may do beyond answering. */
+export interface PluginHttpTools<Settings = Record<string, unknown>> {
+  /**
+   * The SDK's `verifyToken` with this app's keyring — a route has no entity manager before it knows the workspace:
+   * the data of an intact token of `purpose`, else null.
+   */
+  verifyToken(purpose: string, token: unknown): string | null;
+  /**
+   * Runs `work` in one workspace — a transaction under row-level security, committed when it resolves and rolled back
+   * when it throws (the throw then answers 500) — with the plugin's settings there. `{ ok: false }` without running it
+   * when the workspace does not exist or the plugin is not enabled there. `actAs(context, null, …)` works inside.
+   */
+  inWorkspace<T>(
+    workspaceId: string,
+    work: (context: PluginRouteContext<Settings>) => Promise<T>,
+  ): Promise<{ ok: true; value: T } | { ok: false }>;
+}
+
+/** The context of `inWorkspace`'s work. */
+export interface PluginRouteContext<Settings = Record<string, unknown>> extends PluginContext<Settings> {
+  workspaceId: string;
+  /** The request's time (the job queue's clock when there is one: tests move it). */
+  now: Date;
 }
 
 /** What the host registers of a record type (`defineRecordType` returns it). */

@@ -236,11 +236,23 @@ export async function workspaceMemberIds(ctx: RequestContext, limit = 1000): Pro
 
 // ---- transactional email (src/core/email) ----
 /**
- * `sendEmail(em, { workspaceId, actorId, to?, templateKey | templateId | content, contactId?, data?, source? })`
- * renders and records an email (on the contact's timeline) and queues its delivery, in the caller's transaction;
- * `renderEmailTemplate(em, …)` renders without writing. Bad input throws `InputRejected` (typed user errors).
+ * `sendEmail(em, { workspaceId, actorId, to?, templateKey | templateId | content, contactId?, data?, source?, headers?,
+ * from?, prerendered? })` renders (or, `prerendered`, takes `content` as final) and records an email (on the
+ * contact's timeline) and queues its delivery, in the caller's transaction; `renderEmailTemplate(em, …)` renders
+ * without writing. Bad input throws `InputRejected` (typed user errors).
  */
 export { sendEmail, renderEmail as renderEmailTemplate, type SendEmailInput, type RenderEmailInput } from '../core/email/index.js';
+
+// ---- public links: signed tokens and the URLs of the plugin's `httpRoutes` ----
+/**
+ * `signToken(em, purpose, data)` → a short URL-safe token (HMAC-SHA256 under a key derived per purpose from the app's
+ * ENCRYPTION_KEY keyring; the newest key signs, every listed key verifies); `verifyToken(em, purpose, token)` → the
+ * data, or null for anything altered, truncated, of another purpose or under a removed key (never throws on the token).
+ * `em` may also be a plugin or request context. Prefix purposes with the plugin id (`campaigns.open`).
+ */
+export { signToken, verifyToken } from '../core/encryption/signed-tokens.js';
+/** `pluginRouteUrl(context | ctx | em, pluginId, '/t/o/<token>')` → `<API_PUBLIC_URL>/plugins/<pluginId>/t/o/<token>`. */
+export { pluginRouteUrl } from '../http/public-url.js';
 
 // Privacy: a plugin's part of export and erasure (manifest field `privacy`), and the suppression list of erased addresses.
 export { isEmailSuppressed } from '../core/privacy/suppression.js';

@@ -203,3 +203,28 @@ describe('start-up refuses a malformed manifest, saying where', () => {
     ]);
   });
 });
+
+describe('start-up refuses malformed http routes', () => {
+  const handle = async () => ({ status: 200 });
+  it('a bad method, a path not starting with /, and the same method and path twice', () => {
+    expect(
+      refusal(
+        plugin('router', {
+          httpRoutes: [
+            { method: 'PUT', path: '/a', handle },
+            { method: 'GET', path: 't/o/:token', handle },
+          ],
+        }),
+      ),
+    ).toEqual([
+      'router: http route method "PUT" is not GET, POST or HEAD',
+      'router: http route path "t/o/:token" must start with "/" and be segments of letters, digits, - _ . ~ or :params (e.g. "/t/o/:token")',
+    ]);
+    const twice = [
+      { method: 'GET', path: '/t/:token', handle },
+      { method: 'GET', path: '/t/:other', handle },
+      { method: 'POST', path: '/t/:token', handle },
+    ];
+    expect(refusal(plugin('router', { httpRoutes: twice }))).toEqual(['router: http route GET /t/:other is declared twice']);
+  });
+});

@@ -61,6 +61,10 @@ export class EmailMessage extends TenantEntity {
   @Property({ type: 'string', length: 400 })
   fromAddress!: string;
 
+  /** Extra message headers (`List-Unsubscribe`, `X-…`: the allowlist of `sendEmail`), by name. */
+  @Property({ type: 'json', defaultRaw: `'{}'` })
+  headers: Opt<Record<string, string>> = {};
+
   @Property({ type: 'text' })
   subject!: string;
 

@@ -15,6 +15,7 @@ import { EmailMessage, EmailTemplate } from './email.entities.js';
 import {
   checkDataVariables,
   checkEmailContent,
+  checkPrerendered,
   renderEmailContent,
   type EmailContent,
   type KnownVariables,
@@ -24,6 +25,7 @@ import {
 import { emailSettingsOf } from './settings.js';
 import { MailError, sendMail } from './transport.js';
 import { jsonValue } from '../../db/column-values.js';
+import { ADDRESS, checkFrom, checkHeaders } from './message-options.js';
 
 /**
  * Transactional email for the whole kernel and its plugins: `sendEmail` renders a template (or ad-hoc content) for a
@@ -38,9 +40,6 @@ export const MAX_EMAIL_ATTEMPTS = 6;
 export const MAX_DATA_BYTES = 64 * 1024;
 export const MAX_CC = 10;
 const SLUG = /^[a-z0-9][a-z0-9-]{0,63}$/;
-/** One address, no display name: letters, digits and the usual punctuation before @, a dotted host after it. */
-const ADDRESS =
-  /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 /** The entry type of a sent email on a contact's timeline. */
 export const EMAIL_TIMELINE_ENTRY = 'email.sent';
 
@@ -207,6 +206,12 @@ export interface RenderEmailInput {
   contactId?: string | null;
   /** Values of the template's declared `data.*` variables. */
   data?: Record<string, unknown> | null;
+  /**
+   * `content` is final, rendered by the caller (a campaign's HTML with its tracked links): sent as it is, never read
+   * as Liquid — a `{{` in it stays literal. Size and control-character checks still apply; the text part is still
+   * derived from the HTML when absent. Not with a template, nor with `data`.
+   */
+  prerendered?: boolean | null;
 }
 
 export interface RenderedForRecipient extends RenderedEmail {
@@ -308,6 +313,7 @@ async function contentOf(
 
 /** Renders a template for a recipient without writing anything (previews; `sendEmail` records what this returns). */
 export async function renderEmail(em: SqlEntityManager, input: RenderEmailInput): Promise<RenderedForRecipient> {
+  if (input.prerendered) return prerenderedEmail(em, input);
   const { content, templateId, declared, known } = await contentOf(em, input);
   const contact = input.contactId ? await contactForMerge(em, input.workspaceId, input.contactId) : null;
   if (input.contactId && !contact) throw InputRejected.one('contactId', 'contact not found', ErrorCode.NOT_FOUND);
@@ -353,6 +359,23 @@ export async function renderEmail(em: SqlEntityManager, input: RenderEmailInput)
   return { ...rendered, to, templateId, contactId: contact?.id ?? null };
 }
 
+/** Content the caller rendered: checked (sizes, control characters), never parsed as Liquid. */
+async function prerenderedEmail(em: SqlEntityManager, input: RenderEmailInput): Promise<RenderedForRecipient> {
+  if (input.templateId != null || input.templateKey != null || !input.content)
+    throw InputRejected.one('prerendered', 'prerendered needs content (subject and html), not a template');
+  if (input.data != null) throw InputRejected.one('data', 'prerendered content has no merge fields: leave data out');
+  const rendered = checkPrerendered(input.content);
+  const contact = input.contactId ? await contactForMerge(em, input.workspaceId, input.contactId) : null;
+  if (input.contactId && !contact) throw InputRejected.one('contactId', 'contact not found', ErrorCode.NOT_FOUND);
+  const to =
+    input.to != null && input.to !== ''
+      ? checkAddress(input.to, 'to')
+      : contact?.primary_email
+        ? checkAddress(contact.primary_email, 'to')
+        : null;
+  return { ...rendered, to, templateId: null, contactId: contact?.id ?? null };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // sending
 
@@ -362,6 +385,13 @@ export interface SendEmailInput extends RenderEmailInput {
   cc?: string[] | null;
   /** What caused it, e.g. `automation:<runId>`, `ticket:<id>` (at most 200 printable characters). */
   source?: string | null;
+  /**
+   * Extra headers: `List-Unsubscribe`, `List-Unsubscribe-Post`, `List-Id`, `Precedence`, `Feedback-ID` and `X-…`
+   * (values of one line, at most 2,000 characters). Stored with the message and sent with it.
+   */
+  headers?: Record<string, string> | null;
+  /** The sender, `Name <address>` or an address (default: MAIL_FROM). */
+  from?: string | null;
 }
 
 /**
@@ -377,6 +407,8 @@ export async function sendEmail(em: SqlEntityManager, input: SendEmailInput): Pr
     throw InputRejected.one('source', 'must be 1–200 characters without control characters');
   const cc = (input.cc ?? []).map((a, i) => checkAddress(a, `cc.${i}`));
   if (cc.length > MAX_CC) throw InputRejected.one('cc', `at most ${MAX_CC} addresses`);
+  const headers = checkHeaders(input.headers);
+  const from = input.from == null ? emailSettingsOf(em).mail.MAIL_FROM : checkFrom(input.from);
   const rendered = await renderEmail(em, input);
   if (!rendered.to) throw InputRejected.one('to', 'give an address: the contact has no email address');
   const actorId = input.actorId && UUID.test(input.actorId) ? input.actorId : null;
@@ -386,7 +418,8 @@ export async function sendEmail(em: SqlEntityManager, input: SendEmailInput): Pr
     templateId: rendered.templateId,
     toAddress: rendered.to,
     cc,
-    fromAddress: emailSettingsOf(em).mail.MAIL_FROM,
+    fromAddress: from,
+    headers,
     subject: rendered.subject,
     html: rendered.html,
     text: rendered.text,
@@ -429,6 +462,7 @@ interface ClaimedRow {
   to_address: string;
   cc: unknown;
   from_address: string;
+  headers: unknown;
   subject: string;
   html: string;
   text: string;
@@ -460,7 +494,7 @@ export async function deliverEmailMessage(orm: Orm, job: { workspaceId: string; 
   const claimed = await withWorkspace(orm, workspaceId, async (em) => {
     const [row] = await em.execute<ClaimedRow[]>(
       `update email_message set attempts = attempts + 1, updated_at = ? where id = ? and workspace_id = ? and status = 'queued'
-        returning id, to_address, cc, from_address, subject, html, text, attempts, contact_id, template_id, source`,
+        returning id, to_address, cc, from_address, headers, subject, html, text, attempts, contact_id, template_id, source`,
       [now.toISOString(), messageId, workspaceId],
     );
     return row ?? null;
@@ -475,6 +509,7 @@ export async function deliverEmailMessage(orm: Orm, job: { workspaceId: string; 
       to: claimed.to_address,
       cc: textArray(claimed.cc),
       from: claimed.from_address,
+      headers: jsonValue<Record<string, string> | null>(claimed.headers) ?? {},
       subject: claimed.subject,
       html: claimed.html,
       text: claimed.text,
@@ -508,7 +543,13 @@ export async function deliverEmailMessage(orm: Orm, job: { workspaceId: string; 
       messageId,
       workspaceId,
     ]);
-    if (giveUp) await emitEvent(em, emailFailed, { ...payload, error: failure.message }, { workspaceId });
+    if (giveUp)
+      await emitEvent(
+        em,
+        emailFailed,
+        { ...payload, error: failure.message, permanent: failure.permanent, responseCode: failure.responseCode },
+        { workspaceId },
+      );
     return { outcome: giveUp ? 'failed' : 'retry', attempts, error: failure.message };
   });
 }

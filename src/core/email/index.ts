@@ -27,3 +27,4 @@ export { MERGE_FIELDS, type EmailContent, type RenderedEmail } from './render.js
 export { attachEmailSettings, emailSettingsOf, type EmailSettings } from './settings.js';
 export { sendMail, MailError, type MailMessage, type MailResult } from './transport.js';
 export { EmailMessage, EmailTemplate } from './email.entities.js';
+export { ALLOWED_HEADERS } from './message-options.js';

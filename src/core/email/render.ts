@@ -172,6 +172,30 @@ export function checkEmailContent(content: EmailContent, known: KnownVariables, 
   if (problems.length) throw new InputRejected(problems);
 }
 
+/**
+ * Content rendered by the caller (`sendEmail({ prerendered: true })`): the limits and control-character checks of a
+ * template, no Liquid — it is never parsed, so a `{{` in it stays literal. Returns it as sent (text derived from the
+ * HTML when absent); every problem at once, on `<prefix>subject` / `html` / `text`.
+ */
+export function checkPrerendered(content: EmailContent, prefix = ''): RenderedEmail {
+  const problems: UserError[] = [];
+  const check = (part: Part, source: unknown) => {
+    const field = `${prefix}${part}`;
+    if (typeof source !== 'string' || !source.trim()) problems.push(userError(field, 'must not be empty'));
+    else if (source.length > limits[part]) problems.push(userError(field, `must be at most ${limits[part]} characters`));
+    else if (hasControlCharacter(source, part !== 'subject'))
+      problems.push(
+        userError(field, part === 'subject' ? 'must be one line without control characters' : 'must not contain control characters'),
+      );
+  };
+  check('subject', content.subject);
+  check('html', content.html);
+  if (content.text != null) check('text', content.text);
+  if (problems.length) throw new InputRejected(problems);
+  const subject = content.subject.replace(/\s+/g, ' ').trim();
+  return { subject, html: content.html, text: content.text ?? htmlToText(content.html) };
+}
+
 /** Checks declared data variable names. */
 export function checkDataVariables(names: readonly string[], field = 'dataVariables'): string[] {
   if (names.length > MAX_DATA_VARIABLES) throw InputRejected.one(field, `at most ${MAX_DATA_VARIABLES} data variables`);

@@ -10,6 +10,8 @@ export interface MailMessage {
   subject: string;
   text: string;
   html?: string;
+  /** Extra headers, already checked (src/core/email/message-options.ts). */
+  headers?: Record<string, string>;
 }
 
 export interface MailResult {
@@ -61,6 +63,7 @@ export async function sendMail(
       subject: message.subject,
       text: message.text,
       html: message.html,
+      headers: message.headers && Object.keys(message.headers).length ? message.headers : undefined,
     });
     return { messageId: typeof info.messageId === 'string' ? info.messageId : null };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { DEVELOPMENT_ENCRYPTION_KEY, type EncryptionKey } from '../../config.js';
 
 /** Every encrypted value starts so; a stored value without it is a plain value from before encryption. */
@@ -89,6 +89,15 @@ export class Keyring {
         `${context}: the encrypted value does not authenticate under key "${keyId}" (altered, or copied from another row or column)`,
       );
     }
+  }
+
+  /**
+   * A 32-byte key derived (HKDF-SHA256) from key `keyId` for one use (`info`), so that a key never serves two purposes
+   * (signed tokens, src/core/encryption/signed-tokens.ts); null when the keyring does not list `keyId`.
+   */
+  derive(keyId: string, info: string): Buffer | null {
+    const key = this.#keys.get(keyId);
+    return key ? Buffer.from(hkdfSync('sha256', key, 'crm-kernel derived key', info, 32)) : null;
   }
 
   /** Whether a stored value is already encrypted under the newest key (`npm run rotate-keys` leaves it alone). */
