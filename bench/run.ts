@@ -1,12 +1,13 @@
 /**
  * `npm run bench -- [--contacts 10000|100000|1000000] [--deals N] [--import-rows N | --skip-import] [--iterations 200] [--warmup 20]
- *   [--only automation] [--rules 1000] [--webhook-events 500]`
+ *   [--only automation|segments] [--rules 1000] [--webhook-events 500] [--segment-contacts 100000]`
  *
  * Recreates a PostgreSQL database (BENCH_DATABASE_URL), seeds it with the shared generator, starts the real app
  * on an ephemeral port and times GraphQL operations over HTTP beside hand-written SQL fetching the same data,
  * then imports a generated CSV file through the import engine beside PostgreSQL COPY of the same file.
  * Then the automation and webhook cases (bench/automation.ts) and the notification fan-out (bench/notifications.ts);
- * `--only automation` runs just those, without seeding.
+ * `--only automation` runs just those, without seeding. The dynamic segment cases (bench/segments.ts) run on the main
+ * seed in the full run; `--only segments` seeds `--segment-contacts` contacts (default 100,000, ten activities each) for them.
  * Prints a markdown table and writes bench/.tmp/results.json. Targets are reported, never enforced.
  */
 import 'reflect-metadata';
@@ -41,6 +42,7 @@ import { graphqlClient, log, mb, measure, ms, perSecond, type Stats } from './li
 import { runPipelineCases, seedPipelineDeals } from './pipeline.js';
 import { renderAutomation, runAutomationCases, type AutomationResult } from './automation.js';
 import { renderFanOut, runNotificationFanOut, type FanOutResult } from './notifications.js';
+import { renderSegments, runSegmentCases, type SegmentResult } from './segments.js';
 
 interface Args {
   contacts: number;
@@ -50,8 +52,10 @@ interface Args {
   warmup: number;
   /** Deals seeded for the pipeline plugin's cases (default: as many as contacts). */
   deals: number | null;
-  /** Run only these cases (`automation`); null: everything. */
-  only: 'automation' | null;
+  /** Run only these cases (`automation`, `segments`); null: everything. */
+  only: 'automation' | 'segments' | null;
+  /** Contacts seeded for `--only segments`. */
+  segmentContacts: number;
   /** Rules in the automation matching case. */
   rules: number;
   /** Events per webhook burst. */
@@ -69,6 +73,7 @@ function parseArgs(argv: string[]): Args {
     only: null,
     rules: 1000,
     webhookEvents: 500,
+    segmentContacts: 100_000,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
@@ -85,9 +90,10 @@ function parseArgs(argv: string[]): Args {
     else if (flag === '--deals') args.deals = number();
     else if (flag === '--rules') args.rules = number();
     else if (flag === '--webhook-events') args.webhookEvents = number();
+    else if (flag === '--segment-contacts') args.segmentContacts = number();
     else if (flag === '--only') {
       const value = argv[++i];
-      if (value !== 'automation') throw new Error('--only takes: automation');
+      if (value !== 'automation' && value !== 'segments') throw new Error('--only takes: automation, segments');
       args.only = value;
     } else throw new Error(`unknown option ${flag}`);
   }
@@ -266,17 +272,23 @@ async function main() {
 
   const sqlClient = new pg.Client({ connectionString: url });
   await sqlClient.connect();
+  const contacts = args.only === 'segments' ? args.segmentContacts : args.contacts;
   log(
-    `seeding ${args.contacts.toLocaleString('en-US')} contacts, ~${Math.round(args.contacts / 5).toLocaleString('en-US')} companies, ~${(args.contacts * 10).toLocaleString('en-US')} activities`,
+    `seeding ${contacts.toLocaleString('en-US')} contacts, ~${Math.round(contacts / 5).toLocaleString('en-US')} companies, ~${(contacts * 10).toLocaleString('en-US')} activities`,
   );
-  const seed = await seedInChildProcess(url, args.contacts);
+  const seed = await seedInChildProcess(url, contacts);
   log(`seeded in ${seed.seconds.toFixed(1)} s with ${seed.method}: ${JSON.stringify(seed.counts)}`);
   const ws = seed.workspaceId;
 
   // the API runs as its own process, as in production: the benchmark's seeding and client work stay out of its heap
   // one sequential client is one principal: the per-principal rate limit would throttle the benchmark itself
   const jwtSecret = randomBytes(32).toString('hex');
-  const serverEnv = { JWT_SECRET: jwtSecret, RATE_LIMIT_PER_MINUTE: '0' };
+  // production refuses to start without an encryption key; a fresh one per run
+  const serverEnv = {
+    JWT_SECRET: jwtSecret,
+    RATE_LIMIT_PER_MINUTE: '0',
+    ENCRYPTION_KEY: `bench:${randomBytes(32).toString('base64')}`,
+  };
   const server = await startServerProcess(url, join('src', 'server.js'), serverEnv);
   const port = server.port;
   const {
@@ -292,6 +304,21 @@ async function main() {
   const auth = { authorization: `Bearer ${tokens.accessToken}` };
   const gql = graphqlClient(`http://127.0.0.1:${port}/graphql`, auth);
   log(`app listening on 127.0.0.1:${port}`);
+  const segmentBench = { gql, sql: sqlClient, orm, workspaceId: ws, userId: benchUser!.id };
+  const segmentOptions = { iterations: args.iterations, warmup: args.warmup };
+  if (args.only === 'segments') {
+    const segments = await runSegmentCases(segmentBench, segmentOptions);
+    await server.stop();
+    process.stdout.write(`${renderSegments(segments)}\n`);
+    writeFileSync(
+      join(tmp, 'results.json'),
+      JSON.stringify({ date: new Date().toISOString(), node: process.version, args, seed, segments }, null, 2),
+    );
+    log(`results written to ${join(tmp, 'results.json')}`);
+    await sqlClient.end();
+    await orm.close(true);
+    return;
+  }
 
   const rng = new Rng(7);
   const { rows: sampleContacts } = await sqlClient.query<{ id: string; first_name: string; last_name: string; primary_email: string }>(
@@ -419,6 +446,15 @@ async function main() {
     copyIntoContacts = await runCopyIntoContactsBaseline(url, csv, args.importRows);
   }
 
+  log('dynamic segment cases');
+  let segments: SegmentResult | { error: string };
+  try {
+    segments = await runSegmentCases(segmentBench, segmentOptions);
+  } catch (error) {
+    segments = { error: (error as Error).message };
+    log(`segment cases failed: ${segments.error}`);
+  }
+
   // the API process stops first: its outbox worker and queue workers would take the automation cases' events
   await server.stop();
   log('automation and webhook cases');
@@ -436,7 +472,7 @@ async function main() {
     fanOut = { error: (error as Error).message };
   }
 
-  const report = `${renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts)}\n${renderShield(shield)}\n\n${renderLive(live)}\n\n${'error' in automation ? `Automation: failed (${automation.error})` : renderAutomation(automation)}\n\n${renderFanOut(fanOut)}`;
+  const report = `${renderReport(args, seed, cases, importResult, copyResult, copyIntoContacts)}\n${renderShield(shield)}\n\n${renderLive(live)}\n\n${'error' in automation ? `Automation: failed (${automation.error})` : renderAutomation(automation)}\n\n${renderFanOut(fanOut)}\n\n${'error' in segments ? `Dynamic segments: failed (${segments.error})` : renderSegments(segments)}`;
   process.stdout.write(`${report}\n`);
   writeFileSync(
     join(tmp, 'results.json'),
@@ -454,6 +490,7 @@ async function main() {
         copyIntoContacts,
         automation,
         fanOut,
+        segments,
       },
       null,
       2,
