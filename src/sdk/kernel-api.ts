@@ -217,5 +217,5 @@ export async function workspaceMemberIds(ctx: RequestContext, limit = 1000): Pro
 export { sendEmail, renderEmail as renderEmailTemplate, type SendEmailInput, type RenderEmailInput } from '../core/email/index.js';
 
 // Privacy: a plugin's part of export and erasure (manifest field `privacy`), and the suppression list of erased addresses.
-export { isEmailSuppressed } from '../core/privacy/suppression.js';
+export { isEmailSuppressed, suppressedEmails } from '../core/privacy/suppression.js';
 export { ErasureMode, type PrivacyHandler, type PrivacySubject, type ErasedRows } from '../core/privacy/privacy-provider.js';
