@@ -2,7 +2,6 @@ import {
   emailFailed,
   emailSent,
   emitEvent,
-  recordTimelineEvent,
   sql,
   subscribe,
   type DomainEvent,
@@ -37,6 +36,7 @@ async function onSent(event: DomainEvent<EmailDelivered>, context: SubscriberCon
     where id = ${send.id} and status = 'sent' returning id`;
   if (!(await context.em.execute(q.text, q.params)).length) return;
   await emitEvent(context.em, campaignEmailDelivered, { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id });
+  await context.em.flush();
 }
 
 /** Whether the server refused for good (5xx): the kernel's `permanent` flag, else the answer's code. */
@@ -50,8 +50,7 @@ function isPermanent(payload: EmailDelivered): boolean {
 
 /**
  * A campaign message failed: its send row is `failed`; a permanent refusal (5xx) also marks the address hard-bounced
- * (the plugin's suppression record: no campaign sends there again), emits `campaign.emailBounced` and puts it on the
- * contact's timeline.
+ * (the plugin's suppression record: no campaign sends there again) and emits `campaign.emailBounced`.
  */
 async function onFailed(event: DomainEvent<EmailDelivered>, context: SubscriberContext<CampaignSettings>): Promise<void> {
   const send = await sendOf(context, event.payload.source);
@@ -67,13 +66,6 @@ async function onFailed(event: DomainEvent<EmailDelivered>, context: SubscriberC
     on conflict (workspace_id, email, kind) do nothing`;
   await context.em.execute(insert.text, insert.params, 'run');
   await emitEvent(context.em, campaignEmailBounced, { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id });
-  await recordTimelineEvent(context.em, {
-    entryType: 'campaign.emailBounced',
-    title: `Campaign email to ${email} bounced`,
-    body: error,
-    data: { campaignId: send.campaign_id, sendId: send.id },
-    targets: [{ type: 'Contact', id: send.contact_id }],
-  });
   await context.em.flush();
 }
 

@@ -17,7 +17,9 @@ export const STATS = `query($id: ID!) { campaign(id: $id) { status stats { recip
   uniqueOpens totalOpens machineOpens uniqueClicks totalClicks clickToOpenRate unsubscribes bounces links { index url clicks uniqueClicks } } } }`;
 
 export async function createTemplate(ws: GraphQLClient, input: Record<string, unknown>) {
-  const data = await ws.ok(CREATE_TEMPLATE, { i: { name: `T ${randomUUID().slice(0, 6)}`, subject: 'Hello', ...input } });
+  const data = await ws.ok(CREATE_TEMPLATE, {
+    i: { name: `T ${randomUUID().slice(0, 6)}`, subject: 'Hello', source: '<p>Hi</p>', ...input },
+  });
   if (data.createCampaignTemplate.userErrors.length) throw new Error(JSON.stringify(data.createCampaignTemplate.userErrors));
   return data.createCampaignTemplate.template as { id: string; version: number; compiledHtml: string };
 }
