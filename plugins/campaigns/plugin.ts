@@ -2,13 +2,23 @@
  * campaigns: static lists and dynamic segments of contacts, email templates, email campaigns with suppression,
  * tracking and statistics, sequences. See README.md.
  */
-import { definePlugin, requires, signedIn, type RuleDeclarations } from '../../src/sdk/index.js';
+import { definePlugin, mergeRuleDeclarations, requires, signedIn, type RuleDeclarations } from '../../src/sdk/index.js';
 import { campaignEntities } from './campaigns/entities.js';
 import { CampaignResolver } from './campaigns/campaign.resolver.js';
 import { Migration20261210000000CampaignSegments } from './migrations/Migration20261210000000CampaignSegments.js';
 import { Migration20261210100000Campaigns } from './migrations/Migration20261210100000Campaigns.js';
 import { CAMPAIGN_MANAGE, CAMPAIGN_READ, CAMPAIGN_SEND, PLUGIN_ID, campaignPermissions } from './permissions.js';
-import { segmentEntities } from './segments/entities.js';
+import {
+  SEGMENT_EVENTS,
+  segmentAutomation,
+  segmentEntities,
+  segmentJobs,
+  segmentSubscribers,
+  segmentNodeType,
+  segmentResolvers,
+  segmentRules,
+} from './segments/index.js';
+import { seedSegmentDemo } from './segments/demo-data.js';
 import { deliverySubscribers } from './sending/delivery-events.js';
 import { campaignJobs } from './sending/engine.js';
 import { sendingEntities } from './sending/entities.js';
@@ -72,12 +82,15 @@ export default definePlugin({
     { name: 'Migration20261210000000CampaignSegments', class: Migration20261210000000CampaignSegments },
     { name: 'Migration20261210100000Campaigns', class: Migration20261210100000Campaigns },
   ],
-  resolvers: [CampaignTemplateResolver, CampaignResolver, CampaignSendingResolver, CampaignStatsResolver],
-  rules,
+  resolvers: [...segmentResolvers, CampaignTemplateResolver, CampaignResolver, CampaignSendingResolver, CampaignStatsResolver],
+  rules: mergeRuleDeclarations([segmentRules, rules]),
+  nodeTypes: [segmentNodeType],
+  automation: segmentAutomation,
   permissions: campaignPermissions,
-  events: CAMPAIGN_EVENTS,
+  events: [...SEGMENT_EVENTS, ...CAMPAIGN_EVENTS],
   timelineEntryTypes: CAMPAIGN_TIMELINE_ENTRY_TYPES,
-  subscribers: deliverySubscribers,
-  jobs: campaignJobs,
+  subscribers: [...segmentSubscribers, ...deliverySubscribers],
+  jobs: [...segmentJobs, ...campaignJobs],
   settings: campaignSettings,
+  demoData: (context) => seedSegmentDemo(context),
 });

@@ -13,6 +13,7 @@ import { deals } from './deals/deal.records.js';
 import { DEAL_SCOPE, PIPELINE, PIPELINE_MANAGE, PIPELINE_STAGE, PLUGIN_ID } from './deals/deal-scope.js';
 import { CompanyDealsFields, ContactDealsFields } from './extensions/kernel-fields.resolver.js';
 import { dealSearchProvider } from './extensions/deal-search.js';
+import { openDealInStage } from './extensions/open-deal-fact.js';
 import { seedPipelineDemo } from './demo-data.js';
 import { forecastResolvers, forecastRules } from './forecast/index.js';
 import { automationNotificationTypes, pipelineAutomation, pipelineSettings, rottingJob } from './automation/index.js';
@@ -126,6 +127,7 @@ export default definePlugin({
   notificationTypes: automationNotificationTypes,
   searchProviders: [dealSearchProvider],
   automation: pipelineAutomation,
+  contactFacts: [openDealInStage],
   privacy: dealPrivacy,
   jobs: [rottingJob],
   settings: pipelineSettings,

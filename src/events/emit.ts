@@ -104,3 +104,38 @@ export async function emitEvent(
   ]);
   return id!;
 }
+
+/** Rows per insert: seven parameters an event, under PostgreSQL's 65,535 per statement. */
+const EVENTS_PER_INSERT = 2000;
+
+/**
+ * `emitEvent` for many events of one type in one write (a list import's `segment.entered` per contact): the same
+ * checks, one insert per 2,000 events instead of one per event. Returns the events' ids in order.
+ */
+export async function emitEvents<Payload extends object>(
+  em: EntityManager | SqlEntityManager,
+  event: EventType<Payload>,
+  payloads: readonly Payload[],
+  options?: { workspaceId?: string },
+): Promise<string[]> {
+  if (!payloads.length) return [];
+  const registry = eventsOf(em as SqlEntityManager);
+  if (registry !== kernelEvents && !registry.declaredBy(event.type)) {
+    throw new Error(`emitEvents("${event.type}"): no installed plugin declares this event type (list it in the manifest's \`events\`)`);
+  }
+  const actor = auditActorOf(em as EntityManager);
+  const workspaceId = options?.workspaceId ?? actor?.workspaceId;
+  if (!workspaceId) throw new Error(`emitEvents("${event.type}") needs a workspace: call it inside runMutation or pass workspaceId`);
+  const ids: string[] = [];
+  for (let at = 0; at < payloads.length; at += EVENTS_PER_INSERT) {
+    const rows = payloads.slice(at, at + EVENTS_PER_INSERT).map((payload) => ({
+      workspaceId,
+      type: event.type,
+      payload: payload as Record<string, unknown>,
+      actorUserId: actor?.userId ?? null,
+      actorApiKeyId: actor?.apiKeyId ?? null,
+    }));
+    ids.push(...(await insertEvents(em as SqlEntityManager, rows)));
+  }
+  return ids;
+}

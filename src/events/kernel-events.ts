@@ -54,6 +54,13 @@ export type ActivityFields = { id: string; activity: Record<string, unknown> };
 export const contactCreated = defineEvent<ContactFields>('contact.created');
 export const contactUpdated = defineEvent<RecordUpdated>('contact.updated');
 export const contactLifecycleChanged = defineEvent<LifecycleChanged>('contact.lifecycleChanged');
+/** A contact's tags changed (tag ids, raw uuids): `contact.updated` does not carry tags, which live beside the row. */
+export interface TagsChanged {
+  id: string;
+  added: string[];
+  removed: string[];
+}
+export const contactTagsChanged = defineEvent<TagsChanged>('contact.tagsChanged');
 export const contactDeleted = defineEvent<RecordRef>('contact.deleted');
 export const contactRestored = defineEvent<RecordRef>('contact.restored');
 export const contactMerged = defineEvent<RecordMerged>('contact.merged');
@@ -144,6 +151,7 @@ export const KERNEL_EVENTS: readonly EventType<object>[] = [
   contactCreated,
   contactUpdated,
   contactLifecycleChanged,
+  contactTagsChanged,
   contactDeleted,
   contactRestored,
   contactMerged,

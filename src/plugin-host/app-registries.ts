@@ -11,11 +11,12 @@ import { permissionRegistry } from '../permissions/permission-registry.js';
 import { protectedFields } from '../permissions/protected-fields.js';
 import type { PluginManifest } from './manifest.js';
 import { AUTOMATION_CATALOG_SLOT, AutomationCatalog, kernelAutomation } from '../core/automation/index.js';
+import { CONTACT_FACTS_SLOT, kernelContactFacts, type ContactFact } from '../core/contact-queries/index.js';
 import { PRIVACY_HANDLERS_SLOT, type RegisteredPrivacyHandler } from '../core/privacy/privacy-provider.js';
 
 /**
  * What one app's plugins contribute, in registries of that app alone (each over the kernel's own entries): hooks and
- * subscribers, node types, customizable and taggable record types, timeline entry types and search providers. Every
+ * subscribers, node types, customizable and taggable record types, timeline entry types, search providers and contact facts. Every
  * entry is stamped with its plugin's id; a key already held — by the kernel or another plugin — is refused
  * (`ContributionClash`, naming the plugin). The start-up validation (`validatePlugins`) reports the same clashes
  * first, all at once.
@@ -30,6 +31,8 @@ export interface AppRegistries {
   timelineEntryTypes: ContributionRegistry<true>;
   searchProviders: SearchRegistry;
   automation: AutomationCatalog;
+  /** Facts segment rules can name (src/core/contact-queries), by key. */
+  contactFacts: ContributionRegistry<ContactFact>;
   /** Every installed plugin's part of privacy requests (called whether the plugin is enabled or not). */
   privacy: RegisteredPrivacyHandler[];
 }
@@ -44,6 +47,7 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     timelineEntryTypes: new ContributionRegistry('timeline entry type'),
     searchProviders: new SearchRegistry(kernelSearchProviders),
     automation: new AutomationCatalog(kernelAutomation),
+    contactFacts: new ContributionRegistry('contact fact', kernelContactFacts),
     privacy: [],
   };
   for (const { id, ...manifest } of plugins) {
@@ -64,8 +68,10 @@ export function buildAppRegistries(plugins: readonly PluginManifest[]): AppRegis
     for (const subscriber of manifest.subscribers ?? []) registries.events.registerSubscriber({ ...subscriber, plugin: id });
     for (const event of manifest.events ?? []) registries.events.declareEventType(eventTypeName(event), id);
     for (const recordType of manifest.automation?.recordTypes ?? []) registries.automation.recordTypes.add(id, recordType.name, recordType);
+    for (const record of manifest.automation?.eventRecords ?? []) registries.automation.eventRecords.add(id, record.event, record);
     for (const action of manifest.automation?.actions ?? []) registries.automation.actions.add(id, action.type, action);
     for (const rule of manifest.automation?.defaultRules ?? []) registries.automation.defaultRules.add(id, `${id}/${rule.name}`, rule);
+    for (const fact of manifest.contactFacts ?? []) registries.contactFacts.add(id, fact.key, fact);
     if (manifest.privacy)
       registries.privacy.push({ plugin: id, enabledByDefault: manifest.enabledByDefault ?? false, handler: manifest.privacy });
   }
@@ -99,6 +105,7 @@ export function attachAppRegistries(orm: AppScoped, registries: AppRegistries): 
   attachToApp(orm, SEARCH_PROVIDERS_SLOT, registries.searchProviders);
   attachToApp(orm, AUTOMATION_CATALOG_SLOT, registries.automation);
   attachToApp(orm, PRIVACY_HANDLERS_SLOT, registries.privacy);
+  attachToApp(orm, CONTACT_FACTS_SLOT, registries.contactFacts);
   return registries;
 }
 
@@ -116,6 +123,7 @@ export function detachAppRegistries(orm: AppScoped): void {
     SEARCH_PROVIDERS_SLOT,
     AUTOMATION_CATALOG_SLOT,
     PRIVACY_HANDLERS_SLOT,
+    CONTACT_FACTS_SLOT,
   ]) {
     detachFromApp(orm, slot);
   }

@@ -7,11 +7,12 @@ import { kernelTaggableTypes } from '../core/tags/tag.service.js';
 import { kernelSearchProviders } from '../core/search/search-provider.js';
 import { kernelPermissionNames } from '../permissions/permission-registry.js';
 import { kernelProtectedFieldNames } from '../permissions/protected-fields.js';
+import { kernelContactFacts } from '../core/contact-queries/index.js';
 import type { PluginManifest } from './manifest.js';
 
 /**
  * Names a plugin claims that the kernel or another plugin already holds — node types, customizable and taggable
- * types, timeline entry types, search providers, event types, write points, permissions and protected fields — and
+ * types, timeline entry types, search providers, event types, write points, permissions, protected fields and contact facts — and
  * hooks on write points nobody declares. One line per problem, naming the plugin first. Runs over manifests whose
  * shape is valid, in load order, into registries of its own (nothing of the app's is touched).
  */
@@ -37,6 +38,7 @@ export function contributionClashes(plugins: readonly PluginManifest[]): string[
   const writePoints = kernelOwned('write point', KERNEL_WRITE_POINTS);
   const permissions = kernelOwned('permission', kernelPermissionNames);
   const protectedFields = kernelOwned('protected field', kernelProtectedFieldNames);
+  const contactFacts = kernelOwned('contact fact', kernelContactFacts.keys());
 
   for (const { id, ...m } of plugins) {
     for (const recordType of m.recordTypes ?? []) {
@@ -51,6 +53,7 @@ export function contributionClashes(plugins: readonly PluginManifest[]): string[
     for (const point of m.writePoints ?? []) claim(() => writePoints.add(id, point, true));
     for (const definition of m.permissions ?? []) claim(() => permissions.add(id, definition.name, true));
     for (const field of m.protectedFields ?? []) claim(() => protectedFields.add(id, `${field.type}.${field.field}`, true));
+    for (const fact of m.contactFacts ?? []) claim(() => contactFacts.add(id, fact.key, true));
   }
   // a hook may guard any write point of the kernel or of a plugin in the set, whichever order they load in
   for (const { id, hooks } of plugins) {

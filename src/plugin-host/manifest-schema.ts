@@ -205,6 +205,15 @@ export const manifestSchema = z.strictObject(
             }),
           )
           .optional(),
+        eventRecords: z
+          .array(
+            z.looseObject({
+              event: z.string().regex(NAMESPACED, 'a namespaced event type'),
+              recordType: nonEmpty('record type'),
+              idOf: fn,
+            }),
+          )
+          .optional(),
         actions: z
           .array(
             z.looseObject({
@@ -227,6 +236,24 @@ export const manifestSchema = z.strictObject(
           )
           .optional(),
       })
+      .optional(),
+    contactFacts: z
+      .array(
+        z.looseObject({
+          key: z.string().regex(/^[a-z][a-z0-9-]*(\.[a-zA-Z][a-zA-Z0-9]*)+$/, {
+            error: (issue) => `contact fact key ${show(issue.input)} is not namespaced (e.g. "pipeline.openDealInStage")`,
+          }),
+          description: nonEmpty('contact fact description'),
+          params: z.custom((v) => v != null && typeof (v as { safeParse?: unknown }).safeParse === 'function', 'is not a zod schema'),
+          condition: fn,
+          dependsOn: z.looseObject({
+            events: z.array(z.string(), { error: 'is not a list of event types' }),
+            contactIdsOf: fn.optional(),
+          }),
+          timeBased: z.boolean().optional(),
+        }),
+      )
+      .superRefine(unique('contact fact', (f: { key: string }) => f.key))
       .optional(),
     privacy: z.strictObject({ export: fn, anonymize: fn, delete: fn }).optional(),
     demoData: fn.optional(),
@@ -271,10 +298,15 @@ export function manifestProblems(manifest: unknown): string[] {
     },
   });
   if (parsed.success) {
-    const { id, automation } = parsed.data;
-    return (automation?.actions ?? []).flatMap((a) =>
-      a.type.startsWith(`${id}.`) ? [] : [`automation action type "${a.type}" must start with the plugin id ("${id}.")`],
-    );
+    const { id, automation, contactFacts } = parsed.data;
+    return [
+      ...(automation?.actions ?? []).flatMap((a) =>
+        a.type.startsWith(`${id}.`) ? [] : [`automation action type "${a.type}" must start with the plugin id ("${id}.")`],
+      ),
+      ...(contactFacts ?? []).flatMap((f) =>
+        f.key.startsWith(`${id}.`) ? [] : [`contact fact key "${f.key}" must start with the plugin id ("${id}.")`],
+      ),
+    ];
   }
   // the schema's own fragments ("is not a function") get their place in front; its sentences stand as written
   return parsed.error.issues.map((issue) => (issue.message.startsWith('is ') ? `${placeOf(issue.path)} ${issue.message}` : issue.message));

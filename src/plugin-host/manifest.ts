@@ -6,6 +6,7 @@ import type { PermissionDefinition } from '../permissions/permission-registry.js
 import type { ProtectedField } from '../permissions/protected-fields.js';
 import type { SearchProvider } from '../core/search/search-provider.js';
 import type { AutomationContribution } from '../core/automation/catalog.js';
+import type { ContactFact } from '../core/contact-queries/facts.js';
 import type { PrivacyHandler } from '../core/privacy/privacy-provider.js';
 import type { NodeTypeEntry } from '../graphql/node-registry.js';
 import type { RequestContext } from '../graphql/context.js';
@@ -77,6 +78,11 @@ export interface PluginManifest<Settings extends z.ZodType = z.ZodType<Record<st
    * actions (`<plugin id>.<name>`), and default rules every workspace where it is enabled gets.
    */
   automation?: AutomationContribution;
+  /**
+   * Facts segment rules can name (`{ fact: '<plugin id>.<name>', params }`, src/core/contact-queries): an SQL condition
+   * on a contact over the plugin's own tables, the events that change it and the contacts they change it for.
+   */
+  contactFacts?: ContactFact[];
   /**
    * The plugin's part of privacy requests (src/core/privacy): what it holds about a contact (export), and how it
    * anonymizes and deletes it. Called for every installed plugin, enabled or not; a plugin that stores anything about

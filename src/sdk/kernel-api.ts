@@ -16,11 +16,11 @@ import type { Company } from '../core/customers/company.entity.js';
 import { readable } from '../core/customers/record-scope.js';
 import { ErrorCode, InputRejected } from '../graphql/errors.js';
 import { expectGlobalId } from '../graphql/global-id.js';
-import { sql } from '../db/sql.js';
+import { Sql, sql } from '../db/sql.js';
 
 // ---- events and hooks ----
 /** Emits the plugin's own domain event inside the current write; delivered after commit, never if it rolls back. */
-export { emitEvent } from '../events/emit.js';
+export { emitEvent, emitEvents } from '../events/emit.js';
 /** Enqueues a run of one of the plugin's `jobs` (optionally delayed: `startAfter`), in the current write's transaction. */
 export { enqueueJob } from '../plugin-host/jobs/plugin-jobs.js';
 /** Runs the before hooks registered `on` a write (a plugin's own writes too: `deal.create` …) on a draft. */
@@ -202,6 +202,32 @@ export async function activityTargetIds(ctx: RequestContext, activityId: string,
   return ids.filter((id) => visible.has(id));
 }
 
+/** Most addresses one `contactIdsByEmail` statement looks up. */
+const EMAILS_PER_LOOKUP = 1000;
+
+/**
+ * The live contacts the caller may read that hold these addresses (any of a contact's emails, case-insensitive):
+ * lower-cased address → contact id; when several contacts share an address, the one holding it as primary, then
+ * the oldest. Refused (FORBIDDEN) when the caller's field allowlist hides contacts' emails, like the `email` filter.
+ */
+export async function contactIdsByEmail(ctx: RequestContext, emails: readonly string[]): Promise<Map<string, string>> {
+  const wanted = [...new Set(emails.map((e) => e.trim().toLowerCase()).filter(Boolean))];
+  const found = new Map<string, string>();
+  for (let at = 0; at < wanted.length; at += EMAILS_PER_LOOKUP) {
+    const chunk = wanted.slice(at, at + EMAILS_PER_LOOKUP);
+    const where = await contacts.where(ctx, { email: { in: chunk } } as never, 'c');
+    const q = sql`select distinct on (lower(e.value->>'email')) lower(e.value->>'email') as email, c.id
+      from contact c cross join lateral jsonb_array_elements(c.emails) as e(value)
+      where ${where} and lower(e.value->>'email') in (${Sql.join(
+        chunk.map((email) => sql`${email}`),
+        ', ',
+      )})
+      order by lower(e.value->>'email'), (c.primary_email = lower(e.value->>'email')) desc, c.created_at, c.id`;
+    for (const row of await ctx.em.execute<{ email: string; id: string }[]>(q.text, q.params)) found.set(row.email, row.id);
+  }
+  return found;
+}
+
 /** The user ids of the workspace's members, longest-standing first (at most `limit`). */
 export async function workspaceMemberIds(ctx: RequestContext, limit = 1000): Promise<string[]> {
   const q = sql`select user_id from membership where workspace_id = ${ctx.principal.workspaceId} order by created_at, user_id limit ${limit}`;
@@ -219,3 +245,32 @@ export { sendEmail, renderEmail as renderEmailTemplate, type SendEmailInput, typ
 // Privacy: a plugin's part of export and erasure (manifest field `privacy`), and the suppression list of erased addresses.
 export { isEmailSuppressed, suppressedEmails } from '../core/privacy/suppression.js';
 export { ErasureMode, type PrivacyHandler, type PrivacySubject, type ErasedRows } from '../core/privacy/privacy-provider.js';
+
+// ---- contact segments (src/core/contact-queries): rules compiled to SQL, their queries, and the facts plugins add ----
+/**
+ * `validateContactRules(ctx, rules, path?)` checks a segment's rules for their author (InputRejected with every
+ * problem) and compiles them; `countContacts`, `contactIdsMatching` and `contactsMatching` run them in one statement
+ * within the caller's contact read scope; `contactsAffectedBy(ctx, event)` and `rulesAffectedBy(compiled, affected)`
+ * tell which contacts of which segments an event can move. A plugin contributes facts with `defineContactFact` in its
+ * manifest's `contactFacts`.
+ */
+export {
+  validateContactRules,
+  countContacts,
+  contactIdsMatching,
+  contactsMatching,
+  contactsAffectedBy,
+  rulesAffectedBy,
+  defineContactFact,
+  CONTACT_RULE_LIMITS,
+  type ContactRule,
+  type FieldRule,
+  type FactRule,
+  type CompiledContactRules,
+  type ContactRuleDependencies,
+  type ContactQueryOptions,
+  type ContactIdsOptions,
+  type AffectedContacts,
+  type ContactFact,
+  type ContactFactTarget,
+} from '../core/contact-queries/index.js';

@@ -14,21 +14,24 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import pipeline from '../../plugins/pipeline/plugin.js';
+import campaigns from '../../plugins/campaigns/plugin.js';
 import { startTestServer, type TestServer, type TestWorkspace } from '../support/harness.js';
 
 /**
  * Hostile strings are refused centrally: every string the GraphQL API takes (arguments, variables, input fields, JSON
  * scalars) holding NUL, another control character or an unpaired surrogate gets BAD_USER_INPUT naming where it was,
  * before any resolver runs — found by walking every argument of every root field of the live schema (kernel and the
- * pipeline plugin), not by a list of examples. CSV cells are checked per row instead (one bad cell rejects its row, the rest of the file imports).
+ * pipeline and campaigns plugins), not by a list of examples. CSV cells are checked per row instead (one bad cell rejects its row, the rest of the file imports).
  */
 let server: TestServer;
 let ws: TestWorkspace;
 let schema: GraphQLSchema;
 
 beforeAll(async () => {
-  server = await startTestServer({ plugins: [pipeline] });
+  server = await startTestServer({ plugins: [pipeline, campaigns] });
   ws = await server.newWorkspace();
+  const enabled = await ws.ok(`mutation { enableModule(input: { id: "campaigns" }) { module { enabled } userErrors { message } } }`);
+  expect(enabled.enableModule.module.enabled).toBe(true);
   schema = buildClientSchema(await ws.ok(getIntrospectionQuery()));
 });
 afterAll(() => server.close());

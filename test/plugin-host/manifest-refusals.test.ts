@@ -3,7 +3,7 @@ import { kernelResolvers, kernelRuleDeclarations } from '../../src/app/kernel-gr
 import { kernelEntities } from '../../src/app/kernel-entities.js';
 import { permissionRegistry } from '../../src/permissions/permission-registry.js';
 import { SearchableType } from '../../src/core/search/search-provider.js';
-import { defineEvent } from '../../src/sdk/index.js';
+import { defineEvent, z } from '../../src/sdk/index.js';
 
 /** Start-up refusals of manifests that claim what is not theirs, or are malformed: one line each, naming the plugin. */
 
@@ -82,6 +82,44 @@ describe('start-up refuses a manifest claiming what the kernel or another plugin
       'finder: search provider CONTACT is already declared by kernel',
     ]);
     expect(Object.keys(SearchableType).sort()).toEqual(before);
+  });
+
+  it('contact facts: a key not of the plugin, a kernel fact, another plugin’s, twice, or malformed', () => {
+    const fact = (key: string, extra: Record<string, unknown> = {}) => ({
+      key,
+      description: 'A fact',
+      params: z.object({}),
+      condition: () => null,
+      dependsOn: { events: ['contact.updated'] },
+      ...extra,
+    });
+    expect(refusal(plugin('facts', { contactFacts: [fact('other.thing')] }))).toEqual([
+      'facts: contact fact key "other.thing" must start with the plugin id ("facts.")',
+    ]);
+    expect(refusal(plugin('activity', { contactFacts: [fact('activity.logged')] }))).toEqual([
+      'activity: contact fact activity.logged is already declared by kernel',
+    ]);
+    expect(refusal(plugin('facts', { contactFacts: [fact('facts.a'), fact('facts.a')] }))).toEqual([
+      'facts: contact fact "facts.a" is declared twice',
+    ]);
+    // keys start with the plugin id, so no plugin can claim another's (`facts-b.*` is not `facts.*`)
+    expect(
+      refusal(plugin('facts', { contactFacts: [fact('facts-b.a')] }), plugin('facts-b', { contactFacts: [fact('facts-b.a')] })),
+    ).toEqual(['facts: contact fact key "facts-b.a" must start with the plugin id ("facts.")']);
+    expect(
+      refusal(
+        plugin('facts', {
+          contactFacts: [fact('facts.a', { params: { stageId: 'string' }, condition: 'exists (…)', dependsOn: { events: 'deal.won' } })],
+        }),
+      ),
+    ).toEqual([
+      'facts: contactFacts[0].params is not a zod schema',
+      'facts: contactFacts[0].condition is not a function',
+      'facts: contactFacts[0].dependsOn.events is not a list of event types',
+    ]);
+    expect(refusal(plugin('facts', { contactFacts: [fact('unnamespaced')] }))).toEqual([
+      'facts: contact fact key "unnamespaced" is not namespaced (e.g. "pipeline.openDealInStage")',
+    ]);
   });
 
   it('a duplicate subscriber or job name', () => {

@@ -128,14 +128,30 @@ export interface DefaultRule {
   definition: unknown;
 }
 
+/**
+ * A plugin's event about a record of another type (`segment.entered` is about a Contact): rules triggered by it are
+ * about that record, read from the payload.
+ */
+export interface AutomationEventRecord {
+  /** The event type (`segment.entered`), declared by the plugin. */
+  event: string;
+  /** The record type the event is about (`Contact`). */
+  recordType: string;
+  /** The record's raw id in the payload (null: the event is about no record). */
+  idOf(payload: Record<string, unknown>): string | null;
+}
+
 export class AutomationCatalog {
   readonly recordTypes: ContributionRegistry<AutomationRecordType>;
+  /** By event type. */
+  readonly eventRecords: ContributionRegistry<AutomationEventRecord>;
   readonly actions: ContributionRegistry<AutomationAction>;
   /** By `<plugin>/<name>`. */
   readonly defaultRules: ContributionRegistry<DefaultRule>;
 
   constructor(base?: AutomationCatalog) {
     this.recordTypes = new ContributionRegistry('automation record type', base?.recordTypes);
+    this.eventRecords = new ContributionRegistry('automation event record', base?.eventRecords);
     this.actions = new ContributionRegistry('automation action', base?.actions);
     this.defaultRules = new ContributionRegistry('default automation rule', base?.defaultRules);
   }
@@ -151,6 +167,8 @@ export class AutomationCatalog {
   }
 
   recordTypeForEvent(eventType: string): AutomationRecordType | null {
+    const declared = this.eventRecords.get(eventType);
+    if (declared) return this.recordTypes.get(declared.recordType) ?? null;
     const prefix = eventType.split('.')[0];
     return this.recordTypes.entries().find(([, r]) => r.eventPrefix === prefix)?.[1] ?? null;
   }
@@ -169,6 +187,8 @@ export function automationCatalogOf(em: AppScoped): AutomationCatalog {
 /** What a plugin's manifest contributes (`automation`). */
 export interface AutomationContribution {
   recordTypes?: AutomationRecordType[];
+  /** The plugin's events that are about a record of a type named otherwise (`segment.entered` → Contact). */
+  eventRecords?: AutomationEventRecord[];
   actions?: AutomationAction[];
   defaultRules?: DefaultRule[];
 }

@@ -228,6 +228,9 @@ export async function startRunsForEvent(
     if (trigger.type === 'integration' && trigger.contactEmailPath) {
       recordId = await contactByEmail(em, event.workspaceId, factAt({ event: event.payload.body }, `event.${trigger.contactEmailPath}`));
       if (!recordId) continue;
+    } else if (type && catalog.eventRecords.get(event.type)) {
+      recordId = catalog.eventRecords.get(event.type)!.idOf(event.payload);
+      if (!recordId) continue;
     } else if (type && event.type.startsWith(`${type.eventPrefix}.`)) {
       recordId = typeof event.payload.id === 'string' ? event.payload.id : null;
       if (!recordId) continue;

@@ -18,6 +18,8 @@ import { contacts } from './contact.records.js';
 import { CONTACT_SCOPE, COMPANY_SCOPE } from './record-scope.js';
 import { erasedFields, recordAuditAs } from '../audit/audit-log.js';
 import { runBeforeHooks } from '../../events/before-hooks.js';
+import { emitEvent } from '../../events/emit.js';
+import { contactTagsChanged } from '../../events/kernel-events.js';
 import { rejectSuppressedEmails } from '../privacy/suppression.js';
 import { consentNoteFields, noteConsent } from '../consent/consent.js';
 
@@ -203,11 +205,21 @@ export async function updateContact(ctx: RequestContext, input: unknown): Promis
       creating: false,
     });
   }
-  if (data.tagIds !== undefined)
-    await setTags(em, contact.workspaceId, CONTACT, contact.id, await resolveTagIds(em, data.tagIds, 'tagIds'));
+  if (data.tagIds !== undefined) await replaceTags(em, contact, await resolveTagIds(em, data.tagIds, 'tagIds'));
   contact.updatedAt = new Date();
   await em.flush();
   return contact;
+}
+
+/** Replaces a contact's tags; when they changed, `contact.tagsChanged` says which (segments follow it). */
+async function replaceTags(em: SqlEntityManager, contact: Contact, tagIds: string[]): Promise<void> {
+  const rows = await em.execute<{ tag_id: string }[]>('select tag_id from contact_tag where contact_id = ?', [contact.id]);
+  const before = new Set(rows.map((r) => String(r.tag_id)));
+  await setTags(em, contact.workspaceId, CONTACT, contact.id, tagIds);
+  const added = tagIds.filter((id) => !before.has(id));
+  const removed = [...before].filter((id) => !tagIds.includes(id));
+  if (added.length || removed.length)
+    await emitEvent(em, contactTagsChanged, { id: contact.id, added, removed }, { workspaceId: contact.workspaceId });
 }
 
 /** Moves a contact to the trash. */
