@@ -255,7 +255,7 @@ export { signToken, verifyToken } from '../core/encryption/signed-tokens.js';
 export { pluginRouteUrl } from '../http/public-url.js';
 
 // Privacy: a plugin's part of export and erasure (manifest field `privacy`), and the suppression list of erased addresses.
-export { isEmailSuppressed } from '../core/privacy/suppression.js';
+export { isEmailSuppressed, suppressedEmails } from '../core/privacy/suppression.js';
 export { ErasureMode, type PrivacyHandler, type PrivacySubject, type ErasedRows } from '../core/privacy/privacy-provider.js';
 
 // ---- contact segments (src/core/contact-queries): rules compiled to SQL, their queries, and the facts plugins add ----

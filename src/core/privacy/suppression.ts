@@ -39,6 +39,14 @@ export async function isEmailSuppressed(ctx: Pick<RequestContext, 'em' | 'princi
   return (await suppressedAmong(onEm(ctx.em), workspaceOf(ctx as RequestContext), [email])).size > 0;
 }
 
+/**
+ * Which of `emails` were erased and may not come back in the caller's workspace, in one statement (a campaign's batch
+ * of recipients): the addresses as given.
+ */
+export async function suppressedEmails(ctx: Pick<RequestContext, 'em' | 'principal'>, emails: readonly string[]): Promise<Set<string>> {
+  return suppressedAmong(onEm(ctx.em), workspaceOf(ctx as RequestContext), emails);
+}
+
 export const SUPPRESSED_MESSAGE = 'this address was erased at its owner’s request and is suppressed';
 
 /** Refuses (CONFLICT, nothing written) a contact write that would bring back a suppressed address. */
