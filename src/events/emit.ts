@@ -85,23 +85,9 @@ export async function emitEvent(
   options?: { workspaceId?: string },
 ): Promise<string> {
   const event = typedPayload === undefined ? token : { type: token.type, payload: typedPayload, workspaceId: options?.workspaceId };
-  // checked where an app is attached (seeds and kernel-level tests run before or without one)
-  const registry = eventsOf(em as SqlEntityManager);
-  if (registry !== kernelEvents && !registry.declaredBy(event.type)) {
-    throw new Error(`emitEvent("${event.type}"): no installed plugin declares this event type (list it in the manifest's \`events\`)`);
-  }
-  const actor = auditActorOf(em as EntityManager);
-  const workspaceId = event.workspaceId ?? actor?.workspaceId;
-  if (!workspaceId) throw new Error(`emitEvent("${event.type}") needs a workspace: call it inside runMutation or pass workspaceId`);
-  const [id] = await insertEvents(em as SqlEntityManager, [
-    {
-      workspaceId,
-      type: event.type,
-      payload: (event.payload ?? {}) as Record<string, unknown>,
-      actorUserId: actor?.userId ?? null,
-      actorApiKeyId: actor?.apiKeyId ?? null,
-    },
-  ]);
+  const [id] = await emitEvents(em, { type: event.type } as EventType<object>, [(event.payload ?? {}) as object], {
+    workspaceId: event.workspaceId,
+  });
   return id!;
 }
 
@@ -121,11 +107,11 @@ export async function emitEvents<Payload extends object>(
   if (!payloads.length) return [];
   const registry = eventsOf(em as SqlEntityManager);
   if (registry !== kernelEvents && !registry.declaredBy(event.type)) {
-    throw new Error(`emitEvents("${event.type}"): no installed plugin declares this event type (list it in the manifest's \`events\`)`);
+    throw new Error(`emitEvent("${event.type}"): no installed plugin declares this event type (list it in the manifest's \`events\`)`);
   }
   const actor = auditActorOf(em as EntityManager);
   const workspaceId = options?.workspaceId ?? actor?.workspaceId;
-  if (!workspaceId) throw new Error(`emitEvents("${event.type}") needs a workspace: call it inside runMutation or pass workspaceId`);
+  if (!workspaceId) throw new Error(`emitEvent("${event.type}") needs a workspace: call it inside runMutation or pass workspaceId`);
   const ids: string[] = [];
   for (let at = 0; at < payloads.length; at += EVENTS_PER_INSERT) {
     const rows = payloads.slice(at, at + EVENTS_PER_INSERT).map((payload) => ({

@@ -2,7 +2,8 @@ import { Arg, Ctx, FieldResolver, ID, Mutation, Query, Resolver, Root } from 'ty
 import { Money, expectGlobalId, readRows, runMutation, sql, toGlobalId, type RequestContext } from '../../../src/sdk/index.js';
 import { CampaignTemplate } from '../templates/entities.js';
 import { CampaignTemplateNode } from '../templates/template.types.js';
-import { CAMPAIGN, CAMPAIGN_SEGMENT, createCampaign, deleteCampaign, updateCampaign } from './campaign.service.js';
+import { CAMPAIGN, createCampaign, deleteCampaign, updateCampaign } from './campaign.service.js';
+import { SEGMENT } from '../segments/segment.service.js';
 import {
   CampaignIdInput,
   CampaignNode,
@@ -54,7 +55,7 @@ export class CampaignResolver {
 
   @FieldResolver(() => [ID], { description: 'The segments whose members are the audience.' })
   segmentIds(@Root() campaign: Campaign) {
-    return campaign.segmentIds.map((id) => toGlobalId(CAMPAIGN_SEGMENT, id));
+    return campaign.segmentIds.map((id) => toGlobalId(SEGMENT, id));
   }
 
   @FieldResolver(() => Money, { nullable: true, description: 'What it cost (for ROI).' })

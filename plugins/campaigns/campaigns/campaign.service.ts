@@ -16,10 +16,9 @@ import { PLUGIN_ID } from '../permissions.js';
 import type { CampaignSettings } from '../settings.js';
 import { liveTemplate } from '../templates/template.service.js';
 import { Campaign, CampaignStatus } from './entities.js';
+import { SEGMENT } from '../segments/segment.service.js';
 
 export const CAMPAIGN = 'Campaign';
-/** The global id type of segments (campaign_segment), as the segments area names them. */
-export const CAMPAIGN_SEGMENT = 'CampaignSegment';
 export const MAX_SEGMENTS = 50;
 
 const workspaceOf = (ctx: RequestContext) => ctx.principal.workspaceId!;
@@ -55,7 +54,7 @@ export async function liveCampaign(ctx: RequestContext, globalId: string, field 
 
 /** The live segments of the workspace among the given global ids (raw uuids, in order), else NOT_FOUND on the entry. */
 async function segmentsOrReject(ctx: RequestContext, globalIds: readonly string[]): Promise<string[]> {
-  const ids = globalIds.map((g, i) => expectGlobalId(g, CAMPAIGN_SEGMENT, `segmentIds.${i}`));
+  const ids = globalIds.map((g, i) => expectGlobalId(g, SEGMENT, `segmentIds.${i}`));
   if (!ids.length) return [];
   const q = sql`select id from campaign_segment where workspace_id = ${workspaceOf(ctx)} and deleted_at is null
     and id in (select cast(jsonb_array_elements_text(cast(${JSON.stringify(ids)} as jsonb)) as uuid))`;

@@ -59,41 +59,40 @@ export async function dynamicSegments(em: RequestContext['em'], workspaceId: str
 
 /**
  * Computes a dynamic segment's membership in full and applies the difference (entry and exit events for the contacts
- * that changed). Walks matching contacts and current members in id order, 10,000 at a time.
+ * that changed). Walks matching contacts and current members in id order, 10,000 at a time. `system` sees the whole
+ * workspace (`asSystem`, or `actAs(context, null, …)` in background work).
  */
 export async function refreshSegment(
-  ctx: RequestContext,
+  system: RequestContext,
   segment: CampaignSegment,
   compiled?: CompiledContactRules | null,
   now = new Date(),
 ): Promise<{ added: number; removed: number }> {
-  return asSystem(ctx.em, segment.workspaceId, async (system) => {
-    const rules = compiled ?? (await compiledRules(system, segment));
-    if (!rules) return { added: 0, removed: 0 };
-    const matching = new Set<string>();
-    for (let after: string | undefined; ; ) {
-      const ids = await contactIdsMatching(system, rules, { after, limit: BATCH, now });
-      for (const id of ids) matching.add(id);
-      if (ids.length < BATCH) break;
-      after = ids.at(-1);
+  const rules = compiled ?? (await compiledRules(system, segment));
+  if (!rules) return { added: 0, removed: 0 };
+  const matching = new Set<string>();
+  for (let after: string | undefined; ; ) {
+    const ids = await contactIdsMatching(system, rules, { after, limit: BATCH, now });
+    for (const id of ids) matching.add(id);
+    if (ids.length < BATCH) break;
+    after = ids.at(-1);
+  }
+  const remove: string[] = [];
+  const current = new Set<string>();
+  for (let after: string | null = null; ; ) {
+    const ids = await memberIds(system.em, segment, after, BATCH);
+    for (const id of ids) {
+      current.add(id);
+      if (!matching.has(id)) remove.push(id);
     }
-    const remove: string[] = [];
-    const current = new Set<string>();
-    for (let after: string | null = null; ; ) {
-      const ids = await memberIds(ctx.em, segment, after, BATCH);
-      for (const id of ids) {
-        current.add(id);
-        if (!matching.has(id)) remove.push(id);
-      }
-      if (ids.length < BATCH) break;
-      after = ids.at(-1)!;
-    }
-    const add = [...matching].filter((id) => !current.has(id));
-    const changed = await changeMembers(ctx.em, segment, { add, remove, source: MemberSource.RULES }, now);
-    const stamp = sql`update campaign_segment set evaluated_at = ${now.toISOString()} where workspace_id = ${segment.workspaceId} and id = ${segment.id}`;
-    await ctx.em.execute(stamp.text, stamp.params);
-    return { added: changed.added.length, removed: changed.removed.length };
-  });
+    if (ids.length < BATCH) break;
+    after = ids.at(-1)!;
+  }
+  const add = [...matching].filter((id) => !current.has(id));
+  const changed = await changeMembers(system.em, segment, { add, remove, source: MemberSource.RULES }, now);
+  const stamp = sql`update campaign_segment set evaluated_at = ${now.toISOString()} where workspace_id = ${segment.workspaceId} and id = ${segment.id}`;
+  await system.em.execute(stamp.text, stamp.params);
+  return { added: changed.added.length, removed: changed.removed.length };
 }
 
 /** Re-evaluates a segment for a few contacts (those an event touched). */

@@ -1,4 +1,5 @@
 import {
+  actAs,
   contactsAffectedBy,
   defineJob,
   rulesAffectedBy,
@@ -8,7 +9,7 @@ import {
   type SubscriberContext,
 } from '../../../src/sdk/index.js';
 import type { CampaignSettings } from '../settings.js';
-import { asSystem, compiledRules, dynamicSegments, reevaluateContacts, refreshSegment } from './dynamic.js';
+import { compiledRules, dynamicSegments, reevaluateContacts, refreshSegment } from './dynamic.js';
 
 /** Events of the plugin's own segments never move other segments (their rules read no membership). */
 const OWN_EVENTS = /^segment\./;
@@ -26,7 +27,7 @@ export const followSegmentChanges: Subscriber<CampaignSettings> = {
   timeoutMs: 60_000,
   async handle(event: DomainEvent, context: SubscriberContext<CampaignSettings>) {
     if (OWN_EVENTS.test(event.type)) return;
-    await asSystem(context.em as never, context.workspaceId, async (system) => {
+    await actAs(context, null, async (system) => {
       const segments = await dynamicSegments(system.em, context.workspaceId);
       if (!segments.length) return;
       const affected = await contactsAffectedBy(system, event);
@@ -49,7 +50,7 @@ export const refreshSegmentsJob = defineJob<Record<string, never>, CampaignSetti
   name: 'refresh-segments',
   cron: TIME_BASED_CRON,
   async run(context: JobContext<CampaignSettings>) {
-    await asSystem(context.em as never, context.workspaceId, async (system) => {
+    await actAs(context, null, async (system) => {
       for (const segment of await dynamicSegments(system.em, context.workspaceId)) {
         const compiled = await compiledRules(system, segment);
         if (!compiled) continue;

@@ -18,7 +18,6 @@ import { checkSegmentRules } from './dynamic.js';
 import { CampaignSegmentNode, CampaignSegmentPreview } from './segment.types.js';
 
 interface Preview {
-  count: number;
   compiled: CompiledContactRules;
 }
 
@@ -28,8 +27,12 @@ export class CampaignSegmentPreviewResolver {
     description: 'Counts and lists the contacts (in the caller’s scope) that rules match now, without saving anything.',
   })
   async campaignSegmentPreview(@Arg('rules', () => GraphQLJSON) rules: unknown, @Ctx() ctx: RequestContext): Promise<Preview> {
-    const compiled = await checkSegmentRules(ctx, rules, 'rules');
-    return { count: await countContacts(ctx, compiled), compiled };
+    return { compiled: await checkSegmentRules(ctx, rules, 'rules') };
+  }
+
+  @FieldResolver(() => Int, { description: 'Matching contacts in the caller’s scope (counted only when asked for).' })
+  count(@Root() preview: Preview, @Ctx() ctx: RequestContext) {
+    return countContacts(ctx, preview.compiled);
   }
 
   @FieldResolver(() => contacts.Connection)

@@ -15,7 +15,7 @@ import {
 } from '../../../src/sdk/index.js';
 import { CampaignSegment, MemberSource, SegmentKind } from './entities.js';
 import { changeMembers } from './membership.js';
-import { checkSegmentRules, refreshSegment } from './dynamic.js';
+import { asSystem, checkSegmentRules, refreshSegment } from './dynamic.js';
 
 export const SEGMENT = 'CampaignSegment';
 /** Segments (lists and dynamic ones) per workspace. */
@@ -84,7 +84,7 @@ export async function createSegment(ctx: RequestContext, input: unknown): Promis
   } as CampaignSegment);
   await ctx.em.flush();
   if (compiled) {
-    await refreshSegment(ctx, segment, compiled);
+    await asSystem(ctx.em, segment.workspaceId, (system) => refreshSegment(system, segment, compiled));
     await ctx.em.refresh(segment);
   }
   return segment;
@@ -109,7 +109,7 @@ export async function updateSegment(ctx: RequestContext, input: unknown): Promis
   segment.updatedAt = new Date();
   await ctx.em.flush();
   if (compiled) {
-    await refreshSegment(ctx, segment, compiled);
+    await asSystem(ctx.em, segment.workspaceId, (system) => refreshSegment(system, segment, compiled));
     await ctx.em.refresh(segment);
   }
   return segment;

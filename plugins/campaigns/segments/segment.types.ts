@@ -103,6 +103,4 @@ export class ImportCampaignListPayload {
 }
 
 @ObjectType({ description: 'What a segment definition would hold now, before it is saved.' })
-export class CampaignSegmentPreview {
-  @Field(() => Int, { description: 'Matching contacts in the caller’s scope.' }) count!: number;
-}
+export class CampaignSegmentPreview {}
