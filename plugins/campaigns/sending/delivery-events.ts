@@ -35,7 +35,12 @@ async function onSent(event: DomainEvent<EmailDelivered>, context: SubscriberCon
   const q = sql`update campaign_send set status = 'delivered', delivered_at = ${event.occurredAt ?? new Date()}, updated_at = now()
     where id = ${send.id} and status = 'sent' returning id`;
   if (!(await context.em.execute(q.text, q.params)).length) return;
-  await emitEvent(context.em, campaignEmailDelivered, { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id });
+  await emitEvent(
+    context.em,
+    campaignEmailDelivered,
+    { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id },
+    { workspaceId: context.workspaceId },
+  );
   await context.em.flush();
 }
 
@@ -65,7 +70,12 @@ async function onFailed(event: DomainEvent<EmailDelivered>, context: SubscriberC
     values (gen_random_uuid(), ${context.workspaceId}, ${email}, 'bounced', ${send.contact_id}, ${send.campaign_id}, ${send.id}, ${error}, now(), now())
     on conflict (workspace_id, email, kind) do nothing`;
   await context.em.execute(insert.text, insert.params, 'run');
-  await emitEvent(context.em, campaignEmailBounced, { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id });
+  await emitEvent(
+    context.em,
+    campaignEmailBounced,
+    { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id },
+    { workspaceId: context.workspaceId },
+  );
   await context.em.flush();
 }
 

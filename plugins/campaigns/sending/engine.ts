@@ -102,10 +102,14 @@ export async function claimBatch(context: EngineContext, campaignId: string): Pr
   }
   const limit = Math.min(BATCH_SIZE, budget);
   const token = randomUUID();
-  const claim = sql`update campaign_send set status = 'claimed', claim_token = ${token}, claimed_at = ${now}, updated_at = ${now}
-    where id in (select id from campaign_send where workspace_id = ${workspaceId} and campaign_id = ${campaignId} and status = 'queued'
+  // the pick is a materialised CTE: as an `in (select … limit … skip locked)` PostgreSQL may run the subquery more
+  // than once in a plan and claim more than `limit` rows
+  const claim = sql`with picked as materialized (
+      select id from campaign_send where workspace_id = ${workspaceId} and campaign_id = ${campaignId} and status = 'queued'
       order by id limit ${limit} for update skip locked)
-    returning id`;
+    update campaign_send s set status = 'claimed', claim_token = ${token}, claimed_at = ${now}, updated_at = ${now}
+    from picked where s.id = picked.id
+    returning s.id`;
   const claimed = (await em.execute<{ id: string }[]>(claim.text, claim.params)).length;
   if (!claimed) {
     await finishIfDone(context, campaignId);

@@ -24,10 +24,6 @@ import {
 // each test drives a whole campaign through the queue and a real SMTP server: minutes on a loaded machine
 jest.setTimeout(180_000);
 
-// KNOWN BUG: on PostgreSQL no campaign reaches `sent` (tickUntil never settles) — the send engine is under repair;
-// until then these run on PGlite only, where they pass
-const test = process.env.TEST_DATABASE_URL ? globalThis.test.skip : globalThis.test;
-
 const clock = new TestClock(Date.now());
 let server: PluginTestServer;
 let smtp: TestSmtp;
