@@ -28,6 +28,7 @@ import { campaignSettings } from './settings.js';
 import { templateEntities } from './templates/entities.js';
 import { CampaignTemplateResolver } from './templates/template.resolver.js';
 import { trackingEntities } from './tracking/entities.js';
+import { engagementEventRecords, engagementFacts, trackingRoutes } from './tracking/index.js';
 import { CampaignStatsResolver } from './tracking/stats.js';
 
 const read = requires(CAMPAIGN_READ);
@@ -85,7 +86,9 @@ export default definePlugin({
   resolvers: [...segmentResolvers, CampaignTemplateResolver, CampaignResolver, CampaignSendingResolver, CampaignStatsResolver],
   rules: mergeRuleDeclarations([segmentRules, rules]),
   nodeTypes: [segmentNodeType],
-  automation: segmentAutomation,
+  automation: { ...segmentAutomation, eventRecords: [...(segmentAutomation.eventRecords ?? []), ...engagementEventRecords] },
+  contactFacts: engagementFacts,
+  httpRoutes: trackingRoutes,
   permissions: campaignPermissions,
   events: [...SEGMENT_EVENTS, ...CAMPAIGN_EVENTS],
   timelineEntryTypes: CAMPAIGN_TIMELINE_ENTRY_TYPES,

@@ -87,7 +87,7 @@ export { TagNode } from '../core/tags/tag.types.js';
 export { UserNode } from '../core/identity/user.types.js';
 export { User } from '../core/identity/user.entity.js';
 export { Company } from '../core/customers/company.entity.js';
-export { Contact } from '../core/customers/contact.entity.js';
+export { Contact, ConsentStatus } from '../core/customers/contact.entity.js';
 /** For plugin tables without an `id` (composite keys) that still reference their workspace. */
 export { Workspace } from '../core/workspaces/workspace.entity.js';
 

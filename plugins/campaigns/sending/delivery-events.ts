@@ -2,6 +2,7 @@ import {
   emailFailed,
   emailSent,
   emitEvent,
+  recordTimelineEvent,
   sql,
   subscribe,
   type DomainEvent,
@@ -76,7 +77,14 @@ async function onFailed(event: DomainEvent<EmailDelivered>, context: SubscriberC
     { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id },
     { workspaceId: context.workspaceId },
   );
-  await context.em.flush();
+  await recordTimelineEvent(context.em, {
+    entryType: campaignEmailBounced.type,
+    title: `Campaign email bounced: ${email}`,
+    body: error,
+    data: { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id },
+    occurredAt: event.occurredAt,
+    targets: [{ type: 'Contact', id: send.contact_id }],
+  });
 }
 
 export const deliverySubscribers = [

@@ -5,6 +5,7 @@ import {
   defineJob,
   contacts,
   enqueueJob,
+  renderEmailTemplate,
   sendEmail,
   sql,
   type Contact,
@@ -17,7 +18,7 @@ import { Campaign, CampaignStatus } from '../campaigns/entities.js';
 import type { CampaignSettings } from '../settings.js';
 import { CampaignTemplate } from '../templates/entities.js';
 import { SendStatus, SkipReason } from './entities.js';
-import { recipientLinks } from './links.js';
+import { campaignLinkIndex, recipientLinks, recordCampaignLinks, trackHtml } from './links.js';
 import { skipReasons } from './suppression.js';
 
 /** Rows claimed by one batch (one hand-off transaction each): a few hundred, never the whole audience in memory. */
@@ -62,6 +63,12 @@ export async function startCampaign(context: { em: RequestContext['em'] }, campa
   campaign.startedAt = now;
   campaign.scheduledAt ??= now;
   campaign.recipientCount = Number(row?.n ?? 0);
+  const template = await context.em.findOne(
+    CampaignTemplate,
+    { id: campaign.templateId, workspaceId: campaign.workspaceId },
+    { filters: false },
+  );
+  if (template) await recordCampaignLinks(context.em, campaign.workspaceId, campaign.id, template.compiledHtml);
   await context.em.flush();
   await enqueueJob(context, batchJob, { campaignId: campaign.id }, { workspaceId: campaign.workspaceId, singletonKey: campaign.id });
   return campaign.recipientCount;
@@ -145,6 +152,8 @@ export async function deliverClaim(context: EngineContext, campaignId: string, c
   }
   const template = await em.findOne(CampaignTemplate, { id: campaign.templateId, workspaceId }, { filters: false });
   if (!template) throw new Error(`campaign ${campaignId}: template ${campaign.templateId} is missing`);
+  const links = await campaignLinkIndex(em, workspaceId, campaignId);
+  const from = senderOf(campaign);
   let sent = 0;
   await actAs(context, null, async (ctx) => {
     const loaded = await contacts.readable(ctx).loadMany(rows.map((r) => r.contact_id));
@@ -160,15 +169,33 @@ export async function deliverClaim(context: EngineContext, campaignId: string, c
     for (const row of rows.filter((r) => !reasons.has(r.contact_id))) {
       const contact = byId.get(row.contact_id)!;
       const email = contact.primaryEmail!.trim().toLowerCase();
-      const links = await recipientLinks(campaign, row.id);
+      const recipient = recipientLinks(context, workspaceId, row.id);
       try {
+        const rendered = await renderEmailTemplate(em, {
+          workspaceId,
+          to: email,
+          contactId: contact.id,
+          content: { subject: template.subject, html: template.compiledHtml, text: template.textBody ?? null },
+          data: { unsubscribeUrl: recipient.unsubscribeUrl, campaignName: campaign.name },
+        });
         const message = await sendEmail(em, {
           workspaceId,
           actorId: campaign.createdBy ?? null,
           to: email,
           contactId: contact.id,
-          content: { subject: template.subject, html: template.compiledHtml, text: template.textBody ?? null },
-          data: { unsubscribeUrl: links.unsubscribeUrl ?? '', campaignName: campaign.name },
+          content: {
+            subject: rendered.subject,
+            html: trackHtml(rendered.html, links, recipient, context.settings.tracking),
+            text: rendered.text,
+          },
+          prerendered: true,
+          from,
+          headers: {
+            // RFC 8058 one-click: mail clients POST `List-Unsubscribe=One-Click` to the URL
+            'List-Unsubscribe': `<${recipient.unsubscribeUrl}>`,
+            'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+            'X-Campaign-Id': campaign.id,
+          },
           source: sendSource(campaign.id, row.id),
         });
         const mark = sql`update campaign_send set status = 'sent', message_id = ${message.id}, email = ${email}, sent_at = ${now},
@@ -186,6 +213,12 @@ export async function deliverClaim(context: EngineContext, campaignId: string, c
   });
   await finishIfDone(context, campaignId);
   return sent;
+}
+
+/** The campaign's sender identity (`Name <address>`), or null for the server's MAIL_FROM. */
+function senderOf(campaign: Campaign): string | null {
+  if (!campaign.senderAddress) return null;
+  return campaign.senderName ? `${campaign.senderName} <${campaign.senderAddress}>` : campaign.senderAddress;
 }
 
 async function markSkipped(context: EngineContext, rows: ClaimedRow[], reason: (row: ClaimedRow) => SkipReason): Promise<void> {
