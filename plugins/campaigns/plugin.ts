@@ -7,6 +7,7 @@ import { campaignEntities } from './campaigns/entities.js';
 import { CampaignResolver } from './campaigns/campaign.resolver.js';
 import { Migration20261210000000CampaignSegments } from './migrations/Migration20261210000000CampaignSegments.js';
 import { Migration20261210100000Campaigns } from './migrations/Migration20261210100000Campaigns.js';
+import { Migration20261211000000CampaignSequences } from './migrations/Migration20261211000000CampaignSequences.js';
 import { CAMPAIGN_MANAGE, CAMPAIGN_READ, CAMPAIGN_SEND, PLUGIN_ID, campaignPermissions } from './permissions.js';
 import {
   SEGMENT_EVENTS,
@@ -19,6 +20,15 @@ import {
   segmentRules,
 } from './segments/index.js';
 import { seedSegmentDemo } from './segments/demo-data.js';
+import { seedSequenceDemo } from './sequences/demo-data.js';
+import {
+  enrollInSequenceAction,
+  sequenceEntities,
+  sequenceJobs,
+  sequenceResolvers,
+  sequenceRules,
+  sequenceSubscribers,
+} from './sequences/index.js';
 import { deliverySubscribers } from './sending/delivery-events.js';
 import { campaignJobs } from './sending/engine.js';
 import { sendingEntities } from './sending/entities.js';
@@ -78,22 +88,37 @@ export default definePlugin({
   version: '1.0.0',
   kernel: '^1.0.0',
   enabledByDefault: false,
-  entities: [...segmentEntities, ...templateEntities, ...campaignEntities, ...sendingEntities, ...trackingEntities],
+  entities: [...segmentEntities, ...templateEntities, ...campaignEntities, ...sendingEntities, ...trackingEntities, ...sequenceEntities],
   migrations: [
     { name: 'Migration20261210000000CampaignSegments', class: Migration20261210000000CampaignSegments },
     { name: 'Migration20261210100000Campaigns', class: Migration20261210100000Campaigns },
+    { name: 'Migration20261211000000CampaignSequences', class: Migration20261211000000CampaignSequences },
   ],
-  resolvers: [...segmentResolvers, CampaignTemplateResolver, CampaignResolver, CampaignSendingResolver, CampaignStatsResolver],
-  rules: mergeRuleDeclarations([segmentRules, rules]),
+  resolvers: [
+    ...segmentResolvers,
+    CampaignTemplateResolver,
+    CampaignResolver,
+    CampaignSendingResolver,
+    CampaignStatsResolver,
+    ...sequenceResolvers,
+  ],
+  rules: mergeRuleDeclarations([segmentRules, rules, sequenceRules]),
   nodeTypes: [segmentNodeType],
-  automation: { ...segmentAutomation, eventRecords: [...(segmentAutomation.eventRecords ?? []), ...engagementEventRecords] },
+  automation: {
+    ...segmentAutomation,
+    actions: [enrollInSequenceAction],
+    eventRecords: [...(segmentAutomation.eventRecords ?? []), ...engagementEventRecords],
+  },
   contactFacts: engagementFacts,
   httpRoutes: trackingRoutes,
   permissions: campaignPermissions,
   events: [...SEGMENT_EVENTS, ...CAMPAIGN_EVENTS],
   timelineEntryTypes: CAMPAIGN_TIMELINE_ENTRY_TYPES,
-  subscribers: [...segmentSubscribers, ...deliverySubscribers],
-  jobs: [...segmentJobs, ...campaignJobs],
+  subscribers: [...segmentSubscribers, ...deliverySubscribers, ...sequenceSubscribers],
+  jobs: [...segmentJobs, ...campaignJobs, ...sequenceJobs],
   settings: campaignSettings,
-  demoData: (context) => seedSegmentDemo(context),
+  demoData: async (context) => {
+    await seedSegmentDemo(context);
+    await seedSequenceDemo(context);
+  },
 });
