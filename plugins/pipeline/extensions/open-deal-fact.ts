@@ -28,10 +28,10 @@ export const openDealInStage = defineContactFact({
   key: 'pipeline.openDealInStage',
   description: 'The contact is on an open deal in the stage stageId (a PipelineStage global id)',
   params: z.strictObject({ stageId }),
-  condition: (params, { ctx, contact }) =>
+  condition: (params, { ctx, contact, workspaceId }) =>
     sql`exists (select 1 from deal_contact dc join deal d on d.id = dc.deal_id
-      where dc.workspace_id = ${raw(contact)}.workspace_id and dc.contact_id = ${raw(contact)}.id
-        and d.workspace_id = ${raw(contact)}.workspace_id and d.stage_id = ${params.stageId} and d.status = 'open' and d.deleted_at is null
+      where dc.workspace_id = ${workspaceId} and dc.contact_id = ${raw(contact)}.id
+        and d.workspace_id = ${workspaceId} and d.stage_id = ${params.stageId} and d.status = 'open' and d.deleted_at is null
         and ${scopeSql(ctx, DEAL_SCOPE, DEAL_SCOPE.read, 'd')})`,
   dependsOn: {
     events: ['deal.created', 'deal.updated', 'deal.stageChanged', 'deal.won', 'deal.lost', 'deal.reopened', 'deal.deleted'],

@@ -3,6 +3,7 @@ import type { RequestContext } from '../../graphql/context.js';
 import { workspaceOf } from '../../graphql/context.js';
 import { eventsOf } from '../../events/registry.js';
 import { daysBefore } from './facts.js';
+import { companyJoin } from './fields.js';
 import type { ContactRuleScalar } from './rules.js';
 import type { CompiledContactRules, CompiledNode } from './validate.js';
 
@@ -100,22 +101,42 @@ async function enabledFactOwners(ctx: RequestContext, tree: CompiledNode): Promi
   return enabled;
 }
 
+export interface RulesSql {
+  /** Joins the condition reads (the contact's company), to append after `contact <alias>`. */
+  joins: string;
+  /** An SQL boolean over the contact row and the joins. */
+  condition: Sql;
+}
+
+function readsCompany(node: CompiledNode): boolean {
+  if ('all' in node) return node.all.some(readsCompany);
+  if ('any' in node) return node.any.some(readsCompany);
+  if ('not' in node) return readsCompany(node.not);
+  return 'field' in node && node.resolved.readsCompany === true;
+}
+
 /**
- * The compiled rules as one SQL boolean over the contact row `contact`. A fact of a module disabled in the workspace
- * since the rules were validated matches nothing.
+ * The compiled rules as SQL over the contact row `contact`. A fact of a module disabled in the workspace since the
+ * rules were validated matches nothing.
+ *
+ * Rules are two-valued (`not` of a comparison with a missing value holds, as automation's conditions evaluate it).
+ * Outside a `not`, a null leaf already counts as false in a WHERE, so leaves stay bare there: the planner turns a
+ * fact's `exists` into a semi-join over its indexes only when nothing wraps it. Under a `not`, each leaf is made
+ * two-valued with `coalesce(…, false)`.
  */
-export async function rulesSql(ctx: RequestContext, compiled: CompiledContactRules, contact: string, now: Date): Promise<Sql> {
+export async function rulesSql(ctx: RequestContext, compiled: CompiledContactRules, contact: string, now: Date): Promise<RulesSql> {
   const enabled = await enabledFactOwners(ctx, compiled.tree);
-  const build = (node: CompiledNode): Sql => {
-    if ('all' in node) return Sql.and(node.all.map(build));
-    if ('any' in node) return Sql.or(node.any.map(build));
-    if ('not' in node) return sql`not ${build(node.not).wrap()}`;
+  const workspaceId = workspaceOf(ctx);
+  const build = (node: CompiledNode, twoValued: boolean): Sql => {
+    if ('all' in node) return Sql.and(node.all.map((n) => build(n, twoValued)));
+    if ('any' in node) return Sql.or(node.any.map((n) => build(n, twoValued)));
+    if ('not' in node) return sql`not ${build(node.not, true).wrap()}`;
+    let leaf: Sql;
     if ('fact' in node) {
       if (!enabled.has(node.owner)) return raw('false');
-      return sql`coalesce(${node.definition.condition(node.params, { ctx, contact, now }).wrap()}, false)`;
-    }
-    // two-valued, so `not` of a comparison with a missing value holds (as automation's conditions evaluate it)
-    return sql`coalesce(${(node.resolved.has ? listSql(node, contact) : scalarSql(node, node.resolved.expr!(contact), now)).wrap()}, false)`;
+      leaf = node.definition.condition(node.params, { ctx, contact, workspaceId, now });
+    } else leaf = node.resolved.has ? listSql(node, contact) : scalarSql(node, node.resolved.expr!(contact), now);
+    return twoValued ? sql`coalesce(${leaf.wrap()}, false)` : leaf;
   };
-  return build(compiled.tree);
+  return { joins: readsCompany(compiled.tree) ? companyJoin(contact) : '', condition: build(compiled.tree, false) };
 }

@@ -12,8 +12,13 @@ import { ContributionRegistry, KERNEL_OWNER } from '../../registries/contributio
  */
 export interface ContactFactTarget {
   ctx: RequestContext;
-  /** The alias of the contact row in the statement: compare with `<alias>.id`, `<alias>.workspace_id`. */
+  /** The alias of the contact row in the statement: compare with `<alias>.id`. */
   contact: string;
+  /**
+   * The workspace of the statement: compare your tables' `workspace_id` with it (a parameter, not
+   * `<alias>.workspace_id`), so their workspace indexes serve the condition.
+   */
+  workspaceId: string;
   /** "Now" of the query (`options.now`, default the wall clock): use it for "in the last N days", never `now()`. */
   now: Date;
 }
@@ -64,6 +69,6 @@ export function registerKernelContactFact(fact: ContactFact): void {
 export const daysBefore = (now: Date, days: number): Sql => sql`${new Date(now.getTime() - days * 86_400_000).toISOString()}::timestamptz`;
 
 /** Activity links on the contact's timeline (live activities only). */
-export const activityLinksOf = (contact: string): Sql =>
-  raw(`select 1 from timeline_link l join activity a on a.id = l.entry_id and a.deleted_at is null
-    where l.workspace_id = ${contact}.workspace_id and l.target_type = 'Contact' and l.target_id = ${contact}.id and l.entry_kind = 'activity'`);
+export const activityLinksOf = (contact: string, workspaceId: string): Sql =>
+  sql`select 1 from timeline_link l join activity a on a.id = l.entry_id and a.deleted_at is null
+    where l.workspace_id = ${workspaceId} and l.target_type = 'Contact' and l.target_id = ${raw(contact)}.id and l.entry_kind = 'activity'`;

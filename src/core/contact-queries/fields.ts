@@ -22,13 +22,21 @@ export interface ContactField {
   expr?: (contact: string) => Sql;
   /** List fields: whether the list holds `value` (null: holds anything). */
   has?: (contact: string, value: string | null) => Sql;
+  /** `expr` reads the contact's live company through `companyJoin` (left-joined once per statement). */
+  readsCompany?: true;
 }
 
 const lifecycle = Object.values(LifecycleStage);
 const column = (name: string) => (c: string) => raw(`${c}.${name}`);
-/** A column of the contact's live company (null without one). */
-const companyColumn = (expr: (co: string) => string) => (c: string) =>
-  raw(`(select ${expr('co')} from company co where co.id = ${c}.company_id and co.deleted_at is null)`);
+/** The alias of the contact's live company in a statement over the contact row `contact`. */
+export const companyAlias = (contact: string) => `${contact}_company`;
+/** The join the company fields read: at most one live company per contact, null columns without one. */
+export const companyJoin = (contact: string) => {
+  const co = companyAlias(contact);
+  return `left join company ${co} on ${co}.id = ${contact}.company_id and ${co}.deleted_at is null`;
+};
+/** A column of the contact's live company (null without one), through `companyJoin`. */
+const companyColumn = (expr: (co: string) => string) => (c: string) => raw(expr(companyAlias(c)));
 
 const CONTACT_FIELDS: Record<string, ContactField> = {
   firstName: { kind: 'string', expr: column('first_name') },
@@ -67,21 +75,28 @@ const CONTACT_FIELDS: Record<string, ContactField> = {
         teamId == null ? raw('') : sql` and tm.team_id::text = ${teamId}`
       })`,
   },
-  'company.name': { kind: 'string', expr: companyColumn((co) => `${co}.name`) },
-  'company.domain': { kind: 'string', expr: companyColumn((co) => `${co}.primary_domain`) },
-  'company.industry': { kind: 'string', expr: companyColumn((co) => `${co}.industry`) },
-  'company.website': { kind: 'string', expr: companyColumn((co) => `${co}.website`) },
+  'company.name': { kind: 'string', readsCompany: true, expr: companyColumn((co) => `${co}.name`) },
+  'company.domain': { kind: 'string', readsCompany: true, expr: companyColumn((co) => `${co}.primary_domain`) },
+  'company.industry': { kind: 'string', readsCompany: true, expr: companyColumn((co) => `${co}.industry`) },
+  'company.website': { kind: 'string', readsCompany: true, expr: companyColumn((co) => `${co}.website`) },
   'company.employeeCount': {
     kind: 'number',
+    readsCompany: true,
     expr: companyColumn((co) => `${co}.employee_count`),
     protectedAs: { type: 'Company', field: 'employeeCount' },
   },
   'company.annualRevenue': {
     kind: 'number',
+    readsCompany: true,
     expr: companyColumn((co) => `${co}.annual_revenue_amount`),
     protectedAs: { type: 'Company', field: 'annualRevenue' },
   },
-  'company.lifecycleStage': { kind: 'enum', values: lifecycle, expr: companyColumn((co) => `${co}.lifecycle_stage::text`) },
+  'company.lifecycleStage': {
+    kind: 'enum',
+    values: lifecycle,
+    readsCompany: true,
+    expr: companyColumn((co) => `${co}.lifecycle_stage::text`),
+  },
 };
 
 /** The built-in field names (for catalogues and docs). */
@@ -124,7 +139,8 @@ function customField(def: CustomFieldDefinition, type: 'Contact' | 'Company'): C
   }
   const expr = (c: string) =>
     onRow(c, (row) => (def.type === CustomFieldType.DATE ? `${customValueExpr(def, row)}::timestamptz` : customValueExpr(def, row)));
-  return { ...base, values: def.type === CustomFieldType.SELECT ? def.options.map((o) => o.value) : undefined, expr };
+  const values = def.type === CustomFieldType.SELECT ? def.options.map((o) => o.value) : undefined;
+  return type === 'Company' ? { ...base, values, expr, readsCompany: true } : { ...base, values, expr };
 }
 
 export interface CustomFieldsByType {

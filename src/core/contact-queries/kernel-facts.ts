@@ -27,8 +27,8 @@ export const activityLoggedFact = defineContactFact({
   key: 'activity.logged',
   description: 'An activity (of a type, if given) on the contact in the last withinLastDays days',
   params: z.strictObject({ type: z.enum(ActivityType).optional(), withinLastDays: days }),
-  condition: (params, { contact, now }) =>
-    sql`exists (${activityLinksOf(contact)} and l.occurred_at >= ${daysBefore(now, params.withinLastDays)} and l.occurred_at <= ${now.toISOString()}::timestamptz${
+  condition: (params, { contact, workspaceId, now }) =>
+    sql`exists (${activityLinksOf(contact, workspaceId)} and l.occurred_at >= ${daysBefore(now, params.withinLastDays)} and l.occurred_at <= ${now.toISOString()}::timestamptz${
       params.type ? sql` and l.entry_type = ${params.type}` : sql``
     })`,
   dependsOn: { events: ACTIVITY_EVENTS, contactIdsOf: activityContacts },
@@ -39,8 +39,8 @@ export const activityNoneFact = defineContactFact({
   key: 'activity.none',
   description: 'No activity on the contact for the last days days (contacts without any activity included)',
   params: z.strictObject({ days }),
-  condition: (params, { contact, now }) =>
-    sql`not exists (${activityLinksOf(contact)} and l.occurred_at >= ${daysBefore(now, params.days)} and l.occurred_at <= ${now.toISOString()}::timestamptz)`,
+  condition: (params, { contact, workspaceId, now }) =>
+    sql`not exists (${activityLinksOf(contact, workspaceId)} and l.occurred_at >= ${daysBefore(now, params.days)} and l.occurred_at <= ${now.toISOString()}::timestamptz)`,
   dependsOn: { events: ACTIVITY_EVENTS, contactIdsOf: activityContacts },
   timeBased: true,
 });

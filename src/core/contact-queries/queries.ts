@@ -23,9 +23,13 @@ export interface ContactQueryOptions {
   now?: Date;
 }
 
-/** The workspace, the caller's read scope, live rows, and the rules, over `contact c`. */
-async function matchingWhere(ctx: RequestContext, compiled: CompiledContactRules, now: Date): Promise<Sql> {
-  return Sql.and([await contacts.where(ctx, null, ALIAS), await rulesSql(ctx, compiled, ALIAS, now)]);
+/** `from contact c` with the joins the rules read, and the workspace, the caller's read scope, live rows and the rules. */
+async function matching(ctx: RequestContext, compiled: CompiledContactRules, now: Date): Promise<{ from: Sql; where: Sql }> {
+  const rules = await rulesSql(ctx, compiled, ALIAS, now);
+  return {
+    from: raw(`contact ${ALIAS}${rules.joins ? ` ${rules.joins}` : ''}`),
+    where: Sql.and([await contacts.where(ctx, null, ALIAS), rules.condition]),
+  };
 }
 
 /** How many contacts match. */
@@ -34,8 +38,8 @@ export async function countContacts(
   compiled: CompiledContactRules,
   options: ContactQueryOptions = {},
 ): Promise<number> {
-  const where = await matchingWhere(ctx, compiled, options.now ?? new Date());
-  const q = sql`select count(*)::int as n from contact ${raw(ALIAS)} where ${where}`;
+  const { from, where } = await matching(ctx, compiled, options.now ?? new Date());
+  const q = sql`select count(*)::int as n from ${from} where ${where}`;
   const [row] = await ctx.em.execute<{ n: number }[]>(q.text, q.params);
   return Number(row?.n ?? 0);
 }
@@ -57,7 +61,8 @@ export async function contactIdsMatching(
 ): Promise<string[]> {
   if (options.among && options.among.length === 0) return [];
   if (options.after !== undefined && !UUID.test(options.after)) throw InputRejected.one('after', 'a contact id (uuid)');
-  const parts = [await matchingWhere(ctx, compiled, options.now ?? new Date())];
+  const { from, where } = await matching(ctx, compiled, options.now ?? new Date());
+  const parts = [where];
   if (options.among)
     parts.push(
       sql`${raw(ALIAS)}.id::text in (${Sql.join(
@@ -67,7 +72,7 @@ export async function contactIdsMatching(
     );
   if (options.after) parts.push(sql`${raw(ALIAS)}.id > ${options.after}::uuid`);
   const limit = Math.max(0, Math.min(options.limit ?? MAX_IDS, MAX_IDS));
-  const q = sql`select ${raw(ALIAS)}.id from contact ${raw(ALIAS)} where ${Sql.and(parts)} order by ${raw(ALIAS)}.id limit ${limit}`;
+  const q = sql`select ${raw(ALIAS)}.id from ${from} where ${Sql.and(parts)} order by ${raw(ALIAS)}.id limit ${limit}`;
   return (await ctx.em.execute<{ id: string }[]>(q.text, q.params)).map((r) => String(r.id));
 }
 
@@ -83,5 +88,8 @@ export async function contactsMatching(
 ): Promise<Page<Contact>> {
   const query = await contacts.listQuery(ctx, null, options.orderBy);
   const rules = await rulesSql(ctx, compiled, ALIAS, options.now ?? new Date());
-  return keysetPage(ctx.em, { ...query, where: Sql.and([query.where, rules]) }, pageRequest(args), (row) => readRow(ctx.em, Contact, row));
+  const from = rules.joins ? `${query.from} ${rules.joins}` : query.from;
+  return keysetPage(ctx.em, { ...query, from, where: Sql.and([query.where, rules.condition]) }, pageRequest(args), (row) =>
+    readRow(ctx.em, Contact, row),
+  );
 }
