@@ -1,7 +1,7 @@
 import { requires, signedIn, type AutomationContribution, type RuleDeclarations } from '../../../src/sdk/index.js';
 import { CAMPAIGN_MANAGE, CAMPAIGN_READ } from '../permissions.js';
 import { CampaignSegment, segmentEntities } from './entities.js';
-import { SEGMENT_EVENTS } from './events.js';
+import { SEGMENT_EVENTS, aboutTheirContact } from './events.js';
 import { CampaignSegmentResolver, liveSegments } from './segment.resolver.js';
 import { SEGMENT } from './segment.service.js';
 import { CampaignSegmentPreviewResolver, ContactSegmentsResolver } from './preview.resolver.js';
@@ -49,9 +49,5 @@ export const segmentNodeType = {
 
 /** Rules triggered by `segment.entered` / `segment.exited` are about the contact (its fields in conditions and actions). */
 export const segmentAutomation: AutomationContribution = {
-  eventRecords: SEGMENT_EVENTS.map((event) => ({
-    event: event.type,
-    recordType: 'Contact',
-    idOf: (payload: Record<string, unknown>) => (typeof payload.contactId === 'string' ? payload.contactId : null),
-  })),
+  eventRecords: aboutTheirContact(SEGMENT_EVENTS),
 };

@@ -2,7 +2,6 @@ import {
   emailFailed,
   emailSent,
   emitEvent,
-  recordTimelineEvent,
   sql,
   subscribe,
   type DomainEvent,
@@ -11,7 +10,7 @@ import {
 } from '../../../src/sdk/index.js';
 import type { CampaignSettings } from '../settings.js';
 import { parseSendSource } from './engine.js';
-import { campaignEmailBounced, campaignEmailDelivered } from './events.js';
+import { campaignEmailBounced, campaignEmailDelivered, recordEngagementEvent } from './events.js';
 
 interface SendRow {
   id: string;
@@ -71,20 +70,13 @@ async function onFailed(event: DomainEvent<EmailDelivered>, context: SubscriberC
     values (gen_random_uuid(), ${context.workspaceId}, ${email}, 'bounced', ${send.contact_id}, ${send.campaign_id}, ${send.id}, ${error}, now(), now())
     on conflict (workspace_id, email, kind) do nothing`;
   await context.em.execute(insert.text, insert.params, 'run');
-  await emitEvent(
+  await recordEngagementEvent(
     context.em,
+    context.workspaceId,
     campaignEmailBounced,
     { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id },
-    { workspaceId: context.workspaceId },
+    { title: `Campaign email bounced: ${email}`, body: error, occurredAt: event.occurredAt },
   );
-  await recordTimelineEvent(context.em, {
-    entryType: campaignEmailBounced.type,
-    title: `Campaign email bounced: ${email}`,
-    body: error,
-    data: { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id },
-    occurredAt: event.occurredAt,
-    targets: [{ type: 'Contact', id: send.contact_id }],
-  });
 }
 
 export const deliverySubscribers = [

@@ -1,4 +1,4 @@
-import { defineEvent } from '../../../src/sdk/index.js';
+import { defineEvent, emitEvent, recordTimelineEvent, type EventType, type RequestContext } from '../../../src/sdk/index.js';
 
 /** What every campaign engagement event carries (raw uuids). */
 export interface CampaignEmailEvent {
@@ -32,3 +32,20 @@ export const CAMPAIGN_TIMELINE_ENTRY_TYPES = [
   'campaign.emailClicked',
   'campaign.emailUnsubscribed',
 ];
+
+/** Emits a campaign engagement event and puts it on its contact's timeline, in the caller's transaction. */
+export async function recordEngagementEvent(
+  em: RequestContext['em'],
+  workspaceId: string,
+  event: EventType<CampaignEmailEvent>,
+  payload: CampaignEmailEvent,
+  entry: { title: string; body?: string | null; occurredAt: Date },
+): Promise<void> {
+  await emitEvent(em, event, payload, { workspaceId });
+  await recordTimelineEvent(em, {
+    entryType: event.type,
+    ...entry,
+    data: payload as unknown as Record<string, unknown>,
+    targets: [{ type: 'Contact', id: payload.contactId }],
+  });
+}

@@ -1,6 +1,6 @@
-import { emitEvent, recordTimelineEvent, sql, type PluginRouteContext } from '../../../src/sdk/index.js';
+import { sql, type PluginRouteContext } from '../../../src/sdk/index.js';
 import type { TokenTarget } from '../sending/links.js';
-import { campaignEmailClicked, campaignEmailOpened } from '../sending/events.js';
+import { campaignEmailClicked, campaignEmailOpened, recordEngagementEvent } from '../sending/events.js';
 import type { CampaignSettings } from '../settings.js';
 import { EngagementKind } from './entities.js';
 import { isMachine, type EngagementRequest } from './machine.js';
@@ -73,14 +73,10 @@ export async function recordEngagement(context: TrackingContext, send: SendRow, 
     ...(engagement.url ? { url: engagement.url } : {}),
   };
   const opened = engagement.kind === EngagementKind.OPEN;
-  await emitEvent(em, opened ? campaignEmailOpened : campaignEmailClicked, payload, { workspaceId });
-  await recordTimelineEvent(em, {
-    entryType: opened ? campaignEmailOpened.type : campaignEmailClicked.type,
+  await recordEngagementEvent(em, workspaceId, opened ? campaignEmailOpened : campaignEmailClicked, payload, {
     title: opened ? `Opened “${send.campaign_name}”` : `Clicked a link in “${send.campaign_name}”`,
     body: engagement.url,
-    data: payload,
     occurredAt: now,
-    targets: [{ type: 'Contact', id: send.contact_id }],
   });
   return { machine };
 }

@@ -28,9 +28,15 @@ const contactOf = async (event: DomainEvent) => {
   return typeof id === 'string' ? [id] : [];
 };
 
-function engagementOf(contact: string, kinds: readonly string[], params: { campaignId?: string; withinLastDays?: number }, now: Date): Sql {
+function engagementOf(
+  contact: string,
+  workspaceId: string,
+  kinds: readonly string[],
+  params: { campaignId?: string; withinLastDays?: number },
+  now: Date,
+): Sql {
   const since = params.withinLastDays === undefined ? null : new Date(now.getTime() - params.withinLastDays * 86_400_000);
-  return sql`exists (select 1 from campaign_engagement e where e.workspace_id = ${raw(contact)}.workspace_id and e.contact_id = ${raw(contact)}.id
+  return sql`exists (select 1 from campaign_engagement e where e.workspace_id = ${workspaceId} and e.contact_id = ${raw(contact)}.id
     and not e.machine and e.kind in (${Sql.join(
       kinds.map((k) => sql`${k}`),
       ', ',
@@ -43,7 +49,7 @@ export const openedFact = defineContactFact({
   key: 'campaigns.opened',
   description: 'The contact opened (or clicked) campaignId — any campaign without it — in the last withinLastDays days (ever without it)',
   params: z.strictObject({ campaignId, withinLastDays }),
-  condition: (params, { contact, now }) => engagementOf(contact, ['open', 'click'], params, now),
+  condition: (params, { contact, workspaceId, now }) => engagementOf(contact, workspaceId, ['open', 'click'], params, now),
   dependsOn: { events: [campaignEmailOpened.type, campaignEmailClicked.type], contactIdsOf: contactOf },
   timeBased: true,
 });
@@ -52,7 +58,7 @@ export const clickedFact = defineContactFact({
   key: 'campaigns.clicked',
   description: 'The contact clicked a link of campaignId — any campaign without it — in the last withinLastDays days (ever without it)',
   params: z.strictObject({ campaignId, withinLastDays }),
-  condition: (params, { contact, now }) => engagementOf(contact, ['click'], params, now),
+  condition: (params, { contact, workspaceId, now }) => engagementOf(contact, workspaceId, ['click'], params, now),
   dependsOn: { events: [campaignEmailClicked.type], contactIdsOf: contactOf },
   timeBased: true,
 });
@@ -61,10 +67,10 @@ export const neverOpenedFact = defineContactFact({
   key: 'campaigns.neverOpened',
   description: 'The contact received campaignId (any campaign without it) and never opened or clicked it',
   params: z.strictObject({ campaignId }),
-  condition: (params, { contact, now }) => {
+  condition: (params, { contact, workspaceId, now }) => {
     const ofCampaign = params.campaignId ? sql` and s.campaign_id = ${params.campaignId}` : sql``;
-    return sql`(exists (select 1 from campaign_send s where s.workspace_id = ${raw(contact)}.workspace_id and s.contact_id = ${raw(contact)}.id
-      and s.message_id is not null${ofCampaign}) and not ${engagementOf(contact, ['open', 'click'], params, now)})`;
+    return sql`(exists (select 1 from campaign_send s where s.workspace_id = ${workspaceId} and s.contact_id = ${raw(contact)}.id
+      and s.message_id is not null${ofCampaign}) and not ${engagementOf(contact, workspaceId, ['open', 'click'], params, now)})`;
   },
   dependsOn: { events: [campaignEmailDelivered.type, campaignEmailOpened.type, campaignEmailClicked.type], contactIdsOf: contactOf },
 });

@@ -1,15 +1,5 @@
-import {
-  ConsentActorKind,
-  ConsentStatus,
-  InputRejected,
-  actAs,
-  changeContactConsent,
-  emitEvent,
-  recordTimelineEvent,
-  sql,
-  toGlobalId,
-} from '../../../src/sdk/index.js';
-import { campaignEmailUnsubscribed } from '../sending/events.js';
+import { ConsentActorKind, ConsentStatus, InputRejected, actAs, changeContactConsent, sql, toGlobalId } from '../../../src/sdk/index.js';
+import { campaignEmailUnsubscribed, recordEngagementEvent } from '../sending/events.js';
 import type { SendRow, TrackingContext } from './engagement.js';
 
 /**
@@ -41,13 +31,9 @@ export async function unsubscribe(context: TrackingContext, send: SendRow): Prom
     }
   });
   const payload = { campaignId: send.campaign_id, sendId: send.id, contactId: send.contact_id };
-  await emitEvent(em, campaignEmailUnsubscribed, payload, { workspaceId });
-  await recordTimelineEvent(em, {
-    entryType: campaignEmailUnsubscribed.type,
+  await recordEngagementEvent(em, workspaceId, campaignEmailUnsubscribed, payload, {
     title: `Unsubscribed from campaigns (“${send.campaign_name}”)`,
-    data: payload,
     occurredAt: now,
-    targets: [{ type: 'Contact', id: send.contact_id }],
   });
   return 'unsubscribed';
 }

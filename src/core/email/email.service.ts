@@ -262,6 +262,19 @@ async function contactForMerge(em: SqlEntityManager, workspaceId: string, contac
   return row ?? null;
 }
 
+async function contactAddress(
+  em: SqlEntityManager,
+  workspaceId: string,
+  contactId: string,
+): Promise<Pick<ContactRow, 'id' | 'primary_email'> | null> {
+  if (!UUID.test(contactId)) return null;
+  const [row] = await em.execute<Pick<ContactRow, 'id' | 'primary_email'>[]>(
+    `select c.id, c.primary_email from contact c where c.id = ? and c.workspace_id = ? and c.deleted_at is null`,
+    [contactId, workspaceId],
+  );
+  return row ?? null;
+}
+
 function customValues(stored: unknown, keys: ReadonlySet<string>): Record<string, unknown> {
   const values = jsonValue<Record<string, unknown> | null>(stored) ?? {};
   return Object.fromEntries([...keys].map((k) => [k, values[k] ?? null]));
@@ -365,7 +378,8 @@ async function prerenderedEmail(em: SqlEntityManager, input: RenderEmailInput): 
     throw InputRejected.one('prerendered', 'prerendered needs content (subject and html), not a template');
   if (input.data != null) throw InputRejected.one('data', 'prerendered content has no merge fields: leave data out');
   const rendered = checkPrerendered(input.content);
-  const contact = input.contactId ? await contactForMerge(em, input.workspaceId, input.contactId) : null;
+  // nothing to merge: the contact's id and address are all it needs (a bulk sender calls this per recipient)
+  const contact = input.contactId ? await contactAddress(em, input.workspaceId, input.contactId) : null;
   if (input.contactId && !contact) throw InputRejected.one('contactId', 'contact not found', ErrorCode.NOT_FOUND);
   const to =
     input.to != null && input.to !== ''
